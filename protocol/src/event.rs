@@ -1,0 +1,663 @@
+//! The event model: everything the SDK records about a page.
+//!
+//! On the wire an event is the array `[dt, kind, body]`: `dt` is the milliseconds since the
+//! previous event of the batch (the first counts from [`Batch::start`](crate::Batch::start)),
+//! `kind` is the tag listed on each [`EventData`] variant, and `body` is the variant's struct
+//! written as a positional array (field order is the schema). DOM nodes are referred to by the
+//! integer ids the recorder assigns in its snapshot; id 0 means "none".
+
+use std::fmt;
+
+use serde::de::{self, IgnoredAny, SeqAccess, Visitor};
+use serde::ser::SerializeTuple;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::encoding::{byte_enum, tagged_union};
+use crate::{SpanId, TraceId, Value};
+
+/// A recorded event: when it happened relative to the one before, and what it was.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// Milliseconds since the previous event of the batch (or since the batch's `start`).
+    pub dt: u32,
+    /// What happened.
+    pub data: EventData,
+}
+
+tagged_union! {
+    /// What an event records. The number after each variant is its wire tag.
+    pub enum EventData {
+        /// Session and page metadata, once per page.
+        Meta(PageMeta) = 1,
+        /// A full DOM snapshot: at page start and again as periodic keyframes.
+        Snapshot(Snapshot) = 2,
+        /// DOM changes since the previous snapshot or mutation.
+        Mutation(Mutation) = 3,
+        /// A stylesheet's rules as the page applied them.
+        StyleSheet(StyleSheet) = 4,
+        /// A rule inserted or deleted through the CSSOM.
+        StyleRule(StyleRule) = 5,
+        /// The adopted stylesheets of a document or shadow root changed.
+        AdoptedStyleSheets(AdoptedStyleSheets) = 6,
+        /// A click, double click, context click, press, release or touch.
+        Pointer(Pointer) = 7,
+        /// Sampled mouse positions.
+        MouseMove(MouseMove) = 8,
+        /// The page or an element scrolled.
+        Scroll(Scroll) = 9,
+        /// The viewport was resized.
+        Viewport(Viewport) = 10,
+        /// A form control's value changed (masked unless the page opted in).
+        Input(Input) = 11,
+        /// An element gained or lost focus.
+        Focus(Focus) = 12,
+        /// The tab became visible or hidden.
+        Visibility(Visibility) = 13,
+        /// A full load or a client-side route change.
+        Navigation(Navigation) = 14,
+        /// A fetch, XHR or beacon request and how it ended.
+        Network(Network) = 15,
+        /// A console call.
+        Console(Console) = 16,
+        /// An uncaught error, unhandled rejection or failed resource load.
+        Error(ErrorEvent) = 17,
+        /// The application said who the user is.
+        Identify(Identify) = 18,
+        /// An application-defined event.
+        Custom(Custom) = 19,
+        /// A periodic image of a `<canvas>`.
+        Canvas(CanvasFrame) = 20,
+    }
+    unknown: Unknown
+}
+
+impl Serialize for Event {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut tuple = serializer.serialize_tuple(3)?;
+        tuple.serialize_element(&self.dt)?;
+        tuple.serialize_element(&self.data.tag())?;
+        self.data.serialize_body(&mut tuple)?;
+        tuple.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EventVisitor;
+        impl<'de> Visitor<'de> for EventVisitor {
+            type Value = Event;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an event [dt, kind, body]")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Event, A::Error> {
+                let dt = seq.next_element()?.ok_or_else(|| de::Error::invalid_length(0, &self))?;
+                let tag: u8 =
+                    seq.next_element()?.ok_or_else(|| de::Error::invalid_length(1, &self))?;
+                let data = match EventData::deserialize_body(tag, &mut seq)? {
+                    Some(body) => body.ok_or_else(|| de::Error::invalid_length(2, &self))?,
+                    None => {
+                        seq.next_element::<IgnoredAny>()?
+                            .ok_or_else(|| de::Error::invalid_length(2, &self))?;
+                        EventData::Unknown(tag)
+                    }
+                };
+                Ok(Event { dt, data })
+            }
+        }
+        deserializer.deserialize_tuple(3, EventVisitor)
+    }
+}
+
+/// Width and height in CSS pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Size {
+    /// Width.
+    pub width: u32,
+    /// Height.
+    pub height: u32,
+}
+
+/// A piece of software and its version, such as a browser or an operating system.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Software {
+    /// Name, such as `Chrome` or `macOS`.
+    pub name: String,
+    /// Version as reported, such as `126.0.6478.126`.
+    pub version: String,
+}
+
+byte_enum! {
+    /// The kind of device, from client hints or the user agent.
+    pub enum DeviceType {
+        /// Not determined.
+        Other = 0,
+        /// A desktop or laptop computer.
+        Desktop = 1,
+        /// A phone.
+        Mobile = 2,
+        /// A tablet.
+        Tablet = 3,
+        /// A crawler or automation.
+        Bot = 4,
+    }
+}
+
+/// Who is on what: recorded once per page, first in its first batch.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct PageMeta {
+    /// The page's URL at load.
+    pub url: String,
+    /// `document.referrer`.
+    pub referrer: String,
+    /// `document.title` at load.
+    pub title: String,
+    /// The raw user agent string.
+    pub user_agent: String,
+    /// Browser name and version.
+    pub browser: Software,
+    /// Operating system name and version.
+    pub os: Software,
+    /// Device class.
+    pub device: DeviceType,
+    /// Screen size.
+    pub screen: Size,
+    /// Viewport size at load.
+    pub viewport: Size,
+    /// `devicePixelRatio`.
+    pub pixel_ratio: f32,
+    /// The browser's preferred language (BCP 47), such as `en-GB`.
+    pub language: String,
+    /// IANA time zone, such as `Europe/Paris`.
+    pub timezone: String,
+    /// Minutes east of UTC at load.
+    pub utc_offset: i16,
+    /// Version of the SDK that recorded the page.
+    pub sdk: String,
+}
+
+/// A full DOM snapshot. Nodes come parent first (document order), so a player can build the
+/// tree in one pass; together they replace whatever the player had.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Every recorded node, parents before children, siblings in order.
+    pub nodes: Vec<Node>,
+}
+
+/// One DOM node with its place in the tree.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Node {
+    /// The recorder's id for this node, unique within the page; never 0.
+    pub id: u32,
+    /// The parent's id; 0 for a document root.
+    pub parent: u32,
+    /// The id of the sibling this node goes before; 0 to append as the last child.
+    pub next: u32,
+    /// What the node is.
+    pub kind: NodeKind,
+}
+
+tagged_union! {
+    /// The kind of a DOM node, written as `[tag, body]`.
+    pub enum NodeKind {
+        /// A document: the page's, or a same-origin iframe's (whose parent is the iframe).
+        Document(DocumentNode) = 0,
+        /// `<!DOCTYPE …>`.
+        Doctype(Doctype) = 1,
+        /// An element.
+        Element(Element) = 2,
+        /// A text node.
+        Text(String) = 3,
+        /// A comment.
+        Comment(String) = 4,
+        /// A CDATA section (XML documents).
+        CData(String) = 5,
+        /// An open shadow root; its parent is the host element.
+        ShadowRoot(ShadowRootNode) = 6,
+    }
+}
+
+impl Serialize for NodeKind {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut tuple = serializer.serialize_tuple(2)?;
+        tuple.serialize_element(&self.tag())?;
+        self.serialize_body(&mut tuple)?;
+        tuple.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for NodeKind {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KindVisitor;
+        impl<'de> Visitor<'de> for KindVisitor {
+            type Value = NodeKind;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a node kind [tag, body]")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<NodeKind, A::Error> {
+                let tag: u8 =
+                    seq.next_element()?.ok_or_else(|| de::Error::invalid_length(0, &self))?;
+                match NodeKind::deserialize_body(tag, &mut seq)? {
+                    Some(kind) => kind.ok_or_else(|| de::Error::invalid_length(1, &self)),
+                    None => Err(de::Error::invalid_value(
+                        de::Unexpected::Unsigned(tag.into()),
+                        &"a node kind tag 0..=6",
+                    )),
+                }
+            }
+        }
+        deserializer.deserialize_tuple(2, KindVisitor)
+    }
+}
+
+/// A document node. Empty today; a struct so fields can be added in a later version.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DocumentNode {}
+
+/// A shadow root node. Empty today; a struct so fields can be added in a later version.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ShadowRootNode {}
+
+/// `<!DOCTYPE name PUBLIC "public_id" "system_id">`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Doctype {
+    /// Usually `html`.
+    pub name: String,
+    /// The public identifier, often empty.
+    pub public_id: String,
+    /// The system identifier, often empty.
+    pub system_id: String,
+}
+
+byte_enum! {
+    /// An element's namespace.
+    pub enum Namespace {
+        /// HTML.
+        Html = 0,
+        /// SVG.
+        Svg = 1,
+        /// MathML.
+        MathMl = 2,
+    }
+}
+
+/// An element with its attributes. The recorder never records `<script>` contents nor `on*`
+/// attributes, resolves URLs to absolute form, and may add `data-sl-*` attributes of its own
+/// (such as the size of a blocked element).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Element {
+    /// Lowercase tag name for HTML, as written for SVG and MathML.
+    pub tag: String,
+    /// Attribute name and value pairs in document order.
+    pub attrs: Vec<(String, String)>,
+    /// The element's namespace.
+    pub ns: Namespace,
+}
+
+/// DOM changes, applied in the order: removals, additions, attribute changes, text changes.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Mutation {
+    /// Ids of removed nodes (with their subtrees).
+    pub removes: Vec<u32>,
+    /// Added nodes, parents before children; `next` places each among its siblings.
+    pub adds: Vec<Node>,
+    /// Attribute changes.
+    pub attrs: Vec<AttributeChange>,
+    /// Text and comment content changes.
+    pub texts: Vec<TextChange>,
+}
+
+/// An attribute set or removed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttributeChange {
+    /// The element's id.
+    pub id: u32,
+    /// Attribute name.
+    pub name: String,
+    /// The new value, or `None` when the attribute was removed.
+    pub value: Option<String>,
+}
+
+/// New content of a text, comment or CDATA node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TextChange {
+    /// The node's id.
+    pub id: u32,
+    /// Its new content.
+    pub text: String,
+}
+
+/// A stylesheet's rules as the browser parsed them: `<style>` and same-origin `<link>` sheets
+/// (owned by a node) and constructed sheets (owner 0, used through adoption).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct StyleSheet {
+    /// The recorder's id for this sheet, unique within the page.
+    pub id: u32,
+    /// The `<style>` or `<link>` node that owns the sheet; 0 for a constructed sheet.
+    pub owner: u32,
+    /// The sheet's rules, each as `cssText`.
+    pub rules: Vec<String>,
+    /// Media query text, empty for all media.
+    pub media: String,
+}
+
+/// A rule inserted (`rule` is `Some`) or deleted (`rule` is `None`) through the CSSOM.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct StyleRule {
+    /// The sheet's id.
+    pub sheet: u32,
+    /// Index path to the rule: one index for a top-level rule, more for rules nested in
+    /// `@media`, `@supports` and other grouping rules.
+    pub path: Vec<u32>,
+    /// The inserted rule's text; `None` for a deletion.
+    pub rule: Option<String>,
+}
+
+/// The list of stylesheets adopted by a document or shadow root.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct AdoptedStyleSheets {
+    /// The document or shadow root node.
+    pub host: u32,
+    /// Sheet ids in adoption order.
+    pub sheets: Vec<u32>,
+}
+
+byte_enum! {
+    /// What a pointer did.
+    pub enum PointerKind {
+        /// A click.
+        Click = 0,
+        /// A double click.
+        DoubleClick = 1,
+        /// A context (right) click.
+        ContextMenu = 2,
+        /// A button pressed.
+        Down = 3,
+        /// A button released.
+        Up = 4,
+        /// A touch started.
+        TouchStart = 5,
+        /// A touch ended.
+        TouchEnd = 6,
+    }
+}
+
+/// A pointer interaction with an element, at viewport coordinates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pointer {
+    /// What happened.
+    pub kind: PointerKind,
+    /// The target element's id.
+    pub target: u32,
+    /// X in CSS pixels from the viewport's left.
+    pub x: i32,
+    /// Y in CSS pixels from the viewport's top.
+    pub y: i32,
+}
+
+/// Mouse positions sampled over a short time; the event's time is the first sample's.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct MouseMove {
+    /// The samples, oldest first.
+    pub points: Vec<MovePoint>,
+}
+
+/// One mouse position sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct MovePoint {
+    /// X in CSS pixels from the viewport's left.
+    pub x: i32,
+    /// Y in CSS pixels from the viewport's top.
+    pub y: i32,
+    /// Milliseconds after the event's time.
+    pub offset: u32,
+}
+
+/// A scroll position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Scroll {
+    /// The scrolled element's id, or the document's id for the page itself.
+    pub target: u32,
+    /// `scrollLeft`.
+    pub x: i32,
+    /// `scrollTop`.
+    pub y: i32,
+}
+
+/// The viewport's size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Viewport {
+    /// Width and height in CSS pixels.
+    pub size: Size,
+}
+
+/// A form control's new state.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Input {
+    /// The control's id.
+    pub target: u32,
+    /// The value: same-length placeholder characters when `masked`.
+    pub value: String,
+    /// Checkedness of a checkbox or radio button.
+    pub checked: Option<bool>,
+    /// Whether `value` was masked by the recorder.
+    pub masked: bool,
+}
+
+/// Focus moved to or away from an element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Focus {
+    /// The element's id.
+    pub target: u32,
+    /// `true` for focus, `false` for blur.
+    pub focused: bool,
+}
+
+/// The tab's visibility changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Visibility {
+    /// Whether the page is now visible.
+    pub visible: bool,
+}
+
+byte_enum! {
+    /// How the page got to a URL.
+    pub enum NavigationKind {
+        /// A full page load.
+        Load = 0,
+        /// `history.pushState`.
+        Push = 1,
+        /// `history.replaceState`.
+        Replace = 2,
+        /// Back or forward (`popstate`).
+        Pop = 3,
+        /// `hashchange`.
+        Hash = 4,
+    }
+}
+
+/// The page's URL changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Navigation {
+    /// How.
+    pub kind: NavigationKind,
+    /// The new URL.
+    pub url: String,
+    /// `document.title` after the change.
+    pub title: String,
+}
+
+byte_enum! {
+    /// The API that made a request.
+    pub enum Initiator {
+        /// `fetch`.
+        Fetch = 0,
+        /// `XMLHttpRequest`.
+        Xhr = 1,
+        /// `navigator.sendBeacon`.
+        Beacon = 2,
+    }
+}
+
+/// A request and how it ended; recorded when it ends, so the event's time is the end.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Network {
+    /// The request's number within the page.
+    pub id: u32,
+    /// Which API made it.
+    pub initiator: Initiator,
+    /// HTTP method, uppercase.
+    pub method: String,
+    /// Absolute URL, with credential-like query parameters redacted.
+    pub url: String,
+    /// HTTP status; 0 when no response arrived (network error, abort, CORS failure).
+    pub status: u16,
+    /// Milliseconds from the start of the request to its end (the event's time).
+    pub duration: u32,
+    /// Request body size in bytes, if known.
+    pub request_size: Option<u64>,
+    /// Response body size in bytes, if known.
+    pub response_size: Option<u64>,
+    /// Request headers and body, for allow-listed URLs only.
+    pub request: Option<HttpMessage>,
+    /// Response headers and body, for allow-listed URLs only.
+    pub response: Option<HttpMessage>,
+    /// The error or abort reason when the request failed.
+    pub error: Option<String>,
+    /// The W3C trace context sent with the request.
+    pub trace: Option<TraceContext>,
+}
+
+impl Default for Initiator {
+    fn default() -> Self {
+        Self::Fetch
+    }
+}
+
+impl Default for DeviceType {
+    fn default() -> Self {
+        Self::Other
+    }
+}
+
+impl Network {
+    /// Whether the request counts as failed: a server error or no response at all.
+    pub fn failed(&self) -> bool {
+        self.status >= 500 || self.status == 0
+    }
+}
+
+/// The trace and span id of a `traceparent` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TraceContext {
+    /// Trace id.
+    pub trace_id: TraceId,
+    /// The span id sent as `parent-id`.
+    pub span_id: SpanId,
+}
+
+/// Captured headers and body of a request or response.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct HttpMessage {
+    /// Header name and value pairs, credential-like values redacted.
+    pub headers: Vec<(String, String)>,
+    /// The body, if captured.
+    pub body: Option<Body>,
+}
+
+/// A captured body.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Body {
+    /// The text, redacted and capped; `None` for binary bodies, recorded by size only.
+    pub text: Option<String>,
+    /// The full size in bytes.
+    pub size: u64,
+    /// Whether `text` was cut at the cap.
+    pub truncated: bool,
+}
+
+byte_enum! {
+    /// A console method.
+    pub enum ConsoleLevel {
+        /// `console.debug`.
+        Debug = 0,
+        /// `console.log`.
+        Log = 1,
+        /// `console.info`.
+        Info = 2,
+        /// `console.warn`.
+        Warn = 3,
+        /// `console.error`.
+        Error = 4,
+    }
+}
+
+/// A console call with its arguments rendered as text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Console {
+    /// Which method.
+    pub level: ConsoleLevel,
+    /// Each argument rendered safely (cycles, DOM nodes and large values capped).
+    pub args: Vec<String>,
+    /// A stack trace, for warnings and errors.
+    pub stack: Option<String>,
+}
+
+byte_enum! {
+    /// Where an error came from.
+    pub enum ErrorKind {
+        /// An uncaught exception (`error` event).
+        Uncaught = 0,
+        /// An unhandled promise rejection.
+        Rejection = 1,
+        /// An image, script or stylesheet failed to load.
+        Resource = 2,
+    }
+}
+
+/// An error the page raised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorEvent {
+    /// Where it came from.
+    pub kind: ErrorKind,
+    /// Error name, such as `TypeError`; the tag name for resource errors.
+    pub name: String,
+    /// The message; the failed URL for resource errors.
+    pub message: String,
+    /// The stack trace, if any.
+    pub stack: Option<String>,
+    /// The script URL.
+    pub source: String,
+    /// Line number, 0 if unknown.
+    pub line: u32,
+    /// Column number, 0 if unknown.
+    pub column: u32,
+    /// The element that failed to load, for resource errors; else 0.
+    pub target: u32,
+}
+
+/// The application identified the user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Identify {
+    /// The application's user id.
+    pub user_id: String,
+    /// Traits such as email, plan, company or role: a map of plain JSON values.
+    pub traits: Value,
+}
+
+/// An application-defined event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Custom {
+    /// The event's name.
+    pub name: String,
+    /// Its properties: plain JSON values.
+    pub props: Value,
+}
+
+/// An image of a canvas.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CanvasFrame {
+    /// The canvas element's id.
+    pub target: u32,
+    /// The image as a `data:` URL.
+    pub data_url: String,
+}
