@@ -1,1 +1,111 @@
+//! Sightline's collector: receives batches from the browser SDK, stores sessions, and answers
+//! the query API.
+//!
+//! Layout: [`api`] parses requests and shapes answers; [`writer`] decides and commits every
+//! change through one thread with group commit; [`query`] finds sessions; [`store`] persists
+//! (sled by default); [`summary`] folds batches into per-session summaries.
 
+pub mod api;
+pub mod bootstrap;
+pub mod config;
+pub mod error;
+pub mod geo;
+pub mod metrics;
+pub mod projects;
+pub mod query;
+pub mod retention;
+pub mod store;
+pub mod summary;
+pub mod writer;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Service;
+use actix_web::{web, App, HttpServer};
+
+use crate::api::AppState;
+use crate::config::Config;
+use crate::metrics::METRICS;
+use crate::projects::Projects;
+use crate::store::{SledStore, Store};
+use crate::writer::Writer;
+
+/// Why the collector could not start or stop cleanly.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    /// The GeoIP database could not be opened.
+    #[error(transparent)]
+    GeoIp(#[from] geo::GeoIpError),
+    /// Binding or running the HTTP server failed.
+    #[error("http server: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Runs the collector until SIGINT or SIGTERM, then drains in-flight requests, commits what
+/// the writer holds, and flushes the store.
+pub async fn serve(config: Config) -> Result<(), ServeError> {
+    let store: Arc<dyn Store> = Arc::new(SledStore::open(&config.data)?);
+    let (projects, created) = bootstrap::load_projects(store.as_ref(), &config)?;
+    if let Some(p) = created {
+        println!("Created project {:?}. These are shown once; keep them.", p.name);
+        println!("  ingest key: {}", p.ingest_key);
+        println!("  read token: {}", p.read_tokens[0]);
+    }
+    let projects = Arc::new(Projects::new(projects));
+    let writer = Arc::new(Writer::start(store.clone(), config.limits.queue_capacity, config.limits.max_group));
+    let geo = config.geoip_db.as_deref().map(geo::GeoIp::open).transpose()?;
+    let state = web::Data::new(AppState {
+        store: store.clone(),
+        writer: writer.clone(),
+        projects: projects.clone(),
+        limits: sightline_protocol::Limits {
+            max_compressed: config.limits.max_batch_bytes,
+            max_decompressed: config.limits.max_decompressed_bytes,
+            ..Default::default()
+        },
+        max_page_size: config.limits.max_page_size,
+        geo,
+        trust_forwarded_for: config.trust_forwarded_for,
+    });
+    let sweeper = retention::Sweeper::start(
+        store.clone(),
+        writer.clone(),
+        projects,
+        Duration::from_secs(config.retention_sweep_seconds.max(1)),
+    );
+
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .wrap_fn(|req, srv| {
+                let response = srv.call(req);
+                async move {
+                    let response = response.await?;
+                    let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".into());
+                    METRICS.request(&route, response.status().as_u16());
+                    Ok(response)
+                }
+            })
+            .configure(api::configure)
+    })
+    .shutdown_timeout(10);
+    if let Some(workers) = config.workers {
+        server = server.workers(workers);
+    }
+    let server = server.bind(config.listen)?;
+    for addr in server.addrs() {
+        println!("sightline-collector listening on http://{addr}");
+        tracing::info!(%addr, data = %config.data.display(), "listening");
+    }
+    let result = server.run().await;
+
+    drop(sweeper);
+    writer.shutdown();
+    store.flush()?;
+    tracing::info!("stopped; everything acknowledged is on disk");
+    Ok(result?)
+}

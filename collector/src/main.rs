@@ -1,1 +1,81 @@
-fn main(){}
+//! `sightline-collector serve`: the collector on its embedded default, sled in
+//! `./sightline-data`, listening on `127.0.0.1:8686`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use sightline_collector::config::Config;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(name = "sightline-collector", version, about = "Sightline's collector: ingest, storage and query API")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the collector.
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8686].
+    #[arg(long, env = "SIGHTLINE_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// Directory of the database [default: ./sightline-data].
+    #[arg(long, env = "SIGHTLINE_DATA")]
+    data: Option<PathBuf>,
+    /// A TOML configuration file; flags and environment variables override it.
+    #[arg(long, env = "SIGHTLINE_CONFIG")]
+    config: Option<PathBuf>,
+    /// Log format.
+    #[arg(long, env = "SIGHTLINE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let Command::Serve(args) = Cli::parse().command;
+    let filter = EnvFilter::try_from_env("SIGHTLINE_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    match args.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
+
+    let mut config = match args.config.as_deref().map(Config::from_file).transpose() {
+        Ok(config) => config.unwrap_or_default(),
+        Err(e) => {
+            eprintln!("sightline-collector: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    if let Some(data) = args.data {
+        config.data = data;
+    }
+
+    let runtime = actix_web::rt::System::new();
+    match runtime.block_on(sightline_collector::serve(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sightline-collector: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

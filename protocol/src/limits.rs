@@ -8,8 +8,8 @@ pub struct Limits {
     pub max_compressed: usize,
     /// The MessagePack payload after decompression. Defaults to 16 MiB.
     pub max_decompressed: usize,
-    /// Nesting of arrays and maps. Defaults to 32; the schema itself needs 7 plus the depth of
-    /// user traits.
+    /// Nesting of arrays and maps. Defaults to 32; the schema itself needs 10 (an element's
+    /// attribute pair in a snapshot) and 4 plus the depth of user traits.
     pub max_depth: usize,
     /// One string or binary value, in bytes. Defaults to 4 MiB (canvas images are long).
     pub max_string: usize,

@@ -1,0 +1,164 @@
+//! `POST /v1/batches`: the SDK's endpoint.
+//!
+//! Checks run cheapest first (media type, key, origin, rate, size) so a hostile request costs
+//! little; the body is decoded within the protocol's limits; the answer comes only once the
+//! writer has made the batch durable. Every answer, errors included, carries the CORS headers
+//! the page needs to read it (a 429's `Retry-After` among them).
+
+use std::sync::Arc;
+
+use actix_web::http::header::{self, HeaderMap, HeaderValue};
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use sightline_protocol::decode_batch;
+
+use super::{now_ms, AppState};
+use crate::error::ApiError;
+use crate::projects::Project;
+use crate::writer::{IngestJob, Outcome, SubmitError};
+
+/// Content types a batch may come with: ours, the generic binary type, and `text/plain`, the
+/// only one `sendBeacon` can send cross-origin without a preflight. The magic bytes decide.
+const BATCH_CONTENT_TYPES: [&str; 3] = ["application/vnd.sightline.batch", "application/octet-stream", "text/plain"];
+
+#[derive(Deserialize)]
+struct KeyQuery {
+    key: Option<String>,
+}
+
+fn query_key(req: &HttpRequest) -> Option<String> {
+    web::Query::<KeyQuery>::from_query(req.query_string()).ok().and_then(|q| q.into_inner().key)
+}
+
+fn origin(req: &HttpRequest) -> Option<&str> {
+    req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok())
+}
+
+/// Adds the headers that let a page at `origin` read the answer.
+fn allow_origin(headers: &mut HeaderMap, origin: &str) {
+    if let Ok(value) = HeaderValue::from_str(origin) {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+        headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("retry-after"));
+    }
+    headers.insert(header::VARY, HeaderValue::from_static("origin"));
+}
+
+pub async fn post_batch(req: HttpRequest, body: web::Payload, state: web::Data<AppState>) -> HttpResponse {
+    let mut cors_origin = None;
+    let result = ingest(&req, body, &state, &mut cors_origin).await;
+    let mut response = match result {
+        Ok(outcome) => HttpResponse::Ok().json(serde_json::json!({ "result": outcome_name(outcome) })),
+        Err(error) => error.error_response(),
+    };
+    if let Some(origin) = cors_origin {
+        allow_origin(response.headers_mut(), origin);
+    }
+    response
+}
+
+fn outcome_name(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Stored => "stored",
+        Outcome::Duplicate => "duplicate",
+        Outcome::Dropped => "dropped",
+    }
+}
+
+async fn ingest<'r>(
+    req: &'r HttpRequest,
+    mut body: web::Payload,
+    state: &AppState,
+    cors_origin: &mut Option<&'r str>,
+) -> Result<Outcome, ApiError> {
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let media_type = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if !media_type.is_empty() && !BATCH_CONTENT_TYPES.contains(&media_type.as_str()) {
+        return Err(ApiError::UnsupportedMediaType(content_type.to_owned()));
+    }
+
+    let key = req
+        .headers()
+        .get("x-sightline-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| query_key(req))
+        .ok_or(ApiError::Unauthenticated("send the ingest key in `x-sightline-key` or the `key` query parameter"))?;
+    let project: Arc<Project> =
+        state.projects.by_ingest_key(&key).cloned().ok_or(ApiError::BadCredentials("unknown ingest key"))?;
+
+    if let Some(origin) = origin(req) {
+        if !project.allows_origin(origin) {
+            return Err(ApiError::Forbidden {
+                code: "origin_not_allowed",
+                message: format!("origin {origin} may not send batches to this project"),
+            });
+        }
+        *cors_origin = Some(origin);
+    }
+    project.take_rate_token().map_err(|retry_after| ApiError::RateLimited { retry_after })?;
+
+    let limit = state.limits.max_compressed;
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    let mut bytes = Vec::with_capacity(declared.map_or(4096, |len| len as usize));
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| ApiError::bad_request("bad_body", format!("reading the body: {e}")))?;
+        if bytes.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge { limit });
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+
+    let batch = decode_batch(&bytes, &state.limits)?;
+    if batch.project != project.config.ingest_key {
+        return Err(ApiError::Forbidden {
+            code: "project_mismatch",
+            message: "the batch names a different project than its ingest key".into(),
+        });
+    }
+    if batch.session.is_zero() {
+        return Err(ApiError::bad_request("schema", "the session id must not be all zeros"));
+    }
+
+    let geo = match (&state.geo, state.client_ip(req)) {
+        (Some(geo), Some(ip)) => geo.locate(ip),
+        _ => Default::default(),
+    };
+    let job = IngestJob { project: project.id, batch, bytes, geo, received_at: now_ms() };
+    let durable = state.writer.ingest(job).map_err(|e| match e {
+        SubmitError::Full => ApiError::Overloaded { retry_after: 1 },
+        SubmitError::Closed => ApiError::ShuttingDown,
+    })?;
+    Ok(durable.await.map_err(|_| ApiError::ShuttingDown)??)
+}
+
+/// `OPTIONS /v1/batches`: the CORS preflight. The key usually isn't there (it travels in a
+/// header the preflight only names), so an origin passes if the project of a `key` query
+/// parameter allows it, or, without one, if any project does; the real request is checked
+/// against its own project.
+pub async fn preflight(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let Some(origin) = origin(&req) else {
+        return ApiError::bad_request("not_preflight", "a preflight needs an Origin header").error_response();
+    };
+    let allowed = match query_key(&req) {
+        Some(key) => state.projects.by_ingest_key(&key).is_some_and(|p| p.allows_origin(origin)),
+        None => state.projects.iter().any(|p| p.allows_origin(origin)),
+    };
+    if !allowed {
+        return ApiError::Forbidden {
+            code: "origin_not_allowed",
+            message: format!("origin {origin} may not send batches"),
+        }
+        .error_response();
+    }
+    let mut response = HttpResponse::NoContent().finish();
+    let headers = response.headers_mut();
+    allow_origin(headers, origin);
+    headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("POST, OPTIONS"));
+    headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("content-type, x-sightline-key"));
+    headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
+    response
+}

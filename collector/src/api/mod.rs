@@ -1,0 +1,106 @@
+//! HTTP endpoints: they parse requests and shape answers; the writer, the query module and the
+//! store do the work.
+//!
+//! | route                         | what                                         |
+//! |-------------------------------|----------------------------------------------|
+//! | `POST /v1/batches`            | ingest a batch (`OPTIONS` for CORS preflight) |
+//! | `GET /api/sessions`           | find sessions                                |
+//! | `GET /api/sessions/{id}`      | one session's summary                        |
+//! | `GET /api/sessions/{id}/events` | the session's batches, streamed in order   |
+//! | `DELETE /api/sessions/{id}`   | delete a session                             |
+//! | `DELETE /api/users/{id}`      | delete every session of a user               |
+//! | `GET /healthz`, `GET /metrics` | operations                                  |
+
+mod auth;
+mod ingest;
+mod ops;
+mod sessions;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use crate::error::ApiError;
+use crate::geo::GeoIp;
+use crate::projects::Projects;
+use crate::store::Store;
+use crate::writer::Writer;
+
+/// What every handler can reach.
+pub struct AppState {
+    /// Session storage, for reads.
+    pub store: Arc<dyn Store>,
+    /// The single writer, for every change.
+    pub writer: Arc<Writer>,
+    /// Projects by key and token.
+    pub projects: Arc<Projects>,
+    /// Decoding limits for batches.
+    pub limits: sightline_protocol::Limits,
+    /// Sessions per page of results at most.
+    pub max_page_size: usize,
+    /// GeoIP database, when configured.
+    pub geo: Option<GeoIp>,
+    /// Whether to take the client IP from `X-Forwarded-For`.
+    pub trust_forwarded_for: bool,
+}
+
+impl AppState {
+    /// The client's IP: the peer, or the first `X-Forwarded-For` entry when trusted.
+    pub fn client_ip(&self, req: &HttpRequest) -> Option<IpAddr> {
+        if self.trust_forwarded_for {
+            let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+            if let Some(ip) = forwarded.and_then(|v| v.split(',').next()).and_then(|v| v.trim().parse().ok()) {
+                return Some(ip);
+            }
+        }
+        req.peer_addr().map(|a| a.ip())
+    }
+}
+
+/// Registers every route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/v1/batches")
+            .route(web::post().to(ingest::post_batch))
+            .route(web::method(actix_web::http::Method::OPTIONS).to(ingest::preflight))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/api/sessions")
+            .route(web::get().to(sessions::list))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/api/sessions/{id}")
+            .route(web::get().to(sessions::get))
+            .route(web::delete().to(sessions::delete))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/api/sessions/{id}/events")
+            .route(web::get().to(sessions::events))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/api/users/{id}")
+            .route(web::delete().to(sessions::delete_user))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(web::resource("/healthz").route(web::get().to(ops::healthz)))
+    .service(web::resource("/metrics").route(web::get().to(ops::metrics)))
+    .default_service(web::to(not_found));
+}
+
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound("no such route"))
+}
+
+async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed)
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}

@@ -1,0 +1,126 @@
+//! The read API over a project's sessions.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use futures_util::stream;
+use serde::Deserialize;
+use sightline_protocol::SessionId;
+
+use super::auth::ReadAccess;
+use super::{now_ms, AppState};
+use crate::error::ApiError;
+use crate::query::{find_sessions, SessionFilter};
+use crate::store::Cursor;
+use crate::writer::SubmitError;
+
+/// Media type of the events stream: each batch as a u32 little-endian length and the batch's
+/// bytes exactly as the SDK sent them.
+pub const BATCHES_CONTENT_TYPE: &str = "application/vnd.sightline.batches";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListParams {
+    user: Option<String>,
+    from: Option<u64>,
+    to: Option<u64>,
+    url: Option<String>,
+    #[serde(default)]
+    has_errors: bool,
+    #[serde(default)]
+    has_failed_requests: bool,
+    trace: Option<String>,
+    q: Option<String>,
+    cursor: Option<String>,
+    limit: Option<usize>,
+}
+
+fn non_empty(s: Option<String>) -> Option<String> {
+    s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+pub async fn list(req: HttpRequest, access: ReadAccess, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let params = web::Query::<ListParams>::from_query(req.query_string())
+        .map_err(|e| ApiError::bad_request("bad_query", e.to_string()))?
+        .into_inner();
+    let trace = match non_empty(params.trace) {
+        Some(t) => Some(t.to_ascii_lowercase().parse().map_err(|_| ApiError::bad_request("bad_query", "trace must be 32 hex digits"))?),
+        None => None,
+    };
+    let cursor = match params.cursor.as_deref() {
+        Some(c) => Some(c.parse::<Cursor>().map_err(|_| ApiError::bad_request("bad_query", "malformed cursor"))?),
+        None => None,
+    };
+    let limit = params.limit.unwrap_or(50).clamp(1, state.max_page_size);
+    let filter = SessionFilter {
+        user: non_empty(params.user),
+        from: params.from,
+        to: params.to,
+        url: non_empty(params.url),
+        has_errors: params.has_errors,
+        has_failed_requests: params.has_failed_requests,
+        trace,
+        text: non_empty(params.q),
+    };
+    let store = state.store.clone();
+    let project = access.0.id;
+    let page = web::block(move || find_sessions(store.as_ref(), project, &filter, cursor, limit))
+        .await
+        .map_err(|_| ApiError::ShuttingDown)??;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+fn session_id(req: &HttpRequest) -> Result<SessionId, ApiError> {
+    req.match_info()
+        .get("id")
+        .and_then(|id| id.to_ascii_lowercase().parse().ok())
+        .ok_or_else(|| ApiError::bad_request("bad_session_id", "a session id is 32 hex digits"))
+}
+
+pub async fn get(req: HttpRequest, access: ReadAccess, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let session = session_id(&req)?;
+    let summary = state.store.summary(access.0.id, session)?.ok_or(ApiError::NotFound("no such session"))?;
+    Ok(HttpResponse::Ok().json(summary))
+}
+
+pub async fn events(req: HttpRequest, access: ReadAccess, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let session = session_id(&req)?;
+    if state.store.summary(access.0.id, session)?.is_none() {
+        return Err(ApiError::NotFound("no such session"));
+    }
+    // Batches are read from the store one at a time as the client consumes them.
+    let frames = state.store.batches(access.0.id, session).map(|entry| {
+        entry.map(|(_, bytes)| {
+            let mut frame = Vec::with_capacity(4 + bytes.len());
+            frame.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+            frame.extend_from_slice(&bytes);
+            web::Bytes::from(frame)
+        })
+    });
+    Ok(HttpResponse::Ok().content_type(BATCHES_CONTENT_TYPE).streaming(stream::iter(frames)))
+}
+
+async fn delete_sessions(state: &AppState, project: u32, sessions: Vec<SessionId>) -> Result<usize, ApiError> {
+    let done = state.writer.delete(project, sessions, now_ms()).map_err(|e| match e {
+        SubmitError::Full => ApiError::Overloaded { retry_after: 1 },
+        SubmitError::Closed => ApiError::ShuttingDown,
+    })?;
+    Ok(done.await.map_err(|_| ApiError::ShuttingDown)??)
+}
+
+pub async fn delete(req: HttpRequest, access: ReadAccess, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let session = session_id(&req)?;
+    if delete_sessions(&state, access.0.id, vec![session]).await? == 0 {
+        return Err(ApiError::NotFound("no such session"));
+    }
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "deleted": 1 })))
+}
+
+pub async fn delete_user(req: HttpRequest, access: ReadAccess, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let user = req.match_info().get("id").unwrap_or_default().to_owned();
+    let project = access.0.id;
+    let mut sessions = state.store.sessions_of_user(project, &user)?;
+    sessions.extend(state.store.sessions_of_user(project, &user.to_lowercase())?);
+    sessions.sort();
+    sessions.dedup();
+    let deleted = delete_sessions(&state, project, sessions).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "deleted": deleted })))
+}

@@ -1,0 +1,230 @@
+//! Configuration: an optional TOML file, overridden by flags and environment variables.
+//!
+//! ```toml
+//! listen = "127.0.0.1:8686"
+//! data = "./sightline-data"
+//! geoip_db = "/var/lib/GeoIP/GeoLite2-City.mmdb"
+//!
+//! [[projects]]
+//! name = "acme"
+//! ingest_key = "slk_…"
+//! read_tokens = ["slr_…"]
+//! allowed_origins = ["https://app.acme.com"]
+//! retention_days = 30
+//! ```
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Everything the collector can be told.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on. Defaults to `127.0.0.1:8686`.
+    pub listen: SocketAddr,
+    /// Directory of the sled database. Defaults to `./sightline-data`.
+    pub data: PathBuf,
+    /// A MaxMind-format city or country database for geolocating client IPs. Defaults to none,
+    /// in which case sessions carry only the browser's time zone and language.
+    pub geoip_db: Option<PathBuf>,
+    /// Take the client IP from the first `X-Forwarded-For` entry, for deployments behind a
+    /// reverse proxy. Defaults to `false`.
+    pub trust_forwarded_for: bool,
+    /// HTTP worker threads. Defaults to the number of cores.
+    pub workers: Option<usize>,
+    /// Size and queue limits.
+    pub limits: LimitsConfig,
+    /// How often the retention sweep runs, in seconds. Defaults to 3600 (1 hour).
+    pub retention_sweep_seconds: u64,
+    /// Projects. When empty, the collector creates one on first start and keeps it in the
+    /// database.
+    pub projects: Vec<ProjectConfig>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8686)),
+            data: PathBuf::from("./sightline-data"),
+            geoip_db: None,
+            trust_forwarded_for: false,
+            workers: None,
+            limits: LimitsConfig::default(),
+            retention_sweep_seconds: 3600,
+            projects: Vec::new(),
+        }
+    }
+}
+
+/// Request and queue limits.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Largest batch body accepted, in bytes. Defaults to 1 MiB.
+    pub max_batch_bytes: usize,
+    /// Largest decompressed batch payload, in bytes. Defaults to 16 MiB.
+    pub max_decompressed_bytes: usize,
+    /// Batches waiting for the writer before ingest answers 503. Defaults to 16,384.
+    pub queue_capacity: usize,
+    /// Most batches committed in one group (one fsync). Defaults to 1,024.
+    pub max_group: usize,
+    /// Sessions returned by one page of `GET /api/sessions` at most. Defaults to 200.
+    pub max_page_size: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_batch_bytes: 1 << 20,
+            max_decompressed_bytes: 16 << 20,
+            queue_capacity: 16_384,
+            max_group: 1_024,
+            max_page_size: 200,
+        }
+    }
+}
+
+/// A project: one customer application sending sessions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectConfig {
+    /// A short name, unique among projects.
+    pub name: String,
+    /// The key the SDK sends with every batch. Not a secret (it ships in the page), but it
+    /// decides which project a batch lands in.
+    pub ingest_key: String,
+    /// Bearer tokens that may read this project's sessions. Secrets.
+    #[serde(default)]
+    pub read_tokens: Vec<String>,
+    /// Origins whose pages may send batches, such as `https://app.acme.com`; `*` allows any.
+    /// Requests without an `Origin` header (servers, tests) are not restricted. Defaults to `*`.
+    #[serde(default = "any_origin")]
+    pub allowed_origins: Vec<String>,
+    /// Days a session is kept after it started. Fractions are allowed. Defaults to 30.
+    #[serde(default = "default_retention_days")]
+    pub retention_days: f64,
+    /// Batches per second the project may send, bursts of up to one second's worth allowed;
+    /// 0 means no limit. Defaults to 0.
+    #[serde(default)]
+    pub rate_limit: u32,
+}
+
+fn any_origin() -> Vec<String> {
+    vec!["*".into()]
+}
+
+fn default_retention_days() -> f64 {
+    30.0
+}
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("reading {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for this schema.
+    #[error("parsing {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The values contradict each other.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Reads a TOML file.
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        Self::from_toml(&text).map_err(|e| match e {
+            ConfigError::Parse { message, .. } => ConfigError::Parse { path: path.to_owned(), message },
+            other => other,
+        })
+    }
+
+    /// Parses TOML text and validates it.
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text)
+            .map_err(|e| ConfigError::Parse { path: PathBuf::new(), message: e.to_string() })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks what the types can't: unique names, keys and tokens.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let mut names = std::collections::HashSet::new();
+        let mut secrets = std::collections::HashSet::new();
+        for p in &self.projects {
+            if p.name.is_empty() || !names.insert(p.name.as_str()) {
+                return Err(ConfigError::Invalid(format!("project name {:?} is empty or repeated", p.name)));
+            }
+            for secret in std::iter::once(&p.ingest_key).chain(&p.read_tokens) {
+                if secret.len() < 8 || !secrets.insert(secret.as_str()) {
+                    return Err(ConfigError::Invalid(format!(
+                        "project {:?}: keys and tokens must be unique and at least 8 characters",
+                        p.name
+                    )));
+                }
+            }
+            if !(p.retention_days > 0.0) {
+                return Err(ConfigError::Invalid(format!("project {:?}: retention_days must be positive", p.name)));
+            }
+        }
+        if self.limits.max_batch_bytes < 64 || self.limits.queue_capacity == 0 || self.limits.max_group == 0 {
+            return Err(ConfigError::Invalid("limits are too small to work".into()));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_full_file_with_defaults_filled_in() {
+        let config = Config::from_toml(
+            r#"
+            listen = "127.0.0.1:9000"
+            [limits]
+            max_batch_bytes = 4096
+            [[projects]]
+            name = "acme"
+            ingest_key = "slk_acme_key"
+            read_tokens = ["slr_acme_token"]
+            "#,
+        )
+        .unwrap();
+        assert_eq!(config.listen.port(), 9000);
+        assert_eq!(config.limits.max_batch_bytes, 4096);
+        assert_eq!(config.limits.queue_capacity, 16_384);
+        assert_eq!(config.projects[0].allowed_origins, vec!["*"]);
+        assert_eq!(config.projects[0].retention_days, 30.0);
+    }
+
+    #[test]
+    fn refuses_unknown_fields_and_shared_secrets() {
+        assert!(matches!(Config::from_toml("lisen = \"x\""), Err(ConfigError::Parse { .. })));
+        let shared = r#"
+            [[projects]]
+            name = "a"
+            ingest_key = "same_secret"
+            [[projects]]
+            name = "b"
+            ingest_key = "same_secret"
+        "#;
+        assert!(matches!(Config::from_toml(shared), Err(ConfigError::Invalid(_))));
+    }
+}

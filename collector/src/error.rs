@@ -1,0 +1,149 @@
+//! Every way a request can fail, and the one place that turns a failure into an HTTP status and
+//! a JSON body `{ "error": code, "message": … }`.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use sightline_protocol::DecodeError;
+
+use crate::store::StoreError;
+
+/// A request the collector refuses or could not serve.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No ingest key or read token was given.
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    /// The key or token is not known.
+    #[error("{0}")]
+    BadCredentials(&'static str),
+    /// The credentials are valid but don't allow this (an origin not allowed for the project, a
+    /// batch naming another project).
+    #[error("{message}")]
+    Forbidden {
+        /// Machine-readable reason.
+        code: &'static str,
+        /// Human-readable detail.
+        message: String,
+    },
+    /// The request body is larger than allowed.
+    #[error("request body is over the limit of {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The body is not a batch.
+    #[error("content type {0:?} is not accepted; send application/vnd.sightline.batch")]
+    UnsupportedMediaType(String),
+    /// The batch could not be decoded.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// A malformed request other than the batch itself: query, path, JSON body.
+    #[error("{message}")]
+    BadRequest {
+        /// Machine-readable reason.
+        code: &'static str,
+        /// Human-readable detail.
+        message: String,
+    },
+    /// The project is sending faster than its rate limit.
+    #[error("rate limit exceeded; retry after {retry_after} s")]
+    RateLimited {
+        /// Seconds to wait.
+        retry_after: u64,
+    },
+    /// The write queue is full: the client should retry shortly.
+    #[error("the collector is busy; retry after {retry_after} s")]
+    Overloaded {
+        /// Seconds to wait.
+        retry_after: u64,
+    },
+    /// No such resource.
+    #[error("{0}")]
+    NotFound(&'static str),
+    /// The route exists but not with this method.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// Storage failed.
+    #[error("storage error: {0}")]
+    Store(#[from] StoreError),
+    /// The collector is shutting down.
+    #[error("the collector is shutting down")]
+    ShuttingDown,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+    message: String,
+}
+
+impl ApiError {
+    /// The machine-readable code put in the JSON body and in the `rejects_total` metric.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Unauthenticated(_) => "unauthenticated",
+            ApiError::BadCredentials(_) => "bad_credentials",
+            ApiError::Forbidden { code, .. } => code,
+            ApiError::PayloadTooLarge { .. } => "too_large",
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::Decode(e) => e.code(),
+            ApiError::BadRequest { code, .. } => code,
+            ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::Overloaded { .. } => "overloaded",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::Store(_) => "storage",
+            ApiError::ShuttingDown => "shutting_down",
+        }
+    }
+
+    /// A 400 for malformed input other than the batch body.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::BadRequest { code, message: message.into() }
+    }
+
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            ApiError::RateLimited { retry_after } | ApiError::Overloaded { retry_after } => Some(*retry_after),
+            ApiError::ShuttingDown => Some(5),
+            _ => None,
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthenticated(_) | ApiError::BadCredentials(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Decode(e) if e.is_size() => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Decode(_) | ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Overloaded { .. } | ApiError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        if status.is_server_error() {
+            tracing::error!(error = %self, code = self.code(), "request failed");
+        } else {
+            tracing::debug!(error = %self, code = self.code(), "request refused");
+        }
+        crate::metrics::METRICS.reject(self.code());
+        let mut response = HttpResponse::build(status);
+        if let Some(seconds) = self.retry_after() {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
+        if matches!(self, ApiError::Unauthenticated(_) | ApiError::BadCredentials(_)) {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        response.json(ErrorBody { error: self.code(), message: self.to_string() })
+    }
+}

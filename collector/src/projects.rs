@@ -1,0 +1,167 @@
+//! The projects the collector serves, and how requests are matched to them: by ingest key for
+//! batches, by read token for the query API.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::config::ProjectConfig;
+
+/// A project as the running collector sees it.
+#[derive(Debug)]
+pub struct Project {
+    /// Internal number, the prefix of every key the project owns in the store.
+    pub id: u32,
+    /// The configuration it came from.
+    pub config: ProjectConfig,
+    rate: Option<Mutex<TokenBucket>>,
+}
+
+impl Project {
+    /// Builds a project with its internal id.
+    pub fn new(id: u32, config: ProjectConfig) -> Project {
+        let rate = (config.rate_limit > 0).then(|| Mutex::new(TokenBucket::new(config.rate_limit)));
+        Project { id, config, rate }
+    }
+
+    /// Whether a page served from `origin` may send batches.
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        self.config.allowed_origins.iter().any(|allowed| allowed == "*" || allowed.eq_ignore_ascii_case(origin))
+    }
+
+    /// Takes one batch from the rate budget; `Err(seconds)` says how long to wait.
+    pub fn take_rate_token(&self) -> Result<(), u64> {
+        match &self.rate {
+            None => Ok(()),
+            Some(bucket) => bucket.lock().unwrap_or_else(|e| e.into_inner()).take(Instant::now()),
+        }
+    }
+
+    /// How long sessions are kept.
+    pub fn retention(&self) -> Duration {
+        Duration::from_secs_f64(self.config.retention_days * 86_400.0)
+    }
+}
+
+/// A token bucket holding one second's worth of batches.
+#[derive(Debug)]
+struct TokenBucket {
+    per_second: f64,
+    tokens: f64,
+    updated: Instant,
+}
+
+impl TokenBucket {
+    fn new(per_second: u32) -> Self {
+        let per_second = f64::from(per_second);
+        TokenBucket { per_second, tokens: per_second, updated: Instant::now() }
+    }
+
+    fn take(&mut self, now: Instant) -> Result<(), u64> {
+        let elapsed = now.saturating_duration_since(self.updated).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * self.per_second).min(self.per_second);
+        self.updated = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(((1.0 - self.tokens) / self.per_second).ceil().max(1.0) as u64)
+        }
+    }
+}
+
+/// All projects, indexed by the credentials that select them.
+#[derive(Debug, Default)]
+pub struct Projects {
+    all: Vec<Arc<Project>>,
+    by_ingest_key: HashMap<String, Arc<Project>>,
+    by_read_token: HashMap<String, Arc<Project>>,
+}
+
+impl Projects {
+    /// Indexes the given projects.
+    pub fn new(projects: Vec<Project>) -> Projects {
+        let mut index = Projects::default();
+        for project in projects {
+            let project = Arc::new(project);
+            index.by_ingest_key.insert(project.config.ingest_key.clone(), project.clone());
+            for token in &project.config.read_tokens {
+                index.by_read_token.insert(token.clone(), project.clone());
+            }
+            index.all.push(project);
+        }
+        index
+    }
+
+    /// The project a batch with this ingest key belongs to.
+    pub fn by_ingest_key(&self, key: &str) -> Option<&Arc<Project>> {
+        self.by_ingest_key.get(key)
+    }
+
+    /// The project this read token may see.
+    pub fn by_read_token(&self, token: &str) -> Option<&Arc<Project>> {
+        self.by_read_token.get(token)
+    }
+
+    /// Every project.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<Project>> {
+        self.all.iter()
+    }
+}
+
+/// A random secret with a readable prefix, such as `slk_3f9a…` (24 random bytes as hex).
+pub fn random_secret(prefix: &str) -> String {
+    let mut bytes = [0u8; 24];
+    getrandom::fill(&mut bytes).expect("the operating system's random source is unavailable");
+    let mut secret = String::with_capacity(prefix.len() + 48);
+    secret.push_str(prefix);
+    for b in bytes {
+        secret.push_str(&format!("{b:02x}"));
+    }
+    secret
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project(origins: &[&str], rate_limit: u32) -> Project {
+        Project::new(
+            1,
+            ProjectConfig {
+                name: "p".into(),
+                ingest_key: "slk_test_key".into(),
+                read_tokens: vec![],
+                allowed_origins: origins.iter().map(|s| s.to_string()).collect(),
+                retention_days: 1.0,
+                rate_limit,
+            },
+        )
+    }
+
+    #[test]
+    fn origins_match_exactly_or_by_wildcard() {
+        let p = project(&["https://app.acme.com"], 0);
+        assert!(p.allows_origin("https://app.acme.com"));
+        assert!(!p.allows_origin("https://app.acme.com.evil.net"));
+        assert!(!p.allows_origin("http://app.acme.com"));
+        assert!(project(&["*"], 0).allows_origin("https://anything.example"));
+    }
+
+    #[test]
+    fn token_bucket_allows_a_burst_then_refills() {
+        let mut bucket = TokenBucket::new(2);
+        let t0 = Instant::now();
+        assert!(bucket.take(t0).is_ok());
+        assert!(bucket.take(t0).is_ok());
+        assert_eq!(bucket.take(t0), Err(1));
+        assert!(bucket.take(t0 + Duration::from_millis(600)).is_ok());
+    }
+
+    #[test]
+    fn secrets_are_random_and_prefixed() {
+        let a = random_secret("slk_");
+        assert!(a.starts_with("slk_") && a.len() == 52);
+        assert_ne!(a, random_secret("slk_"));
+    }
+}

@@ -1,0 +1,79 @@
+//! The retention sweep: removes sessions first seen longer ago than their project keeps them,
+//! and tombstones of deleted sessions once no batch of theirs can still be in flight.
+
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::api::now_ms;
+use crate::projects::Projects;
+use crate::store::Store;
+use crate::writer::Writer;
+
+/// Sessions deleted per project per pass at most, so one pass never holds the writer long.
+const MAX_PER_PASS: usize = 10_000;
+
+/// Removes what has expired now; returns how many sessions went.
+pub fn sweep(store: &dyn Store, writer: &Writer, projects: &Projects) -> usize {
+    let mut removed = 0;
+    for project in projects.iter() {
+        let cutoff = now_ms().saturating_sub(project.retention().as_millis() as u64);
+        let expired: Result<Vec<_>, _> =
+            store.listed_before(project.id, cutoff).take(MAX_PER_PASS).map(|l| l.map(|l| l.session)).collect();
+        let expired = match expired {
+            Ok(sessions) => sessions,
+            Err(e) => {
+                tracing::error!(error = %e, project = %project.config.name, "retention: listing failed");
+                continue;
+            }
+        };
+        if !expired.is_empty() {
+            match writer.delete(project.id, expired, now_ms()).map(|rx| rx.blocking_recv()) {
+                Ok(Ok(Ok(n))) => removed += n,
+                Ok(Ok(Err(e))) => tracing::error!(error = %e, "retention: delete failed"),
+                _ => tracing::warn!("retention: the writer is busy or stopping; next pass will retry"),
+            }
+        }
+        if let Err(e) = store.purge_tombstones(project.id, cutoff) {
+            tracing::error!(error = %e, "retention: purging tombstones failed");
+        }
+    }
+    if removed > 0 {
+        tracing::info!(sessions = removed, "retention sweep removed expired sessions");
+    }
+    removed
+}
+
+/// The sweep running on its own thread until dropped.
+pub struct Sweeper {
+    stop: Option<Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Sweeper {
+    /// Sweeps now and then every `interval`.
+    pub fn start(store: Arc<dyn Store>, writer: Arc<Writer>, projects: Arc<Projects>, interval: Duration) -> Sweeper {
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("sightline-retention".into())
+            .spawn(move || loop {
+                sweep(store.as_ref(), &writer, &projects);
+                match stopped.recv_timeout(interval) {
+                    Err(RecvTimeoutError::Timeout) => continue,
+                    _ => break,
+                }
+            })
+            .expect("spawning the retention thread");
+        Sweeper { stop: Some(stop), thread: Some(thread) }
+    }
+}
+
+impl Drop for Sweeper {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! The key layout in the single sled tree `v1`. Every key starts with a one-byte space tag and
+//! the project id (u32 big-endian), so each project's data is a contiguous range and range
+//! scans return keys in numeric order.
+//!
+//! | tag | rest of key                                   | value                          |
+//! |-----|-----------------------------------------------|--------------------------------|
+//! | `s` | session (16)                                  | summary, JSON                  |
+//! | `b` | session (16) · page (u32) · seq (u32)         | the batch as received          |
+//! | `t` | first_seen ms (u64) · session (16)            | empty (listing, newest last)   |
+//! | `u` | user length (u16) · user (UTF-8) · session    | empty                          |
+//! | `r` | trace id (16) · session (16)                  | page (u32) · seq (u32) · ms (u64) |
+//! | `i` | session (16) · key of a `t`, `u` or `r` entry | empty (what to delete with it) |
+//! | `x` | session (16)                                  | deleted at, ms (u64)           |
+//!
+//! Metadata lives under `m` followed by its name, outside any project.
+
+use std::fmt;
+use std::str::FromStr;
+
+use sightline_protocol::{SessionId, TraceId};
+
+use super::BatchKey;
+
+pub(super) const SUMMARY: u8 = b's';
+pub(super) const BATCH: u8 = b'b';
+pub(super) const LISTED: u8 = b't';
+pub(super) const USER: u8 = b'u';
+pub(super) const TRACE: u8 = b'r';
+pub(super) const SESSION_INDEX: u8 = b'i';
+pub(super) const TOMBSTONE: u8 = b'x';
+pub(super) const META: u8 = b'm';
+
+/// Key of `tag`, project and the given parts, concatenated.
+pub(super) fn key(tag: u8, project: u32, parts: &[&[u8]]) -> Vec<u8> {
+    let len = 5 + parts.iter().map(|p| p.len()).sum::<usize>();
+    let mut key = Vec::with_capacity(len);
+    key.push(tag);
+    key.extend_from_slice(&project.to_be_bytes());
+    for part in parts {
+        key.extend_from_slice(part);
+    }
+    key
+}
+
+pub(super) fn batch(k: &BatchKey) -> Vec<u8> {
+    key(BATCH, k.project, &[k.session.as_bytes(), &k.page.to_be_bytes(), &k.seq.to_be_bytes()])
+}
+
+pub(super) fn user(project: u32, user: &str, session: Option<SessionId>) -> Vec<u8> {
+    let len = u16::try_from(user.len()).unwrap_or(u16::MAX);
+    let user = &user.as_bytes()[..usize::from(len)];
+    match session {
+        Some(s) => key(USER, project, &[&len.to_be_bytes(), user, s.as_bytes()]),
+        None => key(USER, project, &[&len.to_be_bytes(), user]),
+    }
+}
+
+pub(super) fn trace(project: u32, trace: TraceId, session: Option<SessionId>) -> Vec<u8> {
+    match session {
+        Some(s) => key(TRACE, project, &[trace.as_bytes(), s.as_bytes()]),
+        None => key(TRACE, project, &[trace.as_bytes()]),
+    }
+}
+
+/// The trailing 16 bytes of a key, as a session id.
+pub(super) fn session_suffix(key: &[u8]) -> Option<SessionId> {
+    let tail = key.len().checked_sub(16).map(|start| &key[start..])?;
+    Some(SessionId(tail.try_into().ok()?))
+}
+
+/// A position in the newest-first session listing: the last session of a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Cursor {
+    /// First-seen time of that session.
+    pub first_seen: u64,
+    /// Its id.
+    pub session: SessionId,
+}
+
+impl fmt::Display for Cursor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}{}", self.first_seen, self.session)
+    }
+}
+
+impl FromStr for Cursor {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        if s.len() != 48 || !s.is_ascii() {
+            return Err(());
+        }
+        let first_seen = u64::from_str_radix(&s[..16], 16).map_err(|_| ())?;
+        let session = s[16..].parse().map_err(|_| ())?;
+        Ok(Cursor { first_seen, session })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_keys_sort_by_page_then_seq() {
+        let k = |page, seq| batch(&BatchKey { project: 1, session: SessionId([9; 16]), page, seq });
+        assert!(k(0, 255) < k(0, 256));
+        assert!(k(0, u32::MAX) < k(1, 0));
+        assert!(key(BATCH, 1, &[]) < key(BATCH, 2, &[]));
+    }
+
+    #[test]
+    fn cursor_round_trips() {
+        let cursor = Cursor { first_seen: 1_780_000_000_000, session: SessionId([0xab; 16]) };
+        assert_eq!(cursor.to_string().parse::<Cursor>(), Ok(cursor));
+        assert!("zz".parse::<Cursor>().is_err());
+    }
+
+    #[test]
+    fn user_keys_of_different_users_do_not_share_prefixes() {
+        // "ann" must not match the prefix scan for "an".
+        assert!(!user(1, "ann", None).starts_with(&user(1, "an", None)));
+    }
+}

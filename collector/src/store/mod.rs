@@ -1,0 +1,160 @@
+//! Session storage: the [`Store`] trait the services use, and its sled implementation, the
+//! embedded default.
+//!
+//! Invariants every implementation keeps:
+//! - a batch is stored exactly as received (still compressed) under `(project, session, page,
+//!   seq)`, once: a second write of the same key is never issued by the writer;
+//! - [`Store::commit`] applies a whole group of writes atomically and returns only once they are
+//!   durable, so an acknowledged batch survives a crash and a crash never leaves half a batch;
+//! - every index entry of a session is recorded next to the session, so deleting a session
+//!   removes all of it.
+
+mod keys;
+mod sled_store;
+
+pub use keys::Cursor;
+pub use sled_store::SledStore;
+
+use sightline_protocol::{SessionId, TraceId};
+
+use crate::summary::SessionSummary;
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed.
+    #[error("database: {0}")]
+    Database(#[from] sled::Error),
+    /// The group this write belonged to could not be committed.
+    #[error("commit failed: {0}")]
+    CommitFailed(String),
+    /// A stored value could not be read back.
+    #[error("corrupt record {key}: {message}")]
+    Corrupt {
+        /// The key, printed.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Identifies one batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct BatchKey {
+    /// Project id.
+    pub project: u32,
+    /// Session id.
+    pub session: SessionId,
+    /// Page index.
+    pub page: u32,
+    /// Sequence number within the page.
+    pub seq: u32,
+}
+
+/// Where in a session a trace id was seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TraceHit {
+    /// The session.
+    pub session: SessionId,
+    /// Page index of the request.
+    pub page: u32,
+    /// Batch holding the request.
+    pub seq: u32,
+    /// When the request started (client ms since the Unix epoch).
+    pub time: u64,
+}
+
+/// One change in a commit group.
+#[derive(Debug, Clone)]
+pub enum Write {
+    /// Store a batch's bytes.
+    Batch {
+        /// Where.
+        key: BatchKey,
+        /// The framed batch as received.
+        bytes: Vec<u8>,
+    },
+    /// Replace a session's summary.
+    Summary {
+        /// Project id.
+        project: u32,
+        /// The summary (its id names the session).
+        session: SessionId,
+        /// The new summary.
+        summary: SessionSummary,
+    },
+    /// List a new session by the time it was first seen.
+    Listed {
+        /// Project id.
+        project: u32,
+        /// Session id.
+        session: SessionId,
+        /// When the collector first saw it.
+        first_seen: u64,
+    },
+    /// Index a session by user id or email.
+    User {
+        /// Project id.
+        project: u32,
+        /// Session id.
+        session: SessionId,
+        /// User id or lowercased email.
+        user: String,
+    },
+    /// Index a request's trace id.
+    Trace {
+        /// Project id.
+        project: u32,
+        /// The trace id.
+        trace: TraceId,
+        /// Where it was seen.
+        hit: TraceHit,
+    },
+}
+
+/// Listing entry: a session and the time it was first seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listed {
+    /// Session id.
+    pub session: SessionId,
+    /// First seen, ms since the Unix epoch.
+    pub first_seen: u64,
+}
+
+/// A boxed iterator the store hands out; items are read lazily.
+pub type StoreIter<'a, T> = Box<dyn Iterator<Item = Result<T, StoreError>> + Send + 'a>;
+
+/// What the services need from storage.
+pub trait Store: Send + Sync + 'static {
+    /// Applies the writes atomically; returns once they are durable.
+    fn commit(&self, writes: Vec<Write>) -> Result<(), StoreError>;
+    /// Whether the batch is stored.
+    fn has_batch(&self, key: &BatchKey) -> Result<bool, StoreError>;
+    /// Whether the session was deleted (later batches of it are acknowledged and dropped).
+    fn is_deleted(&self, project: u32, session: SessionId) -> Result<bool, StoreError>;
+    /// The session's summary.
+    fn summary(&self, project: u32, session: SessionId) -> Result<Option<SessionSummary>, StoreError>;
+    /// The session's batches as `(key, bytes)` in `(page, seq)` order.
+    fn batches(&self, project: u32, session: SessionId) -> StoreIter<'static, (BatchKey, Vec<u8>)>;
+    /// Sessions newest first, starting strictly after `cursor`.
+    fn listed(&self, project: u32, cursor: Option<Cursor>) -> StoreIter<'static, Listed>;
+    /// Sessions first seen before `before` (ms), oldest first.
+    fn listed_before(&self, project: u32, before: u64) -> StoreIter<'static, Listed>;
+    /// Sessions indexed under a user id or lowercased email.
+    fn sessions_of_user(&self, project: u32, user: &str) -> Result<Vec<SessionId>, StoreError>;
+    /// Where a trace id was seen.
+    fn trace_hits(&self, project: u32, trace: TraceId) -> Result<Vec<TraceHit>, StoreError>;
+    /// Removes a session, its batches and index entries, and leaves a tombstone; durable on
+    /// return. Returns whether the session existed.
+    fn delete_session(&self, project: u32, session: SessionId, now: u64) -> Result<bool, StoreError>;
+    /// Removes tombstones older than `before`; returns how many.
+    fn purge_tombstones(&self, project: u32, before: u64) -> Result<usize, StoreError>;
+    /// A metadata value (collector-wide, not per project).
+    fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Sets a metadata value durably.
+    fn set_meta(&self, name: &str, value: &[u8]) -> Result<(), StoreError>;
+    /// Bytes the store takes on disk.
+    fn size_on_disk(&self) -> Result<u64, StoreError>;
+    /// Makes everything written so far durable.
+    fn flush(&self) -> Result<(), StoreError>;
+}

@@ -1,0 +1,212 @@
+//! The embedded default: everything in one sled tree, so one `apply_batch` covers a whole
+//! commit group atomically, and one `flush` makes it durable.
+
+use std::path::Path;
+
+use sightline_protocol::{SessionId, TraceId};
+
+use super::keys::{self, key};
+use super::{BatchKey, Cursor, Listed, Store, StoreError, StoreIter, TraceHit, Write};
+use crate::summary::SessionSummary;
+
+/// Sessions stored in a sled database.
+pub struct SledStore {
+    db: sled::Db,
+    tree: sled::Tree,
+}
+
+impl SledStore {
+    /// Opens (or creates) the database in `dir`.
+    pub fn open(dir: &Path) -> Result<SledStore, StoreError> {
+        let db = sled::Config::new()
+            .path(dir)
+            // Summaries and recent batches are what ingest reads; 256 MiB keeps them hot
+            // without taking sled's 1 GiB default on small machines.
+            .cache_capacity(256 << 20)
+            .open()?;
+        let tree = db.open_tree("v1")?;
+        Ok(SledStore { db, tree })
+    }
+
+    fn session_prefix(tag: u8, project: u32, session: SessionId) -> Vec<u8> {
+        key(tag, project, &[session.as_bytes()])
+    }
+}
+
+fn corrupt(key: &[u8], message: impl ToString) -> StoreError {
+    StoreError::Corrupt { key: format!("{key:02x?}"), message: message.to_string() }
+}
+
+fn be_u32(bytes: &[u8]) -> u32 {
+    u32::from_be_bytes(bytes.try_into().unwrap_or_default())
+}
+
+fn be_u64(bytes: &[u8]) -> u64 {
+    u64::from_be_bytes(bytes.try_into().unwrap_or_default())
+}
+
+impl Store for SledStore {
+    fn commit(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        let indexed = |batch: &mut sled::Batch, project: u32, session: SessionId, index_key: Vec<u8>, value: &[u8]| {
+            batch.insert(key(keys::SESSION_INDEX, project, &[session.as_bytes(), &index_key]), &[][..]);
+            batch.insert(index_key, value);
+        };
+        for write in writes {
+            match write {
+                Write::Batch { key: k, bytes } => batch.insert(keys::batch(&k), bytes),
+                Write::Summary { project, session, summary } => {
+                    let json = serde_json::to_vec(&summary).map_err(|e| corrupt(b"summary", e))?;
+                    batch.insert(Self::session_prefix(keys::SUMMARY, project, session), json);
+                }
+                Write::Listed { project, session, first_seen } => {
+                    let k = key(keys::LISTED, project, &[&first_seen.to_be_bytes(), session.as_bytes()]);
+                    indexed(&mut batch, project, session, k, &[]);
+                }
+                Write::User { project, session, user } => {
+                    indexed(&mut batch, project, session, keys::user(project, &user, Some(session)), &[]);
+                }
+                Write::Trace { project, trace, hit } => {
+                    let mut value = Vec::with_capacity(16);
+                    value.extend_from_slice(&hit.page.to_be_bytes());
+                    value.extend_from_slice(&hit.seq.to_be_bytes());
+                    value.extend_from_slice(&hit.time.to_be_bytes());
+                    indexed(&mut batch, project, hit.session, keys::trace(project, trace, Some(hit.session)), &value);
+                }
+            }
+        }
+        self.tree.apply_batch(batch)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn has_batch(&self, k: &BatchKey) -> Result<bool, StoreError> {
+        Ok(self.tree.contains_key(keys::batch(k))?)
+    }
+
+    fn is_deleted(&self, project: u32, session: SessionId) -> Result<bool, StoreError> {
+        Ok(self.tree.contains_key(Self::session_prefix(keys::TOMBSTONE, project, session))?)
+    }
+
+    fn summary(&self, project: u32, session: SessionId) -> Result<Option<SessionSummary>, StoreError> {
+        let k = Self::session_prefix(keys::SUMMARY, project, session);
+        match self.tree.get(&k)? {
+            None => Ok(None),
+            Some(json) => serde_json::from_slice(&json).map(Some).map_err(|e| corrupt(&k, e)),
+        }
+    }
+
+    fn batches(&self, project: u32, session: SessionId) -> StoreIter<'static, (BatchKey, Vec<u8>)> {
+        let prefix = Self::session_prefix(keys::BATCH, project, session);
+        Box::new(self.tree.scan_prefix(&prefix).map(move |entry| {
+            let (k, v) = entry?;
+            let rest = k.get(21..29).ok_or_else(|| corrupt(&k, "short batch key"))?;
+            let key = BatchKey { project, session, page: be_u32(&rest[..4]), seq: be_u32(&rest[4..]) };
+            Ok((key, v.to_vec()))
+        }))
+    }
+
+    fn listed(&self, project: u32, cursor: Option<Cursor>) -> StoreIter<'static, Listed> {
+        let start = key(keys::LISTED, project, &[]);
+        let iter = match cursor {
+            Some(c) => self.tree.range(start..key(keys::LISTED, project, &[&c.first_seen.to_be_bytes(), c.session.as_bytes()])),
+            None => self.tree.range(start..=key(keys::LISTED, project, &[&[0xff; 24]])),
+        };
+        Box::new(iter.rev().map(parse_listed))
+    }
+
+    fn listed_before(&self, project: u32, before: u64) -> StoreIter<'static, Listed> {
+        let range = key(keys::LISTED, project, &[])..key(keys::LISTED, project, &[&before.to_be_bytes()]);
+        Box::new(self.tree.range(range).map(parse_listed))
+    }
+
+    fn sessions_of_user(&self, project: u32, user: &str) -> Result<Vec<SessionId>, StoreError> {
+        let prefix = keys::user(project, user, None);
+        self.tree
+            .scan_prefix(&prefix)
+            .map(|entry| {
+                let (k, _) = entry?;
+                keys::session_suffix(&k).filter(|_| k.len() == prefix.len() + 16).ok_or_else(|| corrupt(&k, "bad user key"))
+            })
+            .collect()
+    }
+
+    fn trace_hits(&self, project: u32, trace: TraceId) -> Result<Vec<TraceHit>, StoreError> {
+        self.tree
+            .scan_prefix(keys::trace(project, trace, None))
+            .map(|entry| {
+                let (k, v) = entry?;
+                let session = keys::session_suffix(&k).ok_or_else(|| corrupt(&k, "bad trace key"))?;
+                if v.len() != 16 {
+                    return Err(corrupt(&k, "bad trace value"));
+                }
+                Ok(TraceHit { session, page: be_u32(&v[..4]), seq: be_u32(&v[4..8]), time: be_u64(&v[8..]) })
+            })
+            .collect()
+    }
+
+    fn delete_session(&self, project: u32, session: SessionId, now: u64) -> Result<bool, StoreError> {
+        let summary_key = Self::session_prefix(keys::SUMMARY, project, session);
+        let existed = self.tree.contains_key(&summary_key)?;
+        let mut batch = sled::Batch::default();
+        let index_prefix = Self::session_prefix(keys::SESSION_INDEX, project, session);
+        for entry in self.tree.scan_prefix(&index_prefix) {
+            let (k, _) = entry?;
+            batch.remove(&k[index_prefix.len()..]);
+            batch.remove(k);
+        }
+        for entry in self.tree.scan_prefix(Self::session_prefix(keys::BATCH, project, session)) {
+            batch.remove(entry?.0);
+        }
+        batch.remove(summary_key);
+        batch.insert(Self::session_prefix(keys::TOMBSTONE, project, session), &now.to_be_bytes()[..]);
+        self.tree.apply_batch(batch)?;
+        self.db.flush()?;
+        Ok(existed)
+    }
+
+    fn purge_tombstones(&self, project: u32, before: u64) -> Result<usize, StoreError> {
+        let mut batch = sled::Batch::default();
+        let mut purged = 0;
+        for entry in self.tree.scan_prefix(key(keys::TOMBSTONE, project, &[])) {
+            let (k, v) = entry?;
+            if be_u64(&v) < before {
+                batch.remove(k);
+                purged += 1;
+            }
+        }
+        self.tree.apply_batch(batch)?;
+        Ok(purged)
+    }
+
+    fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.tree.get(meta_key(name))?.map(|v| v.to_vec()))
+    }
+
+    fn set_meta(&self, name: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.tree.insert(meta_key(name), value)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn size_on_disk(&self) -> Result<u64, StoreError> {
+        Ok(self.db.size_on_disk()?)
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+}
+
+fn parse_listed(entry: sled::Result<(sled::IVec, sled::IVec)>) -> Result<Listed, StoreError> {
+    let (k, _) = entry?;
+    let session = keys::session_suffix(&k).filter(|_| k.len() == 29).ok_or_else(|| corrupt(&k, "bad listing key"))?;
+    Ok(Listed { session, first_seen: be_u64(&k[5..13]) })
+}
+
+fn meta_key(name: &str) -> Vec<u8> {
+    let mut k = vec![keys::META];
+    k.extend_from_slice(name.as_bytes());
+    k
+}
