@@ -144,8 +144,9 @@ pub trait Store: Send + Sync + 'static {
     fn sessions_of_user(&self, project: u32, user: &str) -> Result<Vec<SessionId>, StoreError>;
     /// Where a trace id was seen.
     fn trace_hits(&self, project: u32, trace: TraceId) -> Result<Vec<TraceHit>, StoreError>;
-    /// Removes a session, its batches and index entries, and leaves a tombstone; durable on
-    /// return. Returns whether the session existed.
+    /// Removes a session, its batches and index entries, and leaves a tombstone so that late
+    /// batches of it are dropped; durable on return. Returns whether the session existed (a
+    /// session that didn't is left alone).
     fn delete_session(&self, project: u32, session: SessionId, now: u64) -> Result<bool, StoreError>;
     /// Removes tombstones older than `before`; returns how many.
     fn purge_tombstones(&self, project: u32, before: u64) -> Result<usize, StoreError>;

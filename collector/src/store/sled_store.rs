@@ -148,6 +148,9 @@ impl Store for SledStore {
     fn delete_session(&self, project: u32, session: SessionId, now: u64) -> Result<bool, StoreError> {
         let summary_key = Self::session_prefix(keys::SUMMARY, project, session);
         let existed = self.tree.contains_key(&summary_key)?;
+        if !existed {
+            return Ok(false);
+        }
         let mut batch = sled::Batch::default();
         let index_prefix = Self::session_prefix(keys::SESSION_INDEX, project, session);
         for entry in self.tree.scan_prefix(&index_prefix) {
