@@ -42,10 +42,10 @@ impl Metrics {
     }
 
     /// Counts a batch written to the store.
-    pub fn stored(&self, bytes: usize, events: usize) {
+    pub fn stored(&self, bytes: usize, events: u64) {
         self.batches_stored.fetch_add(1, Relaxed);
         self.bytes_stored.fetch_add(bytes as u64, Relaxed);
-        self.events_stored.fetch_add(events as u64, Relaxed);
+        self.events_stored.fetch_add(events, Relaxed);
     }
 
     /// Counts a batch acknowledged again without being stored again.

@@ -112,40 +112,44 @@ pub struct PageVisit {
     pub start: u64,
 }
 
-/// Index entries a batch adds, for the store to write next to the summary.
-#[derive(Debug, Default, PartialEq)]
-pub struct IndexDelta {
-    /// User ids and emails (lowercased) that now identify the session.
-    pub users: Vec<String>,
-    /// Trace ids of the batch's requests, with the time of the request's start.
+/// What a summary needs from one batch, extracted where the batch is decoded so the single
+/// writer folds a few fields instead of walking every event.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct BatchDigest {
+    /// Page index of the batch.
+    pub page: u32,
+    /// Events in the batch.
+    pub events: u64,
+    /// Times of the first and last event, if any.
+    pub span: Option<(u64, u64)>,
+    /// The page metadata, with the URL and title at load and the time of load.
+    pub meta: Option<(Device, PageVisit)>,
+    /// Full loads seen through navigation events.
+    pub loads: Vec<PageVisit>,
+    /// URLs of loads and route changes, in order.
+    pub urls: Vec<String>,
+    /// JS errors.
+    pub errors: u64,
+    /// Requests.
+    pub requests: u64,
+    /// Failed requests.
+    pub failed_requests: u64,
+    /// Trace ids of requests with the time each request started.
     pub traces: Vec<(TraceId, u64)>,
+    /// The latest `identify`: user id, lowercased email, traits.
+    pub identity: Option<(String, Option<String>, serde_json::Value)>,
 }
 
-impl SessionSummary {
-    /// An empty summary for a session first seen now.
-    pub fn new(session: SessionId, received_at: u64) -> Self {
-        SessionSummary {
-            id: session.to_string(),
-            first_seen: received_at,
-            last_seen: received_at,
-            traits: serde_json::Value::Null,
-            ..Default::default()
-        }
-    }
-
-    /// Folds one batch in; `bytes` is its compressed size. Returns the index entries it adds.
-    pub fn apply(&mut self, batch: &Batch, bytes: usize, received_at: u64) -> IndexDelta {
-        let mut delta = IndexDelta::default();
-        self.last_seen = self.last_seen.max(received_at);
-        self.batch_count += 1;
-        self.bytes += bytes as u64;
-        self.event_count += batch.events.len() as u64;
-
+impl BatchDigest {
+    /// Extracts the digest of a decoded batch.
+    pub fn of(batch: &Batch) -> BatchDigest {
+        let mut digest = BatchDigest { page: batch.page, events: batch.events.len() as u64, ..Default::default() };
         for timed in batch.timed_events() {
-            self.observe_time(timed.time);
+            let time = timed.time;
+            digest.span = Some(digest.span.map_or((time, time), |(a, b)| (a.min(time), b.max(time))));
             match &timed.event.data {
                 EventData::Meta(meta) => {
-                    self.device = Device {
+                    let device = Device {
                         kind: device_kind(meta.device).into(),
                         browser: meta.browser.name.clone(),
                         browser_version: meta.browser.version.clone(),
@@ -160,46 +164,93 @@ impl SessionSummary {
                         user_agent: meta.user_agent.clone(),
                         sdk: meta.sdk.clone(),
                     };
-                    self.add_page(batch.page, &meta.url, &meta.title, timed.time);
-                    self.add_url(&meta.url);
+                    let visit = PageVisit { page: batch.page, url: meta.url.clone(), title: meta.title.clone(), start: time };
+                    digest.urls.push(meta.url.clone());
+                    digest.meta = Some((device, visit));
                 }
                 EventData::Navigation(nav) => {
                     if nav.kind == NavigationKind::Load {
-                        self.add_page(batch.page, &nav.url, &nav.title, timed.time);
+                        digest.loads.push(PageVisit { page: batch.page, url: nav.url.clone(), title: nav.title.clone(), start: time });
                     }
-                    self.add_url(&nav.url);
+                    digest.urls.push(nav.url.clone());
                 }
-                EventData::Error(_) => self.error_count += 1,
+                EventData::Error(_) => digest.errors += 1,
                 EventData::Network(request) => {
-                    self.request_count += 1;
+                    digest.requests += 1;
                     if request.failed() {
-                        self.failed_request_count += 1;
+                        digest.failed_requests += 1;
                     }
                     if let Some(trace) = request.trace.filter(|t| !t.trace_id.is_zero()) {
-                        let started = timed.time.saturating_sub(u64::from(request.duration));
-                        delta.traces.push((trace.trace_id, started));
+                        digest.traces.push((trace.trace_id, time.saturating_sub(u64::from(request.duration))));
                     }
                 }
                 EventData::Identify(identify) => {
-                    if !identify.user_id.is_empty() {
-                        self.user_id = Some(identify.user_id.clone());
-                        delta.users.push(identify.user_id.clone());
-                    }
-                    if let Some(email) = identify.traits.get("email").and_then(|v| v.as_str()) {
-                        let email = email.trim().to_lowercase();
-                        if !email.is_empty() {
-                            delta.users.push(email.clone());
-                            self.email = Some(email);
-                        }
-                    }
-                    self.traits = to_json(&identify.traits);
+                    let email = identify
+                        .traits
+                        .get("email")
+                        .and_then(|v| v.as_str())
+                        .map(|e| e.trim().to_lowercase())
+                        .filter(|e| !e.is_empty());
+                    digest.identity = Some((identify.user_id.clone(), email, to_json(&identify.traits)));
                 }
                 _ => {}
             }
         }
-        self.trace_count += delta.traces.len() as u64;
+        digest
+    }
+}
+
+impl SessionSummary {
+    /// An empty summary for a session first seen now.
+    pub fn new(session: SessionId, received_at: u64) -> Self {
+        SessionSummary {
+            id: session.to_string(),
+            first_seen: received_at,
+            last_seen: received_at,
+            traits: serde_json::Value::Null,
+            ..Default::default()
+        }
+    }
+
+    /// Folds one batch in; `bytes` is its compressed size. Returns the user ids and emails
+    /// that now identify the session.
+    pub fn apply(&mut self, digest: &BatchDigest, bytes: usize, received_at: u64) -> Vec<String> {
+        self.last_seen = self.last_seen.max(received_at);
+        self.batch_count += 1;
+        self.bytes += bytes as u64;
+        self.event_count += digest.events;
+        if let Some((first, last)) = digest.span {
+            self.observe_time(first);
+            self.observe_time(last);
+        }
+        if let Some((device, visit)) = &digest.meta {
+            self.device = device.clone();
+            self.add_page(visit);
+        }
+        for visit in &digest.loads {
+            self.add_page(visit);
+        }
+        for url in &digest.urls {
+            self.add_url(url);
+        }
+        self.error_count += digest.errors;
+        self.request_count += digest.requests;
+        self.failed_request_count += digest.failed_requests;
+        self.trace_count += digest.traces.len() as u64;
+        let mut users = Vec::new();
+        if let Some((user_id, email, traits)) = &digest.identity {
+            if !user_id.is_empty() {
+                self.user_id = Some(user_id.clone());
+                users.push(user_id.clone());
+            }
+            if let Some(email) = email {
+                self.email = Some(email.clone());
+                users.push(email.clone());
+            }
+            self.traits = traits.clone();
+        }
         self.duration_ms = self.end.saturating_sub(self.start);
-        delta
+        users
     }
 
     fn observe_time(&mut self, time: u64) {
@@ -209,12 +260,12 @@ impl SessionSummary {
         self.end = self.end.max(time);
     }
 
-    fn add_page(&mut self, page: u32, url: &str, title: &str, start: u64) {
-        if self.pages.iter().any(|p| p.page == page) || self.pages.len() >= MAX_PAGES {
+    fn add_page(&mut self, visit: &PageVisit) {
+        if self.pages.iter().any(|p| p.page == visit.page) || self.pages.len() >= MAX_PAGES {
             return;
         }
-        let at = self.pages.partition_point(|p| p.page < page);
-        self.pages.insert(at, PageVisit { page, url: url.into(), title: title.into(), start });
+        let at = self.pages.partition_point(|p| p.page < visit.page);
+        self.pages.insert(at, visit.clone());
     }
 
     fn add_url(&mut self, url: &str) {
@@ -274,9 +325,11 @@ mod tests {
     #[test]
     fn folds_the_sample_session() {
         let mut summary = SessionSummary::new(fixtures::page_start().session, 1_000);
-        let mut deltas = Vec::new();
+        let mut users = Vec::new();
+        let mut digests = Vec::new();
         for (i, (_, batch)) in fixtures::all().iter().enumerate() {
-            deltas.push(summary.apply(batch, 100, 1_000 + i as u64));
+            digests.push(BatchDigest::of(batch));
+            users.push(summary.apply(&digests[i], 100, 1_000 + i as u64));
         }
         assert_eq!(summary.batch_count, 3);
         assert_eq!(summary.bytes, 300);
@@ -304,8 +357,11 @@ mod tests {
         assert_eq!(summary.end, fixtures::all().iter().map(|(_, b)| b.end()).max().unwrap());
         assert_eq!(summary.duration_ms, summary.end - summary.start);
         assert!(summary.mentions("enterprise") && summary.mentions("jane@") && !summary.mentions("globex"));
-        assert_eq!(deltas[2].users, vec!["u_1842", "jane@acme.com"]);
-        assert_eq!(deltas[2].traces.len(), 1);
-        assert_eq!(deltas[2].traces[0].0.to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(users[2], vec!["u_1842", "jane@acme.com"]);
+        assert_eq!(digests[2].traces.len(), 1);
+        assert_eq!(digests[2].traces[0].0.to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+        let facts = fixtures::facts();
+        assert_eq!(digests[2].traces[0].1, facts.start + 250 - 184, "a request starts its duration before it ends");
+        assert_eq!(digests[2].span, Some((facts.start, facts.end())));
     }
 }

@@ -1,31 +1,34 @@
 //! The single writer: every change to the store goes through one thread, which commits
 //! ingested batches in groups: it takes whatever is queued (up to `max_group`), decides each
 //! batch (new, duplicate, or of a deleted session), folds new ones into their session summaries,
-//! and writes the whole group with one atomic apply and one fsync. Only then does it answer the
-//! waiting requests, so many requests share one flush and none is acknowledged before it is
-//! durable.
+//! and applies the whole group as one atomic write.
+//!
+//! Durability is pipelined: a second thread, the flusher, makes applied groups durable with one
+//! fsync for everything applied so far and only then answers their requests. While it waits on
+//! the disk, the writer prepares and applies the next group, so many requests share one flush,
+//! none is acknowledged before its batch is durable, and the disk and the CPU work at once.
 //!
 //! Deletions go through the same queue, so they are ordered with ingest.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
-use sightline_protocol::{Batch, SessionId};
+use sightline_protocol::SessionId;
 use tokio::sync::oneshot;
 
 use crate::metrics::METRICS;
-use crate::store::{BatchKey, Store, StoreError, TraceHit, Write};
-use crate::summary::{Geo, SessionSummary};
+use crate::store::{BatchKey, Store, StoreError, Write};
+use crate::summary::{BatchDigest, Geo, SessionSummary};
 
 /// A decoded batch waiting to be stored.
 pub struct IngestJob {
-    /// Project id.
-    pub project: u32,
-    /// The decoded batch.
-    pub batch: Batch,
+    /// Where it goes.
+    pub key: BatchKey,
+    /// What its session summary needs from it.
+    pub digest: BatchDigest,
     /// The bytes as received, which are what gets stored.
     pub bytes: Vec<u8>,
     /// Where the client IP places the user.
@@ -61,21 +64,35 @@ enum Command {
     Delete { project: u32, sessions: Vec<SessionId>, now: u64, reply: Reply<usize> },
 }
 
-/// Handle to the writer thread.
+/// An applied group waiting for the flush that makes it durable.
+struct Applied {
+    replies: Vec<(Reply<Outcome>, Outcome)>,
+    stored: Vec<(usize, u64)>,
+}
+
+/// Handle to the writer and flusher threads.
 pub struct Writer {
     queue: Mutex<Option<SyncSender<Command>>>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl Writer {
-    /// Starts the writer thread over `store`.
+    /// Starts the writer and flusher threads over `store`.
     pub fn start(store: Arc<dyn Store>, capacity: usize, max_group: usize) -> Writer {
         let (tx, rx) = mpsc::sync_channel(capacity);
-        let thread = std::thread::Builder::new()
-            .name("sightline-writer".into())
-            .spawn(move || run(store, rx, max_group))
-            .expect("spawning the writer thread");
-        Writer { queue: Mutex::new(Some(tx)), thread: Mutex::new(Some(thread)) }
+        let (applied_tx, applied_rx) = mpsc::channel();
+        let flusher_store = store.clone();
+        let threads = vec![
+            std::thread::Builder::new()
+                .name("sightline-writer".into())
+                .spawn(move || write_loop(store, rx, applied_tx, max_group))
+                .expect("spawning the writer thread"),
+            std::thread::Builder::new()
+                .name("sightline-flusher".into())
+                .spawn(move || flush_loop(flusher_store, applied_rx))
+                .expect("spawning the flusher thread"),
+        ];
+        Writer { queue: Mutex::new(Some(tx)), threads: Mutex::new(threads) }
     }
 
     fn send(&self, command: Command) -> Result<(), SubmitError> {
@@ -106,16 +123,16 @@ impl Writer {
         Ok(rx)
     }
 
-    /// Stops taking commands, lets the writer finish what is queued, and waits for it.
+    /// Stops taking commands, lets both threads finish what is queued, and waits for them.
     pub fn shutdown(&self) {
         drop(self.queue.lock().unwrap_or_else(|e| e.into_inner()).take());
-        if let Some(thread) = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        for thread in self.threads.lock().unwrap_or_else(|e| e.into_inner()).drain(..) {
             let _ = thread.join();
         }
     }
 }
 
-fn run(store: Arc<dyn Store>, rx: Receiver<Command>, max_group: usize) {
+fn write_loop(store: Arc<dyn Store>, rx: Receiver<Command>, flusher: Sender<Applied>, max_group: usize) {
     let mut group = Group::default();
     while let Ok(first) = rx.recv() {
         let mut next = Some(first);
@@ -125,7 +142,7 @@ fn run(store: Arc<dyn Store>, rx: Receiver<Command>, max_group: usize) {
             match command {
                 Command::Ingest(job, reply) => group.add(store.as_ref(), *job, reply),
                 Command::Delete { project, sessions, now, reply } => {
-                    group.commit(store.as_ref());
+                    group.apply(store.as_ref(), &flusher);
                     let result = sessions.iter().try_fold(0, |n, s| {
                         store.delete_session(project, *s, now).map(|existed| n + usize::from(existed))
                     });
@@ -136,21 +153,53 @@ fn run(store: Arc<dyn Store>, rx: Receiver<Command>, max_group: usize) {
                 next = rx.try_recv().ok();
             }
         }
-        group.commit(store.as_ref());
-    }
-    if let Err(e) = store.flush() {
-        tracing::error!(error = %e, "final flush failed");
+        group.apply(store.as_ref(), &flusher);
     }
 }
 
-/// The batches gathered for the next commit.
+fn flush_loop(store: Arc<dyn Store>, rx: Receiver<Applied>) {
+    while let Ok(first) = rx.recv() {
+        let mut pending = vec![first];
+        pending.extend(rx.try_iter());
+        let started = Instant::now();
+        let result = store.flush();
+        let batches = pending.iter().map(|a| a.stored.len()).sum();
+        METRICS.flushed(started.elapsed(), batches);
+        if let Err(e) = &result {
+            tracing::error!(error = %e, "flush failed; the batches waiting on it are refused");
+        }
+        for applied in pending {
+            if result.is_ok() {
+                for (bytes, events) in applied.stored {
+                    METRICS.stored(bytes, events);
+                }
+            }
+            for (reply, outcome) in applied.replies {
+                let answer = match &result {
+                    Ok(()) => {
+                        match outcome {
+                            Outcome::Duplicate => METRICS.duplicate(),
+                            Outcome::Dropped => METRICS.dropped(),
+                            Outcome::Stored => {}
+                        }
+                        Ok(outcome)
+                    }
+                    Err(e) => Err(StoreError::CommitFailed(e.to_string())),
+                };
+                let _ = reply.send(answer);
+            }
+        }
+    }
+}
+
+/// The batches gathered for the next apply.
 #[derive(Default)]
 struct Group {
     writes: Vec<Write>,
     replies: Vec<(Reply<Outcome>, Outcome)>,
     summaries: HashMap<(u32, SessionId), SessionSummary>,
     keys: HashSet<BatchKey>,
-    stored: Vec<(usize, usize)>,
+    stored: Vec<(usize, u64)>,
 }
 
 impl Group {
@@ -165,22 +214,21 @@ impl Group {
     }
 
     fn decide(&mut self, store: &dyn Store, job: IngestJob) -> Result<Outcome, StoreError> {
-        let IngestJob { project, batch, bytes, geo, received_at } = job;
-        let key = BatchKey { project, session: batch.session, page: batch.page, seq: batch.seq };
+        let IngestJob { key, digest, bytes, geo, received_at } = job;
+        let (project, session) = (key.project, key.session);
         if self.keys.contains(&key) || store.has_batch(&key)? {
             return Ok(Outcome::Duplicate);
         }
-        if store.is_deleted(project, batch.session)? {
-            return Ok(Outcome::Dropped);
-        }
-        let summary = match self.summaries.entry((project, batch.session)) {
+        let summary = match self.summaries.entry((project, session)) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(e) => {
-                let summary = match store.summary(project, batch.session)? {
+                let summary = match store.summary(project, session)? {
                     Some(summary) => summary,
+                    // Only a session without a summary can be a deleted one.
+                    None if store.is_deleted(project, session)? => return Ok(Outcome::Dropped),
                     None => {
-                        self.writes.push(Write::Listed { project, session: batch.session, first_seen: received_at });
-                        SessionSummary::new(batch.session, received_at)
+                        self.writes.push(Write::Listed { project, session, first_seen: received_at });
+                        SessionSummary::new(session, received_at)
                     }
                 };
                 e.insert(summary)
@@ -189,53 +237,37 @@ impl Group {
         if summary.geo.country.is_none() && summary.geo.city.is_none() {
             summary.geo = geo;
         }
-        let delta = summary.apply(&batch, bytes.len(), received_at);
-        for user in delta.users {
-            self.writes.push(Write::User { project, session: batch.session, user });
+        for user in summary.apply(&digest, bytes.len(), received_at) {
+            self.writes.push(Write::User { project, session, user });
         }
-        for (trace, time) in delta.traces {
-            let hit = TraceHit { session: batch.session, page: batch.page, seq: batch.seq, time };
-            self.writes.push(Write::Trace { project, trace, hit });
-        }
-        self.stored.push((bytes.len(), batch.events.len()));
-        self.writes.push(Write::Batch { key, bytes });
+        self.stored.push((bytes.len(), digest.events));
+        self.writes.push(Write::Batch { key, bytes, traces: digest.traces });
         self.keys.insert(key);
         Ok(Outcome::Stored)
     }
 
-    fn commit(&mut self, store: &dyn Store) {
+    /// Applies the group and hands its replies to the flusher.
+    fn apply(&mut self, store: &dyn Store, flusher: &Sender<Applied>) {
         if self.replies.is_empty() {
             return;
         }
         for ((project, session), summary) in self.summaries.drain() {
             self.writes.push(Write::Summary { project, session, summary });
         }
-        let started = Instant::now();
-        let result = store.commit(std::mem::take(&mut self.writes));
-        METRICS.flushed(started.elapsed(), self.stored.len());
-        match &result {
+        let applied = Applied { replies: std::mem::take(&mut self.replies), stored: std::mem::take(&mut self.stored) };
+        self.keys.clear();
+        match store.apply(std::mem::take(&mut self.writes)) {
             Ok(()) => {
-                for (bytes, events) in self.stored.drain(..) {
-                    METRICS.stored(bytes, events);
+                if flusher.send(applied).is_err() {
+                    tracing::error!("the flusher has stopped; batches left unacknowledged");
                 }
             }
-            Err(e) => tracing::error!(error = %e, batches = self.replies.len(), "commit failed"),
-        }
-        for (reply, outcome) in self.replies.drain(..) {
-            let answer = match &result {
-                Ok(()) => {
-                    match outcome {
-                        Outcome::Duplicate => METRICS.duplicate(),
-                        Outcome::Dropped => METRICS.dropped(),
-                        Outcome::Stored => {}
-                    }
-                    Ok(outcome)
+            Err(e) => {
+                tracing::error!(error = %e, batches = applied.replies.len(), "apply failed");
+                for (reply, _) in applied.replies {
+                    let _ = reply.send(Err(StoreError::CommitFailed(e.to_string())));
                 }
-                Err(e) => Err(StoreError::CommitFailed(e.to_string())),
-            };
-            let _ = reply.send(answer);
+            }
         }
-        self.keys.clear();
-        self.stored.clear();
     }
 }

@@ -283,6 +283,8 @@ fn assert_gone(data: &Path, project: u32, session: SessionId, user: &str) {
     assert_eq!(store.batches(project, session).count(), 0);
     assert!(!store.sessions_of_user(project, user).unwrap().contains(&session));
     assert!(store.listed(project, None).map(Result::unwrap).all(|l| l.session != session));
+    let trace = "4bf92f3577b34da6a3ce929d0e0e4736".parse().unwrap();
+    assert!(store.trace_hits(project, trace).unwrap().iter().all(|hit| hit.session != session));
 }
 
 #[test]
@@ -298,11 +300,17 @@ fn deleting_a_session_or_a_user_removes_their_data() {
     }
     let session_url = |s: SessionId| format!("{}/api/sessions/{s}", collector.base);
 
+    let by_trace = |s: SessionId| {
+        let page = http.get(&format!("{}/api/sessions?trace=4bf92f3577b34da6a3ce929d0e0e4736", collector.base), TOKEN_A).json();
+        page["moments"].as_array().map_or(false, |m| m.iter().any(|m| m["session"] == s.to_string()))
+    };
+    assert!(by_trace(doomed));
     let deleted = http.delete(&session_url(doomed), TOKEN_A);
     assert_eq!((deleted.status, deleted.json()["deleted"].as_u64()), (200, Some(1)));
     assert_eq!(http.get(&session_url(doomed), TOKEN_A).status, 404);
     assert_eq!(http.get(&format!("{}/events", session_url(doomed)), TOKEN_A).status, 404);
     assert_eq!(http.delete(&session_url(doomed), TOKEN_A).status, 404);
+    assert!(!by_trace(doomed) && by_trace(kept));
     // A retry of one of its batches arriving late is acknowledged but not stored again.
     let late = http.post_batch(&collector.base, KEY_A, &sample_session(KEY_A, doomed)[2]);
     assert_eq!(late.json()["result"], "dropped");

@@ -1,41 +1,61 @@
 //! Golden vectors: the sample batches, checked in as bytes. Decoding each file must give the
-//! sample, and encoding the sample must give the file, byte for byte. A change to the wire
-//! format shows up here first; regenerate with `SIGHTLINE_BLESS=1 cargo test -p
-//! sightline-protocol --test golden` only together with a protocol version bump.
-
-use std::path::PathBuf;
+//! sample, and encoding the sample must give the file, byte for byte. The same test runs natively
+//! and compiled to wasm (`cargo xtask test` runs both), so the SDK's and the collector's builds
+//! are held to the same bytes.
+//!
+//! A change to the wire format shows up here first; regenerate the files with
+//! `SIGHTLINE_BLESS=1 cargo test -p sightline-protocol --test golden` only together with a
+//! protocol version bump.
 
 use sightline_protocol::frame::unframe;
-use sightline_protocol::{decode_batch, decode_payload, encode_batch, encode_payload, fixtures, Limits};
+use sightline_protocol::{decode_batch, decode_payload, encode_batch, encode_payload, fixtures, EventData, Limits, NodeKind};
 
-fn vector_path(name: &str, ext: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors").join(format!("{name}.{ext}"))
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
+macro_rules! vectors {
+    ($($name:literal),*) => {
+        [$((
+            $name,
+            include_bytes!(concat!("vectors/", $name, ".msgpack")).as_slice(),
+            include_bytes!(concat!("vectors/", $name, ".slb")).as_slice(),
+        )),*]
+    };
+}
+
+const VECTORS: [(&str, &[u8], &[u8]); 3] = vectors!("page_start", "interaction", "facts");
+
+#[cfg(not(target_arch = "wasm32"))]
+fn bless() {
+    if std::env::var_os("SIGHTLINE_BLESS").is_none() {
+        return;
+    }
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
+    for (name, batch) in fixtures::all() {
+        std::fs::write(dir.join(format!("{name}.msgpack")), encode_payload(&batch).unwrap()).unwrap();
+        std::fs::write(dir.join(format!("{name}.slb")), encode_batch(&batch).unwrap()).unwrap();
+    }
+    panic!("vectors rewritten; run again without SIGHTLINE_BLESS to check them");
 }
 
 #[test]
 fn golden_vectors_decode_and_reencode_identically() {
-    let bless = std::env::var_os("SIGHTLINE_BLESS").is_some();
-    for (name, batch) in fixtures::all() {
-        let payload = encode_payload(&batch).unwrap();
-        let framed = encode_batch(&batch).unwrap();
-        if bless {
-            std::fs::write(vector_path(name, "msgpack"), &payload).unwrap();
-            std::fs::write(vector_path(name, "slb"), &framed).unwrap();
-        }
-        let golden_payload = std::fs::read(vector_path(name, "msgpack")).unwrap();
-        let golden_framed = std::fs::read(vector_path(name, "slb")).unwrap();
-
-        assert_eq!(decode_payload(&golden_payload, &Limits::default()).unwrap(), batch, "{name}");
-        assert_eq!(decode_batch(&golden_framed, &Limits::default()).unwrap(), batch, "{name}");
-        assert_eq!(unframe(&golden_framed, &Limits::default()).unwrap(), golden_payload, "{name}");
-        assert_eq!(payload, golden_payload, "{name}: payload encoding changed");
-        assert_eq!(framed, golden_framed, "{name}: framed encoding changed");
+    #[cfg(not(target_arch = "wasm32"))]
+    bless();
+    let samples = fixtures::all();
+    assert_eq!(samples.len(), VECTORS.len());
+    for ((name, batch), (file, golden_payload, golden_framed)) in samples.into_iter().zip(VECTORS) {
+        assert_eq!(name, file);
+        assert_eq!(decode_payload(golden_payload, &Limits::default()).unwrap(), batch, "{name}");
+        assert_eq!(decode_batch(golden_framed, &Limits::default()).unwrap(), batch, "{name}");
+        assert_eq!(unframe(golden_framed, &Limits::default()).unwrap(), golden_payload, "{name}");
+        assert_eq!(encode_payload(&batch).unwrap(), golden_payload, "{name}: payload encoding changed");
+        assert_eq!(encode_batch(&batch).unwrap(), golden_framed, "{name}: framed encoding changed");
     }
 }
 
 #[test]
 fn samples_cover_every_event_and_node_kind() {
-    use sightline_protocol::{EventData, NodeKind};
     let mut event_tags = Vec::new();
     let mut node_tags = Vec::new();
     for (_, batch) in fixtures::all() {

@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! The decoder against truncated, corrupted and oversized input: every outcome is a typed
 //! error or a batch, never a panic, and nothing allocates past the limits.
 

@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! Property test: every batch the model can express survives encode → decode unchanged.
 
 use proptest::collection::vec;

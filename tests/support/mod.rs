@@ -169,22 +169,33 @@ impl Default for Http {
 }
 
 impl Http {
-    /// Sends a request.
+    /// Sends a request; panics if it could not be sent or answered.
     pub fn request(&self, method: &str, url: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Response {
+        self.try_request(method, url, headers, body).unwrap_or_else(|e| panic!("{method} {url}: {e}"))
+    }
+
+    /// Sends a request; `Err` when the connection failed.
+    pub fn try_request(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Result<Response, ureq::Error> {
         let mut request = ureq::http::Request::builder().method(method).uri(url);
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
         let request = request.body(body.map(<[u8]>::to_vec).unwrap_or_default()).expect("request");
-        let mut response = self.agent.run(request).unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+        let mut response = self.agent.run(request)?;
         let headers = response
             .headers()
             .iter()
             .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
             .collect();
         let status = response.status().as_u16();
-        let body = response.body_mut().with_config().limit(64 << 20).read_to_vec().expect("body");
-        Response { status, headers, body }
+        let body = response.body_mut().with_config().limit(64 << 20).read_to_vec()?;
+        Ok(Response { status, headers, body })
     }
 
     /// `POST /v1/batches` with the key in the header.

@@ -1,1 +1,34 @@
-fn main(){}
+//! `cargo xtask <task>`: the workspace's build, test and benchmark tasks, so the README needs
+//! only plain commands.
+
+mod bench_ingest;
+mod run;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <task>
+
+tasks:
+  test                      run every test: native, then the protocol's golden vectors in wasm
+  bench-ingest [options]    load the collector over loopback and compare with bare sled
+      --seconds N           how long to load it (default 10)
+      --connections N       concurrent keep-alive connections (default 32)
+      --batch-kib N         compressed batch size in KiB (default 4)";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => run::test_all(),
+        // Benchmarks measure optimised code on both sides of the wire.
+        Some("bench-ingest") if cfg!(debug_assertions) => run::in_release(&args),
+        Some("bench-ingest") => bench_ingest::Options::parse(&args[1..]).and_then(bench_ingest::run),
+        _ => Err(USAGE.to_owned()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}

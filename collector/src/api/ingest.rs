@@ -16,6 +16,8 @@ use sightline_protocol::decode_batch;
 use super::{now_ms, AppState};
 use crate::error::ApiError;
 use crate::projects::Project;
+use crate::store::BatchKey;
+use crate::summary::BatchDigest;
 use crate::writer::{IngestJob, Outcome, SubmitError};
 
 /// Content types a batch may come with: ours, the generic binary type, and `text/plain`, the
@@ -127,7 +129,10 @@ async fn ingest<'r>(
         (Some(geo), Some(ip)) => geo.locate(ip),
         _ => Default::default(),
     };
-    let job = IngestJob { project: project.id, batch, bytes, geo, received_at: now_ms() };
+    let key = BatchKey { project: project.id, session: batch.session, page: batch.page, seq: batch.seq };
+    let digest = BatchDigest::of(&batch);
+    drop(batch);
+    let job = IngestJob { key, digest, bytes, geo, received_at: now_ms() };
     let durable = state.writer.ingest(job).map_err(|e| match e {
         SubmitError::Full => ApiError::Overloaded { retry_after: 1 },
         SubmitError::Closed => ApiError::ShuttingDown,

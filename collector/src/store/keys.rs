@@ -9,7 +9,10 @@
 //! | `t` | first_seen ms (u64) · session (16)            | empty (listing, newest last)   |
 //! | `u` | user length (u16) · user (UTF-8) · session    | empty                          |
 //! | `r` | trace id (16) · session (16)                  | page (u32) · seq (u32) · ms (u64) |
-//! | `i` | session (16) · key of a `t`, `u` or `r` entry | empty (what to delete with it) |
+//! | `i` | session (16) · key of a `t` or `u` entry     | empty (what to delete with it) |
+//!
+//! `r` entries have no `i` back-reference: a session's trace ids are read back from its
+//! batches when it is deleted, which keeps ingest to one index write per request.
 //! | `x` | session (16)                                  | deleted at, ms (u64)           |
 //!
 //! Metadata lives under `m` followed by its name, outside any project.

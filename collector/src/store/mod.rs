@@ -4,8 +4,9 @@
 //! Invariants every implementation keeps:
 //! - a batch is stored exactly as received (still compressed) under `(project, session, page,
 //!   seq)`, once: a second write of the same key is never issued by the writer;
-//! - [`Store::commit`] applies a whole group of writes atomically and returns only once they are
-//!   durable, so an acknowledged batch survives a crash and a crash never leaves half a batch;
+//! - [`Store::apply`] applies a whole group of writes atomically, and [`Store::flush`] makes
+//!   everything applied before it began durable: the writer acknowledges a batch only after such
+//!   a flush, so an acknowledged batch survives a crash and a crash never leaves half a batch;
 //! - every index entry of a session is recorded next to the session, so deleting a session
 //!   removes all of it.
 
@@ -67,12 +68,14 @@ pub struct TraceHit {
 /// One change in a commit group.
 #[derive(Debug, Clone)]
 pub enum Write {
-    /// Store a batch's bytes.
+    /// Store a batch's bytes and index the trace ids of its requests.
     Batch {
         /// Where.
         key: BatchKey,
         /// The framed batch as received.
         bytes: Vec<u8>,
+        /// Trace ids of the batch's requests, with the time each request started.
+        traces: Vec<(TraceId, u64)>,
     },
     /// Replace a session's summary.
     Summary {
@@ -101,15 +104,6 @@ pub enum Write {
         /// User id or lowercased email.
         user: String,
     },
-    /// Index a request's trace id.
-    Trace {
-        /// Project id.
-        project: u32,
-        /// The trace id.
-        trace: TraceId,
-        /// Where it was seen.
-        hit: TraceHit,
-    },
 }
 
 /// Listing entry: a session and the time it was first seen.
@@ -126,8 +120,8 @@ pub type StoreIter<'a, T> = Box<dyn Iterator<Item = Result<T, StoreError>> + Sen
 
 /// What the services need from storage.
 pub trait Store: Send + Sync + 'static {
-    /// Applies the writes atomically; returns once they are durable.
-    fn commit(&self, writes: Vec<Write>) -> Result<(), StoreError>;
+    /// Applies the writes atomically (all or none survive a crash); not yet durable.
+    fn apply(&self, writes: Vec<Write>) -> Result<(), StoreError>;
     /// Whether the batch is stored.
     fn has_batch(&self, key: &BatchKey) -> Result<bool, StoreError>;
     /// Whether the session was deleted (later batches of it are acknowledged and dropped).
@@ -156,6 +150,6 @@ pub trait Store: Send + Sync + 'static {
     fn set_meta(&self, name: &str, value: &[u8]) -> Result<(), StoreError>;
     /// Bytes the store takes on disk.
     fn size_on_disk(&self) -> Result<u64, StoreError>;
-    /// Makes everything written so far durable.
+    /// Makes everything applied before this call began durable.
     fn flush(&self) -> Result<(), StoreError>;
 }

@@ -3,11 +3,11 @@
 
 use std::path::Path;
 
-use sightline_protocol::{SessionId, TraceId};
+use sightline_protocol::{decode_batch, Limits, SessionId, TraceId};
 
 use super::keys::{self, key};
 use super::{BatchKey, Cursor, Listed, Store, StoreError, StoreIter, TraceHit, Write};
-use crate::summary::SessionSummary;
+use crate::summary::{BatchDigest, SessionSummary};
 
 /// Sessions stored in a sled database.
 pub struct SledStore {
@@ -46,7 +46,7 @@ fn be_u64(bytes: &[u8]) -> u64 {
 }
 
 impl Store for SledStore {
-    fn commit(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+    fn apply(&self, writes: Vec<Write>) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
         let indexed = |batch: &mut sled::Batch, project: u32, session: SessionId, index_key: Vec<u8>, value: &[u8]| {
             batch.insert(key(keys::SESSION_INDEX, project, &[session.as_bytes(), &index_key]), &[][..]);
@@ -54,7 +54,16 @@ impl Store for SledStore {
         };
         for write in writes {
             match write {
-                Write::Batch { key: k, bytes } => batch.insert(keys::batch(&k), bytes),
+                Write::Batch { key: k, bytes, traces } => {
+                    let mut hit = [0u8; 16];
+                    hit[..4].copy_from_slice(&k.page.to_be_bytes());
+                    hit[4..8].copy_from_slice(&k.seq.to_be_bytes());
+                    for (trace, time) in traces {
+                        hit[8..].copy_from_slice(&time.to_be_bytes());
+                        batch.insert(keys::trace(k.project, trace, Some(k.session)), &hit[..]);
+                    }
+                    batch.insert(keys::batch(&k), bytes);
+                }
                 Write::Summary { project, session, summary } => {
                     let json = serde_json::to_vec(&summary).map_err(|e| corrupt(b"summary", e))?;
                     batch.insert(Self::session_prefix(keys::SUMMARY, project, session), json);
@@ -66,17 +75,9 @@ impl Store for SledStore {
                 Write::User { project, session, user } => {
                     indexed(&mut batch, project, session, keys::user(project, &user, Some(session)), &[]);
                 }
-                Write::Trace { project, trace, hit } => {
-                    let mut value = Vec::with_capacity(16);
-                    value.extend_from_slice(&hit.page.to_be_bytes());
-                    value.extend_from_slice(&hit.seq.to_be_bytes());
-                    value.extend_from_slice(&hit.time.to_be_bytes());
-                    indexed(&mut batch, project, hit.session, keys::trace(project, trace, Some(hit.session)), &value);
-                }
             }
         }
         self.tree.apply_batch(batch)?;
-        self.db.flush()?;
         Ok(())
     }
 
@@ -154,12 +155,19 @@ impl Store for SledStore {
         let mut batch = sled::Batch::default();
         let index_prefix = Self::session_prefix(keys::SESSION_INDEX, project, session);
         for entry in self.tree.scan_prefix(&index_prefix) {
-            let (k, _) = entry?;
+            let k = entry?.0;
             batch.remove(&k[index_prefix.len()..]);
             batch.remove(k);
         }
+        // The trace index has no back-references (ingest would pay for them on every batch);
+        // the stored batches say which trace ids they carry.
         for entry in self.tree.scan_prefix(Self::session_prefix(keys::BATCH, project, session)) {
-            batch.remove(entry?.0);
+            let (k, bytes) = entry?;
+            let trace_ids = BatchDigest::of(&decode_batch(&bytes, &Limits::default()).map_err(|e| corrupt(&k, e))?).traces;
+            for (trace, _) in trace_ids {
+                batch.remove(keys::trace(project, trace, Some(session)));
+            }
+            batch.remove(k);
         }
         batch.remove(summary_key);
         batch.insert(Self::session_prefix(keys::TOMBSTONE, project, session), &now.to_be_bytes()[..]);

@@ -1,0 +1,42 @@
+//! Running the workspace's own tools.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_owned()
+}
+
+/// Runs `cargo` with `args` in the workspace root; `Err` with the command on failure.
+pub fn cargo(args: &[&str], envs: &[(&str, &str)]) -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut command = Command::new(&cargo);
+    command.args(args).current_dir(workspace_root());
+    for (k, v) in envs {
+        command.env(k, v);
+    }
+    let status = command.status().map_err(|e| format!("running {cargo}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`cargo {}` failed ({status})", args.join(" ")))
+    }
+}
+
+/// Runs this task again from an optimised build of xtask.
+pub fn in_release(args: &[String]) -> Result<(), String> {
+    let mut command = vec!["run", "--quiet", "--release", "--locked", "-p", "xtask", "--"];
+    command.extend(args.iter().map(String::as_str));
+    cargo(&command, &[])
+}
+
+/// Every test: the native workspace, then the protocol crate compiled to wasm and run under
+/// Node by `wasm-bindgen-test-runner` (which `.ci/run` installs).
+pub fn test_all() -> Result<(), String> {
+    cargo(&["test", "--workspace", "--locked"], &[])?;
+    cargo(
+        &["test", "--locked", "-p", "sightline-protocol", "--target", "wasm32-unknown-unknown", "--test", "golden"],
+        &[("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")],
+    )
+}
