@@ -10,7 +10,7 @@
 //!
 //! Deletions go through the same queue, so they are ordered with ingest.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -132,8 +132,49 @@ impl Writer {
     }
 }
 
+/// Session summaries kept in memory by the writer, so a busy session's summary is read from
+/// the store once rather than once per batch. The writer is the only one changing summaries,
+/// so the cache can't go stale; a deletion drops the entry.
+struct SummaryCache {
+    entries: HashMap<(u32, SessionId), SessionSummary>,
+    order: VecDeque<(u32, SessionId)>,
+}
+
+impl SummaryCache {
+    /// Sessions kept at most (about 2 KiB each).
+    const CAPACITY: usize = 50_000;
+
+    fn new() -> Self {
+        SummaryCache { entries: HashMap::new(), order: VecDeque::new() }
+    }
+
+    fn get_mut(&mut self, store: &dyn Store, project: u32, session: SessionId) -> Result<Option<&mut SessionSummary>, StoreError> {
+        let key = (project, session);
+        if !self.entries.contains_key(&key) {
+            let Some(summary) = store.summary(project, session)? else { return Ok(None) };
+            self.insert(key, summary);
+        }
+        Ok(self.entries.get_mut(&key))
+    }
+
+    fn insert(&mut self, key: (u32, SessionId), summary: SessionSummary) -> &mut SessionSummary {
+        while self.entries.len() >= Self::CAPACITY {
+            let Some(oldest) = self.order.pop_front() else { break };
+            self.entries.remove(&oldest);
+        }
+        if !self.entries.contains_key(&key) {
+            self.order.push_back(key);
+        }
+        self.entries.entry(key).or_insert(summary)
+    }
+
+    fn remove(&mut self, project: u32, session: SessionId) {
+        self.entries.remove(&(project, session));
+    }
+}
+
 fn write_loop(store: Arc<dyn Store>, rx: Receiver<Command>, flusher: Sender<Applied>, max_group: usize) {
-    let mut group = Group::default();
+    let mut group = Group { cache: SummaryCache::new(), ..Group::default() };
     while let Ok(first) = rx.recv() {
         let mut next = Some(first);
         let mut taken = 0;
@@ -144,6 +185,7 @@ fn write_loop(store: Arc<dyn Store>, rx: Receiver<Command>, flusher: Sender<Appl
                 Command::Delete { project, sessions, now, reply } => {
                     group.apply(store.as_ref(), &flusher);
                     let result = sessions.iter().try_fold(0, |n, s| {
+                        group.cache.remove(project, *s);
                         store.delete_session(project, *s, now).map(|existed| n + usize::from(existed))
                     });
                     let _ = reply.send(result);
@@ -193,13 +235,27 @@ fn flush_loop(store: Arc<dyn Store>, rx: Receiver<Applied>) {
 }
 
 /// The batches gathered for the next apply.
-#[derive(Default)]
 struct Group {
     writes: Vec<Write>,
     replies: Vec<(Reply<Outcome>, Outcome)>,
-    summaries: HashMap<(u32, SessionId), SessionSummary>,
+    /// Sessions whose summaries this group changed.
+    touched: HashSet<(u32, SessionId)>,
     keys: HashSet<BatchKey>,
     stored: Vec<(usize, u64)>,
+    cache: SummaryCache,
+}
+
+impl Default for Group {
+    fn default() -> Self {
+        Group {
+            writes: Vec::new(),
+            replies: Vec::new(),
+            touched: HashSet::new(),
+            keys: HashSet::new(),
+            stored: Vec::new(),
+            cache: SummaryCache::new(),
+        }
+    }
 }
 
 impl Group {
@@ -219,21 +275,16 @@ impl Group {
         if self.keys.contains(&key) || store.has_batch(&key)? {
             return Ok(Outcome::Duplicate);
         }
-        let summary = match self.summaries.entry((project, session)) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                let summary = match store.summary(project, session)? {
-                    Some(summary) => summary,
-                    // Only a session without a summary can be a deleted one.
-                    None if store.is_deleted(project, session)? => return Ok(Outcome::Dropped),
-                    None => {
-                        self.writes.push(Write::Listed { project, session, first_seen: received_at });
-                        SessionSummary::new(session, received_at)
-                    }
-                };
-                e.insert(summary)
+        let summary = match self.cache.get_mut(store, project, session)? {
+            Some(summary) => summary,
+            // Only a session without a summary can be a deleted one.
+            None if store.is_deleted(project, session)? => return Ok(Outcome::Dropped),
+            None => {
+                self.writes.push(Write::Listed { project, session, first_seen: received_at });
+                self.cache.insert((project, session), SessionSummary::new(session, received_at))
             }
         };
+        self.touched.insert((project, session));
         if summary.geo.country.is_none() && summary.geo.city.is_none() {
             summary.geo = geo;
         }
@@ -251,8 +302,11 @@ impl Group {
         if self.replies.is_empty() {
             return;
         }
-        for ((project, session), summary) in self.summaries.drain() {
-            self.writes.push(Write::Summary { project, session, summary });
+        let touched: Vec<_> = self.touched.drain().collect();
+        for &(project, session) in &touched {
+            if let Some(summary) = self.cache.entries.get(&(project, session)) {
+                self.writes.push(Write::Summary { project, session, summary: summary.clone() });
+            }
         }
         let applied = Applied { replies: std::mem::take(&mut self.replies), stored: std::mem::take(&mut self.stored) };
         self.keys.clear();
@@ -264,6 +318,10 @@ impl Group {
             }
             Err(e) => {
                 tracing::error!(error = %e, batches = applied.replies.len(), "apply failed");
+                // The cached summaries now hold batches the store doesn't: forget them.
+                for (project, session) in touched {
+                    self.cache.remove(project, session);
+                }
                 for (reply, _) in applied.replies {
                     let _ = reply.send(Err(StoreError::CommitFailed(e.to_string())));
                 }

@@ -50,7 +50,7 @@ pub async fn post_batch(req: HttpRequest, body: web::Payload, state: web::Data<A
     let mut cors_origin = None;
     let result = ingest(&req, body, &state, &mut cors_origin).await;
     let mut response = match result {
-        Ok(outcome) => HttpResponse::Ok().json(serde_json::json!({ "result": outcome_name(outcome) })),
+        Ok(outcome) => HttpResponse::Ok().content_type("application/json").body(outcome_body(outcome)),
         Err(error) => error.error_response(),
     };
     if let Some(origin) = cors_origin {
@@ -59,11 +59,11 @@ pub async fn post_batch(req: HttpRequest, body: web::Payload, state: web::Data<A
     response
 }
 
-fn outcome_name(outcome: Outcome) -> &'static str {
+fn outcome_body(outcome: Outcome) -> &'static str {
     match outcome {
-        Outcome::Stored => "stored",
-        Outcome::Duplicate => "duplicate",
-        Outcome::Dropped => "dropped",
+        Outcome::Stored => r#"{"result":"stored"}"#,
+        Outcome::Duplicate => r#"{"result":"duplicate"}"#,
+        Outcome::Dropped => r#"{"result":"dropped"}"#,
     }
 }
 
