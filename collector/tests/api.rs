@@ -478,3 +478,26 @@ fn health_and_metrics() {
         assert!(text.contains(expected), "missing {expected:?} in\n{text}");
     }
 }
+
+#[test]
+fn a_geoip_database_places_the_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("city.mmdb");
+    std::fs::write(&database, sightline_e2e::mmdb::city_database([127, 0, 0, 0], 8, "FR", "Paris")).unwrap();
+    let config = format!("geoip_db = {:?}\n{CONFIG}", database.display().to_string());
+    let collector = start(dir.path(), &config);
+    let http = Http::default();
+    let session = random_session();
+    assert_eq!(http.post_batch(&collector.base, KEY_A, &small_batch(KEY_A, session, 0)).status, 200);
+    let summary = http.get(&format!("{}/api/sessions/{session}", collector.base), TOKEN_A).json();
+    assert_eq!(summary["geo"]["country"], "FR");
+    assert_eq!(summary["geo"]["city"], "Paris");
+
+    // Without a database, no location is made up.
+    std::fs::create_dir(dir.path().join("plain")).unwrap();
+    let plain = start(&dir.path().join("plain"), CONFIG);
+    let other = random_session();
+    assert_eq!(http.post_batch(&plain.base, KEY_A, &small_batch(KEY_A, other, 0)).status, 200);
+    let summary = http.get(&format!("{}/api/sessions/{other}", plain.base), TOKEN_A).json();
+    assert!(summary["geo"]["country"].is_null());
+}

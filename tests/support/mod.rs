@@ -11,6 +11,8 @@ use sightline_protocol::{encode_batch, Batch, Event, SessionId};
 
 pub use sightline_protocol::fixtures;
 
+pub mod mmdb;
+
 /// The collector binary: `SIGHTLINE_COLLECTOR_BIN`, or the one cargo built next to the tests.
 pub fn collector_bin() -> PathBuf {
     if let Some(path) = std::env::var_os("SIGHTLINE_COLLECTOR_BIN") {

@@ -29,7 +29,7 @@ pub struct Options {
 impl Options {
     /// Parses `--seconds N --connections N --batch-kib N`.
     pub fn parse(args: &[String]) -> Result<Options, String> {
-        let mut options = Options { seconds: 10, connections: 32, batch_bytes: 4096 };
+        let mut options = Options { seconds: 10, connections: 64, batch_bytes: 4096 };
         let mut args = args.iter();
         while let Some(flag) = args.next() {
             let value: usize = args

@@ -12,7 +12,7 @@ tasks:
   test                      run every test: native, then the protocol's golden vectors in wasm
   bench-ingest [options]    load the collector over loopback and compare with bare sled
       --seconds N           how long to load it (default 10)
-      --connections N       concurrent keep-alive connections (default 32)
+      --connections N       concurrent keep-alive connections (default 64)
       --batch-kib N         compressed batch size in KiB (default 4)";
 
 fn main() -> ExitCode {
