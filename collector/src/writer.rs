@@ -132,11 +132,33 @@ impl Writer {
     }
 }
 
+/// A session summary kept in memory by the writer.
+struct CachedSession {
+    summary: SessionSummary,
+    /// For a session this writer created, the highest seq stored for each page: a higher one
+    /// is certainly new, which spares a store lookup for nearly every batch. `None` for
+    /// sessions loaded from the store, whose earlier batches this writer didn't see.
+    newest: Option<HashMap<u32, u32>>,
+}
+
+impl CachedSession {
+    fn certainly_new(&self, key: &BatchKey) -> bool {
+        self.newest.as_ref().is_some_and(|newest| newest.get(&key.page).is_none_or(|max| key.seq > *max))
+    }
+
+    fn stored(&mut self, key: &BatchKey) {
+        if let Some(newest) = &mut self.newest {
+            let max = newest.entry(key.page).or_insert(key.seq);
+            *max = (*max).max(key.seq);
+        }
+    }
+}
+
 /// Session summaries kept in memory by the writer, so a busy session's summary is read from
 /// the store once rather than once per batch. The writer is the only one changing summaries,
-/// so the cache can't go stale; a deletion drops the entry.
+/// so the cache can't go stale; a deletion or a failed apply drops the entry.
 struct SummaryCache {
-    entries: HashMap<(u32, SessionId), SessionSummary>,
+    entries: HashMap<(u32, SessionId), CachedSession>,
     order: VecDeque<(u32, SessionId)>,
 }
 
@@ -148,16 +170,16 @@ impl SummaryCache {
         SummaryCache { entries: HashMap::new(), order: VecDeque::new() }
     }
 
-    fn get_mut(&mut self, store: &dyn Store, project: u32, session: SessionId) -> Result<Option<&mut SessionSummary>, StoreError> {
+    fn get_mut(&mut self, store: &dyn Store, project: u32, session: SessionId) -> Result<Option<&mut CachedSession>, StoreError> {
         let key = (project, session);
         if !self.entries.contains_key(&key) {
             let Some(summary) = store.summary(project, session)? else { return Ok(None) };
-            self.insert(key, summary);
+            self.insert(key, CachedSession { summary, newest: None });
         }
         Ok(self.entries.get_mut(&key))
     }
 
-    fn insert(&mut self, key: (u32, SessionId), summary: SessionSummary) -> &mut SessionSummary {
+    fn insert(&mut self, key: (u32, SessionId), session: CachedSession) -> &mut CachedSession {
         while self.entries.len() >= Self::CAPACITY {
             let Some(oldest) = self.order.pop_front() else { break };
             self.entries.remove(&oldest);
@@ -165,7 +187,7 @@ impl SummaryCache {
         if !self.entries.contains_key(&key) {
             self.order.push_back(key);
         }
-        self.entries.entry(key).or_insert(summary)
+        self.entries.entry(key).or_insert(session)
     }
 
     fn remove(&mut self, project: u32, session: SessionId) {
@@ -272,18 +294,26 @@ impl Group {
     fn decide(&mut self, store: &dyn Store, job: IngestJob) -> Result<Outcome, StoreError> {
         let IngestJob { key, digest, bytes, geo, received_at } = job;
         let (project, session) = (key.project, key.session);
-        if self.keys.contains(&key) || store.has_batch(&key)? {
+        if self.keys.contains(&key) {
             return Ok(Outcome::Duplicate);
         }
-        let summary = match self.cache.get_mut(store, project, session)? {
-            Some(summary) => summary,
-            // Only a session without a summary can be a deleted one.
+        // A summary is written with every batch, so a session without one has no batches.
+        let cached = match self.cache.get_mut(store, project, session)? {
+            Some(cached) => {
+                if !cached.certainly_new(&key) && store.has_batch(&key)? {
+                    return Ok(Outcome::Duplicate);
+                }
+                cached
+            }
             None if store.is_deleted(project, session)? => return Ok(Outcome::Dropped),
             None => {
                 self.writes.push(Write::Listed { project, session, first_seen: received_at });
-                self.cache.insert((project, session), SessionSummary::new(session, received_at))
+                let fresh = CachedSession { summary: SessionSummary::new(session, received_at), newest: Some(HashMap::new()) };
+                self.cache.insert((project, session), fresh)
             }
         };
+        cached.stored(&key);
+        let summary = &mut cached.summary;
         self.touched.insert((project, session));
         if summary.geo.country.is_none() && summary.geo.city.is_none() {
             summary.geo = geo;
@@ -304,8 +334,8 @@ impl Group {
         }
         let touched: Vec<_> = self.touched.drain().collect();
         for &(project, session) in &touched {
-            if let Some(summary) = self.cache.entries.get(&(project, session)) {
-                self.writes.push(Write::Summary { project, session, summary: summary.clone() });
+            if let Some(cached) = self.cache.entries.get(&(project, session)) {
+                self.writes.push(Write::Summary { project, session, summary: cached.summary.clone() });
             }
         }
         let applied = Applied { replies: std::mem::take(&mut self.replies), stored: std::mem::take(&mut self.stored) };
@@ -327,5 +357,63 @@ impl Group {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::SledStore;
+
+    fn job(session: SessionId, page: u32, seq: u32) -> IngestJob {
+        IngestJob {
+            key: BatchKey { project: 1, session, page, seq },
+            digest: BatchDigest { page, events: 1, ..Default::default() },
+            bytes: vec![page as u8, seq as u8],
+            geo: Geo::default(),
+            received_at: 1_000,
+        }
+    }
+
+    fn send(writer: &Writer, session: SessionId, page: u32, seq: u32) -> Outcome {
+        writer.ingest(job(session, page, seq)).unwrap().blocking_recv().unwrap().unwrap()
+    }
+
+    #[test]
+    fn retries_in_any_order_are_stored_once_across_restarts() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path()).unwrap());
+        let session = SessionId([3; 16]);
+        let writer = Writer::start(store.clone(), 64, 16);
+        let first = [(0, 0), (0, 2), (0, 1), (0, 2), (1, 0), (0, 1), (1, 0), (0, 3)];
+        let outcomes: Vec<_> = first.iter().map(|&(page, seq)| send(&writer, session, page, seq)).collect();
+        use Outcome::{Duplicate as D, Stored as S};
+        assert_eq!(outcomes, vec![S, S, S, D, S, D, D, S]);
+        writer.shutdown();
+
+        // A new writer knows the session only from the store.
+        let writer = Writer::start(store.clone(), 64, 16);
+        let again = [(0, 3), (0, 4), (1, 0), (1, 1), (0, 0)];
+        let outcomes: Vec<_> = again.iter().map(|&(page, seq)| send(&writer, session, page, seq)).collect();
+        assert_eq!(outcomes, vec![D, S, D, S, D]);
+        writer.shutdown();
+
+        let stored: Vec<_> = store.batches(1, session).map(|b| b.unwrap().0).map(|k| (k.page, k.seq)).collect();
+        assert_eq!(stored, vec![(0, 0), (0, 1), (0, 2), (0, 3), (0, 4), (1, 0), (1, 1)]);
+        assert_eq!(store.summary(1, session).unwrap().unwrap().batch_count, 7);
+    }
+
+    #[test]
+    fn duplicates_within_one_group_are_stored_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path()).unwrap());
+        let session = SessionId([4; 16]);
+        let writer = Writer::start(store.clone(), 64, 64);
+        // Queue everything before waiting, so the writer takes them as one group.
+        let receivers: Vec<_> = [0, 1, 0, 1, 2].iter().map(|&seq| writer.ingest(job(session, 0, seq)).unwrap()).collect();
+        let outcomes: Vec<_> = receivers.into_iter().map(|rx| rx.blocking_recv().unwrap().unwrap()).collect();
+        assert_eq!(outcomes.iter().filter(|o| **o == Outcome::Stored).count(), 3);
+        writer.shutdown();
+        assert_eq!(store.batches(1, session).count(), 3);
     }
 }
