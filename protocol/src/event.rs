@@ -16,6 +16,9 @@ use crate::encoding::{byte_enum, tagged_union};
 use crate::{SpanId, TraceId, Value};
 
 /// A recorded event: when it happened relative to the one before, and what it was.
+///
+/// The large, rarer kinds are boxed so that an event takes about 100 bytes in memory rather
+/// than the size of the largest kind: a player holding a long session keeps millions of them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     /// Milliseconds since the previous event of the batch (or since the batch's `start`).
@@ -28,7 +31,7 @@ tagged_union! {
     /// What an event records. The number after each variant is its wire tag.
     pub enum EventData {
         /// Session and page metadata, once per page.
-        Meta(PageMeta) = 1,
+        Meta(Box<PageMeta>) = 1,
         /// A full DOM snapshot: at page start and again as periodic keyframes.
         Snapshot(Snapshot) = 2,
         /// DOM changes since the previous snapshot or mutation.
@@ -56,11 +59,11 @@ tagged_union! {
         /// A full load or a client-side route change.
         Navigation(Navigation) = 14,
         /// A fetch, XHR or beacon request and how it ended.
-        Network(Network) = 15,
+        Network(Box<Network>) = 15,
         /// A console call.
         Console(Console) = 16,
         /// An uncaught error, unhandled rejection or failed resource load.
-        Error(ErrorEvent) = 17,
+        Error(Box<ErrorEvent>) = 17,
         /// The application said who the user is.
         Identify(Identify) = 18,
         /// An application-defined event.

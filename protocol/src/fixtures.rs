@@ -78,7 +78,7 @@ pub fn page_start() -> Batch {
         0,
         1_780_000_000_000,
         vec![
-            event(0, EventData::Meta(meta)),
+            event(0, EventData::Meta(Box::new(meta))),
             event(0, EventData::Navigation(Navigation {
                 kind: NavigationKind::Load,
                 url: "https://app.example.com/invoices".into(),
@@ -195,7 +195,7 @@ pub fn facts() -> Batch {
                     ("roles".into(), Value::List(vec![Value::Str("admin".into()), Value::Int(-1)])),
                 ]),
             })),
-            event(250, EventData::Network(Network {
+            event(250, EventData::Network(Box::new(Network {
                 id: 1,
                 initiator: Initiator::Fetch,
                 method: "POST".into(),
@@ -221,8 +221,8 @@ pub fn facts() -> Batch {
                 }),
                 error: None,
                 trace: Some(trace),
-            })),
-            event(3, EventData::Network(Network {
+            }))),
+            event(3, EventData::Network(Box::new(Network {
                 id: 2,
                 initiator: Initiator::Xhr,
                 method: "GET".into(),
@@ -231,14 +231,14 @@ pub fn facts() -> Batch {
                 duration: 30_000,
                 error: Some("timeout".into()),
                 ..Network::default()
-            })),
+            }))),
             event(1, EventData::Console(Console {
                 level: ConsoleLevel::Error,
                 args: vec!["Send failed:".into(), "{\"status\":500}".into()],
                 stack: Some("at send (app.js:10:5)".into()),
             })),
             event(0, EventData::Console(Console { level: ConsoleLevel::Log, args: vec![], stack: None })),
-            event(2, EventData::Error(ErrorEvent {
+            event(2, EventData::Error(Box::new(ErrorEvent {
                 kind: ErrorKind::Uncaught,
                 name: "TypeError".into(),
                 message: "Cannot read properties of undefined (reading 'total')".into(),
@@ -247,8 +247,8 @@ pub fn facts() -> Batch {
                 line: 88,
                 column: 17,
                 target: 0,
-            })),
-            event(40, EventData::Error(ErrorEvent {
+            }))),
+            event(40, EventData::Error(Box::new(ErrorEvent {
                 kind: ErrorKind::Resource,
                 name: "img".into(),
                 message: "https://cdn.example.net/logo.png".into(),
@@ -257,7 +257,7 @@ pub fn facts() -> Batch {
                 line: 0,
                 column: 0,
                 target: 14,
-            })),
+            }))),
             event(10, EventData::Custom(Custom {
                 name: "invoice_sent".into(),
                 props: Value::Map(vec![("amount".into(), Value::Float(1024.0))]),

@@ -94,7 +94,7 @@ fn network() -> impl Strategy<Value = Network> {
 
 fn event_data() -> impl Strategy<Value = EventData> {
     prop_oneof![
-        page_meta().prop_map(EventData::Meta),
+        page_meta().prop_map(|m| EventData::Meta(Box::new(m))),
         vec(node(), 0..6).prop_map(|nodes| EventData::Snapshot(Snapshot { nodes })),
         (
             vec(any::<u32>(), 0..4),
@@ -121,13 +121,13 @@ fn event_data() -> impl Strategy<Value = EventData> {
         any::<bool>().prop_map(|visible| EventData::Visibility(Visibility { visible })),
         (byte_enum(NavigationKind::from_u8), text(), text())
             .prop_map(|(kind, url, title)| EventData::Navigation(Navigation { kind, url, title })),
-        network().prop_map(EventData::Network),
+        network().prop_map(|n| EventData::Network(Box::new(n))),
         (byte_enum(ConsoleLevel::from_u8), vec(text(), 0..3), option::of(text()))
             .prop_map(|(level, args, stack)| EventData::Console(Console { level, args, stack })),
         ((byte_enum(ErrorKind::from_u8), text(), text(), option::of(text())), (text(), any::<u32>(), any::<u32>(), any::<u32>()))
-            .prop_map(|((kind, name, message, stack), (source, line, column, target))| EventData::Error(ErrorEvent {
+            .prop_map(|((kind, name, message, stack), (source, line, column, target))| EventData::Error(Box::new(ErrorEvent {
                 kind, name, message, stack, source, line, column, target,
-            })),
+            }))),
         (text(), value()).prop_map(|(user_id, traits)| EventData::Identify(Identify { user_id, traits })),
         (text(), value()).prop_map(|(name, props)| EventData::Custom(Custom { name, props })),
         (any::<u32>(), text()).prop_map(|(target, data_url)| EventData::Canvas(CanvasFrame { target, data_url })),

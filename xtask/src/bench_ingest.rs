@@ -108,7 +108,7 @@ fn event(rng: &mut Rng) -> Event {
             let mut trace = [0u8; 16];
             trace[..8].copy_from_slice(&rng.next().to_le_bytes());
             trace[8..].copy_from_slice(&rng.next().to_le_bytes());
-            EventData::Network(Network {
+            EventData::Network(Box::new(Network {
                 id: rng.below(10_000) as u32,
                 initiator: Initiator::Fetch,
                 method: "GET".into(),
@@ -118,7 +118,7 @@ fn event(rng: &mut Rng) -> Event {
                 response_size: Some(rng.below(100_000)),
                 trace: Some(TraceContext { trace_id: TraceId(trace), span_id: SpanId(rng.next().to_le_bytes()) }),
                 ..Network::default()
-            })
+            }))
         }
         _ => EventData::Console(Console {
             level: ConsoleLevel::Log,
