@@ -8,7 +8,7 @@ use serde::Serialize;
 use sightline_protocol::{SessionId, TraceId};
 
 use crate::store::{Cursor, Listed, Store, StoreError, TraceHit};
-use crate::summary::SessionSummary;
+use crate::summary::{user_key, SessionSummary};
 
 /// Listing entries examined per request at most.
 const SCAN_BUDGET: usize = 20_000;
@@ -84,12 +84,7 @@ pub fn find_sessions(
         moments = hits.iter().map(moment).collect();
         Some(hits.iter().map(|h| h.session).collect())
     } else if let Some(user) = &filter.user {
-        let mut sessions = store.sessions_of_user(project, user)?;
-        let lower = user.to_lowercase();
-        if lower != *user {
-            sessions.extend(store.sessions_of_user(project, &lower)?);
-        }
-        Some(sessions)
+        Some(sessions_of_user(store, project, user)?)
     } else {
         None
     };
@@ -100,6 +95,19 @@ pub fn find_sessions(
     };
     page.moments = moments;
     Ok(page)
+}
+
+/// Sessions of a user id or email; emails are indexed lowercased, user ids as given.
+pub fn sessions_of_user(store: &dyn Store, project: u32, user: &str) -> Result<Vec<SessionId>, StoreError> {
+    let exact = user_key(user);
+    let mut sessions = store.sessions_of_user(project, &exact)?;
+    let lower = user_key(&user.to_lowercase());
+    if lower != exact {
+        sessions.extend(store.sessions_of_user(project, &lower)?);
+    }
+    sessions.sort();
+    sessions.dedup();
+    Ok(sessions)
 }
 
 fn moment(hit: &TraceHit) -> Moment {

@@ -8,6 +8,29 @@ use sightline_protocol::{Batch, DeviceType, EventData, NavigationKind, SessionId
 const MAX_PAGES: usize = 200;
 /// Distinct URLs kept in a summary.
 const MAX_URLS: usize = 100;
+/// Bytes kept of a URL.
+const URL: usize = 2048;
+/// Bytes kept of a title or user agent.
+const TEXT: usize = 512;
+/// Bytes kept of a name, version, user id or email.
+const SHORT_TEXT: usize = 256;
+/// Bytes of traits (as JSON) a summary keeps; larger traits are replaced by a marker.
+const MAX_TRAITS: usize = 16 * 1024;
+
+/// The form a user id or email takes in the user index (clipped as ingest clips it).
+pub fn user_key(user: &str) -> String {
+    clip(user, SHORT_TEXT)
+}
+
+/// At most `max` bytes of `text`, cut at a character boundary. Summaries are rewritten with
+/// every batch, so what a client sends must not make them grow without bound.
+fn clip(text: &str, max: usize) -> String {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}
 
 /// What the query API knows about a session without reading its events.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -151,28 +174,28 @@ impl BatchDigest {
                 EventData::Meta(meta) => {
                     let device = Device {
                         kind: device_kind(meta.device).into(),
-                        browser: meta.browser.name.clone(),
-                        browser_version: meta.browser.version.clone(),
-                        os: meta.os.name.clone(),
-                        os_version: meta.os.version.clone(),
+                        browser: clip(&meta.browser.name, SHORT_TEXT),
+                        browser_version: clip(&meta.browser.version, SHORT_TEXT),
+                        os: clip(&meta.os.name, SHORT_TEXT),
+                        os_version: clip(&meta.os.version, SHORT_TEXT),
                         screen: [meta.screen.width, meta.screen.height],
                         viewport: [meta.viewport.width, meta.viewport.height],
-                        pixel_ratio: meta.pixel_ratio,
-                        language: meta.language.clone(),
-                        timezone: meta.timezone.clone(),
+                        pixel_ratio: if meta.pixel_ratio.is_finite() { meta.pixel_ratio } else { 0.0 },
+                        language: clip(&meta.language, SHORT_TEXT),
+                        timezone: clip(&meta.timezone, SHORT_TEXT),
                         utc_offset: meta.utc_offset,
-                        user_agent: meta.user_agent.clone(),
-                        sdk: meta.sdk.clone(),
+                        user_agent: clip(&meta.user_agent, TEXT),
+                        sdk: clip(&meta.sdk, SHORT_TEXT),
                     };
-                    let visit = PageVisit { page: batch.page, url: meta.url.clone(), title: meta.title.clone(), start: time };
-                    digest.urls.push(meta.url.clone());
+                    let visit = PageVisit { page: batch.page, url: clip(&meta.url, URL), title: clip(&meta.title, TEXT), start: time };
+                    digest.urls.push(clip(&meta.url, URL));
                     digest.meta = Some((device, visit));
                 }
                 EventData::Navigation(nav) => {
                     if nav.kind == NavigationKind::Load {
-                        digest.loads.push(PageVisit { page: batch.page, url: nav.url.clone(), title: nav.title.clone(), start: time });
+                        digest.loads.push(PageVisit { page: batch.page, url: clip(&nav.url, URL), title: clip(&nav.title, TEXT), start: time });
                     }
-                    digest.urls.push(nav.url.clone());
+                    digest.urls.push(clip(&nav.url, URL));
                 }
                 EventData::Error(_) => digest.errors += 1,
                 EventData::Network(request) => {
@@ -189,9 +212,13 @@ impl BatchDigest {
                         .traits
                         .get("email")
                         .and_then(|v| v.as_str())
-                        .map(|e| e.trim().to_lowercase())
+                        .map(|e| clip(&e.trim().to_lowercase(), SHORT_TEXT))
                         .filter(|e| !e.is_empty());
-                    digest.identity = Some((identify.user_id.clone(), email, to_json(&identify.traits)));
+                    let mut traits = to_json(&identify.traits);
+                    if serde_json::to_vec(&traits).map_or(true, |json| json.len() > MAX_TRAITS) {
+                        traits = serde_json::json!({ "_truncated": true });
+                    }
+                    digest.identity = Some((clip(&identify.user_id, SHORT_TEXT), email, traits));
                 }
                 _ => {}
             }
@@ -321,6 +348,32 @@ pub fn to_json(value: &sightline_protocol::Value) -> serde_json::Value {
 mod tests {
     use super::*;
     use sightline_protocol::fixtures;
+
+    #[test]
+    fn hostile_values_are_clipped_so_summaries_stay_small_and_readable() {
+        use sightline_protocol::{EventData, Identify, PageMeta, Value};
+        let mut batch = fixtures::page_start();
+        let EventData::Meta(meta) = &mut batch.events[0].data else { unreachable!() };
+        meta.url = format!("https://x.example/{}", "é".repeat(1_000_000));
+        meta.pixel_ratio = f32::NAN;
+        **meta = PageMeta { user_agent: "u".repeat(100_000), ..(**meta).clone() };
+        batch.events.push(sightline_protocol::Event {
+            dt: 1,
+            data: EventData::Identify(Identify {
+                user_id: "🙂".repeat(1_000),
+                traits: Value::Map(vec![("bio".into(), Value::Str("x".repeat(100_000)))]),
+            }),
+        });
+        let mut summary = SessionSummary::new(batch.session, 1);
+        summary.apply(&BatchDigest::of(&batch), 10, 1);
+        let json = serde_json::to_vec(&summary).unwrap();
+        assert!(json.len() < 8 * 1024, "summary is {} bytes", json.len());
+        let back: SessionSummary = serde_json::from_slice(&json).expect("a NaN must not make the summary unreadable");
+        assert_eq!(back.device.pixel_ratio, 0.0);
+        assert!(summary.urls[0].len() <= URL && summary.urls[0].starts_with("https://x.example/é"));
+        assert!(summary.user_id.as_ref().unwrap().len() <= SHORT_TEXT);
+        assert_eq!(summary.traits["_truncated"], true);
+    }
 
     #[test]
     fn folds_the_sample_session() {

@@ -8,7 +8,7 @@ use sightline_protocol::SessionId;
 use super::auth::ReadAccess;
 use super::{now_ms, AppState};
 use crate::error::ApiError;
-use crate::query::{find_sessions, SessionFilter};
+use crate::query::{find_sessions, sessions_of_user, SessionFilter};
 use crate::store::Cursor;
 use crate::writer::SubmitError;
 
@@ -117,10 +117,7 @@ pub async fn delete(req: HttpRequest, access: ReadAccess, state: web::Data<AppSt
 pub async fn delete_user(req: HttpRequest, access: ReadAccess, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let user = req.match_info().get("id").unwrap_or_default().to_owned();
     let project = access.0.id;
-    let mut sessions = state.store.sessions_of_user(project, &user)?;
-    sessions.extend(state.store.sessions_of_user(project, &user.to_lowercase())?);
-    sessions.sort();
-    sessions.dedup();
+    let sessions = sessions_of_user(state.store.as_ref(), project, &user)?;
     let deleted = delete_sessions(&state, project, sessions).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "deleted": deleted })))
 }
