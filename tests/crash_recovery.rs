@@ -17,7 +17,9 @@ fn config() -> String {
 }
 
 fn batch(session: SessionId, seq: u32) -> Vec<u8> {
-    let events = (0..40).map(|i| Event { dt: 16, data: EventData::Scroll(Scroll { target: 1, x: 0, y: (seq * 40 + i) as i32 }) }).collect();
+    let events = (0..40)
+        .map(|i| Event { dt: 16, data: EventData::Scroll(Scroll { target: 1, x: 0, y: (seq * 40 + i) as i32 }) })
+        .collect();
     batch_bytes(KEY, session, 0, seq, events)
 }
 
@@ -27,7 +29,7 @@ fn every_acknowledged_batch_survives_kill_9() {
     let mut collector = Collector::start(&collector_bin(), &dir.path().join("data"), &config());
     let acked: Arc<Mutex<Vec<(SessionId, u32)>>> = Arc::default();
     let sessions: Vec<SessionId> = (0..CLIENTS).map(|_| random_session()).collect();
-    let mut next_seq = vec![0u32; CLIENTS];
+    let mut next_seq = [0u32; CLIENTS];
 
     for round in 0..ROUNDS {
         let base = collector.base.clone();

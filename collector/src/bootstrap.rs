@@ -26,7 +26,10 @@ pub fn load_projects(store: &dyn Store, config: &Config) -> Result<(Vec<Project>
                     rate_limit: 0,
                 };
                 let projects = vec![project.clone()];
-                store.set_meta(STORED_PROJECTS, &serde_json::to_vec(&projects).map_err(|e| corrupt(STORED_PROJECTS, e))?)?;
+                store.set_meta(
+                    STORED_PROJECTS,
+                    &serde_json::to_vec(&projects).map_err(|e| corrupt(STORED_PROJECTS, e))?,
+                )?;
                 created = Some(project);
                 projects
             }

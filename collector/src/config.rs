@@ -68,6 +68,8 @@ pub struct LimitsConfig {
     pub max_decompressed_bytes: usize,
     /// Batches waiting for the writer before ingest answers 503. Defaults to 16,384.
     pub queue_capacity: usize,
+    /// Bytes of batches waiting for the writer before ingest answers 503. Defaults to 256 MiB.
+    pub queue_bytes: usize,
     /// Most batches committed in one group (one fsync). Defaults to 1,024.
     pub max_group: usize,
     /// Sessions returned by one page of `GET /api/sessions` at most. Defaults to 200.
@@ -80,6 +82,7 @@ impl Default for LimitsConfig {
             max_batch_bytes: 1 << 20,
             max_decompressed_bytes: 16 << 20,
             queue_capacity: 16_384,
+            queue_bytes: 256 << 20,
             max_group: 1_024,
             max_page_size: 200,
         }
@@ -146,8 +149,8 @@ pub enum ConfigError {
 impl Config {
     /// Reads a TOML file.
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
         Self::from_toml(&text).map_err(|e| match e {
             ConfigError::Parse { message, .. } => ConfigError::Parse { path: path.to_owned(), message },
             other => other,
@@ -156,8 +159,8 @@ impl Config {
 
     /// Parses TOML text and validates it.
     pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text)
-            .map_err(|e| ConfigError::Parse { path: PathBuf::new(), message: e.to_string() })?;
+        let config: Config =
+            toml::from_str(text).map_err(|e| ConfigError::Parse { path: PathBuf::new(), message: e.to_string() })?;
         config.validate()?;
         Ok(config)
     }
@@ -178,12 +181,25 @@ impl Config {
                     )));
                 }
             }
-            if !(p.retention_days > 0.0) {
-                return Err(ConfigError::Invalid(format!("project {:?}: retention_days must be positive", p.name)));
+            // Ten thousand years is forever enough, and keeps durations representable.
+            if !(p.retention_days > 0.0 && p.retention_days <= 3_650_000.0) {
+                return Err(ConfigError::Invalid(format!(
+                    "project {:?}: retention_days must be positive and at most 3,650,000",
+                    p.name
+                )));
             }
         }
-        if self.limits.max_batch_bytes < 64 || self.limits.queue_capacity == 0 || self.limits.max_group == 0 {
-            return Err(ConfigError::Invalid("limits are too small to work".into()));
+        let l = &self.limits;
+        if l.max_batch_bytes < 64
+            || l.max_decompressed_bytes < 64
+            || l.queue_capacity == 0
+            || l.queue_bytes < l.max_batch_bytes
+            || l.max_group == 0
+            || l.max_page_size == 0
+        {
+            return Err(ConfigError::Invalid(
+                "limits are too small to work (queue_bytes must hold one batch; counts must be at least 1)".into(),
+            ));
         }
         Ok(())
     }
@@ -226,5 +242,11 @@ mod tests {
             ingest_key = "same_secret"
         "#;
         assert!(matches!(Config::from_toml(shared), Err(ConfigError::Invalid(_))));
+        for bad in [
+            "[limits]\nmax_page_size = 0",
+            "[[projects]]\nname = \"a\"\ningest_key = \"slk_12345678\"\nretention_days = inf",
+        ] {
+            assert!(matches!(Config::from_toml(bad), Err(ConfigError::Invalid(_))), "{bad}");
+        }
     }
 }

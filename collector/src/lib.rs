@@ -56,7 +56,12 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         println!("  read token: {}", p.read_tokens[0]);
     }
     let projects = Arc::new(Projects::new(projects));
-    let writer = Arc::new(Writer::start(store.clone(), config.limits.queue_capacity, config.limits.max_group));
+    let writer = Arc::new(Writer::start(
+        store.clone(),
+        config.limits.queue_capacity,
+        config.limits.queue_bytes,
+        config.limits.max_group,
+    ));
     let geo = config.geoip_db.as_deref().map(geo::GeoIp::open).transpose()?;
     let state = web::Data::new(AppState {
         store: store.clone(),

@@ -87,12 +87,42 @@ impl Metrics {
         for (reason, n) in self.rejects.lock().unwrap_or_else(|e| e.into_inner()).iter() {
             let _ = writeln!(out, "sightline_rejects_total{{reason=\"{reason}\"}} {n}");
         }
-        counter(&mut out, "sightline_batches_stored_total", "Batches durably stored.", self.batches_stored.load(Relaxed));
-        counter(&mut out, "sightline_batches_duplicate_total", "Batches received again and acknowledged without storing.", self.batches_duplicate.load(Relaxed));
-        counter(&mut out, "sightline_batches_dropped_total", "Batches of deleted sessions, acknowledged and dropped.", self.batches_dropped.load(Relaxed));
-        counter(&mut out, "sightline_stored_bytes_total", "Compressed batch bytes stored.", self.bytes_stored.load(Relaxed));
-        counter(&mut out, "sightline_events_stored_total", "Events in stored batches.", self.events_stored.load(Relaxed));
-        counter(&mut out, "sightline_group_commit_batches_total", "Batches committed through group commits.", self.group_batches.load(Relaxed));
+        counter(
+            &mut out,
+            "sightline_batches_stored_total",
+            "Batches durably stored.",
+            self.batches_stored.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "sightline_batches_duplicate_total",
+            "Batches received again and acknowledged without storing.",
+            self.batches_duplicate.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "sightline_batches_dropped_total",
+            "Batches of deleted sessions, acknowledged and dropped.",
+            self.batches_dropped.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "sightline_stored_bytes_total",
+            "Compressed batch bytes stored.",
+            self.bytes_stored.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "sightline_events_stored_total",
+            "Events in stored batches.",
+            self.events_stored.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "sightline_group_commit_batches_total",
+            "Batches committed through group commits.",
+            self.group_batches.load(Relaxed),
+        );
         let _ = writeln!(out, "# HELP sightline_flush_seconds Time to make one commit group durable.");
         let _ = writeln!(out, "# TYPE sightline_flush_seconds histogram");
         for (bucket, bound) in self.flush_buckets.iter().zip(FLUSH_BUCKETS) {

@@ -36,7 +36,12 @@ pub struct SessionFilter {
 
 impl SessionFilter {
     fn matches(&self, s: &SessionSummary) -> bool {
-        (!self.has_errors || s.error_count > 0)
+        let is_user = |user: &String| {
+            s.user_id.as_deref() == Some(user_key(user).as_str())
+                || s.email.as_deref() == Some(user_key(&user.to_lowercase()).as_str())
+        };
+        self.user.as_ref().is_none_or(is_user)
+            && (!self.has_errors || s.error_count > 0)
             && (!self.has_failed_requests || s.failed_request_count > 0)
             && self.from.is_none_or(|from| s.first_seen >= from)
             && self.to.is_none_or(|to| s.first_seen < to)
@@ -93,6 +98,7 @@ pub fn find_sessions(
         Some(sessions) => from_candidates(store, project, filter, sessions, cursor, limit)?,
         None => from_listing(store, project, filter, cursor, limit)?,
     };
+    moments.retain(|m| page.sessions.iter().any(|s| s.id == m.session));
     page.moments = moments;
     Ok(page)
 }
@@ -137,7 +143,7 @@ fn from_candidates(
             }
         }
     }
-    found.sort_by(|a, b| b.0.cmp(&a.0));
+    found.sort_by_key(|(position, _)| std::cmp::Reverse(*position));
     let more = found.len() > limit;
     found.truncate(limit);
     let next_cursor = if more { found.last().and_then(|(c, _)| *c).map(|c| c.to_string()) } else { None };

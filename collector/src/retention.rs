@@ -9,10 +9,12 @@ use std::time::Duration;
 use crate::api::now_ms;
 use crate::projects::Projects;
 use crate::store::Store;
-use crate::writer::Writer;
+use crate::writer::{DeleteTarget, Writer};
 
-/// Sessions deleted per project per pass at most, so one pass never holds the writer long.
+/// Sessions deleted per project per pass at most.
 const MAX_PER_PASS: usize = 10_000;
+/// Sessions per deletion command: ingest waits behind one command at a time, never a pass.
+const CHUNK: usize = 100;
 
 /// Removes what has expired now; returns how many sessions went.
 pub fn sweep(store: &dyn Store, writer: &Writer, projects: &Projects) -> usize {
@@ -28,11 +30,18 @@ pub fn sweep(store: &dyn Store, writer: &Writer, projects: &Projects) -> usize {
                 continue;
             }
         };
-        if !expired.is_empty() {
-            match writer.delete(project.id, expired, now_ms()).map(|rx| rx.blocking_recv()) {
+        for chunk in expired.chunks(CHUNK) {
+            let target = DeleteTarget::Sessions(chunk.to_vec());
+            match writer.delete(project.id, target, now_ms()).map(|rx| rx.blocking_recv()) {
                 Ok(Ok(Ok(n))) => removed += n,
-                Ok(Ok(Err(e))) => tracing::error!(error = %e, "retention: delete failed"),
-                _ => tracing::warn!("retention: the writer is busy or stopping; next pass will retry"),
+                Ok(Ok(Err(e))) => {
+                    tracing::error!(error = %e, "retention: delete failed");
+                    break;
+                }
+                _ => {
+                    tracing::warn!("retention: the writer is busy or stopping; next pass will retry");
+                    break;
+                }
             }
         }
         if let Err(e) = store.purge_tombstones(project.id, cutoff) {

@@ -8,6 +8,8 @@ use sightline_protocol::{Batch, DeviceType, EventData, NavigationKind, SessionId
 const MAX_PAGES: usize = 200;
 /// Distinct URLs kept in a summary.
 const MAX_URLS: usize = 100;
+/// Bytes of URLs, and of page URLs and titles, after which a summary lists no more.
+const MAX_LIST_BYTES: usize = 32 * 1024;
 /// Bytes kept of a URL.
 const URL: usize = 2048;
 /// Bytes kept of a title or user agent.
@@ -187,13 +189,23 @@ impl BatchDigest {
                         user_agent: clip(&meta.user_agent, TEXT),
                         sdk: clip(&meta.sdk, SHORT_TEXT),
                     };
-                    let visit = PageVisit { page: batch.page, url: clip(&meta.url, URL), title: clip(&meta.title, TEXT), start: time };
+                    let visit = PageVisit {
+                        page: batch.page,
+                        url: clip(&meta.url, URL),
+                        title: clip(&meta.title, TEXT),
+                        start: time,
+                    };
                     digest.urls.push(clip(&meta.url, URL));
                     digest.meta = Some((device, visit));
                 }
                 EventData::Navigation(nav) => {
                     if nav.kind == NavigationKind::Load {
-                        digest.loads.push(PageVisit { page: batch.page, url: clip(&nav.url, URL), title: clip(&nav.title, TEXT), start: time });
+                        digest.loads.push(PageVisit {
+                            page: batch.page,
+                            url: clip(&nav.url, URL),
+                            title: clip(&nav.title, TEXT),
+                            start: time,
+                        });
                     }
                     digest.urls.push(clip(&nav.url, URL));
                 }
@@ -288,7 +300,8 @@ impl SessionSummary {
     }
 
     fn add_page(&mut self, visit: &PageVisit) {
-        if self.pages.iter().any(|p| p.page == visit.page) || self.pages.len() >= MAX_PAGES {
+        let bytes: usize = self.pages.iter().map(|p| p.url.len() + p.title.len()).sum();
+        if self.pages.iter().any(|p| p.page == visit.page) || self.pages.len() >= MAX_PAGES || bytes > MAX_LIST_BYTES {
             return;
         }
         let at = self.pages.partition_point(|p| p.page < visit.page);
@@ -296,7 +309,8 @@ impl SessionSummary {
     }
 
     fn add_url(&mut self, url: &str) {
-        if self.urls.len() < MAX_URLS && !self.urls.iter().any(|u| u == url) {
+        let bytes: usize = self.urls.iter().map(String::len).sum();
+        if self.urls.len() < MAX_URLS && bytes <= MAX_LIST_BYTES && !self.urls.iter().any(|u| u == url) {
             self.urls.push(url.into());
         }
     }
@@ -340,7 +354,9 @@ pub fn to_json(value: &sightline_protocol::Value) -> serde_json::Value {
         V::Float(f) => serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into),
         V::Str(s) => s.clone().into(),
         V::List(items) => items.iter().map(to_json).collect(),
-        V::Map(entries) => entries.iter().map(|(k, v)| (k.clone(), to_json(v))).collect::<serde_json::Map<_, _>>().into(),
+        V::Map(entries) => {
+            entries.iter().map(|(k, v)| (k.clone(), to_json(v))).collect::<serde_json::Map<_, _>>().into()
+        }
     }
 }
 
@@ -366,8 +382,22 @@ mod tests {
         });
         let mut summary = SessionSummary::new(batch.session, 1);
         summary.apply(&BatchDigest::of(&batch), 10, 1);
+        // Many long, distinct URLs and pages add up to a bounded list.
+        let mut digest = BatchDigest::of(&batch);
+        for page in 1..300 {
+            digest.page = page;
+            digest.meta.as_mut().unwrap().1.page = page;
+            digest.meta.as_mut().unwrap().1.url = format!("https://x.example/{page}/{}", "p".repeat(2_000));
+            digest.urls = vec![format!("https://x.example/{page}/{}", "u".repeat(2_000))];
+            summary.apply(&digest, 10, 1);
+        }
+        let list_bytes = |urls: &mut dyn Iterator<Item = usize>| urls.sum::<usize>();
+        assert!(list_bytes(&mut summary.urls.iter().map(String::len)) < MAX_LIST_BYTES + URL);
+        assert!(
+            list_bytes(&mut summary.pages.iter().map(|p| p.url.len() + p.title.len())) < MAX_LIST_BYTES + URL + TEXT
+        );
         let json = serde_json::to_vec(&summary).unwrap();
-        assert!(json.len() < 8 * 1024, "summary is {} bytes", json.len());
+        assert!(json.len() < 100 * 1024, "summary is {} bytes", json.len());
         let back: SessionSummary = serde_json::from_slice(&json).expect("a NaN must not make the summary unreadable");
         assert_eq!(back.device.pixel_ratio, 0.0);
         assert!(summary.urls[0].len() <= URL && summary.urls[0].starts_with("https://x.example/é"));

@@ -11,6 +11,7 @@
 //! Deletions go through the same queue, so they are ordered with ingest.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -61,7 +62,16 @@ type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
 enum Command {
     Ingest(Box<IngestJob>, Reply<Outcome>),
-    Delete { project: u32, sessions: Vec<SessionId>, now: u64, reply: Reply<usize> },
+    Delete { project: u32, target: DeleteTarget, now: u64, reply: Reply<usize> },
+}
+
+/// What a deletion removes.
+pub enum DeleteTarget {
+    /// These sessions.
+    Sessions(Vec<SessionId>),
+    /// Every session of a user id or email, looked up by the writer itself so that a batch
+    /// identifying the user that is already queued is covered.
+    User(String),
 }
 
 /// An applied group waiting for the flush that makes it durable.
@@ -74,25 +84,31 @@ struct Applied {
 pub struct Writer {
     queue: Mutex<Option<SyncSender<Command>>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    /// Bytes of batches queued and not yet taken by the writer.
+    queued_bytes: Arc<AtomicUsize>,
+    max_queued_bytes: usize,
 }
 
 impl Writer {
-    /// Starts the writer and flusher threads over `store`.
-    pub fn start(store: Arc<dyn Store>, capacity: usize, max_group: usize) -> Writer {
+    /// Starts the writer and flusher threads over `store`. The queue holds at most `capacity`
+    /// commands and `max_queued_bytes` of batch bytes.
+    pub fn start(store: Arc<dyn Store>, capacity: usize, max_queued_bytes: usize, max_group: usize) -> Writer {
         let (tx, rx) = mpsc::sync_channel(capacity);
+        let queued_bytes = Arc::new(AtomicUsize::new(0));
+        let taken = queued_bytes.clone();
         let (applied_tx, applied_rx) = mpsc::channel();
         let flusher_store = store.clone();
         let threads = vec![
             std::thread::Builder::new()
                 .name("sightline-writer".into())
-                .spawn(move || write_loop(store, rx, applied_tx, max_group))
+                .spawn(move || write_loop(store, rx, applied_tx, max_group, &taken))
                 .expect("spawning the writer thread"),
             std::thread::Builder::new()
                 .name("sightline-flusher".into())
                 .spawn(move || flush_loop(flusher_store, applied_rx))
                 .expect("spawning the flusher thread"),
         ];
-        Writer { queue: Mutex::new(Some(tx)), threads: Mutex::new(threads) }
+        Writer { queue: Mutex::new(Some(tx)), threads: Mutex::new(threads), queued_bytes, max_queued_bytes }
     }
 
     fn send(&self, command: Command) -> Result<(), SubmitError> {
@@ -106,20 +122,27 @@ impl Writer {
 
     /// Queues a batch; the receiver yields once it is durable (or known to be a duplicate).
     pub fn ingest(&self, job: IngestJob) -> Result<oneshot::Receiver<Result<Outcome, StoreError>>, SubmitError> {
+        let len = job.bytes.len();
+        if self.queued_bytes.fetch_add(len, Ordering::AcqRel) + len > self.max_queued_bytes {
+            self.queued_bytes.fetch_sub(len, Ordering::AcqRel);
+            return Err(SubmitError::Full);
+        }
         let (reply, rx) = oneshot::channel();
-        self.send(Command::Ingest(Box::new(job), reply))?;
+        self.send(Command::Ingest(Box::new(job), reply)).inspect_err(|_| {
+            self.queued_bytes.fetch_sub(len, Ordering::AcqRel);
+        })?;
         Ok(rx)
     }
 
-    /// Queues the deletion of sessions; the receiver yields how many existed.
+    /// Queues a deletion; the receiver yields, once it is durable, how many sessions existed.
     pub fn delete(
         &self,
         project: u32,
-        sessions: Vec<SessionId>,
+        target: DeleteTarget,
         now: u64,
     ) -> Result<oneshot::Receiver<Result<usize, StoreError>>, SubmitError> {
         let (reply, rx) = oneshot::channel();
-        self.send(Command::Delete { project, sessions, now, reply })?;
+        self.send(Command::Delete { project, target, now, reply })?;
         Ok(rx)
     }
 
@@ -160,17 +183,24 @@ impl CachedSession {
 struct SummaryCache {
     entries: HashMap<(u32, SessionId), CachedSession>,
     order: VecDeque<(u32, SessionId)>,
+    capacity: usize,
 }
 
 impl SummaryCache {
-    /// Sessions kept at most (about 2 KiB each).
-    const CAPACITY: usize = 50_000;
+    /// Sessions kept at most: a few KiB each typically, at most about 70 KiB (summaries clip
+    /// what clients send).
+    const CAPACITY: usize = 5_000;
 
-    fn new() -> Self {
-        SummaryCache { entries: HashMap::new(), order: VecDeque::new() }
+    fn new(capacity: usize) -> Self {
+        SummaryCache { entries: HashMap::new(), order: VecDeque::new(), capacity }
     }
 
-    fn get_mut(&mut self, store: &dyn Store, project: u32, session: SessionId) -> Result<Option<&mut CachedSession>, StoreError> {
+    fn get_mut(
+        &mut self,
+        store: &dyn Store,
+        project: u32,
+        session: SessionId,
+    ) -> Result<Option<&mut CachedSession>, StoreError> {
         let key = (project, session);
         if !self.entries.contains_key(&key) {
             let Some(summary) = store.summary(project, session)? else { return Ok(None) };
@@ -180,10 +210,6 @@ impl SummaryCache {
     }
 
     fn insert(&mut self, key: (u32, SessionId), session: CachedSession) -> &mut CachedSession {
-        while self.entries.len() >= Self::CAPACITY {
-            let Some(oldest) = self.order.pop_front() else { break };
-            self.entries.remove(&oldest);
-        }
         if !self.entries.contains_key(&key) {
             self.order.push_back(key);
         }
@@ -193,24 +219,44 @@ impl SummaryCache {
     fn remove(&mut self, project: u32, session: SessionId) {
         self.entries.remove(&(project, session));
     }
+
+    /// Evicts the oldest entries down to capacity. Called between groups only, so a session a
+    /// group has changed is never evicted before its summary is written.
+    fn trim(&mut self) {
+        while self.entries.len() > self.capacity {
+            let Some(oldest) = self.order.pop_front() else { break };
+            self.entries.remove(&oldest);
+        }
+        // Deleted sessions leave stale keys behind in `order`; drop them once they dominate.
+        if self.order.len() > 2 * self.capacity {
+            let entries = &self.entries;
+            self.order.retain(|key| entries.contains_key(key));
+        }
+    }
 }
 
-fn write_loop(store: Arc<dyn Store>, rx: Receiver<Command>, flusher: Sender<Applied>, max_group: usize) {
-    let mut group = Group { cache: SummaryCache::new(), ..Group::default() };
+fn write_loop(
+    store: Arc<dyn Store>,
+    rx: Receiver<Command>,
+    flusher: Sender<Applied>,
+    max_group: usize,
+    queued_bytes: &AtomicUsize,
+) {
+    let mut group = Group::default();
     while let Ok(first) = rx.recv() {
         let mut next = Some(first);
         let mut taken = 0;
         while let Some(command) = next.take() {
             taken += 1;
             match command {
-                Command::Ingest(job, reply) => group.add(store.as_ref(), *job, reply),
-                Command::Delete { project, sessions, now, reply } => {
+                Command::Ingest(job, reply) => {
+                    queued_bytes.fetch_sub(job.bytes.len(), Ordering::AcqRel);
+                    group.add(store.as_ref(), *job, reply)
+                }
+                Command::Delete { project, target, now, reply } => {
+                    // What is pending is applied first, so the deletion sees it.
                     group.apply(store.as_ref(), &flusher);
-                    let result = sessions.iter().try_fold(0, |n, s| {
-                        group.cache.remove(project, *s);
-                        store.delete_session(project, *s, now).map(|existed| n + usize::from(existed))
-                    });
-                    let _ = reply.send(result);
+                    let _ = reply.send(delete(store.as_ref(), &mut group.cache, project, target, now));
                 }
             }
             if taken < max_group {
@@ -219,6 +265,26 @@ fn write_loop(store: Arc<dyn Store>, rx: Receiver<Command>, flusher: Sender<Appl
         }
         group.apply(store.as_ref(), &flusher);
     }
+}
+
+fn delete(
+    store: &dyn Store,
+    cache: &mut SummaryCache,
+    project: u32,
+    target: DeleteTarget,
+    now: u64,
+) -> Result<usize, StoreError> {
+    let sessions = match target {
+        DeleteTarget::Sessions(sessions) => sessions,
+        DeleteTarget::User(user) => crate::query::sessions_of_user(store, project, &user)?,
+    };
+    let mut deleted = 0;
+    for session in sessions {
+        cache.remove(project, session);
+        deleted += usize::from(store.delete_session(project, session, now)?);
+    }
+    store.flush()?;
+    Ok(deleted)
 }
 
 fn flush_loop(store: Arc<dyn Store>, rx: Receiver<Applied>) {
@@ -275,7 +341,7 @@ impl Default for Group {
             touched: HashSet::new(),
             keys: HashSet::new(),
             stored: Vec::new(),
-            cache: SummaryCache::new(),
+            cache: SummaryCache::new(SummaryCache::CAPACITY),
         }
     }
 }
@@ -308,7 +374,8 @@ impl Group {
             None if store.is_deleted(project, session)? => return Ok(Outcome::Dropped),
             None => {
                 self.writes.push(Write::Listed { project, session, first_seen: received_at });
-                let fresh = CachedSession { summary: SessionSummary::new(session, received_at), newest: Some(HashMap::new()) };
+                let fresh =
+                    CachedSession { summary: SessionSummary::new(session, received_at), newest: Some(HashMap::new()) };
                 self.cache.insert((project, session), fresh)
             }
         };
@@ -340,6 +407,7 @@ impl Group {
         }
         let applied = Applied { replies: std::mem::take(&mut self.replies), stored: std::mem::take(&mut self.stored) };
         self.keys.clear();
+        self.cache.trim();
         match store.apply(std::mem::take(&mut self.writes)) {
             Ok(()) => {
                 if flusher.send(applied).is_err() {
@@ -384,7 +452,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path()).unwrap());
         let session = SessionId([3; 16]);
-        let writer = Writer::start(store.clone(), 64, 16);
+        let writer = Writer::start(store.clone(), 64, 1 << 20, 16);
         let first = [(0, 0), (0, 2), (0, 1), (0, 2), (1, 0), (0, 1), (1, 0), (0, 3)];
         let outcomes: Vec<_> = first.iter().map(|&(page, seq)| send(&writer, session, page, seq)).collect();
         use Outcome::{Duplicate as D, Stored as S};
@@ -392,7 +460,7 @@ mod tests {
         writer.shutdown();
 
         // A new writer knows the session only from the store.
-        let writer = Writer::start(store.clone(), 64, 16);
+        let writer = Writer::start(store.clone(), 64, 1 << 20, 16);
         let again = [(0, 3), (0, 4), (1, 0), (1, 1), (0, 0)];
         let outcomes: Vec<_> = again.iter().map(|&(page, seq)| send(&writer, session, page, seq)).collect();
         assert_eq!(outcomes, vec![D, S, D, S, D]);
@@ -404,13 +472,35 @@ mod tests {
     }
 
     #[test]
+    fn a_full_cache_never_loses_a_summary_the_group_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let mut group = Group { cache: SummaryCache::new(1), ..Group::default() };
+        let (flusher, applied) = mpsc::channel();
+        let sessions: Vec<SessionId> = (1..=3).map(|i| SessionId([i; 16])).collect();
+        for round in 0..2 {
+            for session in &sessions {
+                let (reply, _) = oneshot::channel();
+                group.add(&store, job(*session, 0, round), reply);
+            }
+            group.apply(&store, &flusher);
+            assert_eq!(group.cache.entries.len(), 1, "trimmed back to capacity after the group");
+        }
+        drop(applied);
+        for session in sessions {
+            assert_eq!(store.summary(1, session).unwrap().unwrap().batch_count, 2, "{session}");
+        }
+    }
+
+    #[test]
     fn duplicates_within_one_group_are_stored_once() {
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path()).unwrap());
         let session = SessionId([4; 16]);
-        let writer = Writer::start(store.clone(), 64, 64);
+        let writer = Writer::start(store.clone(), 64, 1 << 20, 64);
         // Queue everything before waiting, so the writer takes them as one group.
-        let receivers: Vec<_> = [0, 1, 0, 1, 2].iter().map(|&seq| writer.ingest(job(session, 0, seq)).unwrap()).collect();
+        let receivers: Vec<_> =
+            [0, 1, 0, 1, 2].iter().map(|&seq| writer.ingest(job(session, 0, seq)).unwrap()).collect();
         let outcomes: Vec<_> = receivers.into_iter().map(|rx| rx.blocking_recv().unwrap().unwrap()).collect();
         assert_eq!(outcomes.iter().filter(|o| **o == Outcome::Stored).count(), 3);
         writer.shutdown();

@@ -31,7 +31,13 @@ fn start(dir: &Path, config: &str) -> Collector {
 }
 
 fn small_batch(key: &str, session: SessionId, seq: u32) -> Vec<u8> {
-    batch_bytes(key, session, 0, seq, vec![Event { dt: 5, data: EventData::Visibility(Visibility { visible: seq % 2 == 0 }) }])
+    batch_bytes(
+        key,
+        session,
+        0,
+        seq,
+        vec![Event { dt: 5, data: EventData::Visibility(Visibility { visible: seq.is_multiple_of(2) }) }],
+    )
 }
 
 #[test]
@@ -94,7 +100,8 @@ fn a_batch_sent_twice_is_acknowledged_twice_and_stored_once() {
     let summary = http.get(&format!("{}/api/sessions/{session}", collector.base), TOKEN_A).json();
     assert_eq!(summary["batch_count"], 1);
     assert_eq!(summary["event_count"], 1);
-    let metrics = String::from_utf8(http.request("GET", &format!("{}/metrics", collector.base), &[], None).body).unwrap();
+    let metrics =
+        String::from_utf8(http.request("GET", &format!("{}/metrics", collector.base), &[], None).body).unwrap();
     assert!(metrics.contains("sightline_batches_duplicate_total 1"), "{metrics}");
     assert!(metrics.contains("sightline_batches_stored_total 1"), "{metrics}");
 }
@@ -121,7 +128,8 @@ fn a_restart_keeps_every_acknowledged_batch() {
 #[test]
 fn bad_requests_get_a_status_and_a_json_reason_and_store_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let collector = start(dir.path(), &format!("{CONFIG}\n[limits]\nmax_batch_bytes = 4096\nmax_decompressed_bytes = 65536\n"));
+    let collector =
+        start(dir.path(), &format!("{CONFIG}\n[limits]\nmax_batch_bytes = 4096\nmax_decompressed_bytes = 65536\n"));
     let http = Http::default();
     let url = format!("{}/v1/batches", collector.base);
     let session = random_session();
@@ -133,6 +141,11 @@ fn bad_requests_get_a_status_and_a_json_reason_and_store_nothing() {
         (401, "unauthenticated", post(&[], &good)),
         (401, "bad_credentials", post(&[("x-sightline-key", "slk_nobody_has_this")], &good)),
         (415, "unsupported_media_type", post(&[keyed[0], ("content-type", "application/json")], b"{}")),
+        (
+            415,
+            "unsupported_media_type",
+            post(&[keyed[0], ("content-type", "application/json"), ("origin", "https://app.a.example")], b"{}"),
+        ),
         (400, "bad_magic", post(&keyed, b"{\"events\":[]}")),
         (400, "truncated", post(&keyed, &good[..5])),
         (400, "corrupt_compression", post(&keyed, &[&good[..8], &[0xff; 16][..]].concat())),
@@ -141,10 +154,19 @@ fn bad_requests_get_a_status_and_a_json_reason_and_store_nothing() {
         (400, "malformed", post(&keyed, &frame_payload(&[0x92, 1]).unwrap())),
         (400, "limit_exceeded", post(&keyed, &frame_payload(&[vec![0x91; 40], vec![0xc0]].concat()).unwrap())),
         (413, "too_large", post(&keyed, &vec![0u8; 5000])),
-        (413, "decompressed_too_large", post(&keyed, &[&good[..4], &(1u32 << 20).to_le_bytes()[..], &good[8..]].concat())),
+        (
+            413,
+            "decompressed_too_large",
+            post(&keyed, &[&good[..4], &(1u32 << 20).to_le_bytes()[..], &good[8..]].concat()),
+        ),
         (403, "project_mismatch", post(&[("x-sightline-key", KEY_B)], &good)),
         (403, "origin_not_allowed", post(&[keyed[0], ("origin", "https://evil.example")], &good)),
     ];
+    assert_eq!(
+        cases[3].2.header("access-control-allow-origin"),
+        Some("https://app.a.example"),
+        "errors carry CORS headers"
+    );
     for (status, code, response) in &cases {
         assert_eq!(response.status, *status, "{code}: {}", String::from_utf8_lossy(&response.body));
         assert_eq!(response.error_code(), *code);
@@ -162,7 +184,8 @@ fn bad_requests_get_a_status_and_a_json_reason_and_store_nothing() {
     // project_mismatch case above took one; wait for the bucket to refill.)
     std::thread::sleep(std::time::Duration::from_millis(1_100));
     let session_b = random_session();
-    let statuses: Vec<_> = (0..3).map(|seq| http.post_batch(&collector.base, KEY_B, &small_batch(KEY_B, session_b, seq))).collect();
+    let statuses: Vec<_> =
+        (0..3).map(|seq| http.post_batch(&collector.base, KEY_B, &small_batch(KEY_B, session_b, seq))).collect();
     assert_eq!(statuses[0].status, 200);
     assert_eq!(statuses[1].status, 200);
     assert_eq!(statuses[2].status, 429);
@@ -181,7 +204,8 @@ fn bad_requests_get_a_status_and_a_json_reason_and_store_nothing() {
 
     // The process is still up and serving.
     assert_eq!(http.post_batch(&collector.base, KEY_A, &good).status, 200);
-    let metrics = String::from_utf8(http.request("GET", &format!("{}/metrics", collector.base), &[], None).body).unwrap();
+    let metrics =
+        String::from_utf8(http.request("GET", &format!("{}/metrics", collector.base), &[], None).body).unwrap();
     assert!(metrics.contains("sightline_rejects_total{reason=\"bad_magic\"} 1"), "{metrics}");
 }
 
@@ -211,7 +235,11 @@ fn cors_preflight_and_headers_follow_each_projects_origins() {
         http.request(
             "OPTIONS",
             &format!("{url}{query}"),
-            &[("origin", origin), ("access-control-request-method", "POST"), ("access-control-request-headers", "content-type,x-sightline-key")],
+            &[
+                ("origin", origin),
+                ("access-control-request-method", "POST"),
+                ("access-control-request-headers", "content-type,x-sightline-key"),
+            ],
             None,
         )
     };
@@ -230,7 +258,12 @@ fn cors_preflight_and_headers_follow_each_projects_origins() {
     // Answers to the page, errors included, carry the headers it needs to read them.
     let session = random_session();
     let post = |key: &str, seq| {
-        http.request("POST", &url, &[("x-sightline-key", key), ("origin", "https://other.example")], Some(&small_batch(key, session, seq)))
+        http.request(
+            "POST",
+            &url,
+            &[("x-sightline-key", key), ("origin", "https://other.example")],
+            Some(&small_batch(key, session, seq)),
+        )
     };
     let stored = post(KEY_B, 0);
     assert_eq!(stored.status, 200);
@@ -301,8 +334,10 @@ fn deleting_a_session_or_a_user_removes_their_data() {
     let session_url = |s: SessionId| format!("{}/api/sessions/{s}", collector.base);
 
     let by_trace = |s: SessionId| {
-        let page = http.get(&format!("{}/api/sessions?trace=4bf92f3577b34da6a3ce929d0e0e4736", collector.base), TOKEN_A).json();
-        page["moments"].as_array().map_or(false, |m| m.iter().any(|m| m["session"] == s.to_string()))
+        let page = http
+            .get(&format!("{}/api/sessions?trace=4bf92f3577b34da6a3ce929d0e0e4736", collector.base), TOKEN_A)
+            .json();
+        page["moments"].as_array().is_some_and(|m| m.iter().any(|m| m["session"] == s.to_string()))
     };
     assert!(by_trace(doomed));
     let deleted = http.delete(&session_url(doomed), TOKEN_A);
@@ -398,6 +433,10 @@ fn filters_and_cursor_pagination() {
 
     let by_trace = http.get(&format!("{base}/api/sessions?trace=4BF92F3577B34DA6A3CE929D0E0E4736"), TOKEN_A).json();
     assert_eq!(by_trace["sessions"][0]["id"], t);
+    let other_user =
+        http.get(&format!("{base}/api/sessions?trace=4bf92f3577b34da6a3ce929d0e0e4736&user=bob"), TOKEN_A).json();
+    assert_eq!(other_user["sessions"].as_array().unwrap().len(), 0, "every filter applies to a trace search");
+    assert!(other_user.get("moments").is_none(), "moments only of sessions returned");
     let moment = &by_trace["moments"][0];
     assert_eq!(moment["session"], t);
     assert_eq!(moment["seq"], 2);
@@ -435,7 +474,11 @@ fn first_start_creates_a_project_and_shows_its_secrets_once() {
     let mut collector = start(dir.path(), "");
     let banner = collector.banner.join("\n");
     let find = |label: &str| {
-        banner.lines().find_map(|l| l.trim().strip_prefix(label)).unwrap_or_else(|| panic!("no {label} in {banner}")).to_owned()
+        banner
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(label))
+            .unwrap_or_else(|| panic!("no {label} in {banner}"))
+            .to_owned()
     };
     let key = find("ingest key: ");
     let token = find("read token: ");

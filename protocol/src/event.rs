@@ -94,13 +94,11 @@ impl<'de> Deserialize<'de> for Event {
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Event, A::Error> {
                 let dt = seq.next_element()?.ok_or_else(|| de::Error::invalid_length(0, &self))?;
-                let tag: u8 =
-                    seq.next_element()?.ok_or_else(|| de::Error::invalid_length(1, &self))?;
+                let tag: u8 = seq.next_element()?.ok_or_else(|| de::Error::invalid_length(1, &self))?;
                 let data = match EventData::deserialize_body(tag, &mut seq)? {
                     Some(body) => body.ok_or_else(|| de::Error::invalid_length(2, &self))?,
                     None => {
-                        seq.next_element::<IgnoredAny>()?
-                            .ok_or_else(|| de::Error::invalid_length(2, &self))?;
+                        seq.next_element::<IgnoredAny>()?.ok_or_else(|| de::Error::invalid_length(2, &self))?;
                         EventData::Unknown(tag)
                     }
                 };
@@ -237,14 +235,12 @@ impl<'de> Deserialize<'de> for NodeKind {
                 f.write_str("a node kind [tag, body]")
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<NodeKind, A::Error> {
-                let tag: u8 =
-                    seq.next_element()?.ok_or_else(|| de::Error::invalid_length(0, &self))?;
+                let tag: u8 = seq.next_element()?.ok_or_else(|| de::Error::invalid_length(0, &self))?;
                 match NodeKind::deserialize_body(tag, &mut seq)? {
                     Some(kind) => kind.ok_or_else(|| de::Error::invalid_length(1, &self)),
-                    None => Err(de::Error::invalid_value(
-                        de::Unexpected::Unsigned(tag.into()),
-                        &"a node kind tag 0..=6",
-                    )),
+                    None => {
+                        Err(de::Error::invalid_value(de::Unexpected::Unsigned(tag.into()), &"a node kind tag 0..=6"))
+                    }
                 }
             }
         }
@@ -530,12 +526,15 @@ pub struct Network {
     pub trace: Option<TraceContext>,
 }
 
+// The macro-made enums carry an `Unknown` variant, so their default is spelled out here.
+#[allow(clippy::derivable_impls)]
 impl Default for Initiator {
     fn default() -> Self {
         Self::Fetch
     }
 }
 
+#[allow(clippy::derivable_impls)]
 impl Default for DeviceType {
     fn default() -> Self {
         Self::Other

@@ -3,9 +3,8 @@
 
 use crate::*;
 
-const SESSION: SessionId = SessionId([
-    0x01, 0x8f, 0x3a, 0x5c, 0x2b, 0x7e, 0x71, 0x10, 0x9a, 0x42, 0x0c, 0xd3, 0x55, 0xe8, 0x61, 0x07,
-]);
+const SESSION: SessionId =
+    SessionId([0x01, 0x8f, 0x3a, 0x5c, 0x2b, 0x7e, 0x71, 0x10, 0x9a, 0x42, 0x0c, 0xd3, 0x55, 0xe8, 0x61, 0x07]);
 
 fn event(dt: u32, data: EventData) -> Event {
     Event { dt, data }
@@ -24,15 +23,7 @@ fn node(id: u32, parent: u32, kind: NodeKind) -> Node {
 }
 
 fn envelope(seq: u32, start: u64, events: Vec<Event>) -> Batch {
-    Batch {
-        project: "slk_demo".into(),
-        session: SESSION,
-        page: 0,
-        seq,
-        start,
-        sent: start + 5_000,
-        events,
-    }
+    Batch { project: "slk_demo".into(), session: SESSION, page: 0, seq, start, sent: start + 5_000, events }
 }
 
 /// A page's first batch: metadata, the initial snapshot and its stylesheets.
@@ -51,11 +42,15 @@ pub fn page_start() -> Batch {
         node(11, 10, NodeKind::ShadowRoot(ShadowRootNode {})),
         node(12, 11, element("span", &[])),
         node(13, 12, NodeKind::Text("Total: €1,024.00".into())),
-        node(14, 7, NodeKind::Element(Element {
-            tag: "svg".into(),
-            attrs: vec![("viewBox".into(), "0 0 10 10".into())],
-            ns: Namespace::Svg,
-        })),
+        node(
+            14,
+            7,
+            NodeKind::Element(Element {
+                tag: "svg".into(),
+                attrs: vec![("viewBox".into(), "0 0 10 10".into())],
+                ns: Namespace::Svg,
+            }),
+        ),
         node(15, 14, NodeKind::CData("x < y".into())),
     ];
     let meta = PageMeta {
@@ -79,24 +74,33 @@ pub fn page_start() -> Batch {
         1_780_000_000_000,
         vec![
             event(0, EventData::Meta(Box::new(meta))),
-            event(0, EventData::Navigation(Navigation {
-                kind: NavigationKind::Load,
-                url: "https://app.example.com/invoices".into(),
-                title: "Invoices".into(),
-            })),
+            event(
+                0,
+                EventData::Navigation(Navigation {
+                    kind: NavigationKind::Load,
+                    url: "https://app.example.com/invoices".into(),
+                    title: "Invoices".into(),
+                }),
+            ),
             event(3, EventData::Snapshot(Snapshot { nodes })),
-            event(0, EventData::StyleSheet(StyleSheet {
-                id: 1,
-                owner: 5,
-                rules: vec!["body { margin: 0px; }".into()],
-                media: String::new(),
-            })),
-            event(0, EventData::StyleSheet(StyleSheet {
-                id: 2,
-                owner: 0,
-                rules: vec![".card { color: red; }".into()],
-                media: "screen".into(),
-            })),
+            event(
+                0,
+                EventData::StyleSheet(StyleSheet {
+                    id: 1,
+                    owner: 5,
+                    rules: vec!["body { margin: 0px; }".into()],
+                    media: String::new(),
+                }),
+            ),
+            event(
+                0,
+                EventData::StyleSheet(StyleSheet {
+                    id: 2,
+                    owner: 0,
+                    rules: vec![".card { color: red; }".into()],
+                    media: "screen".into(),
+                }),
+            ),
             event(0, EventData::AdoptedStyleSheets(AdoptedStyleSheets { host: 11, sheets: vec![2] })),
             event(0, EventData::Viewport(Viewport { size: Size { width: 1280, height: 720 } })),
         ],
@@ -109,61 +113,61 @@ pub fn interaction() -> Batch {
         1,
         1_780_000_005_000,
         vec![
-            event(120, EventData::MouseMove(MouseMove {
-                points: vec![
-                    MovePoint { x: 10, y: 20, offset: 0 },
-                    MovePoint { x: 40, y: 25, offset: 50 },
-                    MovePoint { x: -3, y: 700, offset: 100 },
-                ],
-            })),
+            event(
+                120,
+                EventData::MouseMove(MouseMove {
+                    points: vec![
+                        MovePoint { x: 10, y: 20, offset: 0 },
+                        MovePoint { x: 40, y: 25, offset: 50 },
+                        MovePoint { x: -3, y: 700, offset: 100 },
+                    ],
+                }),
+            ),
             event(200, EventData::Pointer(Pointer { kind: PointerKind::Click, target: 9, x: 40, y: 25 })),
             event(1, EventData::Focus(Focus { target: 9, focused: true })),
-            event(400, EventData::Input(Input {
-                target: 9,
-                value: "********".into(),
-                checked: None,
-                masked: true,
-            })),
-            event(30, EventData::Input(Input {
-                target: 16,
-                value: String::new(),
-                checked: Some(true),
-                masked: false,
-            })),
+            event(400, EventData::Input(Input { target: 9, value: "********".into(), checked: None, masked: true })),
+            event(30, EventData::Input(Input { target: 16, value: String::new(), checked: Some(true), masked: false })),
             event(700, EventData::Scroll(Scroll { target: 1, x: 0, y: 1200 })),
-            event(16, EventData::Mutation(Mutation {
-                removes: vec![15],
-                adds: vec![Node {
-                    id: 16,
-                    parent: 7,
-                    next: 10,
-                    kind: element("input", &[("type", "checkbox")]),
-                }],
-                attrs: vec![
-                    AttributeChange { id: 7, name: "class".into(), value: Some("app dark".into()) },
-                    AttributeChange { id: 3, name: "lang".into(), value: None },
-                ],
-                texts: vec![TextChange { id: 13, text: "Total: €2,048.00".into() }],
-            })),
-            event(2, EventData::StyleRule(StyleRule {
-                sheet: 2,
-                path: vec![0],
-                rule: Some(".card:hover { color: blue; }".into()),
-            })),
+            event(
+                16,
+                EventData::Mutation(Mutation {
+                    removes: vec![15],
+                    adds: vec![Node { id: 16, parent: 7, next: 10, kind: element("input", &[("type", "checkbox")]) }],
+                    attrs: vec![
+                        AttributeChange { id: 7, name: "class".into(), value: Some("app dark".into()) },
+                        AttributeChange { id: 3, name: "lang".into(), value: None },
+                    ],
+                    texts: vec![TextChange { id: 13, text: "Total: €2,048.00".into() }],
+                }),
+            ),
+            event(
+                2,
+                EventData::StyleRule(StyleRule {
+                    sheet: 2,
+                    path: vec![0],
+                    rule: Some(".card:hover { color: blue; }".into()),
+                }),
+            ),
             event(0, EventData::StyleRule(StyleRule { sheet: 1, path: vec![1, 0], rule: None })),
             event(900, EventData::Pointer(Pointer { kind: PointerKind::DoubleClick, target: 12, x: 300, y: 90 })),
             event(50, EventData::Pointer(Pointer { kind: PointerKind::ContextMenu, target: 12, x: 300, y: 90 })),
             event(5, EventData::Pointer(Pointer { kind: PointerKind::TouchStart, target: 7, x: 1, y: 2 })),
-            event(1_000, EventData::Navigation(Navigation {
-                kind: NavigationKind::Push,
-                url: "https://app.example.com/invoices/42".into(),
-                title: "Invoice 42".into(),
-            })),
-            event(10, EventData::Navigation(Navigation {
-                kind: NavigationKind::Hash,
-                url: "https://app.example.com/invoices/42#lines".into(),
-                title: "Invoice 42".into(),
-            })),
+            event(
+                1_000,
+                EventData::Navigation(Navigation {
+                    kind: NavigationKind::Push,
+                    url: "https://app.example.com/invoices/42".into(),
+                    title: "Invoice 42".into(),
+                }),
+            ),
+            event(
+                10,
+                EventData::Navigation(Navigation {
+                    kind: NavigationKind::Hash,
+                    url: "https://app.example.com/invoices/42#lines".into(),
+                    title: "Invoice 42".into(),
+                }),
+            ),
             event(3_000, EventData::Visibility(Visibility { visible: false })),
             event(60_000, EventData::Visibility(Visibility { visible: true })),
             event(1, EventData::Viewport(Viewport { size: Size { width: 800, height: 600 } })),
@@ -183,89 +187,113 @@ pub fn facts() -> Batch {
         2,
         1_780_000_070_000,
         vec![
-            event(0, EventData::Identify(Identify {
-                user_id: "u_1842".into(),
-                traits: Value::Map(vec![
-                    ("email".into(), Value::Str("jane@acme.com".into())),
-                    ("plan".into(), Value::Str("enterprise".into())),
-                    ("seats".into(), Value::Int(250)),
-                    ("mrr".into(), Value::Float(1999.5)),
-                    ("beta".into(), Value::Bool(true)),
-                    ("manager".into(), Value::Null),
-                    ("roles".into(), Value::List(vec![Value::Str("admin".into()), Value::Int(-1)])),
-                ]),
-            })),
-            event(250, EventData::Network(Box::new(Network {
-                id: 1,
-                initiator: Initiator::Fetch,
-                method: "POST".into(),
-                url: "https://app.example.com/api/invoices/42/send".into(),
-                status: 500,
-                duration: 184,
-                request_size: Some(52),
-                response_size: Some(61),
-                request: Some(HttpMessage {
-                    headers: vec![
-                        ("content-type".into(), "application/json".into()),
-                        ("authorization".into(), "[redacted]".into()),
-                    ],
-                    body: Some(Body {
-                        text: Some(r#"{"to":"billing@acme.com","password":"[redacted]"}"#.into()),
-                        size: 52,
-                        truncated: false,
+            event(
+                0,
+                EventData::Identify(Identify {
+                    user_id: "u_1842".into(),
+                    traits: Value::Map(vec![
+                        ("email".into(), Value::Str("jane@acme.com".into())),
+                        ("plan".into(), Value::Str("enterprise".into())),
+                        ("seats".into(), Value::Int(250)),
+                        ("mrr".into(), Value::Float(1999.5)),
+                        ("beta".into(), Value::Bool(true)),
+                        ("manager".into(), Value::Null),
+                        ("roles".into(), Value::List(vec![Value::Str("admin".into()), Value::Int(-1)])),
+                    ]),
+                }),
+            ),
+            event(
+                250,
+                EventData::Network(Box::new(Network {
+                    id: 1,
+                    initiator: Initiator::Fetch,
+                    method: "POST".into(),
+                    url: "https://app.example.com/api/invoices/42/send".into(),
+                    status: 500,
+                    duration: 184,
+                    request_size: Some(52),
+                    response_size: Some(61),
+                    request: Some(HttpMessage {
+                        headers: vec![
+                            ("content-type".into(), "application/json".into()),
+                            ("authorization".into(), "[redacted]".into()),
+                        ],
+                        body: Some(Body {
+                            text: Some(r#"{"to":"billing@acme.com","password":"[redacted]"}"#.into()),
+                            size: 52,
+                            truncated: false,
+                        }),
                     }),
+                    response: Some(HttpMessage {
+                        headers: vec![("content-type".into(), "application/json".into())],
+                        body: Some(Body { text: None, size: 61, truncated: false }),
+                    }),
+                    error: None,
+                    trace: Some(trace),
+                })),
+            ),
+            event(
+                3,
+                EventData::Network(Box::new(Network {
+                    id: 2,
+                    initiator: Initiator::Xhr,
+                    method: "GET".into(),
+                    url: "https://cdn.example.net/rates.json".into(),
+                    status: 0,
+                    duration: 30_000,
+                    error: Some("timeout".into()),
+                    ..Network::default()
+                })),
+            ),
+            event(
+                1,
+                EventData::Console(Console {
+                    level: ConsoleLevel::Error,
+                    args: vec!["Send failed:".into(), "{\"status\":500}".into()],
+                    stack: Some("at send (app.js:10:5)".into()),
                 }),
-                response: Some(HttpMessage {
-                    headers: vec![("content-type".into(), "application/json".into())],
-                    body: Some(Body { text: None, size: 61, truncated: false }),
-                }),
-                error: None,
-                trace: Some(trace),
-            }))),
-            event(3, EventData::Network(Box::new(Network {
-                id: 2,
-                initiator: Initiator::Xhr,
-                method: "GET".into(),
-                url: "https://cdn.example.net/rates.json".into(),
-                status: 0,
-                duration: 30_000,
-                error: Some("timeout".into()),
-                ..Network::default()
-            }))),
-            event(1, EventData::Console(Console {
-                level: ConsoleLevel::Error,
-                args: vec!["Send failed:".into(), "{\"status\":500}".into()],
-                stack: Some("at send (app.js:10:5)".into()),
-            })),
+            ),
             event(0, EventData::Console(Console { level: ConsoleLevel::Log, args: vec![], stack: None })),
-            event(2, EventData::Error(Box::new(ErrorEvent {
-                kind: ErrorKind::Uncaught,
-                name: "TypeError".into(),
-                message: "Cannot read properties of undefined (reading 'total')".into(),
-                stack: Some("TypeError: Cannot read properties…\n    at render (app.js:88:17)".into()),
-                source: "https://app.example.com/app.js".into(),
-                line: 88,
-                column: 17,
-                target: 0,
-            }))),
-            event(40, EventData::Error(Box::new(ErrorEvent {
-                kind: ErrorKind::Resource,
-                name: "img".into(),
-                message: "https://cdn.example.net/logo.png".into(),
-                stack: None,
-                source: String::new(),
-                line: 0,
-                column: 0,
-                target: 14,
-            }))),
-            event(10, EventData::Custom(Custom {
-                name: "invoice_sent".into(),
-                props: Value::Map(vec![("amount".into(), Value::Float(1024.0))]),
-            })),
-            event(5, EventData::Canvas(CanvasFrame {
-                target: 14,
-                data_url: "data:image/webp;base64,UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==".into(),
-            })),
+            event(
+                2,
+                EventData::Error(Box::new(ErrorEvent {
+                    kind: ErrorKind::Uncaught,
+                    name: "TypeError".into(),
+                    message: "Cannot read properties of undefined (reading 'total')".into(),
+                    stack: Some("TypeError: Cannot read properties…\n    at render (app.js:88:17)".into()),
+                    source: "https://app.example.com/app.js".into(),
+                    line: 88,
+                    column: 17,
+                    target: 0,
+                })),
+            ),
+            event(
+                40,
+                EventData::Error(Box::new(ErrorEvent {
+                    kind: ErrorKind::Resource,
+                    name: "img".into(),
+                    message: "https://cdn.example.net/logo.png".into(),
+                    stack: None,
+                    source: String::new(),
+                    line: 0,
+                    column: 0,
+                    target: 14,
+                })),
+            ),
+            event(
+                10,
+                EventData::Custom(Custom {
+                    name: "invoice_sent".into(),
+                    props: Value::Map(vec![("amount".into(), Value::Float(1024.0))]),
+                }),
+            ),
+            event(
+                5,
+                EventData::Canvas(CanvasFrame {
+                    target: 14,
+                    data_url: "data:image/webp;base64,UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==".into(),
+                }),
+            ),
         ],
     )
 }

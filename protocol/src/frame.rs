@@ -71,9 +71,7 @@ pub fn unframe(bytes: &[u8], limits: &Limits) -> Result<Vec<u8>, DecodeError> {
     let written = lz4_flex::block::decompress_into(&bytes[HEADER_LEN..], &mut payload)
         .map_err(|e| DecodeError::Decompress(e.to_string()))?;
     if written != declared {
-        return Err(DecodeError::Decompress(format!(
-            "block holds {written} bytes, header declares {declared}"
-        )));
+        return Err(DecodeError::Decompress(format!("block holds {written} bytes, header declares {declared}")));
     }
     Ok(payload)
 }

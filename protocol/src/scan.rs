@@ -8,7 +8,7 @@ use crate::{DecodeError, LimitKind, Limits};
 
 /// Checks that `bytes` hold exactly one MessagePack value within `limits`.
 pub(crate) fn check(bytes: &[u8], limits: &Limits) -> Result<(), DecodeError> {
-    let mut reader = Reader { bytes, pos: 0 };
+    let mut reader = Reader { bytes, pos: 0, bin_bytes: 0 };
     // Values still to read at each open level; the bottom entry is the single top-level value.
     let mut pending: Vec<u64> = vec![1];
     let mut items: usize = 0;
@@ -20,10 +20,10 @@ pub(crate) fn check(bytes: &[u8], limits: &Limits) -> Result<(), DecodeError> {
         }
         *remaining -= 1;
         items += 1;
-        if items > limits.max_items {
+        let children = reader.skip_value(limits)?;
+        if items.saturating_add(reader.bin_bytes) > limits.max_items {
             return Err(limit(LimitKind::TotalItems, limits.max_items));
         }
-        let children = reader.skip_value(limits)?;
         if children > 0 {
             if pending.len() > limits.max_depth {
                 return Err(limit(LimitKind::Depth, limits.max_depth));
@@ -32,10 +32,7 @@ pub(crate) fn check(bytes: &[u8], limits: &Limits) -> Result<(), DecodeError> {
         }
     }
     if reader.pos != bytes.len() {
-        return Err(DecodeError::Malformed(format!(
-            "{} trailing bytes after the batch",
-            bytes.len() - reader.pos
-        )));
+        return Err(DecodeError::Malformed(format!("{} trailing bytes after the batch", bytes.len() - reader.pos)));
     }
     Ok(())
 }
@@ -47,13 +44,18 @@ fn limit(kind: LimitKind, limit: usize) -> DecodeError {
 struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
+    /// Bytes of `bin` values so far. A decoder may read a `bin` where the schema has an array
+    /// of small integers, one element per byte, so each byte counts as an item.
+    bin_bytes: usize,
 }
 
 impl Reader<'_> {
     fn take(&mut self, n: usize) -> Result<&[u8], DecodeError> {
-        let end = self.pos.checked_add(n).filter(|end| *end <= self.bytes.len()).ok_or_else(|| {
-            DecodeError::Malformed(format!("truncated at byte {}", self.pos))
-        })?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|end| *end <= self.bytes.len())
+            .ok_or_else(|| DecodeError::Malformed(format!("truncated at byte {}", self.pos)))?;
         let slice = &self.bytes[self.pos..end];
         self.pos = end;
         Ok(slice)
@@ -78,21 +80,29 @@ impl Reader<'_> {
             0xcd | 0xd1 => return self.take(2).map(|_| 0),
             0xce | 0xd2 => return self.take(4).map(|_| 0),
             0xcf | 0xd3 => return self.take(8).map(|_| 0),
-            0xc4 | 0xd9 => (1, Kind::Blob),
-            0xc5 | 0xda => (2, Kind::Blob),
-            0xc6 | 0xdb => (4, Kind::Blob),
+            0xd9 => (1, Kind::Str),
+            0xda => (2, Kind::Str),
+            0xdb => (4, Kind::Str),
+            0xc4 => (1, Kind::Bin),
+            0xc5 => (2, Kind::Bin),
+            0xc6 => (4, Kind::Bin),
             0xdc => (2, Kind::Array),
             0xdd => (4, Kind::Array),
             0xde => (2, Kind::Map),
             0xdf => (4, Kind::Map),
             0xc1 => return Err(DecodeError::Malformed("reserved marker 0xc1".into())),
-            0xc7..=0xc9 | 0xd4..=0xd8 => {
-                return Err(DecodeError::Malformed("extension types are not used".into()))
-            }
+            0xc7..=0xc9 | 0xd4..=0xd8 => return Err(DecodeError::Malformed("extension types are not used".into())),
         };
         let len = self.uint(len_width)?;
         match kind {
-            Kind::Blob => self.blob(len, limits),
+            Kind::Str => self.blob(len, limits),
+            Kind::Bin => {
+                if len > limits.max_collection as u64 {
+                    return Err(limit(LimitKind::CollectionLength, limits.max_collection));
+                }
+                self.bin_bytes = self.bin_bytes.saturating_add(len as usize);
+                self.blob(len, limits)
+            }
             Kind::Array => self.collection(len, 1, limits),
             Kind::Map => self.collection(len, 2, limits),
         }
@@ -120,7 +130,8 @@ impl Reader<'_> {
 }
 
 enum Kind {
-    Blob,
+    Str,
+    Bin,
     Array,
     Map,
 }
@@ -153,15 +164,29 @@ mod tests {
     }
 
     #[test]
+    fn bin_bytes_count_as_collection_elements() {
+        // A bin can stand where the schema has an array of small integers: 6 bytes are 6 items.
+        let wide_bin = [0xc4, 6, 0, 0, 0, 0, 0, 0];
+        assert!(matches!(
+            check(&wide_bin, &limits()),
+            Err(DecodeError::Limit { kind: LimitKind::CollectionLength, .. })
+        ));
+        let many = Limits { max_items: 5, ..limits() };
+        let bins = [0x92, 0xc4, 2, 0, 0, 0xc4, 2, 0, 0];
+        assert!(matches!(check(&bins, &many), Err(DecodeError::Limit { kind: LimitKind::TotalItems, .. })));
+        assert_eq!(check(&bins, &limits()), Ok(()));
+    }
+
+    #[test]
     fn rejects_malformed_input() {
         for bytes in [
             &[][..],
-            &[0x92, 0x01],             // truncated array
+            &[0x92, 0x01],                   // truncated array
             &[0xdd, 0xff, 0xff, 0xff, 0xff], // claims 4 billion elements
-            &[0xc1],                   // reserved
-            &[0xd4, 0x01, 0x00],       // extension
-            &[0x01, 0x02],             // trailing byte
-            &[0xdb, 0xff, 0xff, 0xff], // truncated length
+            &[0xc1],                         // reserved
+            &[0xd4, 0x01, 0x00],             // extension
+            &[0x01, 0x02],                   // trailing byte
+            &[0xdb, 0xff, 0xff, 0xff],       // truncated length
         ] {
             assert!(check(bytes, &Limits::default()).is_err(), "{bytes:x?}");
         }

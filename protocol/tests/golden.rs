@@ -8,7 +8,9 @@
 //! protocol version bump.
 
 use sightline_protocol::frame::unframe;
-use sightline_protocol::{decode_batch, decode_payload, encode_batch, encode_payload, fixtures, EventData, Limits, NodeKind};
+use sightline_protocol::{
+    decode_batch, decode_payload, encode_batch, encode_payload, fixtures, EventData, Limits, NodeKind,
+};
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;

@@ -24,10 +24,7 @@ fn value() -> impl Strategy<Value = Value> {
         text().prop_map(Value::Str),
     ];
     leaf.prop_recursive(4, 32, 4, |inner| {
-        prop_oneof![
-            vec(inner.clone(), 0..4).prop_map(Value::List),
-            vec((text(), inner), 0..4).prop_map(Value::Map),
-        ]
+        prop_oneof![vec(inner.clone(), 0..4).prop_map(Value::List), vec((text(), inner), 0..4).prop_map(Value::Map),]
     })
 }
 
@@ -46,10 +43,16 @@ fn byte_enum<T: Copy + std::fmt::Debug + 'static>(from: fn(u8) -> T) -> impl Str
 fn node_kind() -> impl Strategy<Value = NodeKind> {
     prop_oneof![
         Just(NodeKind::Document(DocumentNode {})),
-        (text(), text(), text())
-            .prop_map(|(name, public_id, system_id)| NodeKind::Doctype(Doctype { name, public_id, system_id })),
-        (text(), pairs(), byte_enum(Namespace::from_u8))
-            .prop_map(|(tag, attrs, ns)| NodeKind::Element(Element { tag, attrs, ns })),
+        (text(), text(), text()).prop_map(|(name, public_id, system_id)| NodeKind::Doctype(Doctype {
+            name,
+            public_id,
+            system_id
+        })),
+        (text(), pairs(), byte_enum(Namespace::from_u8)).prop_map(|(tag, attrs, ns)| NodeKind::Element(Element {
+            tag,
+            attrs,
+            ns
+        })),
         text().prop_map(NodeKind::Text),
         text().prop_map(NodeKind::Comment),
         text().prop_map(NodeKind::CData),
@@ -58,11 +61,20 @@ fn node_kind() -> impl Strategy<Value = NodeKind> {
 }
 
 fn node() -> impl Strategy<Value = Node> {
-    (any::<u32>(), any::<u32>(), any::<u32>(), node_kind()).prop_map(|(id, parent, next, kind)| Node { id, parent, next, kind })
+    (any::<u32>(), any::<u32>(), any::<u32>(), node_kind()).prop_map(|(id, parent, next, kind)| Node {
+        id,
+        parent,
+        next,
+        kind,
+    })
 }
 
 fn http_message() -> impl Strategy<Value = HttpMessage> {
-    let body = (option::of(text()), any::<u64>(), any::<bool>()).prop_map(|(text, size, truncated)| Body { text, size, truncated });
+    let body = (option::of(text()), any::<u64>(), any::<bool>()).prop_map(|(text, size, truncated)| Body {
+        text,
+        size,
+        truncated,
+    });
     (pairs(), option::of(body)).prop_map(|(headers, body)| HttpMessage { headers, body })
 }
 
@@ -76,9 +88,28 @@ fn page_meta() -> impl Strategy<Value = PageMeta> {
         (software(), software(), byte_enum(DeviceType::from_u8), size(), size()),
         (any::<f32>().prop_filter("NaN", |f| !f.is_nan()), text(), text(), any::<i16>(), text()),
     )
-        .prop_map(|((url, referrer, title, user_agent), (browser, os, device, screen, viewport), (pixel_ratio, language, timezone, utc_offset, sdk))| PageMeta {
-            url, referrer, title, user_agent, browser, os, device, screen, viewport, pixel_ratio, language, timezone, utc_offset, sdk,
-        })
+        .prop_map(
+            |(
+                (url, referrer, title, user_agent),
+                (browser, os, device, screen, viewport),
+                (pixel_ratio, language, timezone, utc_offset, sdk),
+            )| PageMeta {
+                url,
+                referrer,
+                title,
+                user_agent,
+                browser,
+                os,
+                device,
+                screen,
+                viewport,
+                pixel_ratio,
+                language,
+                timezone,
+                utc_offset,
+                sdk,
+            },
+        )
 }
 
 fn network() -> impl Strategy<Value = Network> {
@@ -87,9 +118,26 @@ fn network() -> impl Strategy<Value = Network> {
         (option::of(any::<u64>()), option::of(any::<u64>()), option::of(http_message()), option::of(http_message())),
         (option::of(text()), option::of(trace())),
     )
-        .prop_map(|((id, initiator, method, url, status, duration), (request_size, response_size, request, response), (error, trace))| Network {
-            id, initiator, method, url, status, duration, request_size, response_size, request, response, error, trace,
-        })
+        .prop_map(
+            |(
+                (id, initiator, method, url, status, duration),
+                (request_size, response_size, request, response),
+                (error, trace),
+            )| Network {
+                id,
+                initiator,
+                method,
+                url,
+                status,
+                duration,
+                request_size,
+                response_size,
+                request,
+                response,
+                error,
+                trace,
+            },
+        )
 }
 
 fn event_data() -> impl Strategy<Value = EventData> {
@@ -99,10 +147,22 @@ fn event_data() -> impl Strategy<Value = EventData> {
         (
             vec(any::<u32>(), 0..4),
             vec(node(), 0..4),
-            vec((any::<u32>(), text(), option::of(text())).prop_map(|(id, name, value)| AttributeChange { id, name, value }), 0..3),
+            vec(
+                (any::<u32>(), text(), option::of(text())).prop_map(|(id, name, value)| AttributeChange {
+                    id,
+                    name,
+                    value
+                }),
+                0..3
+            ),
             vec((any::<u32>(), text()).prop_map(|(id, text)| TextChange { id, text }), 0..3),
         )
-            .prop_map(|(removes, adds, attrs, texts)| EventData::Mutation(Mutation { removes, adds, attrs, texts })),
+            .prop_map(|(removes, adds, attrs, texts)| EventData::Mutation(Mutation {
+                removes,
+                adds,
+                attrs,
+                texts
+            })),
         (any::<u32>(), any::<u32>(), vec(text(), 0..4), text())
             .prop_map(|(id, owner, rules, media)| EventData::StyleSheet(StyleSheet { id, owner, rules, media })),
         (any::<u32>(), vec(any::<u32>(), 0..3), option::of(text()))
@@ -113,7 +173,11 @@ fn event_data() -> impl Strategy<Value = EventData> {
             .prop_map(|(kind, target, x, y)| EventData::Pointer(Pointer { kind, target, x, y })),
         vec((any::<i32>(), any::<i32>(), any::<u32>()).prop_map(|(x, y, offset)| MovePoint { x, y, offset }), 0..5)
             .prop_map(|points| EventData::MouseMove(MouseMove { points })),
-        (any::<u32>(), any::<i32>(), any::<i32>()).prop_map(|(target, x, y)| EventData::Scroll(Scroll { target, x, y })),
+        (any::<u32>(), any::<i32>(), any::<i32>()).prop_map(|(target, x, y)| EventData::Scroll(Scroll {
+            target,
+            x,
+            y
+        })),
         size().prop_map(|size| EventData::Viewport(Viewport { size })),
         (any::<u32>(), text(), option::of(any::<bool>()), any::<bool>())
             .prop_map(|(target, value, checked, masked)| EventData::Input(Input { target, value, checked, masked })),
@@ -124,10 +188,13 @@ fn event_data() -> impl Strategy<Value = EventData> {
         network().prop_map(|n| EventData::Network(Box::new(n))),
         (byte_enum(ConsoleLevel::from_u8), vec(text(), 0..3), option::of(text()))
             .prop_map(|(level, args, stack)| EventData::Console(Console { level, args, stack })),
-        ((byte_enum(ErrorKind::from_u8), text(), text(), option::of(text())), (text(), any::<u32>(), any::<u32>(), any::<u32>()))
-            .prop_map(|((kind, name, message, stack), (source, line, column, target))| EventData::Error(Box::new(ErrorEvent {
-                kind, name, message, stack, source, line, column, target,
-            }))),
+        (
+            (byte_enum(ErrorKind::from_u8), text(), text(), option::of(text())),
+            (text(), any::<u32>(), any::<u32>(), any::<u32>())
+        )
+            .prop_map(|((kind, name, message, stack), (source, line, column, target))| EventData::Error(
+                Box::new(ErrorEvent { kind, name, message, stack, source, line, column, target })
+            )),
         (text(), value()).prop_map(|(user_id, traits)| EventData::Identify(Identify { user_id, traits })),
         (text(), value()).prop_map(|(name, props)| EventData::Custom(Custom { name, props })),
         (any::<u32>(), text()).prop_map(|(target, data_url)| EventData::Canvas(CanvasFrame { target, data_url })),
@@ -140,7 +207,13 @@ fn batch() -> impl Strategy<Value = Batch> {
         vec((any::<u32>(), event_data()).prop_map(|(dt, data)| Event { dt, data }), 0..12),
     )
         .prop_map(|((project, session, page, seq, start, sent), events)| Batch {
-            project, session: SessionId(session), page, seq, start, sent, events,
+            project,
+            session: SessionId(session),
+            page,
+            seq,
+            start,
+            sent,
+            events,
         })
 }
 

@@ -103,7 +103,12 @@ fn event(rng: &mut Rng) -> Event {
             attrs: vec![AttributeChange { id: rng.below(5000) as u32, name: "class".into(), value: Some(rng.word()) }],
             texts: vec![TextChange { id: rng.below(5000) as u32, text: rng.word() }],
         }),
-        7 => EventData::Input(Input { target: rng.below(5000) as u32, value: "*".repeat(rng.below(20) as usize), checked: None, masked: true }),
+        7 => EventData::Input(Input {
+            target: rng.below(5000) as u32,
+            value: "*".repeat(rng.below(20) as usize),
+            checked: None,
+            masked: true,
+        }),
         8 => {
             let mut trace = [0u8; 16];
             trace[..8].copy_from_slice(&rng.next().to_le_bytes());
@@ -174,7 +179,7 @@ fn payloads(connections: usize, per_connection: usize, target: usize) -> Vec<Vec
             std::thread::spawn(move || {
                 ids.into_iter()
                     .map(|c| {
-                        let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (c as u64 + 1) * 0x1234_5678_9abc);
+                        let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ ((c as u64 + 1) * 0x1234_5678_9abc));
                         let sessions: Vec<SessionId> = (0..4).map(|_| session_id(&mut rng)).collect();
                         let templates: Vec<Vec<Event>> = (0..16).map(|_| events_for(&mut rng, target)).collect();
                         (0..per_connection)
@@ -355,7 +360,8 @@ pub fn run(options: Options) -> Result<(), String> {
     let sled_grouped = bare_sled(&reference, 64, 5)?;
 
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let config = format!("[[projects]]\nname = \"bench\"\ningest_key = \"{KEY}\"\nread_tokens = [\"slr_bench_ingest\"]\n");
+    let config =
+        format!("[[projects]]\nname = \"bench\"\ningest_key = \"{KEY}\"\nread_tokens = [\"slr_bench_ingest\"]\n");
     let mut collector = Collector::start(&bin, &dir.path().join("data"), &config);
     let result = load(&collector.base, pools, options.seconds);
     let metrics = Http::default().request("GET", &format!("{}/metrics", collector.base), &[], None);

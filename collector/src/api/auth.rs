@@ -31,10 +31,5 @@ fn authorize(req: &HttpRequest) -> Result<ReadAccess, ApiError> {
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or(ApiError::Unauthenticated("send the read token as `Authorization: Bearer <token>`"))?;
-    state
-        .projects
-        .by_read_token(token)
-        .cloned()
-        .map(ReadAccess)
-        .ok_or(ApiError::BadCredentials("unknown read token"))
+    state.projects.by_read_token(token).cloned().map(ReadAccess).ok_or(ApiError::BadCredentials("unknown read token"))
 }

@@ -1,6 +1,6 @@
 //! `POST /v1/batches`: the SDK's endpoint.
 //!
-//! Checks run cheapest first (media type, key, origin, rate, size) so a hostile request costs
+//! Checks run cheapest first (key, origin, media type, rate, size) so a hostile request costs
 //! little; the body is decoded within the protocol's limits; the answer comes only once the
 //! writer has made the batch durable. Every answer, errors included, carries the CORS headers
 //! the page needs to read it (a 429's `Retry-After` among them).
@@ -73,12 +73,6 @@ async fn ingest<'r>(
     state: &AppState,
     cors_origin: &mut Option<&'r str>,
 ) -> Result<Outcome, ApiError> {
-    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let media_type = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    if !media_type.is_empty() && !BATCH_CONTENT_TYPES.contains(&media_type.as_str()) {
-        return Err(ApiError::UnsupportedMediaType(content_type.to_owned()));
-    }
-
     let key = req
         .headers()
         .get("x-sightline-key")
@@ -98,10 +92,16 @@ async fn ingest<'r>(
         }
         *cors_origin = Some(origin);
     }
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let media_type = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if !media_type.is_empty() && !BATCH_CONTENT_TYPES.contains(&media_type.as_str()) {
+        return Err(ApiError::UnsupportedMediaType(content_type.to_owned()));
+    }
     project.take_rate_token().map_err(|retry_after| ApiError::RateLimited { retry_after })?;
 
     let limit = state.limits.max_compressed;
-    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|len| len > limit as u64) {
         return Err(ApiError::PayloadTooLarge { limit });
     }

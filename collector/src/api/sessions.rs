@@ -8,9 +8,9 @@ use sightline_protocol::SessionId;
 use super::auth::ReadAccess;
 use super::{now_ms, AppState};
 use crate::error::ApiError;
-use crate::query::{find_sessions, sessions_of_user, SessionFilter};
+use crate::query::{find_sessions, SessionFilter};
 use crate::store::Cursor;
-use crate::writer::SubmitError;
+use crate::writer::{DeleteTarget, SubmitError};
 
 /// Media type of the events stream: each batch as a u32 little-endian length and the batch's
 /// bytes exactly as the SDK sent them.
@@ -42,7 +42,11 @@ pub async fn list(req: HttpRequest, access: ReadAccess, state: web::Data<AppStat
         .map_err(|e| ApiError::bad_request("bad_query", e.to_string()))?
         .into_inner();
     let trace = match non_empty(params.trace) {
-        Some(t) => Some(t.to_ascii_lowercase().parse().map_err(|_| ApiError::bad_request("bad_query", "trace must be 32 hex digits"))?),
+        Some(t) => Some(
+            t.to_ascii_lowercase()
+                .parse()
+                .map_err(|_| ApiError::bad_request("bad_query", "trace must be 32 hex digits"))?,
+        ),
         None => None,
     };
     let cursor = match params.cursor.as_deref() {
@@ -81,7 +85,11 @@ pub async fn get(req: HttpRequest, access: ReadAccess, state: web::Data<AppState
     Ok(HttpResponse::Ok().json(summary))
 }
 
-pub async fn events(req: HttpRequest, access: ReadAccess, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn events(
+    req: HttpRequest,
+    access: ReadAccess,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let session = session_id(&req)?;
     if state.store.summary(access.0.id, session)?.is_none() {
         return Err(ApiError::NotFound("no such session"));
@@ -98,26 +106,32 @@ pub async fn events(req: HttpRequest, access: ReadAccess, state: web::Data<AppSt
     Ok(HttpResponse::Ok().content_type(BATCHES_CONTENT_TYPE).streaming(stream::iter(frames)))
 }
 
-async fn delete_sessions(state: &AppState, project: u32, sessions: Vec<SessionId>) -> Result<usize, ApiError> {
-    let done = state.writer.delete(project, sessions, now_ms()).map_err(|e| match e {
+async fn delete_sessions(state: &AppState, project: u32, target: DeleteTarget) -> Result<usize, ApiError> {
+    let done = state.writer.delete(project, target, now_ms()).map_err(|e| match e {
         SubmitError::Full => ApiError::Overloaded { retry_after: 1 },
         SubmitError::Closed => ApiError::ShuttingDown,
     })?;
     Ok(done.await.map_err(|_| ApiError::ShuttingDown)??)
 }
 
-pub async fn delete(req: HttpRequest, access: ReadAccess, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn delete(
+    req: HttpRequest,
+    access: ReadAccess,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let session = session_id(&req)?;
-    if delete_sessions(&state, access.0.id, vec![session]).await? == 0 {
+    if delete_sessions(&state, access.0.id, DeleteTarget::Sessions(vec![session])).await? == 0 {
         return Err(ApiError::NotFound("no such session"));
     }
     Ok(HttpResponse::Ok().json(serde_json::json!({ "deleted": 1 })))
 }
 
-pub async fn delete_user(req: HttpRequest, access: ReadAccess, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn delete_user(
+    req: HttpRequest,
+    access: ReadAccess,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let user = req.match_info().get("id").unwrap_or_default().to_owned();
-    let project = access.0.id;
-    let sessions = sessions_of_user(state.store.as_ref(), project, &user)?;
-    let deleted = delete_sessions(&state, project, sessions).await?;
+    let deleted = delete_sessions(&state, access.0.id, DeleteTarget::User(user)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "deleted": deleted })))
 }

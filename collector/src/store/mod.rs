@@ -67,6 +67,7 @@ pub struct TraceHit {
 
 /// One change in a commit group.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // short-lived, moved once into the store
 pub enum Write {
     /// Store a batch's bytes and index the trace ids of its requests.
     Batch {
@@ -139,8 +140,8 @@ pub trait Store: Send + Sync + 'static {
     /// Where a trace id was seen.
     fn trace_hits(&self, project: u32, trace: TraceId) -> Result<Vec<TraceHit>, StoreError>;
     /// Removes a session, its batches and index entries, and leaves a tombstone so that late
-    /// batches of it are dropped; durable on return. Returns whether the session existed (a
-    /// session that didn't is left alone).
+    /// batches of it are dropped; atomic, durable after the next [`Store::flush`]. Returns
+    /// whether the session existed (a session that didn't is left alone).
     fn delete_session(&self, project: u32, session: SessionId, now: u64) -> Result<bool, StoreError>;
     /// Removes tombstones older than `before`; returns how many.
     fn purge_tombstones(&self, project: u32, before: u64) -> Result<usize, StoreError>;

@@ -9,6 +9,17 @@ use super::keys::{self, key};
 use super::{BatchKey, Cursor, Listed, Store, StoreError, StoreIter, TraceHit, Write};
 use crate::summary::{BatchDigest, SessionSummary};
 
+/// Ceilings for reading back stored batches: they passed the configured limits when they
+/// arrived, whatever those were then, so only a sanity bound applies here.
+const STORED: Limits = Limits {
+    max_compressed: 1 << 30,
+    max_decompressed: 1 << 30,
+    max_depth: 64,
+    max_string: 1 << 30,
+    max_collection: 1 << 26,
+    max_items: 1 << 28,
+};
+
 /// Sessions stored in a sled database.
 pub struct SledStore {
     db: sled::Db,
@@ -110,7 +121,9 @@ impl Store for SledStore {
     fn listed(&self, project: u32, cursor: Option<Cursor>) -> StoreIter<'static, Listed> {
         let start = key(keys::LISTED, project, &[]);
         let iter = match cursor {
-            Some(c) => self.tree.range(start..key(keys::LISTED, project, &[&c.first_seen.to_be_bytes(), c.session.as_bytes()])),
+            Some(c) => {
+                self.tree.range(start..key(keys::LISTED, project, &[&c.first_seen.to_be_bytes(), c.session.as_bytes()]))
+            }
             None => self.tree.range(start..=key(keys::LISTED, project, &[&[0xff; 24]])),
         };
         Box::new(iter.rev().map(parse_listed))
@@ -127,7 +140,9 @@ impl Store for SledStore {
             .scan_prefix(&prefix)
             .map(|entry| {
                 let (k, _) = entry?;
-                keys::session_suffix(&k).filter(|_| k.len() == prefix.len() + 16).ok_or_else(|| corrupt(&k, "bad user key"))
+                keys::session_suffix(&k)
+                    .filter(|_| k.len() == prefix.len() + 16)
+                    .ok_or_else(|| corrupt(&k, "bad user key"))
             })
             .collect()
     }
@@ -163,7 +178,7 @@ impl Store for SledStore {
         // the stored batches say which trace ids they carry.
         for entry in self.tree.scan_prefix(Self::session_prefix(keys::BATCH, project, session)) {
             let (k, bytes) = entry?;
-            let trace_ids = BatchDigest::of(&decode_batch(&bytes, &Limits::default()).map_err(|e| corrupt(&k, e))?).traces;
+            let trace_ids = BatchDigest::of(&decode_batch(&bytes, &STORED).map_err(|e| corrupt(&k, e))?).traces;
             for (trace, _) in trace_ids {
                 batch.remove(keys::trace(project, trace, Some(session)));
             }
@@ -172,7 +187,6 @@ impl Store for SledStore {
         batch.remove(summary_key);
         batch.insert(Self::session_prefix(keys::TOMBSTONE, project, session), &now.to_be_bytes()[..]);
         self.tree.apply_batch(batch)?;
-        self.db.flush()?;
         Ok(existed)
     }
 
