@@ -6,11 +6,11 @@
 //! generator spends its CPU on HTTP only; it still shares the machine's cores with the
 //! collector, as a client on the same host would.
 
-use std::io::{Read, Write as _};
-use std::net::TcpStream;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::io::Write as _;
 use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 use sightline_e2e::{Collector, Http};
 use sightline_protocol::*;
@@ -196,8 +196,9 @@ fn payloads(connections: usize, per_connection: usize, target: usize) -> Vec<Vec
     handles.into_iter().flat_map(|h| h.join().expect("generator")).collect()
 }
 
-/// A keep-alive HTTP/1.1 client that does only what the load needs, so the load generator's
-/// CPU cost per request stays far below the collector's on a shared machine.
+/// A keep-alive HTTP/1.1 connection that does only what the load needs. All connections run
+/// as tasks on one thread, so the load generator's CPU cost per request stays far below the
+/// collector's on a shared machine, and no latency is a thread waiting to be scheduled.
 struct RawClient {
     stream: TcpStream,
     head: Vec<u8>,
@@ -205,15 +206,14 @@ struct RawClient {
 }
 
 impl RawClient {
-    fn connect(addr: &str) -> std::io::Result<RawClient> {
-        let stream = TcpStream::connect(addr)?;
+    async fn connect(addr: &str) -> std::io::Result<RawClient> {
+        let stream = TcpStream::connect(addr).await?;
         stream.set_nodelay(true)?;
-        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
         Ok(RawClient { stream, head: Vec::with_capacity(256), response: Vec::with_capacity(1024) })
     }
 
     /// Posts a batch; returns the status.
-    fn post_batch(&mut self, body: &[u8]) -> std::io::Result<u16> {
+    async fn post_batch(&mut self, body: &[u8]) -> std::io::Result<u16> {
         self.head.clear();
         write!(
             self.head,
@@ -221,12 +221,12 @@ impl RawClient {
              content-type: application/vnd.sightline.batch\r\ncontent-length: {}\r\n\r\n",
             body.len()
         )?;
-        self.stream.write_all(&self.head)?;
-        self.stream.write_all(body)?;
+        self.stream.write_all(&self.head).await?;
+        self.stream.write_all(body).await?;
         self.response.clear();
         let mut chunk = [0u8; 1024];
         loop {
-            let n = self.stream.read(&mut chunk)?;
+            let n = self.stream.read(&mut chunk).await?;
             if n == 0 {
                 return Err(std::io::ErrorKind::UnexpectedEof.into());
             }
@@ -240,7 +240,7 @@ impl RawClient {
                 .and_then(|v| v.trim().parse().ok())
                 .unwrap_or(0);
             while self.response.len() < end + 4 + length {
-                let n = self.stream.read(&mut chunk)?;
+                let n = self.stream.read(&mut chunk).await?;
                 if n == 0 {
                     return Err(std::io::ErrorKind::UnexpectedEof.into());
                 }
@@ -249,6 +249,34 @@ impl RawClient {
             return Ok(status);
         }
     }
+}
+
+/// One connection posting its pool until the deadline.
+async fn connection(addr: String, pool: Vec<Vec<u8>>, deadline: Instant) -> (usize, usize, usize, Vec<u32>) {
+    let (mut acked, mut bytes, mut errors, mut latencies) = (0, 0, 0, Vec::with_capacity(pool.len()));
+    let Ok(mut client) = RawClient::connect(&addr).await else { return (0, 0, 1, latencies) };
+    for payload in &pool {
+        if Instant::now() >= deadline {
+            break;
+        }
+        let sent = Instant::now();
+        match client.post_batch(payload).await {
+            Ok(200) => {
+                latencies.push(sent.elapsed().as_micros() as u32);
+                acked += 1;
+                bytes += payload.len();
+            }
+            Ok(_) => errors += 1,
+            Err(_) => {
+                errors += 1;
+                match RawClient::connect(&addr).await {
+                    Ok(fresh) => client = fresh,
+                    Err(_) => break,
+                }
+            }
+        }
+    }
+    (acked, bytes, errors, latencies)
 }
 
 struct Load {
@@ -260,51 +288,31 @@ struct Load {
 }
 
 fn load(base: &str, pools: Vec<Vec<Vec<u8>>>, seconds: u64) -> Load {
-    let stop = Arc::new(AtomicBool::new(false));
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+    let addr = base.trim_start_matches("http://").to_owned();
     let start = Instant::now();
     let deadline = start + Duration::from_secs(seconds);
-    let clients: Vec<_> = pools
-        .into_iter()
-        .map(|pool| {
-            let (addr, stop) = (base.trim_start_matches("http://").to_owned(), stop.clone());
-            std::thread::spawn(move || {
-                let mut client = RawClient::connect(&addr).expect("connecting to the collector");
-                let (mut acked, mut bytes, mut errors, mut latencies) = (0, 0, 0, Vec::with_capacity(pool.len()));
-                for payload in &pool {
-                    if stop.load(Ordering::Relaxed) || Instant::now() >= deadline {
-                        break;
-                    }
-                    let sent = Instant::now();
-                    match client.post_batch(payload) {
-                        Ok(200) => {
-                            latencies.push(sent.elapsed().as_micros() as u32);
-                            acked += 1;
-                            bytes += payload.len();
-                        }
-                        Ok(_) => errors += 1,
-                        Err(_) => {
-                            errors += 1;
-                            match RawClient::connect(&addr) {
-                                Ok(fresh) => client = fresh,
-                                Err(_) => break,
-                            }
-                        }
-                    }
+    let results = runtime.block_on(async {
+        let tasks = tokio::task::LocalSet::new();
+        let handles: Vec<_> =
+            pools.into_iter().map(|pool| tasks.spawn_local(connection(addr.clone(), pool, deadline))).collect();
+        tasks
+            .run_until(async {
+                let mut results = Vec::new();
+                for handle in handles {
+                    results.push(handle.await.expect("connection task"));
                 }
-                (acked, bytes, errors, latencies)
+                results
             })
-        })
-        .collect();
-    let mut total = Load { acked: 0, bytes: 0, errors: 0, latencies_us: Vec::new(), elapsed: Duration::ZERO };
-    for client in clients {
-        let (acked, bytes, errors, latencies) = client.join().expect("client");
+            .await
+    });
+    let mut total = Load { acked: 0, bytes: 0, errors: 0, latencies_us: Vec::new(), elapsed: start.elapsed() };
+    for (acked, bytes, errors, latencies) in results {
         total.acked += acked;
         total.bytes += bytes;
         total.errors += errors;
         total.latencies_us.extend(latencies);
     }
-    total.elapsed = start.elapsed();
-    stop.store(true, Ordering::Relaxed);
     total.latencies_us.sort_unstable();
     total
 }
