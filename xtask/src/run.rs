@@ -31,12 +31,19 @@ pub fn in_release(args: &[String]) -> Result<(), String> {
     cargo(&command, &[])
 }
 
-/// Every test: the native workspace, then the protocol crate compiled to wasm and run under
-/// Node by `wasm-bindgen-test-runner` (which `.ci/run` installs).
+/// Every test: the native workspace; then, compiled to wasm by `wasm-bindgen-test-runner`
+/// (which `.ci/run` installs with Chromium and ChromeDriver), the protocol's golden vectors
+/// under Node and the SDK's browser tests in headless Chromium.
 pub fn test_all() -> Result<(), String> {
     cargo(&["test", "--workspace", "--locked"], &[])?;
+    let runner = ("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner");
     cargo(
         &["test", "--locked", "-p", "sightline-protocol", "--target", "wasm32-unknown-unknown", "--test", "golden"],
-        &[("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")],
+        &[runner],
+    )?;
+    let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+    cargo(
+        &["test", "--locked", "-p", "sightline-sdk", "--target", "wasm32-unknown-unknown", "--tests"],
+        &[runner, ("CHROMEDRIVER", &chromedriver)],
     )
 }

@@ -1,0 +1,122 @@
+//! Recorded events into wire batches: one page's events, numbered per page from 0, with delta
+//! timestamps, encoded as MessagePack and compressed with LZ4 by the protocol crate.
+
+use sightline_protocol::{encode_batch, Batch, EncodeError, Event, EventData, SessionId};
+
+/// Events waiting to be shipped for one page of one session.
+#[derive(Debug)]
+pub struct Batcher {
+    project: String,
+    session: SessionId,
+    page: u32,
+    next_seq: u32,
+    start: u64,
+    last: u64,
+    events: Vec<Event>,
+}
+
+/// A batch ready to send: its sequence number within the page and its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shipment {
+    /// Sequence number within the page; a retry sends the same bytes again.
+    pub seq: u32,
+    /// The framed batch.
+    pub bytes: Vec<u8>,
+}
+
+impl Batcher {
+    /// A batcher for `page` of `session` in the project with ingest key `project`.
+    pub fn new(project: impl Into<String>, session: SessionId, page: u32) -> Batcher {
+        Batcher { project: project.into(), session, page, next_seq: 0, start: 0, last: 0, events: Vec::new() }
+    }
+
+    /// Adds an event that happened at `time` (ms since the Unix epoch). Times that go
+    /// backwards are recorded as simultaneous with the event before.
+    pub fn push(&mut self, time: u64, data: EventData) {
+        if self.events.is_empty() {
+            self.start = time;
+            self.last = time;
+        }
+        let dt = u32::try_from(time.saturating_sub(self.last)).unwrap_or(u32::MAX);
+        self.last = self.last.max(time);
+        self.events.push(Event { dt, data });
+    }
+
+    /// Events waiting.
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Whether no events are waiting.
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// Encodes the waiting events as the page's next batch, sent at `now`; `None` when there
+    /// is nothing to send.
+    pub fn take(&mut self, now: u64) -> Result<Option<Shipment>, EncodeError> {
+        if self.events.is_empty() {
+            return Ok(None);
+        }
+        let batch = Batch {
+            project: self.project.clone(),
+            session: self.session,
+            page: self.page,
+            seq: self.next_seq,
+            start: self.start,
+            sent: now,
+            events: std::mem::take(&mut self.events),
+        };
+        let bytes = encode_batch(&batch)?;
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        Ok(Some(Shipment { seq, bytes }))
+    }
+
+    /// Switches to another session and page (a session that ended while the page stayed open),
+    /// dropping nothing: waiting events should be taken first.
+    pub fn restart(&mut self, session: SessionId, page: u32) {
+        self.session = session;
+        self.page = page;
+        self.next_seq = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sightline_protocol::{decode_batch, Limits, Visibility};
+
+    fn visible(v: bool) -> EventData {
+        EventData::Visibility(Visibility { visible: v })
+    }
+
+    #[test]
+    fn batches_are_numbered_per_page_and_keep_event_times() {
+        let session = SessionId([7; 16]);
+        let mut batcher = Batcher::new("slk_key", session, 2);
+        assert_eq!(batcher.take(0).unwrap(), None);
+        batcher.push(1_000, visible(true));
+        batcher.push(1_250, visible(false));
+        batcher.push(1_200, visible(true)); // the clock stepped back
+        let first = batcher.take(1_300).unwrap().unwrap();
+        assert_eq!(first.seq, 0);
+        let decoded = decode_batch(&first.bytes, &Limits::default()).unwrap();
+        assert_eq!((decoded.project.as_str(), decoded.session, decoded.page, decoded.seq), ("slk_key", session, 2, 0));
+        assert_eq!((decoded.start, decoded.sent), (1_000, 1_300));
+        let times: Vec<u64> = decoded.timed_events().map(|e| e.time).collect();
+        assert_eq!(times, vec![1_000, 1_250, 1_250]);
+        assert!(batcher.is_empty());
+
+        batcher.push(5_000, visible(false));
+        let second = batcher.take(5_001).unwrap().unwrap();
+        assert_eq!(second.seq, 1);
+        assert_eq!(decode_batch(&second.bytes, &Limits::default()).unwrap().start, 5_000);
+
+        let other = SessionId([8; 16]);
+        batcher.restart(other, 0);
+        batcher.push(6_000, visible(true));
+        let third = decode_batch(&batcher.take(6_000).unwrap().unwrap().bytes, &Limits::default()).unwrap();
+        assert_eq!((third.session, third.page, third.seq), (other, 0, 0));
+    }
+}

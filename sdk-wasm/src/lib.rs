@@ -1,0 +1,11 @@
+//! Sightline's browser recorder, compiled to WebAssembly and embedded in customer pages through
+//! the `@sightline/browser` npm package.
+//!
+//! Building blocks so far: [`session`] keeps a session's identity across the page loads of a
+//! tab, and [`batcher`] turns recorded events into numbered wire batches.
+
+pub mod batcher;
+pub mod session;
+
+#[cfg(target_arch = "wasm32")]
+pub mod browser;

@@ -1,0 +1,144 @@
+//! A session's identity across the page loads of one tab.
+//!
+//! The identity lives in `sessionStorage`, which is per tab and survives reloads and same-origin
+//! navigations but not closing the tab. A page load continues the stored session as its next
+//! page, unless the session has been idle for 30 minutes or has lasted 12 hours, in which case
+//! a new session starts. The same rules end a session while a page stays open.
+
+use sightline_protocol::SessionId;
+
+/// A session ends after this long without activity.
+pub const IDLE_TIMEOUT_MS: u64 = 30 * 60 * 1000;
+/// A session ends after this long in all.
+pub const MAX_DURATION_MS: u64 = 12 * 60 * 60 * 1000;
+/// The `sessionStorage` key holding the session.
+pub const STORAGE_KEY: &str = "sightline.session";
+
+/// The session a page records into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Session {
+    /// Its id.
+    pub id: SessionId,
+    /// When it started (ms since the Unix epoch).
+    pub started: u64,
+    /// When the user was last active in it.
+    pub last_active: u64,
+    /// The index of the current page load within it.
+    pub page: u32,
+}
+
+impl Session {
+    /// A new session starting now, on its first page.
+    pub fn start(id: SessionId, now: u64) -> Session {
+        Session { id, started: now, last_active: now, page: 0 }
+    }
+
+    /// The session for a page that has just loaded: the stored one continued as its next page,
+    /// or a new one with `fresh_id` when nothing usable is stored or the stored one has ended.
+    pub fn on_page_load(stored: Option<&str>, now: u64, fresh_id: SessionId) -> Session {
+        match stored.and_then(Session::decode) {
+            Some(previous) if !previous.has_ended(now) => {
+                Session { page: previous.page.saturating_add(1), last_active: now, ..previous }
+            }
+            _ => Session::start(fresh_id, now),
+        }
+    }
+
+    /// Whether the session has ended by `now`: idle too long, or too long in all. A clock
+    /// that went backwards ends nothing.
+    pub fn has_ended(&self, now: u64) -> bool {
+        now.saturating_sub(self.last_active) >= IDLE_TIMEOUT_MS || now.saturating_sub(self.started) >= MAX_DURATION_MS
+    }
+
+    /// Records activity at `now`.
+    pub fn touch(&mut self, now: u64) {
+        self.last_active = self.last_active.max(now);
+    }
+
+    /// The stored form: `1:<id hex>:<started>:<last active>:<page>`.
+    pub fn encode(&self) -> String {
+        format!("1:{}:{}:{}:{}", self.id, self.started, self.last_active, self.page)
+    }
+
+    /// Parses the stored form; `None` for anything else, which starts a new session.
+    pub fn decode(stored: &str) -> Option<Session> {
+        let mut parts = stored.split(':');
+        if parts.next()? != "1" {
+            return None;
+        }
+        let session = Session {
+            id: parts.next()?.parse().ok()?,
+            started: parts.next()?.parse().ok()?,
+            last_active: parts.next()?.parse().ok()?,
+            page: parts.next()?.parse().ok()?,
+        };
+        (parts.next().is_none() && !session.id.is_zero() && session.started <= session.last_active).then_some(session)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: u64 = 1_780_000_000_000;
+    const A: SessionId = SessionId([0xaa; 16]);
+    const B: SessionId = SessionId([0xbb; 16]);
+
+    #[test]
+    fn a_reload_continues_the_session_as_its_next_page() {
+        let first = Session::on_page_load(None, T0, A);
+        assert_eq!(first, Session { id: A, started: T0, last_active: T0, page: 0 });
+        let stored = first.encode();
+        let second = Session::on_page_load(Some(&stored), T0 + 60_000, B);
+        assert_eq!(second, Session { id: A, started: T0, last_active: T0 + 60_000, page: 1 });
+    }
+
+    #[test]
+    fn thirty_idle_minutes_or_twelve_hours_start_a_new_session() {
+        let mut session = Session::start(A, T0);
+        let stored = session.encode();
+        assert_eq!(Session::on_page_load(Some(&stored), T0 + IDLE_TIMEOUT_MS - 1, B).id, A);
+        assert_eq!(
+            Session::on_page_load(Some(&stored), T0 + IDLE_TIMEOUT_MS, B),
+            Session::start(B, T0 + IDLE_TIMEOUT_MS)
+        );
+
+        // Active all along, but 12 hours old.
+        let mut now = T0;
+        while now < T0 + MAX_DURATION_MS - 60_000 {
+            now += 60_000;
+            session.touch(now);
+        }
+        assert!(!session.has_ended(now));
+        assert!(session.has_ended(T0 + MAX_DURATION_MS));
+        assert_eq!(Session::on_page_load(Some(&session.encode()), T0 + MAX_DURATION_MS, B).id, B);
+    }
+
+    #[test]
+    fn a_clock_going_backwards_ends_nothing() {
+        let session = Session::start(A, T0);
+        assert!(!session.has_ended(T0 - 3_600_000));
+        let mut touched = session;
+        touched.touch(T0 - 1_000);
+        assert_eq!(touched.last_active, T0);
+    }
+
+    #[test]
+    fn anything_unreadable_in_storage_starts_a_new_session() {
+        let good = Session::start(A, T0).encode();
+        assert_eq!(Session::decode(&good), Some(Session::start(A, T0)));
+        for bad in [
+            "",
+            "garbage",
+            "2:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:1:1:0",
+            "1:nothex:1:1:0",
+            "1:00000000000000000000000000000000:1:1:0",
+            "1:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:5:4:0",
+            "1:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:1:1:0:extra",
+            "1:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:1:1:-1",
+        ] {
+            assert_eq!(Session::decode(bad), None, "{bad:?}");
+            assert_eq!(Session::on_page_load(Some(bad), T0, B), Session::start(B, T0));
+        }
+    }
+}

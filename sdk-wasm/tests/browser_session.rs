@@ -1,0 +1,46 @@
+//! The session in a real browser: kept in `sessionStorage` across page loads of the tab.
+#![cfg(target_arch = "wasm32")]
+
+use sightline_sdk::browser::{random_session_id, session_for_page_load};
+use sightline_sdk::session::{Session, IDLE_TIMEOUT_MS, STORAGE_KEY};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const T0: u64 = 1_780_000_000_000;
+
+fn storage() -> web_sys::Storage {
+    web_sys::window().unwrap().session_storage().unwrap().unwrap()
+}
+
+#[wasm_bindgen_test]
+fn page_loads_in_one_tab_share_the_session() {
+    storage().remove_item(STORAGE_KEY).unwrap();
+    let first = session_for_page_load(T0).unwrap();
+    assert_eq!(first.page, 0);
+    assert_eq!(storage().get_item(STORAGE_KEY).unwrap(), Some(first.encode()));
+
+    let reload = session_for_page_load(T0 + 5_000).unwrap();
+    assert_eq!((reload.id, reload.page), (first.id, 1));
+
+    let after_idle = session_for_page_load(T0 + 5_000 + IDLE_TIMEOUT_MS).unwrap();
+    assert_ne!(after_idle.id, first.id);
+    assert_eq!(after_idle.page, 0);
+}
+
+#[wasm_bindgen_test]
+fn garbage_in_storage_starts_a_new_session() {
+    storage().set_item(STORAGE_KEY, "1:not-a-session").unwrap();
+    let session = session_for_page_load(T0).unwrap();
+    assert_eq!(session.page, 0);
+    assert_eq!(Session::decode(&storage().get_item(STORAGE_KEY).unwrap().unwrap()), Some(session));
+}
+
+#[wasm_bindgen_test]
+fn session_ids_come_from_the_platforms_random_source() {
+    let ids: Vec<_> = (0..8).map(|_| random_session_id().unwrap()).collect();
+    for (i, a) in ids.iter().enumerate() {
+        assert!(!a.is_zero());
+        assert!(ids[i + 1..].iter().all(|b| b != a));
+    }
+}
