@@ -1,7 +1,9 @@
-//! The browser side of the session: `sessionStorage` and the platform's random source.
+//! The browser side: `sessionStorage`, the platform's random source, and `fetch`.
 
+use js_sys::Uint8Array;
 use sightline_protocol::SessionId;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 
 use crate::session::{Session, STORAGE_KEY};
 
@@ -35,4 +37,44 @@ pub fn save(session: &Session) {
     if let Some(storage) = storage() {
         let _ = storage.set_item(STORAGE_KEY, &session.encode());
     }
+}
+
+/// The collector's answer to one batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// HTTP status; `None` when no response arrived (network error, CORS failure).
+    pub status: Option<u16>,
+    /// `Retry-After` in seconds, when sent.
+    pub retry_after: Option<u64>,
+}
+
+/// Posts one batch to `endpoint` (the collector's base URL) with the project's ingest key.
+///
+/// `keepalive` lets the request outlive the page (unload); browsers allow 64 KiB of such
+/// requests in flight per page, so the caller keeps keepalive batches under that.
+pub async fn send_batch(endpoint: &str, key: &str, bytes: &[u8], keepalive: bool) -> Answer {
+    match try_send(endpoint, key, bytes, keepalive).await {
+        Ok(answer) => answer,
+        Err(_) => Answer { status: None, retry_after: None },
+    }
+}
+
+async fn try_send(endpoint: &str, key: &str, bytes: &[u8], keepalive: bool) -> Result<Answer, JsValue> {
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_mode(web_sys::RequestMode::Cors);
+    // web-sys has no setter for `keepalive`; the dictionary is a plain object.
+    js_sys::Reflect::set(&init, &"keepalive".into(), &keepalive.into())?;
+    let headers = web_sys::Headers::new()?;
+    headers.set("content-type", "application/vnd.sightline.batch")?;
+    headers.set("x-sightline-key", key)?;
+    init.set_headers(&headers);
+    init.set_body(&Uint8Array::from(bytes));
+    let url = format!("{}/v1/batches", endpoint.trim_end_matches('/'));
+    let request = web_sys::Request::new_with_str_and_init(&url, &init)?;
+    let window = web_sys::window().ok_or("no window")?;
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_request(&request)).await?.dyn_into()?;
+    let retry_after =
+        response.headers().get("retry-after").ok().flatten().and_then(|v| crate::transport::parse_retry_after(&v));
+    Ok(Answer { status: Some(response.status()), retry_after })
 }

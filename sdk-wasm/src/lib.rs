@@ -2,10 +2,12 @@
 //! the `@sightline/browser` npm package.
 //!
 //! Building blocks so far: [`session`] keeps a session's identity across the page loads of a
-//! tab, and [`batcher`] turns recorded events into numbered wire batches.
+//! tab, [`batcher`] turns recorded events into numbered wire batches, and [`transport`] decides
+//! how they are delivered; [`browser`] binds them to the page.
 
 pub mod batcher;
 pub mod session;
+pub mod transport;
 
 #[cfg(target_arch = "wasm32")]
 pub mod browser;

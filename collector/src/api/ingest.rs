@@ -3,7 +3,8 @@
 //! Checks run cheapest first (key, origin, media type, rate, size) so a hostile request costs
 //! little; the body is decoded within the protocol's limits; the answer comes only once the
 //! writer has made the batch durable. Every answer, errors included, carries the CORS headers
-//! the page needs to read it (a 429's `Retry-After` among them).
+//! the page needs to read it (a 429's `Retry-After` among them), so the SDK can tell a refusal
+//! from an unreachable collector.
 
 use std::sync::Arc;
 
@@ -47,13 +48,14 @@ fn allow_origin(headers: &mut HeaderMap, origin: &str) {
 }
 
 pub async fn post_batch(req: HttpRequest, body: web::Payload, state: web::Data<AppState>) -> HttpResponse {
-    let mut cors_origin = None;
-    let result = ingest(&req, body, &state, &mut cors_origin).await;
-    let mut response = match result {
+    let mut response = match ingest(&req, body, &state).await {
         Ok(outcome) => HttpResponse::Ok().content_type("application/json").body(outcome_body(outcome)),
         Err(error) => error.error_response(),
     };
-    if let Some(origin) = cors_origin {
+    // A success implies an allowed origin. A refusal is readable by any page: it grants
+    // nothing, and it lets the SDK tell "refused, stop" (a wrong key, a disallowed origin)
+    // from "unreachable, retry".
+    if let Some(origin) = origin(&req) {
         allow_origin(response.headers_mut(), origin);
     }
     response
@@ -67,12 +69,7 @@ fn outcome_body(outcome: Outcome) -> &'static str {
     }
 }
 
-async fn ingest<'r>(
-    req: &'r HttpRequest,
-    mut body: web::Payload,
-    state: &AppState,
-    cors_origin: &mut Option<&'r str>,
-) -> Result<Outcome, ApiError> {
+async fn ingest(req: &HttpRequest, mut body: web::Payload, state: &AppState) -> Result<Outcome, ApiError> {
     let key = req
         .headers()
         .get("x-sightline-key")
@@ -83,14 +80,11 @@ async fn ingest<'r>(
     let project: Arc<Project> =
         state.projects.by_ingest_key(&key).cloned().ok_or(ApiError::BadCredentials("unknown ingest key"))?;
 
-    if let Some(origin) = origin(req) {
-        if !project.allows_origin(origin) {
-            return Err(ApiError::Forbidden {
-                code: "origin_not_allowed",
-                message: format!("origin {origin} may not send batches to this project"),
-            });
-        }
-        *cors_origin = Some(origin);
+    if let Some(origin) = origin(req).filter(|o| !project.allows_origin(o)) {
+        return Err(ApiError::Forbidden {
+            code: "origin_not_allowed",
+            message: format!("origin {origin} may not send batches to this project"),
+        });
     }
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let media_type = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();

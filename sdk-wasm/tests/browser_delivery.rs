@@ -1,0 +1,49 @@
+//! Delivery from a real browser to a real collector: `cargo xtask test` starts the collector
+//! and passes its address and ingest key in `SIGHTLINE_TEST_COLLECTOR` and `SIGHTLINE_TEST_KEY`.
+#![cfg(target_arch = "wasm32")]
+
+use sightline_protocol::{Custom, EventData, SessionId, Value};
+use sightline_sdk::batcher::Batcher;
+use sightline_sdk::browser::{random_session_id, send_batch, Answer};
+use sightline_sdk::transport::{delivery, Delivery};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn collector() -> (&'static str, &'static str) {
+    match (option_env!("SIGHTLINE_TEST_COLLECTOR"), option_env!("SIGHTLINE_TEST_KEY")) {
+        (Some(url), Some(key)) => (url, key),
+        _ => panic!("run these tests with `cargo xtask test`, which starts a collector for them"),
+    }
+}
+
+fn one_batch(key: &str, session: SessionId) -> Vec<u8> {
+    let mut batcher = Batcher::new(key, session, 0);
+    let props = Value::Map(vec![("plan".into(), Value::Str("pro".into()))]);
+    batcher.push(1_780_000_000_000, EventData::Custom(Custom { name: "signed_up".into(), props }));
+    batcher.take(1_780_000_000_100).unwrap().unwrap().bytes
+}
+
+#[wasm_bindgen_test]
+async fn a_batch_is_stored_once_however_often_it_is_sent() {
+    let (url, key) = collector();
+    let bytes = one_batch(key, random_session_id().unwrap());
+    let first = send_batch(url, key, &bytes, false).await;
+    assert_eq!(first, Answer { status: Some(200), retry_after: None });
+    // A retry with keepalive, as at unload, is acknowledged again.
+    let again = send_batch(url, key, &bytes, true).await;
+    assert_eq!(again.status, Some(200));
+    assert_eq!(delivery(again.status), Delivery::Done);
+}
+
+#[wasm_bindgen_test]
+async fn refusals_and_unreachable_collectors_are_told_apart() {
+    let (url, key) = collector();
+    let refused = send_batch(url, "slk_no_such_project", &one_batch(key, random_session_id().unwrap()), false).await;
+    assert_eq!(refused.status, Some(401));
+    assert_eq!(delivery(refused.status), Delivery::Refused);
+    // Nothing listens on port 9 of loopback: no response at all, which is retried.
+    let unreachable = send_batch("http://127.0.0.1:9", key, &[1, 2, 3], false).await;
+    assert_eq!(unreachable.status, None);
+    assert_eq!(delivery(unreachable.status), Delivery::Retry);
+}
