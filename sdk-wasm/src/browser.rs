@@ -46,6 +46,9 @@ pub struct Answer {
     pub status: Option<u16>,
     /// `Retry-After` in seconds, when sent.
     pub retry_after: Option<u64>,
+    /// The `result` or `error` field of the JSON body: `stored`, `duplicate`, `dropped`, or an
+    /// error code.
+    pub outcome: Option<String>,
 }
 
 /// Posts one batch to `endpoint` (the collector's base URL) with the project's ingest key.
@@ -55,7 +58,7 @@ pub struct Answer {
 pub async fn send_batch(endpoint: &str, key: &str, bytes: &[u8], keepalive: bool) -> Answer {
     match try_send(endpoint, key, bytes, keepalive).await {
         Ok(answer) => answer,
-        Err(_) => Answer { status: None, retry_after: None },
+        Err(_) => Answer { status: None, retry_after: None, outcome: None },
     }
 }
 
@@ -76,5 +79,54 @@ async fn try_send(endpoint: &str, key: &str, bytes: &[u8], keepalive: bool) -> R
     let response: web_sys::Response = JsFuture::from(window.fetch_with_request(&request)).await?.dyn_into()?;
     let retry_after =
         response.headers().get("retry-after").ok().flatten().and_then(|v| crate::transport::parse_retry_after(&v));
-    Ok(Answer { status: Some(response.status()), retry_after })
+    let body = JsFuture::from(response.text()?).await.ok().and_then(|text| text.as_string());
+    let outcome = body.and_then(|text| js_sys::JSON::parse(&text).ok()).and_then(|json| {
+        ["result", "error"].iter().find_map(|field| js_sys::Reflect::get(&json, &(*field).into()).ok()?.as_string())
+    });
+    Ok(Answer { status: Some(response.status()), retry_after, outcome })
+}
+
+/// Hands a batch to `navigator.sendBeacon`, which delivers it even after the page is gone.
+/// The key travels in the query (a beacon can't set headers) and the body as `text/plain`
+/// (which needs no CORS preflight). Returns whether the browser accepted it; it refuses once
+/// the page's 64 KiB of in-flight beacons and keepalive requests is used up.
+pub fn send_beacon(endpoint: &str, key: &str, bytes: &[u8]) -> bool {
+    let send = || -> Result<bool, JsValue> {
+        let parts = js_sys::Array::of1(&Uint8Array::from(bytes));
+        let options = web_sys::BlobPropertyBag::new();
+        options.set_type("text/plain");
+        let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)?;
+        let url = format!("{}/v1/batches?key={}", endpoint.trim_end_matches('/'), js_sys::encode_uri_component(key));
+        web_sys::window().ok_or("no window")?.navigator().send_beacon_with_opt_blob(&url, Some(&blob))
+    };
+    send().unwrap_or(false)
+}
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+/// Keeps undelivered batches for the next page of this origin (see [`crate::stash`]), adding
+/// to what an earlier page left.
+pub fn save_stash(batches: &[crate::transport::Pending]) {
+    if batches.is_empty() {
+        return;
+    }
+    if let Some(storage) = local_storage() {
+        let mut all = take_stash_from(&storage);
+        all.extend_from_slice(batches);
+        // A full storage quota loses the stash, not the page.
+        let _ = storage.set_item(crate::stash::STORAGE_KEY, &crate::stash::encode(&all));
+    }
+}
+
+/// Takes what an earlier page left undelivered, oldest first, and clears it.
+pub fn take_stash() -> Vec<crate::transport::Pending> {
+    local_storage().map(|storage| take_stash_from(&storage)).unwrap_or_default()
+}
+
+fn take_stash_from(storage: &web_sys::Storage) -> Vec<crate::transport::Pending> {
+    let stored = storage.get_item(crate::stash::STORAGE_KEY).ok().flatten();
+    let _ = storage.remove_item(crate::stash::STORAGE_KEY);
+    stored.map(|s| crate::stash::decode(&s)).unwrap_or_default()
 }

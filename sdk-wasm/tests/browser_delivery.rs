@@ -4,8 +4,8 @@
 
 use sightline_protocol::{Custom, EventData, SessionId, Value};
 use sightline_sdk::batcher::Batcher;
-use sightline_sdk::browser::{random_session_id, send_batch, Answer};
-use sightline_sdk::transport::{delivery, Delivery};
+use sightline_sdk::browser::{random_session_id, save_stash, send_batch, send_beacon, take_stash, Answer};
+use sightline_sdk::transport::{delivery, Delivery, Pending};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -29,18 +29,53 @@ async fn a_batch_is_stored_once_however_often_it_is_sent() {
     let (url, key) = collector();
     let bytes = one_batch(key, random_session_id().unwrap());
     let first = send_batch(url, key, &bytes, false).await;
-    assert_eq!(first, Answer { status: Some(200), retry_after: None });
-    // A retry with keepalive, as at unload, is acknowledged again.
+    assert_eq!(first, Answer { status: Some(200), retry_after: None, outcome: Some("stored".into()) });
+    // A retry with keepalive, as at unload, is acknowledged again and stored once.
     let again = send_batch(url, key, &bytes, true).await;
-    assert_eq!(again.status, Some(200));
+    assert_eq!((again.status, again.outcome.as_deref()), (Some(200), Some("duplicate")));
     assert_eq!(delivery(again.status), Delivery::Done);
+}
+
+#[wasm_bindgen_test]
+async fn a_beacon_delivers_a_batch() {
+    let (url, key) = collector();
+    let bytes = one_batch(key, random_session_id().unwrap());
+    assert!(send_beacon(url, key, &bytes), "the browser accepted the beacon");
+    // The beacon is on its way; once it has arrived, the same batch is a duplicate.
+    let mut outcome = None;
+    for _ in 0..50 {
+        sleep_ms(50).await;
+        outcome = send_batch(url, key, &bytes, false).await.outcome;
+        if outcome.as_deref() == Some("duplicate") {
+            break;
+        }
+    }
+    assert_eq!(outcome.as_deref(), Some("duplicate"));
+}
+
+#[wasm_bindgen_test]
+fn undelivered_batches_wait_in_local_storage_for_the_next_page() {
+    let _ = take_stash();
+    let batch = |seq: u32| Pending { page: 0, seq, bytes: vec![seq as u8; 100], attempts: 2 };
+    save_stash(&[batch(0), batch(1)]);
+    save_stash(&[batch(2)]);
+    let taken = take_stash();
+    assert_eq!(taken.iter().map(|b| (b.seq, b.bytes.len())).collect::<Vec<_>>(), vec![(0, 100), (1, 100), (2, 100)]);
+    assert!(take_stash().is_empty(), "taking clears it");
+}
+
+async fn sleep_ms(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
 }
 
 #[wasm_bindgen_test]
 async fn refusals_and_unreachable_collectors_are_told_apart() {
     let (url, key) = collector();
     let refused = send_batch(url, "slk_no_such_project", &one_batch(key, random_session_id().unwrap()), false).await;
-    assert_eq!(refused.status, Some(401));
+    assert_eq!((refused.status, refused.outcome.as_deref()), (Some(401), Some("bad_credentials")));
     assert_eq!(delivery(refused.status), Delivery::Refused);
     // Nothing listens on port 9 of loopback: no response at all, which is retried.
     let unreachable = send_batch("http://127.0.0.1:9", key, &[1, 2, 3], false).await;
