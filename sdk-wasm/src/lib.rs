@@ -13,3 +13,5 @@ pub mod transport;
 
 #[cfg(target_arch = "wasm32")]
 pub mod browser;
+#[cfg(target_arch = "wasm32")]
+pub mod recorder;

@@ -12,6 +12,8 @@ use sightline_protocol::{encode_batch, Batch, Event, SessionId};
 pub use sightline_protocol::fixtures;
 
 pub mod mmdb;
+pub mod static_files;
+pub mod webdriver;
 
 /// The collector binary: `SIGHTLINE_COLLECTOR_BIN`, or the one cargo built next to the tests.
 pub fn collector_bin() -> PathBuf {

@@ -2,6 +2,7 @@
 //! only plain commands.
 
 mod bench_ingest;
+mod build_sdk;
 mod run;
 
 use std::process::ExitCode;
@@ -9,7 +10,8 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
-  test                      run every test: native, then the protocol's golden vectors in wasm
+  test                      build the SDK, then run every test: native, wasm, and in headless Chromium
+  build-sdk                 build the npm package in npm/dist and print its sizes
   bench-ingest [options]    load the collector over loopback and compare with bare sled
       --seconds N           how long to load it (default 10)
       --connections N       concurrent keep-alive connections (default 64)
@@ -19,6 +21,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => run::test_all(),
+        Some("build-sdk") => build_sdk::build_sdk(),
         // Benchmarks measure optimised code on both sides of the wire.
         Some("bench-ingest") if cfg!(debug_assertions) => run::in_release(&args),
         Some("bench-ingest") => bench_ingest::Options::parse(&args[1..]).and_then(bench_ingest::run),

@@ -31,10 +31,12 @@ pub fn in_release(args: &[String]) -> Result<(), String> {
     cargo(&command, &[])
 }
 
-/// Every test: the native workspace; then, compiled to wasm by `wasm-bindgen-test-runner`
+/// Every test: the SDK's npm package built first; the native workspace; then, compiled to wasm by `wasm-bindgen-test-runner`
 /// (which `.ci/run` installs with Chromium and ChromeDriver), the protocol's golden vectors
 /// under Node and the SDK's browser tests in headless Chromium.
 pub fn test_all() -> Result<(), String> {
+    // The end-to-end tests load the npm package in a browser.
+    crate::build_sdk::build_sdk()?;
     cargo(&["test", "--workspace", "--locked"], &[])?;
     let runner = ("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner");
     cargo(

@@ -1,0 +1,32 @@
+/** Options for {@link init}. */
+export interface InitOptions {
+  /** The collector's base URL, such as `https://sightline.example.com`. */
+  endpoint: string;
+  /** The project's ingest key (`slk_…`). */
+  projectKey: string;
+  /** Where to load the recorder's wasm from; defaults to the file next to this module. */
+  wasmUrl?: string | URL;
+}
+
+/** A plain JSON value. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** Starts recording this page into the tab's session. Never throws; on failure the SDK stays off. */
+export function init(options: InitOptions): Promise<void>;
+/** Records an application event with plain-JSON properties. */
+export function track(name: string, props?: { [key: string]: Json }): void;
+/** Sends what has been recorded so far without waiting for the next batch. */
+export function flush(): void;
+/** Stops recording; what was recorded is still delivered. */
+export function stop(): void;
+/** A link to this session in the viewer, for support tickets; `null` before `init` completes. */
+export function getSessionUrl(): string | null;
+
+declare const sightline: {
+  init: typeof init;
+  track: typeof track;
+  flush: typeof flush;
+  stop: typeof stop;
+  getSessionUrl: typeof getSessionUrl;
+};
+export default sightline;

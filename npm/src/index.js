@@ -1,0 +1,7 @@
+import initWasm, { Recorder } from './sightline.js';
+import { createSightline } from './api.js';
+
+const sightline = createSightline(initWasm, Recorder);
+
+export const { init, track, flush, stop, getSessionUrl } = sightline;
+export default sightline;

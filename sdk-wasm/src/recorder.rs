@@ -1,0 +1,272 @@
+//! The recorder a page runs: what `init()` in the npm package creates. It owns the session, the
+//! batcher and the delivery queue; the JavaScript wrapper drives it with a clock tick and tells
+//! it when the page goes away.
+//!
+//! Every entry point catches its own failures: a recorder that fails does nothing, and the page
+//! goes on as if it weren't there.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use sightline_protocol::{Custom, EventData, Navigation, NavigationKind, Value};
+use wasm_bindgen::prelude::*;
+
+use crate::batcher::Batcher;
+use crate::browser::{
+    random_session_id, save, save_stash, send_batch, send_beacon, session_for_page_load, take_stash, Answer,
+};
+use crate::session::Session;
+use crate::transport::{delivery, Backoff, Delivery, Pending, Queue};
+
+/// A batch is cut at least this often while events arrive.
+const BATCH_INTERVAL_MS: f64 = 5_000.0;
+/// A batch is cut as soon as this many events wait.
+const BATCH_MAX_EVENTS: usize = 2_000;
+/// Batches waiting for delivery are capped at this many bytes.
+const QUEUE_MAX_BYTES: usize = 2 * 1024 * 1024;
+/// Browsers allow this much in flight through `sendBeacon` and `keepalive` per page.
+const BEACON_BUDGET: usize = 64 * 1024;
+/// Property values of `track` are capped, in bytes of text.
+const MAX_PROPS_TEXT: usize = 8 * 1024;
+
+struct State {
+    endpoint: String,
+    key: String,
+    session: Session,
+    batcher: Batcher,
+    queue: Queue,
+    backoff: Backoff,
+    last_cut: f64,
+    next_attempt: f64,
+    in_flight: bool,
+    stopped: bool,
+}
+
+/// Records one page into the current session and ships it to the collector.
+#[wasm_bindgen]
+pub struct Recorder {
+    state: Rc<RefCell<State>>,
+}
+
+#[wasm_bindgen]
+impl Recorder {
+    /// Starts recording the page into the tab's session. `now` is `Date.now()`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(endpoint: String, key: String, now: f64) -> Result<Recorder, JsError> {
+        let session =
+            session_for_page_load(now as u64).map_err(|_| JsError::new("no session storage or random source"))?;
+        let mut batcher = Batcher::new(key.clone(), session.id, session.page);
+        let mut queue = Queue::new(QUEUE_MAX_BYTES);
+        // What earlier pages could not deliver goes first; it keeps its own session and numbers.
+        for pending in take_stash() {
+            queue.push(pending);
+        }
+        if let Some((url, title)) = location() {
+            batcher.push(now as u64, EventData::Navigation(Navigation { kind: NavigationKind::Load, url, title }));
+        }
+        let state = State {
+            endpoint,
+            key,
+            session,
+            batcher,
+            queue,
+            backoff: Backoff::default(),
+            last_cut: now,
+            next_attempt: 0.0,
+            in_flight: false,
+            stopped: false,
+        };
+        Ok(Recorder { state: Rc::new(RefCell::new(state)) })
+    }
+
+    /// The session id, as 32 hex digits.
+    #[wasm_bindgen(js_name = sessionId)]
+    pub fn session_id(&self) -> String {
+        self.state.borrow().session.id.to_string()
+    }
+
+    /// Records an application event with plain-JSON properties.
+    pub fn track(&self, name: String, props: JsValue, now: f64) {
+        let mut state = self.state.borrow_mut();
+        if state.stopped {
+            return;
+        }
+        let mut budget = MAX_PROPS_TEXT;
+        let props = to_value(&props, 0, &mut budget);
+        state.activity(now);
+        state.batcher.push(now as u64, EventData::Custom(Custom { name, props }));
+    }
+
+    /// Called about once a second: cuts a batch when one is due and delivers what waits.
+    pub fn tick(&self, now: f64) {
+        let due = {
+            let mut state = self.state.borrow_mut();
+            if state.stopped {
+                return;
+            }
+            if state.session.has_ended(now as u64) {
+                state.rotate(now);
+            }
+            if !state.batcher.is_empty()
+                && (now - state.last_cut >= BATCH_INTERVAL_MS || state.batcher.len() >= BATCH_MAX_EVENTS)
+            {
+                state.cut(now);
+            }
+            !state.in_flight && now >= state.next_attempt && !state.queue.is_empty()
+        };
+        if due {
+            self.deliver_next();
+        }
+    }
+
+    /// Sends everything now (used by `stop()` and tests); delivery continues in the background.
+    pub fn flush(&self, now: f64) {
+        self.state.borrow_mut().cut(now);
+        if !self.state.borrow().in_flight {
+            self.deliver_next();
+        }
+    }
+
+    /// The page is going away: hand what waits to `sendBeacon` within the browser's budget and
+    /// keep the rest for the next page.
+    pub fn unload(&self, now: f64) {
+        let mut state = self.state.borrow_mut();
+        state.cut(now);
+        let mut budget = BEACON_BUDGET;
+        let mut left = Vec::new();
+        for pending in state.queue.drain() {
+            let fits = pending.bytes.len() <= budget;
+            if fits && send_beacon(&state.endpoint, &state.key, &pending.bytes) {
+                budget -= pending.bytes.len();
+            } else {
+                left.push(pending);
+            }
+        }
+        save_stash(&left);
+        save(&state.session);
+    }
+
+    /// Stops recording; what was recorded so far is still delivered.
+    pub fn stop(&self, now: f64) {
+        self.flush(now);
+        self.state.borrow_mut().stopped = true;
+    }
+}
+
+impl Recorder {
+    fn deliver_next(&self) {
+        let (endpoint, key, bytes) = {
+            let mut state = self.state.borrow_mut();
+            let Some(front) = state.queue.front() else { return };
+            let bytes = front.bytes.clone();
+            state.in_flight = true;
+            (state.endpoint.clone(), state.key.clone(), bytes)
+        };
+        let state = self.state.clone();
+        let recorder = Recorder { state: state.clone() };
+        wasm_bindgen_futures::spawn_local(async move {
+            let answer = send_batch(&endpoint, &key, &bytes, bytes.len() <= BEACON_BUDGET).await;
+            let more = state.borrow_mut().answered(&answer, js_sys::Date::now());
+            if more {
+                recorder.deliver_next();
+            }
+        });
+    }
+}
+
+impl State {
+    fn activity(&mut self, now: f64) {
+        if self.session.has_ended(now as u64) {
+            self.rotate(now);
+        }
+        self.session.touch(now as u64);
+    }
+
+    /// The session ended while the page stayed open: what was recorded goes out under the old
+    /// session, and recording continues in a new one.
+    fn rotate(&mut self, now: f64) {
+        self.cut(now);
+        let Ok(id) = random_session_id() else { return };
+        self.session = Session::start(id, now as u64);
+        self.batcher.restart(self.session.id, self.session.page);
+        save(&self.session);
+    }
+
+    fn cut(&mut self, now: f64) {
+        self.last_cut = now;
+        if let Ok(Some(shipment)) = self.batcher.take(now as u64) {
+            let page = self.session.page;
+            self.queue.push(Pending { page, seq: shipment.seq, bytes: shipment.bytes, attempts: 0 });
+        }
+        save(&self.session);
+    }
+
+    /// Settles the front batch; returns whether the next one should go right away.
+    fn answered(&mut self, answer: &Answer, now: f64) -> bool {
+        self.in_flight = false;
+        match delivery(answer.status) {
+            Delivery::Done | Delivery::Refused => {
+                self.queue.pop();
+                !self.queue.is_empty()
+            }
+            Delivery::Retry => {
+                let attempts = self.queue.failed();
+                let random = js_sys::Math::random();
+                self.next_attempt = now + self.backoff.delay_ms(attempts, random, answer.retry_after);
+                false
+            }
+        }
+    }
+}
+
+/// The page's URL and title.
+fn location() -> Option<(String, String)> {
+    let window = web_sys::window()?;
+    let url = window.location().href().ok()?;
+    let title = window.document().map(|d| d.title()).unwrap_or_default();
+    Some((url, title))
+}
+
+/// Converts plain JSON-like JavaScript values; functions, symbols and cycles beyond the depth
+/// become `null`, and text beyond the budget is cut.
+fn to_value(value: &JsValue, depth: usize, budget: &mut usize) -> Value {
+    if depth > 8 || *budget == 0 {
+        return Value::Null;
+    }
+    if let Some(b) = value.as_bool() {
+        return Value::Bool(b);
+    }
+    if let Some(n) = value.as_f64() {
+        return if n.fract() == 0.0 && n.abs() < 9.0e15 { Value::Int(n as i64) } else { Value::Float(n) };
+    }
+    if let Some(s) = value.as_string() {
+        let mut end = s.len().min(*budget);
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        *budget -= end;
+        return Value::Str(s[..end].to_owned());
+    }
+    if js_sys::Array::is_array(value) {
+        let array = js_sys::Array::from(value);
+        return Value::List(array.iter().take(100).map(|v| to_value(&v, depth + 1, budget)).collect());
+    }
+    if value.is_object() && !value.is_function() {
+        let Ok(entries) = js_sys::Object::entries(value.unchecked_ref()).dyn_into::<js_sys::Array>() else {
+            return Value::Null;
+        };
+        return Value::Map(
+            entries
+                .iter()
+                .take(100)
+                .filter_map(|entry| {
+                    let pair = js_sys::Array::from(&entry);
+                    let key = pair.get(0).as_string()?;
+                    *budget = budget.saturating_sub(key.len());
+                    Some((key, to_value(&pair.get(1), depth + 1, budget)))
+                })
+                .collect(),
+        );
+    }
+    Value::Null
+}

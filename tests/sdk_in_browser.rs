@@ -1,0 +1,119 @@
+//! The npm package in headless Chromium against the real collector: a page that installs the
+//! SDK the way a customer would gets its session stored, continues it across a reload, and
+//! keeps working when the SDK can't load.
+//!
+//! Needs `npm/dist` (built by `cargo xtask build-sdk`, which `cargo xtask test` runs first),
+//! Chromium and ChromeDriver.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use sightline_e2e::static_files::StaticFiles;
+use sightline_e2e::webdriver::Browser;
+use sightline_e2e::{collector_bin, split_frames, Collector, Http};
+use sightline_protocol::{decode_batch, EventData, Limits, NavigationKind, Value};
+
+const KEY: &str = "slk_sdk_in_browser";
+const TOKEN: &str = "slr_sdk_in_browser";
+
+fn page(collector: &str, wasm_url: Option<&str>) -> String {
+    let wasm = wasm_url.map(|u| format!(", wasmUrl: '{u}'")).unwrap_or_default();
+    format!(
+        r#"<!doctype html><html><head><title>Invoices</title></head><body><h1>Invoices</h1>
+<script type="module">
+import {{ init, track, flush, getSessionUrl }} from '/index.js';
+await init({{ endpoint: '{collector}', projectKey: '{KEY}'{wasm} }});
+track('invoice_sent', {{ amount: 1024, currency: 'EUR', lines: [1, 2] }});
+flush();
+window.sessionUrl = getSessionUrl();
+window.pageWorks = document.querySelector('h1').textContent;
+</script></body></html>"#
+    )
+}
+
+fn dist() -> std::path::PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace").to_owned();
+    assert!(root.join("npm/dist/index.js").exists(), "npm/dist is missing: run `cargo xtask build-sdk`");
+    root.join("npm/dist")
+}
+
+/// The session's batches, decoded, once at least `min_batches` have arrived.
+fn stored(http: &Http, collector: &Collector, session: &str, min_batches: usize) -> Vec<sightline_protocol::Batch> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let stream = http.get(&format!("{}/api/sessions/{session}/events", collector.base), TOKEN);
+        if stream.status == 200 {
+            let batches: Vec<_> = split_frames(&stream.body)
+                .iter()
+                .map(|b| decode_batch(b, &Limits::default()).expect("a valid batch"))
+                .collect();
+            if batches.len() >= min_batches {
+                return batches;
+            }
+        }
+        assert!(Instant::now() < deadline, "session {session} did not arrive with {min_batches} batches");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_page_with_the_sdk_records_its_session_across_a_reload() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!("[[projects]]\nname = \"web\"\ningest_key = \"{KEY}\"\nread_tokens = [\"{TOKEN}\"]\n");
+    let collector = Collector::start(&collector_bin(), &dir.path().join("data"), &config);
+    let site = StaticFiles::start(&dist(), vec![("/".into(), page(&collector.base, None))]);
+    let browser = Browser::start();
+    let http = Http::default();
+
+    browser.navigate(&format!("{}/", site.base));
+    let url = browser.wait_for("window.sessionUrl", Duration::from_secs(20));
+    let url = url.as_str().unwrap();
+    let session = url.rsplit('/').next().unwrap().to_owned();
+    assert_eq!(url, format!("{}/sessions/{session}", collector.base));
+    assert_eq!(session.len(), 32);
+
+    let batches = stored(&http, &collector, &session, 1);
+    let first = &batches[0];
+    assert_eq!((first.page, first.seq, first.project.as_str()), (0, 0, KEY));
+    let kinds: Vec<_> = first.events.iter().map(|e| &e.data).collect();
+    let EventData::Navigation(load) = kinds[0] else { panic!("a page starts with its load: {kinds:?}") };
+    assert_eq!(
+        (load.kind, load.url.as_str(), load.title.as_str()),
+        (NavigationKind::Load, format!("{}/", site.base).as_str(), "Invoices")
+    );
+    let EventData::Custom(custom) = kinds[1] else { panic!("then the tracked event: {kinds:?}") };
+    assert_eq!(custom.name, "invoice_sent");
+    assert_eq!(custom.props.get("amount"), Some(&Value::Int(1024)));
+    assert_eq!(custom.props.get("lines"), Some(&Value::List(vec![Value::Int(1), Value::Int(2)])));
+
+    // A reload in the same tab continues the session as its next page.
+    browser.execute("location.reload(); return true;");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let again = loop {
+        let value = browser.execute("return window.sessionUrl || null;");
+        if let Some(url) = value.as_str() {
+            break url.to_owned();
+        }
+        assert!(Instant::now() < deadline, "the reloaded page did not start the SDK");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(again, url, "same session after a reload");
+    let batches = stored(&http, &collector, &session, 2);
+    assert!(batches.iter().any(|b| b.page == 1 && b.seq == 0), "the reload is page 1 of the session");
+
+    let summary = http.get(&format!("{}/api/sessions/{session}", collector.base), TOKEN).json();
+    assert_eq!(summary["pages"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn the_page_works_when_the_sdk_cannot_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!("[[projects]]\nname = \"web\"\ningest_key = \"{KEY}\"\nread_tokens = [\"{TOKEN}\"]\n");
+    let collector = Collector::start(&collector_bin(), &dir.path().join("data"), &config);
+    let site = StaticFiles::start(&dist(), vec![("/".into(), page(&collector.base, Some("/missing.wasm")))]);
+    let browser = Browser::start();
+    browser.navigate(&format!("{}/", site.base));
+    let works = browser.wait_for("window.pageWorks", Duration::from_secs(20));
+    assert_eq!(works, "Invoices", "the page's own script ran to the end");
+    assert!(browser.execute("return window.sessionUrl;").is_null(), "the SDK stayed off");
+}

@@ -1,0 +1,101 @@
+//! Headless Chromium driven through ChromeDriver's WebDriver protocol.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+/// A browser session; the browser and its driver stop when this is dropped.
+pub struct Browser {
+    driver: Child,
+    url: String,
+    _profile: tempfile::TempDir,
+    agent: ureq::Agent,
+}
+
+impl Browser {
+    /// Starts ChromeDriver (`CHROMEDRIVER`, else `/usr/bin/chromedriver`) and a headless
+    /// Chromium (`CHROMIUM`, else `/usr/bin/chromium`) with a fresh profile.
+    pub fn start() -> Browser {
+        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+        let driver_path = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let driver = Command::new(&driver_path)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {driver_path}: {e}"));
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while agent.get(&format!("{base}/status")).call().is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let profile = tempfile::tempdir().expect("profile dir");
+        let binary = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let capabilities = json!({ "capabilities": { "alwaysMatch": { "goog:chromeOptions": {
+            "binary": binary,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", format!("--user-data-dir={}", profile.path().display()),
+            ],
+        }}}});
+        let created = read_json(agent.post(&format!("{base}/session")).send(capabilities.to_string()));
+        let id = created["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {created}")).to_owned();
+        Browser { driver, url: format!("{base}/session/{id}"), _profile: profile, agent }
+    }
+
+    fn command(&self, method: &str, path: &str, body: Value) -> Value {
+        let url = format!("{}{path}", self.url);
+        let value = read_json(match method {
+            "POST" => self.agent.post(&url).header("content-type", "application/json").send(body.to_string()),
+            _ => self.agent.get(&url).call(),
+        });
+        assert!(value["value"].get("error").is_none(), "{method} {path}: {value}");
+        value["value"].clone()
+    }
+
+    /// Loads `url` and waits for it.
+    pub fn navigate(&self, url: &str) {
+        self.command("POST", "/url", json!({ "url": url }));
+    }
+
+    /// Runs `script` (a function body) in the page and returns its result.
+    pub fn execute(&self, script: &str) -> Value {
+        self.command("POST", "/execute/sync", json!({ "script": script, "args": [] }))
+    }
+
+    /// Evaluates `expression` until it is truthy; returns its value.
+    pub fn wait_for(&self, expression: &str, timeout: Duration) -> Value {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let value = self.execute(&format!("return ({expression}) || null;"));
+            if !value.is_null() && value != Value::Bool(false) {
+                return value;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {expression}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+fn read_json(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Value {
+    let mut response = response.unwrap_or_else(|e| panic!("WebDriver: {e}"));
+    let body = response.body_mut().read_to_vec().expect("WebDriver body");
+    serde_json::from_slice(&body).unwrap_or_else(|e| panic!("WebDriver sent no JSON ({e})"))
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.agent.delete(&self.url).call();
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}

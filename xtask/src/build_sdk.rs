@@ -1,0 +1,62 @@
+//! `cargo xtask build-sdk`: the npm package in `npm/dist` from the workspace: the recorder
+//! compiled to wasm with the size-tuned `wasm` profile, its bindings from `wasm-bindgen` (the CLI
+//! at the crate's exact version, which `.ci/run` installs), `wasm-opt -Oz` when the npm
+//! `binaryen` package is installed in `npm/`, and the JavaScript API next to them.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::run::{cargo, workspace_root};
+
+fn run(program: &Path, args: &[&str]) -> Result<(), String> {
+    let status =
+        Command::new(program).args(args).status().map_err(|e| format!("running {}: {e}", program.display()))?;
+    status
+        .success()
+        .then_some(())
+        .ok_or_else(|| format!("`{} {}` failed ({status})", program.display(), args.join(" ")))
+}
+
+fn gzip_size(path: &Path) -> Option<usize> {
+    let output = Command::new("gzip").args(["-9", "-c"]).arg(path).output().ok()?;
+    output.status.success().then_some(output.stdout.len())
+}
+
+/// Builds the package and prints what a page loads, raw and gzipped.
+pub fn build_sdk() -> Result<(), String> {
+    let root = workspace_root();
+    cargo(
+        &["build", "--locked", "--profile", "wasm", "--target", "wasm32-unknown-unknown", "-p", "sightline-sdk"],
+        &[],
+    )?;
+    let wasm = root.join("target/wasm32-unknown-unknown/wasm/sightline_sdk.wasm");
+    let dist = root.join("npm/dist");
+    std::fs::create_dir_all(&dist).map_err(|e| e.to_string())?;
+    let dist_arg = dist.to_string_lossy().into_owned();
+    let wasm_arg = wasm.to_string_lossy().into_owned();
+    run(
+        Path::new("wasm-bindgen"),
+        &["--target", "web", "--out-dir", &dist_arg, "--out-name", "sightline", "--no-typescript", &wasm_arg],
+    )?;
+    let bindgen_wasm = dist.join("sightline_bg.wasm");
+    let wasm_opt = root.join("npm/node_modules/.bin/wasm-opt");
+    if wasm_opt.exists() {
+        let path = bindgen_wasm.to_string_lossy().into_owned();
+        run(&wasm_opt, &["-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "-o", &path, &path])?;
+    } else {
+        eprintln!("wasm-opt not found (npm install in npm/ brings it); the wasm is not post-optimised");
+    }
+    for file in ["api.js", "index.js", "index.d.ts"] {
+        std::fs::copy(root.join("npm/src").join(file), dist.join(file)).map_err(|e| format!("copying {file}: {e}"))?;
+    }
+    let mut total = (0, 0);
+    for file in ["sightline_bg.wasm", "sightline.js", "api.js", "index.js"] {
+        let path = dist.join(file);
+        let raw = std::fs::metadata(&path).map_err(|e| e.to_string())?.len() as usize;
+        let gz = gzip_size(&path).unwrap_or(0);
+        total = (total.0 + raw, total.1 + gz);
+        println!("{file:<20} {raw:>8} bytes  {gz:>7} gzipped");
+    }
+    println!("{:<20} {:>8} bytes  {:>7} gzipped", "what a page loads", total.0, total.1);
+    Ok(())
+}
