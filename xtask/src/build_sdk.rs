@@ -36,7 +36,18 @@ pub fn build_sdk() -> Result<(), String> {
     let wasm_arg = wasm.to_string_lossy().into_owned();
     run(
         Path::new("wasm-bindgen"),
-        &["--target", "web", "--out-dir", &dist_arg, "--out-name", "sightline", "--no-typescript", &wasm_arg],
+        &[
+            "--target",
+            "web",
+            "--out-dir",
+            &dist_arg,
+            "--out-name",
+            "sightline",
+            "--no-typescript",
+            "--remove-name-section",
+            "--remove-producers-section",
+            &wasm_arg,
+        ],
     )?;
     let bindgen_wasm = dist.join("sightline_bg.wasm");
     let wasm_opt = root.join("npm/node_modules/.bin/wasm-opt");
