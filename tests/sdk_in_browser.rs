@@ -86,18 +86,11 @@ fn a_page_with_the_sdk_records_its_session_across_a_reload() {
     assert_eq!(custom.props.get("amount"), Some(&Value::Int(1024)));
     assert_eq!(custom.props.get("lines"), Some(&Value::List(vec![Value::Int(1), Value::Int(2)])));
 
-    // A reload in the same tab continues the session as its next page.
-    browser.execute("location.reload(); return true;");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let again = loop {
-        let value = browser.execute("return window.sessionUrl || null;");
-        if let Some(url) = value.as_str() {
-            break url.to_owned();
-        }
-        assert!(Instant::now() < deadline, "the reloaded page did not start the SDK");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert_eq!(again, url, "same session after a reload");
+    // A reload in the same tab continues the session as its next page. The marker tells the
+    // reloaded page from the old one.
+    browser.execute("window.beforeReload = true; location.reload(); return true;");
+    let again = browser.wait_for("!window.beforeReload && window.sessionUrl", Duration::from_secs(20));
+    assert_eq!(again.as_str(), Some(url), "same session after a reload");
     let batches = stored(&http, &collector, &session, 2);
     assert!(batches.iter().any(|b| b.page == 1 && b.seq == 0), "the reload is page 1 of the session");
 
@@ -116,4 +109,42 @@ fn the_page_works_when_the_sdk_cannot_load() {
     let works = browser.wait_for("window.pageWorks", Duration::from_secs(20));
     assert_eq!(works, "Invoices", "the page's own script ran to the end");
     assert!(browser.execute("return window.sessionUrl;").is_null(), "the SDK stayed off");
+}
+
+#[test]
+fn what_waits_at_pagehide_goes_out_by_beacon() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!("[[projects]]\nname = \"web\"\ningest_key = \"{KEY}\"\nread_tokens = [\"{TOKEN}\"]\n");
+    let collector = Collector::start(&collector_bin(), &dir.path().join("data"), &config);
+    // No flush and no tick before the page goes away: only the unload path can deliver.
+    let page = format!(
+        r#"<!doctype html><title>Leaving</title><script type="module">
+import {{ init, track, getSessionUrl }} from '/index.js';
+await init({{ endpoint: '{}', projectKey: '{KEY}' }});
+track('about_to_leave', {{ step: 3 }});
+window.sessionUrl = getSessionUrl();
+</script>"#,
+        collector.base
+    );
+    let site = StaticFiles::start(
+        &dist(),
+        vec![("/".into(), page), ("/next".into(), "<!doctype html><title>Next</title>".into())],
+    );
+    let browser = Browser::start();
+    browser.navigate(&format!("{}/", site.base));
+    let url = browser.wait_for("window.sessionUrl", Duration::from_secs(20));
+    let session = url.as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+    browser.navigate(&format!("{}/next", site.base));
+
+    let http = Http::default();
+    let batches = stored(&http, &collector, &session, 1);
+    let names: Vec<_> = batches
+        .iter()
+        .flat_map(|b| &b.events)
+        .filter_map(|e| match &e.data {
+            EventData::Custom(c) => Some(c.name.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(names, vec!["about_to_leave"], "delivered once, by the beacon sent at pagehide");
 }

@@ -5,20 +5,26 @@
 export function createSightline(initWasm, Recorder) {
   let recorder = null;
   let endpoint = null;
+  let viewer = null;
   let timer = null;
-  let disabled = false;
+  let starting = null;
+  let state = 'idle'; // idle → starting → recording → stopped | disabled
 
-  function disable(error) {
-    disabled = true;
+  function shutDown() {
     if (timer !== null) clearInterval(timer);
     timer = null;
-    recorder = null;
     removeEventListener('pagehide', onPageHide);
-    if (typeof console !== 'undefined' && error) console.debug('[sightline] disabled:', error);
+  }
+
+  function disable(error) {
+    state = 'disabled';
+    shutDown();
+    recorder = null;
+    if (error && typeof console !== 'undefined') console.debug('[sightline] disabled:', error);
   }
 
   function guard(fn) {
-    if (disabled || recorder === null) return undefined;
+    if (recorder === null || state === 'disabled') return undefined;
     try {
       return fn(recorder);
     } catch (error) {
@@ -31,16 +37,33 @@ export function createSightline(initWasm, Recorder) {
     guard((r) => r.unload(Date.now()));
   }
 
-  async function init(options) {
-    if (recorder !== null || disabled) return;
+  function onTick() {
+    guard((r) => {
+      r.tick(Date.now());
+      // After stop(), the timer runs only until everything recorded is delivered.
+      if (state === 'stopped' && r.isIdle()) shutDown();
+    });
+  }
+
+  function init(options) {
+    if (starting === null) starting = start(options);
+    return starting;
+  }
+
+  async function start(options) {
+    state = 'starting';
     try {
       if (!options || !options.endpoint || !options.projectKey) {
         throw new Error('init needs { endpoint, projectKey }');
       }
       endpoint = String(options.endpoint).replace(/\/+$/, '');
+      viewer = options.viewerUrl ? String(options.viewerUrl).replace(/\/+$/, '') : endpoint;
       await initWasm({ module_or_path: options.wasmUrl ?? new URL('./sightline_bg.wasm', import.meta.url) });
+      // stop() while the wasm was loading means: don't record.
+      if (state !== 'starting') return;
       recorder = new Recorder(endpoint, String(options.projectKey), Date.now());
-      timer = setInterval(() => guard((r) => r.tick(Date.now())), 1000);
+      state = 'recording';
+      timer = setInterval(onTick, 1000);
       addEventListener('pagehide', onPageHide);
     } catch (error) {
       disable(error);
@@ -48,6 +71,7 @@ export function createSightline(initWasm, Recorder) {
   }
 
   function track(name, props) {
+    if (state !== 'recording') return;
     guard((r) => r.track(String(name), props === undefined ? null : props, Date.now()));
   }
 
@@ -56,13 +80,17 @@ export function createSightline(initWasm, Recorder) {
   }
 
   function stop() {
-    guard((r) => r.stop(Date.now()));
-    disable(null);
+    if (state === 'recording') {
+      guard((r) => r.stop(Date.now()));
+      if (state !== 'disabled') state = 'stopped';
+    } else if (state === 'starting') {
+      state = 'stopped';
+    }
   }
 
   function getSessionUrl() {
     const id = guard((r) => r.sessionId());
-    return id ? `${endpoint}/sessions/${id}` : null;
+    return id ? `${viewer}/sessions/${id}` : null;
   }
 
   return { init, track, flush, stop, getSessionUrl };

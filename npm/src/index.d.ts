@@ -6,20 +6,22 @@ export interface InitOptions {
   projectKey: string;
   /** Where to load the recorder's wasm from; defaults to the file next to this module. */
   wasmUrl?: string | URL;
+  /** The viewer's base URL for {@link getSessionUrl}; defaults to `endpoint` (the collector serves the viewer). */
+  viewerUrl?: string;
 }
 
 /** A plain JSON value. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-/** Starts recording this page into the tab's session. Never throws; on failure the SDK stays off. */
+/** Starts recording this page into the tab's session. Never throws; on failure the SDK stays off. Calling it again returns the same promise. */
 export function init(options: InitOptions): Promise<void>;
 /** Records an application event with plain-JSON properties. */
 export function track(name: string, props?: { [key: string]: Json }): void;
 /** Sends what has been recorded so far without waiting for the next batch. */
 export function flush(): void;
-/** Stops recording; what was recorded is still delivered. */
+/** Stops recording; what was recorded is still delivered. Before `init` completes, recording never starts. */
 export function stop(): void;
-/** A link to this session in the viewer, for support tickets; `null` before `init` completes. */
+/** A link to this session in the viewer (`<viewerUrl>/sessions/<id>`), for support tickets; `null` before `init` completes. */
 export function getSessionUrl(): string | null;
 
 declare const sightline: {

@@ -22,6 +22,9 @@ use crate::transport::{delivery, Backoff, Delivery, Pending, Queue};
 const BATCH_INTERVAL_MS: f64 = 5_000.0;
 /// A batch is cut as soon as this many events wait.
 const BATCH_MAX_EVENTS: usize = 2_000;
+/// A batch is cut as soon as its events hold about this many bytes of text, well under the
+/// collector's limit on a batch.
+const BATCH_MAX_BYTES: usize = 128 * 1024;
 /// Batches waiting for delivery are capped at this many bytes.
 const QUEUE_MAX_BYTES: usize = 2 * 1024 * 1024;
 /// Browsers allow this much in flight through `sendBeacon` and `keepalive` per page.
@@ -37,6 +40,7 @@ struct State {
     queue: Queue,
     backoff: Backoff,
     last_cut: f64,
+    pending_bytes: usize,
     next_attempt: f64,
     in_flight: bool,
     stopped: bool,
@@ -58,7 +62,7 @@ impl Recorder {
         let mut batcher = Batcher::new(key.clone(), session.id, session.page);
         let mut queue = Queue::new(QUEUE_MAX_BYTES);
         // What earlier pages could not deliver goes first; it keeps its own session and numbers.
-        for pending in take_stash() {
+        for pending in take_stash(&key) {
             queue.push(pending);
         }
         if let Some((url, title)) = location() {
@@ -72,6 +76,7 @@ impl Recorder {
             queue,
             backoff: Backoff::default(),
             last_cut: now,
+            pending_bytes: 0,
             next_attempt: 0.0,
             in_flight: false,
             stopped: false,
@@ -87,30 +92,35 @@ impl Recorder {
 
     /// Records an application event with plain-JSON properties.
     pub fn track(&self, name: String, props: JsValue, now: f64) {
-        let mut state = self.state.borrow_mut();
-        if state.stopped {
+        if self.state.borrow().stopped {
             return;
         }
+        // Reading the properties can run the page's code (getters, proxies), which may call
+        // back into the recorder: no borrow is held while it runs.
         let mut budget = MAX_PROPS_TEXT;
         let props = to_value(&props, 0, &mut budget);
+        let size = name.len() + (MAX_PROPS_TEXT - budget) + 16;
+        let mut state = self.state.borrow_mut();
         state.activity(now);
         state.batcher.push(now as u64, EventData::Custom(Custom { name, props }));
+        state.pending_bytes += size;
+        if state.batcher.len() >= BATCH_MAX_EVENTS || state.pending_bytes >= BATCH_MAX_BYTES {
+            state.cut(now);
+        }
     }
 
-    /// Called about once a second: cuts a batch when one is due and delivers what waits.
+    /// Called about once a second: cuts a batch when one is due and delivers what waits (also
+    /// after `stop`, until everything recorded is delivered).
     pub fn tick(&self, now: f64) {
         let due = {
             let mut state = self.state.borrow_mut();
-            if state.stopped {
-                return;
-            }
-            if state.session.has_ended(now as u64) {
-                state.rotate(now);
-            }
-            if !state.batcher.is_empty()
-                && (now - state.last_cut >= BATCH_INTERVAL_MS || state.batcher.len() >= BATCH_MAX_EVENTS)
-            {
-                state.cut(now);
+            if !state.stopped {
+                if state.session.has_ended(now as u64) {
+                    state.rotate(now);
+                }
+                if !state.batcher.is_empty() && now - state.last_cut >= BATCH_INTERVAL_MS {
+                    state.cut(now);
+                }
             }
             !state.in_flight && now >= state.next_attempt && !state.queue.is_empty()
         };
@@ -130,20 +140,31 @@ impl Recorder {
     /// The page is going away: hand what waits to `sendBeacon` within the browser's budget and
     /// keep the rest for the next page.
     pub fn unload(&self, now: f64) {
-        let mut state = self.state.borrow_mut();
-        state.cut(now);
+        // The page may have wrapped `sendBeacon`: no borrow is held while it runs.
+        let (endpoint, key, session, waiting) = {
+            let mut state = self.state.borrow_mut();
+            state.cut(now);
+            (state.endpoint.clone(), state.key.clone(), state.session, state.queue.drain())
+        };
         let mut budget = BEACON_BUDGET;
         let mut left = Vec::new();
-        for pending in state.queue.drain() {
+        for pending in waiting {
             let fits = pending.bytes.len() <= budget;
-            if fits && send_beacon(&state.endpoint, &state.key, &pending.bytes) {
+            if fits && send_beacon(&endpoint, &key, &pending.bytes) {
                 budget -= pending.bytes.len();
             } else {
                 left.push(pending);
             }
         }
-        save_stash(&left);
-        save(&state.session);
+        save_stash(&key, &left);
+        save(&session);
+    }
+
+    /// Whether nothing recorded is still waiting for delivery.
+    #[wasm_bindgen(js_name = isIdle)]
+    pub fn is_idle(&self) -> bool {
+        let state = self.state.borrow();
+        state.batcher.is_empty() && state.queue.is_empty() && !state.in_flight
     }
 
     /// Stops recording; what was recorded so far is still delivered.
@@ -166,7 +187,7 @@ impl Recorder {
         let recorder = Recorder { state: state.clone() };
         wasm_bindgen_futures::spawn_local(async move {
             let answer = send_batch(&endpoint, &key, &bytes, bytes.len() <= BEACON_BUDGET).await;
-            let more = state.borrow_mut().answered(&answer, js_sys::Date::now());
+            let more = state.borrow_mut().answered(&bytes, &answer, js_sys::Date::now());
             if more {
                 recorder.deliver_next();
             }
@@ -194,6 +215,7 @@ impl State {
 
     fn cut(&mut self, now: f64) {
         self.last_cut = now;
+        self.pending_bytes = 0;
         if let Ok(Some(shipment)) = self.batcher.take(now as u64) {
             let page = self.session.page;
             self.queue.push(Pending { page, seq: shipment.seq, bytes: shipment.bytes, attempts: 0 });
@@ -201,9 +223,14 @@ impl State {
         save(&self.session);
     }
 
-    /// Settles the front batch; returns whether the next one should go right away.
-    fn answered(&mut self, answer: &Answer, now: f64) -> bool {
+    /// Settles the batch that was `sent`; returns whether the next one should go right away.
+    fn answered(&mut self, sent: &[u8], answer: &Answer, now: f64) -> bool {
         self.in_flight = false;
+        // The queue may have changed under the request (drained at `pagehide`, then refilled by
+        // a page restored from the back-forward cache): settle only the batch that was sent.
+        if self.queue.front().map(|f| f.bytes.as_slice()) != Some(sent) {
+            return !self.queue.is_empty();
+        }
         match delivery(answer.status) {
             Delivery::Done | Delivery::Refused => {
                 self.queue.pop();
@@ -225,6 +252,14 @@ fn location() -> Option<(String, String)> {
     let url = window.location().href().ok()?;
     let title = window.document().map(|d| d.title()).unwrap_or_default();
     Some((url, title))
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// `Object.entries`, which runs getters and proxy traps: declared as throwing, so a throw in
+    /// the page's code becomes an `Err` here rather than unwinding through the recorder.
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = entries)]
+    fn object_entries(value: &JsValue) -> Result<js_sys::Array, JsValue>;
 }
 
 /// Converts plain JSON-like JavaScript values; functions, symbols and cycles beyond the depth
@@ -252,9 +287,7 @@ fn to_value(value: &JsValue, depth: usize, budget: &mut usize) -> Value {
         return Value::List(array.iter().take(100).map(|v| to_value(&v, depth + 1, budget)).collect());
     }
     if value.is_object() && !value.is_function() {
-        let Ok(entries) = js_sys::Object::entries(value.unchecked_ref()).dyn_into::<js_sys::Array>() else {
-            return Value::Null;
-        };
+        let Ok(entries) = object_entries(value) else { return Value::Null };
         return Value::Map(
             entries
                 .iter()

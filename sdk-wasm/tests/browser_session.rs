@@ -23,7 +23,18 @@ fn page_loads_in_one_tab_share_the_session() {
     let reload = session_for_page_load(T0 + 5_000).unwrap();
     assert_eq!((reload.id, reload.page), (first.id, 1));
 
-    let after_idle = session_for_page_load(T0 + 5_000 + IDLE_TIMEOUT_MS).unwrap();
+    // A page restored from the back-forward cache stores its older state: the next page still
+    // gets an index no page has had.
+    sightline_sdk::browser::save(&first);
+    let after_restore = session_for_page_load(T0 + 6_000).unwrap();
+    assert_eq!((after_restore.id, after_restore.page), (first.id, 2));
+
+    // A duplicated tab copies sessionStorage; the shared counter keeps the two pages apart.
+    storage().set_item(STORAGE_KEY, &reload.encode()).unwrap();
+    let duplicate = session_for_page_load(T0 + 7_000).unwrap();
+    assert_eq!((duplicate.id, duplicate.page), (first.id, 3));
+
+    let after_idle = session_for_page_load(T0 + 7_000 + IDLE_TIMEOUT_MS).unwrap();
     assert_ne!(after_idle.id, first.id);
     assert_eq!(after_idle.page, 0);
 }

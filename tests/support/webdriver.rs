@@ -6,37 +6,71 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-/// A browser session; the browser and its driver stop when this is dropped.
+/// The ChromeDriver process, killed when dropped, whatever happens after it starts.
+struct Driver(Child);
+
+impl Driver {
+    fn spawn(port: u16) -> Driver {
+        let path = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let child = Command::new(&path)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {path}: {e}"));
+        Driver(child)
+    }
+
+    fn exited(&self) -> bool {
+        // `try_wait` needs `&mut`; a shared check goes through /proc instead.
+        !std::path::Path::new(&format!("/proc/{}", self.0.id())).exists()
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A browser session; the browser and its driver stop when this is dropped (the session
+/// first, then the driver, in field order).
 pub struct Browser {
-    driver: Child,
     url: String,
     _profile: tempfile::TempDir,
     agent: ureq::Agent,
+    _driver: Driver,
 }
 
 impl Browser {
     /// Starts ChromeDriver (`CHROMEDRIVER`, else `/usr/bin/chromedriver`) and a headless
     /// Chromium (`CHROMIUM`, else `/usr/bin/chromium`) with a fresh profile.
     pub fn start() -> Browser {
-        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
-        let driver_path = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
-        let driver = Command::new(&driver_path)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {driver_path}: {e}"));
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(60)))
             .build()
             .into();
-        let base = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while agent.get(&format!("{base}/status")).call().is_err() {
-            assert!(Instant::now() < deadline, "chromedriver did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        // The port is free when picked but could be taken before the driver binds it: then the
+        // driver exits, and another port is tried.
+        let (driver, base) = (0..5)
+            .find_map(|_| {
+                let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).ok()?.port();
+                let driver = Driver::spawn(port);
+                let base = format!("http://127.0.0.1:{port}");
+                let deadline = Instant::now() + Duration::from_secs(20);
+                loop {
+                    if agent.get(&format!("{base}/status")).call().is_ok() {
+                        return Some((driver, base));
+                    }
+                    if driver.exited() || Instant::now() > deadline {
+                        return None;
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            })
+            .expect("chromedriver did not start");
         let profile = tempfile::tempdir().expect("profile dir");
         let binary = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
         let capabilities = json!({ "capabilities": { "alwaysMatch": { "goog:chromeOptions": {
@@ -49,7 +83,7 @@ impl Browser {
         }}}});
         let created = read_json(agent.post(&format!("{base}/session")).send(capabilities.to_string()));
         let id = created["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {created}")).to_owned();
-        Browser { driver, url: format!("{base}/session/{id}"), _profile: profile, agent }
+        Browser { _driver: driver, url: format!("{base}/session/{id}"), _profile: profile, agent }
     }
 
     fn command(&self, method: &str, path: &str, body: Value) -> Value {
@@ -72,11 +106,22 @@ impl Browser {
         self.command("POST", "/execute/sync", json!({ "script": script, "args": [] }))
     }
 
+    /// Like [`Browser::execute`], but `None` when the script failed (as it may while a page is
+    /// being replaced).
+    pub fn try_execute(&self, script: &str) -> Option<Value> {
+        let url = format!("{}/execute/sync", self.url);
+        let body = json!({ "script": script, "args": [] }).to_string();
+        let response = self.agent.post(&url).header("content-type", "application/json").send(body).ok()?;
+        let mut response = response;
+        let value: Value = serde_json::from_slice(&response.body_mut().read_to_vec().ok()?).ok()?;
+        value["value"].get("error").is_none().then(|| value["value"].clone())
+    }
+
     /// Evaluates `expression` until it is truthy; returns its value.
     pub fn wait_for(&self, expression: &str, timeout: Duration) -> Value {
         let deadline = Instant::now() + timeout;
         loop {
-            let value = self.execute(&format!("return ({expression}) || null;"));
+            let value = self.try_execute(&format!("return ({expression}) || null;")).unwrap_or(Value::Null);
             if !value.is_null() && value != Value::Bool(false) {
                 return value;
             }
@@ -94,8 +139,7 @@ fn read_json(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) ->
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // Ending the session closes the browser; dropping `driver` then stops the driver.
         let _ = self.agent.delete(&self.url).call();
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
     }
 }
