@@ -99,9 +99,6 @@ impl DecodeError {
 /// Why a batch could not be encoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EncodeError {
-    /// The MessagePack encoder failed.
-    #[error("encoding failed: {0}")]
-    Msgpack(String),
     /// The encoded payload does not fit the 32-bit length field.
     #[error("payload of {0} bytes is too large to frame")]
     TooLarge(usize),

@@ -11,6 +11,7 @@
 //! The header lets a receiver reject foreign bytes, unknown versions and oversized payloads
 //! before it decompresses anything; the decompressed length must match exactly.
 
+use crate::write::{Encode, Writer};
 use crate::{scan, Batch, DecodeError, EncodeError, Limits};
 
 /// The protocol version this build writes and reads.
@@ -24,7 +25,9 @@ pub const HEADER_LEN: usize = 8;
 
 /// Encodes a batch as MessagePack (no framing, no compression).
 pub fn encode_payload(batch: &Batch) -> Result<Vec<u8>, EncodeError> {
-    rmp_serde::to_vec(batch).map_err(|e| EncodeError::Msgpack(e.to_string()))
+    let mut writer = Writer(Vec::with_capacity(1024));
+    batch.encode(&mut writer);
+    Ok(writer.0)
 }
 
 /// Encodes a batch for the wire: header, then the LZ4-compressed MessagePack payload.

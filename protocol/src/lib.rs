@@ -19,6 +19,7 @@ mod ids;
 mod limits;
 mod scan;
 mod value;
+mod write;
 
 #[cfg(feature = "fixtures")]
 pub mod fixtures;

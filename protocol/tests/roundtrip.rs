@@ -227,6 +227,11 @@ proptest! {
     }
 
     #[test]
+    fn the_hand_written_encoder_writes_what_serde_writes(batch in batch()) {
+        prop_assert_eq!(encode_payload(&batch).unwrap(), rmp_serde::to_vec(&batch).unwrap());
+    }
+
+    #[test]
     fn unknown_event_kinds_are_skipped(known in event_data(), tag in 21u8..=255, body in value()) {
         // A newer SDK's event kind, with a body of any shape, between two known events. The
         // tuple below is laid out exactly as `Batch` is: a 7-element array.
