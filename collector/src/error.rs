@@ -7,6 +7,7 @@ use serde::Serialize;
 use sightline_protocol::DecodeError;
 
 use crate::store::StoreError;
+use crate::writer::SubmitError;
 
 /// A request the collector refuses or could not serve.
 #[derive(Debug, thiserror::Error)]
@@ -108,6 +109,15 @@ impl ApiError {
             ApiError::RateLimited { retry_after } | ApiError::Overloaded { retry_after } => Some(*retry_after),
             ApiError::ShuttingDown => Some(5),
             _ => None,
+        }
+    }
+}
+
+impl From<SubmitError> for ApiError {
+    fn from(e: SubmitError) -> Self {
+        match e {
+            SubmitError::Full => ApiError::Overloaded { retry_after: 1 },
+            SubmitError::Closed => ApiError::ShuttingDown,
         }
     }
 }

@@ -19,7 +19,7 @@ use crate::error::ApiError;
 use crate::projects::Project;
 use crate::store::BatchKey;
 use crate::summary::BatchDigest;
-use crate::writer::{IngestJob, Outcome, SubmitError};
+use crate::writer::{IngestJob, Outcome};
 
 /// Content types a batch may come with: ours, the generic binary type, and `text/plain`, the
 /// only one `sendBeacon` can send cross-origin without a preflight. The magic bytes decide.
@@ -127,10 +127,7 @@ async fn ingest(req: &HttpRequest, mut body: web::Payload, state: &AppState) -> 
     let digest = BatchDigest::of(&batch);
     drop(batch);
     let job = IngestJob { key, digest, bytes, geo, received_at: now_ms() };
-    let durable = state.writer.ingest(job).map_err(|e| match e {
-        SubmitError::Full => ApiError::Overloaded { retry_after: 1 },
-        SubmitError::Closed => ApiError::ShuttingDown,
-    })?;
+    let durable = state.writer.ingest(job)?;
     Ok(durable.await.map_err(|_| ApiError::ShuttingDown)??)
 }
 

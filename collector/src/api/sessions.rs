@@ -10,7 +10,7 @@ use super::{now_ms, AppState};
 use crate::error::ApiError;
 use crate::query::{find_sessions, SessionFilter};
 use crate::store::Cursor;
-use crate::writer::{DeleteTarget, SubmitError};
+use crate::writer::DeleteTarget;
 
 /// Media type of the events stream: each batch as a u32 little-endian length and the batch's
 /// bytes exactly as the SDK sent them.
@@ -107,10 +107,7 @@ pub async fn events(
 }
 
 async fn delete_sessions(state: &AppState, project: u32, target: DeleteTarget) -> Result<usize, ApiError> {
-    let done = state.writer.delete(project, target, now_ms()).map_err(|e| match e {
-        SubmitError::Full => ApiError::Overloaded { retry_after: 1 },
-        SubmitError::Closed => ApiError::ShuttingDown,
-    })?;
+    let done = state.writer.delete(project, target, now_ms())?;
     Ok(done.await.map_err(|_| ApiError::ShuttingDown)??)
 }
 
