@@ -148,3 +148,33 @@ window.sessionUrl = getSessionUrl();
         .collect();
     assert_eq!(names, vec!["about_to_leave"], "delivered once, by the beacon sent at pagehide");
 }
+
+#[test]
+fn the_script_tag_build_records_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!("[[projects]]\nname = \"web\"\ningest_key = \"{KEY}\"\nread_tokens = [\"{TOKEN}\"]\n");
+    let collector = Collector::start(&collector_bin(), &dir.path().join("data"), &config);
+    let page = format!(
+        r#"<!doctype html><title>Script tag</title>
+<script src="/sightline.iife.js"></script>
+<script>
+Sightline.init({{ endpoint: '{}', projectKey: '{KEY}' }}).then(() => {{
+  Sightline.track('from_script_tag');
+  Sightline.flush();
+  window.sessionUrl = Sightline.getSessionUrl();
+}});
+</script>"#,
+        collector.base
+    );
+    let site = StaticFiles::start(&dist(), vec![("/".into(), page)]);
+    let browser = Browser::start();
+    browser.navigate(&format!("{}/", site.base));
+    let url = browser.wait_for("window.sessionUrl", Duration::from_secs(20));
+    let session = url.as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+    let batches = stored(&Http::default(), &collector, &session, 1);
+    let tracked = batches
+        .iter()
+        .flat_map(|b| &b.events)
+        .any(|e| matches!(&e.data, EventData::Custom(c) if c.name == "from_script_tag"));
+    assert!(tracked, "the event tracked through window.Sightline arrived");
+}

@@ -2,7 +2,7 @@
 // wasm can't load or the recorder throws, the SDK switches itself off and the page carries on
 // as if it weren't installed.
 
-export function createSightline(initWasm, Recorder) {
+export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   let recorder = null;
   let endpoint = null;
   let viewer = null;
@@ -58,7 +58,7 @@ export function createSightline(initWasm, Recorder) {
       }
       endpoint = String(options.endpoint).replace(/\/+$/, '');
       viewer = options.viewerUrl ? String(options.viewerUrl).replace(/\/+$/, '') : endpoint;
-      await initWasm({ module_or_path: options.wasmUrl ?? new URL('./sightline_bg.wasm', import.meta.url) });
+      await initWasm({ module_or_path: options.wasmUrl ?? defaultWasmUrl() });
       // stop() while the wasm was loading means: don't record.
       if (state !== 'starting') return;
       recorder = new Recorder(endpoint, String(options.projectKey), Date.now());

@@ -1,7 +1,7 @@
 import initWasm, { Recorder } from './sightline.js';
 import { createSightline } from './api.js';
 
-const sightline = createSightline(initWasm, Recorder);
+const sightline = createSightline(initWasm, Recorder, () => new URL('./sightline_bg.wasm', import.meta.url));
 
 export const { init, track, flush, stop, getSessionUrl } = sightline;
 export default sightline;

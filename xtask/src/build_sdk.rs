@@ -1,7 +1,8 @@
 //! `cargo xtask build-sdk`: the npm package in `npm/dist` from the workspace: the recorder
 //! compiled to wasm with the size-tuned `wasm` profile, its bindings from `wasm-bindgen` (the CLI
 //! at the crate's exact version, which `.ci/run` installs), `wasm-opt -Oz` when the npm
-//! `binaryen` package is installed in `npm/`, and the JavaScript API next to them.
+//! `binaryen` package is installed in `npm/`, and the JavaScript API next to them: an ES module
+//! (`index.js`) and a script-tag build (`sightline.iife.js`, which defines `window.Sightline`).
 
 use std::path::Path;
 use std::process::Command;
@@ -49,12 +50,44 @@ pub fn build_sdk() -> Result<(), String> {
             &wasm_arg,
         ],
     )?;
-    let bindgen_wasm = dist.join("sightline_bg.wasm");
+    // The script-tag build takes wasm-bindgen's classic-script glue, which defines a global.
+    let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let scratch_arg = scratch.path().to_string_lossy().into_owned();
+    run(
+        Path::new("wasm-bindgen"),
+        &[
+            "--target",
+            "no-modules",
+            "--out-dir",
+            &scratch_arg,
+            "--out-name",
+            "sightline_iife",
+            "--no-typescript",
+            "--remove-name-section",
+            "--remove-producers-section",
+            &wasm_arg,
+        ],
+    )?;
+    std::fs::copy(scratch.path().join("sightline_iife_bg.wasm"), dist.join("sightline_iife_bg.wasm"))
+        .map_err(|e| e.to_string())?;
+    let read = |path: &Path| std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()));
+    let glue = read(&scratch.path().join("sightline_iife.js"))?;
+    let api =
+        read(&root.join("npm/src/api.js"))?.replace("export function createSightline", "function createSightline");
+    let iife = read(&root.join("npm/src/iife.js"))?.replace(
+        "  /* wasm-bindgen glue and api.js are inserted here by `cargo xtask build-sdk` */\n",
+        &format!("{glue}\n{api}\n"),
+    );
+    std::fs::write(dist.join("sightline.iife.js"), iife).map_err(|e| e.to_string())?;
+
     let wasm_opt = root.join("npm/node_modules/.bin/wasm-opt");
-    if wasm_opt.exists() {
-        let path = bindgen_wasm.to_string_lossy().into_owned();
-        run(&wasm_opt, &["-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "-o", &path, &path])?;
-    } else {
+    for wasm in ["sightline_bg.wasm", "sightline_iife_bg.wasm"] {
+        let path = dist.join(wasm).to_string_lossy().into_owned();
+        if wasm_opt.exists() {
+            run(&wasm_opt, &["-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "-o", &path, &path])?;
+        }
+    }
+    if !wasm_opt.exists() {
         eprintln!("wasm-opt not found (npm install in npm/ brings it); the wasm is not post-optimised");
     }
     for file in ["api.js", "index.js", "index.d.ts"] {
@@ -69,5 +102,12 @@ pub fn build_sdk() -> Result<(), String> {
         println!("{file:<20} {raw:>8} bytes  {gz:>7} gzipped");
     }
     println!("{:<20} {:>8} bytes  {:>7} gzipped", "what a page loads", total.0, total.1);
+    let iife = dist.join("sightline.iife.js");
+    let raw = std::fs::metadata(&iife).map_err(|e| e.to_string())?.len();
+    println!(
+        "{:<20} {raw:>8} bytes  {:>7} gzipped (script-tag build, with the same wasm)",
+        "sightline.iife.js",
+        gzip_size(&iife).unwrap_or(0)
+    );
     Ok(())
 }

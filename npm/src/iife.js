@@ -1,0 +1,9 @@
+// The script-tag build: `<script src=".../sightline.iife.js"></script>` defines `window.Sightline`
+// with the same API as the ES module. The recorder's wasm is loaded from next to this script.
+(function () {
+  const script = typeof document !== 'undefined' ? document.currentScript : null;
+  const base = script && script.src ? script.src : (typeof location !== 'undefined' ? location.href : '');
+  /* wasm-bindgen glue and api.js are inserted here by `cargo xtask build-sdk` */
+  const sightline = createSightline(wasm_bindgen, wasm_bindgen.Recorder, () => new URL('./sightline_iife_bg.wasm', base));
+  window.Sightline = sightline;
+})();
