@@ -24,6 +24,11 @@ fn page(collector: &str, wasm_url: Option<&str>) -> String {
 import {{ init, track, flush, getSessionUrl }} from '/index.js';
 await init({{ endpoint: '{collector}', projectKey: '{KEY}'{wasm} }});
 track('invoice_sent', {{ amount: 1024, currency: 'EUR', lines: [1, 2] }});
+history.pushState({{}}, '', '/invoices/42');
+history.replaceState({{}}, '', '/invoices/42?tab=lines');
+location.hash = 'total';
+try {{ history.pushState({{}}, '', 'https://elsewhere.example/'); }} catch (e) {{ window.pushThrew = e.name; }}
+await new Promise((resolve) => setTimeout(resolve, 50));
 flush();
 window.sessionUrl = getSessionUrl();
 window.pageWorks = document.querySelector('h1').textContent;
@@ -61,7 +66,9 @@ fn a_page_with_the_sdk_records_its_session_across_a_reload() {
     let dir = tempfile::tempdir().unwrap();
     let config = format!("[[projects]]\nname = \"web\"\ningest_key = \"{KEY}\"\nread_tokens = [\"{TOKEN}\"]\n");
     let collector = Collector::start(&collector_bin(), &dir.path().join("data"), &config);
-    let site = StaticFiles::start(&dist(), vec![("/".into(), page(&collector.base, None))]);
+    // The app's routes all serve the app, so a reload after a client-side route change works.
+    let app = page(&collector.base, None);
+    let site = StaticFiles::start(&dist(), vec![("/".into(), app.clone()), ("/invoices/42".into(), app)]);
     let browser = Browser::start();
     let http = Http::default();
 
@@ -69,6 +76,7 @@ fn a_page_with_the_sdk_records_its_session_across_a_reload() {
     let url = browser.wait_for("window.sessionUrl", Duration::from_secs(20));
     let url = url.as_str().unwrap();
     let session = url.rsplit('/').next().unwrap().to_owned();
+    assert_eq!(browser.execute("return window.pushThrew;"), "SecurityError", "the wrapped pushState throws as before");
     assert_eq!(url, format!("{}/sessions/{session}", collector.base));
     assert_eq!(session.len(), 32);
 
@@ -85,6 +93,23 @@ fn a_page_with_the_sdk_records_its_session_across_a_reload() {
     assert_eq!(custom.name, "invoice_sent");
     assert_eq!(custom.props.get("amount"), Some(&Value::Int(1024)));
     assert_eq!(custom.props.get("lines"), Some(&Value::List(vec![Value::Int(1), Value::Int(2)])));
+    // Route changes of the single-page app, each once, in order.
+    let routes: Vec<(NavigationKind, String)> = kinds[2..]
+        .iter()
+        .filter_map(|d| match d {
+            EventData::Navigation(n) => Some((n.kind, n.url.trim_start_matches(&site.base).to_owned())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        routes,
+        vec![
+            (NavigationKind::Push, "/invoices/42".to_owned()),
+            (NavigationKind::Replace, "/invoices/42?tab=lines".to_owned()),
+            (NavigationKind::Pop, "/invoices/42?tab=lines#total".to_owned()),
+        ],
+        "a hash change fires popstate and hashchange; it is recorded once"
+    );
 
     // A reload in the same tab continues the session as its next page. The marker tells the
     // reloaded page from the old one.

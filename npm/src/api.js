@@ -37,6 +37,39 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     guard((r) => r.unload(Date.now()));
   }
 
+  // Route changes of single-page apps. The wrappers stay in place once installed (another
+  // library may have wrapped them after us) and do nothing but call through when the SDK is off;
+  // a throwing original throws exactly as before, and is not recorded.
+  let lastUrl = null;
+  function recordRoute(kind) {
+    if (state !== 'recording') return;
+    const url = String(location.href);
+    if (kind >= 3 && url === lastUrl) return; // popstate and hashchange both fire for a hash change
+    lastUrl = url;
+    guard((r) => r.navigate(kind, url, String(document.title), Date.now()));
+  }
+
+  function wrapHistory(name, kind) {
+    const original = history[name];
+    if (typeof original !== 'function') return;
+    history[name] = function (...args) {
+      const result = original.apply(this, args);
+      recordRoute(kind);
+      return result;
+    };
+  }
+
+  let routesWatched = false;
+  function watchRoutes() {
+    if (routesWatched) return;
+    routesWatched = true;
+    lastUrl = String(location.href);
+    wrapHistory('pushState', 1);
+    wrapHistory('replaceState', 2);
+    addEventListener('popstate', () => recordRoute(3));
+    addEventListener('hashchange', () => recordRoute(4));
+  }
+
   function onTick() {
     guard((r) => {
       r.tick(Date.now());
@@ -65,6 +98,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       state = 'recording';
       timer = setInterval(onTick, 1000);
       addEventListener('pagehide', onPageHide);
+      watchRoutes();
     } catch (error) {
       disable(error);
     }

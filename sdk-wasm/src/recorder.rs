@@ -109,6 +109,19 @@ impl Recorder {
         }
     }
 
+    /// Records a client-side route change: `kind` is 1 for `pushState`, 2 for `replaceState`, 3
+    /// for back/forward (`popstate`), 4 for `hashchange`.
+    pub fn navigate(&self, kind: u8, url: String, title: String, now: f64) {
+        let mut state = self.state.borrow_mut();
+        if state.stopped {
+            return;
+        }
+        state.activity(now);
+        let kind = NavigationKind::from_u8(kind);
+        state.pending_bytes += url.len() + title.len() + 8;
+        state.batcher.push(now as u64, EventData::Navigation(Navigation { kind, url, title }));
+    }
+
     /// Called about once a second: cuts a batch when one is due and delivers what waits (also
     /// after `stop`, until everything recorded is delivered).
     pub fn tick(&self, now: f64) {
