@@ -30,6 +30,7 @@ location.hash = 'total';
 try {{ history.pushState({{}}, '', 'https://elsewhere.example/'); }} catch (e) {{ window.pushThrew = e.name; }}
 await new Promise((resolve) => setTimeout(resolve, 50));
 flush();
+window.flushNow = flush;
 window.sessionUrl = getSessionUrl();
 window.pageWorks = document.querySelector('h1').textContent;
 </script></body></html>"#
@@ -89,12 +90,15 @@ fn a_page_with_the_sdk_records_its_session_across_a_reload() {
         (load.kind, load.url.as_str(), load.title.as_str()),
         (NavigationKind::Load, format!("{}/", site.base).as_str(), "Invoices")
     );
-    let EventData::Custom(custom) = kinds[1] else { panic!("then the tracked event: {kinds:?}") };
+    let EventData::Viewport(viewport) = kinds[1] else { panic!("then the viewport: {kinds:?}") };
+    let initial = viewport.size;
+    assert!(initial.width > 0 && initial.height > 0);
+    let EventData::Custom(custom) = kinds[2] else { panic!("then the tracked event: {kinds:?}") };
     assert_eq!(custom.name, "invoice_sent");
     assert_eq!(custom.props.get("amount"), Some(&Value::Int(1024)));
     assert_eq!(custom.props.get("lines"), Some(&Value::List(vec![Value::Int(1), Value::Int(2)])));
     // Route changes of the single-page app, each once, in order.
-    let routes: Vec<(NavigationKind, String)> = kinds[2..]
+    let routes: Vec<(NavigationKind, String)> = kinds[3..]
         .iter()
         .filter_map(|d| match d {
             EventData::Navigation(n) => Some((n.kind, n.url.trim_start_matches(&site.base).to_owned())),
@@ -110,6 +114,29 @@ fn a_page_with_the_sdk_records_its_session_across_a_reload() {
         ],
         "a hash change fires popstate and hashchange; it is recorded once"
     );
+
+    // A resize is recorded once it settles.
+    browser.set_window_size(900, 700);
+    let resized = {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            browser.execute("window.flushNow(); return true;");
+            let sizes: Vec<_> = stored(&http, &collector, &session, 1)
+                .iter()
+                .flat_map(|b| b.events.clone())
+                .filter_map(|e| match e.data {
+                    EventData::Viewport(v) if v.size != initial => Some(v.size),
+                    _ => None,
+                })
+                .collect();
+            if let Some(size) = sizes.first() {
+                break *size;
+            }
+            assert!(Instant::now() < deadline, "no viewport event after the resize");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    assert!(resized.width < initial.width || resized.height != initial.height, "{resized:?} after {initial:?}");
 
     // A reload in the same tab continues the session as its next page. The marker tells the
     // reloaded page from the old one.

@@ -14,6 +14,8 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     if (timer !== null) clearInterval(timer);
     timer = null;
     removeEventListener('pagehide', onPageHide);
+    removeEventListener('resize', onResize);
+    document.removeEventListener('visibilitychange', onVisibilityChange);
   }
 
   function disable(error) {
@@ -70,6 +72,29 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     addEventListener('hashchange', () => recordRoute(4));
   }
 
+  // Tab visibility, and the viewport's size (a resize is recorded once it settles).
+  let resizeTimer = null;
+  function recordViewport() {
+    resizeTimer = null;
+    if (state !== 'recording') return;
+    guard((r) => r.viewport(Math.round(innerWidth), Math.round(innerHeight), Date.now()));
+  }
+
+  function onResize() {
+    if (resizeTimer !== null) clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(recordViewport, 250);
+  }
+
+  function onVisibilityChange() {
+    if (state !== 'recording') return;
+    const visible = document.visibilityState === 'visible';
+    guard((r) => {
+      r.visibility(visible, Date.now());
+      // A hidden tab may never come back: send what is recorded while the page can.
+      if (!visible) r.flush(Date.now());
+    });
+  }
+
   function onTick() {
     guard((r) => {
       r.tick(Date.now());
@@ -99,6 +124,9 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       timer = setInterval(onTick, 1000);
       addEventListener('pagehide', onPageHide);
       watchRoutes();
+      recordViewport();
+      addEventListener('resize', onResize);
+      document.addEventListener('visibilitychange', onVisibilityChange);
     } catch (error) {
       disable(error);
     }

@@ -8,7 +8,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use sightline_protocol::{Custom, EventData, Navigation, NavigationKind, Value};
+use sightline_protocol::{Custom, EventData, Navigation, NavigationKind, Size, Value, Viewport, Visibility};
 use wasm_bindgen::prelude::*;
 
 use crate::batcher::Batcher;
@@ -112,14 +112,19 @@ impl Recorder {
     /// Records a client-side route change: `kind` is 1 for `pushState`, 2 for `replaceState`, 3
     /// for back/forward (`popstate`), 4 for `hashchange`.
     pub fn navigate(&self, kind: u8, url: String, title: String, now: f64) {
-        let mut state = self.state.borrow_mut();
-        if state.stopped {
-            return;
-        }
-        state.activity(now);
+        let size = url.len() + title.len() + 8;
         let kind = NavigationKind::from_u8(kind);
-        state.pending_bytes += url.len() + title.len() + 8;
-        state.batcher.push(now as u64, EventData::Navigation(Navigation { kind, url, title }));
+        self.record(now, EventData::Navigation(Navigation { kind, url, title }), size);
+    }
+
+    /// Records the tab becoming visible or hidden.
+    pub fn visibility(&self, visible: bool, now: f64) {
+        self.record(now, EventData::Visibility(Visibility { visible }), 8);
+    }
+
+    /// Records the viewport's size in CSS pixels.
+    pub fn viewport(&self, width: u32, height: u32, now: f64) {
+        self.record(now, EventData::Viewport(Viewport { size: Size { width, height } }), 8);
     }
 
     /// Called about once a second: cuts a batch when one is due and delivers what waits (also
@@ -188,6 +193,16 @@ impl Recorder {
 }
 
 impl Recorder {
+    fn record(&self, now: f64, data: EventData, size: usize) {
+        let mut state = self.state.borrow_mut();
+        if state.stopped {
+            return;
+        }
+        state.activity(now);
+        state.pending_bytes += size;
+        state.batcher.push(now as u64, data);
+    }
+
     fn deliver_next(&self) {
         let (endpoint, key, bytes) = {
             let mut state = self.state.borrow_mut();

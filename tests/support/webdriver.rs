@@ -101,6 +101,11 @@ impl Browser {
         self.command("POST", "/url", json!({ "url": url }));
     }
 
+    /// Resizes the browser window.
+    pub fn set_window_size(&self, width: u32, height: u32) {
+        self.command("POST", "/window/rect", json!({ "width": width, "height": height }));
+    }
+
     /// Runs `script` (a function body) in the page and returns its result.
     pub fn execute(&self, script: &str) -> Value {
         self.command("POST", "/execute/sync", json!({ "script": script, "args": [] }))
