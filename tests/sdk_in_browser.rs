@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use sightline_e2e::static_files::StaticFiles;
 use sightline_e2e::webdriver::Browser;
 use sightline_e2e::{collector_bin, split_frames, Collector, Http};
-use sightline_protocol::{decode_batch, EventData, Limits, NavigationKind, Value};
+use sightline_protocol::{decode_batch, ConsoleLevel, ErrorKind, EventData, Limits, NavigationKind, Value};
 
 const KEY: &str = "slk_sdk_in_browser";
 const TOKEN: &str = "slr_sdk_in_browser";
@@ -229,4 +229,75 @@ Sightline.init({{ endpoint: '{}', projectKey: '{KEY}' }}).then(() => {{
         .flat_map(|b| &b.events)
         .any(|e| matches!(&e.data, EventData::Custom(c) if c.name == "from_script_tag"));
     assert!(tracked, "the event tracked through window.Sightline arrived");
+}
+
+#[test]
+fn console_output_and_errors_are_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!("[[projects]]\nname = \"web\"\ningest_key = \"{KEY}\"\nread_tokens = [\"{TOKEN}\"]\n");
+    let collector = Collector::start(&collector_bin(), &dir.path().join("data"), &config);
+    let page = format!(
+        r#"<!doctype html><title>Errors</title><body><div id="total" class="card big">€1,024</div>
+<script type="module">
+import {{ init, flush, getSessionUrl }} from '/index.js';
+await init({{ endpoint: '{}', projectKey: '{KEY}' }});
+const cyclic = {{ status: 500 }};
+cyclic.self = cyclic;
+window.logResult = console.log('plain', 42);
+console.error('Send failed:', cyclic, document.getElementById('total'));
+setTimeout(() => {{ throw new TypeError('total is undefined'); }}, 0);
+Promise.reject(new RangeError('page out of range'));
+const img = document.createElement('img');
+img.src = '/missing.png';
+document.body.append(img);
+await new Promise((resolve) => setTimeout(resolve, 300));
+flush();
+window.sessionUrl = getSessionUrl();
+</script></body>"#,
+        collector.base
+    );
+    let site = StaticFiles::start(&dist(), vec![("/".into(), page)]);
+    let browser = Browser::start();
+    browser.navigate(&format!("{}/", site.base));
+    let url = browser.wait_for("window.sessionUrl", Duration::from_secs(20));
+    assert!(
+        browser.execute("return window.logResult === undefined;").as_bool().unwrap(),
+        "console.log returns as before"
+    );
+    let session = url.as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+    let events: Vec<EventData> =
+        stored(&Http::default(), &collector, &session, 1).into_iter().flat_map(|b| b.events).map(|e| e.data).collect();
+
+    let consoles: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            EventData::Console(c) => Some(c),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(consoles[0].level, ConsoleLevel::Log);
+    assert_eq!(consoles[0].args, vec!["plain", "42"]);
+    let error_log = consoles.iter().find(|c| c.level == ConsoleLevel::Error).expect("console.error recorded");
+    assert_eq!(error_log.args[0], "Send failed:");
+    assert_eq!(error_log.args[1], r#"{"status":500,"self":"[Circular]"}"#);
+    assert_eq!(error_log.args[2], "<div#total.card.big>");
+    assert!(error_log.stack.is_some());
+
+    let errors: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            EventData::Error(e) => Some(e),
+            _ => None,
+        })
+        .collect();
+    let uncaught = errors.iter().find(|e| e.kind == ErrorKind::Uncaught).expect("the thrown error");
+    assert_eq!(uncaught.name, "TypeError");
+    assert!(uncaught.message.contains("total is undefined"));
+    assert!(uncaught.stack.as_deref().is_some_and(|s| s.contains("total is undefined")));
+    assert!(uncaught.line > 0);
+    let rejection = errors.iter().find(|e| e.kind == ErrorKind::Rejection).expect("the unhandled rejection");
+    assert_eq!((rejection.name.as_str(), rejection.message.as_str()), ("RangeError", "page out of range"));
+    let resource = errors.iter().find(|e| e.kind == ErrorKind::Resource).expect("the image that failed");
+    assert_eq!(resource.name, "img");
+    assert_eq!(resource.message, format!("{}/missing.png", site.base));
 }

@@ -22,7 +22,14 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     state = 'disabled';
     shutDown();
     recorder = null;
-    if (error && typeof console !== 'undefined') console.debug('[sightline] disabled:', error);
+    if (error && typeof console !== 'undefined') {
+      inSdk = true;
+      try {
+        console.debug('[sightline] disabled:', error);
+      } finally {
+        inSdk = false;
+      }
+    }
   }
 
   function guard(fn) {
@@ -95,6 +102,122 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     });
   }
 
+  // Console output and errors. The console methods are wrapped so that the original runs first,
+  // with the same arguments and result; what is recorded is a capped text rendering of each
+  // argument. Nothing the SDK itself logs is recorded.
+  const LEVELS = { debug: 0, log: 1, info: 2, warn: 3, error: 4 };
+  const MAX_ARG = 1024;
+  const MAX_ARGS_TEXT = 8192;
+  let inSdk = false;
+
+  function clip(text, max) {
+    return text.length > max ? text.slice(0, max) + '…' : text;
+  }
+
+  function render(value) {
+    try {
+      if (typeof value === 'string') return clip(value, MAX_ARG);
+      if (value instanceof Error) return clip(`${value.name}: ${value.message}`, MAX_ARG);
+      if (typeof Node !== 'undefined' && value instanceof Node) {
+        const el = value;
+        if (el.nodeType !== 1) return `#${el.nodeName.toLowerCase()}`;
+        const id = el.id ? `#${el.id}` : '';
+        const cls = typeof el.className === 'string' && el.className ? `.${el.className.trim().split(/\s+/).join('.')}` : '';
+        return clip(`<${el.tagName.toLowerCase()}${id}${cls}>`, MAX_ARG);
+      }
+      if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
+      if (typeof value === 'symbol' || typeof value === 'bigint') return String(value);
+      if (value === undefined) return 'undefined';
+      const seen = new WeakSet();
+      let budget = MAX_ARG;
+      const text = JSON.stringify(value, (key, v) => {
+        if (budget <= 0) return undefined;
+        budget -= key.length + 1;
+        if (typeof v === 'object' && v !== null) {
+          if (seen.has(v)) return '[Circular]';
+          seen.add(v);
+          if (typeof Node !== 'undefined' && v instanceof Node) return render(v);
+        }
+        if (typeof v === 'string') budget -= v.length;
+        if (typeof v === 'bigint') return String(v);
+        return v;
+      });
+      return clip(text === undefined ? String(value) : text, MAX_ARG);
+    } catch (_) {
+      return '[unrenderable]';
+    }
+  }
+
+  function stackHere() {
+    const stack = new Error().stack;
+    // Drop the lines of the SDK's own frames (the Error line and the wrapper).
+    return typeof stack === 'string' ? stack.split('\n').slice(3).join('\n') : undefined;
+  }
+
+  function wrapConsole() {
+    if (typeof console === 'undefined') return;
+    for (const [method, level] of Object.entries(LEVELS)) {
+      const original = console[method];
+      if (typeof original !== 'function') continue;
+      console[method] = function (...args) {
+        const result = original.apply(this, args);
+        if (state === 'recording' && !inSdk) {
+          inSdk = true;
+          try {
+            let budget = MAX_ARGS_TEXT;
+            const texts = [];
+            for (const arg of args) {
+              if (budget <= 0) break;
+              const text = render(arg);
+              budget -= text.length;
+              texts.push(text);
+            }
+            const stack = level >= 3 ? stackHere() : undefined;
+            guard((r) => r.console(level, texts, stack, Date.now()));
+          } finally {
+            inSdk = false;
+          }
+        }
+        return result;
+      };
+    }
+  }
+
+  function onError(event) {
+    if (state !== 'recording') return;
+    const target = event.target;
+    if (target && target !== window && target.tagName) {
+      // A resource (image, script, stylesheet) failed to load; these don't bubble, hence capture.
+      const url = String(target.currentSrc || target.src || target.href || '');
+      guard((r) => r.error(2, target.tagName.toLowerCase(), clip(url, 2048), undefined, '', 0, 0, Date.now()));
+      return;
+    }
+    const error = event.error;
+    const name = error && error.name ? String(error.name) : 'Error';
+    const message = clip(String(event.message || (error && error.message) || ''), 4096);
+    const stack = error && typeof error.stack === 'string' ? clip(error.stack, 16384) : undefined;
+    guard((r) => r.error(0, name, message, stack, String(event.filename || ''), event.lineno >>> 0, event.colno >>> 0, Date.now()));
+  }
+
+  function onRejection(event) {
+    if (state !== 'recording') return;
+    const reason = event.reason;
+    const isError = reason instanceof Error;
+    const name = isError ? String(reason.name) : 'UnhandledRejection';
+    const message = isError ? clip(String(reason.message), 4096) : render(reason);
+    const stack = isError && typeof reason.stack === 'string' ? clip(reason.stack, 16384) : undefined;
+    guard((r) => r.error(1, name, message, stack, '', 0, 0, Date.now()));
+  }
+
+  let errorsWatched = false;
+  function watchErrors() {
+    if (errorsWatched) return;
+    errorsWatched = true;
+    wrapConsole();
+    addEventListener('error', onError, true);
+    addEventListener('unhandledrejection', onRejection);
+  }
+
   function onTick() {
     guard((r) => {
       r.tick(Date.now());
@@ -124,6 +247,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       timer = setInterval(onTick, 1000);
       addEventListener('pagehide', onPageHide);
       watchRoutes();
+      watchErrors();
       recordViewport();
       addEventListener('resize', onResize);
       document.addEventListener('visibilitychange', onVisibilityChange);

@@ -8,7 +8,10 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use sightline_protocol::{Custom, EventData, Navigation, NavigationKind, Size, Value, Viewport, Visibility};
+use sightline_protocol::{
+    Console, ConsoleLevel, Custom, ErrorEvent, ErrorKind, EventData, Navigation, NavigationKind, Size, Value, Viewport,
+    Visibility,
+};
 use wasm_bindgen::prelude::*;
 
 use crate::batcher::Batcher;
@@ -125,6 +128,33 @@ impl Recorder {
     /// Records the viewport's size in CSS pixels.
     pub fn viewport(&self, width: u32, height: u32, now: f64) {
         self.record(now, EventData::Viewport(Viewport { size: Size { width, height } }), 8);
+    }
+
+    /// Records a console call: `level` 0 debug, 1 log, 2 info, 3 warn, 4 error; `args` already
+    /// rendered as text by the caller.
+    pub fn console(&self, level: u8, args: Vec<String>, stack: Option<String>, now: f64) {
+        let size = args.iter().map(String::len).sum::<usize>() + stack.as_ref().map_or(0, String::len) + 8;
+        let level = ConsoleLevel::from_u8(level);
+        self.record(now, EventData::Console(Console { level, args, stack }), size);
+    }
+
+    /// Records an error: `kind` 0 uncaught exception, 1 unhandled rejection, 2 failed resource.
+    #[allow(clippy::too_many_arguments)]
+    pub fn error(
+        &self,
+        kind: u8,
+        name: String,
+        message: String,
+        stack: Option<String>,
+        source: String,
+        line: u32,
+        column: u32,
+        now: f64,
+    ) {
+        let size = name.len() + message.len() + source.len() + stack.as_ref().map_or(0, String::len) + 16;
+        let error =
+            ErrorEvent { kind: ErrorKind::from_u8(kind), name, message, stack, source, line, column, target: 0 };
+        self.record(now, EventData::Error(Box::new(error)), size);
     }
 
     /// Called about once a second: cuts a batch when one is due and delivers what waits (also
