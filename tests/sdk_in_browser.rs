@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use sightline_e2e::static_files::StaticFiles;
 use sightline_e2e::webdriver::Browser;
 use sightline_e2e::{collector_bin, split_frames, Collector, Http};
-use sightline_protocol::{decode_batch, ConsoleLevel, ErrorKind, EventData, Limits, NavigationKind, Value};
+use sightline_protocol::{decode_batch, ConsoleLevel, DeviceType, ErrorKind, EventData, Limits, NavigationKind, Value};
 
 const KEY: &str = "slk_sdk_in_browser";
 const TOKEN: &str = "slr_sdk_in_browser";
@@ -21,8 +21,9 @@ fn page(collector: &str, wasm_url: Option<&str>) -> String {
     format!(
         r#"<!doctype html><html><head><title>Invoices</title></head><body><h1>Invoices</h1>
 <script type="module">
-import {{ init, track, flush, getSessionUrl }} from '/index.js';
+import {{ init, identify, track, flush, getSessionUrl }} from '/index.js';
 await init({{ endpoint: '{collector}', projectKey: '{KEY}'{wasm} }});
+identify('u_1842', {{ email: 'Jane@Acme.com', plan: 'enterprise' }});
 track('invoice_sent', {{ amount: 1024, currency: 'EUR', lines: [1, 2] }});
 history.pushState({{}}, '', '/invoices/42');
 history.replaceState({{}}, '', '/invoices/42?tab=lines');
@@ -85,7 +86,13 @@ fn a_page_with_the_sdk_records_its_session_across_a_reload() {
     let first = &batches[0];
     assert_eq!((first.page, first.seq, first.project.as_str()), (0, 0, KEY));
     let kinds: Vec<_> = first.events.iter().map(|e| &e.data).collect();
-    let EventData::Navigation(load) = kinds[0] else { panic!("a page starts with its load: {kinds:?}") };
+    let EventData::Meta(meta) = kinds[0] else { panic!("a page starts with who is on what: {kinds:?}") };
+    assert_eq!((meta.os.name.as_str(), meta.device), ("Linux", DeviceType::Bot), "headless Chromium is automation");
+    assert!(!meta.browser.name.is_empty() && !meta.browser.version.is_empty(), "{:?}", meta.browser);
+    assert!(meta.screen.width > 0 && meta.pixel_ratio > 0.0 && !meta.language.is_empty() && !meta.timezone.is_empty());
+    assert_eq!(meta.sdk, env!("CARGO_PKG_VERSION"));
+    let kinds = &kinds[1..];
+    let EventData::Navigation(load) = kinds[0] else { panic!("then its load: {kinds:?}") };
     assert_eq!(
         (load.kind, load.url.as_str(), load.title.as_str()),
         (NavigationKind::Load, format!("{}/", site.base).as_str(), "Invoices")
@@ -93,12 +100,15 @@ fn a_page_with_the_sdk_records_its_session_across_a_reload() {
     let EventData::Viewport(viewport) = kinds[1] else { panic!("then the viewport: {kinds:?}") };
     let initial = viewport.size;
     assert!(initial.width > 0 && initial.height > 0);
-    let EventData::Custom(custom) = kinds[2] else { panic!("then the tracked event: {kinds:?}") };
+    let EventData::Identify(identify) = kinds[2] else { panic!("then who the user is: {kinds:?}") };
+    assert_eq!(identify.user_id, "u_1842");
+    assert_eq!(identify.traits.get("plan"), Some(&Value::Str("enterprise".into())));
+    let EventData::Custom(custom) = kinds[3] else { panic!("then the tracked event: {kinds:?}") };
     assert_eq!(custom.name, "invoice_sent");
     assert_eq!(custom.props.get("amount"), Some(&Value::Int(1024)));
     assert_eq!(custom.props.get("lines"), Some(&Value::List(vec![Value::Int(1), Value::Int(2)])));
     // Route changes of the single-page app, each once, in order.
-    let routes: Vec<(NavigationKind, String)> = kinds[3..]
+    let routes: Vec<(NavigationKind, String)> = kinds[4..]
         .iter()
         .filter_map(|d| match d {
             EventData::Navigation(n) => Some((n.kind, n.url.trim_start_matches(&site.base).to_owned())),
@@ -148,6 +158,9 @@ fn a_page_with_the_sdk_records_its_session_across_a_reload() {
 
     let summary = http.get(&format!("{}/api/sessions/{session}", collector.base), TOKEN).json();
     assert_eq!(summary["pages"].as_array().unwrap().len(), 2);
+    assert_eq!((summary["user_id"].as_str(), summary["email"].as_str()), (Some("u_1842"), Some("jane@acme.com")));
+    assert_eq!(summary["device"]["os"], "Linux");
+    assert_eq!(summary["device"]["kind"], "bot");
 }
 
 #[test]

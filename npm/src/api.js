@@ -218,6 +218,66 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     addEventListener('unhandledrejection', onRejection);
   }
 
+  // Who is on what: client hints where the browser has them, the user agent string otherwise.
+  function describeBrowser() {
+    const ua = String(navigator.userAgent || '');
+    const hints = navigator.userAgentData;
+    let browser = ['', ''];
+    let os = ['', ''];
+    if (hints && Array.isArray(hints.brands)) {
+      const brands = hints.brands.filter((b) => !/not.?a.?brand/i.test(b.brand));
+      const named = brands.find((b) => b.brand !== 'Chromium') || brands[0];
+      if (named) browser = [String(named.brand).replace(/^Google /, ''), String(named.version)];
+      if (hints.platform) os = [String(hints.platform), ''];
+    }
+    if (!browser[0]) {
+      const match =
+        ua.match(/(Edg|OPR|Firefox|HeadlessChrome|Chrome|CriOS|FxiOS)\/([\d.]+)/) || ua.match(/Version\/([\d.]+).*(Safari)/);
+      if (match) browser = match[2] === 'Safari' ? ['Safari', match[1]] : [match[1].replace('Edg', 'Edge').replace('OPR', 'Opera'), match[2]];
+    }
+    if (!os[0]) {
+      const match = ua.match(/(Windows NT|Android|iPhone OS|CPU OS|Mac OS X|CrOS|Linux)[ _]?([\d._]*)/);
+      if (match) {
+        const names = { 'Windows NT': 'Windows', 'iPhone OS': 'iOS', 'CPU OS': 'iPadOS', 'Mac OS X': 'macOS', CrOS: 'ChromeOS' };
+        os = [names[match[1]] || match[1], match[2].replace(/_/g, '.')];
+      }
+    }
+    // 1 desktop, 2 mobile, 3 tablet, 4 bot (automation included).
+    let device = 1;
+    if (/bot|crawl|spider|slurp|HeadlessChrome|Lighthouse/i.test(ua) || navigator.webdriver) device = 4;
+    else if (/iPad|Tablet/i.test(ua) || (/Android/.test(ua) && !/Mobile/.test(ua))) device = 3;
+    else if ((hints && hints.mobile) || /Mobi|iPhone/.test(ua)) device = 2;
+    return { ua, browser, os, device };
+  }
+
+  function recordMeta() {
+    const { ua, browser, os, device } = describeBrowser();
+    let timezone = '';
+    try {
+      timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || '';
+    } catch (_) {
+      // Without Intl the offset below still places the user.
+    }
+    guard((r) =>
+      r.meta(
+        String(location.href),
+        String(document.referrer || ''),
+        String(document.title || ''),
+        ua,
+        browser,
+        os,
+        device,
+        new Uint32Array([screen.width >>> 0, screen.height >>> 0]),
+        new Uint32Array([Math.round(innerWidth) >>> 0, Math.round(innerHeight) >>> 0]),
+        Number(devicePixelRatio) || 1,
+        String(navigator.language || ''),
+        timezone,
+        -new Date().getTimezoneOffset(),
+        Date.now(),
+      ),
+    );
+  }
+
   function onTick() {
     guard((r) => {
       r.tick(Date.now());
@@ -244,6 +304,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       if (state !== 'starting') return;
       recorder = new Recorder(endpoint, String(options.projectKey), Date.now());
       state = 'recording';
+      recordMeta();
       timer = setInterval(onTick, 1000);
       addEventListener('pagehide', onPageHide);
       watchRoutes();
@@ -254,6 +315,11 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     } catch (error) {
       disable(error);
     }
+  }
+
+  function identify(userId, traits) {
+    if (state !== 'recording') return;
+    guard((r) => r.identify(String(userId), traits === undefined ? null : traits, Date.now()));
   }
 
   function track(name, props) {
@@ -279,5 +345,5 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     return id ? `${viewer}/sessions/${id}` : null;
   }
 
-  return { init, track, flush, stop, getSessionUrl };
+  return { init, identify, track, flush, stop, getSessionUrl };
 }

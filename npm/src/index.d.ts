@@ -15,6 +15,8 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 
 /** Starts recording this page into the tab's session. Never throws; on failure the SDK stays off. Calling it again returns the same promise. */
 export function init(options: InitOptions): Promise<void>;
+/** Says who the user is: your user id and plain-JSON traits such as email, plan, company or role. */
+export function identify(userId: string, traits?: { [key: string]: Json }): void;
 /** Records an application event with plain-JSON properties. */
 export function track(name: string, props?: { [key: string]: Json }): void;
 /** Sends what has been recorded so far without waiting for the next batch. */
@@ -26,6 +28,7 @@ export function getSessionUrl(): string | null;
 
 declare const sightline: {
   init: typeof init;
+  identify: typeof identify;
   track: typeof track;
   flush: typeof flush;
   stop: typeof stop;

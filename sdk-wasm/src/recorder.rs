@@ -9,8 +9,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use sightline_protocol::{
-    Console, ConsoleLevel, Custom, ErrorEvent, ErrorKind, EventData, Navigation, NavigationKind, Size, Value, Viewport,
-    Visibility,
+    Console, ConsoleLevel, Custom, DeviceType, ErrorEvent, ErrorKind, EventData, Identify, Navigation, NavigationKind,
+    PageMeta, Size, Software, Value, Viewport, Visibility,
 };
 use wasm_bindgen::prelude::*;
 
@@ -44,6 +44,7 @@ struct State {
     backoff: Backoff,
     last_cut: f64,
     pending_bytes: usize,
+    meta: Option<PageMeta>,
     next_attempt: f64,
     in_flight: bool,
     stopped: bool,
@@ -62,14 +63,11 @@ impl Recorder {
     pub fn new(endpoint: String, key: String, now: f64) -> Result<Recorder, JsError> {
         let session =
             session_for_page_load(now as u64).map_err(|_| JsError::new("no session storage or random source"))?;
-        let mut batcher = Batcher::new(key.clone(), session.id, session.page);
+        let batcher = Batcher::new(key.clone(), session.id, session.page);
         let mut queue = Queue::new(QUEUE_MAX_BYTES);
         // What earlier pages could not deliver goes first; it keeps its own session and numbers.
         for pending in take_stash(&key) {
             queue.push(pending);
-        }
-        if let Some((url, title)) = location() {
-            batcher.push(now as u64, EventData::Navigation(Navigation { kind: NavigationKind::Load, url, title }));
         }
         let state = State {
             endpoint,
@@ -80,6 +78,7 @@ impl Recorder {
             backoff: Backoff::default(),
             last_cut: now,
             pending_bytes: 0,
+            meta: None,
             next_attempt: 0.0,
             in_flight: false,
             stopped: false,
@@ -128,6 +127,68 @@ impl Recorder {
     /// Records the viewport's size in CSS pixels.
     pub fn viewport(&self, width: u32, height: u32, now: f64) {
         self.record(now, EventData::Viewport(Viewport { size: Size { width, height } }), 8);
+    }
+
+    /// Records who is on what, first thing on a page, followed by the page's load (and again,
+    /// alone, if the session rotates while the page stays open). The wrapper gathers the values
+    /// from the browser; the SDK's version is added here.
+    #[allow(clippy::too_many_arguments)]
+    pub fn meta(
+        &self,
+        url: String,
+        referrer: String,
+        title: String,
+        user_agent: String,
+        browser: Vec<String>,
+        os: Vec<String>,
+        device: u8,
+        screen: Vec<u32>,
+        viewport: Vec<u32>,
+        pixel_ratio: f32,
+        language: String,
+        timezone: String,
+        utc_offset: i16,
+        now: f64,
+    ) {
+        let pair = |v: &[String]| Software {
+            name: clip(v.first().map_or("", String::as_str), 256),
+            version: clip(v.get(1).map_or("", String::as_str), 256),
+        };
+        let size = |v: &[u32]| Size { width: v.first().copied().unwrap_or(0), height: v.get(1).copied().unwrap_or(0) };
+        let meta = PageMeta {
+            url: clip(&url, 4096),
+            referrer: clip(&referrer, 4096),
+            title: clip(&title, 1024),
+            user_agent: clip(&user_agent, 1024),
+            browser: pair(&browser),
+            os: pair(&os),
+            device: DeviceType::from_u8(device),
+            screen: size(&screen),
+            viewport: size(&viewport),
+            pixel_ratio,
+            language: clip(&language, 64),
+            timezone: clip(&timezone, 64),
+            utc_offset,
+            sdk: env!("CARGO_PKG_VERSION").into(),
+        };
+        let first = self.state.borrow_mut().meta.replace(meta.clone()).is_none();
+        let load = Navigation { kind: NavigationKind::Load, url: meta.url.clone(), title: meta.title.clone() };
+        self.record(now, EventData::Meta(Box::new(meta)), 512);
+        if first {
+            self.record(now, EventData::Navigation(load), 64);
+        }
+    }
+
+    /// Records who the user is: the application's user id and plain-JSON traits.
+    pub fn identify(&self, user_id: String, traits: JsValue, now: f64) {
+        if self.state.borrow().stopped {
+            return;
+        }
+        let mut budget = MAX_PROPS_TEXT;
+        let traits = to_value(&traits, 0, &mut budget);
+        let user_id = clip(&user_id, 256);
+        let size = user_id.len() + (MAX_PROPS_TEXT - budget) + 8;
+        self.record(now, EventData::Identify(Identify { user_id, traits }), size);
     }
 
     /// Records a console call: `level` 0 debug, 1 log, 2 info, 3 warn, 4 error; `args` already
@@ -269,6 +330,10 @@ impl State {
         self.session = Session::start(id, now as u64);
         self.batcher.restart(self.session.id, self.session.page);
         save(&self.session);
+        // The new session needs to know who is on what too.
+        if let Some(meta) = self.meta.clone() {
+            self.batcher.push(now as u64, EventData::Meta(Box::new(meta)));
+        }
     }
 
     fn cut(&mut self, now: f64) {
@@ -304,12 +369,13 @@ impl State {
     }
 }
 
-/// The page's URL and title.
-fn location() -> Option<(String, String)> {
-    let window = web_sys::window()?;
-    let url = window.location().href().ok()?;
-    let title = window.document().map(|d| d.title()).unwrap_or_default();
-    Some((url, title))
+/// At most `max` bytes of `text`, cut at a character boundary.
+fn clip(text: &str, max: usize) -> String {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
 }
 
 #[wasm_bindgen]
