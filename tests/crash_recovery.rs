@@ -4,17 +4,13 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use sightline_e2e::{batch_bytes, collector_bin, random_session, split_frames, Collector, Http};
+use sightline_e2e::{batch_bytes, collector_bin, project_config, random_session, split_frames, Collector, Http};
 use sightline_protocol::{decode_batch, Event, EventData, Limits, Scroll, SessionId};
 
 const KEY: &str = "slk_crash_test";
 const TOKEN: &str = "slr_crash_test";
 const CLIENTS: usize = 4;
 const ROUNDS: usize = 3;
-
-fn config() -> String {
-    format!("[[projects]]\nname = \"crash\"\ningest_key = \"{KEY}\"\nread_tokens = [\"{TOKEN}\"]\n")
-}
 
 fn batch(session: SessionId, seq: u32) -> Vec<u8> {
     let events = (0..40)
@@ -26,7 +22,8 @@ fn batch(session: SessionId, seq: u32) -> Vec<u8> {
 #[test]
 fn every_acknowledged_batch_survives_kill_9() {
     let dir = tempfile::tempdir().unwrap();
-    let mut collector = Collector::start(&collector_bin(), &dir.path().join("data"), &config());
+    let mut collector =
+        Collector::start(&collector_bin(), &dir.path().join("data"), &project_config("crash", KEY, TOKEN));
     let acked: Arc<Mutex<Vec<(SessionId, u32)>>> = Arc::default();
     let sessions: Vec<SessionId> = (0..CLIENTS).map(|_| random_session()).collect();
     let mut next_seq = [0u32; CLIENTS];

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use sightline_e2e::static_files::StaticFiles;
 use sightline_e2e::webdriver::Browser;
-use sightline_e2e::{collector_bin, split_frames, Collector, Http};
+use sightline_e2e::{collector_bin, project_config, split_frames, Collector, Http};
 use sightline_protocol::{decode_batch, ConsoleLevel, DeviceType, ErrorKind, EventData, Limits, NavigationKind, Value};
 
 const KEY: &str = "slk_sdk_in_browser";
@@ -36,6 +36,19 @@ window.sessionUrl = getSessionUrl();
 window.pageWorks = document.querySelector('h1').textContent;
 </script></body></html>"#
     )
+}
+
+/// The real collector with the test project, and the directory holding its data (dropped after
+/// the collector, as the tuple is).
+fn start_collector() -> (Collector, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(&collector_bin(), &dir.path().join("data"), &project_config("web", KEY, TOKEN));
+    (collector, dir)
+}
+
+/// The session id at the end of a session URL.
+fn session_of(url: &serde_json::Value) -> String {
+    url.as_str().expect("a session URL").rsplit('/').next().unwrap().to_owned()
 }
 
 fn dist() -> std::path::PathBuf {
@@ -65,9 +78,7 @@ fn stored(http: &Http, collector: &Collector, session: &str, min_batches: usize)
 
 #[test]
 fn a_page_with_the_sdk_records_its_session_across_a_reload() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = format!("[[projects]]\nname = \"web\"\ningest_key = \"{KEY}\"\nread_tokens = [\"{TOKEN}\"]\n");
-    let collector = Collector::start(&collector_bin(), &dir.path().join("data"), &config);
+    let (collector, _data) = start_collector();
     // The app's routes all serve the app, so a reload after a client-side route change works.
     let app = page(&collector.base, None);
     let site = StaticFiles::start(&dist(), vec![("/".into(), app.clone()), ("/invoices/42".into(), app)]);
@@ -165,9 +176,7 @@ fn a_page_with_the_sdk_records_its_session_across_a_reload() {
 
 #[test]
 fn the_page_works_when_the_sdk_cannot_load() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = format!("[[projects]]\nname = \"web\"\ningest_key = \"{KEY}\"\nread_tokens = [\"{TOKEN}\"]\n");
-    let collector = Collector::start(&collector_bin(), &dir.path().join("data"), &config);
+    let (collector, _data) = start_collector();
     let site = StaticFiles::start(&dist(), vec![("/".into(), page(&collector.base, Some("/missing.wasm")))]);
     let browser = Browser::start();
     browser.navigate(&format!("{}/", site.base));
@@ -178,9 +187,7 @@ fn the_page_works_when_the_sdk_cannot_load() {
 
 #[test]
 fn what_waits_at_pagehide_goes_out_by_beacon() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = format!("[[projects]]\nname = \"web\"\ningest_key = \"{KEY}\"\nread_tokens = [\"{TOKEN}\"]\n");
-    let collector = Collector::start(&collector_bin(), &dir.path().join("data"), &config);
+    let (collector, _data) = start_collector();
     // No flush and no tick before the page goes away: only the unload path can deliver.
     let page = format!(
         r#"<!doctype html><title>Leaving</title><script type="module">
@@ -198,7 +205,7 @@ window.sessionUrl = getSessionUrl();
     let browser = Browser::start();
     browser.navigate(&format!("{}/", site.base));
     let url = browser.wait_for("window.sessionUrl", Duration::from_secs(20));
-    let session = url.as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+    let session = session_of(&url);
     browser.navigate(&format!("{}/next", site.base));
 
     let http = Http::default();
@@ -216,9 +223,7 @@ window.sessionUrl = getSessionUrl();
 
 #[test]
 fn the_script_tag_build_records_too() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = format!("[[projects]]\nname = \"web\"\ningest_key = \"{KEY}\"\nread_tokens = [\"{TOKEN}\"]\n");
-    let collector = Collector::start(&collector_bin(), &dir.path().join("data"), &config);
+    let (collector, _data) = start_collector();
     let page = format!(
         r#"<!doctype html><title>Script tag</title>
 <script src="/sightline.iife.js"></script>
@@ -235,7 +240,7 @@ Sightline.init({{ endpoint: '{}', projectKey: '{KEY}' }}).then(() => {{
     let browser = Browser::start();
     browser.navigate(&format!("{}/", site.base));
     let url = browser.wait_for("window.sessionUrl", Duration::from_secs(20));
-    let session = url.as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+    let session = session_of(&url);
     let batches = stored(&Http::default(), &collector, &session, 1);
     let tracked = batches
         .iter()
@@ -246,9 +251,7 @@ Sightline.init({{ endpoint: '{}', projectKey: '{KEY}' }}).then(() => {{
 
 #[test]
 fn console_output_and_errors_are_recorded() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = format!("[[projects]]\nname = \"web\"\ningest_key = \"{KEY}\"\nread_tokens = [\"{TOKEN}\"]\n");
-    let collector = Collector::start(&collector_bin(), &dir.path().join("data"), &config);
+    let (collector, _data) = start_collector();
     let page = format!(
         r#"<!doctype html><title>Errors</title><body><div id="total" class="card big">€1,024</div>
 <script type="module">
@@ -277,7 +280,7 @@ window.sessionUrl = getSessionUrl();
         browser.execute("return window.logResult === undefined;").as_bool().unwrap(),
         "console.log returns as before"
     );
-    let session = url.as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+    let session = session_of(&url);
     let events: Vec<EventData> =
         stored(&Http::default(), &collector, &session, 1).into_iter().flat_map(|b| b.events).map(|e| e.data).collect();
 

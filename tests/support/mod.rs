@@ -27,6 +27,11 @@ pub fn collector_bin() -> PathBuf {
     path
 }
 
+/// A config file declaring one project with its ingest key and read token.
+pub fn project_config(name: &str, key: &str, token: &str) -> String {
+    format!("[[projects]]\nname = \"{name}\"\ningest_key = \"{key}\"\nread_tokens = [\"{token}\"]\n")
+}
+
 /// A running collector process.
 pub struct Collector {
     child: Option<Child>,

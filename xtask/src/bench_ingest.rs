@@ -368,8 +368,7 @@ pub fn run(options: Options) -> Result<(), String> {
     let sled_grouped = bare_sled(&reference, 64, 5)?;
 
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let config =
-        format!("[[projects]]\nname = \"bench\"\ningest_key = \"{KEY}\"\nread_tokens = [\"slr_bench_ingest\"]\n");
+    let config = sightline_e2e::project_config("bench", KEY, "slr_bench_ingest");
     let mut collector = Collector::start(&bin, &dir.path().join("data"), &config);
     let result = load(&collector.base, pools, options.seconds);
     let metrics = Http::default().request("GET", &format!("{}/metrics", collector.base), &[], None);

@@ -47,8 +47,7 @@ pub fn test_all() -> Result<(), String> {
     // built, on a free loopback port, with a project that allows any origin.
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let key = "slk_sdk_browser_tests";
-    let config =
-        format!("[[projects]]\nname = \"sdk\"\ningest_key = \"{key}\"\nread_tokens = [\"slr_sdk_browser_tests\"]\n");
+    let config = sightline_e2e::project_config("sdk", key, "slr_sdk_browser_tests");
     let bin = workspace_root().join("target/debug/sightline-collector");
     let collector = sightline_e2e::Collector::start(&bin, &dir.path().join("data"), &config);
     let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
