@@ -5,16 +5,13 @@
 //! Needs `npm/dist` (built by `cargo xtask build-sdk`, which `cargo xtask test` runs first),
 //! Chromium and ChromeDriver.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
+use sightline_e2e::sdk::{dist, session_of, start_collector, stored, KEY, TOKEN};
 use sightline_e2e::static_files::StaticFiles;
 use sightline_e2e::webdriver::Browser;
-use sightline_e2e::{collector_bin, project_config, split_frames, Collector, Http};
-use sightline_protocol::{decode_batch, ConsoleLevel, DeviceType, ErrorKind, EventData, Limits, NavigationKind, Value};
-
-const KEY: &str = "slk_sdk_in_browser";
-const TOKEN: &str = "slr_sdk_in_browser";
+use sightline_e2e::Http;
+use sightline_protocol::{ConsoleLevel, DeviceType, ErrorKind, EventData, NavigationKind, NodeKind, Value};
 
 fn page(collector: &str, wasm_url: Option<&str>) -> String {
     let wasm = wasm_url.map(|u| format!(", wasmUrl: '{u}'")).unwrap_or_default();
@@ -36,44 +33,6 @@ window.sessionUrl = getSessionUrl();
 window.pageWorks = document.querySelector('h1').textContent;
 </script></body></html>"#
     )
-}
-
-/// The real collector with the test project, and the directory holding its data (dropped after
-/// the collector, as the tuple is).
-fn start_collector() -> (Collector, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let collector = Collector::start(&collector_bin(), &dir.path().join("data"), &project_config("web", KEY, TOKEN));
-    (collector, dir)
-}
-
-/// The session id at the end of a session URL.
-fn session_of(url: &serde_json::Value) -> String {
-    url.as_str().expect("a session URL").rsplit('/').next().unwrap().to_owned()
-}
-
-fn dist() -> std::path::PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace").to_owned();
-    assert!(root.join("npm/dist/index.js").exists(), "npm/dist is missing: run `cargo xtask build-sdk`");
-    root.join("npm/dist")
-}
-
-/// The session's batches, decoded, once at least `min_batches` have arrived.
-fn stored(http: &Http, collector: &Collector, session: &str, min_batches: usize) -> Vec<sightline_protocol::Batch> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let stream = http.get(&format!("{}/api/sessions/{session}/events", collector.base), TOKEN);
-        if stream.status == 200 {
-            let batches: Vec<_> = split_frames(&stream.body)
-                .iter()
-                .map(|b| decode_batch(b, &Limits::default()).expect("a valid batch"))
-                .collect();
-            if batches.len() >= min_batches {
-                return batches;
-            }
-        }
-        assert!(Instant::now() < deadline, "session {session} did not arrive with {min_batches} batches");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 #[test]
@@ -111,6 +70,9 @@ fn a_page_with_the_sdk_records_its_session_across_a_reload() {
     let EventData::Viewport(viewport) = kinds[1] else { panic!("then the viewport: {kinds:?}") };
     let initial = viewport.size;
     assert!(initial.width > 0 && initial.height > 0);
+    let EventData::Snapshot(snapshot) = kinds[2] else { panic!("then what the page looks like: {kinds:?}") };
+    assert!(snapshot.nodes.iter().any(|n| n.kind == NodeKind::Text("Invoices".into())));
+    let kinds = &kinds[1..];
     let EventData::Identify(identify) = kinds[2] else { panic!("then who the user is: {kinds:?}") };
     assert_eq!(identify.user_id, "u_1842");
     assert_eq!(identify.traits.get("plan"), Some(&Value::Str("enterprise".into())));

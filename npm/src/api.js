@@ -2,8 +2,15 @@
 // wasm can't load or the recorder throws, the SDK switches itself off and the page carries on
 // as if it weren't installed.
 
+import { createDomRecorder } from './dom.js';
+
+// A full snapshot is taken this often, so a lost batch never ruins the rest of a replay.
+const KEYFRAME_INTERVAL_MS = 5 * 60 * 1000;
+
 export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   let recorder = null;
+  let dom = null;
+  let keyframeTimer = null;
   let endpoint = null;
   let viewer = null;
   let timer = null;
@@ -13,6 +20,17 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   function shutDown() {
     if (timer !== null) clearInterval(timer);
     timer = null;
+    if (keyframeTimer !== null) clearInterval(keyframeTimer);
+    keyframeTimer = null;
+    if (dom !== null) {
+      const stopping = dom;
+      dom = null;
+      try {
+        stopping.stop();
+      } catch (_) {
+        // Already failing: the SDK is switching itself off.
+      }
+    }
     removeEventListener('pagehide', onPageHide);
     removeEventListener('resize', onResize);
     document.removeEventListener('visibilitychange', onVisibilityChange);
@@ -280,7 +298,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
 
   function onTick() {
     guard((r) => {
-      r.tick(Date.now());
+      if (r.tick(Date.now()) && dom !== null) dom.keyframe();
       // After stop(), the timer runs only until everything recorded is delivered.
       if (state === 'stopped' && r.isIdle()) shutDown();
     });
@@ -310,11 +328,28 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       watchRoutes();
       watchErrors();
       recordViewport();
+      dom = createDomRecorder(domSink(), options);
+      dom.start();
+      keyframeTimer = setInterval(() => guard(() => dom !== null && dom.keyframe()), options.keyframeIntervalMs || KEYFRAME_INTERVAL_MS);
       addEventListener('resize', onResize);
       document.addEventListener('visibilitychange', onVisibilityChange);
     } catch (error) {
       disable(error);
     }
+  }
+
+  // What the DOM recorder hands to the wasm recorder, stamped with the time.
+  function domSink() {
+    return {
+      guard,
+      snapshot: (nums, texts) => guard((r) => r.snapshot(nums, texts, Date.now())),
+      mutation: (nums, texts) => guard((r) => r.mutation(nums, texts, Date.now())),
+      pointer: (kind, id, x, y) => guard((r) => r.pointer(kind, id, x, y, Date.now())),
+      mouseMoves: (samples, at) => guard((r) => r.mouseMoves(samples, at)),
+      scroll: (id, x, y) => guard((r) => r.scroll(id, x, y, Date.now())),
+      input: (id, value, checked, masked) => guard((r) => r.input(id, value, checked, masked, Date.now())),
+      focus: (id, focused) => guard((r) => r.focus(id, focused, Date.now())),
+    };
   }
 
   function identify(userId, traits) {
@@ -333,6 +368,10 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
 
   function stop() {
     if (state === 'recording') {
+      if (keyframeTimer !== null) clearInterval(keyframeTimer);
+      keyframeTimer = null;
+      if (dom !== null) guard(() => dom.stop());
+      dom = null;
       guard((r) => r.stop(Date.now()));
       if (state !== 'disabled') state = 'stopped';
     } else if (state === 'starting') {

@@ -8,6 +8,18 @@ export interface InitOptions {
   wasmUrl?: string | URL;
   /** The viewer's base URL for {@link getSessionUrl}; defaults to `endpoint` (the collector serves the viewer). */
   viewerUrl?: string;
+  /** Mask every form value (same-length `*`) unless an ancestor has `data-sl-unmask` or matches `unmaskSelector`. Default `true`; password values are masked whatever this says. */
+  maskAllInputs?: boolean;
+  /** Mask all page text as well (same-length `*`, whitespace kept). Default `false`. */
+  maskAllText?: boolean;
+  /** Extra CSS selector whose elements' text and values are masked, besides `[data-sl-mask]`. */
+  maskSelector?: string;
+  /** Extra CSS selector whose elements' text and values are recorded as they are, besides `[data-sl-unmask]`. */
+  unmaskSelector?: string;
+  /** Extra CSS selector of elements recorded as an empty box of the same size, besides `[data-sl-block]`. */
+  blockSelector?: string;
+  /** How often a full snapshot is taken, in ms. Default 300000 (5 minutes). */
+  keyframeIntervalMs?: number;
 }
 
 /** A plain JSON value. */

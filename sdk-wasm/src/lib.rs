@@ -1,14 +1,16 @@
 //! Sightline's browser recorder, compiled to WebAssembly and embedded in customer pages through
 //! the `@sightline/browser` npm package.
 //!
-//! Building blocks so far: [`session`] keeps a session's identity across the page loads of a
-//! tab, [`batcher`] turns recorded events into numbered wire batches, [`transport`] decides how
-//! they are delivered, [`stash`] keeps what is undelivered at unload for the next page, and
-//! [`browser`] binds them to the page.
+//! Building blocks: [`session`] keeps a session's identity across the page loads of a tab,
+//! [`tape`] reads what the page's DOM walker hands over, [`batcher`] turns recorded events into
+//! numbered wire batches, [`transport`] decides how they are delivered, [`stash`] keeps what is
+//! undelivered at unload for the next page, [`browser`] binds them to the page, and
+//! [`recorder`] is what the npm package drives.
 
 pub mod batcher;
 pub mod session;
 pub mod stash;
+pub mod tape;
 pub mod transport;
 
 #[cfg(target_arch = "wasm32")]

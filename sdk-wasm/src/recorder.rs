@@ -9,8 +9,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use sightline_protocol::{
-    Console, ConsoleLevel, Custom, DeviceType, ErrorEvent, ErrorKind, EventData, Identify, Navigation, NavigationKind,
-    PageMeta, Size, Software, Value, Viewport, Visibility,
+    Console, ConsoleLevel, Custom, DeviceType, ErrorEvent, ErrorKind, EventData, Focus, Identify, Input, MouseMove,
+    MovePoint, Navigation, NavigationKind, PageMeta, Pointer, PointerKind, Scroll, Size, Software, Value, Viewport,
+    Visibility,
 };
 use wasm_bindgen::prelude::*;
 
@@ -19,6 +20,7 @@ use crate::browser::{
     random_session_id, save, save_stash, send_batch, send_beacon, session_for_page_load, take_stash, Answer,
 };
 use crate::session::Session;
+use crate::tape;
 use crate::transport::{delivery, Backoff, Delivery, Pending, Queue};
 
 /// A batch is cut at least this often while events arrive.
@@ -48,6 +50,8 @@ struct State {
     next_attempt: f64,
     in_flight: bool,
     stopped: bool,
+    /// The page should be snapshotted again: batches were dropped, or a new session began.
+    keyframe_due: bool,
 }
 
 /// Records one page into the current session and ships it to the collector.
@@ -82,6 +86,7 @@ impl Recorder {
             next_attempt: 0.0,
             in_flight: false,
             stopped: false,
+            keyframe_due: false,
         };
         Ok(Recorder { state: Rc::new(RefCell::new(state)) })
     }
@@ -102,13 +107,7 @@ impl Recorder {
         let mut budget = MAX_PROPS_TEXT;
         let props = to_value(&props, 0, &mut budget);
         let size = name.len() + (MAX_PROPS_TEXT - budget) + 16;
-        let mut state = self.state.borrow_mut();
-        state.activity(now);
-        state.batcher.push(now as u64, EventData::Custom(Custom { name, props }));
-        state.pending_bytes += size;
-        if state.batcher.len() >= BATCH_MAX_EVENTS || state.pending_bytes >= BATCH_MAX_BYTES {
-            state.cut(now);
-        }
+        self.record(now, EventData::Custom(Custom { name, props }), size);
     }
 
     /// Records a client-side route change: `kind` is 1 for `pushState`, 2 for `replaceState`, 3
@@ -218,9 +217,68 @@ impl Recorder {
         self.record(now, EventData::Error(Box::new(error)), size);
     }
 
+    /// Records a full snapshot of the page from the DOM walker's [tape](crate::tape).
+    pub fn snapshot(&self, nums: Vec<u32>, texts: String, now: f64) -> Result<(), JsError> {
+        let snapshot = tape::snapshot(&nums, &texts).map_err(|e| JsError::new(&format!("snapshot tape: {e:?}")))?;
+        self.state.borrow_mut().keyframe_due = false;
+        self.record(now, EventData::Snapshot(snapshot), texts.len() + nums.len() * 2);
+        Ok(())
+    }
+
+    /// Records DOM changes from the DOM walker's [tape](crate::tape).
+    pub fn mutation(&self, nums: Vec<u32>, texts: String, now: f64) -> Result<(), JsError> {
+        let mutation = tape::mutation(&nums, &texts).map_err(|e| JsError::new(&format!("mutation tape: {e:?}")))?;
+        self.record(now, EventData::Mutation(mutation), texts.len() + nums.len() * 2);
+        Ok(())
+    }
+
+    /// Records a pointer interaction: `kind` 0 click, 1 double click, 2 context click, 3 press,
+    /// 4 release, 5 touch start, 6 touch end; `target` is the element's node id.
+    pub fn pointer(&self, kind: u8, target: u32, x: i32, y: i32, now: f64) {
+        let pointer = Pointer { kind: PointerKind::from_u8(kind), target, x, y };
+        self.record(now, EventData::Pointer(pointer), 12);
+    }
+
+    /// Records sampled mouse positions as `x, y, offset` triples, the first at `now`.
+    #[wasm_bindgen(js_name = mouseMoves)]
+    pub fn mouse_moves(&self, samples: Vec<i32>, now: f64) {
+        let points: Vec<MovePoint> = samples
+            .chunks_exact(3)
+            .map(|s| MovePoint { x: s[0], y: s[1], offset: u32::try_from(s[2]).unwrap_or(0) })
+            .collect();
+        if !points.is_empty() {
+            let size = points.len() * 6;
+            self.record(now, EventData::MouseMove(MouseMove { points }), size);
+        }
+    }
+
+    /// Records a scroll position of the page (`target` is the document's id) or an element.
+    pub fn scroll(&self, target: u32, x: i32, y: i32, now: f64) {
+        self.record(now, EventData::Scroll(Scroll { target, x, y }), 12);
+    }
+
+    /// Records a form control's state: `value` as the walker masked it, `checked` 0 for not a
+    /// checkbox or radio button, 1 unchecked, 2 checked.
+    pub fn input(&self, target: u32, value: String, checked: u8, masked: bool, now: f64) {
+        let checked = match checked {
+            1 => Some(false),
+            2 => Some(true),
+            _ => None,
+        };
+        let value = clip(&value, tape::MAX_FIELD);
+        let size = value.len() + 8;
+        self.record(now, EventData::Input(Input { target, value, checked, masked }), size);
+    }
+
+    /// Records an element gaining (`focused`) or losing focus.
+    pub fn focus(&self, target: u32, focused: bool, now: f64) {
+        self.record(now, EventData::Focus(Focus { target, focused }), 8);
+    }
+
     /// Called about once a second: cuts a batch when one is due and delivers what waits (also
-    /// after `stop`, until everything recorded is delivered).
-    pub fn tick(&self, now: f64) {
+    /// after `stop`, until everything recorded is delivered). Returns whether the page should
+    /// be snapshotted again because what came before can no longer be replayed on its own.
+    pub fn tick(&self, now: f64) -> bool {
         let due = {
             let mut state = self.state.borrow_mut();
             if !state.stopped {
@@ -236,6 +294,8 @@ impl Recorder {
         if due {
             self.deliver_next();
         }
+        let mut state = self.state.borrow_mut();
+        !state.stopped && std::mem::take(&mut state.keyframe_due)
     }
 
     /// Sends everything now (used by `stop()` and tests); delivery continues in the background.
@@ -292,6 +352,9 @@ impl Recorder {
         state.activity(now);
         state.pending_bytes += size;
         state.batcher.push(now as u64, data);
+        if state.batcher.len() >= BATCH_MAX_EVENTS || state.pending_bytes >= BATCH_MAX_BYTES {
+            state.cut(now);
+        }
     }
 
     fn deliver_next(&self) {
@@ -334,6 +397,8 @@ impl State {
         if let Some(meta) = self.meta.clone() {
             self.batcher.push(now as u64, EventData::Meta(Box::new(meta)));
         }
+        // And what the page looks like.
+        self.keyframe_due = true;
     }
 
     fn cut(&mut self, now: f64) {
@@ -341,7 +406,10 @@ impl State {
         self.pending_bytes = 0;
         if let Ok(Some(shipment)) = self.batcher.take(now as u64) {
             let page = self.session.page;
+            let dropped = self.queue.dropped();
             self.queue.push(Pending { page, seq: shipment.seq, bytes: shipment.bytes, attempts: 0 });
+            // Changes recorded after a dropped batch refer to nodes the player may never see.
+            self.keyframe_due |= self.queue.dropped() != dropped;
         }
         save(&self.session);
     }

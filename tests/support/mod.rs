@@ -12,6 +12,7 @@ use sightline_protocol::{encode_batch, Batch, Event, SessionId};
 pub use sightline_protocol::fixtures;
 
 pub mod mmdb;
+pub mod sdk;
 pub mod static_files;
 pub mod webdriver;
 

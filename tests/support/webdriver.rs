@@ -106,6 +106,25 @@ impl Browser {
         self.command("POST", "/window/rect", json!({ "width": width, "height": height }));
     }
 
+    /// The WebDriver reference of the first element matching the CSS `selector`.
+    fn element(&self, selector: &str) -> String {
+        let found = self.command("POST", "/element", json!({ "using": "css selector", "value": selector }));
+        let reference = found.as_object().and_then(|o| o.values().next()).and_then(Value::as_str);
+        reference.unwrap_or_else(|| panic!("no element {selector}: {found}")).to_owned()
+    }
+
+    /// Clicks the element matching `selector` as a user would (scrolled into view, real events).
+    pub fn click(&self, selector: &str) {
+        let element = self.element(selector);
+        self.command("POST", &format!("/element/{element}/click"), json!({}));
+    }
+
+    /// Types `text` into the element matching `selector`, key by key.
+    pub fn type_into(&self, selector: &str, text: &str) {
+        let element = self.element(selector);
+        self.command("POST", &format!("/element/{element}/value"), json!({ "text": text }));
+    }
+
     /// Runs `script` (a function body) in the page and returns its result.
     pub fn execute(&self, script: &str) -> Value {
         self.command("POST", "/execute/sync", json!({ "script": script, "args": [] }))

@@ -72,11 +72,19 @@ pub fn build_sdk() -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let read = |path: &Path| std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()));
     let glue = read(&scratch.path().join("sightline_iife.js"))?;
-    let api =
-        read(&root.join("npm/src/api.js"))?.replace("export function createSightline", "function createSightline");
+    // The modules become one script: their imports are the functions defined before them.
+    let mut modules = String::new();
+    for module in ["dom.js", "api.js"] {
+        for line in read(&root.join("npm/src").join(module))?.lines() {
+            if !line.starts_with("import ") {
+                modules.push_str(line.strip_prefix("export ").unwrap_or(line));
+                modules.push('\n');
+            }
+        }
+    }
     let iife = read(&root.join("npm/src/iife.js"))?.replace(
-        "  /* wasm-bindgen glue and api.js are inserted here by `cargo xtask build-sdk` */\n",
-        &format!("{glue}\n{api}\n"),
+        "  /* wasm-bindgen glue and the modules are inserted here by `cargo xtask build-sdk` */\n",
+        &format!("{glue}\n{modules}"),
     );
     std::fs::write(dist.join("sightline.iife.js"), iife).map_err(|e| e.to_string())?;
 
@@ -90,11 +98,11 @@ pub fn build_sdk() -> Result<(), String> {
     if !wasm_opt.exists() {
         eprintln!("wasm-opt not found (npm install in npm/ brings it); the wasm is not post-optimised");
     }
-    for file in ["api.js", "index.js", "index.d.ts"] {
+    for file in ["dom.js", "api.js", "index.js", "index.d.ts"] {
         std::fs::copy(root.join("npm/src").join(file), dist.join(file)).map_err(|e| format!("copying {file}: {e}"))?;
     }
     let mut total = (0, 0);
-    for file in ["sightline_bg.wasm", "sightline.js", "api.js", "index.js"] {
+    for file in ["sightline_bg.wasm", "sightline.js", "dom.js", "api.js", "index.js"] {
         let path = dist.join(file);
         let raw = std::fs::metadata(&path).map_err(|e| e.to_string())?.len() as usize;
         let gz = gzip_size(&path).unwrap_or(0);

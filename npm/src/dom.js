@@ -1,0 +1,707 @@
+// DOM capture: the page as a tree of numbered nodes (a snapshot at start and at keyframes), every
+// change to it, and what the user did to it. The walk runs here, in JavaScript, and hands each
+// snapshot or change set to the wasm recorder in one crossing (see sdk-wasm/src/tape.rs for the
+// layout): reading the DOM one property per crossing from wasm costs two to three times as much.
+//
+// Privacy is decided here, before anything reaches the recorder: form values are masked unless
+// an ancestor opts in with data-sl-unmask (password values always), text under data-sl-mask is
+// masked, data-sl-block elements become empty boxes of the same size, and neither script
+// contents nor on* attributes are read.
+
+const DOCUMENT = 0;
+const DOCTYPE = 1;
+const ELEMENT = 2;
+const TEXT = 3;
+const COMMENT = 4;
+const CDATA = 5;
+const SHADOW_ROOT = 6;
+
+const NAMESPACES = { 'http://www.w3.org/2000/svg': 1, 'http://www.w3.org/1998/Math/MathML': 2 };
+const URL_ATTRIBUTES = new Set(['href', 'src', 'action', 'formaction', 'poster', 'background', 'cite', 'xlink:href']);
+// Inputs whose value is a visible label, not something the user typed.
+const LABEL_INPUTS = new Set(['button', 'submit', 'reset', 'image']);
+
+// Inherited through the walk.
+const MASK = 1; // text is masked (data-sl-mask, the mask selector, or maskAllText)
+const UNMASK = 2; // form values and text are recorded as they are (data-sl-unmask)
+const EDITABLE = 4; // inside contenteditable: text is what the user typed
+
+// A snapshot or change set goes to the recorder in chunks of about this much, so that no batch
+// outgrows what the collector accepts; a big snapshot ships as a snapshot followed by additions.
+const CHUNK_TEXT = 192 * 1024;
+const CHUNK_NODES = 6000;
+// Changes beyond this many nodes a second are not diffed: recording pauses and resumes with a
+// fresh snapshot, later and later while the storm goes on, so the page stays responsive.
+const STORM_NODES = 20000;
+const STORM_PAUSE_MS = 1000;
+const STORM_PAUSE_MAX_MS = 30000;
+// Mouse positions are sampled this often and shipped in groups this old.
+const MOVE_SAMPLE_MS = 50;
+const MOVE_GROUP_MS = 500;
+const SCROLL_THROTTLE_MS = 100;
+
+function selector(base, extra) {
+  return extra ? `${base},${extra}` : base;
+}
+
+function cleanText(text) {
+  // NUL separates the tape's text fields; the HTML parser turns it into U+FFFD anyway.
+  return text.indexOf('\0') === -1 ? text : text.replace(/\0/g, '\uFFFD');
+}
+
+function maskText(text) {
+  return text.replace(/\S/g, '*');
+}
+
+function maskValue(value) {
+  return '*'.repeat(value.length);
+}
+
+// The walker's output for one crossing: numbers and text fields, in tape order.
+class Tape {
+  constructor() {
+    this.nums = [];
+    this.texts = [];
+    this.size = 0;
+    this.count = 0;
+  }
+
+  text(value) {
+    const text = cleanText(value);
+    this.size += text.length;
+    this.texts.push(text);
+  }
+
+  full() {
+    return this.size >= CHUNK_TEXT || this.count >= CHUNK_NODES;
+  }
+
+  reset() {
+    this.nums = [];
+    this.texts = [];
+    this.size = 0;
+    this.count = 0;
+  }
+}
+
+const EMPTY = new Tape();
+
+export function createDomRecorder(sink, options = {}) {
+  const maskSelector = selector('[data-sl-mask]', options.maskSelector);
+  const unmaskSelector = selector('[data-sl-unmask]', options.unmaskSelector);
+  const blockSelector = selector('[data-sl-block]', options.blockSelector);
+  const maskAllInputs = options.maskAllInputs !== false;
+  const maskAllText = options.maskAllText === true;
+  // A bad selector fails here, at init, rather than on every node.
+  for (const s of [maskSelector, unmaskSelector, blockSelector]) document.querySelector(s);
+
+  const ids = new WeakMap();
+  let nextId = 1;
+  let observer = null;
+  let running = false;
+  const observed = new WeakSet();
+  const framesWatched = new WeakSet();
+  const frameDocuments = new WeakMap();
+
+  function idOf(node) {
+    return (node && ids.get(node)) || 0;
+  }
+
+  function assignId(node) {
+    let id = ids.get(node);
+    if (id === undefined) {
+      id = nextId++;
+      ids.set(node, id);
+    }
+    return id;
+  }
+
+  function observe(root) {
+    if (observer === null || observed.has(root)) return;
+    observed.add(root);
+    observer.observe(root, { childList: true, subtree: true, attributes: true, characterData: true });
+  }
+
+  // --- privacy -------------------------------------------------------------------------------
+
+  function flagsOf(el, inherited) {
+    let flags = inherited;
+    if (el.matches(unmaskSelector)) flags = (flags | UNMASK) & ~MASK;
+    if (el.matches(maskSelector)) flags = (flags | MASK) & ~UNMASK;
+    const editable = el.getAttribute('contenteditable');
+    if (editable !== null && editable !== 'false') flags |= EDITABLE;
+    else if (editable === 'false') flags &= ~EDITABLE;
+    return flags;
+  }
+
+  // Flags of an element reached without walking from the root (a change, an event target).
+  function flagsAt(el) {
+    let flags = maskAllText ? MASK : 0;
+    const unmasked = el.closest(unmaskSelector);
+    const masked = el.closest(maskSelector);
+    if (unmasked && (!masked || masked.contains(unmasked))) flags = (flags | UNMASK) & ~MASK;
+    if (masked && (!unmasked || unmasked.contains(masked))) flags = (flags | MASK) & ~UNMASK;
+    if (el.isContentEditable) flags |= EDITABLE;
+    return flags;
+  }
+
+  function isPassword(el) {
+    return el.localName === 'input' && String(el.type).toLowerCase() === 'password';
+  }
+
+  function formValueMasked(el, flags) {
+    if (isPassword(el)) return true;
+    if (el.localName === 'input' && LABEL_INPUTS.has(String(el.type).toLowerCase())) return (flags & MASK) !== 0;
+    return maskAllInputs ? (flags & UNMASK) === 0 : (flags & MASK) !== 0;
+  }
+
+  function textMasked(parent, flags) {
+    if (parent && parent.localName === 'textarea') return formValueMasked(parent, flags);
+    if (flags & UNMASK) return false;
+    return (flags & (MASK | EDITABLE)) !== 0;
+  }
+
+  function isFormControl(el) {
+    const tag = el.localName;
+    return tag === 'input' || tag === 'textarea' || tag === 'select';
+  }
+
+  // --- attributes ----------------------------------------------------------------------------
+
+  function absolute(value, base) {
+    const v = value.trim();
+    if (v === '' || v[0] === '#' || /^(data|javascript|blob|mailto|tel|about):/i.test(v)) return value;
+    try {
+      return new URL(v, base).href;
+    } catch (_) {
+      return value;
+    }
+  }
+
+  function absoluteCss(text, base) {
+    if (text.indexOf('url(') === -1) return text;
+    return text.replace(/url\(\s*(['"]?)([^'")]*)\1\s*\)/g, (all, quote, url) => `url(${quote}${absolute(url, base)}${quote})`);
+  }
+
+  function absoluteSrcset(value, base) {
+    return value
+      .split(',')
+      .map((candidate) => {
+        const parts = candidate.trim().split(/\s+/);
+        if (parts[0]) parts[0] = absolute(parts[0], base);
+        return parts.join(' ');
+      })
+      .join(', ');
+  }
+
+  // The value to record for an attribute, or null to leave it out.
+  function attributeValue(el, name, value, flags) {
+    if (name.length > 2 && (name.charCodeAt(0) | 32) === 111 && (name.charCodeAt(1) | 32) === 110) return null; // on*
+    if (URL_ATTRIBUTES.has(name)) return absolute(value, el.baseURI);
+    if (name === 'srcset') return absoluteSrcset(value, el.baseURI);
+    if (name === 'style') return absoluteCss(value, el.baseURI);
+    if (isFormControl(el) && (name === 'value' || name === 'checked' || name === 'selected')) {
+      // Form state is recorded from the live properties instead (see pushFormState).
+      return null;
+    }
+    if (el.localName === 'option' && name === 'selected') return null;
+    return value;
+  }
+
+  function pushFormState(el, flags, tape) {
+    const tag = el.localName;
+    let count = 0;
+    if (tag === 'input') {
+      const type = String(el.type).toLowerCase();
+      if (type === 'checkbox' || type === 'radio') {
+        if (el.checked) {
+          tape.text('checked');
+          tape.text('');
+          count++;
+        }
+        return count;
+      }
+      if (type === 'file') return 0;
+    }
+    if (tag === 'option') {
+      // Which option is chosen is the user's input, masked with the select's value.
+      const select = el.closest('select');
+      if (el.selected && !(select && formValueMasked(select, flags))) {
+        tape.text('selected');
+        tape.text('');
+        return 1;
+      }
+      return 0;
+    }
+    if (tag === 'input' || tag === 'textarea' || tag === 'select') {
+      const value = String(el.value ?? '');
+      if (value !== '') {
+        tape.text('value');
+        tape.text(formValueMasked(el, flags) ? maskValue(value) : value);
+        count++;
+      }
+    }
+    return count;
+  }
+
+  // --- the walk ------------------------------------------------------------------------------
+
+  function pushElement(el, id, parent, next, flags, blocked, tape) {
+    const nums = tape.nums;
+    nums.push(ELEMENT, id, parent, next, NAMESPACES[el.namespaceURI] || 0, 0);
+    const countAt = nums.length - 1;
+    tape.text(el.localName);
+    let count = 0;
+    if (blocked) {
+      // An empty box of the same size; id and class keep the page's layout rules applying to it.
+      const rect = el.getBoundingClientRect();
+      tape.text('data-sl-blocked');
+      tape.text(`${Math.round(rect.width)} ${Math.round(rect.height)}`);
+      count = 1;
+      for (const name of ['id', 'class']) {
+        const value = el.getAttribute(name);
+        if (value !== null) {
+          tape.text(name);
+          tape.text(value);
+          count++;
+        }
+      }
+    } else {
+      const attrs = el.attributes;
+      for (let i = 0; i < attrs.length; i++) {
+        const attr = attrs[i];
+        const value = attributeValue(el, attr.name, attr.value, flags);
+        if (value === null) continue;
+        tape.text(attr.name);
+        tape.text(value);
+        count++;
+      }
+      const tag = el.localName;
+      if (tag === 'input' || tag === 'textarea' || tag === 'select' || tag === 'option') count += pushFormState(el, flags, tape);
+    }
+    nums[countAt] = count;
+  }
+
+  function pushCharacterData(node, id, parent, next, flags, tape) {
+    const type = node.nodeType;
+    const parentEl = node.parentNode;
+    if (type === 3) {
+      tape.nums.push(TEXT, id, parent, next);
+      let text = node.data;
+      const parentTag = parentEl && parentEl.localName;
+      if (parentTag === 'style') text = absoluteCss(text, parentEl.baseURI);
+      else if (textMasked(parentEl, flags)) text = maskText(text);
+      tape.text(text);
+    } else if (type === 8) {
+      // Comments show nothing; frameworks use them as anchors, so they stay, without content.
+      tape.nums.push(COMMENT, id, parent, next);
+      tape.text('');
+    } else {
+      tape.nums.push(CDATA, id, parent, next);
+      tape.text(textMasked(parentEl, flags) ? maskText(node.data) : node.data);
+    }
+  }
+
+  // Writes `root` and everything under it, parents first; `root` goes before `next` (0: last).
+  // `emit` is called whenever the tape is full and at the end.
+  function walk(root, parent, next, inherited, tape, emit) {
+    const stack = [root, parent, inherited, next];
+    while (stack.length > 0) {
+      const at = stack.pop();
+      const flagsIn = stack.pop();
+      const parentId = stack.pop();
+      const node = stack.pop();
+      const type = node.nodeType;
+      if (type === 1) {
+        const el = node;
+        const flags = flagsOf(el, flagsIn);
+        const blocked = el.matches(blockSelector);
+        const id = assignId(el);
+        pushElement(el, id, parentId, at, flags, blocked, tape);
+        tape.count++;
+        if (!blocked && el.localName !== 'script') {
+          for (let child = el.lastChild; child !== null; child = child.previousSibling) {
+            stack.push(child, id, flags, 0);
+          }
+          const shadow = el.shadowRoot;
+          if (shadow) stack.push(shadow, id, flags, 0);
+          if (el.localName === 'iframe') {
+            watchFrame(el);
+            let doc = null;
+            try {
+              doc = el.contentDocument;
+            } catch (_) {
+              // Cross-origin: recorded as an empty frame.
+            }
+            if (doc && doc.documentElement) {
+              frameDocuments.set(el, doc);
+              stack.push(doc, id, flags, 0);
+            }
+          }
+        }
+      } else if (type === 3 || type === 4 || type === 8 || type === 10 || type === 9 || type === 11) {
+        const id = assignId(node);
+        tape.count++;
+        if (type === 9) {
+          tape.nums.push(DOCUMENT, id, parentId, at);
+          observe(node);
+        } else if (type === 11) {
+          tape.nums.push(SHADOW_ROOT, id, parentId, at);
+          observe(node);
+        } else if (type === 10) {
+          tape.nums.push(DOCTYPE, id, parentId, at);
+          tape.text(node.name || '');
+          tape.text(node.publicId || '');
+          tape.text(node.systemId || '');
+        } else {
+          pushCharacterData(node, id, parentId, at, flagsIn, tape);
+        }
+        if (type === 9 || type === 11) {
+          for (let child = node.lastChild; child !== null; child = child.previousSibling) {
+            stack.push(child, id, flagsIn, 0);
+          }
+        }
+      }
+      if (tape.full()) emit(false);
+    }
+    emit(true);
+  }
+
+  function nodesTape(tape) {
+    return new Uint32Array([tape.count].concat(tape.nums));
+  }
+
+  function snapshot() {
+    const tape = new Tape();
+    let first = true;
+    walk(document, 0, 0, maskAllText ? MASK : 0, tape, () => {
+      if (first) sink.snapshot(nodesTape(tape), tape.texts.join('\0'));
+      else if (tape.count > 0) sink.mutation(changeTape([], tape, EMPTY, EMPTY), tape.texts.join('\0'));
+      first = false;
+      tape.reset();
+    });
+    const scrollX = Math.round(window.scrollX);
+    const scrollY = Math.round(window.scrollY);
+    if (scrollX !== 0 || scrollY !== 0) sink.scroll(idOf(document), scrollX, scrollY);
+  }
+
+  function changeTape(removes, adds, attributes, texts) {
+    const nums = [removes.length].concat(removes, [adds.count], adds.nums, [attributes.count], attributes.nums, [texts.count], texts.nums);
+    return new Uint32Array(nums);
+  }
+
+  // --- changes -------------------------------------------------------------------------------
+
+  let budgetStart = 0;
+  let budgetUsed = 0;
+  let pauseMs = STORM_PAUSE_MS;
+  let pausedUntil = 0;
+  let resumeTimer = null;
+
+  function inBlockedOrScript(el) {
+    return el.closest(blockSelector) !== null || el.closest('script') !== null;
+  }
+
+  // The id of the first following sibling the player already has: added nodes go before it.
+  function nextKnown(node, added) {
+    for (let sibling = node.nextSibling; sibling !== null; sibling = sibling.nextSibling) {
+      if (!added.has(sibling) && ids.has(sibling)) return ids.get(sibling);
+    }
+    return 0;
+  }
+
+  function hasAddedAncestor(node, added) {
+    for (let up = node.parentNode; up !== null; up = up.parentNode) {
+      if (added.has(up)) return true;
+      if (up.nodeType === 9 || up.nodeType === 11) return false;
+    }
+    return false;
+  }
+
+  function onMutations(records) {
+    if (!running) return;
+    const now = Date.now();
+    if (now - budgetStart >= 1000) {
+      budgetStart = now;
+      budgetUsed = 0;
+    }
+    const removed = new Set();
+    const added = new Set();
+    const attributes = new Map();
+    const texts = new Set();
+    for (const record of records) {
+      if (record.type === 'childList') {
+        for (const node of record.removedNodes) {
+          if (added.has(node)) added.delete(node);
+          else if (ids.has(node)) removed.add(node);
+        }
+        for (const node of record.addedNodes) added.add(node);
+      } else if (record.type === 'attributes') {
+        const target = record.target;
+        if (!ids.has(target)) continue;
+        let names = attributes.get(target);
+        if (names === undefined) attributes.set(target, (names = new Set()));
+        names.add(record.attributeName);
+      } else if (ids.has(record.target)) {
+        texts.add(record.target);
+      }
+    }
+    budgetUsed += added.size + attributes.size + texts.size + removed.size;
+    if (budgetUsed > STORM_NODES) {
+      pauseForStorm(now);
+      return;
+    }
+
+    const removeIds = [];
+    for (const node of removed) {
+      // A node moved elsewhere is removed here and added again below with the same ids.
+      removeIds.push(ids.get(node));
+    }
+    // Additions that fill a chunk go out as they are written (with the removals, which apply
+    // first); the last chunk goes out with the attribute and text changes.
+    let removesLeft = removeIds;
+    const adds = new Tape();
+    const emitAdds = (last) => {
+      if (last) return;
+      sink.mutation(changeTape(removesLeft, adds, EMPTY, EMPTY), adds.texts.join('\0'));
+      removesLeft = [];
+      adds.reset();
+    };
+    for (const node of added) {
+      const parent = node.parentNode;
+      if (parent === null || !node.isConnected || !ids.has(parent) || hasAddedAncestor(node, added)) continue;
+      if (parent.nodeType === 1 && (parent.localName === 'script' || inBlockedOrScript(parent))) continue;
+      const flags = parent.nodeType === 1 ? flagsAt(parent) : maskAllText ? MASK : 0;
+      const before = adds.count;
+      walk(node, ids.get(parent), nextKnown(node, added), flags, adds, emitAdds);
+      budgetUsed += adds.count - before;
+    }
+
+    const attributeTape = new Tape();
+    for (const [el, names] of attributes) {
+      if (!el.isConnected || hasAddedAncestor(el, added) || added.has(el)) continue;
+      if (el.matches(blockSelector)) continue;
+      const flags = flagsAt(el);
+      const control = isFormControl(el) || el.localName === 'option';
+      for (const name of names) {
+        // Form state is recorded from the live properties, through input events.
+        if (control && (name === 'value' || name === 'checked' || name === 'selected')) continue;
+        const raw = el.getAttribute(name);
+        const value = raw === null ? null : attributeValue(el, name, raw, flags);
+        if (raw !== null && value === null) continue;
+        attributeTape.nums.push(ids.get(el), value === null ? 0 : 1);
+        attributeTape.text(name);
+        if (value !== null) attributeTape.text(value);
+        attributeTape.count++;
+      }
+    }
+    const textTape = new Tape();
+    for (const node of texts) {
+      if (!node.isConnected || hasAddedAncestor(node, added) || added.has(node)) continue;
+      const parent = node.parentNode;
+      if (parent && parent.nodeType === 1 && inBlockedOrScript(parent)) continue;
+      let text = node.nodeType === 8 ? '' : node.data;
+      if (node.nodeType !== 8) {
+        if (parent && parent.localName === 'style') text = absoluteCss(text, parent.baseURI);
+        else if (parent && parent.nodeType === 1 && textMasked(parent, flagsAt(parent))) text = maskText(text);
+      }
+      textTape.nums.push(ids.get(node));
+      textTape.text(text);
+      textTape.count++;
+    }
+    if (adds.count > 0 || attributeTape.count > 0 || textTape.count > 0 || removesLeft.length > 0) {
+      const joined = adds.texts.concat(attributeTape.texts, textTape.texts).join('\0');
+      sink.mutation(changeTape(removesLeft, adds, attributeTape, textTape), joined);
+    }
+  }
+
+  function pauseForStorm(now) {
+    running = false;
+    observer.takeRecords();
+    pausedUntil = now + pauseMs;
+    pauseMs = Math.min(pauseMs * 2, STORM_PAUSE_MAX_MS);
+    resumeTimer = setTimeout(resumeAfterStorm, pausedUntil - now);
+  }
+
+  function resumeAfterStorm() {
+    resumeTimer = null;
+    if (observer === null) return;
+    running = true;
+    budgetStart = Date.now();
+    budgetUsed = 0;
+    observer.takeRecords();
+    snapshot();
+    // A calm minute forgives earlier storms.
+    setTimeout(() => {
+      if (running) pauseMs = STORM_PAUSE_MS;
+    }, 60000);
+  }
+
+  function watchFrame(iframe) {
+    if (framesWatched.has(iframe)) return;
+    framesWatched.add(iframe);
+    iframe.addEventListener('load', () => {
+      if (!running || !ids.has(iframe) || !iframe.isConnected) return;
+      let doc = null;
+      try {
+        doc = iframe.contentDocument;
+      } catch (_) {
+        return;
+      }
+      if (!doc || !doc.documentElement || ids.has(doc)) return;
+      // The frame navigated: its new document replaces the old one.
+      const old = frameDocuments.get(iframe);
+      let removes = old && ids.has(old) ? [ids.get(old)] : [];
+      frameDocuments.set(iframe, doc);
+      const adds = new Tape();
+      walk(doc, ids.get(iframe), 0, flagsAt(iframe), adds, () => {
+        if (adds.count > 0) sink.mutation(changeTape(removes, adds, EMPTY, EMPTY), adds.texts.join('\0'));
+        removes = [];
+        adds.reset();
+      });
+    });
+  }
+
+  // --- interactions --------------------------------------------------------------------------
+
+  function targetOf(event) {
+    const path = typeof event.composedPath === 'function' ? event.composedPath() : null;
+    return (path && path[0]) || event.target;
+  }
+
+  const POINTER_KINDS = { click: 0, dblclick: 1, contextmenu: 2, touchstart: 5, touchend: 6 };
+
+  function onPointer(event) {
+    if (!running) return;
+    flushMoves();
+    let x = event.clientX;
+    let y = event.clientY;
+    if (event.changedTouches && event.changedTouches.length > 0) {
+      x = event.changedTouches[0].clientX;
+      y = event.changedTouches[0].clientY;
+    }
+    sink.pointer(POINTER_KINDS[event.type], idOf(targetOf(event)), Math.round(x) | 0, Math.round(y) | 0);
+  }
+
+  let moves = [];
+  let movesStart = 0;
+  let lastMove = 0;
+  let movesTimer = null;
+
+  function onMouseMove(event) {
+    if (!running) return;
+    const now = Date.now();
+    if (now - lastMove < MOVE_SAMPLE_MS) return;
+    lastMove = now;
+    if (moves.length === 0) {
+      movesStart = now;
+      movesTimer = setTimeout(flushMoves, MOVE_GROUP_MS);
+    }
+    moves.push(Math.round(event.clientX) | 0, Math.round(event.clientY) | 0, now - movesStart);
+  }
+
+  function flushMoves() {
+    if (movesTimer !== null) clearTimeout(movesTimer);
+    movesTimer = null;
+    if (moves.length === 0) return;
+    const samples = new Int32Array(moves);
+    moves = [];
+    if (running) sink.mouseMoves(samples, movesStart);
+  }
+
+  const scrolled = new Set();
+  let scrollTimer = null;
+
+  function onScroll(event) {
+    if (!running) return;
+    scrolled.add(targetOf(event));
+    if (scrollTimer === null) scrollTimer = setTimeout(flushScrolls, SCROLL_THROTTLE_MS);
+  }
+
+  function flushScrolls() {
+    scrollTimer = null;
+    for (const target of scrolled) {
+      if (target === document || target === window || target === document.scrollingElement) {
+        sink.scroll(idOf(document), Math.round(window.scrollX), Math.round(window.scrollY));
+      } else if (target && target.nodeType === 1 && ids.has(target)) {
+        sink.scroll(ids.get(target), Math.round(target.scrollLeft), Math.round(target.scrollTop));
+      }
+    }
+    scrolled.clear();
+  }
+
+  function onInput(event) {
+    if (!running) return;
+    const el = targetOf(event);
+    if (!el || el.nodeType !== 1 || !isFormControl(el) || !ids.has(el)) return;
+    const flags = flagsAt(el);
+    const type = String(el.type || '').toLowerCase();
+    if (type === 'checkbox' || type === 'radio') {
+      sink.input(ids.get(el), '', el.checked ? 2 : 1, false);
+      if (type === 'radio' && el.checked && el.name) {
+        // The radio that lost its check fires nothing.
+        const group = (el.form || el.getRootNode()).querySelectorAll(`input[type=radio][name="${CSS.escape(el.name)}"]`);
+        for (const other of group) if (other !== el && ids.has(other)) sink.input(ids.get(other), '', 1, false);
+      }
+      return;
+    }
+    if (type === 'file') return;
+    const value = String(el.value ?? '');
+    const masked = formValueMasked(el, flags);
+    sink.input(ids.get(el), masked ? maskValue(value) : value, 0, masked);
+  }
+
+  function onFocus(event) {
+    if (!running) return;
+    const id = idOf(targetOf(event));
+    if (id !== 0) sink.focus(id, event.type === 'focusin');
+  }
+
+  const LISTENERS = [
+    ['click', onPointer],
+    ['dblclick', onPointer],
+    ['contextmenu', onPointer],
+    ['touchstart', onPointer],
+    ['touchend', onPointer],
+    ['mousemove', onMouseMove],
+    ['scroll', onScroll],
+    ['input', onInput],
+    ['change', onInput],
+    ['focusin', onFocus],
+    ['focusout', onFocus],
+  ];
+  const LISTEN = { capture: true, passive: true };
+
+  // Each handler runs behind the SDK's guard: a failure switches the SDK off, never the page.
+  function guarded(handler) {
+    return (arg) => sink.guard(() => handler(arg));
+  }
+  const handlers = LISTENERS.map(([type, handler]) => [type, guarded(handler)]);
+  const onMutationsGuarded = guarded(onMutations);
+
+  function start() {
+    observer = new MutationObserver(onMutationsGuarded);
+    running = true;
+    budgetStart = Date.now();
+    snapshot();
+    for (const [type, handler] of handlers) document.addEventListener(type, handler, LISTEN);
+  }
+
+  function stop() {
+    running = false;
+    if (observer !== null) observer.disconnect();
+    observer = null;
+    if (resumeTimer !== null) clearTimeout(resumeTimer);
+    flushMoves();
+    for (const [type, handler] of handlers) document.removeEventListener(type, handler, LISTEN);
+  }
+
+  function keyframe() {
+    if (!running) return;
+    // Changes not yet delivered to the observer belong before the keyframe.
+    onMutations(observer.takeRecords());
+    snapshot();
+  }
+
+  return { start, stop, keyframe };
+}

@@ -1,0 +1,250 @@
+//! What the page showed and what the user did to it, recorded in headless Chromium and read
+//! back from the real collector: the snapshot, changes, clicks, scrolls and form input, with
+//! everything private masked before it leaves the browser.
+//!
+//! Needs `npm/dist` (built by `cargo xtask build-sdk`), Chromium and ChromeDriver.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use sightline_e2e::sdk::{dist, session_of, start_collector, stored_stream, KEY};
+use sightline_e2e::static_files::StaticFiles;
+use sightline_e2e::webdriver::Browser;
+use sightline_e2e::Http;
+use sightline_protocol::{decode_batch, Batch, EventData, Limits, Node, NodeKind, PointerKind};
+
+const PASSWORD: &str = "hunter2-Secret!";
+const CARD: &str = "4111 1111 1111 1111";
+
+fn checkout_page(collector: &str) -> String {
+    format!(
+        r#"<!doctype html><html><head><title>Checkout</title>
+<style>.total {{ color: #222; background: url(/paper.png); }}</style></head>
+<body>
+<h1 id="title">Checkout</h1>
+<img id="logo" src="/logo.png" alt="Acme">
+<button id="pay" onclick="window.paid = true">Pay</button>
+<script>window.inline = 'SCRIPT_BODY_MARKER';</script>
+<form onsubmit="return false">
+  <input id="email" type="email">
+  <input id="password" type="password">
+  <input id="card" autocomplete="cc-number">
+  <input id="token" type="hidden" value="hidden-token-4242">
+  <div data-sl-unmask><input id="search" type="text"></div>
+  <textarea id="notes"></textarea>
+  <input id="agree" type="checkbox">
+</form>
+<p id="balance" data-sl-mask>Balance Zorblax</p>
+<div id="chart" data-sl-block style="width: 120px; height: 40px">Quarterly chart</div>
+<ul id="list"><li>first</li></ul>
+<div id="host"></div>
+<iframe id="frame" srcdoc="<p>inside the frame</p>"></iframe>
+<div style="height: 3000px"></div>
+<script type="module">
+import {{ init, flush, getSessionUrl }} from '/index.js';
+document.getElementById('host').attachShadow({{ mode: 'open' }}).innerHTML = '<span>in the shadow</span>';
+await init({{ endpoint: '{collector}', projectKey: '{KEY}' }});
+window.flushNow = flush;
+window.sessionUrl = getSessionUrl();
+</script></body></html>"#
+    )
+}
+
+/// The DOM changes the page's own code makes after the user is done.
+const CHANGES: &str = r#"
+const list = document.getElementById('list');
+for (const n of [1, 2, 3]) {
+  const li = document.createElement('li');
+  li.textContent = `row ${n}`;
+  list.append(li);
+}
+document.getElementById('title').className = 'done';
+document.getElementById('title').setAttribute('onmouseover', 'steal()');
+list.firstChild.firstChild.data = 'first changed';
+document.getElementById('balance').firstChild.data = 'Balance Quixote';
+const ghost = document.createElement('div');
+ghost.textContent = 'GHOST_MARKER';
+document.body.append(ghost);
+ghost.remove();
+window.scrollTo(0, 500);
+return true;
+"#;
+
+/// Every node the recording ever added, by id (later additions win).
+fn nodes_by_id(batches: &[Batch]) -> HashMap<u32, Node> {
+    let mut nodes = HashMap::new();
+    for event in batches.iter().flat_map(|b| &b.events) {
+        let added = match &event.data {
+            EventData::Snapshot(s) => &s.nodes,
+            EventData::Mutation(m) => &m.adds,
+            _ => continue,
+        };
+        nodes.extend(added.iter().map(|n| (n.id, n.clone())));
+    }
+    nodes
+}
+
+fn element_with_id<'a>(nodes: &'a HashMap<u32, Node>, html_id: &str) -> (u32, &'a [(String, String)]) {
+    nodes
+        .values()
+        .find_map(|n| match &n.kind {
+            NodeKind::Element(e) if e.attrs.iter().any(|(k, v)| k == "id" && v == html_id) => {
+                Some((n.id, e.attrs.as_slice()))
+            }
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no element #{html_id} recorded"))
+}
+
+fn attr<'a>(attrs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+fn texts_under(nodes: &HashMap<u32, Node>, parent: u32) -> Vec<String> {
+    nodes
+        .values()
+        .filter(|n| n.parent == parent)
+        .filter_map(|n| match &n.kind {
+            NodeKind::Text(t) => Some(t.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_page_and_what_the_user_did_are_recorded_with_private_values_masked() {
+    let (collector, _data) = start_collector();
+    let site = StaticFiles::start(&dist(), vec![("/".into(), checkout_page(&collector.base))]);
+    let browser = Browser::start();
+    browser.navigate(&format!("{}/", site.base));
+    let session = session_of(&browser.wait_for("window.sessionUrl", Duration::from_secs(20)));
+
+    browser.type_into("#email", "jane@acme.com");
+    browser.type_into("#password", PASSWORD);
+    browser.type_into("#card", CARD);
+    browser.type_into("#search", "blue shoes");
+    browser.type_into("#notes", "call me after 5");
+    browser.click("#agree");
+    browser.execute("window.scrollTo(0, 0); return true;");
+    browser.click("#pay");
+    assert_eq!(browser.execute("return window.paid === true;"), true, "the page's own handler still ran");
+    browser.execute(CHANGES);
+    std::thread::sleep(Duration::from_millis(300));
+    browser.execute("window.flushNow(); return true;");
+
+    // Wait until the last thing done (the scroll) has arrived.
+    let http = Http::default();
+    let (frames, batches) = loop {
+        let frames = stored_stream(&http, &collector, &session, 1);
+        let batches: Vec<Batch> = frames.iter().map(|f| decode_batch(f, &Limits::default()).unwrap()).collect();
+        let scrolled = batches.iter().flat_map(|b| &b.events).any(|e| matches!(e.data, EventData::Scroll(s) if s.y == 500));
+        if scrolled {
+            break (frames, batches);
+        }
+        browser.execute("window.flushNow(); return true;");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let events: Vec<&EventData> = batches.iter().flat_map(|b| &b.events).map(|e| &e.data).collect();
+
+    // Nothing private is anywhere: not in the stored bytes, not in what they decompress to.
+    let decoded = format!("{batches:?}");
+    let raw: Vec<u8> = frames.concat();
+    for secret in [PASSWORD, CARD, "4111111111111111", "hunter2", "hidden-token-4242", "call me", "jane@acme", "Quarterly", "Zorblax", "Quixote"] {
+        assert!(!decoded.contains(secret), "{secret:?} was recorded");
+        assert!(!raw.windows(secret.len()).any(|w| w == secret.as_bytes()), "{secret:?} is in the stored bytes");
+    }
+    for never in ["SCRIPT_BODY_MARKER", "window.paid", "steal()", "GHOST_MARKER"] {
+        assert!(!decoded.contains(never), "{never:?} was recorded");
+    }
+
+    // The snapshot: the page as it was, with absolute URLs, masked and blocked parts, the shadow
+    // root and the frame's document.
+    let EventData::Snapshot(snapshot) = events.iter().find(|e| matches!(e, EventData::Snapshot(_))).unwrap() else {
+        unreachable!()
+    };
+    let document = &snapshot.nodes[0];
+    assert_eq!((document.kind.clone(), document.parent), (NodeKind::Document(Default::default()), 0));
+    assert!(matches!(snapshot.nodes[1].kind, NodeKind::Doctype(ref d) if d.name == "html"));
+    let nodes = nodes_by_id(&batches);
+    let (title, _) = element_with_id(&nodes, "title");
+    assert!(texts_under(&nodes, title).contains(&"Checkout".to_owned()));
+    let (_, logo) = element_with_id(&nodes, "logo");
+    assert_eq!(attr(logo, "src"), Some(format!("{}/logo.png", site.base).as_str()));
+    let (pay, button) = element_with_id(&nodes, "pay");
+    assert_eq!(attr(button, "onclick"), None, "no on* attributes");
+    let style_text = nodes.values().find_map(|n| match &n.kind {
+        NodeKind::Text(t) if t.contains(".total") => Some(t.clone()),
+        _ => None,
+    });
+    assert!(style_text.unwrap().contains(&format!("url({}/paper.png)", site.base)), "CSS URLs are absolute");
+    let (balance, _) = element_with_id(&nodes, "balance");
+    assert!(texts_under(&nodes, balance).contains(&"******* *******".to_owned()), "masked text keeps its shape");
+    let (chart, chart_attrs) = element_with_id(&nodes, "chart");
+    assert_eq!(attr(chart_attrs, "data-sl-blocked"), Some("120 40"), "a blocked element keeps its size");
+    assert!(nodes.values().all(|n| n.parent != chart), "and nothing of what it contains");
+    let (_, token) = element_with_id(&nodes, "token");
+    assert_eq!(attr(token, "value"), Some("*****************"));
+    let (host, _) = element_with_id(&nodes, "host");
+    let shadow = nodes.values().find(|n| n.parent == host && matches!(n.kind, NodeKind::ShadowRoot(_))).unwrap();
+    let span = nodes.values().find(|n| n.parent == shadow.id).expect("the shadow root's content");
+    assert_eq!(texts_under(&nodes, span.id), vec!["in the shadow".to_owned()]);
+    let (frame, _) = element_with_id(&nodes, "frame");
+    let frame_doc = nodes.values().find(|n| n.parent == frame && matches!(n.kind, NodeKind::Document(_)));
+    assert!(frame_doc.is_some(), "the same-origin frame's document");
+    assert!(nodes.values().any(|n| n.kind == NodeKind::Text("inside the frame".into())));
+
+    // Form input: masked with the same length unless the page opted in; the checkbox's state.
+    let inputs: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            EventData::Input(i) => Some(i),
+            _ => None,
+        })
+        .collect();
+    let last_input = |html_id: &str| {
+        let (id, _) = element_with_id(&nodes, html_id);
+        inputs.iter().rev().find(|i| i.target == id).unwrap_or_else(|| panic!("no input on #{html_id}"))
+    };
+    let email = last_input("email");
+    assert_eq!((email.value.as_str(), email.masked), ("*************", true));
+    let password = last_input("password");
+    assert_eq!((password.value.len(), password.masked), (PASSWORD.len(), true));
+    assert_eq!(last_input("card").value, "*******************");
+    let search = last_input("search");
+    assert_eq!((search.value.as_str(), search.masked), ("blue shoes", false));
+    assert_eq!(last_input("agree").checked, Some(true));
+
+    // Clicks on their targets, focus, and the page's scroll.
+    let click = events.iter().find_map(|e| match e {
+        EventData::Pointer(p) if p.kind == PointerKind::Click && p.target == pay => Some(*p),
+        _ => None,
+    });
+    let click = click.expect("the click on Pay");
+    assert!(click.x > 0 && click.y > 0);
+    let (email_id, _) = element_with_id(&nodes, "email");
+    assert!(events.iter().any(|e| matches!(e, EventData::Focus(f) if f.target == email_id && f.focused)));
+    assert!(events.iter().any(|e| matches!(e, EventData::Scroll(s) if s.target == document.id && s.y == 500)));
+
+    // The page's own changes after the snapshot.
+    let mutations: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            EventData::Mutation(m) => Some(m),
+            _ => None,
+        })
+        .collect();
+    let (list, _) = element_with_id(&nodes, "list");
+    let rows: Vec<String> = mutations
+        .iter()
+        .flat_map(|m| &m.adds)
+        .filter(|n| n.parent == list)
+        .flat_map(|n| texts_under(&nodes, n.id))
+        .collect();
+    assert_eq!(rows, vec!["row 1", "row 2", "row 3"]);
+    let attrs: Vec<_> = mutations.iter().flat_map(|m| &m.attrs).collect();
+    assert!(attrs.iter().any(|a| a.id == title && a.name == "class" && a.value.as_deref() == Some("done")));
+    assert!(attrs.iter().all(|a| !a.name.starts_with("on")));
+    let texts: Vec<_> = mutations.iter().flat_map(|m| &m.texts).map(|t| t.text.as_str()).collect();
+    assert!(texts.contains(&"first changed"), "{texts:?}");
+    assert!(texts.contains(&"******* *******"), "a masked text stays masked when it changes: {texts:?}");
+}

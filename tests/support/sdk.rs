@@ -1,0 +1,59 @@
+//! What the browser tests of the SDK share: a collector with one project, the built npm
+//! package, and the batches a session stored.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use sightline_protocol::{decode_batch, Batch, Limits};
+
+use crate::{collector_bin, project_config, split_frames, Collector, Http};
+
+/// The ingest key of the project [`start_collector`] declares.
+pub const KEY: &str = "slk_sdk_in_browser";
+/// Its read token.
+pub const TOKEN: &str = "slr_sdk_in_browser";
+
+/// The real collector with the test project, and the directory holding its data (dropped after
+/// the collector, as the tuple is).
+pub fn start_collector() -> (Collector, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(&collector_bin(), &dir.path().join("data"), &project_config("web", KEY, TOKEN));
+    (collector, dir)
+}
+
+/// The built npm package.
+pub fn dist() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace").to_owned();
+    assert!(root.join("npm/dist/index.js").exists(), "npm/dist is missing: run `cargo xtask build-sdk`");
+    root.join("npm/dist")
+}
+
+/// The session id at the end of a session URL.
+pub fn session_of(url: &serde_json::Value) -> String {
+    url.as_str().expect("a session URL").rsplit('/').next().unwrap().to_owned()
+}
+
+/// The session's stored event stream as the read API returns it (framed batches), once it
+/// holds at least `min_batches`.
+pub fn stored_stream(http: &Http, collector: &Collector, session: &str, min_batches: usize) -> Vec<Vec<u8>> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let stream = http.get(&format!("{}/api/sessions/{session}/events", collector.base), TOKEN);
+        if stream.status == 200 {
+            let frames = split_frames(&stream.body);
+            if frames.len() >= min_batches {
+                return frames;
+            }
+        }
+        assert!(Instant::now() < deadline, "session {session} did not arrive with {min_batches} batches");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The session's batches, decoded, once at least `min_batches` have arrived.
+pub fn stored(http: &Http, collector: &Collector, session: &str, min_batches: usize) -> Vec<Batch> {
+    stored_stream(http, collector, session, min_batches)
+        .iter()
+        .map(|b| decode_batch(b, &Limits::default()).expect("a valid batch"))
+        .collect()
+}
