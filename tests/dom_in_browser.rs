@@ -19,7 +19,9 @@ const CARD: &str = "4111 1111 1111 1111";
 fn checkout_page(collector: &str) -> String {
     format!(
         r#"<!doctype html><html><head><title>Checkout</title>
-<style>.total {{ color: #222; background: url(/paper.png); }}</style></head>
+<style>.total {{ color: #222; background: url(/paper.png); }}</style>
+<link rel="stylesheet" href="/theme.css">
+<style id="css-in-js"></style></head>
 <body>
 <h1 id="title">Checkout</h1>
 <img id="logo" src="/logo.png" alt="Acme">
@@ -43,6 +45,10 @@ fn checkout_page(collector: &str) -> String {
 <script type="module">
 import {{ init, flush, getSessionUrl }} from '/index.js';
 document.getElementById('host').attachShadow({{ mode: 'open' }}).innerHTML = '<span>in the shadow</span>';
+document.getElementById('css-in-js').sheet.insertRule('.early {{ margin: 1px; }}');
+const constructed = new CSSStyleSheet();
+constructed.replaceSync('.adopted {{ padding: 3px; }}');
+document.adoptedStyleSheets = [constructed];
 await init({{ endpoint: '{collector}', projectKey: '{KEY}' }});
 window.flushNow = flush;
 window.sessionUrl = getSessionUrl();
@@ -66,6 +72,10 @@ const ghost = document.createElement('div');
 ghost.textContent = 'GHOST_MARKER';
 document.body.append(ghost);
 ghost.remove();
+const cssInJs = document.getElementById('css-in-js').sheet;
+cssInJs.insertRule('@media (min-width: 1px) { .late { color: red; } }', 1);
+cssInJs.cssRules[1].insertRule('.nested { color: blue; }', 1);
+cssInJs.deleteRule(0);
 window.scrollTo(0, 500);
 return true;
 "#;
@@ -114,7 +124,13 @@ fn texts_under(nodes: &HashMap<u32, Node>, parent: u32) -> Vec<String> {
 #[test]
 fn the_page_and_what_the_user_did_are_recorded_with_private_values_masked() {
     let (collector, _data) = start_collector();
-    let site = StaticFiles::start(&dist(), vec![("/".into(), checkout_page(&collector.base))]);
+    let site = StaticFiles::start(
+        &dist(),
+        vec![
+            ("/".into(), checkout_page(&collector.base)),
+            ("/theme.css".into(), "@import url(fonts.css);\nbody { background: url(img/bg.png) }\n".into()),
+        ],
+    );
     let browser = Browser::start();
     browser.navigate(&format!("{}/", site.base));
     let session = session_of(&browser.wait_for("window.sessionUrl", Duration::from_secs(20)));
@@ -137,7 +153,8 @@ fn the_page_and_what_the_user_did_are_recorded_with_private_values_masked() {
     let (frames, batches) = loop {
         let frames = stored_stream(&http, &collector, &session, 1);
         let batches: Vec<Batch> = frames.iter().map(|f| decode_batch(f, &Limits::default()).unwrap()).collect();
-        let scrolled = batches.iter().flat_map(|b| &b.events).any(|e| matches!(e.data, EventData::Scroll(s) if s.y == 500));
+        let scrolled =
+            batches.iter().flat_map(|b| &b.events).any(|e| matches!(e.data, EventData::Scroll(s) if s.y == 500));
         if scrolled {
             break (frames, batches);
         }
@@ -149,7 +166,18 @@ fn the_page_and_what_the_user_did_are_recorded_with_private_values_masked() {
     // Nothing private is anywhere: not in the stored bytes, not in what they decompress to.
     let decoded = format!("{batches:?}");
     let raw: Vec<u8> = frames.concat();
-    for secret in [PASSWORD, CARD, "4111111111111111", "hunter2", "hidden-token-4242", "call me", "jane@acme", "Quarterly", "Zorblax", "Quixote"] {
+    for secret in [
+        PASSWORD,
+        CARD,
+        "4111111111111111",
+        "hunter2",
+        "hidden-token-4242",
+        "call me",
+        "jane@acme",
+        "Quarterly",
+        "Zorblax",
+        "Quixote",
+    ] {
         assert!(!decoded.contains(secret), "{secret:?} was recorded");
         assert!(!raw.windows(secret.len()).any(|w| w == secret.as_bytes()), "{secret:?} is in the stored bytes");
     }
@@ -192,6 +220,48 @@ fn the_page_and_what_the_user_did_are_recorded_with_private_values_masked() {
     let frame_doc = nodes.values().find(|n| n.parent == frame && matches!(n.kind, NodeKind::Document(_)));
     assert!(frame_doc.is_some(), "the same-origin frame's document");
     assert!(nodes.values().any(|n| n.kind == NodeKind::Text("inside the frame".into())));
+
+    // Stylesheets as the page applied them: linked sheets as rules with absolute URLs, sheets
+    // changed through the CSSOM as rules and then each change, adopted constructed sheets.
+    let sheets: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            EventData::StyleSheet(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    let link = nodes.values().find(|n| matches!(&n.kind, NodeKind::Element(e) if e.tag == "link")).unwrap();
+    let theme = sheets.iter().find(|s| s.owner == link.id).expect("the linked sheet's rules");
+    let background = format!("url(\"{}/img/bg.png\")", site.base);
+    assert!(theme.rules.iter().any(|r| r.contains(&background)), "{:?}", theme.rules);
+    let (css_in_js, _) = element_with_id(&nodes, "css-in-js");
+    let early = sheets.iter().find(|s| s.owner == css_in_js).expect("the CSS-in-JS sheet");
+    assert_eq!(early.rules, vec![".early { margin: 1px; }"]);
+    let changes: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            EventData::StyleRule(r) if r.sheet == early.id => Some((r.path.clone(), r.rule.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        vec![
+            (vec![1], Some("@media (min-width: 1px) {\n  .late { color: red; }\n}".to_owned())),
+            (vec![1, 1], Some(".nested { color: blue; }".to_owned())),
+            (vec![0], None),
+        ]
+    );
+    let adopted = events
+        .iter()
+        .find_map(|e| match e {
+            EventData::AdoptedStyleSheets(a) => Some(a),
+            _ => None,
+        })
+        .expect("the document's adopted sheets");
+    assert_eq!(adopted.host, document.id);
+    let constructed = sheets.iter().find(|s| adopted.sheets == vec![s.id]).expect("the adopted sheet's rules");
+    assert_eq!((constructed.owner, constructed.rules.clone()), (0, vec![".adopted { padding: 3px; }".to_owned()]));
 
     // Form input: masked with the same length unless the page opted in; the checkbox's state.
     let inputs: Vec<_> = events

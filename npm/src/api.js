@@ -349,6 +349,9 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       scroll: (id, x, y) => guard((r) => r.scroll(id, x, y, Date.now())),
       input: (id, value, checked, masked) => guard((r) => r.input(id, value, checked, masked, Date.now())),
       focus: (id, focused) => guard((r) => r.focus(id, focused, Date.now())),
+      styleSheet: (id, owner, rules, media) => guard((r) => r.styleSheet(id, owner, rules, media, Date.now())),
+      styleRule: (sheet, path, rule) => guard((r) => r.styleRule(sheet, path, rule, Date.now())),
+      adoptedStyleSheets: (host, sheets) => guard((r) => r.adoptedStyleSheets(host, sheets, Date.now())),
     };
   }
 

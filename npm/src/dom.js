@@ -86,6 +86,60 @@ class Tape {
 
 const EMPTY = new Tape();
 
+// CSS-in-JS libraries change stylesheets through the CSSOM, which no mutation observer sees.
+// The wrappers are installed once per page, call the original first (a throw propagates as
+// before, unrecorded), and report to whichever DOM recorder is running.
+let cssomHooks = null;
+let cssomWrapped = false;
+
+function wrapCssom() {
+  if (cssomWrapped || typeof CSSStyleSheet === 'undefined') return;
+  cssomWrapped = true;
+  const targets = [CSSStyleSheet.prototype];
+  if (typeof CSSGroupingRule !== 'undefined') targets.push(CSSGroupingRule.prototype);
+  for (const proto of targets) {
+    const insertRule = proto.insertRule;
+    const deleteRule = proto.deleteRule;
+    if (typeof insertRule === 'function') {
+      proto.insertRule = function (...args) {
+        const index = insertRule.apply(this, args);
+        if (cssomHooks !== null) cssomHooks.inserted(this, index);
+        return index;
+      };
+    }
+    if (typeof deleteRule === 'function') {
+      proto.deleteRule = function (...args) {
+        const result = deleteRule.apply(this, args);
+        if (cssomHooks !== null) cssomHooks.deleted(this, args[0] >>> 0);
+        return result;
+      };
+    }
+  }
+  const sheet = CSSStyleSheet.prototype;
+  for (const name of ['replace', 'replaceSync']) {
+    const original = sheet[name];
+    if (typeof original !== 'function') continue;
+    sheet[name] = function (...args) {
+      const result = original.apply(this, args);
+      const changed = () => cssomHooks !== null && cssomHooks.replaced(this);
+      if (result && typeof result.then === 'function') result.then(changed, () => {});
+      else changed();
+      return result;
+    };
+  }
+  for (const proto of [Document.prototype, typeof ShadowRoot !== 'undefined' ? ShadowRoot.prototype : null]) {
+    const descriptor = proto && Object.getOwnPropertyDescriptor(proto, 'adoptedStyleSheets');
+    if (!descriptor || typeof descriptor.set !== 'function') continue;
+    Object.defineProperty(proto, 'adoptedStyleSheets', {
+      ...descriptor,
+      set(value) {
+        descriptor.set.call(this, value);
+        if (cssomHooks !== null) cssomHooks.adopted(this);
+      },
+    });
+  }
+}
+
 export function createDomRecorder(sink, options = {}) {
   const maskSelector = selector('[data-sl-mask]', options.maskSelector);
   const unmaskSelector = selector('[data-sl-unmask]', options.unmaskSelector);
@@ -244,6 +298,131 @@ export function createDomRecorder(sink, options = {}) {
     return count;
   }
 
+  // --- stylesheets -------------------------------------------------------------------------
+
+  const sheetIds = new WeakMap();
+  let nextSheetId = 1;
+  // Sheets and adoptions met by the walk, recorded once the nodes they refer to are.
+  let sheetOwners = [];
+  let adopters = [];
+
+  function sheetIdOf(sheet) {
+    let id = sheetIds.get(sheet);
+    if (id === undefined) {
+      id = nextSheetId++;
+      sheetIds.set(sheet, id);
+    }
+    return id;
+  }
+
+  function rulesOf(sheet) {
+    let rules = null;
+    try {
+      rules = sheet.cssRules;
+    } catch (_) {
+      // A cross-origin sheet: the player loads it from its URL.
+    }
+    if (!rules) return null;
+    const base = sheet.href || document.baseURI;
+    const texts = [];
+    for (let i = 0; i < rules.length; i++) texts.push(absoluteCss(cleanText(rules[i].cssText), base));
+    return texts;
+  }
+
+  function recordSheet(sheet, owner) {
+    const rules = rulesOf(sheet);
+    if (rules === null) return;
+    const media = sheet.media ? String(sheet.media.mediaText || '') : '';
+    sink.styleSheet(sheetIdOf(sheet), owner, rules.join('\0'), media);
+  }
+
+  // A <link> sheet is recorded as rules (the viewer can't fetch what needed the user's cookies);
+  // a <style> sheet only when the CSSOM changed it, since its text is recorded as a node.
+  function noteSheet(el) {
+    const tag = el.localName;
+    if (tag === 'link') {
+      if (!/(^|\s)stylesheet(\s|$)/i.test(el.rel || '')) return;
+      if (el.sheet) sheetOwners.push(el);
+      else el.addEventListener('load', () => sink.guard(() => running && ids.has(el) && el.sheet && recordSheet(el.sheet, ids.get(el))), { once: true });
+    } else if (tag === 'style' && el.sheet) {
+      if (sheetIds.has(el.sheet) || (el.textContent.trim() === '' && el.sheet.cssRules.length > 0)) sheetOwners.push(el);
+    }
+  }
+
+  function noteAdopter(root) {
+    const sheets = root.adoptedStyleSheets;
+    if (sheets && sheets.length > 0) adopters.push(root);
+  }
+
+  // `everySheet` records sheets recorded before too, so a keyframe stands on its own.
+  function recordAdopted(root, everySheet) {
+    const sheets = root.adoptedStyleSheets || [];
+    const list = [];
+    for (const sheet of sheets) {
+      if (everySheet || !sheetIds.has(sheet)) recordSheet(sheet, 0);
+      list.push(sheetIdOf(sheet));
+    }
+    sink.adoptedStyleSheets(idOf(root), new Uint32Array(list));
+  }
+
+  // After a snapshot or change set: the sheets and adoptions its walk met.
+  function recordNotedSheets() {
+    const owners = sheetOwners;
+    const roots = adopters;
+    sheetOwners = [];
+    adopters = [];
+    for (const el of owners) if (el.sheet && ids.has(el)) recordSheet(el.sheet, ids.get(el));
+    for (const root of roots) if (ids.has(root)) recordAdopted(root, true);
+  }
+
+  function rulePath(target, index) {
+    const path = [index];
+    let rule = target instanceof CSSStyleSheet ? null : target;
+    while (rule) {
+      const parent = rule.parentRule;
+      const list = parent ? parent.cssRules : rule.parentStyleSheet && rule.parentStyleSheet.cssRules;
+      path.unshift(list ? Array.prototype.indexOf.call(list, rule) : 0);
+      rule = parent;
+    }
+    return new Uint32Array(path);
+  }
+
+  function sheetOf(target) {
+    return target instanceof CSSStyleSheet ? target : target.parentStyleSheet;
+  }
+
+  const hooks = {
+    inserted(target, index) {
+      sink.guard(() => {
+        const sheet = sheetOf(target);
+        if (!running || !sheet) return;
+        if (sheetIds.has(sheet)) {
+          const list = target.cssRules;
+          const rule = list && list[index] ? absoluteCss(cleanText(list[index].cssText), sheet.href || document.baseURI) : '';
+          sink.styleRule(sheetIds.get(sheet), rulePath(target, index), rule);
+        } else if (sheet.ownerNode && ids.has(sheet.ownerNode)) {
+          recordSheet(sheet, ids.get(sheet.ownerNode));
+        }
+      });
+    },
+    deleted(target, index) {
+      sink.guard(() => {
+        const sheet = sheetOf(target);
+        if (running && sheet && sheetIds.has(sheet)) sink.styleRule(sheetIds.get(sheet), rulePath(target, index), undefined);
+      });
+    },
+    replaced(sheet) {
+      sink.guard(() => {
+        if (running && sheetIds.has(sheet)) recordSheet(sheet, sheet.ownerNode ? idOf(sheet.ownerNode) : 0);
+      });
+    },
+    adopted(root) {
+      sink.guard(() => {
+        if (running && ids.has(root)) recordAdopted(root, false);
+      });
+    },
+  };
+
   // --- the walk ------------------------------------------------------------------------------
 
   function pushElement(el, id, parent, next, flags, blocked, tape) {
@@ -319,6 +498,7 @@ export function createDomRecorder(sink, options = {}) {
         const id = assignId(el);
         pushElement(el, id, parentId, at, flags, blocked, tape);
         tape.count++;
+        if (el.localName === 'style' || el.localName === 'link') noteSheet(el);
         if (!blocked && el.localName !== 'script') {
           for (let child = el.lastChild; child !== null; child = child.previousSibling) {
             stack.push(child, id, flags, 0);
@@ -345,9 +525,11 @@ export function createDomRecorder(sink, options = {}) {
         if (type === 9) {
           tape.nums.push(DOCUMENT, id, parentId, at);
           observe(node);
+          noteAdopter(node);
         } else if (type === 11) {
           tape.nums.push(SHADOW_ROOT, id, parentId, at);
           observe(node);
+          noteAdopter(node);
         } else if (type === 10) {
           tape.nums.push(DOCTYPE, id, parentId, at);
           tape.text(node.name || '');
@@ -380,6 +562,7 @@ export function createDomRecorder(sink, options = {}) {
       first = false;
       tape.reset();
     });
+    recordNotedSheets();
     const scrollX = Math.round(window.scrollX);
     const scrollY = Math.round(window.scrollY);
     if (scrollX !== 0 || scrollY !== 0) sink.scroll(idOf(document), scrollX, scrollY);
@@ -513,6 +696,7 @@ export function createDomRecorder(sink, options = {}) {
       const joined = adds.texts.concat(attributeTape.texts, textTape.texts).join('\0');
       sink.mutation(changeTape(removesLeft, adds, attributeTape, textTape), joined);
     }
+    recordNotedSheets();
   }
 
   function pauseForStorm(now) {
@@ -559,6 +743,7 @@ export function createDomRecorder(sink, options = {}) {
         removes = [];
         adds.reset();
       });
+      recordNotedSheets();
     });
   }
 
@@ -680,6 +865,8 @@ export function createDomRecorder(sink, options = {}) {
   const onMutationsGuarded = guarded(onMutations);
 
   function start() {
+    wrapCssom();
+    cssomHooks = hooks;
     observer = new MutationObserver(onMutationsGuarded);
     running = true;
     budgetStart = Date.now();
@@ -689,6 +876,7 @@ export function createDomRecorder(sink, options = {}) {
 
   function stop() {
     running = false;
+    if (cssomHooks === hooks) cssomHooks = null;
     if (observer !== null) observer.disconnect();
     observer = null;
     if (resumeTimer !== null) clearTimeout(resumeTimer);

@@ -9,9 +9,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use sightline_protocol::{
-    Console, ConsoleLevel, Custom, DeviceType, ErrorEvent, ErrorKind, EventData, Focus, Identify, Input, MouseMove,
-    MovePoint, Navigation, NavigationKind, PageMeta, Pointer, PointerKind, Scroll, Size, Software, Value, Viewport,
-    Visibility,
+    AdoptedStyleSheets, Console, ConsoleLevel, Custom, DeviceType, ErrorEvent, ErrorKind, EventData, Focus, Identify,
+    Input, MouseMove, MovePoint, Navigation, NavigationKind, PageMeta, Pointer, PointerKind, Scroll, Size, Software,
+    StyleRule, StyleSheet, Value, Viewport, Visibility,
 };
 use wasm_bindgen::prelude::*;
 
@@ -219,7 +219,7 @@ impl Recorder {
 
     /// Records a full snapshot of the page from the DOM walker's [tape](crate::tape).
     pub fn snapshot(&self, nums: Vec<u32>, texts: String, now: f64) -> Result<(), JsError> {
-        let snapshot = tape::snapshot(&nums, &texts).map_err(|e| JsError::new(&format!("snapshot tape: {e:?}")))?;
+        let snapshot = tape::snapshot(&nums, &texts).map_err(|_| JsError::new("malformed snapshot tape"))?;
         self.state.borrow_mut().keyframe_due = false;
         self.record(now, EventData::Snapshot(snapshot), texts.len() + nums.len() * 2);
         Ok(())
@@ -227,9 +227,36 @@ impl Recorder {
 
     /// Records DOM changes from the DOM walker's [tape](crate::tape).
     pub fn mutation(&self, nums: Vec<u32>, texts: String, now: f64) -> Result<(), JsError> {
-        let mutation = tape::mutation(&nums, &texts).map_err(|e| JsError::new(&format!("mutation tape: {e:?}")))?;
+        let mutation = tape::mutation(&nums, &texts).map_err(|_| JsError::new("malformed mutation tape"))?;
         self.record(now, EventData::Mutation(mutation), texts.len() + nums.len() * 2);
         Ok(())
+    }
+
+    /// Records a stylesheet's rules: `rules` joined by NUL, `owner` the `<style>` or `<link>`
+    /// node (0 for a constructed sheet), `media` its media query.
+    #[wasm_bindgen(js_name = styleSheet)]
+    pub fn style_sheet(&self, id: u32, owner: u32, rules: String, media: String, now: f64) {
+        let size = rules.len() + media.len() + 8;
+        let rules =
+            if rules.is_empty() { Vec::new() } else { rules.split('\0').map(|r| clip(r, tape::MAX_FIELD)).collect() };
+        let sheet = StyleSheet { id, owner, rules, media: clip(&media, 4096) };
+        self.record(now, EventData::StyleSheet(sheet), size);
+    }
+
+    /// Records a rule inserted (`rule` set) into or deleted from a sheet through the CSSOM, at
+    /// the index `path` (more than one index for rules inside grouping rules).
+    #[wasm_bindgen(js_name = styleRule)]
+    pub fn style_rule(&self, sheet: u32, path: Vec<u32>, rule: Option<String>, now: f64) {
+        let rule = rule.map(|r| clip(&r, tape::MAX_FIELD));
+        let size = rule.as_ref().map_or(0, String::len) + path.len() * 2 + 8;
+        self.record(now, EventData::StyleRule(StyleRule { sheet, path, rule }), size);
+    }
+
+    /// Records the sheets a document or shadow root (`host`) adopted, in order.
+    #[wasm_bindgen(js_name = adoptedStyleSheets)]
+    pub fn adopted_style_sheets(&self, host: u32, sheets: Vec<u32>, now: f64) {
+        let size = sheets.len() * 2 + 8;
+        self.record(now, EventData::AdoptedStyleSheets(AdoptedStyleSheets { host, sheets }), size);
     }
 
     /// Records a pointer interaction: `kind` 0 click, 1 double click, 2 context click, 3 press,

@@ -159,7 +159,11 @@ mod tests {
                     2,
                     1,
                     0,
-                    NodeKind::Doctype(Doctype { name: "html".into(), public_id: String::new(), system_id: String::new() })
+                    NodeKind::Doctype(Doctype {
+                        name: "html".into(),
+                        public_id: String::new(),
+                        system_id: String::new()
+                    })
                 ),
                 (3, 1, 0, element("html", &[("lang", "en")])),
                 (4, 3, 0, NodeKind::Element(Element { tag: "svg".into(), attrs: vec![], ns: Namespace::Svg })),

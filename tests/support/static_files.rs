@@ -33,7 +33,16 @@ impl StaticFiles {
                     }
                     let path = request_line.split_whitespace().nth(1).unwrap_or("/").split('?').next().unwrap_or("/");
                     let (status, body, content_type) = match pages.iter().find(|(p, _)| p == path) {
-                        Some((_, html)) => ("200 OK", html.clone().into_bytes(), "text/html; charset=utf-8"),
+                        Some((p, page)) => {
+                            // Pages are HTML unless their path says otherwise (`/theme.css`).
+                            let path = Path::new(p);
+                            let kind = if path.extension().is_some() {
+                                content_type(path)
+                            } else {
+                                "text/html; charset=utf-8"
+                            };
+                            ("200 OK", page.clone().into_bytes(), kind)
+                        }
                         None => {
                             match resolve(&root, path).and_then(|file| std::fs::read(&file).ok().map(|b| (b, file))) {
                                 Some((bytes, file)) => ("200 OK", bytes, content_type(&file)),
@@ -65,6 +74,7 @@ fn content_type(file: &Path) -> &'static str {
         Some("wasm") => "application/wasm",
         Some("html") => "text/html; charset=utf-8",
         Some("json") => "application/json",
+        Some("css") => "text/css",
         _ => "application/octet-stream",
     }
 }
