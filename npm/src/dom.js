@@ -39,6 +39,8 @@ const STORM_PAUSE_MAX_MS = 30000;
 const MOVE_SAMPLE_MS = 50;
 const MOVE_GROUP_MS = 500;
 const SCROLL_THROTTLE_MS = 100;
+// A snapshot walks for this long before it lets the page run.
+const SLICE_MS = 8;
 
 function selector(base, extra) {
   return extra ? `${base},${extra}` : base;
@@ -481,91 +483,140 @@ export function createDomRecorder(sink, options = {}) {
     }
   }
 
-  // Writes `root` and everything under it, parents first; `root` goes before `next` (0: last).
-  // `emit` is called whenever the tape is full and at the end.
-  function walk(root, parent, next, inherited, tape, emit) {
+  // A walk writing `root` and everything under it, parents first, `root` before `next` (0: as
+  // the last child). It returns a step function, `step(deadline, maxNodes)`, which walks until
+  // done (true) or until the deadline or node count is reached (false; call again to go on), so
+  // a big snapshot can be spread over several tasks. `emit` is called whenever the tape is full.
+  // `step.walked` counts the nodes written so far.
+  function walker(root, parent, next, inherited, tape, emit) {
     const stack = [root, parent, inherited, next];
-    while (stack.length > 0) {
-      const at = stack.pop();
-      const flagsIn = stack.pop();
-      const parentId = stack.pop();
-      const node = stack.pop();
-      const type = node.nodeType;
-      if (type === 1) {
-        const el = node;
-        const flags = flagsOf(el, flagsIn);
-        const blocked = el.matches(blockSelector);
-        const id = assignId(el);
-        pushElement(el, id, parentId, at, flags, blocked, tape);
-        tape.count++;
-        if (el.localName === 'style' || el.localName === 'link') noteSheet(el);
-        if (!blocked && el.localName !== 'script') {
-          for (let child = el.lastChild; child !== null; child = child.previousSibling) {
-            stack.push(child, id, flags, 0);
-          }
-          const shadow = el.shadowRoot;
-          if (shadow) stack.push(shadow, id, flags, 0);
-          if (el.localName === 'iframe') {
-            watchFrame(el);
-            let doc = null;
-            try {
-              doc = el.contentDocument;
-            } catch (_) {
-              // Cross-origin: recorded as an empty frame.
+    const step = (deadline, maxNodes) => {
+      let walked = 0;
+      while (stack.length > 0) {
+        const at = stack.pop();
+        const flagsIn = stack.pop();
+        const parentId = stack.pop();
+        const node = stack.pop();
+        const type = node.nodeType;
+        if (type === 1) {
+          const el = node;
+          const flags = flagsOf(el, flagsIn);
+          const blocked = el.matches(blockSelector);
+          const id = assignId(el);
+          pushElement(el, id, parentId, at, flags, blocked, tape);
+          tape.count++;
+          if (el.localName === 'style' || el.localName === 'link') noteSheet(el);
+          if (!blocked && el.localName !== 'script') {
+            for (let child = el.lastChild; child !== null; child = child.previousSibling) {
+              stack.push(child, id, flags, 0);
             }
-            if (doc && doc.documentElement) {
-              frameDocuments.set(el, doc);
-              stack.push(doc, id, flags, 0);
+            const shadow = el.shadowRoot;
+            if (shadow) stack.push(shadow, id, flags, 0);
+            if (el.localName === 'iframe') {
+              watchFrame(el);
+              let doc = null;
+              try {
+                doc = el.contentDocument;
+              } catch (_) {
+                // Cross-origin: recorded as an empty frame.
+              }
+              if (doc && doc.documentElement) {
+                frameDocuments.set(el, doc);
+                stack.push(doc, id, flags, 0);
+              }
+            }
+          }
+        } else if (type === 3 || type === 4 || type === 8 || type === 10 || type === 9 || type === 11) {
+          const id = assignId(node);
+          tape.count++;
+          if (type === 9) {
+            tape.nums.push(DOCUMENT, id, parentId, at);
+            observe(node);
+            noteAdopter(node);
+          } else if (type === 11) {
+            tape.nums.push(SHADOW_ROOT, id, parentId, at);
+            observe(node);
+            noteAdopter(node);
+          } else if (type === 10) {
+            tape.nums.push(DOCTYPE, id, parentId, at);
+            tape.text(node.name || '');
+            tape.text(node.publicId || '');
+            tape.text(node.systemId || '');
+          } else {
+            pushCharacterData(node, id, parentId, at, flagsIn, tape);
+          }
+          if (type === 9 || type === 11) {
+            for (let child = node.lastChild; child !== null; child = child.previousSibling) {
+              stack.push(child, id, flagsIn, 0);
             }
           }
         }
-      } else if (type === 3 || type === 4 || type === 8 || type === 10 || type === 9 || type === 11) {
-        const id = assignId(node);
-        tape.count++;
-        if (type === 9) {
-          tape.nums.push(DOCUMENT, id, parentId, at);
-          observe(node);
-          noteAdopter(node);
-        } else if (type === 11) {
-          tape.nums.push(SHADOW_ROOT, id, parentId, at);
-          observe(node);
-          noteAdopter(node);
-        } else if (type === 10) {
-          tape.nums.push(DOCTYPE, id, parentId, at);
-          tape.text(node.name || '');
-          tape.text(node.publicId || '');
-          tape.text(node.systemId || '');
-        } else {
-          pushCharacterData(node, id, parentId, at, flagsIn, tape);
-        }
-        if (type === 9 || type === 11) {
-          for (let child = node.lastChild; child !== null; child = child.previousSibling) {
-            stack.push(child, id, flagsIn, 0);
-          }
+        if (tape.full()) emit();
+        walked++;
+        if ((walked & 63) === 0 && (walked >= maxNodes || performance.now() > deadline)) {
+          step.walked += walked;
+          return stack.length === 0;
         }
       }
-      if (tape.full()) emit(false);
-    }
-    emit(true);
+      step.walked += walked;
+      return true;
+    };
+    step.walked = 0;
+    return step;
+  }
+
+  function walkAll(root, parent, next, inherited, tape, emit) {
+    walker(root, parent, next, inherited, tape, emit)(Infinity, Infinity);
   }
 
   function nodesTape(tape) {
     return new Uint32Array([tape.count].concat(tape.nums));
   }
 
+  // A full snapshot, walked in slices of a few milliseconds. Changes made while it is under
+  // way are held back and applied once it is done: re-adding a node the walk already wrote
+  // replaces it, so the result is the page as it is at the end, whatever changed in between.
+  let snapshotting = false;
+  let heldBack = [];
+  let heldBackOverflow = false;
+
   function snapshot() {
+    if (snapshotting) return;
+    snapshotting = true;
+    heldBack = [];
+    heldBackOverflow = false;
     const tape = new Tape();
     let first = true;
-    walk(document, 0, 0, maskAllText ? MASK : 0, tape, () => {
+    const emit = () => {
       if (first) sink.snapshot(nodesTape(tape), tape.texts.join('\0'));
       else if (tape.count > 0) sink.mutation(changeTape([], tape, EMPTY, EMPTY), tape.texts.join('\0'));
       first = false;
       tape.reset();
-    });
-    recordNotedSheets();
-    const scrollX = Math.round(window.scrollX);
-    const scrollY = Math.round(window.scrollY);
-    if (scrollX !== 0 || scrollY !== 0) sink.scroll(idOf(document), scrollX, scrollY);
+    };
+    const step = walker(document, 0, 0, maskAllText ? MASK : 0, tape, emit);
+    const slice = () =>
+      sink.guard(() => {
+        if (!running) {
+          snapshotting = false;
+          return;
+        }
+        const done = step(performance.now() + SLICE_MS, Infinity);
+        emit();
+        if (!done) {
+          setTimeout(slice, 0);
+          return;
+        }
+        snapshotting = false;
+        recordNotedSheets();
+        const scrollX = Math.round(window.scrollX);
+        const scrollY = Math.round(window.scrollY);
+        if (scrollX !== 0 || scrollY !== 0) sink.scroll(idOf(document), scrollX, scrollY);
+        const records = heldBack.concat(observer.takeRecords());
+        heldBack = [];
+        if (heldBackOverflow) pauseForStorm(Date.now());
+        else if (records.length > 0) onMutations(records);
+      });
+    slice();
   }
 
   function changeTape(removes, adds, attributes, texts) {
@@ -603,6 +654,11 @@ export function createDomRecorder(sink, options = {}) {
 
   function onMutations(records) {
     if (!running) return;
+    if (snapshotting) {
+      if (heldBack.length + records.length > STORM_NODES) heldBackOverflow = true;
+      else heldBack = heldBack.concat(records);
+      return;
+    }
     const now = Date.now();
     if (now - budgetStart >= 1000) {
       budgetStart = now;
@@ -615,8 +671,9 @@ export function createDomRecorder(sink, options = {}) {
     for (const record of records) {
       if (record.type === 'childList') {
         for (const node of record.removedNodes) {
-          if (added.has(node)) added.delete(node);
-          else if (ids.has(node)) removed.add(node);
+          // A node added and removed within the same change set costs nothing.
+          added.delete(node);
+          if (ids.has(node)) removed.add(node);
         }
         for (const node of record.addedNodes) added.add(node);
       } else if (record.type === 'attributes') {
@@ -644,8 +701,7 @@ export function createDomRecorder(sink, options = {}) {
     // first); the last chunk goes out with the attribute and text changes.
     let removesLeft = removeIds;
     const adds = new Tape();
-    const emitAdds = (last) => {
-      if (last) return;
+    const emitAdds = () => {
       sink.mutation(changeTape(removesLeft, adds, EMPTY, EMPTY), adds.texts.join('\0'));
       removesLeft = [];
       adds.reset();
@@ -655,9 +711,14 @@ export function createDomRecorder(sink, options = {}) {
       if (parent === null || !node.isConnected || !ids.has(parent) || hasAddedAncestor(node, added)) continue;
       if (parent.nodeType === 1 && (parent.localName === 'script' || inBlockedOrScript(parent))) continue;
       const flags = parent.nodeType === 1 ? flagsAt(parent) : maskAllText ? MASK : 0;
-      const before = adds.count;
-      walk(node, ids.get(parent), nextKnown(node, added), flags, adds, emitAdds);
-      budgetUsed += adds.count - before;
+      const step = walker(node, ids.get(parent), nextKnown(node, added), flags, adds, emitAdds);
+      const done = step(Infinity, STORM_NODES - budgetUsed);
+      budgetUsed += step.walked;
+      if (!done) {
+        // Too much at once: what was written is superseded by the snapshot after the pause.
+        pauseForStorm(now);
+        return;
+      }
     }
 
     const attributeTape = new Tape();
@@ -738,11 +799,12 @@ export function createDomRecorder(sink, options = {}) {
       let removes = old && ids.has(old) ? [ids.get(old)] : [];
       frameDocuments.set(iframe, doc);
       const adds = new Tape();
-      walk(doc, ids.get(iframe), 0, flagsAt(iframe), adds, () => {
+      walkAll(doc, ids.get(iframe), 0, flagsAt(iframe), adds, () => {
         if (adds.count > 0) sink.mutation(changeTape(removes, adds, EMPTY, EMPTY), adds.texts.join('\0'));
         removes = [];
         adds.reset();
       });
+      if (adds.count > 0 || removes.length > 0) sink.mutation(changeTape(removes, adds, EMPTY, EMPTY), adds.texts.join('\0'));
       recordNotedSheets();
     });
   }
@@ -885,7 +947,7 @@ export function createDomRecorder(sink, options = {}) {
   }
 
   function keyframe() {
-    if (!running) return;
+    if (!running || snapshotting) return;
     // Changes not yet delivered to the observer belong before the keyframe.
     onMutations(observer.takeRecords());
     snapshot();
