@@ -197,7 +197,9 @@ export function createDomRecorder(sink, options = {}) {
     const masked = el.closest(maskSelector);
     if (unmasked && (!masked || masked.contains(unmasked))) flags = (flags | UNMASK) & ~MASK;
     if (masked && (!unmasked || unmasked.contains(masked))) flags = (flags | MASK) & ~UNMASK;
-    if (el.isContentEditable) flags |= EDITABLE;
+    // From the attribute, not isContentEditable, which would make the browser compute styles.
+    const editable = el.closest('[contenteditable]');
+    if (editable !== null && editable.getAttribute('contenteditable') !== 'false') flags |= EDITABLE;
     return flags;
   }
 
@@ -608,15 +610,26 @@ export function createDomRecorder(sink, options = {}) {
         }
         snapshotting = false;
         recordNotedSheets();
-        const scrollX = Math.round(window.scrollX);
-        const scrollY = Math.round(window.scrollY);
-        if (scrollX !== 0 || scrollY !== 0) sink.scroll(idOf(document), scrollX, scrollY);
+        recordPageScroll();
         const records = heldBack.concat(observer.takeRecords());
         heldBack = [];
         if (heldBackOverflow) pauseForStorm(Date.now());
         else if (records.length > 0) onMutations(records);
       });
     slice();
+  }
+
+  // Reading a scroll position makes the browser lay the page out if it changed: read it just
+  // before the next frame, when the browser lays it out anyway, not in the middle of a task.
+  function recordPageScroll() {
+    requestAnimationFrame(() =>
+      sink.guard(() => {
+        if (!running) return;
+        const x = Math.round(window.scrollX);
+        const y = Math.round(window.scrollY);
+        if (x !== 0 || y !== 0) sink.scroll(idOf(document), x, y);
+      }),
+    );
   }
 
   function changeTape(removes, adds, attributes, texts) {
@@ -862,7 +875,10 @@ export function createDomRecorder(sink, options = {}) {
   function onScroll(event) {
     if (!running) return;
     scrolled.add(targetOf(event));
-    if (scrollTimer === null) scrollTimer = setTimeout(flushScrolls, SCROLL_THROTTLE_MS);
+    // Positions are read at the next frame after the throttle (see recordPageScroll).
+    if (scrollTimer === null) {
+      scrollTimer = setTimeout(() => requestAnimationFrame(() => sink.guard(flushScrolls)), SCROLL_THROTTLE_MS);
+    }
   }
 
   function flushScrolls() {

@@ -125,6 +125,11 @@ impl Browser {
         self.command("POST", &format!("/element/{element}/value"), json!({ "text": text }));
     }
 
+    /// Sends a DevTools protocol command (`Domain.method`) to the page; returns its result.
+    pub fn cdp(&self, command: &str, params: Value) -> Value {
+        self.command("POST", "/goog/cdp/execute", json!({ "cmd": command, "params": params }))
+    }
+
     /// Runs `script` (a function body) in the page and returns its result.
     pub fn execute(&self, script: &str) -> Value {
         self.command("POST", "/execute/sync", json!({ "script": script, "args": [] }))

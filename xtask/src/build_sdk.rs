@@ -3,6 +3,8 @@
 //! at the crate's exact version, which `.ci/run` installs), `wasm-opt -Oz` when the npm
 //! `binaryen` package is installed in `npm/`, and the JavaScript API next to them: an ES module
 //! (`index.js`) and a script-tag build (`sightline.iife.js`, which defines `window.Sightline`).
+//! With the npm `esbuild` package installed too, the module and its imports are bundled into
+//! one minified `index.js`, and the script-tag build is minified.
 
 use std::path::Path;
 use std::process::Command;
@@ -18,7 +20,22 @@ fn run(program: &Path, args: &[&str]) -> Result<(), String> {
         .ok_or_else(|| format!("`{} {}` failed ({status})", program.display(), args.join(" ")))
 }
 
-fn gzip_size(path: &Path) -> Option<usize> {
+/// The files a page loads from the built package in `dist` (one `index.js` when bundled), each
+/// with its size raw and gzipped.
+pub fn page_load(dist: &Path) -> Result<Vec<(&'static str, usize, usize)>, String> {
+    ["sightline_bg.wasm", "index.js", "sightline.js", "dom.js", "api.js"]
+        .into_iter()
+        .filter(|file| dist.join(file).exists())
+        .map(|file| {
+            let path = dist.join(file);
+            let raw = std::fs::metadata(&path).map_err(|e| format!("{}: {e}", path.display()))?.len() as usize;
+            Ok((file, raw, gzip_size(&path).unwrap_or(0)))
+        })
+        .collect()
+}
+
+/// Gzipped size of a file (`gzip -9`), as a server would send it.
+pub fn gzip_size(path: &Path) -> Option<usize> {
     let output = Command::new("gzip").args(["-9", "-c"]).arg(path).output().ok()?;
     output.status.success().then_some(output.stdout.len())
 }
@@ -101,11 +118,22 @@ pub fn build_sdk() -> Result<(), String> {
     for file in ["dom.js", "api.js", "index.js", "index.d.ts"] {
         std::fs::copy(root.join("npm/src").join(file), dist.join(file)).map_err(|e| format!("copying {file}: {e}"))?;
     }
+    let esbuild = root.join("npm/node_modules/.bin/esbuild");
+    if esbuild.exists() {
+        let index = dist.join("index.js").to_string_lossy().into_owned();
+        let out = format!("--outfile={index}");
+        run(&esbuild, &[&index, "--bundle", "--format=esm", "--minify", "--allow-overwrite", &out, "--log-level=warning"])?;
+        for file in ["sightline.js", "dom.js", "api.js"] {
+            std::fs::remove_file(dist.join(file)).map_err(|e| format!("removing {file}: {e}"))?;
+        }
+        let iife = dist.join("sightline.iife.js").to_string_lossy().into_owned();
+        let out = format!("--outfile={iife}");
+        run(&esbuild, &[&iife, "--minify", "--allow-overwrite", &out, "--log-level=warning"])?;
+    } else {
+        eprintln!("esbuild not found (npm install in npm/ brings it); the JavaScript is not bundled nor minified");
+    }
     let mut total = (0, 0);
-    for file in ["sightline_bg.wasm", "sightline.js", "dom.js", "api.js", "index.js"] {
-        let path = dist.join(file);
-        let raw = std::fs::metadata(&path).map_err(|e| e.to_string())?.len() as usize;
-        let gz = gzip_size(&path).unwrap_or(0);
+    for (file, raw, gz) in page_load(&dist)? {
         total = (total.0 + raw, total.1 + gz);
         println!("{file:<20} {raw:>8} bytes  {gz:>7} gzipped");
     }

@@ -2,6 +2,7 @@
 //! only plain commands.
 
 mod bench_ingest;
+mod bench_sdk;
 mod build_sdk;
 mod run;
 
@@ -15,7 +16,20 @@ tasks:
   bench-ingest [options]    load the collector over loopback and compare with bare sled
       --seconds N           how long to load it (default 10)
       --connections N       concurrent keep-alive connections (default 64)
-      --batch-kib N         compressed batch size in KiB (default 4)";
+      --batch-kib N         compressed batch size in KiB (default 4)
+  bench-sdk [--runs N]      scripted journeys in headless Chromium: no recorder, this SDK, rrweb
+                            (npm install in npm/ first); N runs each, medians (default 3)";
+
+/// `--runs N`, 3 by default.
+fn runs(args: &[String]) -> Result<usize, String> {
+    match args {
+        [] => Ok(3),
+        [flag, n] if flag == "--runs" => {
+            n.parse().ok().filter(|n| *n > 0).ok_or_else(|| "--runs needs a positive number".into())
+        }
+        _ => Err(USAGE.to_owned()),
+    }
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -25,6 +39,7 @@ fn main() -> ExitCode {
         // Benchmarks measure optimised code on both sides of the wire.
         Some("bench-ingest") if cfg!(debug_assertions) => run::in_release(&args),
         Some("bench-ingest") => bench_ingest::Options::parse(&args[1..]).and_then(bench_ingest::run),
+        Some("bench-sdk") => runs(&args[1..]).and_then(bench_sdk::run),
         _ => Err(USAGE.to_owned()),
     };
     match result {

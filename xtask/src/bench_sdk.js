@@ -1,0 +1,139 @@
+// The SDK benchmark's page script: builds the page, starts a recorder (none, Sightline or
+// rrweb), runs a scripted journey, and reports what the recorder cost. `cargo xtask bench-sdk`
+// drives it through WebDriver and reads the main thread's time from the DevTools protocol.
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const longTasks = [];
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) longTasks.push({ start: entry.startTime, duration: entry.duration });
+}).observe({ type: 'longtask', buffered: true });
+// Long animation frames name the scripts that made them long (for `SIGHTLINE_BENCH_PROFILE`).
+const longFrames = [];
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    longFrames.push({
+      start: entry.startTime,
+      duration: Math.round(entry.duration),
+      render: Math.round(entry.renderStart ? entry.startTime + entry.duration - entry.renderStart : 0),
+      scripts: entry.scripts.map((s) => ({
+        what: `${s.invoker} ${s.sourceFunctionName || ''} ${String(s.sourceURL).split('/').pop()}`,
+        duration: Math.round(s.duration),
+        layout: Math.round(s.forcedStyleAndLayoutDuration),
+      })),
+    });
+  }
+}).observe({ type: 'long-animation-frame', buffered: true });
+
+// A typical SaaS screen: navigation, a 300-row table, a form, a list that grows.
+function buildApp() {
+  const rows = [];
+  for (let i = 0; i < 300; i++) {
+    rows.push(`<tr class="row"><td>INV-${1000 + i}</td><td>Customer ${i}</td><td class="amount">${(i * 37) % 1000}.00</td><td><span class="badge">${i % 3 ? 'paid' : 'open'}</span></td></tr>`);
+  }
+  document.body.innerHTML = `
+    <nav><a href="#/invoices">Invoices</a> <a href="#/customers">Customers</a> <a href="#/settings">Settings</a></nav>
+    <main>
+      <h1>Invoices <small id="count">0</small></h1>
+      <form onsubmit="return false"><input id="q" placeholder="Search"> <input id="email" type="email"> <button id="add" type="button">Add</button></form>
+      <ul id="list"></ul>
+      <table><thead><tr><th>Number</th><th>Customer</th><th>Amount</th><th>Status</th></tr></thead><tbody id="rows">${rows.join('')}</tbody></table>
+      <div id="big"></div>
+    </main>`;
+  let added = 0;
+  document.getElementById('add').addEventListener('click', () => {
+    added++;
+    const li = document.createElement('li');
+    li.innerHTML = `<b>Item ${added}</b> <em>added at step ${added * 10}</em>`;
+    document.getElementById('list').append(li);
+    document.getElementById('count').textContent = String(added);
+  });
+}
+
+const JOURNEYS = {
+  // 400 steps of pointer moves, typing, clicks that add list items, row highlights and scrolls.
+  async interactions() {
+    const q = document.getElementById('q');
+    const email = document.getElementById('email');
+    const add = document.getElementById('add');
+    const rows = document.getElementById('rows').children;
+    for (let i = 0; i < 400; i++) {
+      document.dispatchEvent(new MouseEvent('mousemove', { clientX: 100 + (i % 300), clientY: 150 + (i % 80), bubbles: true }));
+      if (i % 2 === 0) {
+        const field = i % 4 === 0 ? q : email;
+        field.value += String.fromCharCode(97 + (i % 26));
+        field.dispatchEvent(new Event('input', { bubbles: true }));
+      }
+      if (i % 10 === 0) add.click();
+      if (i % 5 === 0) rows[i % rows.length].classList.toggle('selected');
+      if (i % 25 === 0) window.scrollTo(0, (i * 7) % 2000);
+      if (i % 40 === 39) document.getElementById('list').firstChild.remove();
+      await sleep(5);
+    }
+  },
+  // A 10,000-row table rendered, then re-rendered three times with new values.
+  async table() {
+    const big = document.getElementById('big');
+    for (let round = 0; round < 4; round++) {
+      const rows = [];
+      for (let i = 0; i < 10000; i++) {
+        rows.push(`<tr><td>${i}</td><td>Order ${i + round}</td><td>${(i * (round + 3)) % 977}</td><td>${round % 2 ? 'shipped' : 'pending'}</td></tr>`);
+      }
+      big.innerHTML = `<table><tbody>${rows.join('')}</tbody></table>`;
+      await sleep(400);
+    }
+  },
+};
+
+async function gzipSize(text) {
+  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream('gzip'));
+  return (await new Response(stream).arrayBuffer()).byteLength;
+}
+
+let recorder = null;
+
+async function startRecorder(mode, endpoint, projectKey) {
+  if (mode === 'sightline') {
+    const sdk = await import('/index.js');
+    await sdk.init({ endpoint, projectKey });
+    recorder = { mode, sdk };
+  } else if (mode === 'rrweb') {
+    await new Promise((resolve, reject) => {
+      const script = document.createElement('script');
+      script.src = '/rrweb-record.js';
+      script.onload = resolve;
+      script.onerror = reject;
+      document.head.append(script);
+    });
+    const events = [];
+    // Inputs masked, as Sightline does by default.
+    const stop = window.rrwebRecord.record({ emit: (event) => events.push(event), maskAllInputs: true });
+    recorder = { mode, events, stop };
+  }
+}
+
+// Runs one journey under one recorder; returns when the journey is done and the recorder has
+// handed its last events over (Sightline: encoded, compressed and queued for delivery).
+window.runJourney = async (mode, journey, endpoint, projectKey) => {
+  buildApp();
+  const start = performance.now();
+  await startRecorder(mode, endpoint, projectKey);
+  await JOURNEYS[journey]();
+  if (recorder && recorder.mode === 'sightline') recorder.sdk.flush();
+  await sleep(50);
+  const tasks = longTasks.filter((t) => t.start >= start);
+  return {
+    frames: longFrames.filter((f) => f.start >= start).sort((a, b) => b.duration - a.duration).slice(0, 3),
+    longest: tasks.reduce((max, t) => Math.max(max, t.duration), 0),
+    longTasks: tasks.length,
+    nodes: document.getElementsByTagName('*').length,
+  };
+};
+
+// After the measurement: what the recorder ships.
+window.finishJourney = async () => {
+  if (recorder === null) return { bytes: 0 };
+  if (recorder.mode === 'sightline') return { session: recorder.sdk.getSessionUrl() };
+  recorder.stop();
+  return { bytes: await gzipSize(JSON.stringify(recorder.events)), events: recorder.events.length };
+};

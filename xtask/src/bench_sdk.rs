@@ -1,0 +1,226 @@
+//! `cargo xtask bench-sdk`: the same scripted journeys in headless Chromium with no recorder,
+//! with Sightline's SDK, and with rrweb's recorder (`@rrweb/record`, from `npm/node_modules`),
+//! side by side: main-thread time (the DevTools protocol's `TaskDuration`), long tasks, bytes
+//! shipped, and what a page loads.
+//!
+//! Sightline's bytes are what the collector stored for the session (LZ4-compressed batches, as
+//! sent); rrweb's are its events as JSON, gzipped, as a user of rrweb would send them.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use sightline_e2e::static_files::StaticFiles;
+use sightline_e2e::webdriver::Browser;
+use sightline_e2e::{project_config, Collector, Http};
+
+use crate::build_sdk::{build_sdk, gzip_size, page_load};
+use crate::run::{cargo, workspace_root};
+
+const KEY: &str = "slk_bench_sdk";
+const TOKEN: &str = "slr_bench_sdk";
+const PAGE_SCRIPT: &str = include_str!("bench_sdk.js");
+const RRWEB: &str = "npm/node_modules/@rrweb/record/dist/record.umd.min.cjs";
+const MODES: [&str; 3] = ["none", "sightline", "rrweb"];
+const JOURNEYS: [(&str, &str); 2] = [
+    ("interactions", "400 steps of typing, clicks, list changes, row highlights, scrolls and mouse moves"),
+    ("table", "a 10,000-row table rendered, then re-rendered three times"),
+];
+
+/// One journey under one recorder.
+#[derive(Debug, Clone, Copy, Default)]
+struct Measure {
+    main_thread_ms: f64,
+    longest_task_ms: f64,
+    long_tasks: f64,
+    bytes: f64,
+}
+
+/// Runs every journey `runs` times under each recorder and prints the medians.
+pub fn run(runs: usize) -> Result<(), String> {
+    build_sdk()?;
+    cargo(&["build", "--release", "--locked", "-p", "sightline-collector"], &[])?;
+    let root = workspace_root();
+    let rrweb = std::fs::read_to_string(root.join(RRWEB))
+        .map_err(|_| format!("{RRWEB} is missing: run `npm install` in npm/"))?;
+    let rrweb_version = rrweb_version(&root).unwrap_or_else(|| "?".into());
+
+    let data = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let collector = Collector::start(
+        &root.join("target/release/sightline-collector"),
+        &data.path().join("data"),
+        &project_config("bench", KEY, TOKEN),
+    );
+    let page = format!(
+        "<!doctype html><html><head><title>Invoices</title></head><body><script>{PAGE_SCRIPT}</script></body></html>"
+    );
+    let site =
+        StaticFiles::start(&root.join("npm/dist"), vec![("/bench".into(), page), ("/rrweb-record.js".into(), rrweb)]);
+    let browser = Browser::start();
+    let http = Http::default();
+    let version = browser.execute("return navigator.userAgent.match(/Chrome\\/([\\d.]+)/)?.[1] ?? '?';");
+    println!(
+        "SDK benchmark: headless Chromium {}, median of {runs} runs per journey and recorder",
+        version.as_str().unwrap_or("?")
+    );
+
+    for (journey, description) in JOURNEYS {
+        let mut measures: Vec<Vec<Measure>> = vec![Vec::new(); MODES.len()];
+        let mut elements = 0;
+        for _ in 0..runs {
+            // The recorders take turns, so drift on this shared machine spreads over all three.
+            for (index, mode) in MODES.iter().enumerate() {
+                let (measure, nodes) = measure_once(&browser, &http, &collector, &site.base, mode, journey)?;
+                elements = nodes;
+                measures[index].push(measure);
+            }
+        }
+        let medians: Vec<Measure> = measures.iter().map(|m| median(m)).collect();
+        print_journey(journey, description, elements, &medians, &rrweb_version);
+    }
+
+    let ours: usize = page_load(&root.join("npm/dist"))?.iter().map(|(_, _, gz)| gz).sum();
+    let theirs = gzip_size(&root.join(RRWEB)).unwrap_or(0);
+    println!(
+        "\nwhat a page loads, gzipped: sightline {ours} B (wasm and JS), rrweb {theirs} B (record.umd.min); ratio {:.2}",
+        ours as f64 / theirs.max(1) as f64
+    );
+    println!(
+        "targets: page loads <= 30 KB gzipped; main-thread time added <= 0.5x rrweb's; bytes <= rrweb's; no recorder task over 50 ms"
+    );
+    Ok(())
+}
+
+fn measure_once(
+    browser: &Browser,
+    http: &Http,
+    collector: &Collector,
+    site: &str,
+    mode: &str,
+    journey: &str,
+) -> Result<(Measure, u64), String> {
+    // Every run records a session of its own.
+    browser.try_execute("sessionStorage.clear(); localStorage.clear(); return true;");
+    browser.navigate(&format!("{site}/bench"));
+    browser.cdp("Performance.enable", json!({}));
+    let profiling = std::env::var("SIGHTLINE_BENCH_PROFILE").is_ok_and(|m| m == mode);
+    if profiling {
+        browser.cdp("Profiler.enable", json!({}));
+        browser.cdp("Profiler.setSamplingInterval", json!({ "interval": 200 }));
+        browser.cdp("Profiler.start", json!({}));
+    }
+    let before = task_ms(browser)?;
+    let result = browser.execute(&format!("return runJourney('{mode}', '{journey}', '{}', '{KEY}');", collector.base));
+    let after = task_ms(browser)?;
+    if profiling {
+        print_profile(&browser.cdp("Profiler.stop", json!({}))["profile"]);
+        println!("    longest animation frames: {:#}", result["frames"]);
+    }
+    let finish = browser.execute("return finishJourney();");
+    let bytes = match finish["session"].as_str() {
+        Some(url) => stored_bytes(http, collector, url.rsplit('/').next().unwrap_or_default())?,
+        None => finish["bytes"].as_f64().unwrap_or(0.0),
+    };
+    let measure = Measure {
+        main_thread_ms: after - before,
+        longest_task_ms: result["longest"].as_f64().unwrap_or(0.0),
+        long_tasks: result["longTasks"].as_f64().unwrap_or(0.0),
+        bytes,
+    };
+    Ok((measure, result["nodes"].as_u64().unwrap_or(0)))
+}
+
+/// The main thread's busy time so far, in ms.
+fn task_ms(browser: &Browser) -> Result<f64, String> {
+    let metrics = browser.cdp("Performance.getMetrics", json!({}));
+    metrics["metrics"]
+        .as_array()
+        .and_then(|all| all.iter().find(|m| m["name"] == "TaskDuration"))
+        .and_then(|m| m["value"].as_f64())
+        .map(|seconds| seconds * 1000.0)
+        .ok_or_else(|| format!("no TaskDuration in {metrics}"))
+}
+
+/// The bytes the collector stored for a session, once they stop growing.
+fn stored_bytes(http: &Http, collector: &Collector, session: &str) -> Result<f64, String> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (mut last, mut steady) = (0.0, 0);
+    while Instant::now() < deadline {
+        let summary = http.get(&format!("{}/api/sessions/{session}", collector.base), TOKEN);
+        let bytes = if summary.status == 200 { summary.json()["bytes"].as_f64().unwrap_or(0.0) } else { 0.0 };
+        steady = if bytes > 0.0 && bytes == last { steady + 1 } else { 0 };
+        if steady >= 3 {
+            return Ok(bytes);
+        }
+        last = bytes;
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    Err(format!("session {session} did not settle in the collector"))
+}
+
+fn median(measures: &[Measure]) -> Measure {
+    let pick = |f: fn(&Measure) -> f64| {
+        let mut values: Vec<f64> = measures.iter().map(f).collect();
+        values.sort_by(f64::total_cmp);
+        values.get(values.len() / 2).copied().unwrap_or(0.0)
+    };
+    Measure {
+        main_thread_ms: pick(|m| m.main_thread_ms),
+        longest_task_ms: pick(|m| m.longest_task_ms),
+        long_tasks: pick(|m| m.long_tasks),
+        bytes: pick(|m| m.bytes),
+    }
+}
+
+fn print_journey(journey: &str, description: &str, elements: u64, medians: &[Measure], rrweb_version: &str) {
+    println!("\njourney \"{journey}\": {description} ({elements} elements at the end)");
+    println!(
+        "  {:<14} {:>12} {:>10} {:>13} {:>12} {:>14}",
+        "recorder", "main thread", "added", "longest task", "tasks >50ms", "bytes shipped"
+    );
+    let base = medians[0].main_thread_ms;
+    for (mode, m) in MODES.iter().zip(medians) {
+        let name = if *mode == "rrweb" { format!("rrweb {rrweb_version}") } else { (*mode).to_owned() };
+        let added = if *mode == "none" { "-".to_owned() } else { format!("{:.0} ms", m.main_thread_ms - base) };
+        let longest = if m.longest_task_ms > 0.0 { format!("{:.0} ms", m.longest_task_ms) } else { "<50 ms".into() };
+        let bytes = if *mode == "none" { "-".to_owned() } else { format!("{:.0} B", m.bytes) };
+        println!(
+            "  {name:<14} {:>9.0} ms {added:>10} {longest:>13} {:>12.0} {bytes:>14}",
+            m.main_thread_ms, m.long_tasks
+        );
+    }
+    let (ours, theirs) = (&medians[1], &medians[2]);
+    println!(
+        "  sightline / rrweb: main-thread time added {:.2}, bytes {:.2}",
+        (ours.main_thread_ms - base) / (theirs.main_thread_ms - base).max(1.0),
+        ours.bytes / theirs.bytes.max(1.0)
+    );
+}
+
+fn rrweb_version(root: &std::path::Path) -> Option<String> {
+    let manifest = std::fs::read_to_string(root.join("npm/node_modules/@rrweb/record/package.json")).ok()?;
+    let manifest: Value = serde_json::from_str(&manifest).ok()?;
+    manifest["version"].as_str().map(str::to_owned)
+}
+
+/// Self time by function, from a DevTools CPU profile: where a recorder's time goes.
+fn print_profile(profile: &Value) {
+    let mut names = std::collections::HashMap::new();
+    for node in profile["nodes"].as_array().into_iter().flatten() {
+        let frame = &node["callFrame"];
+        let file = frame["url"].as_str().unwrap_or("").rsplit('/').next().unwrap_or("").to_owned();
+        let name = format!("{} {}:{}", frame["functionName"].as_str().unwrap_or(""), file, frame["lineNumber"]);
+        names.insert(node["id"].as_u64().unwrap_or(0), name);
+    }
+    let mut self_us: std::collections::HashMap<&str, f64> = std::collections::HashMap::new();
+    let samples = profile["samples"].as_array().cloned().unwrap_or_default();
+    let deltas = profile["timeDeltas"].as_array().cloned().unwrap_or_default();
+    for (sample, delta) in samples.iter().zip(deltas.iter().skip(1).chain(std::iter::once(&json!(0)))) {
+        let name = names.get(&sample.as_u64().unwrap_or(0)).map_or("?", String::as_str);
+        *self_us.entry(name).or_default() += delta.as_f64().unwrap_or(0.0);
+    }
+    let mut top: Vec<_> = self_us.into_iter().collect();
+    top.sort_by(|a, b| b.1.total_cmp(&a.1));
+    for (name, us) in top.iter().take(30) {
+        println!("    {:>8.1} ms  {name}", us / 1000.0);
+    }
+}
