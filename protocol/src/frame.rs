@@ -15,7 +15,7 @@ use crate::write::{Encode, Writer};
 use crate::{scan, Batch, DecodeError, EncodeError, Limits};
 
 /// The protocol version this build writes and reads.
-pub const PROTOCOL_VERSION: u8 = 1;
+pub const PROTOCOL_VERSION: u8 = 2;
 
 /// The first three bytes of every batch.
 pub const MAGIC: [u8; 3] = *b"SLB";

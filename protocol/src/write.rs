@@ -316,10 +316,13 @@ fn software(w: &mut Writer, s: &Software) {
 
 fn nodes(w: &mut Writer, nodes: &[Node]) {
     w.array(nodes.len());
+    let mut previous = 0;
     for n in nodes {
+        let (id, parent) = crate::event::node_list::deltas(previous, n);
+        previous = n.id;
         w.array(4);
-        w.uint(u64::from(n.id));
-        w.uint(u64::from(n.parent));
+        w.int(id);
+        w.int(parent);
         w.uint(u64::from(n.next));
         w.array(2);
         w.uint(u64::from(n.kind.tag()));

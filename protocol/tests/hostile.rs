@@ -4,7 +4,10 @@
 
 use proptest::prelude::*;
 use sightline_protocol::frame::{frame_payload, HEADER_LEN};
-use sightline_protocol::{decode_batch, encode_batch, fixtures, DecodeError, LimitKind, Limits};
+use sightline_protocol::{
+    decode_batch, decode_payload, encode_batch, encode_payload, fixtures, DecodeError, LimitKind, Limits,
+    PROTOCOL_VERSION,
+};
 
 fn samples() -> Vec<Vec<u8>> {
     fixtures::all().iter().map(|(_, b)| encode_batch(b).unwrap()).collect()
@@ -16,6 +19,20 @@ fn every_truncation_is_an_error() {
         for len in 0..bytes.len() {
             assert!(decode_batch(&bytes[..len], &Limits::default()).is_err(), "prefix of {len} bytes");
         }
+    }
+}
+
+#[test]
+fn node_deltas_that_leave_the_id_range_are_schema_errors() {
+    // page_start's snapshot opens with the document: id 1 (delta 1), parent 0 (delta 1).
+    let payload = encode_payload(&fixtures::all()[0].1).unwrap();
+    let document = [0x94, 0x01, 0x01, 0x00, 0x92, 0x00, 0x90];
+    let at = payload.windows(document.len()).position(|w| w == document).expect("the document node");
+    assert!(decode_payload(&payload, &Limits::default()).is_ok());
+    for (offset, byte, what) in [(1, 0x00, "id 0"), (1, 0xff, "id -1"), (2, 0x02, "parent -1")] {
+        let mut bad = payload.clone();
+        bad[at + offset] = byte;
+        assert!(matches!(decode_payload(&bad, &Limits::default()), Err(DecodeError::Schema(_))), "{what}");
     }
 }
 
@@ -110,7 +127,8 @@ proptest! {
     fn arbitrary_bytes_never_panic(mut bytes in prop::collection::vec(any::<u8>(), 0..512)) {
         let _ = decode_batch(&bytes, &Limits::default());
         if bytes.len() >= HEADER_LEN {
-            bytes[..4].copy_from_slice(b"SLB\x01");
+            bytes[..3].copy_from_slice(b"SLB");
+            bytes[3] = PROTOCOL_VERSION;
             let _ = decode_batch(&bytes, &Limits::default());
         }
     }

@@ -30,6 +30,8 @@ const JOURNEYS: [(&str, &str); 2] = [
 #[derive(Debug, Clone, Copy, Default)]
 struct Measure {
     main_thread_ms: f64,
+    /// The longest script run of the recorder's own (long animation frame attribution).
+    longest_script_ms: f64,
     longest_task_ms: f64,
     long_tasks: f64,
     bytes: f64,
@@ -117,11 +119,19 @@ fn measure_once(
     }
     let finish = browser.execute("return finishJourney();");
     let bytes = match finish["session"].as_str() {
-        Some(url) => stored_bytes(http, collector, url.rsplit('/').next().unwrap_or_default())?,
+        Some(url) => {
+            let session = url.rsplit('/').next().unwrap_or_default();
+            let bytes = stored_bytes(http, collector, session)?;
+            if profiling {
+                print_bytes_by_kind(http, collector, session);
+            }
+            bytes
+        }
         None => finish["bytes"].as_f64().unwrap_or(0.0),
     };
     let measure = Measure {
         main_thread_ms: after - before,
+        longest_script_ms: result["recorderScript"].as_f64().unwrap_or(0.0),
         longest_task_ms: result["longest"].as_f64().unwrap_or(0.0),
         long_tasks: result["longTasks"].as_f64().unwrap_or(0.0),
         bytes,
@@ -165,6 +175,7 @@ fn median(measures: &[Measure]) -> Measure {
     };
     Measure {
         main_thread_ms: pick(|m| m.main_thread_ms),
+        longest_script_ms: pick(|m| m.longest_script_ms),
         longest_task_ms: pick(|m| m.longest_task_ms),
         long_tasks: pick(|m| m.long_tasks),
         bytes: pick(|m| m.bytes),
@@ -174,8 +185,8 @@ fn median(measures: &[Measure]) -> Measure {
 fn print_journey(journey: &str, description: &str, elements: u64, medians: &[Measure], rrweb_version: &str) {
     println!("\njourney \"{journey}\": {description} ({elements} elements at the end)");
     println!(
-        "  {:<14} {:>12} {:>10} {:>13} {:>12} {:>14}",
-        "recorder", "main thread", "added", "longest task", "tasks >50ms", "bytes shipped"
+        "  {:<14} {:>12} {:>10} {:>13} {:>12} {:>16} {:>14}",
+        "recorder", "main thread", "added", "longest task", "tasks >50ms", "recorder script", "bytes shipped"
     );
     let base = medians[0].main_thread_ms;
     for (mode, m) in MODES.iter().zip(medians) {
@@ -183,8 +194,9 @@ fn print_journey(journey: &str, description: &str, elements: u64, medians: &[Mea
         let added = if *mode == "none" { "-".to_owned() } else { format!("{:.0} ms", m.main_thread_ms - base) };
         let longest = if m.longest_task_ms > 0.0 { format!("{:.0} ms", m.longest_task_ms) } else { "<50 ms".into() };
         let bytes = if *mode == "none" { "-".to_owned() } else { format!("{:.0} B", m.bytes) };
+        let script = if *mode == "none" { "-".to_owned() } else { format!("{:.0} ms", m.longest_script_ms) };
         println!(
-            "  {name:<14} {:>9.0} ms {added:>10} {longest:>13} {:>12.0} {bytes:>14}",
+            "  {name:<14} {:>9.0} ms {added:>10} {longest:>13} {:>12.0} {script:>16} {bytes:>14}",
             m.main_thread_ms, m.long_tasks
         );
     }
@@ -222,5 +234,27 @@ fn print_profile(profile: &Value) {
     top.sort_by(|a, b| b.1.total_cmp(&a.1));
     for (name, us) in top.iter().take(30) {
         println!("    {:>8.1} ms  {name}", us / 1000.0);
+    }
+}
+
+/// What a session's bytes are made of: each kind of event alone, encoded as one batch.
+fn print_bytes_by_kind(http: &Http, collector: &Collector, session: &str) {
+    use sightline_protocol::{decode_batch, encode_batch, Batch, Limits};
+    let stream = http.get(&format!("{}/api/sessions/{session}/events", collector.base), TOKEN);
+    let batches: Vec<Batch> = sightline_e2e::split_frames(&stream.body)
+        .iter()
+        .filter_map(|frame| decode_batch(frame, &Limits::default()).ok())
+        .collect();
+    let Some(first) = batches.first() else { return };
+    let mut kinds: std::collections::BTreeMap<u8, (usize, Vec<_>)> = std::collections::BTreeMap::new();
+    for event in batches.iter().flat_map(|b| &b.events) {
+        let entry = kinds.entry(event.data.tag()).or_default();
+        entry.0 += 1;
+        entry.1.push(event.clone());
+    }
+    for (kind, (count, events)) in kinds {
+        let batch = Batch { events, ..first.clone() };
+        let bytes = encode_batch(&batch).map_or(0, |b| b.len());
+        println!("    kind {kind:>2}: {count:>6} events {bytes:>9} B compressed alone");
     }
 }

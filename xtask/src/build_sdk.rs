@@ -122,7 +122,10 @@ pub fn build_sdk() -> Result<(), String> {
     if esbuild.exists() {
         let index = dist.join("index.js").to_string_lossy().into_owned();
         let out = format!("--outfile={index}");
-        run(&esbuild, &[&index, "--bundle", "--format=esm", "--minify", "--allow-overwrite", &out, "--log-level=warning"])?;
+        run(
+            &esbuild,
+            &[&index, "--bundle", "--format=esm", "--minify", "--allow-overwrite", &out, "--log-level=warning"],
+        )?;
         for file in ["sightline.js", "dom.js", "api.js"] {
             std::fs::remove_file(dist.join(file)).map_err(|e| format!("removing {file}: {e}"))?;
         }
