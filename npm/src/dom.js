@@ -619,17 +619,19 @@ export function createDomRecorder(sink, options = {}) {
     slice();
   }
 
-  // Reading a scroll position makes the browser lay the page out if it changed: read it just
-  // before the next frame, when the browser lays it out anyway, not in the middle of a task.
+  // Reading a scroll position makes the browser lay the page out if it changed, which on a big
+  // page is the longest thing a recorder could do. The page's position is read once at start;
+  // after that it is known from scroll events (a restored position fires one too).
+  let pageScroll = null;
+
+  function readPageScroll() {
+    pageScroll = [Math.round(window.scrollX), Math.round(window.scrollY)];
+  }
+
   function recordPageScroll() {
-    requestAnimationFrame(() =>
-      sink.guard(() => {
-        if (!running) return;
-        const x = Math.round(window.scrollX);
-        const y = Math.round(window.scrollY);
-        if (x !== 0 || y !== 0) sink.scroll(idOf(document), x, y);
-      }),
-    );
+    if (pageScroll !== null && (pageScroll[0] !== 0 || pageScroll[1] !== 0)) {
+      sink.scroll(idOf(document), pageScroll[0], pageScroll[1]);
+    }
   }
 
   function changeTape(removes, adds, attributes, texts) {
@@ -705,6 +707,8 @@ export function createDomRecorder(sink, options = {}) {
       return;
     }
 
+    // One change set gets a slice's worth of time; more than that is a storm.
+    const sliceStart = performance.now();
     const removeIds = [];
     for (const node of removed) {
       // A node moved elsewhere is removed here and added again below with the same ids.
@@ -725,7 +729,7 @@ export function createDomRecorder(sink, options = {}) {
       if (parent.nodeType === 1 && (parent.localName === 'script' || inBlockedOrScript(parent))) continue;
       const flags = parent.nodeType === 1 ? flagsAt(parent) : maskAllText ? MASK : 0;
       const step = walker(node, ids.get(parent), nextKnown(node, added), flags, adds, emitAdds);
-      const done = step(Infinity, STORM_NODES - budgetUsed);
+      const done = step(sliceStart + SLICE_MS, STORM_NODES - budgetUsed);
       budgetUsed += step.walked;
       if (!done) {
         // Too much at once: what was written is superseded by the snapshot after the pause.
@@ -885,7 +889,8 @@ export function createDomRecorder(sink, options = {}) {
     scrollTimer = null;
     for (const target of scrolled) {
       if (target === document || target === window || target === document.scrollingElement) {
-        sink.scroll(idOf(document), Math.round(window.scrollX), Math.round(window.scrollY));
+        readPageScroll();
+        sink.scroll(idOf(document), pageScroll[0], pageScroll[1]);
       } else if (target && target.nodeType === 1 && ids.has(target)) {
         sink.scroll(ids.get(target), Math.round(target.scrollLeft), Math.round(target.scrollTop));
       }
@@ -948,6 +953,7 @@ export function createDomRecorder(sink, options = {}) {
     observer = new MutationObserver(onMutationsGuarded);
     running = true;
     budgetStart = Date.now();
+    readPageScroll();
     snapshot();
     for (const [type, handler] of handlers) document.addEventListener(type, handler, LISTEN);
   }
