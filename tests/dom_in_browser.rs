@@ -318,3 +318,62 @@ fn the_page_and_what_the_user_did_are_recorded_with_private_values_masked() {
     assert!(texts.contains(&"first changed"), "{texts:?}");
     assert!(texts.contains(&"******* *******"), "a masked text stays masked when it changes: {texts:?}");
 }
+
+#[test]
+fn a_mutation_storm_pauses_recording_and_a_snapshot_resumes_it() {
+    let (collector, _data) = start_collector();
+    let page = format!(
+        r#"<!doctype html><title>Storm</title><body><div id="storm"></div><script type="module">
+import {{ init, flush, getSessionUrl }} from '/index.js';
+await init({{ endpoint: '{}', projectKey: '{KEY}' }});
+window.flushNow = flush;
+window.sessionUrl = getSessionUrl();
+// 6,000 nodes replaced every 20 ms, 40 times: far more than is worth diffing.
+window.storm = new Promise((resolve) => {{
+  const box = document.getElementById('storm');
+  let rounds = 0;
+  const timer = setInterval(() => {{
+    const cells = [];
+    for (let i = 0; i < 3000; i++) cells.push(`<p>cell ${{rounds}}-${{i}}</p>`);
+    box.innerHTML = cells.join('');
+    if (++rounds === 40) {{
+      clearInterval(timer);
+      box.innerHTML = '<p id="calm">STORM_OVER</p>';
+      resolve(rounds);
+    }}
+  }}, 20);
+}});
+</script></body>"#,
+        collector.base
+    );
+    let site = StaticFiles::start(&dist(), vec![("/".into(), page)]);
+    let browser = Browser::start();
+    browser.navigate(&format!("{}/", site.base));
+    let session = session_of(&browser.wait_for("window.sessionUrl", Duration::from_secs(20)));
+    assert_eq!(browser.execute("return window.storm;"), 40, "the page ran its storm to the end");
+
+    // The calm state arrives, by a change or by the snapshot that ends the pause.
+    let http = Http::default();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let batches = loop {
+        browser.execute("window.flushNow(); return true;");
+        let frames = stored_stream(&http, &collector, &session, 1);
+        let batches: Vec<Batch> = frames.iter().map(|f| decode_batch(f, &Limits::default()).unwrap()).collect();
+        if nodes_by_id(&batches).values().any(|n| n.kind == NodeKind::Text("STORM_OVER".into())) {
+            break batches;
+        }
+        assert!(std::time::Instant::now() < deadline, "the state after the storm never arrived");
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    let events: Vec<&EventData> = batches.iter().flat_map(|b| &b.events).map(|e| &e.data).collect();
+    let snapshots = events.iter().filter(|e| matches!(e, EventData::Snapshot(_))).count();
+    assert!(snapshots >= 2, "recording resumed with a snapshot after pausing ({snapshots} snapshots)");
+    let diffed: usize = events
+        .iter()
+        .map(|e| match e {
+            EventData::Mutation(m) => m.adds.len(),
+            _ => 0,
+        })
+        .sum();
+    assert!(diffed < 240_000 / 4, "the storm was not diffed node by node ({diffed} nodes added of 240,000)");
+}

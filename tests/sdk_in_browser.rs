@@ -152,7 +152,7 @@ fn what_waits_at_pagehide_goes_out_by_beacon() {
     let (collector, _data) = start_collector();
     // No flush and no tick before the page goes away: only the unload path can deliver.
     let page = format!(
-        r#"<!doctype html><title>Leaving</title><script type="module">
+        r#"<!doctype html><title>Leaving</title><input id="note"><script type="module">
 import {{ init, track, getSessionUrl }} from '/index.js';
 await init({{ endpoint: '{}', projectKey: '{KEY}' }});
 track('about_to_leave', {{ step: 3 }});
@@ -168,10 +168,21 @@ window.sessionUrl = getSessionUrl();
     browser.navigate(&format!("{}/", site.base));
     let url = browser.wait_for("window.sessionUrl", Duration::from_secs(20));
     let session = session_of(&url);
+    // What is typed just before the tab goes away arrives too.
+    browser.type_into("#note", "see you");
     browser.navigate(&format!("{}/next", site.base));
 
     let http = Http::default();
     let batches = stored(&http, &collector, &session, 1);
+    let typed = batches
+        .iter()
+        .flat_map(|b| &b.events)
+        .filter_map(|e| match &e.data {
+            EventData::Input(input) => Some((input.value.clone(), input.masked)),
+            _ => None,
+        })
+        .last();
+    assert_eq!(typed, Some(("*******".to_owned(), true)), "the last keystrokes, masked");
     let names: Vec<_> = batches
         .iter()
         .flat_map(|b| &b.events)
@@ -278,4 +289,34 @@ window.sessionUrl = getSessionUrl();
     let resource = errors.iter().find(|e| e.kind == ErrorKind::Resource).expect("the image that failed");
     assert_eq!(resource.name, "img");
     assert_eq!(resource.message, format!("{}/missing.png", site.base));
+}
+
+#[test]
+fn a_page_under_a_strict_content_security_policy_is_recorded() {
+    let (collector, _data) = start_collector();
+    // Scripts from the page's origin only, wasm compilation allowed, requests to the collector.
+    let csp =
+        format!("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self' {}", collector.base);
+    let page = format!(
+        r#"<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="{csp}">
+<title>Strict</title><script type="module" src="/app.js"></script></head><body><p>strict page</p></body></html>"#
+    );
+    let app = format!(
+        r#"import {{ init, flush, getSessionUrl }} from '/index.js';
+await init({{ endpoint: '{}', projectKey: '{KEY}' }});
+flush();
+window.sessionUrl = getSessionUrl();
+"#,
+        collector.base
+    );
+    let site = StaticFiles::start(&dist(), vec![("/".into(), page), ("/app.js".into(), app)]);
+    let browser = Browser::start();
+    browser.navigate(&format!("{}/", site.base));
+    let url = browser.wait_for("window.sessionUrl", Duration::from_secs(20));
+    let batches = stored(&Http::default(), &collector, &session_of(&url), 1);
+    let snapshot = batches.iter().flat_map(|b| &b.events).find_map(|e| match &e.data {
+        EventData::Snapshot(s) => Some(s),
+        _ => None,
+    });
+    assert!(snapshot.expect("a snapshot").nodes.iter().any(|n| n.kind == NodeKind::Text("strict page".into())));
 }
