@@ -13,6 +13,7 @@ pub use sightline_protocol::fixtures;
 
 pub mod mmdb;
 pub mod sdk;
+pub mod shop;
 pub mod static_files;
 pub mod webdriver;
 
@@ -22,10 +23,7 @@ pub fn collector_bin() -> PathBuf {
         return PathBuf::from(path);
     }
     // Test executables live in target/<profile>/deps; binaries one level up.
-    let exe = std::env::current_exe().expect("current_exe");
-    let path = exe.parent().and_then(Path::parent).map(|dir| dir.join("sightline-collector")).expect("target dir");
-    assert!(path.exists(), "{} is missing: build it with `cargo build -p sightline-collector`", path.display());
-    path
+    shop::sibling_binary("sightline-collector")
 }
 
 /// A config file declaring one project with its ingest key and read token.

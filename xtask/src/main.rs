@@ -4,6 +4,7 @@
 mod bench_ingest;
 mod bench_sdk;
 mod build_sdk;
+mod demo;
 mod run;
 
 use std::process::ExitCode;
@@ -11,6 +12,7 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
+  run                       start the product with the example app: collector (sled, ./sightline-data) and Acme Billing
   test                      build the SDK, then run every test: native, wasm, and in headless Chromium
   build-sdk                 build the npm package in npm/dist and print its sizes
   bench-ingest [options]    load the collector over loopback and compare with bare sled
@@ -34,6 +36,7 @@ fn runs(args: &[String]) -> Result<usize, String> {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
+        Some("run") => demo::run(),
         Some("test") => run::test_all(),
         Some("build-sdk") => build_sdk::build_sdk(),
         // Benchmarks measure optimised code on both sides of the wire.

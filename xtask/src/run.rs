@@ -31,12 +31,43 @@ pub fn in_release(args: &[String]) -> Result<(), String> {
     cargo(&command, &[])
 }
 
+/// The wasm target and the `wasm-bindgen` CLI at the exact version of the crate in Cargo.lock,
+/// installed if missing, so the README's commands work on a fresh machine.
+pub fn ensure_wasm_tools() -> Result<(), String> {
+    let rustup = Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]).output();
+    if let Ok(output) = rustup {
+        if !output.status.success() {
+            return Err(format!(
+                "rustup target add wasm32-unknown-unknown: {}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+    }
+    let lock = std::fs::read_to_string(workspace_root().join("Cargo.lock")).map_err(|e| e.to_string())?;
+    let version = lock
+        .split("[[package]]")
+        .find(|p| p.contains("name = \"wasm-bindgen\"\n"))
+        .and_then(|p| p.lines().find_map(|l| l.strip_prefix("version = \"")?.strip_suffix('"')))
+        .ok_or("no wasm-bindgen in Cargo.lock")?
+        .to_owned();
+    let installed = Command::new("wasm-bindgen").arg("--version").output().ok();
+    if installed.is_some_and(|o| String::from_utf8_lossy(&o.stdout).contains(&version)) {
+        return Ok(());
+    }
+    eprintln!("installing wasm-bindgen-cli {version} (once; a few minutes)");
+    cargo(&["install", "wasm-bindgen-cli", "--version", &version], &[])
+}
+
 /// Every test: the SDK's npm package built first; the native workspace; then, compiled to wasm by `wasm-bindgen-test-runner`
 /// (which `.ci/run` installs with Chromium and ChromeDriver), the protocol's golden vectors
 /// under Node and the SDK's browser tests in headless Chromium.
 pub fn test_all() -> Result<(), String> {
+    ensure_wasm_tools()?;
     // The end-to-end tests load the npm package in a browser.
     crate::build_sdk::build_sdk()?;
+    // The example app's binary, which the end-to-end tests start (the collector's is built for
+    // its own tests).
+    cargo(&["build", "--locked", "-p", "sightline-example-shop"], &[])?;
     cargo(&["test", "--workspace", "--locked"], &[])?;
     let runner = ("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner");
     cargo(

@@ -1,0 +1,90 @@
+//! The demo backend: the API the example app calls for its data, with one action that fails,
+//! one call that is slow, and a record of the trace context each request carried, so a test
+//! can compare it with what the SDK recorded.
+
+use std::time::Duration;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{json, Value};
+
+use crate::Shop;
+
+/// How long the slow report takes.
+const SLOW_REPORT: Duration = Duration::from_millis(1500);
+/// Requests remembered by [`received`].
+const REMEMBERED: usize = 200;
+
+/// A request the API received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    method: String,
+    path: String,
+    traceparent: Option<String>,
+}
+
+pub fn routes(config: &mut web::ServiceConfig) {
+    config
+        .route("/api/invoices", web::get().to(invoices))
+        .route("/api/invoices/{id}/send", web::post().to(send_invoice))
+        .route("/api/report", web::get().to(report))
+        .route("/api/checkout", web::post().to(checkout))
+        .route("/api/received", web::get().to(received));
+}
+
+fn remember(shop: &Shop, request: &HttpRequest) {
+    let traceparent = request.headers().get("traceparent").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let entry = Received { method: request.method().to_string(), path: request.path().to_owned(), traceparent };
+    let mut received = shop.received.lock().unwrap_or_else(|e| e.into_inner());
+    if received.len() == REMEMBERED {
+        received.remove(0);
+    }
+    received.push(entry);
+}
+
+async fn invoices(shop: web::Data<Shop>, request: HttpRequest) -> HttpResponse {
+    remember(&shop, &request);
+    let customers = ["Globex", "Initech", "Umbrella", "Hooli", "Stark Industries", "Wayne Enterprises"];
+    let list: Vec<Value> = (0..12)
+        .map(|i| {
+            json!({
+                "id": 40 + i,
+                "customer": customers[i % customers.len()],
+                "amount": 120 + (i * 37) % 900,
+                "currency": "EUR",
+                "status": if i % 3 == 0 { "open" } else { "paid" },
+            })
+        })
+        .collect();
+    HttpResponse::Ok().json(list)
+}
+
+/// The action that fails: the mail relay behind it is down.
+async fn send_invoice(shop: web::Data<Shop>, request: HttpRequest, id: web::Path<u32>) -> HttpResponse {
+    remember(&shop, &request);
+    let traceparent = request.headers().get("traceparent").and_then(|v| v.to_str().ok()).unwrap_or("-");
+    eprintln!("ERROR sending invoice {id}: SMTP relay refused the connection (traceparent {traceparent})");
+    HttpResponse::InternalServerError()
+        .json(json!({ "error": "mail_relay_unavailable", "message": "SMTP relay refused the connection" }))
+}
+
+/// The slow call.
+async fn report(shop: web::Data<Shop>, request: HttpRequest) -> HttpResponse {
+    remember(&shop, &request);
+    actix_web::rt::time::sleep(SLOW_REPORT).await;
+    HttpResponse::Ok().json(json!({ "revenue": 48_210, "open_invoices": 4, "currency": "EUR" }))
+}
+
+async fn checkout(shop: web::Data<Shop>, request: HttpRequest, body: web::Bytes) -> HttpResponse {
+    remember(&shop, &request);
+    let order: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let plan = order.get("plan").and_then(Value::as_str).unwrap_or("team").to_owned();
+    HttpResponse::Ok().json(json!({ "order": "ORD-7731", "plan": plan, "status": "confirmed" }))
+}
+
+/// The requests received lately, newest last, with the `traceparent` each carried.
+async fn received(shop: web::Data<Shop>) -> HttpResponse {
+    let received = shop.received.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let list: Vec<Value> =
+        received.iter().map(|r| json!({ "method": r.method, "path": r.path, "traceparent": r.traceparent })).collect();
+    HttpResponse::Ok().json(list)
+}

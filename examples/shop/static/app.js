@@ -1,0 +1,130 @@
+// Acme Billing: three views on client-side routes, data from the demo backend, and the Sightline
+// SDK installed the way a customer would install it.
+import { init, identify, track, getSessionUrl } from '/sightline/index.js';
+
+const view = document.getElementById('view');
+
+function toast(message, kind) {
+  const box = document.getElementById('toast');
+  box.textContent = message;
+  box.className = kind || '';
+  box.style.display = 'block';
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => (box.style.display = 'none'), 4000);
+}
+
+async function showInvoices() {
+  view.innerHTML = `
+    <div class="card">
+      <h1>Invoices</h1>
+      <p><button id="report">Load revenue report</button> <button id="export">Export CSV</button></p>
+      <div id="report-result"></div>
+      <table><thead><tr><th>Number</th><th>Customer</th><th>Amount</th><th>Status</th><th></th></tr></thead>
+      <tbody id="invoices"><tr><td colspan="5">Loading…</td></tr></tbody></table>
+    </div>`;
+  document.getElementById('report').onclick = loadReport;
+  document.getElementById('export').onclick = exportCsv;
+  const response = await fetch('/api/invoices');
+  const invoices = await response.json();
+  document.getElementById('invoices').innerHTML = invoices
+    .map(
+      (i) => `<tr><td>INV-${i.id}</td><td>${i.customer}</td><td>${i.amount}.00 ${i.currency}</td>
+        <td><span class="badge ${i.status}">${i.status}</span></td>
+        <td><button class="send" data-id="${i.id}">Send</button></td></tr>`,
+    )
+    .join('');
+  for (const button of document.querySelectorAll('button.send')) button.onclick = () => sendInvoice(button.dataset.id);
+}
+
+async function sendInvoice(id) {
+  const response = await fetch(`/api/invoices/${id}/send`, { method: 'POST' });
+  if (!response.ok) {
+    const body = await response.json();
+    console.error(`Sending INV-${id} failed:`, body.message);
+    toast(`Could not send INV-${id}: ${body.message}`, 'error');
+    return;
+  }
+  toast(`INV-${id} sent`);
+}
+
+async function loadReport() {
+  const out = document.getElementById('report-result');
+  out.textContent = 'Loading report…';
+  const report = await (await fetch('/api/report')).json();
+  out.textContent = `Revenue ${report.revenue} ${report.currency}, ${report.open_invoices} open invoices`;
+}
+
+function exportCsv() {
+  // The bug a support engineer will find in the replay: the export reads columns that were
+  // never loaded.
+  const settings = undefined;
+  return settings.columns.join(',');
+}
+
+function showCheckout() {
+  view.innerHTML = `
+    <div class="card">
+      <h1>Upgrade to Enterprise</h1>
+      <form id="checkout">
+        <label for="email">Billing email</label><input id="email" type="email" autocomplete="email">
+        <label for="password">Confirm your password</label><input id="password" type="password" autocomplete="current-password">
+        <label for="card">Card number</label><input id="card" autocomplete="cc-number" inputmode="numeric">
+        <label for="plan">Plan</label>
+        <select id="plan"><option value="team">Team</option><option value="enterprise">Enterprise</option></select>
+        <label for="notes">Notes for our team</label><textarea id="notes" rows="3"></textarea>
+        <div data-sl-unmask><label for="coupon">Coupon code</label><input id="coupon"></div>
+        <p><label><input id="terms" type="checkbox" style="width:auto"> I accept the terms</label></p>
+        <button class="primary" id="pay" type="submit">Pay</button>
+      </form>
+    </div>`;
+  document.getElementById('checkout').onsubmit = async (event) => {
+    event.preventDefault();
+    const plan = document.getElementById('plan').value;
+    const response = await fetch('/api/checkout', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: document.getElementById('email').value, password: document.getElementById('password').value, plan }),
+    });
+    const order = await response.json();
+    track('checkout_completed', { plan, order: order.order });
+    toast(`Order ${order.order} confirmed`);
+  };
+}
+
+function showSettings() {
+  view.innerHTML = `
+    <div class="card">
+      <h1>Settings</h1>
+      <label><input type="checkbox" id="digest" style="width:auto" checked> Weekly digest email</label>
+      <label for="timezone">Time zone</label>
+      <select id="timezone"><option>Europe/Paris</option><option>America/New_York</option></select>
+      <h2>Account balance</h2>
+      <div class="chart" data-sl-block>Balance: 48,210.00 EUR</div>
+    </div>`;
+}
+
+const VIEWS = { '/': showInvoices, '/checkout': showCheckout, '/settings': showSettings };
+
+function render() {
+  for (const link of document.querySelectorAll('a[data-route]')) {
+    link.classList.toggle('current', link.getAttribute('href') === location.pathname);
+  }
+  (VIEWS[location.pathname] || showInvoices)();
+}
+
+document.addEventListener('click', (event) => {
+  const link = event.target.closest('a[data-route]');
+  if (!link) return;
+  event.preventDefault();
+  history.pushState({}, '', link.getAttribute('href'));
+  render();
+});
+addEventListener('popstate', render);
+
+// The app renders first; the SDK loads next to it and never holds it up.
+render();
+await init(window.SIGHTLINE);
+identify('u_1842', { email: 'jane@acme.com', name: 'Jane Doe', plan: 'team', company: 'Acme' });
+const link = getSessionUrl();
+document.getElementById('session').textContent = link ? `this session: ${link}` : 'not recorded';
+window.sightlineReady = true;

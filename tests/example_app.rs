@@ -1,0 +1,137 @@
+//! A support engineer's view of a real click-through: Acme Billing, the example app, driven in
+//! headless Chromium like a user would, recorded into the real collector. The session holds the
+//! pages as they looked, the route changes, the clicks, the masked form input, the error the
+//! user ran into, and continues across a reload; nothing private is stored.
+//!
+//! Needs `npm/dist` and the example app's binary (`cargo xtask test` builds both), Chromium and
+//! ChromeDriver.
+
+use std::time::{Duration, Instant};
+
+use sightline_e2e::sdk::{session_of, start_collector, stored_stream, KEY, TOKEN};
+use sightline_e2e::shop::Shop;
+use sightline_e2e::webdriver::Browser;
+use sightline_e2e::Http;
+use sightline_protocol::{decode_batch, Batch, ErrorKind, EventData, Limits, NavigationKind, NodeKind, PointerKind};
+
+const PASSWORD: &str = "correct-horse-battery";
+const CARD: &str = "5555 4444 3333 1111";
+
+#[test]
+fn a_click_through_the_example_app_is_recorded_as_the_user_saw_it() {
+    let (collector, _data) = start_collector();
+    let shop = Shop::start(&collector.base, KEY);
+    let browser = Browser::start();
+    browser.navigate(&format!("{}/", shop.base));
+    browser.wait_for("window.sightlineReady && document.querySelector('button.send')", Duration::from_secs(20));
+    let session =
+        session_of(&browser.execute("return document.getElementById('session').textContent.split(' ').pop();"));
+
+    // Upgrade: a form with a password and a card number.
+    browser.click("a[href='/checkout']");
+    browser.type_into("#email", "jane@acme.com");
+    browser.type_into("#password", PASSWORD);
+    browser.type_into("#card", CARD);
+    browser.type_into("#coupon", "SPRING24");
+    browser.click("#terms");
+    browser.click("#pay");
+    browser.wait_for("document.getElementById('toast').textContent.includes('confirmed')", Duration::from_secs(10));
+
+    // Back to the invoices: the send that fails, and the export that throws.
+    browser.click("a[href='/']");
+    browser.wait_for("document.querySelector('button.send')", Duration::from_secs(10));
+    browser.click("button.send");
+    browser
+        .wait_for("document.getElementById('toast').textContent.includes('Could not send')", Duration::from_secs(10));
+    browser.click("#export");
+
+    // A reload continues the session as its next page.
+    browser.execute("window.sightlineReady = false; location.reload(); return true;");
+    browser.wait_for("window.sightlineReady", Duration::from_secs(20));
+    browser.navigate("about:blank");
+
+    let http = Http::default();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (frames, batches) = loop {
+        let frames = stored_stream(&http, &collector, &session, 1);
+        let batches: Vec<Batch> = frames.iter().map(|f| decode_batch(f, &Limits::default()).unwrap()).collect();
+        let has_error = batches.iter().flat_map(|b| &b.events).any(|e| matches!(e.data, EventData::Error(_)));
+        if has_error && batches.iter().any(|b| b.page == 1) {
+            break (frames, batches);
+        }
+        assert!(Instant::now() < deadline, "the click-through did not arrive");
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    let events: Vec<&EventData> =
+        batches.iter().filter(|b| b.page == 0).flat_map(|b| &b.events).map(|e| &e.data).collect();
+
+    // Nothing private left the browser.
+    let decoded = format!("{batches:?}");
+    let raw = frames.concat();
+    for secret in [PASSWORD, CARD, "5555444433331111"] {
+        let in_raw = raw.windows(secret.len()).any(|w| w == secret.as_bytes());
+        assert!(!decoded.contains(secret) && !in_raw, "{secret:?} was recorded");
+    }
+
+    // The page as the user saw it, then each view they went to.
+    let first_snapshot = events.iter().find_map(|e| match e {
+        EventData::Snapshot(s) => Some(s),
+        _ => None,
+    });
+    let texts: Vec<&str> = first_snapshot
+        .expect("a snapshot")
+        .nodes
+        .iter()
+        .filter_map(|n| match &n.kind {
+            NodeKind::Text(t) => Some(t.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(texts.contains(&"Acme Billing"), "{texts:?}");
+    let routes: Vec<(NavigationKind, String)> = events
+        .iter()
+        .filter_map(|e| match e {
+            EventData::Navigation(n) => Some((n.kind, n.url.trim_start_matches(&shop.base).to_owned())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        routes,
+        vec![
+            (NavigationKind::Load, "/".to_owned()),
+            (NavigationKind::Push, "/checkout".to_owned()),
+            (NavigationKind::Push, "/".to_owned())
+        ]
+    );
+
+    // What they typed, masked except where the page opted in.
+    let inputs: Vec<(String, bool)> = events
+        .iter()
+        .filter_map(|e| match e {
+            EventData::Input(i) if !i.value.is_empty() => Some((i.value.clone(), i.masked)),
+            _ => None,
+        })
+        .collect();
+    assert!(inputs.contains(&("*".repeat(PASSWORD.len()), true)));
+    assert!(inputs.contains(&("*".repeat(CARD.len()), true)));
+    assert!(inputs.contains(&("SPRING24".to_owned(), false)), "the coupon field is unmasked on purpose");
+    let clicks = events.iter().filter(|e| matches!(e, EventData::Pointer(p) if p.kind == PointerKind::Click)).count();
+    assert!(clicks >= 6, "{clicks} clicks");
+
+    // The failure the user ran into, and the error the page threw.
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, EventData::Console(c) if c.args[0].starts_with("Sending INV-40 failed"))));
+    let thrown = events.iter().find_map(|e| match e {
+        EventData::Error(error) if error.kind == ErrorKind::Uncaught => Some(error),
+        _ => None,
+    });
+    let thrown = thrown.expect("the export's TypeError");
+    assert_eq!(thrown.name, "TypeError");
+    assert!(thrown.stack.as_deref().is_some_and(|s| s.contains("exportCsv")), "{:?}", thrown.stack);
+
+    // Who it was, for the session list.
+    let summary = http.get(&format!("{}/api/sessions/{session}", collector.base), TOKEN).json();
+    assert_eq!(summary["user_id"], "u_1842");
+    assert_eq!(summary["pages"].as_array().map(Vec::len), Some(2), "the reload is the session's second page");
+}

@@ -1,0 +1,52 @@
+//! The example app's process (`sightline-example-shop`) on a free loopback port.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// The example app, stopped when dropped.
+pub struct Shop {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+}
+
+impl Shop {
+    /// Starts the example app sending to `collector` with the ingest key `key`.
+    pub fn start(collector: &str, key: &str) -> Shop {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace").to_owned();
+        let bin = sibling_binary("sightline-example-shop");
+        let mut child = Command::new(&bin)
+            .args(["--listen", "127.0.0.1:0", "--collector", collector, "--ingest-key", key, "--sdk-dir"])
+            .arg(root.join("npm/dist"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", bin.display()));
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let base = lines
+            .find_map(|line| {
+                line.ok()?.strip_prefix("Acme Billing (the example app) on ")?.strip_suffix('/').map(str::to_owned)
+            })
+            .expect("the example app did not start");
+        // Keep reading so the process never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Shop { child, base }
+    }
+}
+
+impl Drop for Shop {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A binary cargo built next to the test executables (`target/<profile>/<name>`).
+pub fn sibling_binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    let path = exe.parent().and_then(Path::parent).map(|dir| dir.join(name)).expect("target dir");
+    assert!(path.exists(), "{} is missing: build it with `cargo build -p {name}`", path.display());
+    path
+}
