@@ -174,14 +174,10 @@ window.sessionUrl = getSessionUrl();
 
     let http = Http::default();
     let batches = stored(&http, &collector, &session, 1);
-    let typed = batches
-        .iter()
-        .flat_map(|b| &b.events)
-        .filter_map(|e| match &e.data {
-            EventData::Input(input) => Some((input.value.clone(), input.masked)),
-            _ => None,
-        })
-        .last();
+    let typed = batches.iter().flat_map(|b| &b.events).rev().find_map(|e| match &e.data {
+        EventData::Input(input) => Some((input.value.clone(), input.masked)),
+        _ => None,
+    });
     assert_eq!(typed, Some(("*******".to_owned(), true)), "the last keystrokes, masked");
     let names: Vec<_> = batches
         .iter()
