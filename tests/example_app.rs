@@ -44,6 +44,11 @@ fn a_click_through_the_example_app_is_recorded_as_the_user_saw_it() {
     browser
         .wait_for("document.getElementById('toast').textContent.includes('Could not send')", Duration::from_secs(10));
     browser.click("#export");
+    browser.click("#report");
+    browser.wait_for(
+        "document.getElementById('report-result').textContent.startsWith('Revenue')",
+        Duration::from_secs(10),
+    );
 
     // A reload continues the session as its next page.
     browser.execute("window.sightlineReady = false; location.reload(); return true;");
@@ -129,6 +134,49 @@ fn a_click_through_the_example_app_is_recorded_as_the_user_saw_it() {
     let thrown = thrown.expect("the export's TypeError");
     assert_eq!(thrown.name, "TypeError");
     assert!(thrown.stack.as_deref().is_some_and(|s| s.contains("exportCsv")), "{:?}", thrown.stack);
+
+    // Every API call, how it ended, and the trace id the backend received with it.
+    let calls: Vec<&sightline_protocol::Network> = events
+        .iter()
+        .filter_map(|e| match e {
+            EventData::Network(n) => Some(n.as_ref()),
+            _ => None,
+        })
+        .collect();
+    let call = |path: &str| {
+        calls.iter().find(|c| c.url.ends_with(path)).copied().unwrap_or_else(|| panic!("no call to {path}: {calls:#?}"))
+    };
+    let received: serde_json::Value = http.get(&format!("{}/api/received", shop.base), "").json();
+    let received_trace = |method: &str, path: &str| {
+        let request = received.as_array().unwrap().iter().find(|r| r["method"] == method && r["path"] == path);
+        request.unwrap_or_else(|| panic!("the backend got no {method} {path}"))["traceparent"]
+            .as_str()
+            .map(str::to_owned)
+    };
+    let failing = call("/api/invoices/40/send");
+    assert_eq!((failing.method.as_str(), failing.status), ("POST", 500));
+    assert!(failing.failed());
+    let trace = failing.trace.expect("a trace id on a same-origin call");
+    let sent = received_trace("POST", "/api/invoices/40/send").expect("the backend got a traceparent");
+    assert_eq!(sightline_protocol::TraceContext::from_traceparent(&sent), Some(trace), "the same trace and span");
+    let body = failing.response.as_ref().and_then(|r| r.body.as_ref()).and_then(|b| b.text.as_deref());
+    assert!(body.is_some_and(|b| b.contains("mail_relay_unavailable")), "the allow-listed response body: {body:?}");
+
+    let slow = call("/api/report");
+    assert_eq!(slow.status, 200);
+    assert!(slow.duration >= 1400, "the slow report took {} ms", slow.duration);
+    assert!(slow.request.is_none() && slow.response.is_none(), "no headers or bodies for a URL not allow-listed");
+
+    let checkout = call("/api/checkout");
+    let sent_body = checkout.request.as_ref().and_then(|r| r.body.as_ref()).and_then(|b| b.text.clone()).unwrap();
+    assert!(sent_body.contains(r#""password":"[redacted]""#), "{sent_body}");
+    assert!(sent_body.contains(r#""plan":"team""#), "{sent_body}");
+
+    let status = call("/api/status");
+    assert!(status.url.starts_with("http://localhost:"), "{}", status.url);
+    assert_eq!(status.trace, None, "no traceparent across origins");
+    assert_eq!(received_trace("GET", "/api/status"), None);
+    assert!(calls.iter().all(|c| !c.url.starts_with(&collector.base)), "the SDK's own requests are not recorded");
 
     // Who it was, for the session list.
     let summary = http.get(&format!("{}/api/sessions/{session}", collector.base), TOKEN).json();

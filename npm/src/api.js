@@ -3,6 +3,8 @@
 // as if it weren't installed.
 
 import { createDomRecorder } from './dom.js';
+import { createNetworkRecorder } from './network.js';
+import { mimic } from './wrap.js';
 
 // A full snapshot is taken this often, so a lost batch never ruins the rest of a replay.
 const KEYFRAME_INTERVAL_MS = 5 * 60 * 1000;
@@ -10,6 +12,7 @@ const KEYFRAME_INTERVAL_MS = 5 * 60 * 1000;
 export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   let recorder = null;
   let dom = null;
+  let network = null;
   let keyframeTimer = null;
   let endpoint = null;
   let viewer = null;
@@ -22,6 +25,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     timer = null;
     if (keyframeTimer !== null) clearInterval(keyframeTimer);
     keyframeTimer = null;
+    if (network !== null) network.stop();
     if (dom !== null) {
       const stopping = dom;
       dom = null;
@@ -79,11 +83,11 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   function wrapHistory(name, kind) {
     const original = history[name];
     if (typeof original !== 'function') return;
-    history[name] = function (...args) {
+    history[name] = mimic(function (...args) {
       const result = original.apply(this, args);
       recordRoute(kind);
       return result;
-    };
+    }, original);
   }
 
   let routesWatched = false;
@@ -177,7 +181,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     for (const [method, level] of Object.entries(LEVELS)) {
       const original = console[method];
       if (typeof original !== 'function') continue;
-      console[method] = function (...args) {
+      console[method] = mimic(function (...args) {
         const result = original.apply(this, args);
         if (state === 'recording' && !inSdk) {
           inSdk = true;
@@ -197,7 +201,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
           }
         }
         return result;
-      };
+      }, original);
     }
   }
 
@@ -330,6 +334,8 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       recordViewport();
       dom = createDomRecorder(domSink(), options);
       dom.start();
+      network = createNetworkRecorder(networkSink(), { ...options, endpoint });
+      network.start();
       keyframeTimer = setInterval(() => guard(() => dom !== null && dom.keyframe()), options.keyframeIntervalMs || KEYFRAME_INTERVAL_MS);
       addEventListener('resize', onResize);
       document.addEventListener('visibilitychange', onVisibilityChange);
@@ -355,6 +361,13 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     };
   }
 
+  function networkSink() {
+    return {
+      guard,
+      network: (...call) => guard((r) => r.network(...call)),
+    };
+  }
+
   function identify(userId, traits) {
     if (state !== 'recording') return;
     guard((r) => r.identify(String(userId), traits === undefined ? null : traits, Date.now()));
@@ -375,6 +388,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       keyframeTimer = null;
       if (dom !== null) guard(() => dom.stop());
       dom = null;
+      if (network !== null) network.stop();
       guard((r) => r.stop(Date.now()));
       if (state !== 'disabled') state = 'stopped';
     } else if (state === 'starting') {
@@ -382,9 +396,12 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     }
   }
 
-  function getSessionUrl() {
+  // `{ at: 'now' }` links to this moment of the replay (`?t=` ms since the epoch).
+  function getSessionUrl(options) {
     const id = guard((r) => r.sessionId());
-    return id ? `${viewer}/sessions/${id}` : null;
+    if (!id) return null;
+    const at = options && options.at === 'now' ? `?t=${Date.now()}` : '';
+    return `${viewer}/sessions/${id}${at}`;
   }
 
   return { init, identify, track, flush, stop, getSessionUrl };

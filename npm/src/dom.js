@@ -8,6 +8,8 @@
 // masked, data-sl-block elements become empty boxes of the same size, and neither script
 // contents nor on* attributes are read.
 
+import { mimic } from './wrap.js';
+
 const DOCUMENT = 0;
 const DOCTYPE = 1;
 const ELEMENT = 2;
@@ -103,31 +105,31 @@ function wrapCssom() {
     const insertRule = proto.insertRule;
     const deleteRule = proto.deleteRule;
     if (typeof insertRule === 'function') {
-      proto.insertRule = function (...args) {
+      proto.insertRule = mimic(function (...args) {
         const index = insertRule.apply(this, args);
         if (cssomHooks !== null) cssomHooks.inserted(this, index);
         return index;
-      };
+      }, insertRule);
     }
     if (typeof deleteRule === 'function') {
-      proto.deleteRule = function (...args) {
+      proto.deleteRule = mimic(function (...args) {
         const result = deleteRule.apply(this, args);
         if (cssomHooks !== null) cssomHooks.deleted(this, args[0] >>> 0);
         return result;
-      };
+      }, deleteRule);
     }
   }
   const sheet = CSSStyleSheet.prototype;
   for (const name of ['replace', 'replaceSync']) {
     const original = sheet[name];
     if (typeof original !== 'function') continue;
-    sheet[name] = function (...args) {
+    sheet[name] = mimic(function (...args) {
       const result = original.apply(this, args);
       const changed = () => cssomHooks !== null && cssomHooks.replaced(this);
       if (result && typeof result.then === 'function') result.then(changed, () => {});
       else changed();
       return result;
-    };
+    }, original);
   }
   for (const proto of [Document.prototype, typeof ShadowRoot !== 'undefined' ? ShadowRoot.prototype : null]) {
     const descriptor = proto && Object.getOwnPropertyDescriptor(proto, 'adoptedStyleSheets');

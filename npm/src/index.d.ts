@@ -20,6 +20,20 @@ export interface InitOptions {
   blockSelector?: string;
   /** How often a full snapshot is taken, in ms. Default 300000 (5 minutes). */
   keyframeIntervalMs?: number;
+  /** URLs whose request and response headers and bodies are recorded (redacted and capped): a string matches when the URL contains it. Default none: only method, URL, status, timing and sizes. */
+  networkDetailUrls?: (string | RegExp)[];
+  /** Cap on each recorded body, in bytes. Default 65536. */
+  networkMaxBodyBytes?: number;
+  /** Other origins whose servers accept a W3C `traceparent` header (the page's own origin always gets one): a string matches URLs that start with it, such as `'https://api.acme.com/'`. Never list origins whose CORS policy doesn't allow the header: the browser would refuse the call. */
+  tracePropagationTargets?: (string | RegExp)[];
+  /** Further credential-like keys to redact in headers, JSON and form bodies and query strings, besides authorization, cookie, password, token, secret, API key and the like. */
+  redactKeys?: (string | RegExp)[];
+}
+
+/** Options for {@link getSessionUrl}. */
+export interface SessionUrlOptions {
+  /** `'now'` links to this moment of the replay. */
+  at?: 'now';
 }
 
 /** A plain JSON value. */
@@ -35,8 +49,8 @@ export function track(name: string, props?: { [key: string]: Json }): void;
 export function flush(): void;
 /** Stops recording; what was recorded is still delivered. Before `init` completes, recording never starts. */
 export function stop(): void;
-/** A link to this session in the viewer (`<viewerUrl>/sessions/<id>`), for support tickets; `null` before `init` completes. */
-export function getSessionUrl(): string | null;
+/** A link to this session in the viewer (`<viewerUrl>/sessions/<id>`, with `?t=<ms since the epoch>` for `{ at: 'now' }`), for support tickets; `null` before `init` completes. */
+export function getSessionUrl(options?: SessionUrlOptions): string | null;
 
 declare const sightline: {
   init: typeof init;

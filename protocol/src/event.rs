@@ -595,9 +595,18 @@ impl Default for DeviceType {
 }
 
 impl Network {
-    /// Whether the request counts as failed: a server error or no response at all.
+    /// Whether the request counts as failed: a server error (5xx), or no response because of an
+    /// error other than an abort (a page that cancels its own request is not a failure). A
+    /// beacon never gets a response; it failed only if the browser refused to queue it.
     pub fn failed(&self) -> bool {
-        self.status >= 500 || self.status == 0
+        if self.status >= 500 {
+            return true;
+        }
+        let aborted = self.error.as_deref().is_some_and(|e| e.starts_with("AbortError"));
+        match self.initiator {
+            Initiator::Beacon => self.error.is_some(),
+            _ => self.status == 0 && !aborted,
+        }
     }
 }
 
@@ -608,6 +617,22 @@ pub struct TraceContext {
     pub trace_id: TraceId,
     /// The span id sent as `parent-id`.
     pub span_id: SpanId,
+}
+
+impl TraceContext {
+    /// The ids of a W3C `traceparent` header (`version-traceid-parentid-flags`); `None` when it
+    /// is malformed or either id is all zeros, which the W3C format declares invalid.
+    pub fn from_traceparent(header: &str) -> Option<TraceContext> {
+        let mut parts = header.trim().split('-');
+        let (version, trace, span, flags) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        let well_formed =
+            version.len() == 2 && version != "ff" && flags.len() == 2 && trace.len() == 32 && span.len() == 16;
+        if !well_formed || (version == "00" && parts.next().is_some()) {
+            return None;
+        }
+        let context = TraceContext { trace_id: trace.parse().ok()?, span_id: span.parse().ok()? };
+        (!context.trace_id.is_zero() && !context.span_id.is_zero()).then_some(context)
+    }
 }
 
 /// Captured headers and body of a request or response.
@@ -715,4 +740,46 @@ pub struct CanvasFrame {
     pub target: u32,
     /// The image as a `data:` URL.
     pub data_url: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traceparent_headers_parse_by_the_w3c_rules() {
+        let context =
+            TraceContext::from_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").unwrap();
+        assert_eq!(context.trace_id.to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(context.span_id.to_string(), "00f067aa0ba902b7");
+        // A later version may append fields; version 00 may not.
+        assert!(TraceContext::from_traceparent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x").is_some());
+        for bad in [
+            "",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e47zz-00f067aa0ba902b7-01",
+        ] {
+            assert_eq!(TraceContext::from_traceparent(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn failed_means_a_server_error_or_no_response_but_not_an_abort() {
+        let call = |initiator, status, error: Option<&str>| Network {
+            initiator,
+            status,
+            error: error.map(str::to_owned),
+            ..Network::default()
+        };
+        assert!(call(Initiator::Fetch, 500, None).failed());
+        assert!(call(Initiator::Xhr, 0, Some("NetworkError: error")).failed());
+        assert!(!call(Initiator::Fetch, 404, None).failed());
+        assert!(!call(Initiator::Fetch, 0, Some("AbortError: The user aborted a request.")).failed());
+        assert!(!call(Initiator::Beacon, 0, None).failed(), "a queued beacon");
+        assert!(call(Initiator::Beacon, 0, Some("NotQueued: the browser refused the beacon")).failed());
+    }
 }

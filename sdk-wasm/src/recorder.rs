@@ -9,9 +9,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use sightline_protocol::{
-    AdoptedStyleSheets, Console, ConsoleLevel, Custom, DeviceType, ErrorEvent, ErrorKind, EventData, Focus, Identify,
-    Input, MouseMove, MovePoint, Navigation, NavigationKind, PageMeta, Pointer, PointerKind, Scroll, Size, Software,
-    StyleRule, StyleSheet, Value, Viewport, Visibility,
+    AdoptedStyleSheets, Body, Console, ConsoleLevel, Custom, DeviceType, ErrorEvent, ErrorKind, EventData, Focus,
+    HttpMessage, Identify, Initiator, Input, MouseMove, MovePoint, Navigation, NavigationKind, Network, PageMeta,
+    Pointer, PointerKind, Scroll, Size, Software, StyleRule, StyleSheet, TraceContext, Value, Viewport, Visibility,
 };
 use wasm_bindgen::prelude::*;
 
@@ -52,6 +52,8 @@ struct State {
     stopped: bool,
     /// The page should be snapshotted again: batches were dropped, or a new session began.
     keyframe_due: bool,
+    /// Requests recorded on this page so far.
+    requests: u32,
 }
 
 /// Records one page into the current session and ships it to the collector.
@@ -87,6 +89,7 @@ impl Recorder {
             in_flight: false,
             stopped: false,
             keyframe_due: false,
+            requests: 0,
         };
         Ok(Recorder { state: Rc::new(RefCell::new(state)) })
     }
@@ -257,6 +260,76 @@ impl Recorder {
     pub fn adopted_style_sheets(&self, host: u32, sheets: Vec<u32>, now: f64) {
         let size = sheets.len() * 2 + 8;
         self.record(now, EventData::AdoptedStyleSheets(AdoptedStyleSheets { host, sheets }), size);
+    }
+
+    /// Records a request that ended at `end` (ms since the epoch) after starting at `start`:
+    /// `initiator` 0 fetch, 1 XHR, 2 beacon; `status` 0 without a response; sizes negative when
+    /// unknown. Headers (names and values joined by NUL) and bodies come only for allow-listed
+    /// URLs, already redacted and capped by the wrapper; `traceparent` is the header the request
+    /// carried, whether the SDK added it or the page did.
+    #[allow(clippy::too_many_arguments)]
+    pub fn network(
+        &self,
+        initiator: u8,
+        method: String,
+        url: String,
+        status: u16,
+        start: f64,
+        end: f64,
+        request_size: f64,
+        response_size: f64,
+        request_headers: Option<String>,
+        request_body: Option<String>,
+        request_body_size: f64,
+        request_truncated: bool,
+        response_headers: Option<String>,
+        response_body: Option<String>,
+        response_body_size: f64,
+        response_truncated: bool,
+        error: Option<String>,
+        traceparent: Option<String>,
+    ) {
+        let size = |n: f64| (n >= 0.0).then_some(n as u64);
+        let message = |headers: Option<String>, text: Option<String>, body_size: f64, truncated: bool| {
+            let headers = headers?;
+            let headers = headers.split('\0').collect::<Vec<_>>();
+            let headers = headers.chunks_exact(2).map(|h| (clip(h[0], 256), clip(h[1], 4096))).collect();
+            let body = (text.is_some() || body_size >= 0.0).then(|| Body {
+                text: text.map(|t| clip(&t, tape::MAX_FIELD)),
+                size: size(body_size).unwrap_or(0),
+                truncated,
+            });
+            Some(HttpMessage { headers, body })
+        };
+        let request = message(request_headers, request_body, request_body_size, request_truncated);
+        let response = message(response_headers, response_body, response_body_size, response_truncated);
+        let bytes = url.len()
+            + [&request, &response]
+                .iter()
+                .filter_map(|m| m.as_ref()?.body.as_ref()?.text.as_ref())
+                .map(String::len)
+                .sum::<usize>()
+            + 64;
+        let id = {
+            let mut state = self.state.borrow_mut();
+            state.requests += 1;
+            state.requests
+        };
+        let network = Network {
+            id,
+            initiator: Initiator::from_u8(initiator),
+            method: clip(&method, 32),
+            url: clip(&url, 8192),
+            status,
+            duration: (end - start).max(0.0).min(f64::from(u32::MAX)) as u32,
+            request_size: size(request_size),
+            response_size: size(response_size),
+            request,
+            response,
+            error: error.map(|e| clip(&e, 1024)),
+            trace: traceparent.as_deref().and_then(TraceContext::from_traceparent),
+        };
+        self.record(end, EventData::Network(Box::new(network)), bytes);
     }
 
     /// Records a pointer interaction: `kind` 0 click, 1 double click, 2 context click, 3 press,

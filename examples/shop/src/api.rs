@@ -28,6 +28,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/api/invoices/{id}/send", web::post().to(send_invoice))
         .route("/api/report", web::get().to(report))
         .route("/api/checkout", web::post().to(checkout))
+        .route("/api/status", web::get().to(status))
         .route("/api/received", web::get().to(received));
 }
 
@@ -79,6 +80,13 @@ async fn checkout(shop: web::Data<Shop>, request: HttpRequest, body: web::Bytes)
     let order: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let plan = order.get("plan").and_then(Value::as_str).unwrap_or("team").to_owned();
     HttpResponse::Ok().json(json!({ "order": "ORD-7731", "plan": plan, "status": "confirmed" }))
+}
+
+/// The service status, which the app reads from another origin (its other host name), the way
+/// apps call third-party APIs; open to any origin, but not to a `traceparent` header.
+async fn status(shop: web::Data<Shop>, request: HttpRequest) -> HttpResponse {
+    remember(&shop, &request);
+    HttpResponse::Ok().insert_header(("access-control-allow-origin", "*")).json(json!({ "status": "operational" }))
 }
 
 /// The requests received lately, newest last, with the `traceparent` each carried.

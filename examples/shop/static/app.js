@@ -105,6 +105,17 @@ function showSettings() {
 
 const VIEWS = { '/': showInvoices, '/checkout': showCheckout, '/settings': showSettings };
 
+// The status badge comes from another origin: the same server under its other host name.
+async function showStatus() {
+  const other = location.hostname === 'localhost' ? '127.0.0.1' : 'localhost';
+  try {
+    const status = await (await fetch(`${location.protocol}//${other}:${location.port}/api/status`)).json();
+    document.getElementById('status').textContent = `status: ${status.status}`;
+  } catch (error) {
+    document.getElementById('status').textContent = 'status: unknown';
+  }
+}
+
 function render() {
   for (const link of document.querySelectorAll('a[data-route]')) {
     link.classList.toggle('current', link.getAttribute('href') === location.pathname);
@@ -123,7 +134,13 @@ addEventListener('popstate', render);
 
 // The app renders first; the SDK loads next to it and never holds it up.
 render();
-await init(window.SIGHTLINE);
+// `?sightline=off` runs the app without the SDK, to compare.
+if (new URLSearchParams(location.search).get('sightline') !== 'off') {
+  // Headers and bodies of the app's own API calls are recorded (redacted); the rest by URL,
+  // status and timing only.
+  await init({ ...window.SIGHTLINE, networkDetailUrls: ['/api/checkout', '/api/invoices'] });
+}
+showStatus();
 identify('u_1842', { email: 'jane@acme.com', name: 'Jane Doe', plan: 'team', company: 'Acme' });
 const link = getSessionUrl();
 document.getElementById('session').textContent = link ? `this session: ${link}` : 'not recorded';

@@ -1,0 +1,414 @@
+// Network capture: every fetch, XMLHttpRequest and sendBeacon call with its method, URL,
+// status, timing, sizes and error, and a W3C `traceparent` on requests to the page's own origin
+// (and to origins the app names), so the backend's logs of the same request can be joined.
+//
+// The wrappers never change what the page sees: the original is called with the page's own
+// arguments (plus the traceparent header), its promise or result is returned as is, and a
+// throw propagates unchanged. Headers and bodies are read only for URLs the app allow-lists,
+// from clones, capped, with credential-like values redacted before anything reaches the
+// recorder. The SDK's own requests to the collector are neither recorded nor traced.
+
+import { mimic } from './wrap.js';
+
+const FETCH = 0;
+const XHR = 1;
+const BEACON = 2;
+
+const DEFAULT_MAX_BODY = 64 * 1024;
+const REDACTED = '[redacted]';
+const CREDENTIAL_KEYS = /authorization|cookie|passw(or)?d|^pwd$|secret|token|api[-_ ]?key|apikey|credential|session[-_]?id|card[-_ ]?number|^cvc$|^cvv$|^pin$/i;
+
+// Strings match text that contains them (`prefix`: that starts with them); RegExps by test.
+function toMatcher(list, prefix) {
+  const items = Array.isArray(list) ? list : [];
+  const matches = prefix ? (text, item) => text.startsWith(item) : (text, item) => text.includes(item);
+  return (text) => items.some((item) => (item instanceof RegExp ? item.test(text) : matches(text, String(item))));
+}
+
+function hex(bytes) {
+  let out = '';
+  for (const b of bytes) out += (b < 16 ? '0' : '') + b.toString(16);
+  return out;
+}
+
+function newTraceparent() {
+  const trace = crypto.getRandomValues(new Uint8Array(16));
+  const span = crypto.getRandomValues(new Uint8Array(8));
+  return `00-${hex(trace)}-${hex(span)}-01`;
+}
+
+const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-([\da-f]{16})-[\da-f]{2}$/i;
+
+export function createNetworkRecorder(sink, options = {}) {
+  const own = String(options.endpoint || '');
+  const detailed = toMatcher(options.networkDetailUrls);
+  const traced = toMatcher(options.tracePropagationTargets, true);
+  const extraKeys = toMatcher(options.redactKeys);
+  const maxBody = Number(options.networkMaxBodyBytes) > 0 ? Number(options.networkMaxBodyBytes) : DEFAULT_MAX_BODY;
+  let running = false;
+
+  function isCredential(key) {
+    return CREDENTIAL_KEYS.test(key) || extraKeys(key);
+  }
+
+  function absolute(url) {
+    try {
+      return new URL(url, location.href);
+    } catch (_) {
+      return null;
+    }
+  }
+
+  function isOwn(url) {
+    return own !== '' && url.href.startsWith(own);
+  }
+
+  // Same origin always; other origins only when the app says their servers accept it, since
+  // an unexpected header makes the browser ask the server first (CORS) and may break the call.
+  function wantsTrace(url) {
+    return url.origin === location.origin || traced(url.href);
+  }
+
+  // The URL with credential-like query values redacted.
+  function cleanUrl(url) {
+    if (url.search === '') return url.href;
+    const copy = new URL(url.href);
+    let changed = false;
+    for (const key of new Set(copy.searchParams.keys())) {
+      if (isCredential(key)) {
+        copy.searchParams.set(key, REDACTED);
+        changed = true;
+      }
+    }
+    return changed ? copy.href : url.href;
+  }
+
+  function redactJson(value, depth) {
+    if (depth > 32 || value === null || typeof value !== 'object') return value;
+    if (Array.isArray(value)) return value.map((v) => redactJson(v, depth + 1));
+    const out = {};
+    for (const [key, v] of Object.entries(value)) out[key] = isCredential(key) ? REDACTED : redactJson(v, depth + 1);
+    return out;
+  }
+
+  // A body's text, redacted and capped: [text, size, truncated]; text is undefined for binary.
+  function bodyText(text, contentType) {
+    let clean = text;
+    const type = String(contentType || '').toLowerCase();
+    const trimmed = text.trimStart();
+    if (type.includes('json') || trimmed.startsWith('{') || trimmed.startsWith('[')) {
+      try {
+        clean = JSON.stringify(redactJson(JSON.parse(text), 0));
+      } catch (_) {
+        // Not JSON after all: kept as text.
+      }
+    } else if (type.includes('x-www-form-urlencoded') || (!type && /^[^\s=&]+=[^\s&]*(&[^\s=&]+=[^\s&]*)*$/.test(trimmed))) {
+      const form = new URLSearchParams(text);
+      for (const key of new Set(form.keys())) if (isCredential(key)) form.set(key, REDACTED);
+      clean = form.toString();
+    }
+    const size = new Blob([text]).size;
+    return clean.length > maxBody ? [clean.slice(0, maxBody), size, true] : [clean, size, false];
+  }
+
+  function headerList(entries) {
+    const flat = [];
+    for (const [name, value] of entries) flat.push(String(name).toLowerCase(), isCredential(name) ? REDACTED : String(value));
+    return flat.join('\0');
+  }
+
+  // What a request body is, without consuming it: [text or undefined, size or -1].
+  function describeBody(body) {
+    if (body === undefined || body === null) return [undefined, 0];
+    if (typeof body === 'string') return [body, new Blob([body]).size];
+    if (body instanceof URLSearchParams) {
+      const text = body.toString();
+      return [text, text.length];
+    }
+    if (body instanceof Blob) return [undefined, body.size];
+    if (body instanceof ArrayBuffer) return [undefined, body.byteLength];
+    if (ArrayBuffer.isView(body)) return [undefined, body.byteLength];
+    if (typeof FormData !== 'undefined' && body instanceof FormData) {
+      const fields = new URLSearchParams();
+      let files = false;
+      for (const [key, value] of body) {
+        if (typeof value === 'string') fields.append(key, value);
+        else files = true;
+      }
+      return files ? [undefined, -1] : [fields.toString(), -1];
+    }
+    return [undefined, -1]; // a stream
+  }
+
+  function record(call) {
+    sink.network(
+      call.initiator,
+      call.method,
+      call.url,
+      call.status,
+      call.start,
+      Date.now(),
+      call.requestSize,
+      call.responseSize,
+      call.requestHeaders,
+      call.requestBody,
+      call.requestBodySize,
+      call.requestTruncated,
+      call.responseHeaders,
+      call.responseBody,
+      call.responseBodySize,
+      call.responseTruncated,
+      call.error,
+      call.traceparent,
+    );
+  }
+
+  function newCall(initiator, method, url) {
+    return {
+      initiator,
+      method: String(method || 'GET').toUpperCase(),
+      url: cleanUrl(url),
+      status: 0,
+      start: Date.now(),
+      requestSize: -1,
+      responseSize: -1,
+      requestHeaders: undefined,
+      requestBody: undefined,
+      requestBodySize: -1,
+      requestTruncated: false,
+      responseHeaders: undefined,
+      responseBody: undefined,
+      responseBodySize: -1,
+      responseTruncated: false,
+      error: undefined,
+      traceparent: undefined,
+      detailed: detailed(url.href),
+    };
+  }
+
+  function captureRequestBody(call, body, contentType) {
+    const [text, size] = describeBody(body);
+    call.requestSize = size;
+    if (!call.detailed) return;
+    call.requestBodySize = size;
+    if (text !== undefined) {
+      [call.requestBody, call.requestBodySize, call.requestTruncated] = bodyText(text, contentType);
+    }
+  }
+
+  function errorText(error) {
+    if (error && typeof error === 'object' && 'name' in error) return `${error.name}: ${error.message}`;
+    return String(error);
+  }
+
+  // --- fetch ---------------------------------------------------------------------------------
+
+  function wrapFetch() {
+    const original = window.fetch;
+    if (typeof original !== 'function') return;
+    window.fetch = mimic(function (input, init) {
+      if (!running) return original.apply(this, arguments);
+      let call = null;
+      let args = arguments;
+      try {
+        const isRequest = typeof Request !== 'undefined' && input instanceof Request;
+        const url = absolute(isRequest ? input.url : String(input));
+        if (url !== null && !isOwn(url)) {
+          const method = (init && init.method) || (isRequest ? input.method : 'GET');
+          call = newCall(FETCH, method, url);
+          const headers = new Headers((init && init.headers) || (isRequest ? input.headers : undefined));
+          const existing = headers.get('traceparent');
+          if (existing !== null) {
+            call.traceparent = existing;
+          } else if (wantsTrace(url)) {
+            call.traceparent = newTraceparent();
+            headers.set('traceparent', call.traceparent);
+            args = [input, Object.assign({}, init, { headers })];
+          }
+          if (call.detailed) call.requestHeaders = headerList(headers.entries());
+          // A Request's own body can't be read without consuming it: its size stays unknown.
+          if (init && 'body' in init) captureRequestBody(call, init.body, headers.get('content-type'));
+        }
+      } catch (_) {
+        // Anything unexpected: the page's call goes through untouched and unrecorded.
+        call = null;
+        args = arguments;
+      }
+      const promise = original.apply(this, args);
+      if (call !== null) {
+        promise.then(
+          (response) => sink.guard(() => onFetchResponse(call, response)),
+          (error) => sink.guard(() => {
+            call.error = errorText(error);
+            record(call);
+          }),
+        );
+      }
+      return promise;
+    }, original);
+  }
+
+  function onFetchResponse(call, response) {
+    call.status = response.status;
+    const length = response.headers.get('content-length');
+    if (length !== null && /^\d+$/.test(length)) call.responseSize = Number(length);
+    if (!call.detailed) {
+      record(call);
+      return;
+    }
+    call.responseHeaders = headerList(response.headers.entries());
+    const type = response.headers.get('content-type') || '';
+    if (!isTextual(type) || response.type === 'opaque') {
+      record(call);
+      return;
+    }
+    // A clone tees the body: the page reads its own copy as before.
+    response
+      .clone()
+      .text()
+      .then(
+        (text) =>
+          sink.guard(() => {
+            [call.responseBody, call.responseBodySize, call.responseTruncated] = bodyText(text, type);
+            if (call.responseSize < 0) call.responseSize = call.responseBodySize;
+            record(call);
+          }),
+        () => sink.guard(() => record(call)),
+      );
+  }
+
+  function isTextual(contentType) {
+    return contentType === '' || /json|text|xml|x-www-form-urlencoded|javascript|graphql/i.test(contentType);
+  }
+
+  // --- XMLHttpRequest ------------------------------------------------------------------------
+
+  const xhrCalls = new WeakMap();
+
+  function wrapXhr() {
+    if (typeof XMLHttpRequest === 'undefined') return;
+    const proto = XMLHttpRequest.prototype;
+    const open = proto.open;
+    const setRequestHeader = proto.setRequestHeader;
+    const send = proto.send;
+
+    proto.open = mimic(function (method, url) {
+      const result = open.apply(this, arguments);
+      sink.guard(() => {
+        xhrCalls.delete(this);
+        const target = running ? absolute(String(url)) : null;
+        if (target !== null && !isOwn(target)) xhrCalls.set(this, { call: newCall(XHR, method, target), target, headers: [] });
+      });
+      return result;
+    }, open);
+
+    proto.setRequestHeader = mimic(function (name, value) {
+      const result = setRequestHeader.apply(this, arguments);
+      const state = xhrCalls.get(this);
+      if (state !== undefined) state.headers.push([String(name), String(value)]);
+      return result;
+    }, setRequestHeader);
+
+    proto.send = mimic(function (body) {
+      const state = xhrCalls.get(this);
+      let end = null;
+      if (state !== undefined && !state.sent) end = sink.guard(() => prepareXhr(this, state, body, setRequestHeader)) || null;
+      try {
+        return send.apply(this, arguments);
+      } finally {
+        // A synchronous request is over when send returns (or throws).
+        if (end !== null && this.readyState === 4) end(null);
+      }
+    }, send);
+  }
+
+  function prepareXhr(xhr, state, body, setRequestHeader) {
+    const { call } = state;
+    state.sent = true;
+    call.start = Date.now();
+    const existing = state.headers.find(([name]) => name.toLowerCase() === 'traceparent');
+    if (existing) {
+      call.traceparent = existing[1];
+    } else if (wantsTrace(state.target)) {
+      call.traceparent = newTraceparent();
+      setRequestHeader.call(xhr, 'traceparent', call.traceparent);
+      state.headers.push(['traceparent', call.traceparent]);
+    }
+    if (call.detailed) call.requestHeaders = headerList(state.headers);
+    const contentType = (state.headers.find(([name]) => name.toLowerCase() === 'content-type') || [])[1];
+    captureRequestBody(call, body, contentType);
+    const onEnd = (event) =>
+      sink.guard(() => {
+        if (state.done) return;
+        state.done = true;
+        if (event && event.type !== 'loadend') call.error = event.type === 'abort' ? 'AbortError: aborted' : `${event.type === 'timeout' ? 'TimeoutError' : 'NetworkError'}: ${event.type}`;
+        finishXhr(xhr, call);
+      });
+    for (const type of ['abort', 'error', 'timeout']) xhr.addEventListener(type, onEnd);
+    xhr.addEventListener('loadend', onEnd);
+    return onEnd;
+  }
+
+  function finishXhr(xhr, call) {
+    call.status = xhr.status;
+    if (call.status === 0 && call.error === undefined) call.error = 'NetworkError: no response';
+    const length = xhr.getResponseHeader('content-length');
+    if (length !== null && /^\d+$/.test(length)) call.responseSize = Number(length);
+    if (call.detailed && xhr.readyState >= 2) {
+      const raw = xhr.getAllResponseHeaders().trim();
+      const entries = raw === '' ? [] : raw.split(/\r?\n/).map((line) => {
+        const at = line.indexOf(':');
+        return [line.slice(0, at).trim(), line.slice(at + 1).trim()];
+      });
+      call.responseHeaders = headerList(entries);
+      const type = xhr.getResponseHeader('content-type') || '';
+      let text;
+      if ((xhr.responseType === '' || xhr.responseType === 'text') && isTextual(type)) text = xhr.responseText;
+      else if (xhr.responseType === 'json' && xhr.response !== null) text = JSON.stringify(xhr.response);
+      if (text !== undefined) {
+        [call.responseBody, call.responseBodySize, call.responseTruncated] = bodyText(text, type);
+        if (call.responseSize < 0) call.responseSize = call.responseBodySize;
+      }
+    }
+    record(call);
+  }
+
+  // --- sendBeacon ----------------------------------------------------------------------------
+
+  function wrapBeacon() {
+    if (typeof navigator === 'undefined' || typeof navigator.sendBeacon !== 'function') return;
+    const original = navigator.sendBeacon;
+    navigator.sendBeacon = mimic(function (url, data) {
+      const queued = original.apply(this, arguments);
+      if (running) {
+        sink.guard(() => {
+          const target = absolute(String(url));
+          if (target === null || isOwn(target)) return;
+          const call = newCall(BEACON, 'POST', target);
+          captureRequestBody(call, data, undefined);
+          if (!queued) call.error = 'NotQueued: the browser refused the beacon';
+          record(call);
+        });
+      }
+      return queued;
+    }, original);
+  }
+
+  let wrapped = false;
+
+  function start() {
+    if (!wrapped) {
+      wrapped = true;
+      wrapFetch();
+      wrapXhr();
+      wrapBeacon();
+    }
+    running = true;
+  }
+
+  function stop() {
+    running = false;
+  }
+
+  return { start, stop };
+}

@@ -1,0 +1,172 @@
+//! The network wrappers change nothing a page can observe: the same battery of fetch, XHR and
+//! beacon edge cases gives identical results on the example app with and without the SDK, and
+//! with the SDK each call is recorded as it ended.
+//!
+//! Needs `npm/dist` and the example app's binary (`cargo xtask test` builds both), Chromium and
+//! ChromeDriver.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use sightline_e2e::sdk::{session_of, start_collector, stored, KEY};
+use sightline_e2e::shop::Shop;
+use sightline_e2e::webdriver::Browser;
+use sightline_e2e::Http;
+use sightline_protocol::{EventData, Initiator, Network};
+
+/// Runs in the page; resolves to what every case observed. Port 1 on loopback refuses
+/// connections, which makes a network error.
+const EDGE_CASES: &str = r#"
+const out = {};
+const settle = async (promise) => { try { return ['ok', await promise]; } catch (e) { return ['threw', e.name, e.message, e.constructor.name]; } };
+
+const json = await fetch('/api/invoices');
+out.json = [json.status, json.ok, json.headers.get('content-type'), (await json.json()).length, json.bodyUsed, json.type];
+
+const request = new Request('/api/checkout', { method: 'POST', body: JSON.stringify({ plan: 'pro', password: 'x' }), headers: { 'content-type': 'application/json' } });
+const posted = await fetch(request);
+out.request = [posted.status, await posted.text(), request.bodyUsed];
+
+const withInit = await fetch('/api/checkout', { method: 'post', headers: [['content-type', 'application/json'], ['x-case', 'array']], body: '{"plan":"team"}' });
+out.withInit = [withInit.status, await withInit.text()];
+
+const form = await fetch('/api/checkout?plan=pro&token=tok-SECRET-1', {
+  method: 'POST',
+  headers: { authorization: 'Bearer bearer-SECRET-2', 'content-type': 'application/x-www-form-urlencoded' },
+  body: 'password=pw-SECRET-3&plan=pro',
+});
+out.form = [form.status, (await form.json()).status];
+
+const original = await fetch('/api/invoices');
+const copy = original.clone();
+out.clone = [(await original.text()).length, (await copy.text()).length];
+
+const streamed = await fetch('/sightline/sightline_bg.wasm');
+const reader = streamed.body.getReader();
+let bytes = 0;
+for (;;) { const { done, value } = await reader.read(); if (done) break; bytes += value.length; }
+out.stream = [streamed.status, bytes > 1000];
+
+const controller = new AbortController();
+const aborted = fetch('/api/report', { signal: controller.signal });
+controller.abort();
+out.abort = await settle(aborted);
+out.networkError = await settle(fetch('http://127.0.0.1:1/'));
+out.badUrl = await settle(fetch('http://exa mple.com/'));
+out.badMethod = await settle(fetch('/api/invoices', { method: 'CONNECT' }));
+out.fetchShape = [fetch.length, fetch.name, typeof fetch];
+
+const xhr = (url, options = {}) => new Promise((resolve) => {
+  const x = new XMLHttpRequest();
+  const events = [];
+  for (const type of ['readystatechange', 'loadstart', 'load', 'error', 'abort', 'loadend']) x.addEventListener(type, () => events.push(`${type}${x.readyState}`));
+  x.open(options.method || 'GET', url);
+  if (options.type) x.responseType = options.type;
+  x.onloadend = () => {
+    const response = x.response;
+    const shape = response === null ? 'null' : response instanceof ArrayBuffer ? `buffer>1000:${response.byteLength > 1000}` : response instanceof Blob ? `blob:${response.size}` : typeof response === 'object' ? `object:${Object.keys(response).length}` : `text:${String(response).length}`;
+    resolve([x.status, x.statusText, events.join(' '), shape, x.getResponseHeader('content-type')]);
+  };
+  if (options.header) x.setRequestHeader('content-type', 'application/json');
+  x.send(options.body === undefined ? null : options.body);
+  if (options.abort) x.abort();
+});
+out.xhrText = await xhr('/api/invoices');
+out.xhrJson = await xhr('/api/invoices', { type: 'json' });
+out.xhrBuffer = await xhr('/sightline/sightline_bg.wasm', { type: 'arraybuffer' });
+out.xhrBlob = await xhr('/app.js', { type: 'blob' });
+out.xhrPost = await xhr('/api/checkout', { method: 'POST', body: '{"plan":"team"}', header: true });
+out.xhrAbort = await xhr('/api/report', { abort: true });
+out.xhrError = await xhr('http://127.0.0.1:1/');
+
+const sync = new XMLHttpRequest();
+sync.open('GET', '/api/invoices', false);
+sync.send();
+out.sync = [sync.status, sync.responseText.length, sync.readyState];
+const syncError = new XMLHttpRequest();
+syncError.open('GET', 'http://127.0.0.1:1/', false);
+try { syncError.send(); out.syncError = 'no throw'; } catch (e) { out.syncError = [e.name, e.constructor.name, syncError.readyState, syncError.status]; }
+try { new XMLHttpRequest().send(); } catch (e) { out.sendBeforeOpen = [e.name, e.constructor.name]; }
+
+out.beacon = [navigator.sendBeacon('/api/checkout', '{"plan":"beacon"}'), navigator.sendBeacon.length];
+return out;
+"#;
+
+/// Loads `page`, waits until `ready` holds, and runs the cases.
+fn run_cases(browser: &Browser, page: &str, ready: &str) -> Value {
+    browser.navigate(page);
+    browser.wait_for(ready, Duration::from_secs(20));
+    browser.execute(&format!("return (async () => {{ {EDGE_CASES} }})();"))
+}
+
+#[test]
+fn fetch_xhr_and_beacons_behave_the_same_with_and_without_the_sdk() {
+    let (collector, _data) = start_collector();
+    let shop = Shop::start(&collector.base, KEY);
+    let browser = Browser::start();
+
+    let without =
+        run_cases(&browser, &format!("{}/?sightline=off", shop.base), "document.querySelector('button.send')");
+    let ready = "window.sightlineReady && document.querySelector('button.send')";
+    let with = run_cases(&browser, &format!("{}/", shop.base), ready);
+    assert_eq!(with, without, "the page observes the same with the SDK");
+    assert_eq!(without["abort"][1], "AbortError", "the cases ran: {without:#}");
+
+    // And the calls are recorded as they ended.
+    let session =
+        session_of(&browser.execute("return document.getElementById('session').textContent.split(' ').pop();"));
+    browser.navigate("about:blank");
+    let http = Http::default();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let calls: Vec<Network> = loop {
+        let calls: Vec<Network> = stored(&http, &collector, &session, 1)
+            .into_iter()
+            .flat_map(|b| b.events)
+            .filter_map(|e| match e.data {
+                EventData::Network(n) => Some(*n),
+                _ => None,
+            })
+            .collect();
+        if calls.iter().any(|c| c.initiator == Initiator::Beacon) {
+            break calls;
+        }
+        assert!(Instant::now() < deadline, "the calls did not arrive: {calls:#?}");
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    let find = |initiator: Initiator, url: &str, method: &str| {
+        calls
+            .iter()
+            .find(|c| c.initiator == initiator && c.url.ends_with(url) && c.method == method)
+            .unwrap_or_else(|| panic!("no {method} {url} by {initiator:?}: {calls:#?}"))
+    };
+    let aborted = find(Initiator::Fetch, "/api/report", "GET");
+    assert!(aborted.error.as_deref().is_some_and(|e| e.starts_with("AbortError")) && !aborted.failed());
+    let refused = find(Initiator::Fetch, "127.0.0.1:1/", "GET");
+    assert_eq!(refused.status, 0);
+    assert!(refused.failed() && refused.error.as_deref().is_some_and(|e| e.starts_with("TypeError")));
+    let posted = find(Initiator::Xhr, "/api/checkout", "POST");
+    assert_eq!(posted.status, 200);
+    assert!(posted.trace.is_some(), "same-origin XHR carries a traceparent");
+    let body = posted.request.as_ref().and_then(|r| r.body.as_ref()).and_then(|b| b.text.as_deref());
+    assert_eq!(body, Some(r#"{"plan":"team"}"#));
+    let sync = calls.iter().filter(|c| c.initiator == Initiator::Xhr && c.url.ends_with("/api/invoices")).count();
+    assert_eq!(sync, 3, "two async XHRs to /api/invoices and a synchronous one");
+    let xhr_error = find(Initiator::Xhr, "127.0.0.1:1/", "GET");
+    assert!(xhr_error.failed());
+    let beacon = find(Initiator::Beacon, "/api/checkout", "POST");
+    assert!(!beacon.failed(), "a queued beacon");
+    // Credentials are redacted in the URL, the headers and the body of an allow-listed call.
+    let form = calls.iter().find(|c| c.url.contains("plan=pro&token=")).expect("the form post");
+    assert!(form.url.ends_with("token=%5Bredacted%5D"), "{}", form.url);
+    let request = form.request.as_ref().expect("allow-listed: headers and body recorded");
+    assert!(request.headers.contains(&("authorization".to_owned(), "[redacted]".to_owned())), "{:?}", request.headers);
+    let body = request.body.as_ref().and_then(|b| b.text.as_deref());
+    assert_eq!(body, Some("password=%5Bredacted%5D&plan=pro"));
+    assert!(!format!("{calls:?}").contains("SECRET"), "no credential anywhere");
+
+    let request_posted = calls
+        .iter()
+        .find(|c| c.initiator == Initiator::Fetch && c.url.ends_with("/api/checkout") && c.status == 200)
+        .expect("the fetch of a Request");
+    assert!(request_posted.trace.is_some());
+}
