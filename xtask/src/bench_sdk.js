@@ -52,6 +52,22 @@ function buildApp() {
 }
 
 const JOURNEYS = {
+  // 1,000 API calls one after the other, half fetch and half XHR, each read to the end.
+  async api() {
+    const xhr = () =>
+      new Promise((resolve) => {
+        const request = new XMLHttpRequest();
+        request.open('GET', '/bench-api.json?via=xhr');
+        request.onloadend = () => resolve(request.responseText.length);
+        request.send();
+      });
+    const start = performance.now();
+    for (let i = 0; i < 1000; i++) {
+      if (i % 2 === 0) await (await fetch(`/bench-api.json?call=${i}`)).json();
+      else await xhr();
+    }
+    return performance.now() - start;
+  },
   // 400 steps of pointer moves, typing, clicks that add list items, row highlights and scrolls.
   async interactions() {
     const q = document.getElementById('q');
@@ -93,22 +109,32 @@ async function gzipSize(text) {
 
 let recorder = null;
 
-async function startRecorder(mode, endpoint, projectKey) {
+async function loadScript(src) {
+  await new Promise((resolve, reject) => {
+    const script = document.createElement('script');
+    script.src = src;
+    script.onload = resolve;
+    script.onerror = reject;
+    document.head.append(script);
+  });
+}
+
+async function startRecorder(mode, endpoint, projectKey, journey) {
   if (mode === 'sightline') {
     const sdk = await import('/index.js');
     await sdk.init({ endpoint, projectKey });
     recorder = { mode, sdk };
   } else if (mode === 'rrweb') {
-    await new Promise((resolve, reject) => {
-      const script = document.createElement('script');
-      script.src = '/rrweb-record.js';
-      script.onload = resolve;
-      script.onerror = reject;
-      document.head.append(script);
-    });
+    await loadScript('/rrweb-record.js');
+    const plugins = [];
+    if (journey === 'api') {
+      // rrweb's network plugin, with its defaults (URL, method, status, timing; no headers or bodies).
+      await loadScript('/rrweb-network.js');
+      plugins.push(window.rrwebPluginNetworkRecord.getRecordNetworkPlugin());
+    }
     const events = [];
     // Inputs masked, as Sightline does by default.
-    const stop = window.rrwebRecord.record({ emit: (event) => events.push(event), maskAllInputs: true });
+    const stop = window.rrwebRecord.record({ emit: (event) => events.push(event), maskAllInputs: true, plugins });
     recorder = { mode, events, stop };
   }
 }
@@ -116,10 +142,11 @@ async function startRecorder(mode, endpoint, projectKey) {
 // Runs one journey under one recorder; returns when the journey is done and the recorder has
 // handed its last events over (Sightline: encoded, compressed and queued for delivery).
 window.runJourney = async (mode, journey, endpoint, projectKey) => {
-  buildApp();
+  if (journey === 'api') document.body.innerHTML = '<h1>API client</h1><pre id="out"></pre>';
+  else buildApp();
   const start = performance.now();
-  await startRecorder(mode, endpoint, projectKey);
-  await JOURNEYS[journey]();
+  await startRecorder(mode, endpoint, projectKey, journey);
+  const journeyMs = await JOURNEYS[journey]();
   if (recorder && recorder.mode === 'sightline') recorder.sdk.flush();
   await sleep(50);
   const tasks = longTasks.filter((t) => t.start >= start);
@@ -130,6 +157,7 @@ window.runJourney = async (mode, journey, endpoint, projectKey) => {
     frames: longFrames.filter((f) => f.start >= start).sort((a, b) => b.duration - a.duration).slice(0, 3),
     longest: tasks.reduce((max, t) => Math.max(max, t.duration), 0),
     longTasks: tasks.length,
+    journeyMs: typeof journeyMs === 'number' ? journeyMs : 0,
     nodes: document.getElementsByTagName('*').length,
   };
 };

@@ -20,16 +20,23 @@ const KEY: &str = "slk_bench_sdk";
 const TOKEN: &str = "slr_bench_sdk";
 const PAGE_SCRIPT: &str = include_str!("bench_sdk.js");
 const RRWEB: &str = "npm/node_modules/@rrweb/record/dist/record.umd.min.cjs";
+const RRWEB_NETWORK: &str =
+    "npm/node_modules/@rrweb/rrweb-plugin-network-record/dist/rrweb-plugin-network-record.umd.min.cjs";
+/// What the API journey's calls get back.
+const API_RESPONSE: &str = r#"{"id":42,"customer":"Globex","amount":1024,"currency":"EUR","status":"open"}"#;
 const MODES: [&str; 3] = ["none", "sightline", "rrweb"];
-const JOURNEYS: [(&str, &str); 2] = [
+const JOURNEYS: [(&str, &str); 3] = [
     ("interactions", "400 steps of typing, clicks, list changes, row highlights, scrolls and mouse moves"),
     ("table", "a 10,000-row table rendered, then re-rendered three times"),
+    ("api", "1,000 API calls one after the other, half fetch and half XHR (rrweb with its network plugin)"),
 ];
 
 /// One journey under one recorder.
 #[derive(Debug, Clone, Copy, Default)]
 struct Measure {
     main_thread_ms: f64,
+    /// Wall-clock time of the journey itself, when it measures one.
+    journey_ms: f64,
     /// The longest script run of the recorder's own (long animation frame attribution).
     longest_script_ms: f64,
     longest_task_ms: f64,
@@ -42,8 +49,10 @@ pub fn run(runs: usize) -> Result<(), String> {
     build_sdk()?;
     cargo(&["build", "--release", "--locked", "-p", "sightline-collector"], &[])?;
     let root = workspace_root();
-    let rrweb = std::fs::read_to_string(root.join(RRWEB))
-        .map_err(|_| format!("{RRWEB} is missing: run `npm install` in npm/"))?;
+    let read = |path: &str| {
+        std::fs::read_to_string(root.join(path)).map_err(|_| format!("{path} is missing: run `npm install` in npm/"))
+    };
+    let (rrweb, rrweb_network) = (read(RRWEB)?, read(RRWEB_NETWORK)?);
     let rrweb_version = rrweb_version(&root).unwrap_or_else(|| "?".into());
 
     let data = tempfile::tempdir().map_err(|e| e.to_string())?;
@@ -55,8 +64,15 @@ pub fn run(runs: usize) -> Result<(), String> {
     let page = format!(
         "<!doctype html><html><head><title>Invoices</title></head><body><script>{PAGE_SCRIPT}</script></body></html>"
     );
-    let site =
-        StaticFiles::start(&root.join("npm/dist"), vec![("/bench".into(), page), ("/rrweb-record.js".into(), rrweb)]);
+    let site = StaticFiles::start(
+        &root.join("npm/dist"),
+        vec![
+            ("/bench".into(), page),
+            ("/rrweb-record.js".into(), rrweb),
+            ("/rrweb-network.js".into(), rrweb_network),
+            ("/bench-api.json".into(), API_RESPONSE.into()),
+        ],
+    );
     let browser = Browser::start();
     let http = Http::default();
     let version = browser.execute("return navigator.userAgent.match(/Chrome\\/([\\d.]+)/)?.[1] ?? '?';");
@@ -68,9 +84,14 @@ pub fn run(runs: usize) -> Result<(), String> {
     for (journey, description) in JOURNEYS {
         let mut measures: Vec<Vec<Measure>> = vec![Vec::new(); MODES.len()];
         let mut elements = 0;
-        for _ in 0..runs {
-            // The recorders take turns, so drift on this shared machine spreads over all three.
-            for (index, mode) in MODES.iter().enumerate() {
+        // A warm-up run, not counted: the first load of a journey pays for caches and compilation.
+        measure_once(&browser, &http, &collector, &site.base, MODES[0], journey)?;
+        for run in 0..runs {
+            // The recorders take turns, each run starting with the next one, so drift on this
+            // shared machine spreads over all three.
+            for turn in 0..MODES.len() {
+                let index = (run + turn) % MODES.len();
+                let mode = MODES[index];
                 let (measure, nodes) = measure_once(&browser, &http, &collector, &site.base, mode, journey)?;
                 elements = nodes;
                 measures[index].push(measure);
@@ -131,6 +152,7 @@ fn measure_once(
     };
     let measure = Measure {
         main_thread_ms: after - before,
+        journey_ms: result["journeyMs"].as_f64().unwrap_or(0.0),
         longest_script_ms: result["recorderScript"].as_f64().unwrap_or(0.0),
         longest_task_ms: result["longest"].as_f64().unwrap_or(0.0),
         long_tasks: result["longTasks"].as_f64().unwrap_or(0.0),
@@ -175,6 +197,7 @@ fn median(measures: &[Measure]) -> Measure {
     };
     Measure {
         main_thread_ms: pick(|m| m.main_thread_ms),
+        journey_ms: pick(|m| m.journey_ms),
         longest_script_ms: pick(|m| m.longest_script_ms),
         longest_task_ms: pick(|m| m.longest_task_ms),
         long_tasks: pick(|m| m.long_tasks),
@@ -203,6 +226,14 @@ fn print_journey(journey: &str, description: &str, elements: u64, medians: &[Mea
         );
     }
     let (ours, theirs) = (&medians[1], &medians[2]);
+    if journey == "api" {
+        let per_call = |m: &Measure| (m.main_thread_ms - base) / 1000.0;
+        let wall = |m: &Measure| m.journey_ms / 1000.0;
+        println!(
+            "  per call: main thread added sightline {:.3} ms, rrweb {:.3} ms; wall clock none {:.3} ms, sightline {:.3} ms, rrweb {:.3} ms; bytes sightline {:.0}, rrweb {:.0} (page snapshot included)",
+            per_call(ours), per_call(theirs), wall(&medians[0]), wall(ours), wall(theirs), ours.bytes / 1000.0, theirs.bytes / 1000.0
+        );
+    }
     println!(
         "  sightline / rrweb: main-thread time added {:.2}, bytes {:.2}",
         (ours.main_thread_ms - base) / (theirs.main_thread_ms - base).max(1.0),
