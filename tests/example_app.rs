@@ -15,17 +15,43 @@ use sightline_e2e::Http;
 use sightline_protocol::{decode_batch, Batch, ErrorKind, EventData, Limits, NavigationKind, NodeKind, PointerKind};
 
 const PASSWORD: &str = "correct-horse-battery";
+const LOGIN_PASSWORD: &str = "login-pw-Tr0ub4dor";
 const CARD: &str = "5555 4444 3333 1111";
+
+/// The first recorded call whose URL ends with `path`.
+fn calls_to<'a>(events: &[&'a EventData], path: &str) -> &'a sightline_protocol::Network {
+    events
+        .iter()
+        .find_map(|e| match e {
+            EventData::Network(n) if n.url.ends_with(path) => Some(n.as_ref()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no call to {path}"))
+}
 
 #[test]
 fn a_click_through_the_example_app_is_recorded_as_the_user_saw_it() {
     let (collector, _data) = start_collector();
     let shop = Shop::start(&collector.base, KEY);
     let browser = Browser::start();
-    browser.navigate(&format!("{}/", shop.base));
-    browser.wait_for("window.sightlineReady && document.querySelector('button.send')", Duration::from_secs(20));
+    browser.navigate(&format!("{}/login", shop.base));
+    browser.wait_for("window.sightlineReady && document.getElementById('login-email')", Duration::from_secs(20));
     let session =
         session_of(&browser.execute("return document.getElementById('session').textContent.split(' ').pop();"));
+
+    // Sign in, then create an invoice in the modal form and look through the big customer table.
+    browser.type_into("#login-email", "jane@acme.com");
+    browser.type_into("#login-password", LOGIN_PASSWORD);
+    browser.click("#login-submit");
+    browser.wait_for("document.querySelector('button.send')", Duration::from_secs(10));
+    browser.click("#new-invoice");
+    browser.type_into("#invoice-customer", "Soylent");
+    browser.type_into("#invoice-amount", "640");
+    browser.click("#invoice-create");
+    browser.wait_for("document.getElementById('toast').textContent.includes('created')", Duration::from_secs(10));
+    browser.click("a[href='/customers']");
+    browser.wait_for("document.querySelectorAll('#customers tr').length === 3000", Duration::from_secs(10));
+    browser.type_into("#customer-filter", "lisbon");
 
     // Upgrade: a form with a password and a card number.
     browser.click("a[href='/checkout']");
@@ -73,7 +99,7 @@ fn a_click_through_the_example_app_is_recorded_as_the_user_saw_it() {
     // Nothing private left the browser.
     let decoded = format!("{batches:?}");
     let raw = frames.concat();
-    for secret in [PASSWORD, CARD, "5555444433331111"] {
+    for secret in [PASSWORD, CARD, "5555444433331111", LOGIN_PASSWORD] {
         let in_raw = raw.windows(secret.len()).any(|w| w == secret.as_bytes());
         assert!(!decoded.contains(secret) && !in_raw, "{secret:?} was recorded");
     }
@@ -102,11 +128,11 @@ fn a_click_through_the_example_app_is_recorded_as_the_user_saw_it() {
         .collect();
     assert_eq!(
         routes,
-        vec![
-            (NavigationKind::Load, "/".to_owned()),
-            (NavigationKind::Push, "/checkout".to_owned()),
-            (NavigationKind::Push, "/".to_owned())
-        ]
+        ["/login", "/", "/customers", "/checkout", "/"]
+            .iter()
+            .enumerate()
+            .map(|(i, path)| (if i == 0 { NavigationKind::Load } else { NavigationKind::Push }, (*path).to_owned()))
+            .collect::<Vec<_>>()
     );
 
     // What they typed, masked except where the page opted in.
@@ -117,11 +143,26 @@ fn a_click_through_the_example_app_is_recorded_as_the_user_saw_it() {
             _ => None,
         })
         .collect();
-    assert!(inputs.contains(&("*".repeat(PASSWORD.len()), true)));
+    assert!(inputs.contains(&("*".repeat(PASSWORD.len()), true)), "{inputs:?}");
     assert!(inputs.contains(&("*".repeat(CARD.len()), true)));
     assert!(inputs.contains(&("SPRING24".to_owned(), false)), "the coupon field is unmasked on purpose");
     let clicks = events.iter().filter(|e| matches!(e, EventData::Pointer(p) if p.kind == PointerKind::Click)).count();
-    assert!(clicks >= 6, "{clicks} clicks");
+    assert!(clicks >= 10, "{clicks} clicks");
+    assert!(inputs.contains(&("*******".to_owned(), true)), "the modal's customer field, masked");
+    let rows_added: usize = events
+        .iter()
+        .filter_map(|e| match e {
+            EventData::Mutation(m) => {
+                Some(m.adds.iter().filter(|n| matches!(&n.kind, NodeKind::Element(e) if e.tag == "tr")).count())
+            }
+            _ => None,
+        })
+        .sum();
+    assert!(rows_added >= 3000, "the customer table's rows: {rows_added}");
+    let login = calls_to(&events, "/api/login");
+    let login_body = login.request.as_ref().and_then(|r| r.body.as_ref()).and_then(|b| b.text.clone());
+    assert_eq!(login.status, 200);
+    assert!(login_body.is_none(), "/api/login is not allow-listed: no body");
 
     // The failure the user ran into, and the error the page threw.
     assert!(events

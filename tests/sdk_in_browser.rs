@@ -316,3 +316,27 @@ window.sessionUrl = getSessionUrl();
     });
     assert!(snapshot.expect("a snapshot").nodes.iter().any(|n| n.kind == NodeKind::Text("strict page".into())));
 }
+
+#[test]
+fn a_tab_sampled_out_is_not_recorded_and_keeps_its_decision() {
+    let (collector, _data) = start_collector();
+    let page = format!(
+        r#"<!doctype html><title>Sampled</title><script type="module">
+import {{ init, track, flush, getSessionUrl }} from '/index.js';
+await init({{ endpoint: '{}', projectKey: '{KEY}', sampleRate: 0 }});
+track('should_not_arrive');
+flush();
+window.done = String(getSessionUrl());
+window.decision = sessionStorage.getItem('sightline.sampled');
+</script>"#,
+        collector.base
+    );
+    let site = StaticFiles::start(&dist(), vec![("/".into(), page)]);
+    let browser = Browser::start();
+    browser.navigate(&format!("{}/", site.base));
+    assert_eq!(browser.wait_for("window.done", Duration::from_secs(20)), "null", "no session link");
+    assert_eq!(browser.execute("return window.decision;"), "0", "decided once for the tab");
+    std::thread::sleep(Duration::from_millis(500));
+    let sessions = Http::default().get(&format!("{}/api/sessions", collector.base), TOKEN).json();
+    assert_eq!(sessions["sessions"].as_array().map(Vec::len), Some(0), "{sessions}");
+}

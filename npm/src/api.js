@@ -65,6 +65,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   }
 
   function onPageHide() {
+    settleTimezone();
     guard((r) => r.unload(Date.now()));
   }
 
@@ -120,7 +121,10 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     guard((r) => {
       r.visibility(visible, Date.now());
       // A hidden tab may never come back: send what is recorded while the page can.
-      if (!visible) r.flush(Date.now());
+      if (!visible) {
+        settleTimezone();
+        r.flush(Date.now());
+      }
     });
   }
 
@@ -272,14 +276,48 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     return { ua, browser, os, device };
   }
 
+  // The IANA time zone costs the first Intl call of the page (its locale data load, 10 ms and
+  // more): it is remembered per browser for the current UTC offset, and otherwise looked up
+  // when the page is idle and filled into the page's metadata before its first batch leaves.
+  const TIMEZONE_KEY = 'sightline.timezone';
+
+  function rememberedTimezone(offset) {
+    try {
+      const [at, zone] = String(localStorage.getItem(TIMEZONE_KEY) || '').split('|');
+      return at === String(offset) && zone ? zone : null;
+    } catch (_) {
+      return null;
+    }
+  }
+
+  let timezonePending = null;
+
+  // Anything sent before the idle lookup ran (a flush, the page going away) settles it first.
+  function settleTimezone() {
+    if (timezonePending !== null) timezonePending();
+  }
+
+  function lookUpTimezone(offset) {
+    const later = typeof requestIdleCallback === 'function' ? (fn) => requestIdleCallback(fn, { timeout: 1000 }) : (fn) => setTimeout(fn, 50);
+    timezonePending = () => {
+      timezonePending = null;
+      let zone = '';
+      try {
+        zone = Intl.DateTimeFormat().resolvedOptions().timeZone || '';
+        localStorage.setItem(TIMEZONE_KEY, `${offset}|${zone}`);
+      } catch (_) {
+        // Without Intl or storage, the UTC offset still places the user.
+      }
+      if (zone) guard((r) => r.timezone(zone));
+    };
+    later(settleTimezone);
+  }
+
   function recordMeta() {
     const { ua, browser, os, device } = describeBrowser();
-    let timezone = '';
-    try {
-      timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || '';
-    } catch (_) {
-      // Without Intl the offset below still places the user.
-    }
+    const offset = -new Date().getTimezoneOffset();
+    const timezone = rememberedTimezone(offset);
+    if (timezone === null) lookUpTimezone(offset);
     guard((r) =>
       r.meta(
         String(location.href),
@@ -293,8 +331,8 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
         new Uint32Array([Math.round(innerWidth) >>> 0, Math.round(innerHeight) >>> 0]),
         Number(devicePixelRatio) || 1,
         String(navigator.language || ''),
-        timezone,
-        -new Date().getTimezoneOffset(),
+        timezone || '',
+        offset,
         Date.now(),
       ),
     );
@@ -308,6 +346,24 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     });
   }
 
+  // Whether this tab is recorded: decided once per tab (kept in sessionStorage), so a reload
+  // doesn't cut a recorded session short or start recording half-way through one.
+  function sampledIn(rate) {
+    if (rate === undefined || rate === null || Number(rate) >= 1) return true;
+    const key = 'sightline.sampled';
+    let decision = null;
+    try {
+      decision = sessionStorage.getItem(key);
+      if (decision === null) {
+        decision = Math.random() < Number(rate) ? '1' : '0';
+        sessionStorage.setItem(key, decision);
+      }
+    } catch (_) {
+      decision = Math.random() < Number(rate) ? '1' : '0';
+    }
+    return decision === '1';
+  }
+
   function init(options) {
     if (starting === null) starting = start(options);
     return starting;
@@ -318,6 +374,10 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     try {
       if (!options || !options.endpoint || !options.projectKey) {
         throw new Error('init needs { endpoint, projectKey }');
+      }
+      if (!sampledIn(options.sampleRate)) {
+        state = 'disabled';
+        return;
       }
       endpoint = String(options.endpoint).replace(/\/+$/, '');
       viewer = options.viewerUrl ? String(options.viewerUrl).replace(/\/+$/, '') : endpoint;
@@ -379,6 +439,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   }
 
   function flush() {
+    settleTimezone();
     guard((r) => r.flush(Date.now()));
   }
 

@@ -20,6 +20,8 @@ const SHADOW_ROOT = 6;
 
 const NAMESPACES = { 'http://www.w3.org/2000/svg': 1, 'http://www.w3.org/1998/Math/MathML': 2 };
 const URL_ATTRIBUTES = new Set(['href', 'src', 'action', 'formaction', 'poster', 'background', 'cite', 'xlink:href']);
+// Attributes whose value is shown to the user as text.
+const TEXT_ATTRIBUTES = new Set(['title', 'alt', 'placeholder', 'aria-label', 'aria-description', 'label']);
 // Inputs whose value is a visible label, not something the user typed.
 const LABEL_INPUTS = new Set(['button', 'submit', 'reset', 'image']);
 
@@ -32,9 +34,10 @@ const EDITABLE = 4; // inside contenteditable: text is what the user typed
 // outgrows what the collector accepts; a big snapshot ships as a snapshot followed by additions.
 const CHUNK_TEXT = 192 * 1024;
 const CHUNK_NODES = 6000;
-// Changes beyond this many nodes a second are not diffed: recording pauses and resumes with a
+// Changes beyond this many nodes a second are not diffed: diffing pauses and resumes with a
 // fresh snapshot, later and later while the storm goes on, so the page stays responsive.
-const STORM_NODES = 20000;
+// Interactions, input and everything else go on being recorded meanwhile.
+const STORM_NODES = 50000;
 const STORM_PAUSE_MS = 1000;
 const STORM_PAUSE_MAX_MS = 30000;
 // Mouse positions are sampled this often and shipped in groups this old.
@@ -265,6 +268,8 @@ export function createDomRecorder(sink, options = {}) {
       return null;
     }
     if (el.localName === 'option' && name === 'selected') return null;
+    // Attributes that show text are masked with the text around them.
+    if (flags & MASK && TEXT_ATTRIBUTES.has(name)) return maskText(value);
     return value;
   }
 
@@ -577,18 +582,9 @@ export function createDomRecorder(sink, options = {}) {
     return new Uint32Array([tape.count].concat(tape.nums));
   }
 
-  // A full snapshot, walked in slices of a few milliseconds. Changes made while it is under
-  // way are held back and applied once it is done: re-adding a node the walk already wrote
-  // replaces it, so the result is the page as it is at the end, whatever changed in between.
-  let snapshotting = false;
-  let heldBack = [];
-  let heldBackOverflow = false;
-
+  // A full snapshot, walked in slices of a few milliseconds (see `sliced`).
   function snapshot() {
-    if (snapshotting) return;
-    snapshotting = true;
-    heldBack = [];
-    heldBackOverflow = false;
+    if (walking) return;
     const tape = new Tape();
     let first = true;
     const emit = () => {
@@ -598,32 +594,20 @@ export function createDomRecorder(sink, options = {}) {
       tape.reset();
     };
     const step = walker(document, 0, 0, maskAllText ? MASK : 0, tape, emit);
-    const slice = () =>
-      sink.guard(() => {
-        if (!running) {
-          snapshotting = false;
-          return;
-        }
-        const done = step(performance.now() + SLICE_MS, Infinity);
-        emit();
-        if (!done) {
-          setTimeout(slice, 0);
-          return;
-        }
-        snapshotting = false;
+    sliced(() => {
+      const done = step(performance.now() + SLICE_MS, Infinity);
+      emit();
+      if (done) {
         recordNotedSheets();
         recordPageScroll();
-        const records = heldBack.concat(observer.takeRecords());
-        heldBack = [];
-        if (heldBackOverflow) pauseForStorm(Date.now());
-        else if (records.length > 0) onMutations(records);
-      });
-    slice();
+      }
+      return done;
+    });
   }
 
   // Reading a scroll position makes the browser lay the page out if it changed, which on a big
-  // page is the longest thing a recorder could do. The page's position is read once at start;
-  // after that it is known from scroll events (a restored position fires one too).
+  // page is the longest thing a recorder could do. The page's position is read once, at the
+  // first frame; after that it is known from scroll events (a restored position fires one too).
   let pageScroll = null;
 
   function readPageScroll() {
@@ -643,10 +627,17 @@ export function createDomRecorder(sink, options = {}) {
 
   // --- changes -------------------------------------------------------------------------------
 
+  // A walk spread over several slices (a big snapshot or change set) holds back the changes
+  // that arrive meanwhile and applies them once it is done: re-adding a node the walk already
+  // wrote replaces it, so the result is the page as it is at the end, whatever changed between.
+  let walking = false;
+  let heldBack = [];
+  let heldBackOverflow = false;
+  // Changes are diffed while observing; a storm pauses that, never the rest of the recording.
+  let observing = false;
   let budgetStart = 0;
   let budgetUsed = 0;
   let pauseMs = STORM_PAUSE_MS;
-  let pausedUntil = 0;
   let resumeTimer = null;
 
   function inBlockedOrScript(el) {
@@ -669,17 +660,48 @@ export function createDomRecorder(sink, options = {}) {
     return false;
   }
 
-  function onMutations(records) {
-    if (!running) return;
-    if (snapshotting) {
-      if (heldBack.length + records.length > STORM_NODES) heldBackOverflow = true;
-      else heldBack = heldBack.concat(records);
-      return;
-    }
+  // Counts nodes against the storm budget; false once the second's budget is spent.
+  function spend(nodes) {
     const now = Date.now();
     if (now - budgetStart >= 1000) {
       budgetStart = now;
       budgetUsed = 0;
+    }
+    budgetUsed += nodes;
+    return budgetUsed <= STORM_NODES;
+  }
+
+  // Starts a sliced walk: `slice()` is called now and again after each pause until it returns
+  // true; then what was held back is applied.
+  function sliced(slice) {
+    walking = true;
+    heldBack = [];
+    heldBackOverflow = false;
+    const next = () =>
+      sink.guard(() => {
+        if (!running || !observing) {
+          walking = false;
+          return;
+        }
+        if (!slice()) {
+          setTimeout(next, 0);
+          return;
+        }
+        walking = false;
+        const records = heldBack.concat(observer.takeRecords());
+        heldBack = [];
+        if (heldBackOverflow) pauseForStorm();
+        else if (records.length > 0) onMutations(records);
+      });
+    next();
+  }
+
+  function onMutations(records) {
+    if (!running || !observing) return;
+    if (walking) {
+      if (heldBack.length + records.length > STORM_NODES) heldBackOverflow = true;
+      else heldBack = heldBack.concat(records);
+      return;
     }
     const removed = new Set();
     const added = new Set();
@@ -703,21 +725,19 @@ export function createDomRecorder(sink, options = {}) {
         texts.add(record.target);
       }
     }
-    budgetUsed += added.size + attributes.size + texts.size + removed.size;
-    if (budgetUsed > STORM_NODES) {
-      pauseForStorm(now);
+    if (!spend(added.size + attributes.size + texts.size + removed.size)) {
+      pauseForStorm();
       return;
     }
+    // A node moved elsewhere is removed here and added again with the same ids.
+    const removeIds = Array.from(removed, (node) => ids.get(node));
+    sliced(changeSet(removeIds, added, attributes, texts));
+  }
 
-    // One change set gets a slice's worth of time; more than that is a storm.
-    const sliceStart = performance.now();
-    const removeIds = [];
-    for (const node of removed) {
-      // A node moved elsewhere is removed here and added again below with the same ids.
-      removeIds.push(ids.get(node));
-    }
-    // Additions that fill a chunk go out as they are written (with the removals, which apply
-    // first); the last chunk goes out with the attribute and text changes.
+  // The slices of one change set: additions walked within the time of a slice each (a chunk
+  // that fills goes out with the removals, which apply first), then the attribute and text
+  // changes with the last additions.
+  function changeSet(removeIds, added, attributes, texts) {
     let removesLeft = removeIds;
     const adds = new Tape();
     const emitAdds = () => {
@@ -725,21 +745,43 @@ export function createDomRecorder(sink, options = {}) {
       removesLeft = [];
       adds.reset();
     };
-    for (const node of added) {
-      const parent = node.parentNode;
-      if (parent === null || !node.isConnected || !ids.has(parent) || hasAddedAncestor(node, added)) continue;
-      if (parent.nodeType === 1 && (parent.localName === 'script' || inBlockedOrScript(parent))) continue;
-      const flags = parent.nodeType === 1 ? flagsAt(parent) : maskAllText ? MASK : 0;
-      const step = walker(node, ids.get(parent), nextKnown(node, added), flags, adds, emitAdds);
-      const done = step(sliceStart + SLICE_MS, STORM_NODES - budgetUsed);
-      budgetUsed += step.walked;
-      if (!done) {
-        // Too much at once: what was written is superseded by the snapshot after the pause.
-        pauseForStorm(now);
-        return;
+    const queue = Array.from(added);
+    let at = 0;
+    let step = null;
+    let counted = 0;
+    return () => {
+      const deadline = performance.now() + SLICE_MS;
+      for (;;) {
+        if (step === null) {
+          const node = queue[at++];
+          if (node === undefined) break;
+          const parent = node.parentNode;
+          if (parent === null || !node.isConnected || !ids.has(parent) || hasAddedAncestor(node, added)) continue;
+          if (parent.nodeType === 1 && inBlockedOrScript(parent)) continue;
+          const flags = parent.nodeType === 1 ? flagsAt(parent) : maskAllText ? MASK : 0;
+          step = walker(node, ids.get(parent), nextKnown(node, added), flags, adds, emitAdds);
+          counted = 0;
+        }
+        const done = step(deadline, Infinity);
+        const walked = step.walked - counted;
+        counted = step.walked;
+        if (!spend(walked)) {
+          // Too much for this second: what was written is superseded by the snapshot after the pause.
+          pauseForStorm();
+          return true;
+        }
+        if (!done) {
+          if (adds.count > 0) emitAdds();
+          return false;
+        }
+        step = null;
       }
-    }
+      finishChangeSet(removesLeft, adds, attributes, texts, added);
+      return true;
+    };
+  }
 
+  function finishChangeSet(removesLeft, adds, attributes, texts, added) {
     const attributeTape = new Tape();
     for (const [el, names] of attributes) {
       if (!el.isConnected || hasAddedAncestor(el, added) || added.has(el)) continue;
@@ -779,25 +821,26 @@ export function createDomRecorder(sink, options = {}) {
     recordNotedSheets();
   }
 
-  function pauseForStorm(now) {
-    running = false;
+  // A storm: stop diffing, and come back with a snapshot, later each time while storms go on.
+  function pauseForStorm() {
+    observing = false;
+    walking = false;
     observer.takeRecords();
-    pausedUntil = now + pauseMs;
+    resumeTimer = setTimeout(resumeAfterStorm, pauseMs);
     pauseMs = Math.min(pauseMs * 2, STORM_PAUSE_MAX_MS);
-    resumeTimer = setTimeout(resumeAfterStorm, pausedUntil - now);
   }
 
   function resumeAfterStorm() {
     resumeTimer = null;
-    if (observer === null) return;
-    running = true;
+    if (observer === null || !running) return;
+    observing = true;
     budgetStart = Date.now();
     budgetUsed = 0;
     observer.takeRecords();
     snapshot();
     // A calm minute forgives earlier storms.
     setTimeout(() => {
-      if (running) pauseMs = STORM_PAUSE_MS;
+      if (observing) pauseMs = STORM_PAUSE_MS;
     }, 60000);
   }
 
@@ -954,8 +997,16 @@ export function createDomRecorder(sink, options = {}) {
     cssomHooks = hooks;
     observer = new MutationObserver(onMutationsGuarded);
     running = true;
+    observing = true;
     budgetStart = Date.now();
-    readPageScroll();
+    // At the next frame, when the browser lays the page out anyway.
+    requestAnimationFrame(() =>
+      sink.guard(() => {
+        if (!running) return;
+        readPageScroll();
+        recordPageScroll();
+      }),
+    );
     snapshot();
     for (const [type, handler] of handlers) document.addEventListener(type, handler, LISTEN);
   }
@@ -971,9 +1022,9 @@ export function createDomRecorder(sink, options = {}) {
   }
 
   function keyframe() {
-    if (!running || snapshotting) return;
-    // Changes not yet delivered to the observer belong before the keyframe.
-    onMutations(observer.takeRecords());
+    if (!running || !observing || walking) return;
+    // Changes not yet delivered to the observer are in the snapshot already.
+    observer.takeRecords();
     snapshot();
   }
 

@@ -18,6 +18,8 @@ export interface InitOptions {
   unmaskSelector?: string;
   /** Extra CSS selector of elements recorded as an empty box of the same size, besides `[data-sl-block]`. */
   blockSelector?: string;
+  /** Share of browser tabs recorded, from 0 to 1; decided once per tab, so reloads keep the decision. Default 1. */
+  sampleRate?: number;
   /** How often a full snapshot is taken, in ms. Default 300000 (5 minutes). */
   keyframeIntervalMs?: number;
   /** URLs whose request and response headers and bodies are recorded (redacted and capped): a string matches when the URL contains it. Default none: only method, URL, status, timing and sizes. */

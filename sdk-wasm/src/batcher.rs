@@ -1,7 +1,7 @@
 //! Recorded events into wire batches: one page's events, numbered per page from 0, with delta
 //! timestamps, encoded as MessagePack and compressed with LZ4 by the protocol crate.
 
-use sightline_protocol::{encode_batch, Batch, EncodeError, Event, EventData, SessionId};
+use sightline_protocol::{encode_batch, Batch, EncodeError, Event, EventData, PageMeta, SessionId};
 
 /// Events waiting to be shipped for one page of one session.
 #[derive(Debug)]
@@ -40,6 +40,14 @@ impl Batcher {
         let dt = u32::try_from(time.saturating_sub(self.last)).unwrap_or(u32::MAX);
         self.last = self.last.max(time);
         self.events.push(Event { dt, data });
+    }
+
+    /// The page metadata among the waiting events, to complete it before it is sent.
+    pub fn meta_mut(&mut self) -> Option<&mut PageMeta> {
+        self.events.iter_mut().find_map(|event| match &mut event.data {
+            EventData::Meta(meta) => Some(meta.as_mut()),
+            _ => None,
+        })
     }
 
     /// Events waiting.
@@ -89,6 +97,18 @@ mod tests {
 
     fn visible(v: bool) -> EventData {
         EventData::Visibility(Visibility { visible: v })
+    }
+
+    #[test]
+    fn metadata_waiting_to_be_sent_can_be_completed() {
+        let mut batcher = Batcher::new("slk_key", SessionId([7; 16]), 0);
+        assert!(batcher.meta_mut().is_none());
+        batcher.push(1_000, EventData::Meta(Box::default()));
+        batcher.push(1_001, visible(true));
+        batcher.meta_mut().expect("the waiting metadata").timezone = "Europe/Paris".into();
+        let decoded = decode_batch(&batcher.take(1_002).unwrap().unwrap().bytes, &Limits::default()).unwrap();
+        let EventData::Meta(meta) = &decoded.events[0].data else { panic!("{:?}", decoded.events) };
+        assert_eq!(meta.timezone, "Europe/Paris");
     }
 
     #[test]

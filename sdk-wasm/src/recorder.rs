@@ -181,6 +181,20 @@ impl Recorder {
         }
     }
 
+    /// Fills in the IANA time zone of the page's metadata once it is known (looking it up can
+    /// wait until the page is idle): in the metadata still waiting to be sent, and in what a new
+    /// session would repeat.
+    pub fn timezone(&self, timezone: String) {
+        let timezone = clip(&timezone, 64);
+        let mut state = self.state.borrow_mut();
+        if let Some(meta) = state.meta.as_mut() {
+            meta.timezone = timezone.clone();
+        }
+        if let Some(meta) = state.batcher.meta_mut() {
+            meta.timezone = timezone;
+        }
+    }
+
     /// Records who the user is: the application's user id and plain-JSON traits.
     pub fn identify(&self, user_id: String, traits: JsValue, now: f64) {
         if self.state.borrow().stopped {

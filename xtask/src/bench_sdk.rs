@@ -44,8 +44,22 @@ struct Measure {
     bytes: f64,
 }
 
-/// Runs every journey `runs` times under each recorder and prints the medians.
-pub fn run(runs: usize) -> Result<(), String> {
+/// Command-line options.
+pub struct Options {
+    /// Runs of each journey under each recorder.
+    pub runs: usize,
+    /// Only this journey.
+    pub journey: Option<String>,
+}
+
+/// Runs the journeys under each recorder and prints the medians.
+pub fn run(options: Options) -> Result<(), String> {
+    let runs = options.runs;
+    if let Some(name) = &options.journey {
+        if !JOURNEYS.iter().any(|(journey, _)| journey == name) {
+            return Err(format!("no journey {name}"));
+        }
+    }
     build_sdk()?;
     cargo(&["build", "--release", "--locked", "-p", "sightline-collector"], &[])?;
     let root = workspace_root();
@@ -82,6 +96,9 @@ pub fn run(runs: usize) -> Result<(), String> {
     );
 
     for (journey, description) in JOURNEYS {
+        if options.journey.as_ref().is_some_and(|name| name != journey) {
+            continue;
+        }
         let mut measures: Vec<Vec<Measure>> = vec![Vec::new(); MODES.len()];
         let mut elements = 0;
         // A warm-up run, not counted: the first load of a journey pays for caches and compilation.

@@ -19,18 +19,24 @@ tasks:
       --seconds N           how long to load it (default 10)
       --connections N       concurrent keep-alive connections (default 64)
       --batch-kib N         compressed batch size in KiB (default 4)
-  bench-sdk [--runs N]      scripted journeys in headless Chromium: no recorder, this SDK, rrweb
-                            (npm install in npm/ first); N runs each, medians (default 3)";
+  bench-sdk [options]       scripted journeys in headless Chromium: no recorder, this SDK, rrweb
+                            (npm install in npm/ first)
+      --runs N              runs of each journey and recorder, medians printed (default 3)
+      --journey NAME        only this journey: interactions, table or api";
 
-/// `--runs N`, 3 by default.
-fn runs(args: &[String]) -> Result<usize, String> {
-    match args {
-        [] => Ok(3),
-        [flag, n] if flag == "--runs" => {
-            n.parse().ok().filter(|n| *n > 0).ok_or_else(|| "--runs needs a positive number".into())
+/// `[--runs N] [--journey NAME]`: 3 runs of every journey by default.
+fn bench_sdk_options(args: &[String]) -> Result<bench_sdk::Options, String> {
+    let mut options = bench_sdk::Options { runs: 3, journey: None };
+    let mut args = args.iter();
+    while let Some(flag) = args.next() {
+        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--runs" => options.runs = value.parse().ok().filter(|n| *n > 0).ok_or("--runs needs a positive number")?,
+            "--journey" => options.journey = Some(value.clone()),
+            _ => return Err(USAGE.to_owned()),
         }
-        _ => Err(USAGE.to_owned()),
     }
+    Ok(options)
 }
 
 fn main() -> ExitCode {
@@ -42,7 +48,7 @@ fn main() -> ExitCode {
         // Benchmarks measure optimised code on both sides of the wire.
         Some("bench-ingest") if cfg!(debug_assertions) => run::in_release(&args),
         Some("bench-ingest") => bench_ingest::Options::parse(&args[1..]).and_then(bench_ingest::run),
-        Some("bench-sdk") => runs(&args[1..]).and_then(bench_sdk::run),
+        Some("bench-sdk") => bench_sdk_options(&args[1..]).and_then(bench_sdk::run),
         _ => Err(USAGE.to_owned()),
     };
     match result {

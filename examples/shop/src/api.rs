@@ -24,7 +24,10 @@ pub struct Received {
 
 pub fn routes(config: &mut web::ServiceConfig) {
     config
+        .route("/api/login", web::post().to(login))
+        .route("/api/customers", web::get().to(customers))
         .route("/api/invoices", web::get().to(invoices))
+        .route("/api/invoices", web::post().to(create_invoice))
         .route("/api/invoices/{id}/send", web::post().to(send_invoice))
         .route("/api/report", web::get().to(report))
         .route("/api/checkout", web::post().to(checkout))
@@ -57,6 +60,50 @@ async fn invoices(shop: web::Data<Shop>, request: HttpRequest) -> HttpResponse {
         })
         .collect();
     HttpResponse::Ok().json(list)
+}
+
+/// Signs in anyone with a password; refuses an empty one.
+async fn login(shop: web::Data<Shop>, request: HttpRequest, body: web::Bytes) -> HttpResponse {
+    remember(&shop, &request);
+    let form: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let email = form.get("email").and_then(Value::as_str).unwrap_or("");
+    if form.get("password").and_then(Value::as_str).unwrap_or("").is_empty() {
+        return HttpResponse::Unauthorized()
+            .json(json!({ "error": "bad_credentials", "message": "Wrong email or password" }));
+    }
+    HttpResponse::Ok().json(json!({ "user": "u_1842", "email": email, "token": "session-token-for-the-demo" }))
+}
+
+/// A few thousand customers, for the big table.
+async fn customers(shop: web::Data<Shop>, request: HttpRequest) -> HttpResponse {
+    remember(&shop, &request);
+    let cities = ["Paris", "Berlin", "Lisbon", "Austin", "Osaka", "Toronto", "Nairobi", "Melbourne"];
+    let plans = ["team", "business", "enterprise"];
+    let list: Vec<Value> = (0..3000)
+        .map(|i| {
+            json!({
+                "id": 1000 + i,
+                "name": format!("Customer {:04}", i),
+                "city": cities[i % cities.len()],
+                "seats": 5 + (i * 7) % 200,
+                "plan": plans[i % plans.len()],
+            })
+        })
+        .collect();
+    HttpResponse::Ok().json(list)
+}
+
+/// Creates an invoice (the modal form's submit).
+async fn create_invoice(shop: web::Data<Shop>, request: HttpRequest, body: web::Bytes) -> HttpResponse {
+    remember(&shop, &request);
+    let form: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    HttpResponse::Created().json(json!({
+        "id": 99,
+        "customer": form.get("customer").cloned().unwrap_or(Value::Null),
+        "amount": form.get("amount").cloned().unwrap_or(Value::Null),
+        "currency": "EUR",
+        "status": "open",
+    }))
 }
 
 /// The action that fails: the mail relay behind it is down.

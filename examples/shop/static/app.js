@@ -17,12 +17,13 @@ async function showInvoices() {
   view.innerHTML = `
     <div class="card">
       <h1>Invoices</h1>
-      <p><button id="report">Load revenue report</button> <button id="export">Export CSV</button></p>
+      <p><button id="new-invoice" class="primary">New invoice</button> <button id="report">Load revenue report</button> <button id="export">Export CSV</button></p>
       <div id="report-result"></div>
       <table><thead><tr><th>Number</th><th>Customer</th><th>Amount</th><th>Status</th><th></th></tr></thead>
       <tbody id="invoices"><tr><td colspan="5">Loading…</td></tr></tbody></table>
     </div>`;
   document.getElementById('report').onclick = loadReport;
+  document.getElementById('new-invoice').onclick = openInvoiceModal;
   document.getElementById('export').onclick = exportCsv;
   const response = await fetch('/api/invoices');
   const invoices = await response.json();
@@ -34,6 +35,40 @@ async function showInvoices() {
     )
     .join('');
   for (const button of document.querySelectorAll('button.send')) button.onclick = () => sendInvoice(button.dataset.id);
+}
+
+// A modal form: a <dialog> shown over the page.
+function openInvoiceModal() {
+  const dialog = document.createElement('dialog');
+  dialog.id = 'invoice-modal';
+  dialog.innerHTML = `
+    <form method="dialog">
+      <h2>New invoice</h2>
+      <label for="invoice-customer">Customer</label><input id="invoice-customer" required>
+      <label for="invoice-amount">Amount (EUR)</label><input id="invoice-amount" type="number" min="1" required>
+      <label for="invoice-due">Due</label><input id="invoice-due" type="date">
+      <p><button id="invoice-create" class="primary" value="create">Create</button> <button id="invoice-cancel" value="cancel" formnovalidate>Cancel</button></p>
+    </form>`;
+  document.body.append(dialog);
+  dialog.addEventListener('close', async () => {
+    const create = dialog.returnValue === 'create';
+    const customer = document.getElementById('invoice-customer').value;
+    const amount = Number(document.getElementById('invoice-amount').value);
+    dialog.remove();
+    if (!create) return;
+    const response = await fetch('/api/invoices', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ customer, amount }),
+    });
+    const invoice = await response.json();
+    const row = document.createElement('tr');
+    row.innerHTML = `<td>INV-${invoice.id}</td><td></td><td>${invoice.amount}.00 EUR</td><td><span class="badge open">open</span></td><td></td>`;
+    row.children[1].textContent = invoice.customer;
+    document.getElementById('invoices').prepend(row);
+    toast(`INV-${invoice.id} created`);
+  });
+  dialog.showModal();
 }
 
 async function sendInvoice(id) {
@@ -91,6 +126,48 @@ function showCheckout() {
   };
 }
 
+function showLogin() {
+  view.innerHTML = `
+    <div class="card" style="max-width: 420px; margin: 40px auto">
+      <h1>Sign in to Acme Billing</h1>
+      <form id="login">
+        <label for="login-email">Email</label><input id="login-email" type="email" autocomplete="username">
+        <label for="login-password">Password</label><input id="login-password" type="password" autocomplete="current-password">
+        <p id="login-error" style="color: #b3261e"></p>
+        <button class="primary" id="login-submit" type="submit">Sign in</button>
+      </form>
+    </div>`;
+  document.getElementById('login').onsubmit = async (event) => {
+    event.preventDefault();
+    const response = await fetch('/api/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: document.getElementById('login-email').value, password: document.getElementById('login-password').value }),
+    });
+    if (!response.ok) {
+      document.getElementById('login-error').textContent = (await response.json()).message;
+      return;
+    }
+    navigate('/');
+  };
+}
+
+// A few thousand rows: the kind of table support engineers see users struggle with.
+async function showCustomers() {
+  view.innerHTML = `<div class="card"><h1>Customers</h1><input id="customer-filter" placeholder="Filter by name or city">
+    <table><thead><tr><th>Id</th><th>Name</th><th>City</th><th>Seats</th><th>Plan</th></tr></thead><tbody id="customers"></tbody></table></div>`;
+  const customers = await (await fetch('/api/customers')).json();
+  const body = document.getElementById('customers');
+  const draw = (filter) => {
+    body.innerHTML = customers
+      .filter((c) => !filter || c.name.toLowerCase().includes(filter) || c.city.toLowerCase().includes(filter))
+      .map((c) => `<tr><td>${c.id}</td><td>${c.name}</td><td>${c.city}</td><td>${c.seats}</td><td>${c.plan}</td></tr>`)
+      .join('');
+  };
+  draw('');
+  document.getElementById('customer-filter').oninput = (event) => draw(event.target.value.trim().toLowerCase());
+}
+
 function showSettings() {
   view.innerHTML = `
     <div class="card">
@@ -103,7 +180,12 @@ function showSettings() {
     </div>`;
 }
 
-const VIEWS = { '/': showInvoices, '/checkout': showCheckout, '/settings': showSettings };
+const VIEWS = { '/': showInvoices, '/customers': showCustomers, '/checkout': showCheckout, '/settings': showSettings, '/login': showLogin };
+
+function navigate(path) {
+  history.pushState({}, '', path);
+  render();
+}
 
 // The status badge comes from another origin: the same server under its other host name.
 async function showStatus() {
@@ -127,8 +209,7 @@ document.addEventListener('click', (event) => {
   const link = event.target.closest('a[data-route]');
   if (!link) return;
   event.preventDefault();
-  history.pushState({}, '', link.getAttribute('href'));
-  render();
+  navigate(link.getAttribute('href'));
 });
 addEventListener('popstate', render);
 
