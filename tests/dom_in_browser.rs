@@ -39,6 +39,8 @@ fn checkout_page(collector: &str) -> String {
 <p id="balance" data-sl-mask title="Zorblax balance">Balance Zorblax</p>
 <div id="chart" data-sl-block style="width: 120px; height: 40px">Quarterly chart</div>
 <ul id="list"><li>first</li></ul>
+<canvas id="sparkline" width="40" height="20"></canvas>
+<div data-sl-mask><canvas id="private-canvas" width="40" height="20"></canvas></div>
 <div id="host"></div>
 <iframe id="frame" srcdoc="<p>inside the frame</p>"></iframe>
 <div style="height: 3000px"></div>
@@ -49,7 +51,12 @@ document.getElementById('css-in-js').sheet.insertRule('.early {{ margin: 1px; }}
 const constructed = new CSSStyleSheet();
 constructed.replaceSync('.adopted {{ padding: 3px; }}');
 document.adoptedStyleSheets = [constructed];
-await init({{ endpoint: '{collector}', projectKey: '{KEY}' }});
+for (const id of ['sparkline', 'private-canvas']) {{
+  const context = document.getElementById(id).getContext('2d');
+  context.fillStyle = '#2f6fed';
+  context.fillRect(0, 0, 30, 12);
+}}
+await init({{ endpoint: '{collector}', projectKey: '{KEY}', canvasIntervalMs: 250 }});
 window.flushNow = flush;
 window.sessionUrl = getSessionUrl();
 </script></body></html>"#
@@ -262,6 +269,20 @@ fn the_page_and_what_the_user_did_are_recorded_with_private_values_masked() {
     assert_eq!(adopted.host, document.id);
     let constructed = sheets.iter().find(|s| adopted.sheets == vec![s.id]).expect("the adopted sheet's rules");
     assert_eq!((constructed.owner, constructed.rules.clone()), (0, vec![".adopted { padding: 3px; }".to_owned()]));
+
+    // The canvas as an image, except the one under masking.
+    let (sparkline, _) = element_with_id(&nodes, "sparkline");
+    let (private_canvas, _) = element_with_id(&nodes, "private-canvas");
+    let images: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            EventData::Canvas(c) => Some(c),
+            _ => None,
+        })
+        .collect();
+    assert!(images.iter().any(|c| c.target == sparkline && c.data_url.starts_with("data:image/webp;base64,")));
+    assert_eq!(images.iter().filter(|c| c.target == sparkline).count(), 1, "an unchanged canvas is recorded once");
+    assert!(images.iter().all(|c| c.target != private_canvas), "a masked canvas is never recorded");
 
     // Form input: masked with the same length unless the page opted in; the checkbox's state.
     let inputs: Vec<_> = events

@@ -222,5 +222,13 @@ fn a_click_through_the_example_app_is_recorded_as_the_user_saw_it() {
     // Who it was, for the session list.
     let summary = http.get(&format!("{}/api/sessions/{session}", collector.base), TOKEN).json();
     assert_eq!(summary["user_id"], "u_1842");
+    assert_eq!(
+        (summary["traits"]["plan"].as_str(), summary["traits"]["company"].as_str()),
+        (Some("team"), Some("Acme"))
+    );
+    let device = &summary["device"];
+    assert_eq!((device["os"].as_str(), device["kind"].as_str()), (Some("Linux"), Some("bot")), "{device}");
+    assert!(device["browser"].as_str().is_some_and(|b| !b.is_empty()) && device["screen"][0].as_u64() > Some(0));
+    assert!(device["timezone"].as_str().is_some_and(|t| !t.is_empty()), "the time zone, looked up when idle: {device}");
     assert_eq!(summary["pages"].as_array().map(Vec::len), Some(2), "the reload is the session's second page");
 }

@@ -30,6 +30,7 @@ await new Promise((resolve) => setTimeout(resolve, 50));
 flush();
 window.flushNow = flush;
 window.sessionUrl = getSessionUrl();
+window.momentUrl = getSessionUrl({{ at: 'now' }});
 window.pageWorks = document.querySelector('h1').textContent;
 </script></body></html>"#
     )
@@ -50,6 +51,9 @@ fn a_page_with_the_sdk_records_its_session_across_a_reload() {
     let session = url.rsplit('/').next().unwrap().to_owned();
     assert_eq!(browser.execute("return window.pushThrew;"), "SecurityError", "the wrapped pushState throws as before");
     assert_eq!(url, format!("{}/sessions/{session}", collector.base));
+    let moment = browser.execute("return window.momentUrl;");
+    let at = moment.as_str().and_then(|m| m.strip_prefix(&format!("{url}?t="))).expect("a link to the moment");
+    assert!(at.len() == 13 && at.bytes().all(|b| b.is_ascii_digit()), "ms since the epoch: {at}");
     assert_eq!(session.len(), 32);
 
     let batches = stored(&http, &collector, &session, 1);

@@ -418,6 +418,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       styleSheet: (id, owner, rules, media) => guard((r) => r.styleSheet(id, owner, rules, media, Date.now())),
       styleRule: (sheet, path, rule) => guard((r) => r.styleRule(sheet, path, rule, Date.now())),
       adoptedStyleSheets: (host, sheets) => guard((r) => r.adoptedStyleSheets(host, sheets, Date.now())),
+      canvas: (id, image) => guard((r) => r.canvas(id, image, Date.now())),
     };
   }
 

@@ -152,6 +152,8 @@ export function createDomRecorder(sink, options = {}) {
   const unmaskSelector = selector('[data-sl-unmask]', options.unmaskSelector);
   const blockSelector = selector('[data-sl-block]', options.blockSelector);
   const maskAllInputs = options.maskAllInputs !== false;
+  // Canvas images are optional: off unless the app sets an interval (at least 250 ms).
+  const canvasMs = Number(options.canvasIntervalMs) > 0 ? Math.max(250, Number(options.canvasIntervalMs)) : 0;
   const maskAllText = options.maskAllText === true;
   // A bad selector fails here, at init, rather than on every node.
   for (const s of [maskSelector, unmaskSelector, blockSelector]) document.querySelector(s);
@@ -515,6 +517,7 @@ export function createDomRecorder(sink, options = {}) {
           pushElement(el, id, parentId, at, flags, blocked, tape);
           tape.count++;
           if (el.localName === 'style' || el.localName === 'link') noteSheet(el);
+        else if (canvasMs > 0 && el.localName === 'canvas' && !blocked && !(flags & MASK)) canvases.add(el);
           if (!blocked && el.localName !== 'script') {
             for (let child = el.lastChild; child !== null; child = child.previousSibling) {
               stack.push(child, id, flags, 0);
@@ -871,6 +874,35 @@ export function createDomRecorder(sink, options = {}) {
     });
   }
 
+  // --- canvas ------------------------------------------------------------------------------
+
+  // Canvases met by the walks (none under masking or blocking), and the image last recorded
+  // for each: a canvas is recorded again only when its image changed.
+  const canvases = new Set();
+  const canvasImages = new WeakMap();
+  let canvasTimer = null;
+
+  function recordCanvases() {
+    for (const canvas of canvases) {
+      if (!canvas.isConnected || !ids.has(canvas)) {
+        canvases.delete(canvas);
+        continue;
+      }
+      if (canvas.width === 0 || canvas.height === 0) continue;
+      let image;
+      try {
+        image = canvas.toDataURL('image/webp', 0.6);
+      } catch (_) {
+        // A canvas tainted by cross-origin images can't be read.
+        canvases.delete(canvas);
+        continue;
+      }
+      if (canvasImages.get(canvas) === image) continue;
+      canvasImages.set(canvas, image);
+      sink.canvas(ids.get(canvas), image);
+    }
+  }
+
   // --- interactions --------------------------------------------------------------------------
 
   function targetOf(event) {
@@ -1009,6 +1041,7 @@ export function createDomRecorder(sink, options = {}) {
     );
     snapshot();
     for (const [type, handler] of handlers) document.addEventListener(type, handler, LISTEN);
+    if (canvasMs > 0) canvasTimer = setInterval(() => sink.guard(() => running && recordCanvases()), canvasMs);
   }
 
   function stop() {
@@ -1017,6 +1050,7 @@ export function createDomRecorder(sink, options = {}) {
     if (observer !== null) observer.disconnect();
     observer = null;
     if (resumeTimer !== null) clearTimeout(resumeTimer);
+    if (canvasTimer !== null) clearInterval(canvasTimer);
     flushMoves();
     for (const [type, handler] of handlers) document.removeEventListener(type, handler, LISTEN);
   }

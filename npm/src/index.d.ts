@@ -20,6 +20,8 @@ export interface InitOptions {
   blockSelector?: string;
   /** Share of browser tabs recorded, from 0 to 1; decided once per tab, so reloads keep the decision. Default 1. */
   sampleRate?: number;
+  /** Record an image of each `<canvas>` this often, in ms (at least 250), when it changed; off by default. Canvases under masking or blocking are never recorded. */
+  canvasIntervalMs?: number;
   /** How often a full snapshot is taken, in ms. Default 300000 (5 minutes). */
   keyframeIntervalMs?: number;
   /** URLs whose request and response headers and bodies are recorded (redacted and capped): a string matches when the URL contains it. Default none: only method, URL, status, timing and sizes. */

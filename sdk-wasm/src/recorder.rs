@@ -9,9 +9,10 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use sightline_protocol::{
-    AdoptedStyleSheets, Body, Console, ConsoleLevel, Custom, DeviceType, ErrorEvent, ErrorKind, EventData, Focus,
-    HttpMessage, Identify, Initiator, Input, MouseMove, MovePoint, Navigation, NavigationKind, Network, PageMeta,
-    Pointer, PointerKind, Scroll, Size, Software, StyleRule, StyleSheet, TraceContext, Value, Viewport, Visibility,
+    AdoptedStyleSheets, Body, CanvasFrame, Console, ConsoleLevel, Custom, DeviceType, ErrorEvent, ErrorKind, EventData,
+    Focus, HttpMessage, Identify, Initiator, Input, MouseMove, MovePoint, Navigation, NavigationKind, Network,
+    PageMeta, Pointer, PointerKind, Scroll, Size, Software, StyleRule, StyleSheet, TraceContext, Value, Viewport,
+    Visibility,
 };
 use wasm_bindgen::prelude::*;
 
@@ -344,6 +345,16 @@ impl Recorder {
             trace: traceparent.as_deref().and_then(TraceContext::from_traceparent),
         };
         self.record(end, EventData::Network(Box::new(network)), bytes);
+    }
+
+    /// Records an image of a `<canvas>` (`target`) as a `data:` URL.
+    pub fn canvas(&self, target: u32, data_url: String, now: f64) {
+        // An image cut short would not decode: one too big for a field is not recorded.
+        if data_url.len() > tape::MAX_FIELD {
+            return;
+        }
+        let size = data_url.len() + 8;
+        self.record(now, EventData::Canvas(CanvasFrame { target, data_url }), size);
     }
 
     /// Records a pointer interaction: `kind` 0 click, 1 double click, 2 context click, 3 press,
