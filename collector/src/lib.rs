@@ -16,6 +16,7 @@ pub mod query;
 pub mod retention;
 pub mod store;
 pub mod summary;
+pub mod viewer;
 pub mod writer;
 
 use std::sync::Arc;
@@ -95,6 +96,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
                     Ok(response)
                 }
             })
+            .configure(viewer::configure)
             .configure(api::configure)
     })
     .shutdown_timeout(10);

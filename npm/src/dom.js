@@ -609,8 +609,9 @@ export function createDomRecorder(sink, options = {}) {
   }
 
   // Reading a scroll position makes the browser lay the page out if it changed, which on a big
-  // page is the longest thing a recorder could do. The page's position is read once, at the
-  // first frame; after that it is known from scroll events (a restored position fires one too).
+  // page is the longest thing a recorder could do. The page's position is read once when the
+  // page is first idle; after that it is known from scroll events (a restored position fires
+  // one too).
   let pageScroll = null;
 
   function readPageScroll() {
@@ -950,28 +951,26 @@ export function createDomRecorder(sink, options = {}) {
     if (running) sink.mouseMoves(samples, movesStart);
   }
 
-  const scrolled = new Set();
+  // The latest position of each scrolled target, read in the scroll event itself: the browser
+  // dispatches it right after scrolling, with the layout up to date, so reading costs nothing.
+  const scrolled = new Map();
   let scrollTimer = null;
 
   function onScroll(event) {
     if (!running) return;
-    scrolled.add(targetOf(event));
-    // Positions are read at the next frame after the throttle (see recordPageScroll).
-    if (scrollTimer === null) {
-      scrollTimer = setTimeout(() => requestAnimationFrame(() => sink.guard(flushScrolls)), SCROLL_THROTTLE_MS);
+    const target = targetOf(event);
+    if (target === document || target === window || target === document.scrollingElement) {
+      readPageScroll();
+      scrolled.set(document, pageScroll);
+    } else if (target && target.nodeType === 1) {
+      scrolled.set(target, [Math.round(target.scrollLeft), Math.round(target.scrollTop)]);
     }
+    if (scrollTimer === null) scrollTimer = setTimeout(() => sink.guard(flushScrolls), SCROLL_THROTTLE_MS);
   }
 
   function flushScrolls() {
     scrollTimer = null;
-    for (const target of scrolled) {
-      if (target === document || target === window || target === document.scrollingElement) {
-        readPageScroll();
-        sink.scroll(idOf(document), pageScroll[0], pageScroll[1]);
-      } else if (target && target.nodeType === 1 && ids.has(target)) {
-        sink.scroll(ids.get(target), Math.round(target.scrollLeft), Math.round(target.scrollTop));
-      }
-    }
+    for (const [target, [x, y]] of scrolled) if (ids.has(target)) sink.scroll(ids.get(target), x, y);
     scrolled.clear();
   }
 
@@ -1031,10 +1030,11 @@ export function createDomRecorder(sink, options = {}) {
     running = true;
     observing = true;
     budgetStart = Date.now();
-    // At the next frame, when the browser lays the page out anyway.
-    requestAnimationFrame(() =>
+    // When the page is idle, its layout is up to date and reading the position is free.
+    const idle = typeof requestIdleCallback === 'function' ? requestIdleCallback : (fn) => setTimeout(fn, 200);
+    idle(() =>
       sink.guard(() => {
-        if (!running) return;
+        if (!running || pageScroll !== null) return;
         readPageScroll();
         recordPageScroll();
       }),

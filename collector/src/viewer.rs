@@ -1,0 +1,42 @@
+//! The viewer support engineers work in, served by the collector itself: its assets are
+//! compiled into the binary, so it works offline and needs no CDN. The pages hold no data: the
+//! viewer's script reads the query API with the read token the engineer signs in with, which it
+//! keeps in the browser's storage and never puts in a URL.
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+
+const PAGE: &str = include_str!("../viewer/index.html");
+const SCRIPT: &str = include_str!("../viewer/app.js");
+const STYLE: &str = include_str!("../viewer/app.css");
+
+/// What the viewer's pages may do: run their own script and read the API of this origin, and
+/// nothing else (no inline script, no framing by other sites).
+const PAGE_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Registers the viewer's routes: the session list at `/`, a session at `/sessions/{id}`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(page))
+        .route("/sessions/{id}", web::get().to(page))
+        .route("/viewer/app.js", web::get().to(|| asset("text/javascript; charset=utf-8", SCRIPT)))
+        .route("/viewer/app.css", web::get().to(|| asset("text/css; charset=utf-8", STYLE)));
+}
+
+async fn page() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CONTENT_SECURITY_POLICY, PAGE_POLICY))
+        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(PAGE)
+}
+
+async fn asset(content_type: &'static str, body: &'static str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(body)
+}

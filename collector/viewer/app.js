@@ -1,0 +1,276 @@
+// The viewer: sign in with a read token, find sessions, open one. Every page is built from the
+// query API of this collector; the token stays in this browser's storage, never in a URL that
+// could be pasted into a ticket.
+
+const TOKEN_KEY = 'sightline.readToken';
+const view = document.getElementById('view');
+const signOut = document.getElementById('sign-out');
+
+// Text from the API goes into the page as text, never as markup.
+function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name === 'text') node.textContent = String(value);
+    else node.setAttribute(name, value === true ? '' : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child !== null && child !== undefined) node.append(child instanceof Node ? child : String(child));
+  }
+  return node;
+}
+
+function token() {
+  return localStorage.getItem(TOKEN_KEY);
+}
+
+class SignedOut extends Error {}
+
+async function api(path) {
+  const response = await fetch(path, { headers: { authorization: `Bearer ${token()}` } });
+  if (response.status === 401) throw new SignedOut();
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.message || `${response.status}`);
+  return body;
+}
+
+// --- formatting --------------------------------------------------------------------------------
+
+function when(ms) {
+  return ms ? new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' }) : '–';
+}
+
+function duration(ms) {
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ${seconds % 60} s`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+function device(d) {
+  const browser = [d.browser, d.browser_version && d.browser_version.split('.')[0]].filter(Boolean).join(' ');
+  const os = [d.os, d.os_version].filter(Boolean).join(' ');
+  return [browser, os, d.kind && d.kind !== 'unknown' ? d.kind : ''].filter(Boolean).join(' · ') || '–';
+}
+
+function traitsSummary(traits) {
+  if (!traits || typeof traits !== 'object') return '';
+  return Object.entries(traits)
+    .filter(([key]) => key !== 'email')
+    .slice(0, 3)
+    .map(([key, value]) => `${key}: ${typeof value === 'object' ? JSON.stringify(value) : value}`)
+    .join(', ');
+}
+
+function place(geo, d) {
+  return [geo.city, geo.country].filter(Boolean).join(', ') || d.timezone || '–';
+}
+
+// --- sign in -----------------------------------------------------------------------------------
+
+function showSignIn(message) {
+  signOut.hidden = true;
+  const input = el('input', { id: 'token', type: 'password', autocomplete: 'current-password', placeholder: 'slr_…' });
+  const error = el('p', { class: 'error', text: message || '' });
+  const form = el(
+    'form',
+    { id: 'sign-in', class: 'card narrow' },
+    el('h1', { text: 'Sign in' }),
+    el('p', { text: "Your project's read token. It stays in this browser." }),
+    el('label', { for: 'token', text: 'Read token' }),
+    input,
+    error,
+    el('button', { class: 'primary', type: 'submit', text: 'Sign in' }),
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    localStorage.setItem(TOKEN_KEY, input.value.trim());
+    try {
+      await api('/api/sessions?limit=1');
+      route();
+    } catch (e) {
+      localStorage.removeItem(TOKEN_KEY);
+      error.textContent = e instanceof SignedOut ? 'That token is not valid.' : `Could not sign in: ${e.message}`;
+    }
+  });
+  view.replaceChildren(form);
+  input.focus();
+}
+
+// --- the session list --------------------------------------------------------------------------
+
+const FILTERS = [
+  ['user', 'User id or email', 'text'],
+  ['q', 'Traits contain', 'text'],
+  ['url', 'URL visited contains', 'text'],
+  ['trace', 'Trace id', 'text'],
+  ['from', 'From', 'datetime-local'],
+  ['to', 'To', 'datetime-local'],
+];
+
+function filterForm(params) {
+  const fields = FILTERS.map(([name, label, type]) => {
+    let value = params.get(name) || '';
+    if (type === 'datetime-local' && value) value = new Date(Number(value) - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+    return el('label', {}, el('span', { text: label }), el('input', { name, type, value }));
+  });
+  const checks = [
+    ['has_errors', 'With errors'],
+    ['has_failed_requests', 'With failed requests'],
+  ].map(([name, label]) => el('label', { class: 'check' }, el('input', { name, type: 'checkbox', checked: params.get(name) === 'true' }), label));
+  const form = el('form', { id: 'filters', class: 'filters' }, fields, checks, el('button', { class: 'primary', type: 'submit', text: 'Find' }));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const next = new URLSearchParams();
+    for (const [name, , type] of FILTERS) {
+      const value = form.elements[name].value.trim();
+      if (!value) continue;
+      next.set(name, type === 'datetime-local' ? String(new Date(value).getTime()) : value);
+    }
+    for (const name of ['has_errors', 'has_failed_requests']) if (form.elements[name].checked) next.set(name, 'true');
+    history.pushState({}, '', `/${next.toString() ? `?${next}` : ''}`);
+    route();
+  });
+  return form;
+}
+
+function sessionRow(session, moment) {
+  const link = `/sessions/${session.id}${moment ? `?t=${moment}` : ''}`;
+  const user = session.user_id || session.email || 'anonymous';
+  return el(
+    'tr',
+    { 'data-session': session.id },
+    el('td', {}, el('a', { href: link, text: when(session.start || session.first_seen) })),
+    el('td', {}, el('div', { class: 'user', text: user }), el('div', { class: 'muted', text: traitsSummary(session.traits) })),
+    el('td', { text: device(session.device) }),
+    el('td', { text: place(session.geo, session.device) }),
+    el('td', { class: 'number', text: duration(session.duration_ms) }),
+    el('td', { class: 'number', text: session.pages.length }),
+    el('td', { class: `number${session.error_count ? ' bad' : ''}`, text: session.error_count }),
+    el('td', { class: `number${session.failed_request_count ? ' bad' : ''}`, text: session.failed_request_count }),
+  );
+}
+
+async function showList() {
+  const params = new URLSearchParams(location.search);
+  const rows = el('tbody', { id: 'sessions' });
+  const more = el('button', { id: 'more', hidden: true, text: 'More sessions' });
+  const status = el('p', { class: 'muted', id: 'status', text: 'Loading…' });
+  view.replaceChildren(
+    el('div', { class: 'card' }, filterForm(params)),
+    el(
+      'div',
+      { class: 'card' },
+      el(
+        'table',
+        { class: 'sessions' },
+        el('thead', {}, el('tr', {}, ['Started', 'User', 'Device', 'Where', 'Duration', 'Pages', 'Errors', 'Failed requests'].map((h) => el('th', { text: h })))),
+        rows,
+      ),
+      status,
+      more,
+    ),
+  );
+  let cursor = null;
+  const load = async () => {
+    const query = new URLSearchParams(params);
+    query.set('limit', '50');
+    if (cursor) query.set('cursor', cursor);
+    const page = await api(`/api/sessions?${query}`);
+    const moments = new Map((page.moments || []).map((m) => [m.session, m.time]));
+    rows.append(...page.sessions.map((s) => sessionRow(s, moments.get(s.id))));
+    cursor = page.next_cursor || null;
+    more.hidden = cursor === null;
+    status.textContent = rows.children.length === 0 ? 'No sessions match.' : '';
+  };
+  more.addEventListener('click', () => load().catch(failed));
+  await load();
+}
+
+// --- one session -------------------------------------------------------------------------------
+
+function facts(pairs) {
+  return el(
+    'dl',
+    { class: 'facts' },
+    pairs.filter(([, value]) => value !== '' && value !== null && value !== undefined).map(([name, value]) => [el('dt', { text: name }), el('dd', { text: value })]),
+  );
+}
+
+async function showSession(id) {
+  const session = await api(`/api/sessions/${encodeURIComponent(id)}`);
+  const d = session.device;
+  const traits = session.traits && Object.keys(session.traits).length ? JSON.stringify(session.traits, null, 2) : '';
+  view.replaceChildren(
+    el(
+      'div',
+      { class: 'card' },
+      el('h1', { text: session.user_id || session.email || 'Anonymous session' }),
+      el('p', { class: 'muted', text: `Session ${session.id}` }),
+    ),
+    el(
+      'section',
+      { class: 'card', id: 'context' },
+      el('h2', { text: 'Context' }),
+      facts([
+        ['User id', session.user_id],
+        ['Email', session.email],
+        ['Browser', [d.browser, d.browser_version].filter(Boolean).join(' ')],
+        ['OS', [d.os, d.os_version].filter(Boolean).join(' ')],
+        ['Device', d.kind],
+        ['Screen', d.screen && d.screen[0] ? `${d.screen[0]} × ${d.screen[1]} (×${d.pixel_ratio})` : ''],
+        ['Viewport', d.viewport && d.viewport[0] ? `${d.viewport[0]} × ${d.viewport[1]}` : ''],
+        ['Language', d.language],
+        ['Time zone', d.timezone],
+        ['Where', [session.geo.city, session.geo.country].filter(Boolean).join(', ')],
+        ['Started', when(session.start)],
+        ['Ended', when(session.end)],
+        ['Duration', duration(session.duration_ms)],
+        ['Errors', session.error_count],
+        ['Requests', `${session.request_count} (${session.failed_request_count} failed)`],
+      ]),
+      traits ? el('h3', { text: 'Traits' }) : null,
+      traits ? el('pre', { class: 'traits', text: traits }) : null,
+      el('h3', { text: 'Pages visited' }),
+      el('ol', { class: 'urls' }, session.urls.map((url) => el('li', { text: url }))),
+    ),
+  );
+}
+
+// --- routing -----------------------------------------------------------------------------------
+
+function failed(error) {
+  if (error instanceof SignedOut) {
+    localStorage.removeItem(TOKEN_KEY);
+    showSignIn('Your token is no longer valid. Sign in again.');
+    return;
+  }
+  view.replaceChildren(el('div', { class: 'card' }, el('p', { class: 'error', text: `Something went wrong: ${error.message}` })));
+}
+
+function route() {
+  if (!token()) {
+    showSignIn();
+    return;
+  }
+  signOut.hidden = false;
+  const session = location.pathname.match(/^\/sessions\/([0-9a-f]{32})$/);
+  (session ? showSession(session[1]) : showList()).catch(failed);
+}
+
+signOut.addEventListener('click', () => {
+  localStorage.removeItem(TOKEN_KEY);
+  showSignIn();
+});
+
+// Links inside the viewer change the page without a reload.
+document.addEventListener('click', (event) => {
+  const link = event.target.closest('a[href^="/"]');
+  if (!link || event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
+  event.preventDefault();
+  history.pushState({}, '', link.getAttribute('href'));
+  route();
+});
+addEventListener('popstate', route);
+route();
