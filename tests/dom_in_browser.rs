@@ -42,6 +42,8 @@ fn checkout_page(collector: &str) -> String {
 <canvas id="sparkline" width="40" height="20"></canvas>
 <div data-sl-mask><canvas id="private-canvas" width="40" height="20"></canvas></div>
 <div id="host"></div>
+<div id="late-host"></div>
+<div id="closed-host"></div>
 <iframe id="frame" srcdoc="<p>inside the frame</p>"></iframe>
 <div style="height: 3000px"></div>
 <script type="module">
@@ -79,6 +81,10 @@ const ghost = document.createElement('div');
 ghost.textContent = 'GHOST_MARKER';
 document.body.append(ghost);
 ghost.remove();
+const late = document.getElementById('late-host').attachShadow({ mode: 'open' });
+late.innerHTML = '<b>attached after the snapshot</b>';
+document.getElementById('closed-host').attachShadow({ mode: 'closed' }).innerHTML = '<i>CLOSED_SHADOW</i>';
+history.pushState({}, '', '/reset?token=RESET_TOKEN_SECRET');
 const cssInJs = document.getElementById('css-in-js').sheet;
 cssInJs.insertRule('@media (min-width: 1px) { .late { color: red; } }', 1);
 cssInJs.cssRules[1].insertRule('.nested { color: blue; }', 1);
@@ -188,7 +194,7 @@ fn the_page_and_what_the_user_did_are_recorded_with_private_values_masked() {
         assert!(!decoded.contains(secret), "{secret:?} was recorded");
         assert!(!raw.windows(secret.len()).any(|w| w == secret.as_bytes()), "{secret:?} is in the stored bytes");
     }
-    for never in ["SCRIPT_BODY_MARKER", "window.paid", "steal()", "GHOST_MARKER"] {
+    for never in ["SCRIPT_BODY_MARKER", "window.paid", "steal()", "GHOST_MARKER", "CLOSED_SHADOW", "RESET_TOKEN_SECRET"] {
         assert!(!decoded.contains(never), "{never:?} was recorded");
     }
 
@@ -223,6 +229,11 @@ fn the_page_and_what_the_user_did_are_recorded_with_private_values_masked() {
     let shadow = nodes.values().find(|n| n.parent == host && matches!(n.kind, NodeKind::ShadowRoot(_))).unwrap();
     let span = nodes.values().find(|n| n.parent == shadow.id).expect("the shadow root's content");
     assert_eq!(texts_under(&nodes, span.id), vec!["in the shadow".to_owned()]);
+    let (late_host, _) = element_with_id(&nodes, "late-host");
+    let late = nodes.values().find(|n| n.parent == late_host && matches!(n.kind, NodeKind::ShadowRoot(_)));
+    let late = late.expect("a shadow root attached after the snapshot");
+    let bold = nodes.values().find(|n| n.parent == late.id).expect("its content");
+    assert_eq!(texts_under(&nodes, bold.id), vec!["attached after the snapshot".to_owned()]);
     let (frame, _) = element_with_id(&nodes, "frame");
     let frame_doc = nodes.values().find(|n| n.parent == frame && matches!(n.kind, NodeKind::Document(_)));
     assert!(frame_doc.is_some(), "the same-origin frame's document");

@@ -13,6 +13,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   let recorder = null;
   let dom = null;
   let network = null;
+  let settings = null;
   let keyframeTimer = null;
   let endpoint = null;
   let viewer = null;
@@ -78,7 +79,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     const url = String(location.href);
     if (kind >= 3 && url === lastUrl) return; // popstate and hashchange both fire for a hash change
     lastUrl = url;
-    guard((r) => r.navigate(kind, url, String(document.title), Date.now()));
+    guard((r) => r.navigate(kind, pageUrl(url), pageTitle(), Date.now()));
   }
 
   function wrapHistory(name, kind) {
@@ -313,6 +314,17 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     later(settleTimezone);
   }
 
+  // Page URLs go out with credentials redacted (reset links, OAuth fragments), and the title
+  // is masked with the page's text.
+  function pageUrl(href) {
+    return network !== null ? network.cleanPageUrl(href) : String(href);
+  }
+
+  function pageTitle() {
+    const title = String(document.title || '');
+    return settings !== null && settings.maskAllText === true ? title.replace(/\S/g, '*') : title;
+  }
+
   function recordMeta() {
     const { ua, browser, os, device } = describeBrowser();
     const offset = -new Date().getTimezoneOffset();
@@ -320,9 +332,9 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     if (timezone === null) lookUpTimezone(offset);
     guard((r) =>
       r.meta(
-        String(location.href),
-        String(document.referrer || ''),
-        String(document.title || ''),
+        pageUrl(location.href),
+        document.referrer ? pageUrl(document.referrer) : '',
+        pageTitle(),
         ua,
         browser,
         os,
@@ -379,6 +391,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
         state = 'disabled';
         return;
       }
+      settings = options;
       endpoint = String(options.endpoint).replace(/\/+$/, '');
       viewer = options.viewerUrl ? String(options.viewerUrl).replace(/\/+$/, '') : endpoint;
       await initWasm({ module_or_path: options.wasmUrl ?? defaultWasmUrl() });
@@ -386,6 +399,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       if (state !== 'starting') return;
       recorder = new Recorder(endpoint, String(options.projectKey), Date.now());
       state = 'recording';
+      network = createNetworkRecorder(networkSink(), { ...options, endpoint });
       recordMeta();
       timer = setInterval(onTick, 1000);
       addEventListener('pagehide', onPageHide);
@@ -394,7 +408,6 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       recordViewport();
       dom = createDomRecorder(domSink(), options);
       dom.start();
-      network = createNetworkRecorder(networkSink(), { ...options, endpoint });
       network.start();
       keyframeTimer = setInterval(() => guard(() => dom !== null && dom.keyframe()), options.keyframeIntervalMs || KEYFRAME_INTERVAL_MS);
       addEventListener('resize', onResize);

@@ -93,10 +93,11 @@ class Tape {
 
 const EMPTY = new Tape();
 
-// CSS-in-JS libraries change stylesheets through the CSSOM, which no mutation observer sees.
-// The wrappers are installed once per page, call the original first (a throw propagates as
-// before, unrecorded), and report to whichever DOM recorder is running.
-let cssomHooks = null;
+// CSS-in-JS libraries change stylesheets through the CSSOM, and components attach shadow roots,
+// neither of which a mutation observer sees. The wrappers are installed once per page, call the
+// original first (a throw propagates as before, unrecorded), and report to whichever DOM
+// recorder is running.
+let pageHooks = null;
 let cssomWrapped = false;
 
 function wrapCssom() {
@@ -110,14 +111,14 @@ function wrapCssom() {
     if (typeof insertRule === 'function') {
       proto.insertRule = mimic(function (...args) {
         const index = insertRule.apply(this, args);
-        if (cssomHooks !== null) cssomHooks.inserted(this, index);
+        if (pageHooks !== null) pageHooks.inserted(this, index);
         return index;
       }, insertRule);
     }
     if (typeof deleteRule === 'function') {
       proto.deleteRule = mimic(function (...args) {
         const result = deleteRule.apply(this, args);
-        if (cssomHooks !== null) cssomHooks.deleted(this, args[0] >>> 0);
+        if (pageHooks !== null) pageHooks.deleted(this, args[0] >>> 0);
         return result;
       }, deleteRule);
     }
@@ -128,11 +129,19 @@ function wrapCssom() {
     if (typeof original !== 'function') continue;
     sheet[name] = mimic(function (...args) {
       const result = original.apply(this, args);
-      const changed = () => cssomHooks !== null && cssomHooks.replaced(this);
+      const changed = () => pageHooks !== null && pageHooks.replaced(this);
       if (result && typeof result.then === 'function') result.then(changed, () => {});
       else changed();
       return result;
     }, original);
+  }
+  const attachShadow = Element.prototype.attachShadow;
+  if (typeof attachShadow === 'function') {
+    Element.prototype.attachShadow = mimic(function (...args) {
+      const root = attachShadow.apply(this, args);
+      if (pageHooks !== null) pageHooks.shadowAttached(this, root);
+      return root;
+    }, attachShadow);
   }
   for (const proto of [Document.prototype, typeof ShadowRoot !== 'undefined' ? ShadowRoot.prototype : null]) {
     const descriptor = proto && Object.getOwnPropertyDescriptor(proto, 'adoptedStyleSheets');
@@ -141,7 +150,7 @@ function wrapCssom() {
       ...descriptor,
       set(value) {
         descriptor.set.call(this, value);
-        if (cssomHooks !== null) cssomHooks.adopted(this);
+        if (pageHooks !== null) pageHooks.adopted(this);
       },
     });
   }
@@ -197,17 +206,49 @@ export function createDomRecorder(sink, options = {}) {
     return flags;
   }
 
-  // Flags of an element reached without walking from the root (a change, an event target).
-  function flagsAt(el) {
+  // The element that holds `root` in the page: a shadow root's host, a frame document's frame.
+  function holderOf(root) {
+    if (root.nodeType === 11) return root.host || null;
+    if (root.nodeType === 9) {
+      try {
+        return root.defaultView ? root.defaultView.frameElement : null;
+      } catch (_) {
+        return null;
+      }
+    }
+    return null;
+  }
+
+  // Flags of a node reached without walking from the root (a change, an event target): the
+  // nearest masking or unmasking ancestor decides, across shadow roots and frames as the walk
+  // does.
+  function flagsAt(node) {
     let flags = maskAllText ? MASK : 0;
-    const unmasked = el.closest(unmaskSelector);
-    const masked = el.closest(maskSelector);
-    if (unmasked && (!masked || masked.contains(unmasked))) flags = (flags | UNMASK) & ~MASK;
-    if (masked && (!unmasked || unmasked.contains(masked))) flags = (flags | MASK) & ~UNMASK;
-    // From the attribute, not isContentEditable, which would make the browser compute styles.
-    const editable = el.closest('[contenteditable]');
-    if (editable !== null && editable.getAttribute('contenteditable') !== 'false') flags |= EDITABLE;
-    return flags;
+    let decided = false;
+    let editable = false;
+    let el = node.nodeType === 1 ? node : holderOf(node);
+    while (el) {
+      if (!decided) {
+        const unmasked = el.closest(unmaskSelector);
+        const masked = el.closest(maskSelector);
+        if (unmasked && (!masked || masked.contains(unmasked))) flags = (flags | UNMASK) & ~MASK;
+        if (masked && (!unmasked || unmasked.contains(masked))) flags = (flags | MASK) & ~UNMASK;
+        decided = masked !== null || unmasked !== null;
+      }
+      // From the attribute, not isContentEditable, which would make the browser compute styles.
+      const holder = el.closest('[contenteditable]');
+      if (!editable && holder !== null && holder.getAttribute('contenteditable') !== 'false') editable = true;
+      el = holderOf(el.getRootNode());
+    }
+    return editable ? flags | EDITABLE : flags;
+  }
+
+  // Whether a node sits inside a blocked element or a script, across shadow roots and frames.
+  function inBlockedOrScript(node) {
+    for (let el = node.nodeType === 1 ? node : holderOf(node); el; el = holderOf(el.getRootNode())) {
+      if (el.closest(blockSelector) !== null || el.closest('script') !== null) return true;
+    }
+    return false;
   }
 
   function isPassword(el) {
@@ -262,7 +303,11 @@ export function createDomRecorder(sink, options = {}) {
   // The value to record for an attribute, or null to leave it out.
   function attributeValue(el, name, value, flags) {
     if (name.length > 2 && (name.charCodeAt(0) | 32) === 111 && (name.charCodeAt(1) | 32) === 110) return null; // on*
-    if (URL_ATTRIBUTES.has(name)) return absolute(value, el.baseURI);
+    // A frame's inline document is recorded as the frame's document node, masked like the rest.
+    if (name === 'srcdoc') return null;
+    if (URL_ATTRIBUTES.has(name)) {
+      return /^\s*javascript:/i.test(value) ? 'javascript:void 0' : absolute(value, el.baseURI);
+    }
     if (name === 'srcset') return absoluteSrcset(value, el.baseURI);
     if (name === 'style') return absoluteCss(value, el.baseURI);
     if (isFormControl(el) && (name === 'value' || name === 'checked' || name === 'selected')) {
@@ -281,7 +326,8 @@ export function createDomRecorder(sink, options = {}) {
     if (tag === 'input') {
       const type = String(el.type).toLowerCase();
       if (type === 'checkbox' || type === 'radio') {
-        if (el.checked) {
+        // Choices under explicit masking are the user's answers: left out.
+        if (el.checked && !(flags & MASK)) {
           tape.text('checked');
           tape.text('');
           count++;
@@ -434,6 +480,12 @@ export function createDomRecorder(sink, options = {}) {
         if (running && ids.has(root)) recordAdopted(root, false);
       });
     },
+    shadowAttached(host, root) {
+      sink.guard(() => {
+        // Open roots only: a closed one is private to its component.
+        if (running && ids.has(host) && host.shadowRoot === root) addSubtree(root, host, []);
+      });
+    },
   };
 
   // --- the walk ------------------------------------------------------------------------------
@@ -577,9 +629,6 @@ export function createDomRecorder(sink, options = {}) {
     return step;
   }
 
-  function walkAll(root, parent, next, inherited, tape, emit) {
-    walker(root, parent, next, inherited, tape, emit)(Infinity, Infinity);
-  }
 
   function nodesTape(tape) {
     return new Uint32Array([tape.count].concat(tape.nums));
@@ -643,10 +692,6 @@ export function createDomRecorder(sink, options = {}) {
   let budgetUsed = 0;
   let pauseMs = STORM_PAUSE_MS;
   let resumeTimer = null;
-
-  function inBlockedOrScript(el) {
-    return el.closest(blockSelector) !== null || el.closest('script') !== null;
-  }
 
   // The id of the first following sibling the player already has: added nodes go before it.
   function nextKnown(node, added) {
@@ -749,7 +794,9 @@ export function createDomRecorder(sink, options = {}) {
       removesLeft = [];
       adds.reset();
     };
-    const queue = Array.from(added);
+    // In document order: siblings added before one another are each placed before the same
+    // known sibling, so the earlier must go first.
+    const queue = Array.from(added).sort((a, b) => (a === b ? 0 : a.compareDocumentPosition(b) & 4 ? -1 : 1));
     let at = 0;
     let step = null;
     let counted = 0;
@@ -761,8 +808,8 @@ export function createDomRecorder(sink, options = {}) {
           if (node === undefined) break;
           const parent = node.parentNode;
           if (parent === null || !node.isConnected || !ids.has(parent) || hasAddedAncestor(node, added)) continue;
-          if (parent.nodeType === 1 && inBlockedOrScript(parent)) continue;
-          const flags = parent.nodeType === 1 ? flagsAt(parent) : maskAllText ? MASK : 0;
+          if (inBlockedOrScript(parent)) continue;
+          const flags = flagsAt(parent);
           step = walker(node, ids.get(parent), nextKnown(node, added), flags, adds, emitAdds);
           counted = 0;
         }
@@ -789,7 +836,7 @@ export function createDomRecorder(sink, options = {}) {
     const attributeTape = new Tape();
     for (const [el, names] of attributes) {
       if (!el.isConnected || hasAddedAncestor(el, added) || added.has(el)) continue;
-      if (el.matches(blockSelector)) continue;
+      if (inBlockedOrScript(el)) continue;
       const flags = flagsAt(el);
       const control = isFormControl(el) || el.localName === 'option';
       for (const name of names) {
@@ -808,11 +855,11 @@ export function createDomRecorder(sink, options = {}) {
     for (const node of texts) {
       if (!node.isConnected || hasAddedAncestor(node, added) || added.has(node)) continue;
       const parent = node.parentNode;
-      if (parent && parent.nodeType === 1 && inBlockedOrScript(parent)) continue;
+      if (parent && inBlockedOrScript(parent)) continue;
       let text = node.nodeType === 8 ? '' : node.data;
-      if (node.nodeType !== 8) {
-        if (parent && parent.localName === 'style') text = absoluteCss(text, parent.baseURI);
-        else if (parent && parent.nodeType === 1 && textMasked(parent, flagsAt(parent))) text = maskText(text);
+      if (node.nodeType !== 8 && parent) {
+        if (parent.localName === 'style') text = absoluteCss(text, parent.baseURI);
+        else if (textMasked(parent.nodeType === 1 ? parent : null, flagsAt(parent))) text = maskText(text);
       }
       textTape.nums.push(ids.get(node));
       textTape.text(text);
@@ -827,6 +874,7 @@ export function createDomRecorder(sink, options = {}) {
 
   // A storm: stop diffing, and come back with a snapshot, later each time while storms go on.
   function pauseForStorm() {
+    if (!observing) return;
     observing = false;
     walking = false;
     observer.takeRecords();
@@ -851,27 +899,47 @@ export function createDomRecorder(sink, options = {}) {
   function watchFrame(iframe) {
     if (framesWatched.has(iframe)) return;
     framesWatched.add(iframe);
-    iframe.addEventListener('load', () => {
-      if (!running || !ids.has(iframe) || !iframe.isConnected) return;
-      let doc = null;
-      try {
-        doc = iframe.contentDocument;
-      } catch (_) {
-        return;
-      }
-      if (!doc || !doc.documentElement || ids.has(doc)) return;
-      // The frame navigated: its new document replaces the old one.
-      const old = frameDocuments.get(iframe);
-      let removes = old && ids.has(old) ? [ids.get(old)] : [];
-      frameDocuments.set(iframe, doc);
-      const adds = new Tape();
-      walkAll(doc, ids.get(iframe), 0, flagsAt(iframe), adds, () => {
-        if (adds.count > 0) sink.mutation(changeTape(removes, adds, EMPTY, EMPTY), adds.texts.join('\0'));
-        removes = [];
-        adds.reset();
-      });
-      if (adds.count > 0 || removes.length > 0) sink.mutation(changeTape(removes, adds, EMPTY, EMPTY), adds.texts.join('\0'));
-      recordNotedSheets();
+    iframe.addEventListener('load', () =>
+      sink.guard(() => {
+        if (!running || !ids.has(iframe) || !iframe.isConnected) return;
+        let doc = null;
+        try {
+          doc = iframe.contentDocument;
+        } catch (_) {
+          return;
+        }
+        if (!doc || !doc.documentElement || ids.has(doc)) return;
+        // The frame navigated: its new document replaces the old one.
+        const old = frameDocuments.get(iframe);
+        frameDocuments.set(iframe, doc);
+        addSubtree(doc, iframe, old && ids.has(old) ? [ids.get(old)] : []);
+      }),
+    );
+  }
+
+  // Adds a subtree the observer can't see arrive (a frame's new document, a shadow root
+  // attached to a recorded element) under its `holder`, in slices like any big change.
+  function addSubtree(root, holder, removes) {
+    if (!running || !observing) return;
+    if (walking) {
+      setTimeout(() => sink.guard(() => addSubtree(root, holder, removes)), 50);
+      return;
+    }
+    if (!ids.has(holder) || !holder.isConnected || inBlockedOrScript(holder)) return;
+    if (root.nodeType === 11) observe(root);
+    let removesLeft = removes;
+    const adds = new Tape();
+    const emit = () => {
+      sink.mutation(changeTape(removesLeft, adds, EMPTY, EMPTY), adds.texts.join('\0'));
+      removesLeft = [];
+      adds.reset();
+    };
+    const step = walker(root, ids.get(holder), 0, flagsAt(holder), adds, emit);
+    sliced(() => {
+      const done = step(performance.now() + SLICE_MS, Infinity);
+      if (adds.count > 0 || (done && removesLeft.length > 0)) emit();
+      if (done) recordNotedSheets();
+      return done;
     });
   }
 
@@ -981,6 +1049,7 @@ export function createDomRecorder(sink, options = {}) {
     const flags = flagsAt(el);
     const type = String(el.type || '').toLowerCase();
     if (type === 'checkbox' || type === 'radio') {
+      if (flags & MASK) return;
       sink.input(ids.get(el), '', el.checked ? 2 : 1, false);
       if (type === 'radio' && el.checked && el.name) {
         // The radio that lost its check fires nothing.
@@ -1025,7 +1094,7 @@ export function createDomRecorder(sink, options = {}) {
 
   function start() {
     wrapCssom();
-    cssomHooks = hooks;
+    pageHooks = hooks;
     observer = new MutationObserver(onMutationsGuarded);
     running = true;
     observing = true;
@@ -1046,7 +1115,7 @@ export function createDomRecorder(sink, options = {}) {
 
   function stop() {
     running = false;
-    if (cssomHooks === hooks) cssomHooks = null;
+    if (pageHooks === hooks) pageHooks = null;
     if (observer !== null) observer.disconnect();
     observer = null;
     if (resumeTimer !== null) clearTimeout(resumeTimer);

@@ -16,13 +16,18 @@ const BEACON = 2;
 
 const DEFAULT_MAX_BODY = 64 * 1024;
 const REDACTED = '[redacted]';
-const CREDENTIAL_KEYS = /authorization|cookie|passw(or)?d|^pwd$|secret|token|api[-_ ]?key|apikey|credential|session[-_]?id|card[-_ ]?number|^cvc$|^cvv$|^pin$/i;
+const CREDENTIAL_KEYS = /authorization|cookie|passw(or)?d|^pwd$|secret|token|(^|[-_ ])key$|apikey|credential|session[-_]?id|card[-_ ]?number|^cvc$|^cvv$|^pin$/i;
 
 // Strings match text that contains them (`prefix`: that starts with them); RegExps by test.
 function toMatcher(list, prefix) {
   const items = Array.isArray(list) ? list : [];
   const matches = prefix ? (text, item) => text.startsWith(item) : (text, item) => text.includes(item);
-  return (text) => items.some((item) => (item instanceof RegExp ? item.test(text) : matches(text, String(item))));
+  return (text) =>
+    items.some((item) => {
+      if (!(item instanceof RegExp)) return matches(text, String(item));
+      item.lastIndex = 0; // a `g` or `y` RegExp would go on from its last match
+      return item.test(text);
+    });
 }
 
 function hex(bytes) {
@@ -40,7 +45,13 @@ function newTraceparent() {
 const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-([\da-f]{16})-[\da-f]{2}$/i;
 
 export function createNetworkRecorder(sink, options = {}) {
-  const own = String(options.endpoint || '');
+  // The collector's URL in the form request URLs take, so its own requests are recognised.
+  let own = '';
+  try {
+    own = options.endpoint ? new URL(String(options.endpoint), location.href).href : '';
+  } catch (_) {
+    own = String(options.endpoint || '');
+  }
   const detailed = toMatcher(options.networkDetailUrls);
   const traced = toMatcher(options.tracePropagationTargets, true);
   const extraKeys = toMatcher(options.redactKeys);
@@ -69,14 +80,29 @@ export function createNetworkRecorder(sink, options = {}) {
     return url.origin === location.origin || traced(url.href);
   }
 
-  // The URL with credential-like query values redacted.
+  // The URL with credential-like values redacted in its query, and in a fragment of `k=v`
+  // pairs (where OAuth puts an access token).
   function cleanUrl(url) {
-    if (url.search === '') return url.href;
+    if (url.search === '' && url.hash === '') return url.href;
     const copy = new URL(url.href);
     let changed = false;
     for (const key of new Set(copy.searchParams.keys())) {
       if (isCredential(key)) {
         copy.searchParams.set(key, REDACTED);
+        changed = true;
+      }
+    }
+    if (/^#[^=&#]+=/.test(copy.hash)) {
+      const fragment = new URLSearchParams(copy.hash.slice(1));
+      let secret = false;
+      for (const key of new Set(fragment.keys())) {
+        if (isCredential(key)) {
+          fragment.set(key, REDACTED);
+          secret = true;
+        }
+      }
+      if (secret) {
+        copy.hash = fragment.toString();
         changed = true;
       }
     }
@@ -100,7 +126,11 @@ export function createNetworkRecorder(sink, options = {}) {
       try {
         clean = JSON.stringify(redactJson(JSON.parse(text), 0));
       } catch (_) {
-        // Not JSON after all: kept as text.
+        // JSON that doesn't parse as a whole (NDJSON, a guard prefix, cut short): its
+        // `"key": value` pairs are redacted where they stand.
+        clean = text.replace(/"([^"\\]{1,128})"(\s*:\s*)("(?:[^"\\]|\\.)*"|[^,}\]\s]+)/g, (pair, key, colon) =>
+          isCredential(key) ? `"${key}"${colon}"${REDACTED}"` : pair,
+        );
       }
     } else if (type.includes('x-www-form-urlencoded') || (!type && /^[^\s=&]+=[^\s&]*(&[^\s=&]+=[^\s&]*)*$/.test(trimmed))) {
       const form = new URLSearchParams(text);
@@ -223,7 +253,15 @@ export function createNetworkRecorder(sink, options = {}) {
           } else if (wantsTrace(url)) {
             call.traceparent = newTraceparent();
             headers.set('traceparent', call.traceparent);
-            args = [input, Object.assign({}, init, { headers })];
+            if (isRequest && init === undefined) {
+              // A copy of the Request keeps every setting of its own (referrer, mode, …);
+              // passing an init would reset some of them.
+              const copy = new Request(input);
+              copy.headers.set('traceparent', call.traceparent);
+              args = [copy];
+            } else {
+              args = [input, Object.assign({}, init, { headers })];
+            }
           }
           if (call.detailed) call.requestHeaders = headerList(headers.entries());
           // A Request's own body can't be read without consuming it: its size stays unknown.
@@ -295,6 +333,9 @@ export function createNetworkRecorder(sink, options = {}) {
     proto.open = mimic(function (method, url) {
       const result = open.apply(this, arguments);
       sink.guard(() => {
+        // open() again cancels a request in flight without an event: the old one is over.
+        const previous = xhrCalls.get(this);
+        if (previous !== undefined && previous.stop) previous.stop();
         xhrCalls.delete(this);
         const target = running ? absolute(String(url)) : null;
         if (target !== null && !isOwn(target)) xhrCalls.set(this, { call: newCall(XHR, method, target), target, headers: [] });
@@ -340,12 +381,16 @@ export function createNetworkRecorder(sink, options = {}) {
     const onEnd = (event) =>
       sink.guard(() => {
         if (state.done) return;
-        state.done = true;
+        state.stop();
         if (event && event.type !== 'loadend') call.error = event.type === 'abort' ? 'AbortError: aborted' : `${event.type === 'timeout' ? 'TimeoutError' : 'NetworkError'}: ${event.type}`;
         finishXhr(xhr, call);
       });
-    for (const type of ['abort', 'error', 'timeout']) xhr.addEventListener(type, onEnd);
-    xhr.addEventListener('loadend', onEnd);
+    const types = ['abort', 'error', 'timeout', 'loadend'];
+    for (const type of types) xhr.addEventListener(type, onEnd);
+    state.stop = () => {
+      state.done = true;
+      for (const type of types) xhr.removeEventListener(type, onEnd);
+    };
     return onEnd;
   }
 
@@ -410,5 +455,11 @@ export function createNetworkRecorder(sink, options = {}) {
     running = false;
   }
 
-  return { start, stop };
+  // A page URL (load, route change, referrer) with its credentials redacted like a request's.
+  function cleanPageUrl(href) {
+    const url = absolute(String(href));
+    return url === null ? String(href) : cleanUrl(url);
+  }
+
+  return { start, stop, cleanPageUrl };
 }
