@@ -194,7 +194,8 @@ fn the_page_and_what_the_user_did_are_recorded_with_private_values_masked() {
         assert!(!decoded.contains(secret), "{secret:?} was recorded");
         assert!(!raw.windows(secret.len()).any(|w| w == secret.as_bytes()), "{secret:?} is in the stored bytes");
     }
-    for never in ["SCRIPT_BODY_MARKER", "window.paid", "steal()", "GHOST_MARKER", "CLOSED_SHADOW", "RESET_TOKEN_SECRET"] {
+    for never in ["SCRIPT_BODY_MARKER", "window.paid", "steal()", "GHOST_MARKER", "CLOSED_SHADOW", "RESET_TOKEN_SECRET"]
+    {
         assert!(!decoded.contains(never), "{never:?} was recorded");
     }
 

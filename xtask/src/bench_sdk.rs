@@ -25,6 +25,8 @@ const RRWEB_NETWORK: &str =
 /// What the API journey's calls get back.
 const API_RESPONSE: &str = r#"{"id":42,"customer":"Globex","amount":1024,"currency":"EUR","status":"open"}"#;
 const MODES: [&str; 3] = ["none", "sightline", "rrweb"];
+/// Where each recorder's code runs from, for attributing profile samples.
+const RECORDER_FILES: [&str; 4] = ["/index.js", "sightline_bg.wasm", "/rrweb-record.js", "/rrweb-network.js"];
 const JOURNEYS: [(&str, &str); 3] = [
     ("interactions", "400 steps of typing, clicks, list changes, row highlights, scrolls and mouse moves"),
     ("table", "a 10,000-row table rendered, then re-rendered three times"),
@@ -35,6 +37,8 @@ const JOURNEYS: [(&str, &str); 3] = [
 #[derive(Debug, Clone, Copy, Default)]
 struct Measure {
     main_thread_ms: f64,
+    /// CPU time sampled in the recorder's own files (script and wasm), self time.
+    recorder_code_ms: f64,
     /// Wall-clock time of the journey itself, when it measures one.
     journey_ms: f64,
     /// The longest script run of the recorder's own (long animation frame attribution).
@@ -143,16 +147,18 @@ fn measure_once(
     browser.navigate(&format!("{site}/bench"));
     browser.cdp("Performance.enable", json!({}));
     let profiling = std::env::var("SIGHTLINE_BENCH_PROFILE").is_ok_and(|m| m == mode);
-    if profiling {
-        browser.cdp("Profiler.enable", json!({}));
-        browser.cdp("Profiler.setSamplingInterval", json!({ "interval": 200 }));
-        browser.cdp("Profiler.start", json!({}));
-    }
+    // Every run is sampled, so the recorder's own code can be told from the page's: its share
+    // is far steadier than the difference of two busy-time totals on a shared machine.
+    browser.cdp("Profiler.enable", json!({}));
+    browser.cdp("Profiler.setSamplingInterval", json!({ "interval": 100 }));
+    browser.cdp("Profiler.start", json!({}));
     let before = task_ms(browser)?;
     let result = browser.execute(&format!("return runJourney('{mode}', '{journey}', '{}', '{KEY}');", collector.base));
     let after = task_ms(browser)?;
+    let profile = browser.cdp("Profiler.stop", json!({}));
+    let recorder_code_ms = self_time_ms(&profile["profile"], |url| RECORDER_FILES.iter().any(|f| url.ends_with(f)));
     if profiling {
-        print_profile(&browser.cdp("Profiler.stop", json!({}))["profile"]);
+        print_profile(&profile["profile"]);
         println!("    longest animation frames: {:#}", result["frames"]);
     }
     let finish = browser.execute("return finishJourney();");
@@ -169,6 +175,7 @@ fn measure_once(
     };
     let measure = Measure {
         main_thread_ms: after - before,
+        recorder_code_ms,
         journey_ms: result["journeyMs"].as_f64().unwrap_or(0.0),
         longest_script_ms: result["recorderScript"].as_f64().unwrap_or(0.0),
         longest_task_ms: result["longest"].as_f64().unwrap_or(0.0),
@@ -214,6 +221,7 @@ fn median(measures: &[Measure]) -> Measure {
     };
     Measure {
         main_thread_ms: pick(|m| m.main_thread_ms),
+        recorder_code_ms: pick(|m| m.recorder_code_ms),
         journey_ms: pick(|m| m.journey_ms),
         longest_script_ms: pick(|m| m.longest_script_ms),
         longest_task_ms: pick(|m| m.longest_task_ms),
@@ -225,8 +233,15 @@ fn median(measures: &[Measure]) -> Measure {
 fn print_journey(journey: &str, description: &str, elements: u64, medians: &[Measure], rrweb_version: &str) {
     println!("\njourney \"{journey}\": {description} ({elements} elements at the end)");
     println!(
-        "  {:<14} {:>12} {:>10} {:>13} {:>12} {:>16} {:>14}",
-        "recorder", "main thread", "added", "longest task", "tasks >50ms", "recorder script", "bytes shipped"
+        "  {:<14} {:>12} {:>10} {:>14} {:>13} {:>12} {:>16} {:>14}",
+        "recorder",
+        "main thread",
+        "added",
+        "recorder code",
+        "longest task",
+        "tasks >50ms",
+        "recorder script",
+        "bytes shipped"
     );
     let base = medians[0].main_thread_ms;
     for (mode, m) in MODES.iter().zip(medians) {
@@ -237,8 +252,9 @@ fn print_journey(journey: &str, description: &str, elements: u64, medians: &[Mea
         // rrweb observes through constructors from a frame of its own, which hides its scripts
         // from long-animation-frame attribution: only ours can be named.
         let script = if *mode == "sightline" { format!("{:.0} ms", m.longest_script_ms) } else { "-".to_owned() };
+        let code = if *mode == "none" { "-".to_owned() } else { format!("{:.1} ms", m.recorder_code_ms) };
         println!(
-            "  {name:<14} {:>9.0} ms {added:>10} {longest:>13} {:>12.0} {script:>16} {bytes:>14}",
+            "  {name:<14} {:>9.0} ms {added:>10} {code:>14} {longest:>13} {:>12.0} {script:>16} {bytes:>14}",
             m.main_thread_ms, m.long_tasks
         );
     }
@@ -247,12 +263,14 @@ fn print_journey(journey: &str, description: &str, elements: u64, medians: &[Mea
         let per_call = |m: &Measure| (m.main_thread_ms - base) / 1000.0;
         let wall = |m: &Measure| m.journey_ms / 1000.0;
         println!(
-            "  per call: main thread added sightline {:.3} ms, rrweb {:.3} ms; wall clock none {:.3} ms, sightline {:.3} ms, rrweb {:.3} ms; bytes sightline {:.0}, rrweb {:.0} (page snapshot included)",
+            "  per call: recorder code sightline {:.3} ms, rrweb {:.3} ms; main thread added sightline {:.3} ms, rrweb {:.3} ms; wall clock none {:.3} ms, sightline {:.3} ms, rrweb {:.3} ms; bytes sightline {:.0}, rrweb {:.0} (page snapshot included)",
+            ours.recorder_code_ms / 1000.0, theirs.recorder_code_ms / 1000.0,
             per_call(ours), per_call(theirs), wall(&medians[0]), wall(ours), wall(theirs), ours.bytes / 1000.0, theirs.bytes / 1000.0
         );
     }
     println!(
-        "  sightline / rrweb: main-thread time added {:.2}, bytes {:.2}",
+        "  sightline / rrweb: recorder code {:.2}, main-thread time added {:.2}, bytes {:.2}",
+        ours.recorder_code_ms / theirs.recorder_code_ms.max(0.1),
         (ours.main_thread_ms - base) / (theirs.main_thread_ms - base).max(1.0),
         ours.bytes / theirs.bytes.max(1.0)
     );
@@ -262,6 +280,27 @@ fn rrweb_version(root: &std::path::Path) -> Option<String> {
     let manifest = std::fs::read_to_string(root.join("npm/node_modules/@rrweb/record/package.json")).ok()?;
     let manifest: Value = serde_json::from_str(&manifest).ok()?;
     manifest["version"].as_str().map(str::to_owned)
+}
+
+/// Self time, in ms, of the profile's samples in functions whose script URL passes `wanted`.
+fn self_time_ms(profile: &Value, wanted: impl Fn(&str) -> bool) -> f64 {
+    let nodes: std::collections::HashSet<u64> = profile["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|node| wanted(node["callFrame"]["url"].as_str().unwrap_or("")))
+        .filter_map(|node| node["id"].as_u64())
+        .collect();
+    let samples = profile["samples"].as_array().cloned().unwrap_or_default();
+    let deltas = profile["timeDeltas"].as_array().cloned().unwrap_or_default();
+    // Each sample lasts until the next one.
+    let micros: f64 = samples
+        .iter()
+        .zip(deltas.iter().skip(1))
+        .filter(|(sample, _)| sample.as_u64().is_some_and(|id| nodes.contains(&id)))
+        .map(|(_, delta)| delta.as_f64().unwrap_or(0.0))
+        .sum();
+    micros / 1000.0
 }
 
 /// Self time by function, from a DevTools CPU profile: where a recorder's time goes.
