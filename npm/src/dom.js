@@ -156,6 +156,21 @@ function wrapCssom() {
   }
 }
 
+// Numbers objects from 1 in the order they are first met, without keeping them alive.
+function numbering() {
+  const map = new WeakMap();
+  let next = 1;
+  const assign = (object) => {
+    let id = map.get(object);
+    if (id === undefined) {
+      id = next++;
+      map.set(object, id);
+    }
+    return id;
+  };
+  return { map, assign };
+}
+
 export function createDomRecorder(sink, options = {}) {
   const maskSelector = selector('[data-sl-mask]', options.maskSelector);
   const unmaskSelector = selector('[data-sl-unmask]', options.unmaskSelector);
@@ -167,8 +182,8 @@ export function createDomRecorder(sink, options = {}) {
   // A bad selector fails here, at init, rather than on every node.
   for (const s of [maskSelector, unmaskSelector, blockSelector]) document.querySelector(s);
 
-  const ids = new WeakMap();
-  let nextId = 1;
+  // Node ids, stable for the page's life: keyframes reuse them.
+  const { map: ids, assign: assignId } = numbering();
   let observer = null;
   let running = false;
   const observed = new WeakSet();
@@ -179,14 +194,6 @@ export function createDomRecorder(sink, options = {}) {
     return (node && ids.get(node)) || 0;
   }
 
-  function assignId(node) {
-    let id = ids.get(node);
-    if (id === undefined) {
-      id = nextId++;
-      ids.set(node, id);
-    }
-    return id;
-  }
 
   function observe(root) {
     if (observer === null || observed.has(root)) return;
@@ -359,20 +366,11 @@ export function createDomRecorder(sink, options = {}) {
 
   // --- stylesheets -------------------------------------------------------------------------
 
-  const sheetIds = new WeakMap();
-  let nextSheetId = 1;
+  const { map: sheetIds, assign: sheetIdOf } = numbering();
   // Sheets and adoptions met by the walk, recorded once the nodes they refer to are.
   let sheetOwners = [];
   let adopters = [];
 
-  function sheetIdOf(sheet) {
-    let id = sheetIds.get(sheet);
-    if (id === undefined) {
-      id = nextSheetId++;
-      sheetIds.set(sheet, id);
-    }
-    return id;
-  }
 
   function rulesOf(sheet) {
     let rules = null;
