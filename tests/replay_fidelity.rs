@@ -1,0 +1,153 @@
+//! The replay is the page as the user saw it: a journey through the example app in headless
+//! Chromium, and at several moments the live page's DOM is compared with the DOM the replay
+//! core rebuilds from what the collector stored for that moment.
+//!
+//! Both sides are written out the same way, after a normalisation for what the recorder
+//! changes on purpose:
+//! - form state (`value`, `checked`, `selected`) is left out: the recording holds it masked;
+//! - text under `data-sl-mask`, in textareas and in `contenteditable` is masked on the live side
+//!   as the recorder masks it (every non-space character becomes `*`);
+//! - a `data-sl-block` element keeps only its `id` and `class`, and nothing inside it;
+//! - `<script>` contents, comments, `on*` and `srcdoc` attributes are left out;
+//! - URL attributes are compared in absolute form;
+//! - the recorder's own `data-sl-blocked` attribute is left out.
+//!
+//! Needs `npm/dist` and the example app's binary (`cargo xtask test` builds both), Chromium and
+//! ChromeDriver.
+
+use std::time::{Duration, Instant};
+
+use sightline_e2e::sdk::{session_of, start_collector, stored, KEY};
+use sightline_e2e::shop::Shop;
+use sightline_e2e::webdriver::Browser;
+use sightline_e2e::Http;
+use sightline_player::{Replay, ReplayDom};
+use sightline_protocol::NodeKind;
+
+/// The live page written out as `depth kind content` lines, normalised as the module says.
+const LIVE_DOM: &str = r#"
+const URLS = new Set(['href', 'src', 'action', 'formaction', 'poster', 'background', 'cite']);
+const FORM_STATE = new Set(['value', 'checked', 'selected']);
+const lines = [];
+const walk = (node, depth, masked) => {
+  for (let child = node.firstChild; child; child = child.nextSibling) {
+    if (child.nodeType === 3) {
+      lines.push(`${depth} T ${masked ? child.data.replace(/\S/g, '*') : child.data}`);
+    } else if (child.nodeType === 1) {
+      const tag = child.localName;
+      const blocked = child.hasAttribute('data-sl-block');
+      const attrs = [...child.attributes]
+        .filter((a) => !a.name.startsWith('on') && a.name !== 'srcdoc' && !FORM_STATE.has(a.name))
+        .filter((a) => !blocked || a.name === 'id' || a.name === 'class')
+        .map((a) => `${a.name}=${URLS.has(a.name) ? new URL(a.value, document.baseURI).href : a.value}`)
+        .sort();
+      lines.push(`${depth} E ${tag} ${attrs.join(' ')}`);
+      const editable = child.getAttribute('contenteditable');
+      const masks = masked || child.hasAttribute('data-sl-mask') || tag === 'textarea' || (editable !== null && editable !== 'false');
+      if (!blocked && tag !== 'script') walk(child, depth + 1, masks && !child.hasAttribute('data-sl-unmask'));
+    }
+  }
+};
+walk(document.documentElement.parentNode, 0, false);
+return { at: Date.now(), lines: lines.slice(1) };
+"#;
+
+/// The replayed page written out like [`LIVE_DOM`] writes the live one.
+fn replay_lines(dom: &ReplayDom) -> Vec<String> {
+    fn walk(dom: &ReplayDom, id: u32, depth: usize, lines: &mut Vec<String>) {
+        let Some(node) = dom.node(id) else { return };
+        for &child in &node.children {
+            let Some(child_node) = dom.node(child) else { continue };
+            match &child_node.kind {
+                NodeKind::Text(text) => lines.push(format!("{depth} T {text}")),
+                NodeKind::Element(element) => {
+                    let mut attrs: Vec<String> = element
+                        .attrs
+                        .iter()
+                        .filter(|(name, _)| {
+                            !matches!(name.as_str(), "value" | "checked" | "selected" | "data-sl-blocked")
+                        })
+                        .map(|(name, value)| format!("{name}={value}"))
+                        .collect();
+                    attrs.sort();
+                    lines.push(format!("{depth} E {} {}", element.tag, attrs.join(" ")));
+                    walk(dom, child, depth + 1, lines);
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut lines = Vec::new();
+    if let Some(&root) = dom.roots().first() {
+        walk(dom, root, 0, &mut lines);
+    }
+    lines.into_iter().skip(1).collect()
+}
+
+fn assert_same(moment: &str, live: &[String], replayed: &[String]) {
+    if live == replayed {
+        return;
+    }
+    let at = live.iter().zip(replayed).position(|(a, b)| a != b).unwrap_or(live.len().min(replayed.len()));
+    let window = |lines: &[String]| lines[at.saturating_sub(3)..(at + 3).min(lines.len())].join("\n");
+    panic!(
+        "{moment}: the replay differs from the live page at line {at} ({} live lines, {} replayed)\nlive:\n{}\nreplayed:\n{}",
+        live.len(),
+        replayed.len(),
+        window(live),
+        window(replayed)
+    );
+}
+
+#[test]
+fn the_replayed_dom_equals_the_live_dom_at_every_moment_checked() {
+    let (collector, _data) = start_collector();
+    let shop = Shop::start(&collector.base, KEY);
+    let browser = Browser::start();
+    browser.navigate(&format!("{}/", shop.base));
+    browser.wait_for("window.sightlineReady && document.querySelector('button.send')", Duration::from_secs(20));
+    let session =
+        session_of(&browser.execute("return document.getElementById('session').textContent.split(' ').pop();"));
+
+    // A moment is captured once the recorder has seen the page settle.
+    let capture = |browser: &Browser| {
+        std::thread::sleep(Duration::from_millis(400));
+        let live = browser.execute(LIVE_DOM);
+        let lines: Vec<String> =
+            live["lines"].as_array().unwrap().iter().map(|l| l.as_str().unwrap().to_owned()).collect();
+        (live["at"].as_u64().unwrap(), lines)
+    };
+    let mut moments = vec![("invoices loaded", capture(&browser))];
+    browser.click("#new-invoice");
+    browser.type_into("#invoice-customer", "Soylent");
+    moments.push(("the modal open, typed into", capture(&browser)));
+    browser.click("#invoice-cancel");
+    browser.click("a[href='/customers']");
+    browser.wait_for("document.querySelectorAll('#customers tr').length === 3000", Duration::from_secs(10));
+    moments.push(("3,000 customers", capture(&browser)));
+    browser.type_into("#customer-filter", "lisbon");
+    moments.push(("customers filtered", capture(&browser)));
+    browser.click("a[href='/settings']");
+    moments.push(("settings, with a blocked chart", capture(&browser)));
+    browser.click("a[href='/checkout']");
+    browser.type_into("#notes", "call me after five");
+    moments.push(("the end: checkout, typed into", capture(&browser)));
+
+    browser.execute("window.dispatchEvent(new Event('pagehide')); return true;");
+    let http = Http::default();
+    let last = moments.last().unwrap().1 .0;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let replay = loop {
+        let replay = Replay::new(&stored(&http, &collector, &session, 1));
+        if replay.span().is_some_and(|(_, end)| end >= last - 400) {
+            break replay;
+        }
+        assert!(Instant::now() < deadline, "the journey's last events did not arrive");
+        browser.execute("window.dispatchEvent(new Event('pagehide')); return true;");
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    for (moment, (at, live)) in &moments {
+        assert!(live.len() > 50, "{moment}: the live page was captured ({} lines)", live.len());
+        assert_same(moment, live, &replay_lines(&replay.dom_at(*at)));
+    }
+}
