@@ -10,10 +10,18 @@ const PAGE: &str = include_str!("../viewer/index.html");
 const SCRIPT: &str = include_str!("../viewer/app.js");
 const STYLE: &str = include_str!("../viewer/app.css");
 
-/// What the viewer's pages may do: run their own script and read the API of this origin, and
-/// nothing else (no inline script, no framing by other sites).
-const PAGE_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-     connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/// What the viewer's pages may do: run their own script (and the replay core's wasm) and read
+/// the API of this origin. The replay frame inherits this policy: the recorded page's styles,
+/// images and fonts may load from anywhere, its scripts from nowhere (the frame's sandbox
+/// forbids them too). No site may frame the viewer.
+const PAGE_POLICY: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; \
+     style-src * 'unsafe-inline'; img-src * data: blob:; font-src * data:; media-src *; connect-src 'self'; \
+     frame-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+#[cfg(sightline_player)]
+const PLAYER_SCRIPT: &str = include_str!(concat!(env!("SIGHTLINE_PLAYER_DIR"), "/player.js"));
+#[cfg(sightline_player)]
+const PLAYER_WASM: &[u8] = include_bytes!(concat!(env!("SIGHTLINE_PLAYER_DIR"), "/player_bg.wasm"));
 
 /// Registers the viewer's routes: the session list at `/`, a session at `/sessions/{id}`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -21,6 +29,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/sessions/{id}", web::get().to(page))
         .route("/viewer/app.js", web::get().to(|| asset("text/javascript; charset=utf-8", SCRIPT)))
         .route("/viewer/app.css", web::get().to(|| asset("text/css; charset=utf-8", STYLE)));
+    #[cfg(sightline_player)]
+    cfg.route("/viewer/player.js", web::get().to(|| asset("text/javascript; charset=utf-8", PLAYER_SCRIPT)))
+        .route("/viewer/player_bg.wasm", web::get().to(|| asset("application/wasm", PLAYER_WASM)));
 }
 
 async fn page() -> HttpResponse {
@@ -33,7 +44,7 @@ async fn page() -> HttpResponse {
         .body(PAGE)
 }
 
-async fn asset(content_type: &'static str, body: &'static str) -> HttpResponse {
+async fn asset(content_type: &'static str, body: impl actix_web::body::MessageBody + 'static) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(content_type)
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))

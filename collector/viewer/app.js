@@ -198,6 +198,91 @@ function facts(pairs) {
   );
 }
 
+// --- replay ------------------------------------------------------------------------------------
+
+let player = null;
+
+// The replay core (Rust compiled to wasm), loaded once.
+async function loadPlayer() {
+  if (player === null) {
+    player = import('/viewer/player.js').then(async (module) => {
+      await module.default({ module_or_path: '/viewer/player_bg.wasm' });
+      return module;
+    });
+  }
+  return player;
+}
+
+function clock(ms) {
+  const seconds = Math.max(0, Math.floor(ms / 1000));
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+}
+
+// The recorded page in a sandboxed frame: no scripts run in it, forms can't submit, links
+// can't navigate; the viewer reads it (same origin) only to scroll it as the user did.
+async function showReplay(id, section) {
+  let module;
+  try {
+    module = await loadPlayer();
+  } catch (_) {
+    section.replaceChildren(el('p', { class: 'muted', text: 'This collector was built without the replay player (cargo xtask build-player).' }));
+    return;
+  }
+  const response = await fetch(`/api/sessions/${encodeURIComponent(id)}/events`, { headers: { authorization: `Bearer ${token()}` } });
+  if (!response.ok) throw new Error(`events: ${response.status}`);
+  const replay = new module.Player(new Uint8Array(await response.arrayBuffer()));
+  const start = replay.start();
+  const length = Math.max(0, replay.end() - start);
+  const frame = el('iframe', { id: 'replay-frame', sandbox: 'allow-same-origin', title: 'The session as the user saw it' });
+  const slider = el('input', { id: 'timeline', type: 'range', min: 0, max: length, step: 10, value: 0 });
+  const time = el('span', { id: 'time', class: 'muted' });
+  const play = el('button', { id: 'play', text: 'Play' });
+  const speed = el('select', { id: 'speed' }, [1, 2, 4, 8].map((s) => el('option', { value: s, text: `${s}×` })));
+  const copy = el('button', { id: 'copy-link', text: 'Copy link to this moment' });
+  let shown = null;
+  let timer = null;
+
+  const render = (offset) => {
+    const at = start + offset;
+    slider.value = String(offset);
+    time.textContent = `${clock(offset)} / ${clock(length)}`;
+    const html = replay.htmlAt(at);
+    const [x, y] = replay.scrollAt(at);
+    if (html !== shown) {
+      shown = html;
+      frame.srcdoc = html;
+      frame.onload = () => frame.contentWindow && frame.contentWindow.scrollTo(x, y);
+    } else if (frame.contentWindow) {
+      frame.contentWindow.scrollTo(x, y);
+    }
+  };
+  const pause = () => {
+    clearInterval(timer);
+    timer = null;
+    play.textContent = 'Play';
+  };
+  play.addEventListener('click', () => {
+    if (timer !== null) return pause();
+    play.textContent = 'Pause';
+    timer = setInterval(() => {
+      const next = Number(slider.value) + 100 * Number(speed.value);
+      render(Math.min(next, length));
+      if (next >= length) pause();
+    }, 100);
+  });
+  slider.addEventListener('input', () => render(Number(slider.value)));
+  copy.addEventListener('click', () => {
+    const link = `${location.origin}/sessions/${id}?t=${Math.round(start + Number(slider.value))}`;
+    navigator.clipboard.writeText(link).then(
+      () => (copy.textContent = 'Link copied'),
+      () => (copy.textContent = link),
+    );
+  });
+  section.replaceChildren(frame, el('div', { class: 'controls' }, play, speed, slider, time, copy));
+  const asked = Number(new URLSearchParams(location.search).get('t'));
+  render(asked > 0 ? Math.min(Math.max(asked - start, 0), length) : 0);
+}
+
 async function showSession(id) {
   const session = await api(`/api/sessions/${encodeURIComponent(id)}`);
   const d = session.device;
@@ -209,6 +294,7 @@ async function showSession(id) {
       el('h1', { text: session.user_id || session.email || 'Anonymous session' }),
       el('p', { class: 'muted', text: `Session ${session.id}` }),
     ),
+    el('section', { class: 'card', id: 'replay' }, el('p', { class: 'muted', text: 'Loading the replay…' })),
     el(
       'section',
       { class: 'card', id: 'context' },
@@ -236,6 +322,7 @@ async function showSession(id) {
       el('ol', { class: 'urls' }, session.urls.map((url) => el('li', { text: url }))),
     ),
   );
+  await showReplay(id, document.getElementById('replay'));
 }
 
 // --- routing -----------------------------------------------------------------------------------

@@ -8,8 +8,12 @@
 
 pub mod dom;
 pub mod html;
+pub mod stream;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
 
 pub use dom::{ReplayDom, ReplayNode};
+pub use stream::{read_stream, StreamError};
 
 use sightline_protocol::{Batch, EventData};
 

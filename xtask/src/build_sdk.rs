@@ -11,7 +11,8 @@ use std::process::Command;
 
 use crate::run::{cargo, workspace_root};
 
-fn run(program: &Path, args: &[&str]) -> Result<(), String> {
+/// Runs a program; `Err` with the command line when it fails.
+pub fn run(program: &Path, args: &[&str]) -> Result<(), String> {
     let status =
         Command::new(program).args(args).status().map_err(|e| format!("running {}: {e}", program.display()))?;
     status

@@ -28,6 +28,7 @@ impl Drop for Running {
 pub fn run() -> Result<(), String> {
     ensure_wasm_tools()?;
     build_sdk()?;
+    crate::build_player::build_player()?;
     cargo(&["build", "--release", "--locked", "-p", "sightline-collector", "-p", "sightline-example-shop"], &[])?;
     let root = workspace_root();
     let (key, token) = demo_project(&root.join(CONFIG))?;

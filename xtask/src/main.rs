@@ -3,6 +3,7 @@
 
 mod bench_ingest;
 mod bench_sdk;
+mod build_player;
 mod build_sdk;
 mod demo;
 mod run;
@@ -15,6 +16,7 @@ tasks:
   run                       start the product with the example app: collector (sled, ./sightline-data) and Acme Billing
   test                      build the SDK, then run every test: native, wasm, and in headless Chromium
   build-sdk                 build the npm package in npm/dist and print its sizes
+  build-player              build the viewer's replay core (wasm) into target/viewer-player
   bench-ingest [options]    load the collector over loopback and compare with bare sled
       --seconds N           how long to load it (default 10)
       --connections N       concurrent keep-alive connections (default 64)
@@ -45,6 +47,7 @@ fn main() -> ExitCode {
         Some("run") => demo::run(),
         Some("test") => run::test_all(),
         Some("build-sdk") => build_sdk::build_sdk(),
+        Some("build-player") => build_player::build_player(),
         // Benchmarks measure optimised code on both sides of the wire.
         Some("bench-ingest") if cfg!(debug_assertions) => run::in_release(&args),
         Some("bench-ingest") => bench_ingest::Options::parse(&args[1..]).and_then(bench_ingest::run),

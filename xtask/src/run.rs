@@ -63,8 +63,10 @@ pub fn ensure_wasm_tools() -> Result<(), String> {
 /// under Node and the SDK's browser tests in headless Chromium.
 pub fn test_all() -> Result<(), String> {
     ensure_wasm_tools()?;
-    // The end-to-end tests load the npm package in a browser.
+    // The end-to-end tests load the npm package in a browser, and the viewer's replay core,
+    // which the collector's build compiles in.
     crate::build_sdk::build_sdk()?;
+    crate::build_player::build_player()?;
     // The example app's binary, which the end-to-end tests start (the collector's is built for
     // its own tests).
     cargo(&["build", "--locked", "-p", "sightline-example-shop"], &[])?;

@@ -1,0 +1,48 @@
+//! The replay core for the viewer, through wasm-bindgen.
+
+use sightline_protocol::Limits;
+use wasm_bindgen::prelude::*;
+
+use crate::{html::to_html, read_stream, Replay};
+
+/// A session loaded for replay.
+#[wasm_bindgen]
+pub struct Player {
+    replay: Replay,
+}
+
+#[wasm_bindgen]
+impl Player {
+    /// Loads a session from the events stream the collector serves for it.
+    #[wasm_bindgen(constructor)]
+    pub fn new(stream: &[u8]) -> Result<Player, JsError> {
+        let batches = read_stream(stream, &Limits::default()).map_err(|e| JsError::new(&format!("{e:?}")))?;
+        Ok(Player { replay: Replay::new(&batches) })
+    }
+
+    /// The time of the first event, in ms since the epoch (0 for an empty session).
+    pub fn start(&self) -> f64 {
+        self.replay.span().map_or(0.0, |(start, _)| start as f64)
+    }
+
+    /// The time of the last event, in ms since the epoch (0 for an empty session).
+    pub fn end(&self) -> f64 {
+        self.replay.span().map_or(0.0, |(_, end)| end as f64)
+    }
+
+    /// The page at `time` as inert HTML for a sandboxed frame, and its scroll position: empty
+    /// when nothing was recorded yet at that time.
+    #[wasm_bindgen(js_name = htmlAt)]
+    pub fn html_at(&self, time: f64) -> String {
+        let dom = self.replay.dom_at(time.max(0.0) as u64);
+        dom.roots().first().map(|&root| to_html(&dom, root)).unwrap_or_default()
+    }
+
+    /// The page's scroll position at `time`, as `[x, y]`.
+    #[wasm_bindgen(js_name = scrollAt)]
+    pub fn scroll_at(&self, time: f64) -> Vec<i32> {
+        let dom = self.replay.dom_at(time.max(0.0) as u64);
+        let scroll = dom.roots().first().and_then(|&root| dom.node(root)?.scroll).unwrap_or((0, 0));
+        vec![scroll.0, scroll.1]
+    }
+}
