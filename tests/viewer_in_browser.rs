@@ -167,9 +167,29 @@ fn the_replay_shows_the_page_at_each_moment_and_runs_none_of_its_code() {
     };
     let change =
         Mutation { texts: vec![TextChange { id: 5, text: "Invoices (2 overdue)".into() }], ..Mutation::default() };
+    let click = sightline_protocol::Pointer { kind: sightline_protocol::PointerKind::Click, target: 4, x: 40, y: 20 };
+    let failed = sightline_protocol::Network {
+        id: 1,
+        method: "POST".into(),
+        url: "https://app.acme.example/api/invoices/42/send".into(),
+        status: 500,
+        duration: 184,
+        trace: sightline_protocol::TraceContext::from_traceparent(
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        ),
+        ..sightline_protocol::Network::default()
+    };
+    let logged = sightline_protocol::Console {
+        level: sightline_protocol::ConsoleLevel::Error,
+        args: vec!["Sending INV-42 failed:".into(), "SMTP relay refused".into()],
+        stack: None,
+    };
     let events = vec![
         Event { dt: 0, data: EventData::Snapshot(snapshot) },
-        Event { dt: 3000, data: EventData::Mutation(change) },
+        Event { dt: 1000, data: EventData::Pointer(click) },
+        Event { dt: 500, data: EventData::Network(Box::new(failed)) },
+        Event { dt: 10, data: EventData::Console(logged) },
+        Event { dt: 1490, data: EventData::Mutation(change) },
     ];
     let http = Http::default();
     assert_eq!(http.post_batch(&collector.base, KEY, &batch_bytes(KEY, session, 0, 0, events)).status, 200);
@@ -199,6 +219,22 @@ fn the_replay_shows_the_page_at_each_moment_and_runs_none_of_its_code() {
         "const t = document.getElementById('timeline'); t.value = 0; t.dispatchEvent(new Event('input')); return true;",
     );
     browser.wait_for(&format!("({heading}) === 'Invoices'"), Duration::from_secs(10));
+    // The facts next to it: the click on what it landed on, the failed request with its trace
+    // id, the console error; markers on the timeline; a click on a fact seeks to it.
+    let panel = |name: &str| browser.execute(&format!("return document.getElementById('panel-{name}').textContent;"));
+    assert!(panel("activity").as_str().unwrap().contains("Click h1 \"Invoices"), "{}", panel("activity"));
+    assert!(panel("network")
+        .as_str()
+        .unwrap()
+        .contains("POST https://app.acme.example/api/invoices/42/send 500 184 ms"));
+    assert!(panel("console").as_str().unwrap().contains("Sending INV-42 failed: SMTP relay refused"));
+    let problems = browser.execute("return document.querySelectorAll('#markers .marker.problem').length;");
+    assert_eq!(problems, 2, "the failed request and the console error are marked");
+    browser.click("#panel-network li");
+    assert_eq!(browser.execute("return document.getElementById('timeline').value;"), "1500", "seeked to the request");
+    let trace = browser.execute("return document.querySelector('#panel-network li pre').textContent;");
+    assert!(trace.as_str().unwrap().contains("4bf92f3577b34da6a3ce929d0e0e4736"), "{trace}");
+
     // A link to a moment opens there.
     let end = http.get(&format!("{}/api/sessions/{session}", collector.base), TOKEN).json()["end"].as_u64().unwrap();
     browser.navigate(&format!("{}/sessions/{session}?t={end}", collector.base));

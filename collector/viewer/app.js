@@ -241,11 +241,15 @@ async function showReplay(id, section) {
   const copy = el('button', { id: 'copy-link', text: 'Copy link to this moment' });
   let shown = null;
   let timer = null;
+  const facts = JSON.parse(replay.facts());
+  const entries = [];
 
   const render = (offset) => {
     const at = start + offset;
     slider.value = String(offset);
     time.textContent = `${clock(offset)} / ${clock(length)}`;
+    // The panels follow the playhead: what has happened by now is marked.
+    for (const [fact, item] of entries) item.classList.toggle('past', fact.time <= at);
     const html = replay.htmlAt(at);
     const [x, y] = replay.scrollAt(at);
     if (html !== shown) {
@@ -278,7 +282,46 @@ async function showReplay(id, section) {
       () => (copy.textContent = link),
     );
   });
-  section.replaceChildren(frame, el('div', { class: 'controls' }, play, speed, slider, time, copy));
+  // Markers on the timeline for clicks, navigations, errors and failed requests.
+  const markers = el('div', { class: 'markers', id: 'markers' });
+  for (const fact of facts) {
+    const marked = fact.problem || fact.kind === 'click' || fact.kind === 'navigation';
+    if (!marked || length === 0) continue;
+    const marker = el('button', {
+      class: `marker ${fact.problem ? 'problem' : fact.kind}`,
+      title: fact.summary,
+      style: `left: ${(((fact.time - start) / length) * 100).toFixed(2)}%`,
+    });
+    marker.addEventListener('click', () => render(fact.time - start));
+    markers.append(marker);
+  }
+  // Side panels: every fact at its moment; a click seeks there and opens the details.
+  const panels = el('div', { class: 'panels' });
+  for (const [panel, title] of [
+    ['activity', 'Activity'],
+    ['network', 'Network'],
+    ['console', 'Console & errors'],
+  ]) {
+    const list = el('ol', { class: 'facts-list', id: `panel-${panel}` });
+    for (const fact of facts.filter((f) => f.panel === panel)) {
+      const detail = fact.detail || fact.trace ? el('pre', { class: 'detail', hidden: true, text: [fact.trace ? `trace ${fact.trace}` : '', fact.detail].filter(Boolean).join('\n') }) : null;
+      const item = el(
+        'li',
+        { class: fact.problem ? 'problem' : '' },
+        el('span', { class: 'at', text: clock(fact.time - start) }),
+        el('span', { class: 'summary', text: fact.summary }),
+        detail,
+      );
+      item.addEventListener('click', () => {
+        render(fact.time - start);
+        if (detail) detail.hidden = !detail.hidden;
+      });
+      entries.push([fact, item]);
+      list.append(item);
+    }
+    panels.append(el('section', { class: 'panel' }, el('h3', { text: `${title} (${list.children.length})` }), list));
+  }
+  section.replaceChildren(frame, markers, el('div', { class: 'controls' }, play, speed, slider, time, copy), panels);
   const asked = Number(new URLSearchParams(location.search).get('t'));
   render(asked > 0 ? Math.min(Math.max(asked - start, 0), length) : 0);
 }

@@ -7,6 +7,7 @@
 //! replay with the live page.
 
 pub mod dom;
+pub mod facts;
 pub mod html;
 pub mod stream;
 #[cfg(target_arch = "wasm32")]
@@ -34,6 +35,11 @@ impl Replay {
             .flat_map(|batch| batch.timed_events().map(move |e| (e.time, batch.page, e.event.data.clone())))
             .collect();
         Replay { events }
+    }
+
+    /// The events with their times and pages, in order.
+    pub fn events(&self) -> &[(u64, u32, EventData)] {
+        &self.events
     }
 
     /// Time of the first and the last event.

@@ -38,6 +38,11 @@ impl Player {
         dom.roots().first().map(|&root| to_html(&dom, root)).unwrap_or_default()
     }
 
+    /// The facts next to the replay (activity, network, console), in time order, as JSON.
+    pub fn facts(&self) -> String {
+        serde_json::to_string(&crate::facts::facts(&self.replay)).unwrap_or_else(|_| "[]".into())
+    }
+
     /// The page's scroll position at `time`, as `[x, y]`.
     #[wasm_bindgen(js_name = scrollAt)]
     pub fn scroll_at(&self, time: f64) -> Vec<i32> {

@@ -1,0 +1,216 @@
+//! The facts next to the replay: what the user did, every request, every console message and
+//! error, each at its moment, in one pass over the session that keeps the page current so a
+//! click can name what it landed on.
+
+use serde::Serialize;
+use sightline_protocol::{ConsoleLevel, ErrorKind, EventData, NavigationKind, NodeKind, PointerKind};
+
+use crate::{Replay, ReplayDom};
+
+/// Which side panel a fact belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Panel {
+    /// Clicks, inputs, navigations, application events.
+    Activity,
+    /// Requests.
+    Network,
+    /// Console output and errors.
+    Console,
+}
+
+/// One line of a side panel.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Fact {
+    /// When, in ms since the epoch.
+    pub time: u64,
+    /// Which panel.
+    pub panel: Panel,
+    /// A short kind: `click`, `input`, `navigation`, `custom`, `request`, `log`, `warn`,
+    /// `error`, …
+    pub kind: &'static str,
+    /// The line as a support engineer reads it.
+    pub summary: String,
+    /// More, shown when the line is opened: a stack, headers and bodies.
+    pub detail: String,
+    /// Whether it went wrong: a JS error, a failed request, a console error.
+    pub problem: bool,
+    /// The request's trace id, to find the backend's logs of it.
+    pub trace: Option<String>,
+}
+
+/// Every fact of a replay, in time order.
+pub fn facts(replay: &Replay) -> Vec<Fact> {
+    let mut dom = ReplayDom::new();
+    let mut out = Vec::new();
+    for (time, _page, data) in replay.events() {
+        dom.apply(data);
+        let fact = |panel, kind, summary: String, detail: String, problem| Fact {
+            time: *time,
+            panel,
+            kind,
+            summary,
+            detail,
+            problem,
+            trace: None,
+        };
+        match data {
+            EventData::Pointer(p)
+                if matches!(p.kind, PointerKind::Click | PointerKind::DoubleClick | PointerKind::ContextMenu) =>
+            {
+                let kind = match p.kind {
+                    PointerKind::DoubleClick => "double click",
+                    PointerKind::ContextMenu => "context click",
+                    _ => "click",
+                };
+                out.push(fact(
+                    Panel::Activity,
+                    kind,
+                    format!("{} {}", capitalised(kind), describe(&dom, p.target)),
+                    String::new(),
+                    false,
+                ));
+            }
+            EventData::Input(input) => {
+                let value = match input.checked {
+                    Some(true) => "checked".to_owned(),
+                    Some(false) => "unchecked".to_owned(),
+                    None => format!("\"{}\"", input.value),
+                };
+                out.push(fact(
+                    Panel::Activity,
+                    "input",
+                    format!("Typed into {}: {value}", describe(&dom, input.target)),
+                    String::new(),
+                    false,
+                ));
+            }
+            EventData::Navigation(n) => {
+                let how = match n.kind {
+                    NavigationKind::Load => "Loaded",
+                    NavigationKind::Push | NavigationKind::Replace => "Went to",
+                    _ => "Back/forward to",
+                };
+                out.push(fact(Panel::Activity, "navigation", format!("{how} {}", n.url), n.title.clone(), false));
+            }
+            EventData::Custom(c) => {
+                out.push(fact(Panel::Activity, "custom", format!("Event {}", c.name), format!("{:?}", c.props), false))
+            }
+            EventData::Network(n) => {
+                let status = if n.status == 0 {
+                    n.error.clone().unwrap_or_else(|| "no response".into())
+                } else {
+                    n.status.to_string()
+                };
+                let mut detail = String::new();
+                for (side, message) in [("Request", &n.request), ("Response", &n.response)] {
+                    if let Some(message) = message {
+                        detail.push_str(side);
+                        detail.push('\n');
+                        for (name, value) in &message.headers {
+                            detail.push_str(&format!("{name}: {value}\n"));
+                        }
+                        if let Some(text) = message.body.as_ref().and_then(|b| b.text.as_ref()) {
+                            detail.push_str(text);
+                            detail.push('\n');
+                        }
+                    }
+                }
+                let mut line = fact(
+                    Panel::Network,
+                    "request",
+                    format!("{} {} {} {} ms", n.method, n.url, status, n.duration),
+                    detail,
+                    n.failed(),
+                );
+                line.trace = n.trace.map(|t| t.trace_id.to_string());
+                out.push(line);
+            }
+            EventData::Console(c) => {
+                let kind = match c.level {
+                    ConsoleLevel::Debug => "debug",
+                    ConsoleLevel::Info => "info",
+                    ConsoleLevel::Warn => "warn",
+                    ConsoleLevel::Error => "error",
+                    _ => "log",
+                };
+                let detail = c.stack.clone().unwrap_or_default();
+                out.push(fact(Panel::Console, kind, c.args.join(" "), detail, c.level == ConsoleLevel::Error));
+            }
+            EventData::Error(e) => {
+                let summary = match e.kind {
+                    ErrorKind::Resource => format!("Failed to load {} {}", e.name, e.message),
+                    _ => format!("{}: {}", e.name, e.message),
+                };
+                out.push(fact(Panel::Console, "exception", summary, e.stack.clone().unwrap_or_default(), true));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+}
+
+/// What a support engineer would call an element: its tag, id or first class, and its text.
+fn describe(dom: &ReplayDom, id: u32) -> String {
+    let Some(node) = dom.node(id) else { return "an element".into() };
+    let NodeKind::Element(element) = &node.kind else { return "the page".into() };
+    let attr = |name: &str| element.attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+    let mut name = element.tag.clone();
+    if let Some(id) = attr("id") {
+        name.push('#');
+        name.push_str(id);
+    } else if let Some(class) = attr("class").and_then(|c| c.split_whitespace().next()) {
+        name.push('.');
+        name.push_str(class);
+    }
+    let text = text_of(dom, id, 60);
+    if text.is_empty() {
+        name
+    } else {
+        format!("{name} \"{text}\"")
+    }
+}
+
+fn text_of(dom: &ReplayDom, id: u32, max: usize) -> String {
+    let mut text = String::new();
+    let mut stack = vec![id];
+    while let Some(id) = stack.pop() {
+        let Some(node) = dom.node(id) else { continue };
+        if let NodeKind::Text(t) = &node.kind {
+            text.push_str(t);
+            if text.len() > max {
+                break;
+            }
+        }
+        stack.extend(node.children.iter().rev());
+    }
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    text.chars().take(max).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sightline_protocol::{fixtures, Batch};
+
+    #[test]
+    fn the_sample_session_reads_as_activity_network_and_console_lines() {
+        let batches: Vec<Batch> = fixtures::all().into_iter().map(|(_, b)| b).collect();
+        let facts = facts(&Replay::new(&batches));
+        assert!(facts.windows(2).all(|w| w[0].time <= w[1].time), "in time order");
+        let failed = facts.iter().find(|f| f.panel == Panel::Network && f.problem).expect("the failed request");
+        assert!(
+            failed.summary.starts_with("POST https://app.example.com/api/invoices/42/send 500"),
+            "{}",
+            failed.summary
+        );
+        assert!(failed.trace.as_ref().is_some_and(|t| t.len() == 32));
+        assert!(facts.iter().any(|f| f.panel == Panel::Console && f.kind == "exception" && f.problem));
+        assert!(facts.iter().any(|f| f.panel == Panel::Activity && f.kind == "click"));
+    }
+}
