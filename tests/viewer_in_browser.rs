@@ -184,7 +184,9 @@ fn the_replay_shows_the_page_at_each_moment_and_runs_none_of_its_code() {
         args: vec!["Sending INV-42 failed:".into(), "SMTP relay refused".into()],
         stack: None,
     };
+    let viewport = sightline_protocol::Viewport { size: sightline_protocol::Size { width: 1600, height: 900 } };
     let events = vec![
+        Event { dt: 0, data: EventData::Viewport(viewport) },
         Event { dt: 0, data: EventData::Snapshot(snapshot) },
         Event { dt: 1000, data: EventData::Pointer(click) },
         Event { dt: 500, data: EventData::Network(Box::new(failed)) },
@@ -232,6 +234,12 @@ fn the_replay_shows_the_page_at_each_moment_and_runs_none_of_its_code() {
     assert_eq!(problems, 2, "the failed request and the console error are marked");
     browser.click("#panel-network li");
     assert_eq!(browser.execute("return document.getElementById('timeline').value;"), "1500", "seeked to the request");
+    // The user's viewport, scaled to fit, and the cursor that has just clicked.
+    let stage = browser.execute(
+        "const f = document.getElementById('replay-frame'); const c = document.getElementById('cursor');\
+         return [f.style.width, f.style.height, !c.hidden, c.classList.contains('clicked')];",
+    );
+    assert_eq!(stage, serde_json::json!(["1600px", "900px", true, true]));
     let trace = browser.execute("return document.querySelector('#panel-network li pre').textContent;");
     assert!(trace.as_str().unwrap().contains("4bf92f3577b34da6a3ce929d0e0e4736"), "{trace}");
 

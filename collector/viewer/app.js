@@ -234,6 +234,9 @@ async function showReplay(id, section) {
   const start = replay.start();
   const length = Math.max(0, replay.end() - start);
   const frame = el('iframe', { id: 'replay-frame', sandbox: 'allow-same-origin', title: 'The session as the user saw it' });
+  // The frame has the user's viewport size, scaled to fit; the cursor is drawn over it.
+  const cursor = el('div', { id: 'cursor', hidden: true });
+  const stage = el('div', { class: 'stage' }, frame, cursor);
   const slider = el('input', { id: 'timeline', type: 'range', min: 0, max: length, step: 10, value: 0 });
   const time = el('span', { id: 'time', class: 'muted' });
   const play = el('button', { id: 'play', text: 'Play' });
@@ -250,6 +253,21 @@ async function showReplay(id, section) {
     time.textContent = `${clock(offset)} / ${clock(length)}`;
     // The panels follow the playhead: what has happened by now is marked.
     for (const [fact, item] of entries) item.classList.toggle('past', fact.time <= at);
+    const [width, height] = replay.viewportAt(at);
+    const scale = width ? Math.min(1, stage.clientWidth / width) : 1;
+    if (width) {
+      frame.style.width = `${width}px`;
+      frame.style.height = `${height}px`;
+      frame.style.transform = `scale(${scale})`;
+      stage.style.height = `${Math.ceil(height * scale)}px`;
+    }
+    const pointer = replay.pointerAt(at);
+    cursor.hidden = pointer.length === 0;
+    if (pointer.length) {
+      cursor.style.left = `${pointer[0] * scale}px`;
+      cursor.style.top = `${pointer[1] * scale}px`;
+      cursor.classList.toggle('clicked', pointer[2] === 1);
+    }
     const html = replay.htmlAt(at);
     const [x, y] = replay.scrollAt(at);
     if (html !== shown) {
@@ -321,7 +339,7 @@ async function showReplay(id, section) {
     }
     panels.append(el('section', { class: 'panel' }, el('h3', { text: `${title} (${list.children.length})` }), list));
   }
-  section.replaceChildren(frame, markers, el('div', { class: 'controls' }, play, speed, slider, time, copy), panels);
+  section.replaceChildren(stage, markers, el('div', { class: 'controls' }, play, speed, slider, time, copy), panels);
   const asked = Number(new URLSearchParams(location.search).get('t'));
   render(asked > 0 ? Math.min(Math.max(asked - start, 0), length) : 0);
 }

@@ -16,7 +16,21 @@ pub mod wasm;
 pub use dom::{ReplayDom, ReplayNode};
 pub use stream::{read_stream, StreamError};
 
-use sightline_protocol::{Batch, EventData};
+use sightline_protocol::{Batch, EventData, PointerKind, Size};
+
+/// How long after a click its indicator shows, in ms.
+const CLICK_SHOWN_MS: u64 = 500;
+
+/// Where the mouse was at a moment, and whether it had just clicked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PointerAt {
+    /// X in CSS pixels from the viewport's left.
+    pub x: i32,
+    /// Y in CSS pixels from the viewport's top.
+    pub y: i32,
+    /// A click happened within the last half second.
+    pub clicked: bool,
+}
 
 /// A session's events in the order they happened, each with its page and absolute time.
 #[derive(Debug, Clone, Default)]
@@ -60,8 +74,76 @@ impl Replay {
         dom
     }
 
+    /// Where the mouse was at `time`: the latest sampled position or pointer event at or
+    /// before it, on the same page.
+    pub fn pointer_at(&self, time: u64) -> Option<PointerAt> {
+        let until = self.events.partition_point(|(t, _, _)| *t <= time);
+        let page = self.events[..until].last()?.1;
+        let mut clicked = false;
+        for (at, event_page, data) in self.events[..until].iter().rev() {
+            if *event_page != page {
+                return None;
+            }
+            match data {
+                EventData::Pointer(p) => {
+                    let click =
+                        matches!(p.kind, PointerKind::Click | PointerKind::DoubleClick | PointerKind::ContextMenu);
+                    clicked |= click && time.saturating_sub(*at) <= CLICK_SHOWN_MS;
+                    return Some(PointerAt { x: p.x, y: p.y, clicked });
+                }
+                EventData::MouseMove(moves) => {
+                    let point = moves.points.iter().rev().find(|p| at + u64::from(p.offset) <= time);
+                    if let Some(point) = point.or(moves.points.first()) {
+                        return Some(PointerAt { x: point.x, y: point.y, clicked });
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// The viewport's size at `time`: the latest size recorded at or before it.
+    pub fn viewport_at(&self, time: u64) -> Option<Size> {
+        let until = self.events.partition_point(|(t, _, _)| *t <= time);
+        self.events[..until].iter().rev().find_map(|(_, _, data)| match data {
+            EventData::Viewport(v) => Some(v.size),
+            EventData::Meta(meta) => Some(meta.viewport),
+            _ => None,
+        })
+    }
+
     /// The page as it was after the last event.
     pub fn dom_at_end(&self) -> ReplayDom {
         self.dom_at(u64::MAX)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sightline_protocol::{Event, MouseMove, MovePoint, Pointer, SessionId, Viewport};
+
+    fn batch(events: Vec<Event>) -> Batch {
+        Batch { project: "slk".into(), session: SessionId([1; 16]), page: 0, seq: 0, start: 1_000, sent: 9_000, events }
+    }
+
+    #[test]
+    fn the_pointer_and_viewport_are_known_at_each_moment() {
+        let moves =
+            MouseMove { points: vec![MovePoint { x: 10, y: 10, offset: 0 }, MovePoint { x: 30, y: 40, offset: 200 }] };
+        let click = Pointer { kind: PointerKind::Click, target: 3, x: 31, y: 41 };
+        let replay = Replay::new(&[batch(vec![
+            Event { dt: 0, data: EventData::Viewport(Viewport { size: Size { width: 1280, height: 720 } }) },
+            Event { dt: 100, data: EventData::MouseMove(moves) },
+            Event { dt: 1_000, data: EventData::Pointer(click) },
+        ])]);
+        assert_eq!(replay.pointer_at(1_050), None, "nothing before the first move");
+        assert_eq!(replay.pointer_at(1_150), Some(PointerAt { x: 10, y: 10, clicked: false }));
+        assert_eq!(replay.pointer_at(1_350), Some(PointerAt { x: 30, y: 40, clicked: false }));
+        assert_eq!(replay.pointer_at(2_200), Some(PointerAt { x: 31, y: 41, clicked: true }), "just clicked");
+        assert_eq!(replay.pointer_at(2_800), Some(PointerAt { x: 31, y: 41, clicked: false }));
+        assert_eq!(replay.viewport_at(2_800), Some(Size { width: 1280, height: 720 }));
+        assert_eq!(replay.viewport_at(500), None);
     }
 }

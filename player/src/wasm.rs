@@ -43,6 +43,23 @@ impl Player {
         serde_json::to_string(&crate::facts::facts(&self.replay)).unwrap_or_else(|_| "[]".into())
     }
 
+    /// Where the mouse was at `time`, as `[x, y, clicked]` (`clicked` 1 within half a second
+    /// of a click); empty when no position was recorded yet.
+    #[wasm_bindgen(js_name = pointerAt)]
+    pub fn pointer_at(&self, time: f64) -> Vec<i32> {
+        self.replay.pointer_at(time.max(0.0) as u64).map(|p| vec![p.x, p.y, i32::from(p.clicked)]).unwrap_or_default()
+    }
+
+    /// The recorded viewport at `time`, as `[width, height]`; empty when unknown.
+    #[wasm_bindgen(js_name = viewportAt)]
+    pub fn viewport_at(&self, time: f64) -> Vec<u32> {
+        self.replay
+            .viewport_at(time.max(0.0) as u64)
+            .filter(|size| size.width > 0 && size.height > 0)
+            .map(|size| vec![size.width, size.height])
+            .unwrap_or_default()
+    }
+
     /// The page's scroll position at `time`, as `[x, y]`.
     #[wasm_bindgen(js_name = scrollAt)]
     pub fn scroll_at(&self, time: f64) -> Vec<i32> {
