@@ -192,6 +192,8 @@ fn the_replay_shows_the_page_at_each_moment_and_runs_none_of_its_code() {
         Event { dt: 500, data: EventData::Network(Box::new(failed)) },
         Event { dt: 10, data: EventData::Console(logged) },
         Event { dt: 1490, data: EventData::Mutation(change) },
+        // Twenty idle seconds, then the user comes back.
+        Event { dt: 20_000, data: EventData::Visibility(sightline_protocol::Visibility { visible: true }) },
     ];
     let http = Http::default();
     assert_eq!(http.post_batch(&collector.base, KEY, &batch_bytes(KEY, session, 0, 0, events)).status, 200);
@@ -242,6 +244,13 @@ fn the_replay_shows_the_page_at_each_moment_and_runs_none_of_its_code() {
     assert_eq!(stage, serde_json::json!(["1600px", "900px", true, true]));
     let trace = browser.execute("return document.querySelector('#panel-network li pre').textContent;");
     assert!(trace.as_str().unwrap().contains("4bf92f3577b34da6a3ce929d0e0e4736"), "{trace}");
+
+    // Playing through the idle stretch skips it: within a second of play from the change, the
+    // playhead is half a second before the user comes back.
+    browser.execute("const t = document.getElementById('timeline'); t.value = 3000; t.dispatchEvent(new Event('input')); return true;");
+    browser.click("#play");
+    browser.wait_for("Number(document.getElementById('timeline').value) >= 22000", Duration::from_secs(3));
+    browser.click("#play");
 
     // A link to a moment opens there.
     let end = http.get(&format!("{}/api/sessions/{session}", collector.base), TOKEN).json()["end"].as_u64().unwrap();

@@ -242,6 +242,7 @@ async function showReplay(id, section) {
   const play = el('button', { id: 'play', text: 'Play' });
   const speed = el('select', { id: 'speed' }, [1, 2, 4, 8].map((s) => el('option', { value: s, text: `${s}×` })));
   const copy = el('button', { id: 'copy-link', text: 'Copy link to this moment' });
+  const skip = el('input', { id: 'skip-idle', type: 'checkbox', checked: true });
   let shown = null;
   let timer = null;
   const facts = JSON.parse(replay.facts());
@@ -287,7 +288,10 @@ async function showReplay(id, section) {
     if (timer !== null) return pause();
     play.textContent = 'Pause';
     timer = setInterval(() => {
-      const next = Number(slider.value) + 100 * Number(speed.value);
+      let next = Number(slider.value) + 100 * Number(speed.value);
+      // Skipping inactivity: a pause of more than 2 s without events plays as half a second.
+      const coming = replay.nextEventAfter(start + Number(slider.value));
+      if (skip.checked && coming > 0 && coming - start - next > 2000) next = coming - start - 500;
       render(Math.min(next, length));
       if (next >= length) pause();
     }, 100);
@@ -339,7 +343,7 @@ async function showReplay(id, section) {
     }
     panels.append(el('section', { class: 'panel' }, el('h3', { text: `${title} (${list.children.length})` }), list));
   }
-  section.replaceChildren(stage, markers, el('div', { class: 'controls' }, play, speed, slider, time, copy), panels);
+  section.replaceChildren(stage, markers, el('div', { class: 'controls' }, play, speed, el('label', { class: 'check' }, skip, 'Skip inactivity'), slider, time, copy), panels);
   const asked = Number(new URLSearchParams(location.search).get('t'));
   render(asked > 0 ? Math.min(Math.max(asked - start, 0), length) : 0);
 }

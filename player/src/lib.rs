@@ -113,6 +113,12 @@ impl Replay {
         })
     }
 
+    /// The time of the first event after `time`, if any: where playback that skips inactivity
+    /// goes next.
+    pub fn next_event_after(&self, time: u64) -> Option<u64> {
+        self.events.get(self.events.partition_point(|(t, _, _)| *t <= time)).map(|(t, _, _)| *t)
+    }
+
     /// The page as it was after the last event.
     pub fn dom_at_end(&self) -> ReplayDom {
         self.dom_at(u64::MAX)
@@ -145,5 +151,7 @@ mod tests {
         assert_eq!(replay.pointer_at(2_800), Some(PointerAt { x: 31, y: 41, clicked: false }));
         assert_eq!(replay.viewport_at(2_800), Some(Size { width: 1280, height: 720 }));
         assert_eq!(replay.viewport_at(500), None);
+        assert_eq!((replay.next_event_after(1_050), replay.next_event_after(1_100)), (Some(1_100), Some(2_100)));
+        assert_eq!(replay.next_event_after(2_100), None);
     }
 }

@@ -60,6 +60,12 @@ impl Player {
             .unwrap_or_default()
     }
 
+    /// The time of the first event after `time`; 0 when there is none.
+    #[wasm_bindgen(js_name = nextEventAfter)]
+    pub fn next_event_after(&self, time: f64) -> f64 {
+        self.replay.next_event_after(time.max(0.0) as u64).map_or(0.0, |t| t as f64)
+    }
+
     /// The page's scroll position at `time`, as `[x, y]`.
     #[wasm_bindgen(js_name = scrollAt)]
     pub fn scroll_at(&self, time: f64) -> Vec<i32> {
