@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use sightline_protocol::{EventData, Input, Mutation, Namespace, Node, NodeKind, Snapshot};
+use sightline_protocol::{EventData, Input, Mutation, Namespace, Node, NodeKind, Snapshot, StyleRule, StyleSheet};
 
 /// One node of the replayed page.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,11 +22,25 @@ pub struct ReplayNode {
     pub scroll: Option<(i32, i32)>,
 }
 
-/// The replayed page: every node by id, and the documents at the root.
+/// A stylesheet as the page applied it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReplaySheet {
+    /// The `<style>` or `<link>` node that owns it; 0 for a constructed sheet.
+    pub owner: u32,
+    /// Its rules, as text.
+    pub rules: Vec<String>,
+    /// Its media query, empty for all media.
+    pub media: String,
+}
+
+/// The replayed page: every node by id, the documents at the root, and the stylesheets
+/// recorded as rules.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReplayDom {
     nodes: HashMap<u32, ReplayNode>,
     roots: Vec<u32>,
+    sheets: HashMap<u32, ReplaySheet>,
+    adopted: HashMap<u32, Vec<u32>>,
 }
 
 impl ReplayDom {
@@ -41,6 +55,11 @@ impl ReplayDom {
             EventData::Snapshot(snapshot) => self.load(snapshot),
             EventData::Mutation(mutation) => self.change(mutation),
             EventData::Input(input) => self.input(input),
+            EventData::StyleSheet(sheet) => self.sheet(sheet),
+            EventData::StyleRule(rule) => self.rule(rule),
+            EventData::AdoptedStyleSheets(adopted) => {
+                self.adopted.insert(adopted.host, adopted.sheets.clone());
+            }
             EventData::Scroll(scroll) => {
                 if let Some(node) = self.nodes.get_mut(&scroll.target) {
                     node.scroll = Some((scroll.x, scroll.y));
@@ -60,6 +79,16 @@ impl ReplayDom {
         &self.roots
     }
 
+    /// The sheet owned by a `<style>` or `<link>` node, when one was recorded as rules.
+    pub fn sheet_of(&self, owner: u32) -> Option<&ReplaySheet> {
+        self.sheets.values().find(|sheet| sheet.owner == owner && owner != 0)
+    }
+
+    /// The sheets a document or shadow root adopted, in order.
+    pub fn adopted_by(&self, host: u32) -> Vec<&ReplaySheet> {
+        self.adopted.get(&host).into_iter().flatten().filter_map(|id| self.sheets.get(id)).collect()
+    }
+
     /// Nodes in the tree.
     pub fn len(&self) -> usize {
         self.nodes.len()
@@ -71,10 +100,34 @@ impl ReplayDom {
     }
 
     fn load(&mut self, snapshot: &Snapshot) {
+        // A keyframe's sheets are recorded again after it.
         self.nodes.clear();
         self.roots.clear();
+        self.sheets.clear();
+        self.adopted.clear();
         for node in &snapshot.nodes {
             self.add(node);
+        }
+    }
+
+    fn sheet(&mut self, sheet: &StyleSheet) {
+        let replayed = ReplaySheet { owner: sheet.owner, rules: sheet.rules.clone(), media: sheet.media.clone() };
+        self.sheets.insert(sheet.id, replayed);
+    }
+
+    /// A rule inserted or deleted through the CSSOM. Rules are kept as text, so a change inside
+    /// a grouping rule (a path of more than one index) can't be applied; the next keyframe
+    /// records the sheet whole again.
+    fn rule(&mut self, rule: &StyleRule) {
+        let Some(sheet) = self.sheets.get_mut(&rule.sheet) else { return };
+        let [index] = rule.path[..] else { return };
+        let index = index as usize;
+        match &rule.rule {
+            Some(text) if index <= sheet.rules.len() => sheet.rules.insert(index, text.clone()),
+            None if index < sheet.rules.len() => {
+                sheet.rules.remove(index);
+            }
+            _ => {}
         }
     }
 

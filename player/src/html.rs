@@ -7,6 +7,8 @@
 //! - Open shadow roots become declarative shadow roots (`<template shadowrootmode="open">`);
 //!   a same-origin frame's recorded document becomes the frame's `srcdoc`.
 //! - A blocked element is an empty box of its recorded size.
+//! - Stylesheets recorded as rules (linked sheets, sheets changed through the CSSOM, adopted
+//!   sheets) become `<style>` elements with those rules, so nothing is fetched for them.
 
 use sightline_protocol::{Doctype, Element, NodeKind};
 
@@ -30,7 +32,10 @@ pub fn to_html(dom: &ReplayDom, root: u32) -> String {
 fn write_node(dom: &ReplayDom, id: u32, out: &mut String) {
     let Some(node) = dom.node(id) else { return };
     match &node.kind {
-        NodeKind::Document(_) => write_children(dom, id, out),
+        NodeKind::Document(_) => {
+            write_children(dom, id, out);
+            write_adopted(dom, id, out);
+        }
         NodeKind::Doctype(Doctype { name, .. }) => {
             out.push_str("<!DOCTYPE ");
             out.push_str(if name.is_empty() { "html" } else { name });
@@ -49,6 +54,7 @@ fn write_node(dom: &ReplayDom, id: u32, out: &mut String) {
         NodeKind::Comment(_) => out.push_str("<!---->"),
         NodeKind::ShadowRoot(_) => {
             out.push_str("<template shadowrootmode=\"open\">");
+            write_adopted(dom, id, out);
             write_children(dom, id, out);
             out.push_str("</template>");
         }
@@ -74,8 +80,36 @@ fn write_children(dom: &ReplayDom, id: u32, out: &mut String) {
     }
 }
 
+/// A sheet's rules as a `<style>` element.
+fn write_sheet(rules: &[String], media: &str, out: &mut String) {
+    out.push_str("<style");
+    if !media.is_empty() {
+        out.push_str(" media=\"");
+        escape(media, true, out);
+        out.push('"');
+    }
+    out.push('>');
+    for rule in rules {
+        out.push_str(&rule.replace("</", "<\\/"));
+        out.push('\n');
+    }
+    out.push_str("</style>");
+}
+
+fn write_adopted(dom: &ReplayDom, host: u32, out: &mut String) {
+    for sheet in dom.adopted_by(host) {
+        write_sheet(&sheet.rules, &sheet.media, out);
+    }
+}
+
 fn write_element(dom: &ReplayDom, id: u32, element: &Element, out: &mut String) {
     let tag = element.tag.as_str();
+    if tag == "style" || tag == "link" {
+        if let Some(sheet) = dom.sheet_of(id) {
+            write_sheet(&sheet.rules, &sheet.media, out);
+            return;
+        }
+    }
     if tag == "meta" && element.attrs.iter().any(|(name, _)| name.eq_ignore_ascii_case("http-equiv")) {
         return;
     }
@@ -193,6 +227,38 @@ mod tests {
             "<!DOCTYPE html><html><body><a title=\"a &quot;quoted&quot; <title>\"></a><script></script>\
              <style>p{}<\\/style><img src=x onerror=steal()></style><iframe></iframe>1 &lt; 2 &amp; 3\
              <img src=\"https://cdn.example/a.png\"></body></html>"
+        );
+    }
+
+    #[test]
+    fn sheets_recorded_as_rules_render_as_style_elements() {
+        use sightline_protocol::{AdoptedStyleSheets, StyleRule, StyleSheet};
+        let mut dom = replay(vec![
+            Node { id: 1, parent: 0, next: 0, kind: NodeKind::Document(DocumentNode {}) },
+            el(2, 1, "link", &[("rel", "stylesheet"), ("href", "https://cdn.example/app.css")]),
+            el(3, 1, "style", &[]),
+        ]);
+        let sheet = |id, owner, rules: &[&str]| {
+            EventData::StyleSheet(StyleSheet {
+                id,
+                owner,
+                rules: rules.iter().map(|r| (*r).into()).collect(),
+                media: String::new(),
+            })
+        };
+        dom.apply(&sheet(1, 2, &["body { color: red; }"]));
+        dom.apply(&sheet(2, 3, &[".a { margin: 0; }"]));
+        dom.apply(&EventData::StyleRule(StyleRule {
+            sheet: 2,
+            path: vec![0],
+            rule: Some(".b { padding: 0; }".into()),
+        }));
+        dom.apply(&EventData::StyleRule(StyleRule { sheet: 2, path: vec![1], rule: None }));
+        dom.apply(&sheet(3, 0, &[".adopted { gap: 1px; }"]));
+        dom.apply(&EventData::AdoptedStyleSheets(AdoptedStyleSheets { host: 1, sheets: vec![3] }));
+        assert_eq!(
+            to_html(&dom, 1),
+            "<style>body { color: red; }\n</style><style>.b { padding: 0; }\n</style><style>.adopted { gap: 1px; }\n</style>"
         );
     }
 
