@@ -2,38 +2,15 @@
 //! wasm-bindgen glue, into `target/viewer-player/`. The collector's build compiles them into
 //! the viewer when they are there (see `collector/build.rs`).
 
-use std::path::Path;
-
-use crate::build_sdk::run;
-use crate::run::{cargo, workspace_root};
+use crate::build_sdk::{bind, build_wasm, run};
+use crate::run::workspace_root;
 
 /// Builds the player and prints its size.
 pub fn build_player() -> Result<(), String> {
     let root = workspace_root();
-    cargo(
-        &["build", "--locked", "--profile", "wasm", "--target", "wasm32-unknown-unknown", "-p", "sightline-player"],
-        &[],
-    )?;
-    let wasm = root.join("target/wasm32-unknown-unknown/wasm/sightline_player.wasm");
+    let wasm = build_wasm("sightline-player")?;
     let out = root.join("target/viewer-player");
-    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
-    let out_arg = out.to_string_lossy().into_owned();
-    let wasm_arg = wasm.to_string_lossy().into_owned();
-    run(
-        Path::new("wasm-bindgen"),
-        &[
-            "--target",
-            "web",
-            "--out-dir",
-            &out_arg,
-            "--out-name",
-            "player",
-            "--no-typescript",
-            "--remove-name-section",
-            "--remove-producers-section",
-            &wasm_arg,
-        ],
-    )?;
+    bind(&wasm, &out, "player", "web")?;
     let wasm_opt = root.join("npm/node_modules/.bin/wasm-opt");
     let built = out.join("player_bg.wasm").to_string_lossy().into_owned();
     if wasm_opt.exists() {

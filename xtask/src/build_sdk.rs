@@ -6,7 +6,7 @@
 //! With the npm `esbuild` package installed too, the module and its imports are bundled into
 //! one minified `index.js`, and the script-tag build is minified.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::run::{cargo, workspace_root};
@@ -41,51 +41,44 @@ pub fn gzip_size(path: &Path) -> Option<usize> {
     output.status.success().then_some(output.stdout.len())
 }
 
+/// Compiles a workspace crate to wasm with the size-tuned `wasm` profile; returns the module.
+pub fn build_wasm(package: &str) -> Result<PathBuf, String> {
+    cargo(&["build", "--locked", "--profile", "wasm", "--target", "wasm32-unknown-unknown", "-p", package], &[])?;
+    let file = format!("{}.wasm", package.replace('-', "_"));
+    Ok(workspace_root().join("target/wasm32-unknown-unknown/wasm").join(file))
+}
+
+/// Writes wasm-bindgen's bindings for `wasm` into `out_dir` as `name.js` and `name_bg.wasm`;
+/// `target` is `web` (an ES module) or `no-modules` (a classic script defining a global).
+pub fn bind(wasm: &Path, out_dir: &Path, name: &str, target: &str) -> Result<(), String> {
+    std::fs::create_dir_all(out_dir).map_err(|e| e.to_string())?;
+    let (out_arg, wasm_arg) = (out_dir.to_string_lossy().into_owned(), wasm.to_string_lossy().into_owned());
+    run(
+        Path::new("wasm-bindgen"),
+        &[
+            "--target",
+            target,
+            "--out-dir",
+            &out_arg,
+            "--out-name",
+            name,
+            "--no-typescript",
+            "--remove-name-section",
+            "--remove-producers-section",
+            &wasm_arg,
+        ],
+    )
+}
+
 /// Builds the package and prints what a page loads, raw and gzipped.
 pub fn build_sdk() -> Result<(), String> {
     let root = workspace_root();
-    cargo(
-        &["build", "--locked", "--profile", "wasm", "--target", "wasm32-unknown-unknown", "-p", "sightline-sdk"],
-        &[],
-    )?;
-    let wasm = root.join("target/wasm32-unknown-unknown/wasm/sightline_sdk.wasm");
+    let wasm = build_wasm("sightline-sdk")?;
     let dist = root.join("npm/dist");
-    std::fs::create_dir_all(&dist).map_err(|e| e.to_string())?;
-    let dist_arg = dist.to_string_lossy().into_owned();
-    let wasm_arg = wasm.to_string_lossy().into_owned();
-    run(
-        Path::new("wasm-bindgen"),
-        &[
-            "--target",
-            "web",
-            "--out-dir",
-            &dist_arg,
-            "--out-name",
-            "sightline",
-            "--no-typescript",
-            "--remove-name-section",
-            "--remove-producers-section",
-            &wasm_arg,
-        ],
-    )?;
+    bind(&wasm, &dist, "sightline", "web")?;
     // The script-tag build takes wasm-bindgen's classic-script glue, which defines a global.
     let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let scratch_arg = scratch.path().to_string_lossy().into_owned();
-    run(
-        Path::new("wasm-bindgen"),
-        &[
-            "--target",
-            "no-modules",
-            "--out-dir",
-            &scratch_arg,
-            "--out-name",
-            "sightline_iife",
-            "--no-typescript",
-            "--remove-name-section",
-            "--remove-producers-section",
-            &wasm_arg,
-        ],
-    )?;
+    bind(&wasm, scratch.path(), "sightline_iife", "no-modules")?;
     std::fs::copy(scratch.path().join("sightline_iife_bg.wasm"), dist.join("sightline_iife_bg.wasm"))
         .map_err(|e| e.to_string())?;
     let read = |path: &Path| std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()));
