@@ -524,24 +524,19 @@ export function createDomRecorder(sink, options = {}) {
     nums[countAt] = count;
   }
 
+  // What a text, comment or CDATA node is recorded as, under its parent's `flags`.
+  function recordedText(node, flags) {
+    // Comments show nothing; frameworks use them as anchors, so they stay, without content.
+    if (node.nodeType === 8) return '';
+    const parent = node.parentNode;
+    if (parent && parent.localName === 'style') return absoluteCss(node.data, parent.baseURI);
+    return textMasked(parent, flags) ? maskText(node.data) : node.data;
+  }
+
   function pushCharacterData(node, id, parent, next, flags, tape) {
     const type = node.nodeType;
-    const parentEl = node.parentNode;
-    if (type === 3) {
-      tape.nums.push(TEXT, id, parent, next);
-      let text = node.data;
-      const parentTag = parentEl && parentEl.localName;
-      if (parentTag === 'style') text = absoluteCss(text, parentEl.baseURI);
-      else if (textMasked(parentEl, flags)) text = maskText(text);
-      tape.text(text);
-    } else if (type === 8) {
-      // Comments show nothing; frameworks use them as anchors, so they stay, without content.
-      tape.nums.push(COMMENT, id, parent, next);
-      tape.text('');
-    } else {
-      tape.nums.push(CDATA, id, parent, next);
-      tape.text(textMasked(parentEl, flags) ? maskText(node.data) : node.data);
-    }
+    tape.nums.push(type === 3 ? TEXT : type === 8 ? COMMENT : CDATA, id, parent, next);
+    tape.text(recordedText(node, flags));
   }
 
   // A walk writing `root` and everything under it, parents first, `root` before `next` (0: as
@@ -854,13 +849,9 @@ export function createDomRecorder(sink, options = {}) {
       if (!node.isConnected || hasAddedAncestor(node, added) || added.has(node)) continue;
       const parent = node.parentNode;
       if (parent && inBlockedOrScript(parent)) continue;
-      let text = node.nodeType === 8 ? '' : node.data;
-      if (node.nodeType !== 8 && parent) {
-        if (parent.localName === 'style') text = absoluteCss(text, parent.baseURI);
-        else if (textMasked(parent.nodeType === 1 ? parent : null, flagsAt(parent))) text = maskText(text);
-      }
+      const flags = parent && node.nodeType !== 8 ? flagsAt(parent) : 0;
       textTape.nums.push(ids.get(node));
-      textTape.text(text);
+      textTape.text(recordedText(node, flags));
       textTape.count++;
     }
     if (adds.count > 0 || attributeTape.count > 0 || textTape.count > 0 || removesLeft.length > 0) {

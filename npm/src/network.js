@@ -80,28 +80,27 @@ export function createNetworkRecorder(sink, options = {}) {
     return url.origin === location.origin || traced(url.href);
   }
 
+  // Redacts the credential-like values of `k=v` pairs in place; whether there were any.
+  function redactParams(params) {
+    let changed = false;
+    for (const key of new Set(params.keys())) {
+      if (isCredential(key)) {
+        params.set(key, REDACTED);
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
   // The URL with credential-like values redacted in its query, and in a fragment of `k=v`
   // pairs (where OAuth puts an access token).
   function cleanUrl(url) {
     if (url.search === '' && url.hash === '') return url.href;
     const copy = new URL(url.href);
-    let changed = false;
-    for (const key of new Set(copy.searchParams.keys())) {
-      if (isCredential(key)) {
-        copy.searchParams.set(key, REDACTED);
-        changed = true;
-      }
-    }
+    let changed = redactParams(copy.searchParams);
     if (/^#[^=&#]+=/.test(copy.hash)) {
       const fragment = new URLSearchParams(copy.hash.slice(1));
-      let secret = false;
-      for (const key of new Set(fragment.keys())) {
-        if (isCredential(key)) {
-          fragment.set(key, REDACTED);
-          secret = true;
-        }
-      }
-      if (secret) {
+      if (redactParams(fragment)) {
         copy.hash = fragment.toString();
         changed = true;
       }
@@ -134,7 +133,7 @@ export function createNetworkRecorder(sink, options = {}) {
       }
     } else if (type.includes('x-www-form-urlencoded') || (!type && /^[^\s=&]+=[^\s&]*(&[^\s=&]+=[^\s&]*)*$/.test(trimmed))) {
       const form = new URLSearchParams(text);
-      for (const key of new Set(form.keys())) if (isCredential(key)) form.set(key, REDACTED);
+      redactParams(form);
       clean = form.toString();
     }
     const size = new Blob([text]).size;
