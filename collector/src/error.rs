@@ -33,9 +33,14 @@ pub enum ApiError {
         /// The limit in bytes.
         limit: usize,
     },
-    /// The body is not a batch.
-    #[error("content type {0:?} is not accepted; send application/vnd.sightline.batch")]
-    UnsupportedMediaType(String),
+    /// The body's media type is not one the endpoint reads.
+    #[error("content type {got:?} is not accepted; send {expected}")]
+    UnsupportedMediaType {
+        /// The `Content-Type` sent.
+        got: String,
+        /// What the endpoint accepts.
+        expected: &'static str,
+    },
     /// The batch could not be decoded.
     #[error(transparent)]
     Decode(#[from] DecodeError),
@@ -87,7 +92,7 @@ impl ApiError {
             ApiError::BadCredentials(_) => "bad_credentials",
             ApiError::Forbidden { code, .. } => code,
             ApiError::PayloadTooLarge { .. } => "too_large",
-            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
             ApiError::Decode(e) => e.code(),
             ApiError::BadRequest { code, .. } => code,
             ApiError::RateLimited { .. } => "rate_limited",
@@ -130,7 +135,7 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Decode(e) if e.is_size() => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Decode(_) | ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,

@@ -16,6 +16,7 @@ pub mod query;
 pub mod retention;
 pub mod store;
 pub mod summary;
+pub mod telemetry;
 pub mod viewer;
 pub mod writer;
 

@@ -44,6 +44,7 @@ pub fn sweep(store: &dyn Store, writer: &Writer, projects: &Projects) -> usize {
                 }
             }
         }
+        expire_telemetry(writer, project.id, cutoff);
         if let Err(e) = store.purge_tombstones(project.id, cutoff) {
             tracing::error!(error = %e, "retention: purging tombstones failed");
         }
@@ -52,6 +53,22 @@ pub fn sweep(store: &dyn Store, writer: &Writer, projects: &Projects) -> usize {
         tracing::info!(sessions = removed, "retention sweep removed expired sessions");
     }
     removed
+}
+
+/// Removes the backend records of traces first received before `cutoff`, a bounded command
+/// at a time.
+fn expire_telemetry(writer: &Writer, project: u32, cutoff: u64) {
+    for _ in 0..MAX_PER_PASS / CHUNK {
+        match writer.delete(project, DeleteTarget::TelemetryBefore(cutoff), now_ms()).map(|rx| rx.blocking_recv()) {
+            Ok(Ok(Ok(0))) => return,
+            Ok(Ok(Ok(n))) => tracing::info!(traces = n, "retention removed expired backend records"),
+            Ok(Ok(Err(e))) => {
+                tracing::error!(error = %e, "retention: expiring backend records failed");
+                return;
+            }
+            _ => return,
+        }
+    }
 }
 
 /// The sweep running on its own thread until dropped.

@@ -17,12 +17,13 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
-use sightline_protocol::SessionId;
+use sightline_protocol::{SessionId, TraceId};
 use tokio::sync::oneshot;
 
 use crate::metrics::METRICS;
-use crate::store::{BatchKey, Store, StoreError, Write};
+use crate::store::{BatchKey, Store, StoreError, TraceHeader, Write};
 use crate::summary::{BatchDigest, Geo, SessionSummary};
+use crate::telemetry::{BackendRecord, MAX_RECORDS_PER_TRACE};
 
 /// A decoded batch waiting to be stored.
 pub struct IngestJob {
@@ -36,6 +37,25 @@ pub struct IngestJob {
     pub geo: Geo,
     /// When the collector received it (ms since the Unix epoch).
     pub received_at: u64,
+}
+
+/// Backend records of one OTLP request waiting to be stored.
+pub struct TelemetryJob {
+    /// Project id.
+    pub project: u32,
+    /// The records, each with its trace id.
+    pub records: Vec<(TraceId, BackendRecord)>,
+    /// When the collector received them (ms since the Unix epoch).
+    pub received_at: u64,
+}
+
+/// What became of a [`TelemetryJob`]'s records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TelemetryOutcome {
+    /// Records stored.
+    pub stored: usize,
+    /// Records refused because their trace already holds [`MAX_RECORDS_PER_TRACE`].
+    pub over_limit: usize,
 }
 
 /// What became of an ingested batch.
@@ -62,6 +82,7 @@ type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
 enum Command {
     Ingest(Box<IngestJob>, Reply<Outcome>),
+    Telemetry(TelemetryJob, Reply<TelemetryOutcome>),
     Delete { project: u32, target: DeleteTarget, now: u64, reply: Reply<usize> },
 }
 
@@ -72,11 +93,15 @@ pub enum DeleteTarget {
     /// Every session of a user id or email, looked up by the writer itself so that a batch
     /// identifying the user that is already queued is covered.
     User(String),
+    /// The backend records of traces first received before this time (ms), up to a bounded
+    /// number of traces per command; answers how many traces went.
+    TelemetryBefore(u64),
 }
 
 /// An applied group waiting for the flush that makes it durable.
 struct Applied {
     replies: Vec<(Reply<Outcome>, Outcome)>,
+    telemetry: Vec<(Reply<TelemetryOutcome>, TelemetryOutcome)>,
     stored: Vec<(usize, u64)>,
 }
 
@@ -131,6 +156,16 @@ impl Writer {
         self.send(Command::Ingest(Box::new(job), reply)).inspect_err(|_| {
             self.queued_bytes.fetch_sub(len, Ordering::AcqRel);
         })?;
+        Ok(rx)
+    }
+
+    /// Queues backend records; the receiver yields once they are durable.
+    pub fn telemetry(
+        &self,
+        job: TelemetryJob,
+    ) -> Result<oneshot::Receiver<Result<TelemetryOutcome, StoreError>>, SubmitError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::Telemetry(job, reply))?;
         Ok(rx)
     }
 
@@ -253,6 +288,7 @@ fn write_loop(
                     queued_bytes.fetch_sub(job.bytes.len(), Ordering::AcqRel);
                     group.add(store.as_ref(), *job, reply)
                 }
+                Command::Telemetry(job, reply) => group.add_telemetry(store.as_ref(), job, reply),
                 Command::Delete { project, target, now, reply } => {
                     // What is pending is applied first, so the deletion sees it.
                     group.apply(store.as_ref(), &flusher);
@@ -277,6 +313,11 @@ fn delete(
     let sessions = match target {
         DeleteTarget::Sessions(sessions) => sessions,
         DeleteTarget::User(user) => crate::query::sessions_of_user(store, project, &user)?,
+        DeleteTarget::TelemetryBefore(before) => {
+            let expired = store.expire_telemetry(project, before, EXPIRED_TRACES_PER_COMMAND)?;
+            store.flush()?;
+            return Ok(expired);
+        }
     };
     let mut deleted = 0;
     for session in sessions {
@@ -286,6 +327,9 @@ fn delete(
     store.flush()?;
     Ok(deleted)
 }
+
+/// Traces one expiry command removes at most, so ingest never waits long behind one.
+const EXPIRED_TRACES_PER_COMMAND: usize = 1_000;
 
 fn flush_loop(store: Arc<dyn Store>, rx: Receiver<Applied>) {
     while let Ok(first) = rx.recv() {
@@ -303,6 +347,10 @@ fn flush_loop(store: Arc<dyn Store>, rx: Receiver<Applied>) {
                 for (bytes, events) in applied.stored {
                     METRICS.stored(bytes, events);
                 }
+            }
+            for (reply, outcome) in applied.telemetry {
+                let _ =
+                    reply.send(result.as_ref().map(|()| outcome).map_err(|e| StoreError::CommitFailed(e.to_string())));
             }
             for (reply, outcome) in applied.replies {
                 let answer = match &result {
@@ -326,6 +374,9 @@ fn flush_loop(store: Arc<dyn Store>, rx: Receiver<Applied>) {
 struct Group {
     writes: Vec<Write>,
     replies: Vec<(Reply<Outcome>, Outcome)>,
+    telemetry_replies: Vec<(Reply<TelemetryOutcome>, TelemetryOutcome)>,
+    /// Trace headers as this group leaves them.
+    traces: HashMap<(u32, TraceId), TraceHeader>,
     /// Sessions whose summaries this group changed.
     touched: HashSet<(u32, SessionId)>,
     keys: HashSet<BatchKey>,
@@ -338,6 +389,8 @@ impl Default for Group {
         Group {
             writes: Vec::new(),
             replies: Vec::new(),
+            telemetry_replies: Vec::new(),
+            traces: HashMap::new(),
             touched: HashSet::new(),
             keys: HashSet::new(),
             stored: Vec::new(),
@@ -394,18 +447,65 @@ impl Group {
         Ok(Outcome::Stored)
     }
 
+    fn add_telemetry(&mut self, store: &dyn Store, job: TelemetryJob, reply: Reply<TelemetryOutcome>) {
+        match self.add_records(store, job) {
+            Ok(outcome) => self.telemetry_replies.push((reply, outcome)),
+            Err(e) => {
+                tracing::error!(error = %e, "reading the store failed");
+                let _ = reply.send(Err(e));
+            }
+        }
+    }
+
+    /// Numbers each record within its trace and queues it, up to the per-trace limit.
+    fn add_records(&mut self, store: &dyn Store, job: TelemetryJob) -> Result<TelemetryOutcome, StoreError> {
+        let TelemetryJob { project, records, received_at } = job;
+        let mut by_trace: HashMap<TraceId, Vec<Vec<u8>>> = HashMap::new();
+        let mut outcome = TelemetryOutcome::default();
+        for (trace, record) in records {
+            let json = serde_json::to_vec(&record).map_err(|e| StoreError::CommitFailed(e.to_string()))?;
+            by_trace.entry(trace).or_default().push(json);
+        }
+        for (trace, mut records) in by_trace {
+            let header = match self.traces.get(&(project, trace)) {
+                Some(header) => *header,
+                None => store
+                    .trace_header(project, trace)?
+                    .unwrap_or(TraceHeader { first_received: received_at, records: 0 }),
+            };
+            let room = MAX_RECORDS_PER_TRACE.saturating_sub(header.records) as usize;
+            if records.len() > room {
+                outcome.over_limit += records.len() - room;
+                records.truncate(room);
+            }
+            if records.is_empty() {
+                continue;
+            }
+            outcome.stored += records.len();
+            let header = TraceHeader { records: header.records + records.len() as u32, ..header };
+            self.traces.insert((project, trace), header);
+            self.writes.push(Write::Telemetry { project, trace, header, records });
+        }
+        Ok(outcome)
+    }
+
     /// Applies the group and hands its replies to the flusher.
     fn apply(&mut self, store: &dyn Store, flusher: &Sender<Applied>) {
-        if self.replies.is_empty() {
+        if self.replies.is_empty() && self.telemetry_replies.is_empty() {
             return;
         }
+        self.traces.clear();
         let touched: Vec<_> = self.touched.drain().collect();
         for &(project, session) in &touched {
             if let Some(cached) = self.cache.entries.get(&(project, session)) {
                 self.writes.push(Write::Summary { project, session, summary: cached.summary.clone() });
             }
         }
-        let applied = Applied { replies: std::mem::take(&mut self.replies), stored: std::mem::take(&mut self.stored) };
+        let applied = Applied {
+            replies: std::mem::take(&mut self.replies),
+            telemetry: std::mem::take(&mut self.telemetry_replies),
+            stored: std::mem::take(&mut self.stored),
+        };
         self.keys.clear();
         self.cache.trim();
         match store.apply(std::mem::take(&mut self.writes)) {
@@ -421,6 +521,9 @@ impl Group {
                     self.cache.remove(project, session);
                 }
                 for (reply, _) in applied.replies {
+                    let _ = reply.send(Err(StoreError::CommitFailed(e.to_string())));
+                }
+                for (reply, _) in applied.telemetry {
                     let _ = reply.send(Err(StoreError::CommitFailed(e.to_string())));
                 }
             }

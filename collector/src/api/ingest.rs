@@ -69,16 +69,8 @@ fn outcome_body(outcome: Outcome) -> &'static str {
     }
 }
 
-async fn ingest(req: &HttpRequest, mut body: web::Payload, state: &AppState) -> Result<Outcome, ApiError> {
-    let key = req
-        .headers()
-        .get("x-sightline-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| query_key(req))
-        .ok_or(ApiError::Unauthenticated("send the ingest key in `x-sightline-key` or the `key` query parameter"))?;
-    let project: Arc<Project> =
-        state.projects.by_ingest_key(&key).cloned().ok_or(ApiError::BadCredentials("unknown ingest key"))?;
+async fn ingest(req: &HttpRequest, body: web::Payload, state: &AppState) -> Result<Outcome, ApiError> {
+    let project = project_of_key(req, state)?;
 
     if let Some(origin) = origin(req).filter(|o| !project.allows_origin(o)) {
         return Err(ApiError::Forbidden {
@@ -86,27 +78,13 @@ async fn ingest(req: &HttpRequest, mut body: web::Payload, state: &AppState) -> 
             message: format!("origin {origin} may not send batches to this project"),
         });
     }
-    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let media_type = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let (content_type, media_type) = media_type(req);
     if !media_type.is_empty() && !BATCH_CONTENT_TYPES.contains(&media_type.as_str()) {
-        return Err(ApiError::UnsupportedMediaType(content_type.to_owned()));
+        return Err(ApiError::UnsupportedMediaType { got: content_type, expected: "application/vnd.sightline.batch" });
     }
     project.take_rate_token().map_err(|retry_after| ApiError::RateLimited { retry_after })?;
 
-    let limit = state.limits.max_compressed;
-    let declared =
-        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limit as u64) {
-        return Err(ApiError::PayloadTooLarge { limit });
-    }
-    let mut bytes = Vec::with_capacity(declared.map_or(4096, |len| len as usize));
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| ApiError::bad_request("bad_body", format!("reading the body: {e}")))?;
-        if bytes.len() + chunk.len() > limit {
-            return Err(ApiError::PayloadTooLarge { limit });
-        }
-        bytes.extend_from_slice(&chunk);
-    }
+    let bytes = read_body(req, body, state.limits.max_compressed).await?;
 
     let batch = decode_batch(&bytes, &state.limits)?;
     if batch.project != project.config.ingest_key {
@@ -129,6 +107,43 @@ async fn ingest(req: &HttpRequest, mut body: web::Payload, state: &AppState) -> 
     let job = IngestJob { key, digest, bytes, geo, received_at: now_ms() };
     let durable = state.writer.ingest(job)?;
     Ok(durable.await.map_err(|_| ApiError::ShuttingDown)??)
+}
+
+/// The project whose ingest key the request carries (in `x-sightline-key` or `?key=`).
+pub(super) fn project_of_key(req: &HttpRequest, state: &AppState) -> Result<Arc<Project>, ApiError> {
+    let key = req
+        .headers()
+        .get("x-sightline-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| query_key(req))
+        .ok_or(ApiError::Unauthenticated("send the ingest key in `x-sightline-key` or the `key` query parameter"))?;
+    state.projects.by_ingest_key(&key).cloned().ok_or(ApiError::BadCredentials("unknown ingest key"))
+}
+
+/// The `Content-Type` as sent, and its media type lowercased without parameters.
+pub(super) fn media_type(req: &HttpRequest) -> (String, String) {
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let media_type = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    (content_type.to_owned(), media_type)
+}
+
+/// The request body, refused with 413 as soon as it is known to exceed `limit` bytes.
+pub(super) async fn read_body(req: &HttpRequest, mut body: web::Payload, limit: usize) -> Result<Vec<u8>, ApiError> {
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    let mut bytes = Vec::with_capacity(declared.map_or(4096, |len| len as usize));
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| ApiError::bad_request("bad_body", format!("reading the body: {e}")))?;
+        if bytes.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge { limit });
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
 }
 
 /// `OPTIONS /v1/batches`: the CORS preflight. The key usually isn't there (it travels in a

@@ -4,16 +4,19 @@
 //! | route                         | what                                         |
 //! |-------------------------------|----------------------------------------------|
 //! | `POST /v1/batches`            | ingest a batch (`OPTIONS` for CORS preflight) |
+//! | `POST /v1/logs`, `POST /v1/traces` | OTLP/HTTP from backends (protobuf or JSON) |
 //! | `GET /api/sessions`           | find sessions                                |
 //! | `GET /api/sessions/{id}`      | one session's summary                        |
 //! | `GET /api/sessions/{id}/events` | the session's batches, streamed in order   |
 //! | `DELETE /api/sessions/{id}`   | delete a session                             |
+//! | `GET /api/traces/{trace}`     | a trace's backend spans and logs, and where sessions made it |
 //! | `DELETE /api/users/{id}`      | delete every session of a user               |
 //! | `GET /healthz`, `GET /metrics` | operations                                  |
 
 mod auth;
 mod ingest;
 mod ops;
+mod otlp;
 mod sessions;
 
 use std::net::IpAddr;
@@ -64,6 +67,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/v1/batches")
             .route(web::post().to(ingest::post_batch))
             .route(web::method(actix_web::http::Method::OPTIONS).to(ingest::preflight))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/v1/logs").route(web::post().to(otlp::post_logs)).default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/v1/traces")
+            .route(web::post().to(otlp::post_traces))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/api/traces/{trace}")
+            .route(web::get().to(sessions::trace))
             .default_service(web::to(method_not_allowed)),
     )
     .service(

@@ -3,13 +3,14 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::stream;
 use serde::Deserialize;
-use sightline_protocol::SessionId;
+use sightline_protocol::{SessionId, TraceId};
 
 use super::auth::ReadAccess;
 use super::{now_ms, AppState};
 use crate::error::ApiError;
 use crate::query::{find_sessions, SessionFilter};
-use crate::store::Cursor;
+use crate::store::{Cursor, StoreError};
+use crate::telemetry::TraceTelemetry;
 use crate::writer::DeleteTarget;
 
 /// Media type of the events stream: each batch as a u32 little-endian length and the batch's
@@ -104,6 +105,33 @@ pub async fn events(
         })
     });
     Ok(HttpResponse::Ok().content_type(BATCHES_CONTENT_TYPE).streaming(stream::iter(frames)))
+}
+
+/// `GET /api/traces/{trace}`: a trace's backend spans and log lines, and where sessions made
+/// requests with it.
+pub async fn trace(req: HttpRequest, access: ReadAccess, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let trace: TraceId = req
+        .match_info()
+        .get("trace")
+        .and_then(|t| t.to_ascii_lowercase().parse().ok())
+        .ok_or_else(|| ApiError::bad_request("bad_trace_id", "a trace id is 32 hex digits"))?;
+    let project = access.0.id;
+    let store = state.store.clone();
+    let (records, hits) =
+        web::block(move || Ok::<_, StoreError>((store.telemetry(project, trace)?, store.trace_hits(project, trace)?)))
+            .await
+            .map_err(|_| ApiError::ShuttingDown)??;
+    let telemetry = TraceTelemetry::new(trace, records);
+    let sessions: Vec<_> = hits
+        .iter()
+        .map(|h| serde_json::json!({ "session": h.session.to_string(), "page": h.page, "time": h.time }))
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "trace": telemetry.trace,
+        "spans": telemetry.spans,
+        "logs": telemetry.logs,
+        "sessions": sessions,
+    })))
 }
 
 async fn delete_sessions(state: &AppState, project: u32, target: DeleteTarget) -> Result<usize, ApiError> {

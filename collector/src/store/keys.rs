@@ -14,6 +14,9 @@
 //! `r` entries have no `i` back-reference: a session's trace ids are read back from its
 //! batches when it is deleted, which keeps ingest to one index write per request.
 //! | `x` | session (16)                                  | deleted at, ms (u64)           |
+//! | `o` | trace id (16) · 0 (u32)                        | trace header: first received ms (u64) · records (u32) |
+//! | `o` | trace id (16) · n (u32), n ≥ 1                 | backend record n, JSON         |
+//! | `p` | first received ms (u64) · trace id (16)        | empty (telemetry by age, for retention) |
 //!
 //! Metadata lives under `m` followed by its name, outside any project.
 
@@ -32,6 +35,8 @@ pub(super) const TRACE: u8 = b'r';
 pub(super) const SESSION_INDEX: u8 = b'i';
 pub(super) const TOMBSTONE: u8 = b'x';
 pub(super) const META: u8 = b'm';
+pub(super) const TELEMETRY: u8 = b'o';
+pub(super) const TELEMETRY_AGE: u8 = b'p';
 
 /// Key of `tag`, project and the given parts, concatenated.
 pub(super) fn key(tag: u8, project: u32, parts: &[&[u8]]) -> Vec<u8> {
@@ -63,6 +68,17 @@ pub(super) fn trace(project: u32, trace: TraceId, session: Option<SessionId>) ->
         Some(s) => key(TRACE, project, &[trace.as_bytes(), s.as_bytes()]),
         None => key(TRACE, project, &[trace.as_bytes()]),
     }
+}
+
+pub(super) fn telemetry(project: u32, trace: TraceId, record: Option<u32>) -> Vec<u8> {
+    match record {
+        Some(n) => key(TELEMETRY, project, &[trace.as_bytes(), &n.to_be_bytes()]),
+        None => key(TELEMETRY, project, &[trace.as_bytes()]),
+    }
+}
+
+pub(super) fn telemetry_age(project: u32, first_received: u64, trace: TraceId) -> Vec<u8> {
+    key(TELEMETRY_AGE, project, &[&first_received.to_be_bytes(), trace.as_bytes()])
 }
 
 /// The trailing 16 bytes of a key, as a session id.

@@ -19,6 +19,7 @@ pub use sled_store::SledStore;
 use sightline_protocol::{SessionId, TraceId};
 
 use crate::summary::SessionSummary;
+use crate::telemetry::BackendRecord;
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +66,16 @@ pub struct TraceHit {
     pub time: u64,
 }
 
+/// What the store keeps about a trace's backend records besides the records themselves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TraceHeader {
+    /// When the trace's first record arrived (ms since the Unix epoch); retention counts
+    /// from here.
+    pub first_received: u64,
+    /// Records stored, numbered 1 to `records`.
+    pub records: u32,
+}
+
 /// One change in a commit group.
 #[derive(Debug, Clone)]
 #[allow(clippy::large_enum_variant)] // short-lived, moved once into the store
@@ -105,6 +116,17 @@ pub enum Write {
         /// User id or lowercased email.
         user: String,
     },
+    /// Add backend records to a trace.
+    Telemetry {
+        /// Project id.
+        project: u32,
+        /// The trace.
+        trace: TraceId,
+        /// The trace's header after this write; its record count numbers the records.
+        header: TraceHeader,
+        /// The records, JSON, numbered from `header.records - records.len() + 1`.
+        records: Vec<Vec<u8>>,
+    },
 }
 
 /// Listing entry: a session and the time it was first seen.
@@ -139,9 +161,17 @@ pub trait Store: Send + Sync + 'static {
     fn sessions_of_user(&self, project: u32, user: &str) -> Result<Vec<SessionId>, StoreError>;
     /// Where a trace id was seen.
     fn trace_hits(&self, project: u32, trace: TraceId) -> Result<Vec<TraceHit>, StoreError>;
-    /// Removes a session, its batches and index entries, and leaves a tombstone so that late
-    /// batches of it are dropped; atomic, durable after the next [`Store::flush`]. Returns
-    /// whether the session existed (a session that didn't is left alone).
+    /// A trace's telemetry header, if it has records.
+    fn trace_header(&self, project: u32, trace: TraceId) -> Result<Option<TraceHeader>, StoreError>;
+    /// A trace's backend records, in arrival order.
+    fn telemetry(&self, project: u32, trace: TraceId) -> Result<Vec<BackendRecord>, StoreError>;
+    /// Removes the telemetry of traces whose first record arrived before `before` (ms), at
+    /// most `max` traces; atomic; returns how many traces went.
+    fn expire_telemetry(&self, project: u32, before: u64, max: usize) -> Result<usize, StoreError>;
+    /// Removes a session, its batches, its index entries and the backend records of its
+    /// traces, and leaves a tombstone so that late batches of it are dropped; atomic, durable
+    /// after the next [`Store::flush`]. Returns whether the session existed (a session that
+    /// didn't is left alone).
     fn delete_session(&self, project: u32, session: SessionId, now: u64) -> Result<bool, StoreError>;
     /// Removes tombstones older than `before`; returns how many.
     fn purge_tombstones(&self, project: u32, before: u64) -> Result<usize, StoreError>;

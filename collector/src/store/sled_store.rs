@@ -6,8 +6,9 @@ use std::path::Path;
 use sightline_protocol::{decode_batch, Limits, SessionId, TraceId};
 
 use super::keys::{self, key};
-use super::{BatchKey, Cursor, Listed, Store, StoreError, StoreIter, TraceHit, Write};
+use super::{BatchKey, Cursor, Listed, Store, StoreError, StoreIter, TraceHeader, TraceHit, Write};
 use crate::summary::{BatchDigest, SessionSummary};
+use crate::telemetry::BackendRecord;
 
 /// Ceilings for reading back stored batches: they passed the configured limits when they
 /// arrived, whatever those were then, so only a sanity bound applies here.
@@ -85,6 +86,19 @@ impl Store for SledStore {
                 }
                 Write::User { project, session, user } => {
                     indexed(&mut batch, project, session, keys::user(project, &user, Some(session)), &[]);
+                }
+                Write::Telemetry { project, trace, header, records } => {
+                    let first = header.records + 1 - records.len() as u32;
+                    if first == 1 {
+                        batch.insert(keys::telemetry_age(project, header.first_received, trace), &[][..]);
+                    }
+                    for (n, record) in (first..).zip(records) {
+                        batch.insert(keys::telemetry(project, trace, Some(n)), record);
+                    }
+                    let mut value = [0u8; 12];
+                    value[..8].copy_from_slice(&header.first_received.to_be_bytes());
+                    value[8..].copy_from_slice(&header.records.to_be_bytes());
+                    batch.insert(keys::telemetry(project, trace, Some(0)), &value[..]);
                 }
             }
         }
@@ -181,6 +195,7 @@ impl Store for SledStore {
             let trace_ids = BatchDigest::of(&decode_batch(&bytes, &STORED).map_err(|e| corrupt(&k, e))?).traces;
             for (trace, _) in trace_ids {
                 batch.remove(keys::trace(project, trace, Some(session)));
+                self.remove_telemetry(&mut batch, project, trace)?;
             }
             batch.remove(k);
         }
@@ -188,6 +203,41 @@ impl Store for SledStore {
         batch.insert(Self::session_prefix(keys::TOMBSTONE, project, session), &now.to_be_bytes()[..]);
         self.tree.apply_batch(batch)?;
         Ok(existed)
+    }
+
+    fn trace_header(&self, project: u32, trace: TraceId) -> Result<Option<TraceHeader>, StoreError> {
+        let k = keys::telemetry(project, trace, Some(0));
+        match self.tree.get(&k)? {
+            None => Ok(None),
+            Some(v) if v.len() == 12 => {
+                Ok(Some(TraceHeader { first_received: be_u64(&v[..8]), records: be_u32(&v[8..]) }))
+            }
+            Some(_) => Err(corrupt(&k, "bad trace header")),
+        }
+    }
+
+    fn telemetry(&self, project: u32, trace: TraceId) -> Result<Vec<BackendRecord>, StoreError> {
+        self.tree
+            .range(keys::telemetry(project, trace, Some(1))..=keys::telemetry(project, trace, Some(u32::MAX)))
+            .map(|entry| {
+                let (k, v) = entry?;
+                serde_json::from_slice(&v).map_err(|e| corrupt(&k, e))
+            })
+            .collect()
+    }
+
+    fn expire_telemetry(&self, project: u32, before: u64, max: usize) -> Result<usize, StoreError> {
+        let range = key(keys::TELEMETRY_AGE, project, &[])..key(keys::TELEMETRY_AGE, project, &[&before.to_be_bytes()]);
+        let mut batch = sled::Batch::default();
+        let mut expired = 0;
+        for entry in self.tree.range(range).take(max) {
+            let (k, _) = entry?;
+            let trace = k.get(13..29).and_then(|t| t.try_into().ok()).ok_or_else(|| corrupt(&k, "bad age key"))?;
+            self.remove_telemetry(&mut batch, project, TraceId(trace))?;
+            expired += 1;
+        }
+        self.tree.apply_batch(batch)?;
+        Ok(expired)
     }
 
     fn purge_tombstones(&self, project: u32, before: u64) -> Result<usize, StoreError> {
@@ -220,6 +270,19 @@ impl Store for SledStore {
 
     fn flush(&self) -> Result<(), StoreError> {
         self.db.flush()?;
+        Ok(())
+    }
+}
+
+impl SledStore {
+    /// Adds the removal of a trace's records, header and age entry to `batch`.
+    fn remove_telemetry(&self, batch: &mut sled::Batch, project: u32, trace: TraceId) -> Result<(), StoreError> {
+        if let Some(header) = self.trace_header(project, trace)? {
+            batch.remove(keys::telemetry_age(project, header.first_received, trace));
+        }
+        for entry in self.tree.scan_prefix(keys::telemetry(project, trace, None)) {
+            batch.remove(entry?.0);
+        }
         Ok(())
     }
 }

@@ -1,0 +1,109 @@
+//! `POST /v1/logs` and `POST /v1/traces`: OTLP/HTTP from customers' backends, in protobuf or
+//! JSON, optionally gzip-compressed, authenticated with the project's ingest key like batches
+//! (`x-sightline-key` header, which OTLP exporters send through `OTEL_EXPORTER_OTLP_HEADERS`).
+//!
+//! A request is answered only once its records are durable. Records without a trace id, and
+//! records over a trace's limit, are not kept; the answer says so as an OTLP partial success.
+//! A body that is not a valid export request is refused whole with 400: nothing of it is
+//! stored.
+
+use std::io::Read;
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::ingest::{media_type, project_of_key, read_body};
+use super::{now_ms, AppState};
+use crate::error::ApiError;
+use crate::telemetry::otlp::{self, Encoding, OtlpError, Records};
+use crate::writer::TelemetryJob;
+
+const OTLP_MEDIA_TYPES: &str = "application/x-protobuf or application/json";
+
+/// The two signals this collector takes.
+#[derive(Clone, Copy)]
+enum Signal {
+    Logs,
+    Traces,
+}
+
+pub async fn post_logs(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    export(Signal::Logs, &req, body, &state).await
+}
+
+pub async fn post_traces(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    export(Signal::Traces, &req, body, &state).await
+}
+
+async fn export(
+    signal: Signal,
+    req: &HttpRequest,
+    body: web::Payload,
+    state: &AppState,
+) -> Result<HttpResponse, ApiError> {
+    let project = project_of_key(req, state)?;
+    let (content_type, media_type) = media_type(req);
+    let encoding = Encoding::of_media_type(&media_type)
+        .ok_or_else(|| ApiError::UnsupportedMediaType { got: content_type.clone(), expected: OTLP_MEDIA_TYPES })?;
+    project.take_rate_token().map_err(|retry_after| ApiError::RateLimited { retry_after })?;
+
+    let limit = state.limits.max_decompressed;
+    let raw = read_body(req, body, state.limits.max_compressed).await?;
+    let bytes = match req.headers().get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()) {
+        None | Some("identity") => raw,
+        Some("gzip") => gunzip(&raw, limit)?,
+        Some(other) => {
+            return Err(ApiError::UnsupportedMediaType {
+                got: format!("{content_type} with content-encoding {other}"),
+                expected: "an uncompressed or gzip-compressed body",
+            })
+        }
+    };
+    let decoded = match signal {
+        Signal::Logs => otlp::logs(&bytes, encoding),
+        Signal::Traces => otlp::spans(&bytes, encoding),
+    };
+    let Records { traced, untraced } = decoded.map_err(|e| {
+        let code = match e {
+            OtlpError::Invalid(_) => "invalid_otlp",
+            _ => "malformed_otlp",
+        };
+        ApiError::bad_request(code, e.to_string())
+    })?;
+
+    let job = TelemetryJob { project: project.id, records: traced, received_at: now_ms() };
+    let outcome = state.writer.telemetry(job)?.await.map_err(|_| ApiError::ShuttingDown)??;
+    let rejected = untraced + outcome.over_limit;
+    let why = match (untraced, outcome.over_limit) {
+        (0, 0) => String::new(),
+        (_, 0) => format!("{untraced} records without a trace id were not kept"),
+        (0, n) => format!("{n} records over the limit of their trace were not kept"),
+        (u, n) => format!("{u} records without a trace id and {n} over the limit of their trace were not kept"),
+    };
+    let answer = match signal {
+        Signal::Logs => otlp::logs_response(encoding, rejected, why),
+        Signal::Traces => otlp::traces_response(encoding, rejected, why),
+    };
+    Ok(HttpResponse::Ok().content_type(encoding.media_type()).body(answer))
+}
+
+/// The gzip body decompressed, refused with 413 past `limit` bytes (never allocated blindly).
+fn gunzip(compressed: &[u8], limit: usize) -> Result<Vec<u8>, ApiError> {
+    let mut out = Vec::new();
+    let mut decoder = flate2::read::GzDecoder::new(compressed).take(limit as u64 + 1);
+    decoder
+        .read_to_end(&mut out)
+        .map_err(|e| ApiError::bad_request("malformed_otlp", format!("not a gzip body: {e}")))?;
+    if out.len() > limit {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    Ok(out)
+}
