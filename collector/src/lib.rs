@@ -8,6 +8,7 @@
 pub mod api;
 pub mod bootstrap;
 pub mod config;
+pub mod digest;
 pub mod error;
 pub mod geo;
 pub mod metrics;

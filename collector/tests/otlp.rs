@@ -279,3 +279,65 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     encoder.write_all(bytes).unwrap();
     encoder.finish().unwrap()
 }
+
+#[test]
+fn the_digest_tells_what_failed_with_the_backend_records_of_its_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    let collector = start(dir.path());
+    let http = Http::default();
+    let session = random_session();
+    // The sample session's failing request carried this trace id.
+    let trace: TraceId = "4bf92f3577b34da6a3ce929d0e0e4736".parse().unwrap();
+    for batch in sightline_e2e::sample_session(KEY, session) {
+        assert_eq!(http.post_batch(&collector.base, KEY, &batch).status, 200);
+    }
+    assert_eq!(
+        post(
+            &http,
+            &collector,
+            "/v1/logs",
+            PROTOBUF,
+            &error_logs(Some(trace), &["mail server refused"]).encode_to_vec()
+        )
+        .status,
+        200
+    );
+    assert_eq!(post(&http, &collector, "/v1/traces", PROTOBUF, &server_span(trace).encode_to_vec()).status, 200);
+
+    let url = format!("{}/api/sessions/{session}/digest", collector.base);
+    let digest = http.get(&url, TOKEN);
+    assert_eq!(digest.status, 200, "{}", String::from_utf8_lossy(&digest.body));
+    let digest = digest.json();
+    assert_eq!(digest["who"]["user_id"], "u_1842");
+    assert_eq!(digest["who"]["browser"], "Chrome 156.0.0.0");
+    let problems = digest["problems"].as_array().unwrap();
+    let failed = problems.iter().find(|p| p["kind"] == "failed_request").expect("the failed request");
+    assert_eq!(failed["request"]["status"], 500);
+    assert_eq!(failed["request"]["trace"], trace.to_string());
+    assert_eq!(failed["backend"]["logs"][0]["message"], "mail server refused");
+    assert_eq!(failed["backend"]["spans"][0]["status"], "error");
+    let time = failed["time"].as_u64().unwrap();
+    assert_eq!(failed["link"], format!("{}/sessions/{session}?t={time}", collector.base));
+    assert!(
+        failed["steps"].as_array().unwrap().iter().any(|s| s["summary"].as_str().unwrap().contains("click")),
+        "the click before it is among the last steps: {failed}"
+    );
+    assert!(problems.iter().any(|p| p["kind"] == "js_error"), "{digest}");
+    assert!(problems.windows(2).all(|w| w[0]["time"].as_u64() <= w[1]["time"].as_u64()), "in time order");
+
+    let markdown =
+        http.request("GET", &format!("{url}?format=md"), &[("authorization", &format!("Bearer {TOKEN}"))], None);
+    assert_eq!(markdown.status, 200);
+    assert!(markdown.header("content-type").unwrap().starts_with("text/markdown"));
+    let text = String::from_utf8(markdown.body).unwrap();
+    assert!(text.contains("### ") && text.contains("Failed request at"), "{text}");
+    assert!(text.contains("log ERROR billing-api: mail server refused"), "{text}");
+    assert!(text.contains(&format!("?t={time})")), "{text}");
+    let negotiated =
+        http.request("GET", &url, &[("authorization", &format!("Bearer {TOKEN}")), ("accept", "text/markdown")], None);
+    assert_eq!(String::from_utf8(negotiated.body).unwrap(), text);
+
+    assert_eq!(http.request("GET", &url, &[], None).status, 401);
+    assert_eq!(http.get(&format!("{url}?format=pdf"), TOKEN).status, 400);
+    assert_eq!(http.get(&format!("{}/api/sessions/{}/digest", collector.base, random_session()), TOKEN).status, 404);
+}

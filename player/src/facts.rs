@@ -156,7 +156,7 @@ fn capitalised(text: &str) -> String {
 }
 
 /// What a support engineer would call an element: its tag, id or first class, and its text.
-fn describe(dom: &ReplayDom, id: u32) -> String {
+pub(crate) fn describe(dom: &ReplayDom, id: u32) -> String {
     let Some(node) = dom.node(id) else { return "an element".into() };
     let NodeKind::Element(element) = &node.kind else { return "the page".into() };
     let attr = |name: &str| element.attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());

@@ -9,6 +9,7 @@
 pub mod dom;
 pub mod facts;
 pub mod html;
+pub mod signals;
 pub mod stream;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -8,6 +8,7 @@
 //! | `GET /api/sessions`           | find sessions                                |
 //! | `GET /api/sessions/{id}`      | one session's summary                        |
 //! | `GET /api/sessions/{id}/events` | the session's batches, streamed in order   |
+//! | `GET /api/sessions/{id}/digest` | the support digest, JSON or Markdown       |
 //! | `DELETE /api/sessions/{id}`   | delete a session                             |
 //! | `GET /api/traces/{trace}`     | a trace's backend spans and logs, and where sessions made it |
 //! | `DELETE /api/users/{id}`      | delete every session of a user               |
@@ -96,6 +97,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/api/sessions/{id}/events")
             .route(web::get().to(sessions::events))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/api/sessions/{id}/digest")
+            .route(web::get().to(sessions::digest))
             .default_service(web::to(method_not_allowed)),
     )
     .service(

@@ -1,15 +1,18 @@
 //! The read API over a project's sessions.
 
+use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::stream;
 use serde::Deserialize;
+use sightline_player::Replay;
 use sightline_protocol::{SessionId, TraceId};
 
 use super::auth::ReadAccess;
 use super::{now_ms, AppState};
+use crate::digest::to_markdown;
 use crate::error::ApiError;
 use crate::query::{find_sessions, SessionFilter};
-use crate::store::{Cursor, StoreError};
+use crate::store::{session_batches, Cursor, StoreError};
 use crate::telemetry::TraceTelemetry;
 use crate::writer::DeleteTarget;
 
@@ -105,6 +108,51 @@ pub async fn events(
         })
     });
     Ok(HttpResponse::Ok().content_type(BATCHES_CONTENT_TYPE).streaming(stream::iter(frames)))
+}
+
+#[derive(Deserialize)]
+struct DigestParams {
+    format: Option<String>,
+}
+
+/// `GET /api/sessions/{id}/digest`: JSON, or Markdown with `?format=md` or an `Accept` that
+/// prefers `text/markdown`.
+pub async fn digest(
+    req: HttpRequest,
+    access: ReadAccess,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let session = session_id(&req)?;
+    let params = web::Query::<DigestParams>::from_query(req.query_string())
+        .map_err(|e| ApiError::bad_request("bad_query", e.to_string()))?;
+    let markdown = match params.format.as_deref() {
+        Some("md" | "markdown") => true,
+        Some("json") => false,
+        Some(other) => {
+            return Err(ApiError::bad_request("bad_query", format!("format {other:?} is not md or json")));
+        }
+        None => req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/markdown")),
+    };
+    let info = req.connection_info();
+    let viewer = format!("{}://{}", info.scheme(), info.host());
+    let project = access.0.id;
+    let store = state.store.clone();
+    let digest = web::block(move || {
+        let summary = store.summary(project, session)?.ok_or(ApiError::NotFound("no such session"))?;
+        let replay = Replay::new(&session_batches(store.as_ref(), project, session)?);
+        Ok::<_, ApiError>(crate::digest::build(store.as_ref(), project, &summary, &replay, &viewer)?)
+    })
+    .await
+    .map_err(|_| ApiError::ShuttingDown)??;
+    Ok(if markdown {
+        HttpResponse::Ok().content_type("text/markdown; charset=utf-8").body(to_markdown(&digest))
+    } else {
+        HttpResponse::Ok().json(digest)
+    })
 }
 
 /// `GET /api/traces/{trace}`: a trace's backend spans and log lines, and where sessions made

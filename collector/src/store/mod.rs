@@ -16,10 +16,21 @@ mod sled_store;
 pub use keys::Cursor;
 pub use sled_store::SledStore;
 
-use sightline_protocol::{SessionId, TraceId};
+use sightline_protocol::{decode_batch, Batch, Limits, SessionId, TraceId};
 
 use crate::summary::SessionSummary;
 use crate::telemetry::BackendRecord;
+
+/// Ceilings for reading back stored batches: they passed the configured limits when they
+/// arrived, whatever those were then, so only a sanity bound applies here.
+pub(crate) const STORED: Limits = Limits {
+    max_compressed: 1 << 30,
+    max_decompressed: 1 << 30,
+    max_depth: 64,
+    max_string: 1 << 30,
+    max_collection: 1 << 26,
+    max_items: 1 << 28,
+};
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -140,6 +151,20 @@ pub struct Listed {
 
 /// A boxed iterator the store hands out; items are read lazily.
 pub type StoreIter<'a, T> = Box<dyn Iterator<Item = Result<T, StoreError>> + Send + 'a>;
+
+/// A session's batches, decoded, in `(page, seq)` order.
+pub fn session_batches(store: &dyn Store, project: u32, session: SessionId) -> Result<Vec<Batch>, StoreError> {
+    store
+        .batches(project, session)
+        .map(|entry| {
+            let (key, bytes) = entry?;
+            decode_batch(&bytes, &STORED).map_err(|e| StoreError::Corrupt {
+                key: format!("batch {}/{}/{}", key.session, key.page, key.seq),
+                message: e.to_string(),
+            })
+        })
+        .collect()
+}
 
 /// What the services need from storage.
 pub trait Store: Send + Sync + 'static {

@@ -3,23 +3,12 @@
 
 use std::path::Path;
 
-use sightline_protocol::{decode_batch, Limits, SessionId, TraceId};
+use sightline_protocol::{decode_batch, SessionId, TraceId};
 
 use super::keys::{self, key};
-use super::{BatchKey, Cursor, Listed, Store, StoreError, StoreIter, TraceHeader, TraceHit, Write};
+use super::{BatchKey, Cursor, Listed, Store, StoreError, StoreIter, TraceHeader, TraceHit, Write, STORED};
 use crate::summary::{BatchDigest, SessionSummary};
 use crate::telemetry::BackendRecord;
-
-/// Ceilings for reading back stored batches: they passed the configured limits when they
-/// arrived, whatever those were then, so only a sanity bound applies here.
-const STORED: Limits = Limits {
-    max_compressed: 1 << 30,
-    max_decompressed: 1 << 30,
-    max_depth: 64,
-    max_string: 1 << 30,
-    max_collection: 1 << 26,
-    max_items: 1 << 28,
-};
 
 /// Sessions stored in a sled database.
 pub struct SledStore {

@@ -154,8 +154,8 @@ pub fn spans(body: &[u8], encoding: Encoding) -> Result<Records, OtlpError> {
 
 /// The answer to a logs export: empty, or a partial success naming what was not kept.
 pub fn logs_response(encoding: Encoding, rejected: usize, why: String) -> Vec<u8> {
-    let partial_success =
-        (rejected > 0).then_some(ExportLogsPartialSuccess { rejected_log_records: rejected as i64, error_message: why });
+    let partial_success = (rejected > 0)
+        .then_some(ExportLogsPartialSuccess { rejected_log_records: rejected as i64, error_message: why });
     encode(&ExportLogsServiceResponse { partial_success }, encoding)
 }
 
@@ -330,7 +330,11 @@ mod tests {
         ExportLogsServiceRequest {
             resource_logs: vec![ResourceLogs {
                 resource: Some(Resource {
-                    attributes: vec![KeyValue { key: "service.name".into(), value: Some(string("billing")), ..Default::default() }],
+                    attributes: vec![KeyValue {
+                        key: "service.name".into(),
+                        value: Some(string("billing")),
+                        ..Default::default()
+                    }],
                     ..Default::default()
                 }),
                 scope_logs: vec![ScopeLogs {

@@ -1,0 +1,190 @@
+//! The digest as Markdown: short enough to paste into a ticket, with a link to every moment.
+
+use std::fmt::Write as _;
+
+use super::{Digest, Problem, ProblemKind};
+
+/// Renders `digest` as Markdown.
+pub fn to_markdown(digest: &Digest) -> String {
+    let mut out = String::new();
+    let who = &digest.who;
+    let name = who.email.as_deref().or(who.user_id.as_deref()).unwrap_or("Anonymous user");
+    let _ = writeln!(out, "# Session of {name}\n");
+    let _ = writeln!(out, "[Open the session in Sightline]({})\n", digest.link);
+
+    let _ = writeln!(out, "**Who**");
+    if let Some(user) = &who.user_id {
+        let _ = writeln!(out, "- User: {user}{}", who.email.as_deref().map(|e| format!(" ({e})")).unwrap_or_default());
+    }
+    if let Some(traits) = who.traits.as_object().filter(|t| !t.is_empty()) {
+        let listed: Vec<String> = traits.iter().map(|(k, v)| format!("{k}: {}", plain(v))).collect();
+        let _ = writeln!(out, "- Traits: {}", listed.join(", "));
+    }
+    let device: Vec<&str> =
+        [who.browser.as_str(), who.os.as_str(), who.device.as_str()].into_iter().filter(|s| !s.is_empty()).collect();
+    if !device.is_empty() {
+        let _ = writeln!(out, "- Device: {}", device.join(", "));
+    }
+    let locale: Vec<&str> =
+        [who.locale.as_str(), who.timezone.as_str()].into_iter().filter(|s| !s.is_empty()).collect();
+    if !locale.is_empty() {
+        let _ = writeln!(out, "- Locale: {}", locale.join(", "));
+    }
+    let place: Vec<&str> = [who.city.as_deref(), who.country.as_deref()].into_iter().flatten().collect();
+    if !place.is_empty() {
+        let _ = writeln!(out, "- Where: {}", place.join(", "));
+    }
+
+    let _ = writeln!(out, "\n**When**");
+    let _ = writeln!(
+        out,
+        "- {} to {} UTC ({})",
+        utc(digest.start),
+        utc(digest.end).get(11..).unwrap_or_default(),
+        duration(digest.duration_ms)
+    );
+    if !digest.pages.is_empty() {
+        let _ = writeln!(out, "\n**Pages**");
+        for (i, page) in digest.pages.iter().enumerate() {
+            let _ = writeln!(out, "{}. {} {}", i + 1, offset(page.time.saturating_sub(digest.start)), page.summary);
+        }
+    }
+
+    let _ = writeln!(out, "\n## Problems ({})\n", digest.problems.len() + digest.more_problems);
+    if digest.problems.is_empty() {
+        let _ = writeln!(out, "None recorded.");
+    }
+    for (i, problem) in digest.problems.iter().enumerate() {
+        write_problem(&mut out, i + 1, problem);
+    }
+    if digest.more_problems > 0 {
+        let _ = writeln!(out, "…and {} more in the viewer.", digest.more_problems);
+    }
+    out
+}
+
+fn write_problem(out: &mut String, n: usize, p: &Problem) {
+    let kind = match p.kind {
+        ProblemKind::JsError => "JS error",
+        ProblemKind::ConsoleError => "Console error",
+        ProblemKind::FailedRequest => "Failed request",
+        ProblemKind::RageClick => "Rage click",
+        ProblemKind::DeadClick => "Dead click",
+        ProblemKind::ErrorClick => "Error click",
+    };
+    let _ = writeln!(out, "### {n}. {kind} at {}: {}\n", offset(p.offset_ms), one_line(&p.summary));
+    let _ = writeln!(out, "[Watch this moment]({})\n", p.link);
+    if let Some(first) = p.detail.lines().find(|l| !l.trim().is_empty()) {
+        let _ = writeln!(out, "`{}`\n", first.trim().replace('`', "'"));
+    }
+    if !p.steps.is_empty() {
+        let _ = writeln!(out, "Last steps:");
+        for step in &p.steps {
+            let before = p.time.saturating_sub(step.time);
+            let _ = writeln!(out, "- {} before: {}", duration(before), one_line(&step.summary));
+        }
+        out.push('\n');
+    }
+    if let Some(r) = &p.request {
+        let status =
+            if r.status == 0 { r.error.clone().unwrap_or_else(|| "no response".into()) } else { r.status.to_string() };
+        let _ = write!(out, "Request: `{} {}` → {status} in {} ms", r.method, r.url, r.duration_ms);
+        if let Some(trace) = &r.trace {
+            let _ = write!(out, ", trace `{trace}`");
+        }
+        out.push_str("\n\n");
+    }
+    if let Some(backend) = &p.backend {
+        if backend.logs.is_empty() && backend.spans.is_empty() {
+            let _ = writeln!(out, "Backend: nothing received for this trace.\n");
+        } else {
+            let _ = writeln!(out, "Backend:");
+            for log in &backend.logs {
+                let _ = writeln!(out, "- log {} {}: {}", log.severity, log.service, one_line(&log.message));
+            }
+            for span in &backend.spans {
+                let status = if span.status_message.is_empty() {
+                    span.status.clone()
+                } else {
+                    format!("{} ({})", span.status, one_line(&span.status_message))
+                };
+                let _ = writeln!(
+                    out,
+                    "- span {} `{}` {}: {status}, {:.0} ms",
+                    span.service, span.name, span.kind, span.duration_ms
+                );
+            }
+            out.push('\n');
+        }
+    }
+}
+
+fn one_line(text: &str) -> String {
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() > 200 {
+        line.chars().take(199).chain(['…']).collect()
+    } else {
+        line
+    }
+}
+
+fn plain(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// `m:ss` from the start of the session.
+fn offset(ms: u64) -> String {
+    let seconds = ms / 1000;
+    format!("{}:{:02}", seconds / 60, seconds % 60)
+}
+
+/// A duration as people say it: `350 ms`, `4.2 s`, `3 min 5 s`.
+fn duration(ms: u64) -> String {
+    match ms {
+        0..1_000 => format!("{ms} ms"),
+        1_000..60_000 => format!("{:.1} s", ms as f64 / 1000.0),
+        _ => format!("{} min {} s", ms / 60_000, ms % 60_000 / 1000),
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS` in UTC.
+fn utc(ms: u64) -> String {
+    let seconds = ms / 1000;
+    let (days, rest) = (seconds / 86_400, seconds % 86_400);
+    let (year, month, day) = civil_from_days(days as i64);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}", rest / 3600, rest % 3600 / 60, rest % 60)
+}
+
+/// The proleptic Gregorian date `days` after 1970-01-01 (the "days from civil" inverse in
+/// Howard Hinnant's date algorithms).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_durations_read_naturally() {
+        assert_eq!(utc(0), "1970-01-01 00:00:00");
+        assert_eq!(utc(1_795_780_862_000), "2026-11-27 12:01:02");
+        assert_eq!(utc(951_782_400_000), "2000-02-29 00:00:00");
+        assert_eq!(duration(350), "350 ms");
+        assert_eq!(duration(4_200), "4.2 s");
+        assert_eq!(duration(185_000), "3 min 5 s");
+        assert_eq!(offset(61_500), "1:01");
+    }
+}

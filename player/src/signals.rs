@@ -1,0 +1,432 @@
+//! Frustration and failure signals: the moments of a session a support engineer should look at
+//! first, found from the recording alone.
+//!
+//! The rules (times are the recorded event times, in ms; "after" means later in the recording):
+//! - **Rage click**: three or more clicks on the same element, the third no more than
+//!   [`RAGE_WINDOW_MS`] after the first. Further clicks on it each within
+//!   [`RAGE_WINDOW_MS`] of the one before belong to the same burst. One signal per burst, at
+//!   its first click, with the number of clicks.
+//! - **Dead click**: a click on a control (a link, a button, a `role=button`-like element, a
+//!   checkbox, radio or submit input, a `<summary>`; the clicked element or its nearest such
+//!   ancestor) after which, within [`RESPONSE_WINDOW_MS`], nothing responds: no DOM change, no
+//!   stylesheet change, no navigation or page load, no input value change, no scroll, and no
+//!   request started. Clicks outside controls are not judged (clicking text or empty space to
+//!   focus the window is normal), nor are links that open elsewhere (`target` other than
+//!   `_self`, `download`, `mailto:`/`tel:`), clicks of a rage burst (the burst is the signal),
+//!   error clicks, and clicks less than [`RESPONSE_WINDOW_MS`] before the recording ends (the
+//!   answer was never recorded).
+//! - **Error click**: a click followed within [`RESPONSE_WINDOW_MS`] by an uncaught JS error or
+//!   unhandled rejection, or by the start of a request that failed (a 5xx or a network error;
+//!   see `Network::failed`).
+//! - **Failed request**: every request that failed, at the moment it ended.
+
+use serde::Serialize;
+use sightline_protocol::{ErrorKind, EventData, NodeKind, PointerKind};
+
+use crate::facts::describe;
+use crate::{Replay, ReplayDom};
+
+/// Clicks on one element within this long make a rage click (with three of them).
+pub const RAGE_WINDOW_MS: u64 = 1_000;
+/// How long after a click the page has to respond to it.
+pub const RESPONSE_WINDOW_MS: u64 = 1_000;
+/// Clicks in a rage burst before it is a signal.
+const RAGE_CLICKS: usize = 3;
+/// Ancestors looked through for the control a click landed in.
+const CONTROL_DEPTH: usize = 8;
+
+/// What kind of moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignalKind {
+    /// Repeated clicks on one element.
+    RageClick,
+    /// A click on a control that nothing answered.
+    DeadClick,
+    /// A click followed by a JS error or a failed request.
+    ErrorClick,
+    /// A request that failed.
+    FailedRequest,
+}
+
+/// One signal.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Signal {
+    /// What kind.
+    pub kind: SignalKind,
+    /// When (the first click, or the end of the failed request), ms since the epoch.
+    pub time: u64,
+    /// The page index.
+    pub page: u32,
+    /// The line as a support engineer reads it.
+    pub summary: String,
+    /// The element clicked, described, for click signals.
+    pub target: Option<String>,
+    /// Clicks in a rage burst; 1 for other click signals, 0 for a failed request.
+    pub clicks: u32,
+    /// What went wrong after an error click, or the failed request's line.
+    pub cause: Option<String>,
+    /// The failed request's HTTP status (0 when no response came).
+    pub status: Option<u16>,
+    /// The failed request's trace id, to find the backend's records of it.
+    pub trace: Option<String>,
+}
+
+struct Click {
+    index: usize,
+    time: u64,
+    page: u32,
+    /// The element the clicks of a burst must share: the control, or the target itself.
+    element: u32,
+    /// Whether the click landed in a control that can be judged dead.
+    judged: bool,
+    target: String,
+}
+
+struct Failure {
+    index: usize,
+    /// When the failing thing started (a request's start, an error's time).
+    start: u64,
+    summary: String,
+}
+
+/// Every signal of a replay, in time order.
+pub fn signals(replay: &Replay) -> Vec<Signal> {
+    let mut dom = ReplayDom::new();
+    let mut clicks = Vec::new();
+    // (index, time) of everything that answers a click.
+    let mut responses: Vec<(usize, u64)> = Vec::new();
+    let mut failures: Vec<Failure> = Vec::new();
+    let mut out = Vec::new();
+    for (index, (time, page, data)) in replay.events().iter().enumerate() {
+        match data {
+            EventData::Pointer(p) if p.kind == PointerKind::Click => {
+                let control = control_of(&dom, p.target);
+                clicks.push(Click {
+                    index,
+                    time: *time,
+                    page: *page,
+                    element: control.map_or(p.target, |(id, _)| id),
+                    judged: control.is_some_and(|(_, judged)| judged),
+                    target: describe(&dom, p.target),
+                });
+            }
+            EventData::Snapshot(_)
+            | EventData::Mutation(_)
+            | EventData::StyleSheet(_)
+            | EventData::StyleRule(_)
+            | EventData::AdoptedStyleSheets(_)
+            | EventData::Navigation(_)
+            | EventData::Input(_)
+            | EventData::Scroll(_) => responses.push((index, *time)),
+            EventData::Network(n) => {
+                let start = time.saturating_sub(u64::from(n.duration));
+                responses.push((index, start));
+                if n.failed() {
+                    let status = if n.status == 0 {
+                        n.error.clone().unwrap_or_else(|| "no response".into())
+                    } else {
+                        n.status.to_string()
+                    };
+                    let summary = format!("{} {} {} after {} ms", n.method, n.url, status, n.duration);
+                    failures.push(Failure { index, start, summary: summary.clone() });
+                    out.push(Signal {
+                        kind: SignalKind::FailedRequest,
+                        time: *time,
+                        page: *page,
+                        summary: format!("Failed request: {summary}"),
+                        target: None,
+                        clicks: 0,
+                        cause: Some(summary),
+                        status: Some(n.status),
+                        trace: n.trace.map(|t| t.trace_id.to_string()),
+                    });
+                }
+            }
+            EventData::Error(e) if e.kind != ErrorKind::Resource => {
+                failures.push(Failure { index, start: *time, summary: format!("{}: {}", e.name, e.message) })
+            }
+            _ => {}
+        }
+        dom.apply(data);
+    }
+    let end = replay.span().map_or(0, |(_, end)| end);
+    judge_clicks(&clicks, &responses, &failures, end, &mut out);
+    out.sort_by_key(|s| s.time);
+    out
+}
+
+fn judge_clicks(clicks: &[Click], responses: &[(usize, u64)], failures: &[Failure], end: u64, out: &mut Vec<Signal>) {
+    let mut i = 0;
+    while i < clicks.len() {
+        // The burst: following clicks on the same element, each soon after the one before.
+        let mut burst = i + 1;
+        while burst < clicks.len()
+            && clicks[burst].element == clicks[i].element
+            && clicks[burst].time <= clicks[burst - 1].time + RAGE_WINDOW_MS
+        {
+            burst += 1;
+        }
+        let first = &clicks[i];
+        let rage = burst - i >= RAGE_CLICKS && clicks[i + RAGE_CLICKS - 1].time <= first.time + RAGE_WINDOW_MS;
+        if rage {
+            let count = burst - i;
+            out.push(Signal {
+                kind: SignalKind::RageClick,
+                time: first.time,
+                page: first.page,
+                summary: format!("Rage click: {count} clicks on {}", first.target),
+                target: Some(first.target.clone()),
+                clicks: count as u32,
+                cause: None,
+                status: None,
+                trace: None,
+            });
+        }
+        for click in if rage { &clicks[i..burst] } else { &clicks[i..i + 1] } {
+            let window = click.time..=click.time + RESPONSE_WINDOW_MS;
+            let failure = failures.iter().find(|f| f.index > click.index && window.contains(&f.start));
+            if let Some(failure) = failure {
+                out.push(Signal {
+                    kind: SignalKind::ErrorClick,
+                    time: click.time,
+                    page: click.page,
+                    summary: format!("Error click on {}: {}", click.target, failure.summary),
+                    target: Some(click.target.clone()),
+                    clicks: 1,
+                    cause: Some(failure.summary.clone()),
+                    status: None,
+                    trace: None,
+                });
+                continue;
+            }
+            let answered = responses.iter().any(|(index, time)| *index > click.index && window.contains(time));
+            if !rage && click.judged && !answered && end >= click.time + RESPONSE_WINDOW_MS {
+                out.push(Signal {
+                    kind: SignalKind::DeadClick,
+                    time: click.time,
+                    page: click.page,
+                    summary: format!("Dead click on {}: nothing happened within 1 s", click.target),
+                    target: Some(click.target.clone()),
+                    clicks: 1,
+                    cause: None,
+                    status: None,
+                    trace: None,
+                });
+            }
+        }
+        i = if rage { burst } else { i + 1 };
+    }
+}
+
+/// The control a click on `id` landed in, and whether a missing answer to it means something:
+/// `None` outside controls.
+fn control_of(dom: &ReplayDom, id: u32) -> Option<(u32, bool)> {
+    let mut current = id;
+    for _ in 0..CONTROL_DEPTH {
+        let node = dom.node(current)?;
+        if let NodeKind::Element(element) = &node.kind {
+            let attr = |name: &str| element.attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+            let role = attr("role").unwrap_or("");
+            let control = match element.tag.as_str() {
+                "a" => attr("href").map(|href| {
+                    let elsewhere = attr("target").is_some_and(|t| !t.eq_ignore_ascii_case("_self"))
+                        || attr("download").is_some()
+                        || href.starts_with("mailto:")
+                        || href.starts_with("tel:");
+                    !elsewhere
+                }),
+                "button" | "summary" => Some(true),
+                "input" => match attr("type").unwrap_or("text").to_ascii_lowercase().as_str() {
+                    "button" | "submit" | "reset" | "image" | "checkbox" | "radio" => Some(true),
+                    _ => Some(false),
+                },
+                "select" | "textarea" | "label" => Some(false),
+                _ if matches!(role, "button" | "link" | "tab" | "menuitem" | "checkbox" | "switch") => Some(true),
+                _ => None,
+            };
+            if let Some(judged) = control {
+                return Some((current, judged));
+            }
+        }
+        current = node.parent;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use sightline_protocol::{
+        Batch, Element, ErrorEvent, Event, Initiator, Mutation, Namespace, Network, Node, Pointer, Snapshot,
+    };
+
+    use super::*;
+
+    /// A page with a button (id 4), a link opening a new tab (id 5), a text input (id 6) and
+    /// a paragraph (id 7), then `events` as `(ms after start, event)`.
+    fn session(events: Vec<(u64, EventData)>) -> Replay {
+        let element = |id, parent, tag: &str, attrs: &[(&str, &str)]| Node {
+            id,
+            parent,
+            kind: NodeKind::Element(Element {
+                tag: tag.into(),
+                attrs: attrs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                ns: Namespace::Html,
+            }),
+            next: 0,
+        };
+        let nodes = vec![
+            Node { id: 1, parent: 0, kind: NodeKind::Document(Default::default()), next: 0 },
+            element(2, 1, "html", &[]),
+            element(3, 2, "body", &[]),
+            element(4, 3, "button", &[("id", "send")]),
+            element(5, 3, "a", &[("href", "https://docs.example/"), ("target", "_blank")]),
+            element(6, 3, "input", &[("type", "text")]),
+            element(7, 3, "p", &[]),
+        ];
+        let mut all = vec![(0, EventData::Snapshot(Snapshot { nodes }))];
+        all.extend(events);
+        // A last event long after, so no click is too close to the end to judge.
+        all.push((60_000, EventData::Visibility(sightline_protocol::Visibility { visible: false })));
+        let mut previous = 0;
+        let events = all
+            .into_iter()
+            .map(|(at, data)| {
+                let dt = (at - previous) as u32;
+                previous = at;
+                Event { dt, data }
+            })
+            .collect();
+        let batch = Batch {
+            project: "p".into(),
+            session: Default::default(),
+            page: 0,
+            seq: 0,
+            start: 1_000_000,
+            sent: 0,
+            events,
+        };
+        Replay::new(&[batch])
+    }
+
+    fn click(target: u32) -> EventData {
+        EventData::Pointer(Pointer { kind: PointerKind::Click, target, x: 10, y: 10 })
+    }
+
+    fn changed() -> EventData {
+        EventData::Mutation(Mutation { removes: vec![7], ..Default::default() })
+    }
+
+    fn request(status: u16, duration: u32) -> EventData {
+        EventData::Network(Box::new(Network {
+            initiator: Initiator::Fetch,
+            method: "POST".into(),
+            url: "https://app.example/api/send".into(),
+            status,
+            duration,
+            ..Default::default()
+        }))
+    }
+
+    fn kinds(replay: &Replay) -> Vec<(SignalKind, u64)> {
+        signals(replay).iter().map(|s| (s.kind, s.time - 1_000_000)).collect()
+    }
+
+    #[test]
+    fn a_journey_where_everything_answers_has_no_signal() {
+        let replay = session(vec![
+            (1_000, click(4)),
+            (1_200, changed()),
+            (5_000, click(4)),
+            (5_900, request(200, 300)),
+            (9_000, click(6)),
+            (12_000, click(7)),
+            (15_000, click(5)),
+            (20_000, click(4)),
+            (20_100, changed()),
+            (21_500, click(4)),
+            (21_600, changed()),
+            (23_000, click(4)),
+            (23_800, changed()),
+        ]);
+        assert_eq!(kinds(&replay), []);
+    }
+
+    #[test]
+    fn three_quick_clicks_on_one_element_are_one_rage_click() {
+        let replay = session(vec![
+            (1_000, click(4)),
+            (1_300, click(4)),
+            (1_700, click(4)),
+            (2_500, click(4)),
+            (2_600, changed()),
+        ]);
+        let found = signals(&replay);
+        assert_eq!(kinds(&replay), [(SignalKind::RageClick, 1_000)]);
+        assert_eq!(found[0].clicks, 4);
+        assert_eq!(found[0].summary, "Rage click: 4 clicks on button#send");
+    }
+
+    #[test]
+    fn three_clicks_spread_over_more_than_a_second_are_not_rage() {
+        let replay = session(vec![
+            (1_000, click(4)),
+            (1_100, changed()),
+            (1_800, click(4)),
+            (1_900, changed()),
+            (2_600, click(4)),
+            (2_700, changed()),
+        ]);
+        assert_eq!(kinds(&replay), []);
+    }
+
+    #[test]
+    fn a_button_click_nothing_answers_is_a_dead_click() {
+        let replay = session(vec![(1_000, click(4)), (2_500, changed())]);
+        let found = signals(&replay);
+        assert_eq!(kinds(&replay), [(SignalKind::DeadClick, 1_000)]);
+        assert_eq!(found[0].target.as_deref(), Some("button#send"));
+    }
+
+    #[test]
+    fn a_request_started_by_the_click_answers_it_even_when_it_ends_late() {
+        // Started 100 ms after the click, ended 3 s later.
+        let replay = session(vec![(1_000, click(4)), (4_100, request(200, 3_000))]);
+        assert_eq!(kinds(&replay), []);
+    }
+
+    #[test]
+    fn a_click_followed_by_a_failed_request_is_an_error_click() {
+        let replay = session(vec![(1_000, click(4)), (1_400, request(500, 200))]);
+        let found = signals(&replay);
+        assert_eq!(kinds(&replay), [(SignalKind::ErrorClick, 1_000), (SignalKind::FailedRequest, 1_400)]);
+        assert!(found[0].cause.as_deref().unwrap().contains("500"), "{:?}", found[0]);
+        assert_eq!(found[1].status, Some(500));
+    }
+
+    #[test]
+    fn a_click_followed_by_an_exception_is_an_error_click() {
+        let error = EventData::Error(Box::new(ErrorEvent {
+            kind: ErrorKind::Uncaught,
+            name: "TypeError".into(),
+            message: "x is undefined".into(),
+            stack: None,
+            source: String::new(),
+            line: 0,
+            column: 0,
+            target: 0,
+        }));
+        let replay = session(vec![(1_000, click(7)), (1_050, error)]);
+        let found = signals(&replay);
+        assert_eq!(kinds(&replay), [(SignalKind::ErrorClick, 1_000)]);
+        assert_eq!(found[0].cause.as_deref(), Some("TypeError: x is undefined"));
+    }
+
+    #[test]
+    fn a_click_just_before_the_recording_ends_is_not_judged() {
+        let element = session(vec![]);
+        let end = element.span().unwrap().1 - 1_000_000;
+        let replay = session(vec![(end - 500, click(4))]);
+        assert_eq!(kinds(&replay), []);
+    }
+}
