@@ -137,8 +137,10 @@ pub async fn digest(
             .and_then(|v| v.to_str().ok())
             .is_some_and(|accept| accept.contains("text/markdown")),
     };
-    let info = req.connection_info();
-    let viewer = format!("{}://{}", info.scheme(), info.host());
+    let viewer = {
+        let info = req.connection_info();
+        format!("{}://{}", info.scheme(), info.host())
+    };
     let project = access.0.id;
     let store = state.store.clone();
     let digest = web::block(move || {
