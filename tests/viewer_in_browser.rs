@@ -233,7 +233,9 @@ fn the_replay_shows_the_page_at_each_moment_and_runs_none_of_its_code() {
         .contains("POST https://app.acme.example/api/invoices/42/send 500 184 ms"));
     assert!(panel("console").as_str().unwrap().contains("Sending INV-42 failed: SMTP relay refused"));
     let problems = browser.execute("return document.querySelectorAll('#markers .marker.problem').length;");
-    assert_eq!(problems, 2, "the failed request and the console error are marked");
+    assert_eq!(problems, 3, "the failed request, the console error and the click they followed are marked");
+    let error_click = browser.execute("return document.querySelector('#markers .marker.error_click').title;");
+    assert!(error_click.as_str().unwrap().starts_with("Error click on h1"), "{error_click}");
     browser.click("#panel-network li");
     assert_eq!(browser.execute("return document.getElementById('timeline').value;"), "1500", "seeked to the request");
     // The user's viewport, scaled to fit, and the cursor that has just clicked.

@@ -245,7 +245,12 @@ async function showReplay(id, section) {
   const skip = el('input', { id: 'skip-idle', type: 'checkbox', checked: true });
   let shown = null;
   let timer = null;
-  const facts = JSON.parse(replay.facts());
+  // Frustration signals read as activity; failed requests are already network problems.
+  const signals = JSON.parse(replay.signals()).filter((s) => s.kind !== 'failed_request');
+  const facts = JSON.parse(replay.facts())
+    .concat(signals.map((s) => ({ time: s.time, panel: 'activity', kind: s.kind, summary: s.summary, detail: s.cause || '', problem: true, trace: null })))
+    .sort((a, b) => a.time - b.time);
+  const digest = el('button', { id: 'copy-digest', text: 'Copy digest' });
   const entries = [];
 
   const render = (offset) => {
@@ -304,13 +309,24 @@ async function showReplay(id, section) {
       () => (copy.textContent = link),
     );
   });
-  // Markers on the timeline for clicks, navigations, errors and failed requests.
+  // The digest (Markdown) for a ticket: who, where, and each problem with its backend records.
+  digest.addEventListener('click', async () => {
+    try {
+      const response = await fetch(`/api/sessions/${encodeURIComponent(id)}/digest?format=md`, { headers: { authorization: `Bearer ${token()}` } });
+      if (!response.ok) throw new Error(`digest: ${response.status}`);
+      await navigator.clipboard.writeText(await response.text());
+      digest.textContent = 'Digest copied';
+    } catch (error) {
+      digest.textContent = `Digest not copied: ${error.message}`;
+    }
+  });
+  // Markers on the timeline for clicks, navigations, errors, failed requests and signals.
   const markers = el('div', { class: 'markers', id: 'markers' });
   for (const fact of facts) {
     const marked = fact.problem || fact.kind === 'click' || fact.kind === 'navigation';
     if (!marked || length === 0) continue;
     const marker = el('button', {
-      class: `marker ${fact.problem ? 'problem' : fact.kind}`,
+      class: `marker ${fact.problem ? 'problem' : fact.kind} ${fact.kind}`,
       title: fact.summary,
       style: `left: ${(((fact.time - start) / length) * 100).toFixed(2)}%`,
     });
@@ -334,18 +350,53 @@ async function showReplay(id, section) {
         el('span', { class: 'summary', text: fact.summary }),
         detail,
       );
+      let backend = null;
       item.addEventListener('click', () => {
         render(fact.time - start);
         if (detail) detail.hidden = !detail.hidden;
+        if (fact.trace && backend === null) {
+          backend = el('div', { class: 'backend', text: 'Loading the backend records of this trace…' });
+          item.append(backend);
+          api(`/api/traces/${fact.trace}`).then((t) => backend.replaceChildren(...backendRecords(t, start)), (error) => (backend.textContent = `Backend records not loaded: ${error.message}`));
+        } else if (backend !== null) {
+          backend.hidden = detail ? detail.hidden : !backend.hidden;
+        }
       });
       entries.push([fact, item]);
       list.append(item);
     }
     panels.append(el('section', { class: 'panel' }, el('h3', { text: `${title} (${list.children.length})` }), list));
   }
-  section.replaceChildren(stage, markers, el('div', { class: 'controls' }, play, speed, el('label', { class: 'check' }, skip, 'Skip inactivity'), slider, time, copy), panels);
+  section.replaceChildren(stage, markers, el('div', { class: 'controls' }, play, speed, el('label', { class: 'check' }, skip, 'Skip inactivity'), slider, time, copy, digest), panels);
   const asked = Number(new URLSearchParams(location.search).get('t'));
   render(asked > 0 ? Math.min(Math.max(asked - start, 0), length) : 0);
+}
+
+// What the backend reported for a request's trace: its spans and log lines, at their moments.
+function backendRecords(trace, start) {
+  if (trace.spans.length === 0 && trace.logs.length === 0) {
+    return [el('p', { class: 'muted', text: 'The backend sent nothing for this trace (yet).' })];
+  }
+  const attributes = (pairs) => pairs.map(([k, v]) => `${k}=${v}`).join(' ');
+  const spans = trace.spans.map((s) =>
+    el(
+      'li',
+      { class: s.status === 'error' ? 'span problem' : 'span' },
+      el('span', { class: 'at', text: clock(s.start - start) }),
+      el('span', { class: 'summary', text: `${s.service} · ${s.kind} ${s.name} · ${Math.round(s.duration_ms)} ms · ${s.status}${s.status_message ? `: ${s.status_message}` : ''}` }),
+      s.attributes.length ? el('code', { text: attributes(s.attributes) }) : null,
+    ),
+  );
+  const logs = trace.logs.map((l) =>
+    el(
+      'li',
+      { class: l.severity_number >= 17 ? 'log problem' : 'log' },
+      el('span', { class: 'at', text: clock(l.time - start) }),
+      el('span', { class: 'summary', text: `${l.service} · ${l.severity} · ${l.message}` }),
+      l.attributes.length ? el('code', { text: attributes(l.attributes) }) : null,
+    ),
+  );
+  return [el('h4', { text: `Backend, trace ${trace.trace}` }), el('ol', { class: 'backend-records' }, spans, logs)];
 }
 
 async function showSession(id) {

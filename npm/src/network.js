@@ -57,6 +57,13 @@ export function createNetworkRecorder(sink, options = {}) {
   const extraKeys = toMatcher(options.redactKeys);
   const maxBody = Number(options.networkMaxBodyBytes) > 0 ? Number(options.networkMaxBodyBytes) : DEFAULT_MAX_BODY;
   let running = false;
+  // Leaving the page cancels its requests, which then fail like a network error would. They
+  // are recorded as aborted, not failed: the user left, the server did nothing wrong. Leaving
+  // starts at `beforeunload`; a later interaction means the page stayed (a handler kept it).
+  let leaving = false;
+  const left = () => (leaving = true);
+  const stayed = () => (leaving = false);
+  const LEFT_ERROR = 'AbortError: the page was left before the response';
 
   function isCredential(key) {
     return CREDENTIAL_KEYS.test(key) || extraKeys(key);
@@ -276,7 +283,7 @@ export function createNetworkRecorder(sink, options = {}) {
         promise.then(
           (response) => sink.guard(() => onFetchResponse(call, response)),
           (error) => sink.guard(() => {
-            call.error = errorText(error);
+            call.error = leaving ? LEFT_ERROR : errorText(error);
             record(call);
           }),
         );
@@ -381,7 +388,10 @@ export function createNetworkRecorder(sink, options = {}) {
       sink.guard(() => {
         if (state.done) return;
         state.stop();
-        if (event && event.type !== 'loadend') call.error = event.type === 'abort' ? 'AbortError: aborted' : `${event.type === 'timeout' ? 'TimeoutError' : 'NetworkError'}: ${event.type}`;
+        if (event && event.type !== 'loadend') {
+          if (leaving && event.type !== 'timeout') call.error = LEFT_ERROR;
+          else call.error = event.type === 'abort' ? 'AbortError: aborted' : `${event.type === 'timeout' ? 'TimeoutError' : 'NetworkError'}: ${event.type}`;
+        }
         finishXhr(xhr, call);
       });
     const types = ['abort', 'error', 'timeout', 'loadend'];
@@ -395,7 +405,7 @@ export function createNetworkRecorder(sink, options = {}) {
 
   function finishXhr(xhr, call) {
     call.status = xhr.status;
-    if (call.status === 0 && call.error === undefined) call.error = 'NetworkError: no response';
+    if (call.status === 0 && call.error === undefined) call.error = leaving ? LEFT_ERROR : 'NetworkError: no response';
     const length = xhr.getResponseHeader('content-length');
     if (length !== null && /^\d+$/.test(length)) call.responseSize = Number(length);
     if (call.detailed && xhr.readyState >= 2) {
@@ -448,10 +458,16 @@ export function createNetworkRecorder(sink, options = {}) {
       wrapBeacon();
     }
     running = true;
+    addEventListener('beforeunload', left, true);
+    addEventListener('pagehide', left, true);
+    for (const type of ['pageshow', 'pointerdown', 'keydown']) addEventListener(type, stayed, true);
   }
 
   function stop() {
     running = false;
+    removeEventListener('beforeunload', left, true);
+    removeEventListener('pagehide', left, true);
+    for (const type of ['pageshow', 'pointerdown', 'keydown']) removeEventListener(type, stayed, true);
   }
 
   // A page URL (load, route change, referrer) with its credentials redacted like a request's.

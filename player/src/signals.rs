@@ -15,9 +15,9 @@
 //!   `_self`, `download`, `mailto:`/`tel:`), clicks of a rage burst (the burst is the signal),
 //!   error clicks, and clicks less than [`RESPONSE_WINDOW_MS`] before the recording ends (the
 //!   answer was never recorded).
-//! - **Error click**: a click followed within [`RESPONSE_WINDOW_MS`] by an uncaught JS error or
-//!   unhandled rejection, or by the start of a request that failed (a 5xx or a network error;
-//!   see `Network::failed`).
+//! - **Error click**: a click followed within [`RESPONSE_WINDOW_MS`], and before the next click,
+//!   by an uncaught JS error or unhandled rejection, or by the start of a request that failed
+//!   (a 5xx or a network error; see `Network::failed`).
 //! - **Failed request**: every request that failed, at the moment it ended.
 
 use serde::Serialize;
@@ -183,9 +183,12 @@ fn judge_clicks(clicks: &[Click], responses: &[(usize, u64)], failures: &[Failur
                 trace: None,
             });
         }
-        for click in if rage { &clicks[i..burst] } else { &clicks[i..i + 1] } {
+        for (j, click) in clicks.iter().enumerate().take(if rage { burst } else { i + 1 }).skip(i) {
             let window = click.time..=click.time + RESPONSE_WINDOW_MS;
-            let failure = failures.iter().find(|f| f.index > click.index && window.contains(&f.start));
+            // A failure belongs to the latest click before it, not to every click in reach.
+            let next_click = clicks.get(j + 1).map_or(u64::MAX, |c| c.time);
+            let failure =
+                failures.iter().find(|f| f.index > click.index && window.contains(&f.start) && f.start < next_click);
             if let Some(failure) = failure {
                 out.push(Signal {
                     kind: SignalKind::ErrorClick,
@@ -402,6 +405,15 @@ mod tests {
         assert_eq!(kinds(&replay), [(SignalKind::ErrorClick, 1_000), (SignalKind::FailedRequest, 1_400)]);
         assert!(found[0].cause.as_deref().unwrap().contains("500"), "{:?}", found[0]);
         assert_eq!(found[1].status, Some(500));
+    }
+
+    #[test]
+    fn a_failure_belongs_to_the_latest_click_before_it() {
+        let replay =
+            session(vec![(1_000, click(7)), (1_100, changed()), (1_300, click(4)), (1_600, request(500, 200))]);
+        let found = signals(&replay);
+        assert_eq!(kinds(&replay), [(SignalKind::ErrorClick, 1_300), (SignalKind::FailedRequest, 1_600)]);
+        assert_eq!(found[0].target.as_deref(), Some("button#send"));
     }
 
     #[test]

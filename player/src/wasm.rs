@@ -43,6 +43,12 @@ impl Player {
         serde_json::to_string(&crate::facts::facts(&self.replay)).unwrap_or_else(|_| "[]".into())
     }
 
+    /// The frustration and failure signals (rage, dead and error clicks, failed requests), in
+    /// time order, as JSON.
+    pub fn signals(&self) -> String {
+        serde_json::to_string(&crate::signals::signals(&self.replay)).unwrap_or_else(|_| "[]".into())
+    }
+
     /// Where the mouse was at `time`, as `[x, y, clicked]` (`clicked` 1 within half a second
     /// of a click); empty when no position was recorded yet.
     #[wasm_bindgen(js_name = pointerAt)]

@@ -4,9 +4,12 @@
 
 use std::time::Duration;
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use opentelemetry::logs::Severity;
+use opentelemetry::KeyValue;
 use serde_json::{json, Value};
 
+use crate::telemetry::RequestContext;
 use crate::Shop;
 
 /// How long the slow report takes.
@@ -109,8 +112,15 @@ async fn create_invoice(shop: web::Data<Shop>, request: HttpRequest, body: web::
 /// The action that fails: the mail relay behind it is down.
 async fn send_invoice(shop: web::Data<Shop>, request: HttpRequest, id: web::Path<u32>) -> HttpResponse {
     remember(&shop, &request);
-    let traceparent = request.headers().get("traceparent").and_then(|v| v.to_str().ok()).unwrap_or("-");
-    eprintln!("ERROR sending invoice {id}: SMTP relay refused the connection (traceparent {traceparent})");
+    let id = id.into_inner();
+    if let Some(telemetry) = &shop.telemetry {
+        telemetry.log(
+            request.extensions().get::<RequestContext>(),
+            Severity::Error,
+            format!("Sending invoice {id} failed: SMTP relay smtp.acme.internal:587 refused the connection"),
+            vec![KeyValue::new("invoice.id", i64::from(id)), KeyValue::new("smtp.host", "smtp.acme.internal")],
+        );
+    }
     HttpResponse::InternalServerError()
         .json(json!({ "error": "mail_relay_unavailable", "message": "SMTP relay refused the connection" }))
 }

@@ -4,10 +4,12 @@
 //! form input, a request that fails with a 500, a slow request, and a thrown JavaScript error.
 
 mod api;
+mod telemetry;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use actix_web::dev::Service;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use clap::Parser;
 
@@ -36,6 +38,8 @@ pub struct Shop {
     sdk_dir: PathBuf,
     /// The latest requests the API received, newest last (see [`api::received`]).
     pub received: Mutex<Vec<api::Received>>,
+    /// The backend's spans and logs, exported to the collector.
+    pub telemetry: Option<telemetry::Telemetry>,
 }
 
 const PAGE: &str = include_str!("../static/index.html");
@@ -50,10 +54,36 @@ async fn main() -> std::io::Result<()> {
     }
     let settings = serde_json::json!({ "endpoint": options.collector, "projectKey": options.ingest_key });
     let page = PAGE.replace("/*SIGHTLINE_SETTINGS*/{}", &settings.to_string());
-    let shop = web::Data::from(Arc::new(Shop { page, sdk_dir: options.sdk_dir, received: Mutex::new(Vec::new()) }));
+    let telemetry = match telemetry::Telemetry::start(&options.collector, &options.ingest_key) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            eprintln!("backend telemetry is off: {e}");
+            None
+        }
+    };
+    let shop =
+        web::Data::from(Arc::new(Shop { page, sdk_dir: options.sdk_dir, received: Mutex::new(Vec::new()), telemetry }));
+    let traced = shop.clone();
     let server = HttpServer::new(move || {
+        let shop = traced.clone();
         App::new()
-            .app_data(shop.clone())
+            .app_data(traced.clone())
+            // Every API request runs in a server span that continues the browser's trace.
+            .wrap_fn(move |request, service| {
+                let span = shop
+                    .telemetry
+                    .as_ref()
+                    .filter(|_| request.path().starts_with("/api/"))
+                    .map(|t| t.start_request(&request));
+                let response = service.call(request);
+                async move {
+                    let response = response.await?;
+                    if let Some(span) = span {
+                        telemetry::Telemetry::end_request(span, &response);
+                    }
+                    Ok(response)
+                }
+            })
             .configure(api::routes)
             .route("/app.js", web::get().to(|| async { text("text/javascript", APP) }))
             .route("/sightline/{file}", web::get().to(sdk_file))
@@ -67,7 +97,11 @@ async fn main() -> std::io::Result<()> {
     for address in server.addrs() {
         println!("Acme Billing (the example app) on http://{address}/");
     }
-    server.run().await
+    let result = server.run().await;
+    if let Some(t) = &shop.telemetry {
+        t.shutdown();
+    }
+    result
 }
 
 fn text(content_type: &str, body: &str) -> HttpResponse {

@@ -17,7 +17,7 @@ async function showInvoices() {
   view.innerHTML = `
     <div class="card">
       <h1>Invoices</h1>
-      <p><button id="new-invoice" class="primary">New invoice</button> <button id="report">Load revenue report</button> <button id="export">Export CSV</button></p>
+      <p><button id="new-invoice" class="primary">New invoice</button> <button id="report">Load revenue report</button> <button id="export">Export CSV</button> <button id="download-pdf">Download PDF</button></p>
       <div id="report-result"></div>
       <table><thead><tr><th>Number</th><th>Customer</th><th>Amount</th><th>Status</th><th></th></tr></thead>
       <tbody id="invoices"><tr><td colspan="5">Loading…</td></tr></tbody></table>
@@ -25,6 +25,8 @@ async function showInvoices() {
   document.getElementById('report').onclick = loadReport;
   document.getElementById('new-invoice').onclick = openInvoiceModal;
   document.getElementById('export').onclick = exportCsv;
+  // #download-pdf has no handler: the feature shipped without its wiring, and users click it
+  // to no effect (a dead click in their sessions).
   const response = await fetch('/api/invoices');
   const invoices = await response.json();
   document.getElementById('invoices').innerHTML = invoices

@@ -1,0 +1,193 @@
+//! From a ticket to the root cause: a user of the example app runs into the failing action,
+//! clicks a button that does nothing and hammers another; the demo backend, instrumented with
+//! OpenTelemetry, exports its spans and error log to the collector. The session's digest names
+//! the click, the failed request with its 500 and the backend's log line of that trace, and the
+//! console error; its deep link opens the viewer at that moment, where the request shows the
+//! backend's records. A journey without trouble yields no signal.
+//!
+//! Needs `npm/dist`, the player and the example app's binary (`cargo xtask test` builds them),
+//! Chromium and ChromeDriver.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use sightline_e2e::sdk::{session_of, start_collector, KEY, TOKEN};
+use sightline_e2e::shop::Shop;
+use sightline_e2e::webdriver::Browser;
+use sightline_e2e::{Collector, Http};
+
+fn signed_in(browser: &Browser, shop: &Shop) -> String {
+    browser.navigate(&format!("{}/login", shop.base));
+    browser.wait_for("window.sightlineReady && document.getElementById('login-email')", Duration::from_secs(20));
+    let session =
+        session_of(&browser.execute("return document.getElementById('session').textContent.split(' ').pop();"));
+    browser.type_into("#login-email", "jane@acme.com");
+    browser.type_into("#login-password", "pw-for-the-demo");
+    browser.click("#login-submit");
+    browser.wait_for("document.querySelector('button.send')", Duration::from_secs(10));
+    session
+}
+
+/// Ends the recording: leaving the page ships what is pending.
+fn leave(browser: &Browser) {
+    browser.navigate("about:blank");
+}
+
+/// The session's digest once `ready` holds of it (the recording and the backend's records
+/// arrive on their own schedules).
+fn digest_when(http: &Http, collector: &Collector, session: &str, ready: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let response = http.get(&format!("{}/api/sessions/{session}/digest", collector.base), TOKEN);
+        if response.status == 200 {
+            let digest = response.json();
+            if ready(&digest) {
+                return digest;
+            }
+            assert!(Instant::now() < deadline, "the digest never got there: {digest:#}");
+        } else {
+            assert!(Instant::now() < deadline, "no digest: {}", response.status);
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+fn problems<'a>(digest: &'a Value, kind: &str) -> Vec<&'a Value> {
+    digest["problems"].as_array().unwrap().iter().filter(|p| p["kind"] == kind).collect()
+}
+
+#[test]
+fn the_digest_and_the_viewer_lead_from_the_failed_click_to_the_backend_error() {
+    let (collector, _data) = start_collector();
+    let shop = Shop::start(&collector.base, KEY);
+    let http = Http::default();
+    let browser = Browser::start();
+    let session = signed_in(&browser, &shop);
+
+    // The action that fails, the button that does nothing, and the one clicked in anger.
+    browser.click("button.send");
+    browser
+        .wait_for("document.getElementById('toast').textContent.includes('Could not send')", Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(1_200));
+    browser.click("#download-pdf");
+    std::thread::sleep(Duration::from_millis(1_500));
+    let started = Instant::now();
+    for _ in 0..4 {
+        browser.click("#report");
+    }
+    let rage_ms = started.elapsed().as_millis();
+    browser.wait_for(
+        "document.getElementById('report-result').textContent.startsWith('Revenue')",
+        Duration::from_secs(10),
+    );
+    std::thread::sleep(Duration::from_millis(1_200));
+    leave(&browser);
+
+    let digest = digest_when(&http, &collector, &session, |d| {
+        let failed = problems(d, "failed_request");
+        !failed.is_empty()
+            && failed[0]["backend"]["logs"].as_array().is_some_and(|l| !l.is_empty())
+            && !problems(d, "rage_click").is_empty()
+    });
+
+    // The click, the request with its 500, the backend's log of that trace, the console error.
+    let error_clicks = problems(&digest, "error_click");
+    assert_eq!(error_clicks.len(), 1, "{digest:#}");
+    let error_click = error_clicks[0];
+    assert!(error_click["summary"].as_str().unwrap().contains("button.send \"Send\""), "{error_click:#}");
+    let failed = problems(&digest, "failed_request")[0];
+    let request = &failed["request"];
+    assert_eq!(request["status"], 500);
+    assert!(request["url"].as_str().unwrap().ends_with("/api/invoices/40/send"));
+    let trace = request["trace"].as_str().expect("the request's trace id");
+    let backend = &failed["backend"];
+    assert_eq!(backend["trace"], trace);
+    let log = &backend["logs"][0];
+    assert_eq!(log["service"], "acme-billing-api");
+    assert_eq!(log["severity"], "ERROR");
+    assert!(log["message"].as_str().unwrap().contains("SMTP relay"), "{log}");
+    let span = backend["spans"].as_array().unwrap().iter().find(|s| s["kind"] == "server").expect("the server span");
+    assert_eq!(span["name"], "POST /api/invoices/{id}/send");
+    assert_eq!(span["status"], "error");
+    assert_eq!(log["span_id"], span["span_id"], "the log line was emitted in the request's span");
+    let consoles = problems(&digest, "console_error");
+    assert!(consoles.iter().any(|c| c["summary"].as_str().unwrap().contains("Sending INV-40 failed")), "{digest:#}");
+    assert!(
+        failed["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["summary"].as_str().unwrap().contains("Click button.send")),
+        "{failed:#}"
+    );
+
+    // The button that does nothing, and the one clicked four times.
+    let dead = problems(&digest, "dead_click");
+    assert_eq!(dead.len(), 1, "{digest:#}");
+    assert!(dead[0]["summary"].as_str().unwrap().contains("button#download-pdf"), "{:#}", dead[0]);
+    let rage = problems(&digest, "rage_click");
+    assert_eq!(rage.len(), 1, "4 clicks in {rage_ms} ms: {digest:#}");
+    assert!(rage[0]["summary"].as_str().unwrap().contains("4 clicks on button#report"), "{:#}", rage[0]);
+
+    // The deep link opens the viewer at the failed click; the request there shows the
+    // backend's records of its trace.
+    let link = error_click["link"].as_str().unwrap();
+    let offset = error_click["time"].as_u64().unwrap() - digest["start"].as_u64().unwrap();
+    browser.navigate(&format!("{}/", collector.base));
+    browser.execute(&format!("localStorage.setItem('sightline.readToken', '{TOKEN}'); return true;"));
+    browser.navigate(link);
+    browser.wait_for("document.getElementById('timeline')", Duration::from_secs(20));
+    let at = browser.execute("return Number(document.getElementById('timeline').value);").as_u64().unwrap();
+    assert!(at.abs_diff(offset) <= 10, "the viewer opened at {at} ms, the click was at {offset} ms");
+    let markers = browser.execute("return document.querySelectorAll('#markers .marker.dead_click, #markers .marker.rage_click, #markers .marker.error_click').length;");
+    assert_eq!(markers, 3, "a timeline marker for each signal");
+    browser.execute(
+        "[...document.querySelectorAll('#panel-network li')].find((li) => li.textContent.includes('/send')).click(); return true;",
+    );
+    let shown = browser.wait_for(
+        "(document.querySelector('#panel-network .backend') || {}).textContent?.includes('SMTP relay') && document.querySelector('#panel-network .backend').textContent",
+        Duration::from_secs(10),
+    );
+    assert!(shown.as_str().unwrap().contains("acme-billing-api"), "{shown}");
+
+    // The digest as Markdown, as the viewer's button copies it.
+    let markdown = http.request(
+        "GET",
+        &format!("{}/api/sessions/{session}/digest?format=md", collector.base),
+        &[("authorization", &format!("Bearer {TOKEN}"))],
+        None,
+    );
+    let text = String::from_utf8(markdown.body).unwrap();
+    assert!(text.contains("Error click at") && text.contains("log ERROR acme-billing-api"), "{text}");
+}
+
+#[test]
+fn a_journey_without_trouble_has_no_signal() {
+    let (collector, _data) = start_collector();
+    let shop = Shop::start(&collector.base, KEY);
+    let http = Http::default();
+    let browser = Browser::start();
+    let session = signed_in(&browser, &shop);
+
+    browser.click("#new-invoice");
+    browser.type_into("#invoice-customer", "Soylent");
+    browser.type_into("#invoice-amount", "640");
+    browser.click("#invoice-create");
+    browser.wait_for("document.getElementById('toast').textContent.includes('created')", Duration::from_secs(10));
+    browser.click("a[href='/customers']");
+    browser.wait_for("document.querySelectorAll('#customers tr').length === 3000", Duration::from_secs(10));
+    browser.type_into("#customer-filter", "lisbon");
+    browser.click("a[href='/']");
+    browser.wait_for("document.querySelector('button.send')", Duration::from_secs(10));
+    browser.click("#report");
+    browser.wait_for(
+        "document.getElementById('report-result').textContent.startsWith('Revenue')",
+        Duration::from_secs(10),
+    );
+    std::thread::sleep(Duration::from_millis(1_200));
+    leave(&browser);
+
+    let digest = digest_when(&http, &collector, &session, |d| d["pages"].as_array().is_some_and(|p| p.len() >= 4));
+    let problems = digest["problems"].as_array().unwrap();
+    assert!(problems.is_empty(), "no false signal: {digest:#}");
+}
