@@ -52,6 +52,19 @@ fn digest_when(http: &Http, collector: &Collector, session: &str, ready: impl Fn
     }
 }
 
+/// The session's summary once the analyzer has covered all its batches.
+fn analysed(http: &Http, collector: &Collector, session: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let summary = http.get(&format!("{}/api/sessions/{session}", collector.base), TOKEN).json();
+        if summary["analyzed_batches"].as_u64() > Some(0) && summary["analyzed_batches"] == summary["batch_count"] {
+            return summary;
+        }
+        assert!(Instant::now() < deadline, "never analysed: {summary:#}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
 fn problems<'a>(digest: &'a Value, kind: &str) -> Vec<&'a Value> {
     digest["problems"].as_array().unwrap().iter().filter(|p| p["kind"] == kind).collect()
 }
@@ -129,6 +142,16 @@ fn the_digest_and_the_viewer_lead_from_the_failed_click_to_the_backend_error() {
     assert_eq!(rage.len(), 1, "4 clicks in {rage_ms} ms: {digest:#}");
     assert!(rage[0]["summary"].as_str().unwrap().contains("4 clicks on button#report"), "{:#}", rage[0]);
 
+    // The session list finds it by each of its signals.
+    assert_eq!(
+        analysed(&http, &collector, &session)["signals"],
+        serde_json::json!({ "rage_clicks": 1, "dead_clicks": 1, "error_clicks": 1 })
+    );
+    for filter in ["has_rage_clicks", "has_dead_clicks", "has_error_clicks"] {
+        let found = http.get(&format!("{}/api/sessions?{filter}=true", collector.base), TOKEN).json();
+        assert_eq!(found["sessions"][0]["id"], session, "{filter}: {found}");
+    }
+
     // The deep link opens the viewer at the failed click; the request there shows the
     // backend's records of its trace.
     let link = error_click["link"].as_str().unwrap();
@@ -190,4 +213,10 @@ fn a_journey_without_trouble_has_no_signal() {
     let digest = digest_when(&http, &collector, &session, |d| d["pages"].as_array().is_some_and(|p| p.len() >= 4));
     let problems = digest["problems"].as_array().unwrap();
     assert!(problems.is_empty(), "no false signal: {digest:#}");
+    assert_eq!(
+        analysed(&http, &collector, &session)["signals"],
+        serde_json::json!({ "rage_clicks": 0, "dead_clicks": 0, "error_clicks": 0 })
+    );
+    let found = http.get(&format!("{}/api/sessions?has_dead_clicks=true", collector.base), TOKEN).json();
+    assert_eq!(found["sessions"], serde_json::json!([]));
 }

@@ -3,8 +3,11 @@
 //!
 //! Layout: [`api`] parses requests and shapes answers; [`writer`] decides and commits every
 //! change through one thread with group commit; [`query`] finds sessions; [`store`] persists
-//! (sled by default); [`summary`] folds batches into per-session summaries.
+//! (sled by default); [`summary`] folds batches into per-session summaries; [`analyzer`] finds
+//! frustration signals over whole recordings; [`telemetry`] keeps backends' OTLP records by
+//! trace id; [`digest`] tells a session's story for a ticket.
 
+pub mod analyzer;
 pub mod api;
 pub mod bootstrap;
 pub mod config;
@@ -79,6 +82,12 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         geo,
         trust_forwarded_for: config.trust_forwarded_for,
     });
+    let analyzer = analyzer::Analyzer::start(
+        store.clone(),
+        writer.clone(),
+        writer.pending_analysis(),
+        projects.iter().map(|p| p.id).collect(),
+    );
     let sweeper = retention::Sweeper::start(
         store.clone(),
         writer.clone(),
@@ -113,6 +122,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     let result = server.run().await;
 
     drop(sweeper);
+    drop(analyzer);
     writer.shutdown();
     store.flush()?;
     tracing::info!("stopped; everything acknowledged is on disk");

@@ -28,6 +28,12 @@ pub struct SessionFilter {
     pub has_errors: bool,
     /// Only sessions with failed requests.
     pub has_failed_requests: bool,
+    /// Only sessions with rage clicks.
+    pub has_rage_clicks: bool,
+    /// Only sessions with dead clicks.
+    pub has_dead_clicks: bool,
+    /// Only sessions with error clicks.
+    pub has_error_clicks: bool,
     /// Sessions that made a request with this trace id.
     pub trace: Option<TraceId>,
     /// Free text over the user id, email and traits (case-insensitive).
@@ -43,6 +49,9 @@ impl SessionFilter {
         self.user.as_ref().is_none_or(is_user)
             && (!self.has_errors || s.error_count > 0)
             && (!self.has_failed_requests || s.failed_request_count > 0)
+            && (!self.has_rage_clicks || s.signals.rage_clicks > 0)
+            && (!self.has_dead_clicks || s.signals.dead_clicks > 0)
+            && (!self.has_error_clicks || s.signals.error_clicks > 0)
             && self.from.is_none_or(|from| s.first_seen >= from)
             && self.to.is_none_or(|to| s.first_seen < to)
             && self.url.as_deref().is_none_or(|url| s.urls.iter().any(|u| u.contains(url)))

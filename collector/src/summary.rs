@@ -79,6 +79,22 @@ pub struct SessionSummary {
     pub batch_count: u64,
     /// Compressed bytes stored.
     pub bytes: u64,
+    /// Frustration signals in the recording (see the analyzer), as of `analyzed_batches`.
+    pub signals: SignalCounts,
+    /// Batches the signal counts cover; fewer than `batch_count` while an analysis is due.
+    pub analyzed_batches: u64,
+}
+
+/// How many of each frustration signal a session has.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SignalCounts {
+    /// Bursts of three or more quick clicks on one element.
+    pub rage_clicks: u64,
+    /// Clicks on controls nothing answered.
+    pub dead_clicks: u64,
+    /// Clicks followed by a JS error or a failed request.
+    pub error_clicks: u64,
 }
 
 /// The client's device and locale.

@@ -20,9 +20,10 @@ use std::time::Instant;
 use sightline_protocol::{SessionId, TraceId};
 use tokio::sync::oneshot;
 
+use crate::analyzer::Pending;
 use crate::metrics::METRICS;
 use crate::store::{BatchKey, Store, StoreError, TraceHeader, Write};
-use crate::summary::{BatchDigest, Geo, SessionSummary};
+use crate::summary::{BatchDigest, Geo, SessionSummary, SignalCounts};
 use crate::telemetry::{BackendRecord, MAX_RECORDS_PER_TRACE};
 
 /// A decoded batch waiting to be stored.
@@ -83,6 +84,7 @@ type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 enum Command {
     Ingest(Box<IngestJob>, Reply<Outcome>),
     Telemetry(TelemetryJob, Reply<TelemetryOutcome>),
+    Signals { project: u32, session: SessionId, batches: u64, counts: SignalCounts },
     Delete { project: u32, target: DeleteTarget, now: u64, reply: Reply<usize> },
 }
 
@@ -112,6 +114,8 @@ pub struct Writer {
     /// Bytes of batches queued and not yet taken by the writer.
     queued_bytes: Arc<AtomicUsize>,
     max_queued_bytes: usize,
+    /// Sessions whose signal counts are behind their batches.
+    pending: Arc<Pending>,
 }
 
 impl Writer {
@@ -123,17 +127,36 @@ impl Writer {
         let taken = queued_bytes.clone();
         let (applied_tx, applied_rx) = mpsc::channel();
         let flusher_store = store.clone();
+        let pending = Arc::new(Pending::default());
+        let changed = pending.clone();
         let threads = vec![
             std::thread::Builder::new()
                 .name("sightline-writer".into())
-                .spawn(move || write_loop(store, rx, applied_tx, max_group, &taken))
+                .spawn(move || write_loop(store, rx, applied_tx, max_group, &taken, &changed))
                 .expect("spawning the writer thread"),
             std::thread::Builder::new()
                 .name("sightline-flusher".into())
                 .spawn(move || flush_loop(flusher_store, applied_rx))
                 .expect("spawning the flusher thread"),
         ];
-        Writer { queue: Mutex::new(Some(tx)), threads: Mutex::new(threads), queued_bytes, max_queued_bytes }
+        Writer { queue: Mutex::new(Some(tx)), threads: Mutex::new(threads), queued_bytes, max_queued_bytes, pending }
+    }
+
+    /// The sessions stored batches have changed since their last analysis.
+    pub fn pending_analysis(&self) -> Arc<Pending> {
+        self.pending.clone()
+    }
+
+    /// Records a session's signal counts, found over its first `batches` batches; ignored if
+    /// more have been stored since.
+    pub fn signals(
+        &self,
+        project: u32,
+        session: SessionId,
+        batches: u64,
+        counts: SignalCounts,
+    ) -> Result<(), SubmitError> {
+        self.send(Command::Signals { project, session, batches, counts })
     }
 
     fn send(&self, command: Command) -> Result<(), SubmitError> {
@@ -276,6 +299,7 @@ fn write_loop(
     flusher: Sender<Applied>,
     max_group: usize,
     queued_bytes: &AtomicUsize,
+    pending: &Pending,
 ) {
     let mut group = Group::default();
     while let Ok(first) = rx.recv() {
@@ -289,9 +313,16 @@ fn write_loop(
                     group.add(store.as_ref(), *job, reply)
                 }
                 Command::Telemetry(job, reply) => group.add_telemetry(store.as_ref(), job, reply),
+                Command::Signals { project, session, batches, counts } => {
+                    if let Err(e) = group.set_signals(store.as_ref(), project, session, batches, counts) {
+                        tracing::error!(error = %e, "reading the store failed");
+                    }
+                }
                 Command::Delete { project, target, now, reply } => {
                     // What is pending is applied first, so the deletion sees it.
-                    group.apply(store.as_ref(), &flusher);
+                    for (project, session) in group.apply(store.as_ref(), &flusher) {
+                        pending.changed(project, session);
+                    }
                     let _ = reply.send(delete(store.as_ref(), &mut group.cache, project, target, now));
                 }
             }
@@ -299,7 +330,9 @@ fn write_loop(
                 next = rx.try_recv().ok();
             }
         }
-        group.apply(store.as_ref(), &flusher);
+        for (project, session) in group.apply(store.as_ref(), &flusher) {
+            pending.changed(project, session);
+        }
     }
 }
 
@@ -379,6 +412,8 @@ struct Group {
     traces: HashMap<(u32, TraceId), TraceHeader>,
     /// Sessions whose summaries this group changed.
     touched: HashSet<(u32, SessionId)>,
+    /// Sessions whose only change in this group is new signal counts.
+    analysed: HashSet<(u32, SessionId)>,
     keys: HashSet<BatchKey>,
     stored: Vec<(usize, u64)>,
     cache: SummaryCache,
@@ -392,6 +427,7 @@ impl Default for Group {
             telemetry_replies: Vec::new(),
             traces: HashMap::new(),
             touched: HashSet::new(),
+            analysed: HashSet::new(),
             keys: HashSet::new(),
             stored: Vec::new(),
             cache: SummaryCache::new(SummaryCache::CAPACITY),
@@ -435,6 +471,7 @@ impl Group {
         cached.stored(&key);
         let summary = &mut cached.summary;
         self.touched.insert((project, session));
+        self.analysed.remove(&(project, session));
         if summary.geo.country.is_none() && summary.geo.city.is_none() {
             summary.geo = geo;
         }
@@ -489,13 +526,37 @@ impl Group {
         Ok(outcome)
     }
 
-    /// Applies the group and hands its replies to the flusher.
-    fn apply(&mut self, store: &dyn Store, flusher: &Sender<Applied>) {
-        if self.replies.is_empty() && self.telemetry_replies.is_empty() {
-            return;
+    /// Records signal counts in a session's summary, unless a batch arrived since they were
+    /// found.
+    fn set_signals(
+        &mut self,
+        store: &dyn Store,
+        project: u32,
+        session: SessionId,
+        batches: u64,
+        counts: SignalCounts,
+    ) -> Result<(), StoreError> {
+        if let Some(cached) = self.cache.get_mut(store, project, session)? {
+            if cached.summary.batch_count == batches {
+                cached.summary.signals = counts;
+                cached.summary.analyzed_batches = batches;
+                self.touched.insert((project, session));
+                self.analysed.insert((project, session));
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies the group and hands its replies to the flusher; returns the sessions that got
+    /// new batches.
+    fn apply(&mut self, store: &dyn Store, flusher: &Sender<Applied>) -> Vec<(u32, SessionId)> {
+        if self.replies.is_empty() && self.telemetry_replies.is_empty() && self.touched.is_empty() {
+            return Vec::new();
         }
         self.traces.clear();
         let touched: Vec<_> = self.touched.drain().collect();
+        let analysed = std::mem::take(&mut self.analysed);
+        let changed: Vec<_> = touched.iter().filter(|key| !analysed.contains(key)).copied().collect();
         for &(project, session) in &touched {
             if let Some(cached) = self.cache.entries.get(&(project, session)) {
                 self.writes.push(Write::Summary { project, session, summary: cached.summary.clone() });
@@ -513,6 +574,7 @@ impl Group {
                 if flusher.send(applied).is_err() {
                     tracing::error!("the flusher has stopped; batches left unacknowledged");
                 }
+                changed
             }
             Err(e) => {
                 tracing::error!(error = %e, batches = applied.replies.len(), "apply failed");
@@ -526,6 +588,7 @@ impl Group {
                 for (reply, _) in applied.telemetry {
                     let _ = reply.send(Err(StoreError::CommitFailed(e.to_string())));
                 }
+                Vec::new()
             }
         }
     }
@@ -548,6 +611,29 @@ mod tests {
 
     fn send(writer: &Writer, session: SessionId, page: u32, seq: u32) -> Outcome {
         writer.ingest(job(session, page, seq)).unwrap().blocking_recv().unwrap().unwrap()
+    }
+
+    #[test]
+    fn signal_counts_are_kept_only_if_no_batch_came_since_the_analysis() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path()).unwrap());
+        let session = SessionId([5; 16]);
+        let writer = Writer::start(store.clone(), 64, 1 << 20, 16);
+        send(&writer, session, 0, 0);
+        send(&writer, session, 0, 1);
+        let pending = writer.pending_analysis();
+        let counts = SignalCounts { rage_clicks: 1, dead_clicks: 2, error_clicks: 3 };
+        // Found over one batch, but two are stored: stale, ignored.
+        writer.signals(1, session, 1, counts).unwrap();
+        // Found over both: kept. A batch after it leaves the counts as they were, now behind.
+        writer.signals(1, session, 2, counts).unwrap();
+        send(&writer, session, 0, 2);
+        writer.shutdown();
+        let summary = store.summary(1, session).unwrap().unwrap();
+        assert_eq!((summary.signals, summary.analyzed_batches, summary.batch_count), (counts, 2, 3));
+        // The session is due for analysis again (QUIET after its last batch).
+        let later = std::time::Instant::now() + crate::analyzer::QUIET;
+        assert_eq!(pending.due_at(later), [(1, session)]);
     }
 
     #[test]

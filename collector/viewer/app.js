@@ -118,6 +118,9 @@ function filterForm(params) {
   const checks = [
     ['has_errors', 'With errors'],
     ['has_failed_requests', 'With failed requests'],
+    ['has_rage_clicks', 'Rage clicks'],
+    ['has_dead_clicks', 'Dead clicks'],
+    ['has_error_clicks', 'Error clicks'],
   ].map(([name, label]) => el('label', { class: 'check' }, el('input', { name, type: 'checkbox', checked: params.get(name) === 'true' }), label));
   const form = el('form', { id: 'filters', class: 'filters' }, fields, checks, el('button', { class: 'primary', type: 'submit', text: 'Find' }));
   form.addEventListener('submit', (event) => {
@@ -128,7 +131,7 @@ function filterForm(params) {
       if (!value) continue;
       next.set(name, type === 'datetime-local' ? String(new Date(value).getTime()) : value);
     }
-    for (const name of ['has_errors', 'has_failed_requests']) if (form.elements[name].checked) next.set(name, 'true');
+    for (const name of ['has_errors', 'has_failed_requests', 'has_rage_clicks', 'has_dead_clicks', 'has_error_clicks']) if (form.elements[name].checked) next.set(name, 'true');
     history.pushState({}, '', `/${next.toString() ? `?${next}` : ''}`);
     route();
   });
@@ -149,7 +152,19 @@ function sessionRow(session, moment) {
     el('td', { class: 'number', text: session.pages.length }),
     el('td', { class: `number${session.error_count ? ' bad' : ''}`, text: session.error_count }),
     el('td', { class: `number${session.failed_request_count ? ' bad' : ''}`, text: session.failed_request_count }),
+    frustration(session.signals || {}),
   );
+}
+
+// Rage, dead and error clicks, as one count with the breakdown on hover.
+function frustration(signals) {
+  const parts = [
+    [signals.rage_clicks, 'rage'],
+    [signals.dead_clicks, 'dead'],
+    [signals.error_clicks, 'error'],
+  ].filter(([n]) => n > 0);
+  const total = parts.reduce((sum, [n]) => sum + n, 0);
+  return el('td', { class: `number${total ? ' bad' : ''}`, title: parts.map(([n, kind]) => `${n} ${kind} click${n > 1 ? 's' : ''}`).join(', '), text: total });
 }
 
 async function showList() {
@@ -165,7 +180,7 @@ async function showList() {
       el(
         'table',
         { class: 'sessions' },
-        el('thead', {}, el('tr', {}, ['Started', 'User', 'Device', 'Where', 'Duration', 'Pages', 'Errors', 'Failed requests'].map((h) => el('th', { text: h })))),
+        el('thead', {}, el('tr', {}, ['Started', 'User', 'Device', 'Where', 'Duration', 'Pages', 'Errors', 'Failed requests', 'Frustration'].map((h) => el('th', { text: h })))),
         rows,
       ),
       status,

@@ -31,6 +31,12 @@ struct ListParams {
     has_errors: bool,
     #[serde(default)]
     has_failed_requests: bool,
+    #[serde(default)]
+    has_rage_clicks: bool,
+    #[serde(default)]
+    has_dead_clicks: bool,
+    #[serde(default)]
+    has_error_clicks: bool,
     trace: Option<String>,
     q: Option<String>,
     cursor: Option<String>,
@@ -65,6 +71,9 @@ pub async fn list(req: HttpRequest, access: ReadAccess, state: web::Data<AppStat
         url: non_empty(params.url),
         has_errors: params.has_errors,
         has_failed_requests: params.has_failed_requests,
+        has_rage_clicks: params.has_rage_clicks,
+        has_dead_clicks: params.has_dead_clicks,
+        has_error_clicks: params.has_error_clicks,
         trace,
         text: non_empty(params.q),
     };

@@ -1,0 +1,166 @@
+//! The analyzer: finds each session's frustration signals (rage, dead and error clicks) so the
+//! session list can filter on them.
+//!
+//! A signal can span batches (a click in one, the silence or the error after it in the next),
+//! so it is found over the whole recording, with the replay core's rules, the same ones the
+//! viewer and the digest apply. A session is analysed once it has been quiet for
+//! [`QUIET`], or every [`MAX_WAIT`] while it keeps changing; the counts reach its summary
+//! through the writer, which keeps them only if no batch arrived since the analysis read the
+//! session (a newer batch marks it for analysis again).
+
+use std::collections::HashMap;
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use sightline_player::signals::{signals, SignalKind};
+use sightline_player::Replay;
+use sightline_protocol::SessionId;
+
+use crate::store::{session_batches, Store, StoreError};
+use crate::summary::SignalCounts;
+use crate::writer::Writer;
+
+/// How long a session must go without new batches before it is analysed.
+pub const QUIET: Duration = Duration::from_secs(2);
+/// How long a session that keeps changing waits for its analysis at most.
+pub const MAX_WAIT: Duration = Duration::from_secs(30);
+/// Sessions analysed per pass at most.
+const PER_PASS: usize = 200;
+/// Recent sessions checked at start for analyses a restart interrupted.
+const RECHECKED_AT_START: usize = 10_000;
+
+/// Sessions with batches their signal counts don't cover yet.
+#[derive(Default)]
+pub struct Pending {
+    sessions: Mutex<HashMap<(u32, SessionId), (Instant, Instant)>>,
+}
+
+impl Pending {
+    /// Marks a session as changed now.
+    pub fn changed(&self, project: u32, session: SessionId) {
+        let now = Instant::now();
+        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        sessions.entry((project, session)).and_modify(|(_, last)| *last = now).or_insert((now, now));
+    }
+
+    /// Takes every session due for analysis at `now`.
+    #[cfg(test)]
+    pub(crate) fn due_at(&self, now: Instant) -> Vec<(u32, SessionId)> {
+        self.due(now, usize::MAX)
+    }
+
+    /// Takes the sessions due for analysis at `now`, oldest change first, at most `max`.
+    fn due(&self, now: Instant, max: usize) -> Vec<(u32, SessionId)> {
+        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        let mut due: Vec<_> = sessions
+            .iter()
+            .filter(|(_, (first, last))| {
+                now.saturating_duration_since(*last) >= QUIET || now.saturating_duration_since(*first) >= MAX_WAIT
+            })
+            .map(|(key, (first, _))| (*first, *key))
+            .collect();
+        due.sort();
+        due.truncate(max);
+        for (_, key) in &due {
+            sessions.remove(key);
+        }
+        due.into_iter().map(|(_, key)| key).collect()
+    }
+}
+
+/// The signal counts of a session's recording, and how many batches they cover.
+pub fn analyse(store: &dyn Store, project: u32, session: SessionId) -> Result<(u64, SignalCounts), StoreError> {
+    let batches = session_batches(store, project, session)?;
+    let mut counts = SignalCounts::default();
+    for signal in signals(&Replay::new(&batches)) {
+        match signal.kind {
+            SignalKind::RageClick => counts.rage_clicks += 1,
+            SignalKind::DeadClick => counts.dead_clicks += 1,
+            SignalKind::ErrorClick => counts.error_clicks += 1,
+            SignalKind::FailedRequest => {}
+        }
+    }
+    Ok((batches.len() as u64, counts))
+}
+
+/// The analyzer thread, stopped when dropped.
+pub struct Analyzer {
+    stop: Option<Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Analyzer {
+    /// Starts analysing the sessions the writer marks in `pending`, after first marking recent
+    /// sessions whose counts are behind (a restart forgets what was pending).
+    pub fn start(store: Arc<dyn Store>, writer: Arc<Writer>, pending: Arc<Pending>, projects: Vec<u32>) -> Analyzer {
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("sightline-analyzer".into())
+            .spawn(move || {
+                recheck(store.as_ref(), &pending, &projects);
+                loop {
+                    for (project, session) in pending.due(Instant::now(), PER_PASS) {
+                        let result = analyse(store.as_ref(), project, session);
+                        match result.map(|(batches, counts)| writer.signals(project, session, batches, counts)) {
+                            Ok(Ok(())) => {}
+                            Ok(Err(_)) => pending.changed(project, session), // the queue is full: later
+                            Err(e) => tracing::warn!(error = %e, %session, "analysing a session failed"),
+                        }
+                    }
+                    match stopped.recv_timeout(Duration::from_secs(1)) {
+                        Err(RecvTimeoutError::Timeout) => continue,
+                        _ => break,
+                    }
+                }
+            })
+            .expect("spawning the analyzer thread");
+        Analyzer { stop: Some(stop), thread: Some(thread) }
+    }
+}
+
+fn recheck(store: &dyn Store, pending: &Pending, projects: &[u32]) {
+    for &project in projects {
+        for listed in store.listed(project, None).take(RECHECKED_AT_START) {
+            let Ok(listed) = listed else { break };
+            if let Ok(Some(summary)) = store.summary(project, listed.session) {
+                if summary.analyzed_batches < summary.batch_count {
+                    pending.changed(project, listed.session);
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Analyzer {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_is_due_once_quiet_or_after_the_longest_wait() {
+        let pending = Pending::default();
+        let session = SessionId([1; 16]);
+        pending.changed(1, session);
+        let start = Instant::now();
+        assert!(pending.due(start, 10).is_empty(), "just changed");
+        assert_eq!(pending.due(start + QUIET, 10), [(1, session)]);
+        assert!(pending.due(start + QUIET, 10).is_empty(), "taken once");
+
+        // Changing every second, it still comes due after the longest wait.
+        pending.changed(1, session);
+        let first = Instant::now();
+        pending.sessions.lock().unwrap().get_mut(&(1, session)).unwrap().1 = first + MAX_WAIT;
+        assert!(pending.due(first + MAX_WAIT - Duration::from_secs(1), 10).is_empty());
+        assert_eq!(pending.due(first + MAX_WAIT, 10), [(1, session)]);
+    }
+}
