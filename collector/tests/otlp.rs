@@ -4,6 +4,7 @@
 
 use std::io::Write as _;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -12,6 +13,7 @@ use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{status, ResourceSpans, ScopeSpans, Span, Status};
 use prost::Message;
+use sightline_collector::store::{SledStore, Store};
 use sightline_e2e::{batch_bytes, random_session, Collector, Http, Response};
 use sightline_protocol::{Event, EventData, Initiator, Network, SessionId, SpanId, TraceContext, TraceId};
 
@@ -340,4 +342,33 @@ fn the_digest_tells_what_failed_with_the_backend_records_of_its_trace() {
     assert_eq!(http.request("GET", &url, &[], None).status, 401);
     assert_eq!(http.get(&format!("{url}?format=pdf"), TOKEN).status, 400);
     assert_eq!(http.get(&format!("{}/api/sessions/{}/digest", collector.base, random_session()), TOKEN).status, 404);
+}
+
+#[test]
+fn backend_records_expire_with_the_project_retention() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "retention_sweep_seconds = 1\n{}",
+        CONFIG.replace("read_tokens = [\"slr_backend\"]", "read_tokens = [\"slr_backend\"]\nretention_days = 0.00002")
+    );
+    let mut collector =
+        Collector::start(Path::new(env!("CARGO_BIN_EXE_sightline-collector")), &dir.path().join("data"), &config);
+    let http = Http::default();
+    let trace = random_trace();
+    assert_eq!(
+        post(&http, &collector, "/v1/logs", PROTOBUF, &error_logs(Some(trace), &["soon gone"]).encode_to_vec()).status,
+        200
+    );
+    assert_eq!(trace_of(&http, &collector, trace)["logs"].as_array().unwrap().len(), 1);
+
+    // 0.00002 days is 1.7 s; the sweep runs every second.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !trace_of(&http, &collector, trace)["logs"].as_array().unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "the backend records outlived their retention");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    collector.stop();
+    let store = SledStore::open(&dir.path().join("data")).unwrap();
+    assert_eq!(store.trace_header(1, trace).unwrap(), None, "the trace's header went with its records");
+    assert_eq!(store.expire_telemetry(1, u64::MAX, 10).unwrap(), 0, "and its age entry");
 }
