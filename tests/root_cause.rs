@@ -8,6 +8,7 @@
 //! Needs `npm/dist`, the player and the example app's binary (`cargo xtask test` builds them),
 //! Chromium and ChromeDriver.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -158,6 +159,7 @@ fn the_digest_and_the_viewer_lead_from_the_failed_click_to_the_backend_error() {
     let offset = error_click["time"].as_u64().unwrap() - digest["start"].as_u64().unwrap();
     browser.navigate(&format!("{}/", collector.base));
     browser.execute(&format!("localStorage.setItem('sightline.readToken', '{TOKEN}'); return true;"));
+    browser.set_window_size(1440, 1100);
     browser.navigate(link);
     browser.wait_for("document.getElementById('timeline')", Duration::from_secs(20));
     let at = browser.execute("return Number(document.getElementById('timeline').value);").as_u64().unwrap();
@@ -172,6 +174,15 @@ fn the_digest_and_the_viewer_lead_from_the_failed_click_to_the_backend_error() {
         Duration::from_secs(10),
     );
     assert!(shown.as_str().unwrap().contains("acme-billing-api"), "{shown}");
+    // The README's picture of the viewer is this moment (`SIGHTLINE_SCREENSHOT=docs/viewer.png`
+    // to take it again); every run leaves one in `target/`.
+    let picture = browser.screenshot();
+    assert!(picture.starts_with(b"\x89PNG"), "a PNG");
+    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/viewer-screenshot.png");
+    std::fs::write(&target, &picture).unwrap();
+    if let Ok(path) = std::env::var("SIGHTLINE_SCREENSHOT") {
+        std::fs::write(Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path), &picture).unwrap();
+    }
 
     // The digest as Markdown, as the viewer's button copies it.
     let markdown = http.request(

@@ -372,7 +372,13 @@ async function showReplay(id, section) {
         if (fact.trace && backend === null) {
           backend = el('div', { class: 'backend', text: 'Loading the backend records of this trace…' });
           item.append(backend);
-          api(`/api/traces/${fact.trace}`).then((t) => backend.replaceChildren(...backendRecords(t, start)), (error) => (backend.textContent = `Backend records not loaded: ${error.message}`));
+          api(`/api/traces/${fact.trace}`).then(
+            (t) => {
+              backend.replaceChildren(...backendRecords(t, start));
+              backend.scrollIntoView({ block: 'nearest' });
+            },
+            (error) => (backend.textContent = `Backend records not loaded: ${error.message}`),
+          );
         } else if (backend !== null) {
           backend.hidden = detail ? detail.hidden : !backend.hidden;
         }

@@ -42,8 +42,12 @@ pub struct Fact {
 /// Every fact of a replay, in time order.
 pub fn facts(replay: &Replay) -> Vec<Fact> {
     let mut dom = ReplayDom::new();
-    let mut out = Vec::new();
+    let mut out: Vec<Fact> = Vec::new();
+    // Keystrokes into one field read as one line with the latest value, as long as nothing
+    // else happened meanwhile: the field being typed into, if the last line is its.
+    let mut typing: Option<u32> = None;
     for (time, _page, data) in replay.events() {
+        let lines = out.len();
         dom.apply(data);
         let fact = |panel, kind, summary: String, detail: String, problem| Fact {
             time: *time,
@@ -77,13 +81,19 @@ pub fn facts(replay: &Replay) -> Vec<Fact> {
                     Some(false) => "unchecked".to_owned(),
                     None => format!("\"{}\"", input.value),
                 };
-                out.push(fact(
+                let line = fact(
                     Panel::Activity,
                     "input",
                     format!("Typed into {}: {value}", describe(&dom, input.target)),
                     String::new(),
                     false,
-                ));
+                );
+                if typing == Some(input.target) {
+                    out.pop();
+                }
+                out.push(line);
+                typing = Some(input.target);
+                continue;
             }
             EventData::Navigation(n) => {
                 let how = match n.kind {
@@ -146,6 +156,9 @@ pub fn facts(replay: &Replay) -> Vec<Fact> {
             }
             _ => {}
         }
+        if out.len() > lines {
+            typing = None;
+        }
     }
     out
 }
@@ -196,7 +209,7 @@ fn text_of(dom: &ReplayDom, id: u32, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sightline_protocol::{fixtures, Batch};
+    use sightline_protocol::{fixtures, Batch, Event, Input, Pointer};
 
     #[test]
     fn the_sample_session_reads_as_activity_network_and_console_lines() {
@@ -212,5 +225,29 @@ mod tests {
         assert!(failed.trace.as_ref().is_some_and(|t| t.len() == 32));
         assert!(facts.iter().any(|f| f.panel == Panel::Console && f.kind == "exception" && f.problem));
         assert!(facts.iter().any(|f| f.panel == Panel::Activity && f.kind == "click"));
+    }
+
+    #[test]
+    fn keystrokes_into_one_field_read_as_one_line() {
+        let typed = |target: u32, value: &str| {
+            EventData::Input(Input { target, value: value.into(), checked: None, masked: false })
+        };
+        let click = EventData::Pointer(Pointer { kind: PointerKind::Click, target: 3, x: 0, y: 0 });
+        let events = [typed(5, "a"), typed(5, "ab"), typed(5, "abc"), typed(6, "x"), click, typed(6, "xy")]
+            .into_iter()
+            .map(|data| Event { dt: 10, data })
+            .collect();
+        let batch =
+            Batch { project: "p".into(), session: Default::default(), page: 0, seq: 0, start: 0, sent: 0, events };
+        let lines: Vec<String> = facts(&Replay::new(&[batch])).into_iter().map(|f| f.summary).collect();
+        assert_eq!(
+            lines,
+            [
+                "Typed into an element: \"abc\"",
+                "Typed into an element: \"x\"",
+                "Click an element",
+                "Typed into an element: \"xy\""
+            ]
+        );
     }
 }

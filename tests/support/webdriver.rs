@@ -106,6 +106,15 @@ impl Browser {
         self.command("POST", "/window/rect", json!({ "width": width, "height": height }));
     }
 
+    /// A PNG of the page as shown.
+    pub fn screenshot(&self) -> Vec<u8> {
+        use base64::Engine as _;
+        let encoded = self.command("GET", "/screenshot", Value::Null);
+        base64::engine::general_purpose::STANDARD
+            .decode(encoded.as_str().expect("base64 text"))
+            .expect("a PNG in base64")
+    }
+
     /// The WebDriver reference of the first element matching the CSS `selector`.
     fn element(&self, selector: &str) -> String {
         let found = self.command("POST", "/element", json!({ "using": "css selector", "value": selector }));
