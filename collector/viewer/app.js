@@ -249,6 +249,8 @@ async function showReplay(id, section) {
   const start = replay.start();
   const length = Math.max(0, replay.end() - start);
   const frame = el('iframe', { id: 'replay-frame', sandbox: 'allow-same-origin', title: 'The session as the user saw it' });
+  // When the first frame is up, for the player benchmark (and anyone profiling the viewer).
+  frame.addEventListener('load', () => performance.mark('sightline-first-frame'), { once: true });
   // The frame has the user's viewport size, scaled to fit; the cursor is drawn over it.
   const cursor = el('div', { id: 'cursor', hidden: true });
   const stage = el('div', { class: 'stage' }, frame, cursor);

@@ -144,6 +144,12 @@ impl Browser {
         self.command("POST", "/execute/sync", json!({ "script": script, "args": [] }))
     }
 
+    /// Runs `script` (a function body) in the page; it answers by calling its last argument,
+    /// whose argument this returns.
+    pub fn execute_async(&self, script: &str) -> Value {
+        self.command("POST", "/execute/async", json!({ "script": script, "args": [] }))
+    }
+
     /// Like [`Browser::execute`], but `None` when the script failed (as it may while a page is
     /// being replaced).
     pub fn try_execute(&self, script: &str) -> Option<Value> {

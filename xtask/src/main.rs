@@ -2,6 +2,7 @@
 //! only plain commands.
 
 mod bench_ingest;
+mod bench_player;
 mod bench_sdk;
 mod build_player;
 mod build_sdk;
@@ -21,6 +22,7 @@ tasks:
       --seconds N           how long to load it (default 10)
       --connections N       concurrent keep-alive connections (default 64)
       --batch-kib N         compressed batch size in KiB (default 4)
+  bench-player              a synthetic 30-minute session: first frame and seek times, natively and in the viewer
   bench-sdk [options]       scripted journeys in headless Chromium: no recorder, this SDK, rrweb
                             (npm install in npm/ first)
       --runs N              runs of each journey and recorder, medians printed (default 3)
@@ -51,6 +53,8 @@ fn main() -> ExitCode {
         // Benchmarks measure optimised code on both sides of the wire.
         Some("bench-ingest") if cfg!(debug_assertions) => run::in_release(&args),
         Some("bench-ingest") => bench_ingest::Options::parse(&args[1..]).and_then(bench_ingest::run),
+        Some("bench-player") if cfg!(debug_assertions) => run::in_release(&args),
+        Some("bench-player") => bench_player::run(),
         Some("bench-sdk") => bench_sdk_options(&args[1..]).and_then(bench_sdk::run),
         _ => Err(USAGE.to_owned()),
     };

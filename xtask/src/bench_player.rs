@@ -1,0 +1,320 @@
+//! `cargo xtask bench-player`: a synthetic 30-minute session (about 50,000 events, a keyframe
+//! every 5 minutes, a 2,300-node page) replayed two ways: by the replay core natively, and in
+//! the viewer in headless Chromium (the core compiled to wasm, the page in its sandboxed
+//! frame). Prints the time to the first frame and the time to seek to random moments, against
+//! the targets (first frame 1 s, seek 150 ms).
+
+use std::time::{Duration, Instant};
+
+use sightline_e2e::webdriver::Browser;
+use sightline_e2e::{project_config, Collector, Http};
+use sightline_player::html::to_html;
+use sightline_player::Replay;
+use sightline_protocol::{
+    decode_batch, encode_batch, fixtures, Batch, ConsoleLevel, Element, Event, EventData, Initiator, Input, Limits,
+    MouseMove, MovePoint, Mutation, Namespace, Network, Node, NodeKind, Pointer, PointerKind, Scroll, SessionId,
+    Snapshot, TextChange,
+};
+
+use crate::build_player::build_player;
+use crate::run::{cargo, workspace_root};
+
+const KEY: &str = "slk_bench_player";
+const TOKEN: &str = "slr_bench_player";
+const SESSION_MS: u64 = 30 * 60 * 1000;
+const BATCH_MS: u64 = 5_000;
+const KEYFRAME_MS: u64 = 5 * 60 * 1000;
+const ROWS: u32 = 200;
+const COLUMNS: u32 = 5;
+const SEEKS: usize = 20;
+const FIRST_FRAME_TARGET_MS: f64 = 1_000.0;
+const SEEK_TARGET_MS: f64 = 150.0;
+const START: u64 = 1_790_000_000_000;
+
+/// The synthetic page: a heading, a search field and a table; texts change as the session goes.
+struct Page {
+    nodes: Vec<Node>,
+}
+
+const INPUT: u32 = 9;
+
+impl Page {
+    fn new() -> Page {
+        let element = |tag: &str, attrs: &[(&str, &str)]| {
+            NodeKind::Element(Element {
+                tag: tag.into(),
+                attrs: attrs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+                ns: Namespace::Html,
+            })
+        };
+        let node = |id, parent, kind| Node { id, parent, next: 0, kind };
+        let mut nodes = vec![
+            node(1, 0, NodeKind::Document(Default::default())),
+            node(2, 1, element("html", &[])),
+            node(3, 2, element("head", &[])),
+            node(4, 3, element("style", &[])),
+            node(5, 4, NodeKind::Text("td { padding: 4px 8px } .hot { background: #fee }".into())),
+            node(6, 2, element("body", &[])),
+            node(7, 6, element("h1", &[])),
+            node(8, 7, NodeKind::Text("Invoices".into())),
+            node(INPUT, 6, element("input", &[("type", "search"), ("placeholder", "Filter")])),
+            node(10, 6, element("table", &[("id", "invoices")])),
+        ];
+        let mut id = 11;
+        for row in 0..ROWS {
+            let tr = id;
+            nodes.push(node(tr, 10, element("tr", &[("class", "row")])));
+            id += 1;
+            for column in 0..COLUMNS {
+                nodes.push(node(id, tr, element("td", &[])));
+                nodes.push(node(id + 1, id, NodeKind::Text(format!("r{row} c{column}"))));
+                id += 2;
+            }
+        }
+        Page { nodes }
+    }
+
+    /// The id of the text node of a cell.
+    fn cell_text(row: u32, column: u32) -> u32 {
+        11 + row * (1 + 2 * COLUMNS) + 1 + 2 * column + 1
+    }
+
+    fn cell(row: u32) -> u32 {
+        11 + row * (1 + 2 * COLUMNS) + 1
+    }
+
+    fn set_text(&mut self, id: u32, text: &str) {
+        if let Some(node) = self.nodes.iter_mut().find(|n| n.id == id) {
+            node.kind = NodeKind::Text(text.to_owned());
+        }
+    }
+}
+
+/// A small deterministic generator, so every run replays the same session.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, below: u64) -> u64 {
+        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % below
+    }
+}
+
+/// The session's batches, and how many events they hold.
+fn synthetic_session(session: SessionId) -> (Vec<Batch>, usize) {
+    let mut page = Page::new();
+    let mut random = Lcg(42);
+    let mut batches = Vec::new();
+    let mut total = 0;
+    let mut meta = fixtures::page_start().events.remove(0);
+    meta.dt = 0;
+    for seq in 0..(SESSION_MS / BATCH_MS) as u32 {
+        let start = START + u64::from(seq) * BATCH_MS;
+        let mut timed: Vec<(u64, EventData)> = Vec::new();
+        if seq == 0 {
+            timed.push((start, meta.data.clone()));
+        }
+        if (start - START).is_multiple_of(KEYFRAME_MS) {
+            timed.push((start, EventData::Snapshot(Snapshot { nodes: page.nodes.clone() })));
+        }
+        for second in 0..BATCH_MS / 1000 {
+            let at = start + second * 1000;
+            for i in 0..10 {
+                let (x, y) = (random.next(1200) as i32, random.next(800) as i32);
+                let points = vec![MovePoint { x, y, offset: 0 }, MovePoint { x: x + 3, y: y + 2, offset: 50 }];
+                timed.push((at + i * 100, EventData::MouseMove(MouseMove { points })));
+            }
+            for i in 0..12 {
+                let (row, column) = (random.next(u64::from(ROWS)) as u32, random.next(u64::from(COLUMNS)) as u32);
+                let text = format!("{} EUR", random.next(100_000));
+                page.set_text(Page::cell_text(row, column), &text);
+                let texts = vec![TextChange { id: Page::cell_text(row, column), text }];
+                timed.push((at + i * 80 + 5, EventData::Mutation(Mutation { texts, ..Default::default() })));
+            }
+            for i in 0..3 {
+                let y = random.next(4000) as i32;
+                timed.push((at + i * 300 + 20, EventData::Scroll(Scroll { target: 1, x: 0, y })));
+            }
+            for i in 0..2 {
+                let value = "*".repeat(1 + random.next(12) as usize);
+                let input = Input { target: INPUT, value, checked: None, masked: true };
+                timed.push((at + i * 500 + 40, EventData::Input(input)));
+            }
+            if second % 2 == 0 {
+                let target = Page::cell(random.next(u64::from(ROWS)) as u32);
+                let click = Pointer { kind: PointerKind::Click, target, x: 300, y: 200 };
+                timed.push((at + 700, EventData::Pointer(click)));
+            }
+            if second == 3 {
+                let network = Network {
+                    initiator: Initiator::Fetch,
+                    method: "GET".into(),
+                    url: format!("https://app.example/api/invoices?page={seq}"),
+                    status: if seq % 50 == 7 { 500 } else { 200 },
+                    duration: 120,
+                    ..Default::default()
+                };
+                timed.push((at + 900, EventData::Network(Box::new(network))));
+            }
+        }
+        if seq % 6 == 0 {
+            let console = sightline_protocol::Console {
+                level: ConsoleLevel::Warn,
+                args: vec!["slow render".into()],
+                stack: None,
+            };
+            timed.push((start + 4_950, EventData::Console(console)));
+        }
+        timed.sort_by_key(|(at, _)| *at);
+        total += timed.len();
+        let mut previous = start;
+        let events = timed
+            .into_iter()
+            .map(|(at, data)| {
+                let dt = (at - previous) as u32;
+                previous = at;
+                Event { dt, data }
+            })
+            .collect();
+        batches.push(Batch { project: KEY.into(), session, page: 0, seq, start, sent: start + BATCH_MS, events });
+    }
+    (batches, total)
+}
+
+/// Random moments to seek to, the same every run.
+fn seek_points() -> Vec<u64> {
+    let mut random = Lcg(7);
+    (0..SEEKS).map(|_| random.next(SESSION_MS - 1_000)).collect()
+}
+
+fn summary(mut ms: Vec<f64>) -> (f64, f64, f64) {
+    ms.sort_by(f64::total_cmp);
+    let median = ms[ms.len() / 2];
+    let p95 = ms[(ms.len() * 95 / 100).min(ms.len() - 1)];
+    (median, p95, ms[ms.len() - 1])
+}
+
+/// Runs the benchmark and prints the numbers.
+pub fn run() -> Result<(), String> {
+    build_player()?;
+    cargo(&["build", "--release", "--locked", "-p", "sightline-collector"], &[])?;
+    let session = SessionId([0x5e; 16]);
+    let (batches, events) = synthetic_session(session);
+    let framed: Vec<Vec<u8>> =
+        batches.iter().map(|b| encode_batch(b).map_err(|e| e.to_string())).collect::<Result<_, _>>()?;
+    let bytes: usize = framed.iter().map(Vec::len).sum();
+    let keyframes = SESSION_MS / KEYFRAME_MS;
+    println!(
+        "session: 30 min, {events} events in {} batches ({bytes} bytes compressed), {keyframes} keyframes, {} nodes",
+        batches.len(),
+        Page::new().nodes.len()
+    );
+
+    // The replay core, natively.
+    let started = Instant::now();
+    let decoded: Vec<Batch> = framed
+        .iter()
+        .map(|f| decode_batch(f, &Limits::default()).map_err(|e| e.to_string()))
+        .collect::<Result<_, _>>()?;
+    let replay = Replay::new(&decoded);
+    let html = |replay: &Replay, at: u64| {
+        let dom = replay.dom_at(at);
+        dom.roots().first().map(|&root| to_html(&dom, root)).unwrap_or_default()
+    };
+    let first = html(&replay, START);
+    let native_first = started.elapsed().as_secs_f64() * 1000.0;
+    let native_seeks: Vec<f64> = seek_points()
+        .into_iter()
+        .map(|offset| {
+            let started = Instant::now();
+            let page = html(&replay, START + offset);
+            assert!(page.len() > first.len() / 2);
+            started.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+
+    // The viewer in headless Chromium.
+    let root = workspace_root();
+    let data = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let collector = Collector::start(
+        &root.join("target/release/sightline-collector"),
+        &data.path().join("data"),
+        &project_config("bench", KEY, TOKEN),
+    );
+    let http = Http::default();
+    for batch in &framed {
+        let response = http.post_batch(&collector.base, KEY, batch);
+        if response.status != 200 {
+            return Err(format!("ingest: {} {}", response.status, String::from_utf8_lossy(&response.body)));
+        }
+    }
+    let browser = Browser::start();
+    browser.set_window_size(1400, 1000);
+    browser.navigate(&format!("{}/", collector.base));
+    browser.execute(&format!("localStorage.setItem('sightline.readToken', '{TOKEN}'); return true;"));
+    let mut first_frames = Vec::new();
+    for _ in 0..3 {
+        browser.navigate(&format!("{}/sessions/{session}", collector.base));
+        let mark = browser
+            .wait_for("performance.getEntriesByName('sightline-first-frame')[0]?.startTime", Duration::from_secs(60));
+        first_frames.push(mark.as_f64().ok_or("no first-frame mark")?);
+    }
+    let mut browser_seeks = Vec::new();
+    for offset in seek_points() {
+        let ms = browser.execute_async(&format!(
+            "const done = arguments[arguments.length - 1];
+             const frame = document.getElementById('replay-frame');
+             const timeline = document.getElementById('timeline');
+             const before = frame.srcdoc;
+             const started = performance.now();
+             timeline.value = String({offset});
+             timeline.dispatchEvent(new Event('input'));
+             if (frame.srcdoc === before) done(performance.now() - started);
+             else frame.addEventListener('load', () => done(performance.now() - started), {{ once: true }});"
+        ));
+        browser_seeks.push(ms.as_f64().ok_or_else(|| format!("seek: {ms}"))?);
+    }
+    let html_bytes = browser.execute("return document.getElementById('replay-frame').srcdoc.length;");
+
+    let (first_frame, ..) = summary(first_frames.clone());
+    let (native_median, native_p95, native_max) = summary(native_seeks);
+    let (median, p95, max) = summary(browser_seeks);
+    println!("page shown: {} bytes of HTML", html_bytes.as_u64().unwrap_or(0));
+    println!();
+    println!("{:<44} {:>10} {:>10} {:>10} {:>9}", "", "median ms", "p95 ms", "max ms", "÷ target");
+    println!(
+        "{:<44} {:>10.1} {:>10} {:>10} {:>9.2}",
+        "first frame, core natively (decode + build)",
+        native_first,
+        "",
+        "",
+        native_first / FIRST_FRAME_TARGET_MS
+    );
+    println!(
+        "{:<44} {:>10.1} {:>10.1} {:>10.1} {:>9.2}",
+        format!("seek, core natively ({SEEKS} moments)"),
+        native_median,
+        native_p95,
+        native_max,
+        native_p95 / SEEK_TARGET_MS
+    );
+    println!(
+        "{:<44} {:>10.1} {:>10} {:>10.1} {:>9.2}",
+        "first frame, viewer (navigation to frame)",
+        first_frame,
+        "",
+        first_frames.iter().copied().fold(0.0, f64::max),
+        first_frame / FIRST_FRAME_TARGET_MS
+    );
+    println!(
+        "{:<44} {:>10.1} {:>10.1} {:>10.1} {:>9.2}",
+        format!("seek, viewer (input to frame loaded)"),
+        median,
+        p95,
+        max,
+        p95 / SEEK_TARGET_MS
+    );
+    println!();
+    println!("targets: first frame {FIRST_FRAME_TARGET_MS} ms, seek {SEEK_TARGET_MS} ms (the ratio divides the median first frame and the p95 seek by them)");
+    Ok(())
+}
