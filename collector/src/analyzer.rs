@@ -101,7 +101,9 @@ impl Analyzer {
             .spawn(move || {
                 recheck(store.as_ref(), &pending, &projects);
                 loop {
-                    for (project, session) in pending.due(Instant::now(), PER_PASS) {
+                    let due = pending.due(Instant::now(), PER_PASS);
+                    let more = due.len() == PER_PASS;
+                    for (project, session) in due {
                         let result = analyse(store.as_ref(), project, session);
                         match result.map(|(batches, counts)| writer.signals(project, session, batches, counts)) {
                             Ok(Ok(())) => {}
@@ -109,7 +111,9 @@ impl Analyzer {
                             Err(e) => tracing::warn!(error = %e, %session, "analysing a session failed"),
                         }
                     }
-                    match stopped.recv_timeout(Duration::from_secs(1)) {
+                    // A full pass means more are due: go on after a glance at the stop signal.
+                    let pause = if more { Duration::ZERO } else { Duration::from_secs(1) };
+                    match stopped.recv_timeout(pause) {
                         Err(RecvTimeoutError::Timeout) => continue,
                         _ => break,
                     }

@@ -2,7 +2,7 @@
 //! needs its events: who, on what, where, when, and what went wrong.
 
 use serde::{Deserialize, Serialize};
-use sightline_protocol::{Batch, DeviceType, EventData, NavigationKind, SessionId, TraceId};
+use sightline_protocol::{Batch, DeviceType, EventData, NavigationKind, PointerKind, SessionId, TraceId};
 
 /// Pages kept in a summary; a session visiting more keeps its first ones.
 const MAX_PAGES: usize = 200;
@@ -69,6 +69,8 @@ pub struct SessionSummary {
     pub error_count: u64,
     /// Requests that failed: status ≥ 500 or no response.
     pub failed_request_count: u64,
+    /// Clicks.
+    pub click_count: u64,
     /// Requests recorded.
     pub request_count: u64,
     /// Distinct trace ids seen on requests.
@@ -171,6 +173,8 @@ pub struct BatchDigest {
     pub urls: Vec<String>,
     /// JS errors.
     pub errors: u64,
+    /// Clicks (what every frustration signal starts from).
+    pub clicks: u64,
     /// Requests.
     pub requests: u64,
     /// Failed requests.
@@ -226,6 +230,7 @@ impl BatchDigest {
                     digest.urls.push(clip(&nav.url, URL));
                 }
                 EventData::Error(_) => digest.errors += 1,
+                EventData::Pointer(p) if p.kind == PointerKind::Click => digest.clicks += 1,
                 EventData::Network(request) => {
                     digest.requests += 1;
                     if request.failed() {
@@ -289,6 +294,7 @@ impl SessionSummary {
             self.add_url(url);
         }
         self.error_count += digest.errors;
+        self.click_count += digest.clicks;
         self.request_count += digest.requests;
         self.failed_request_count += digest.failed_requests;
         self.trace_count += digest.traces.len() as u64;

@@ -478,6 +478,11 @@ impl Group {
         for user in summary.apply(&digest, bytes.len(), received_at) {
             self.writes.push(Write::User { project, session, user });
         }
+        // Every signal starts with a click: a session without one needs no analysis.
+        if summary.click_count == 0 {
+            summary.analyzed_batches = summary.batch_count;
+            self.analysed.insert((project, session));
+        }
         self.stored.push((bytes.len(), digest.events));
         self.writes.push(Write::Batch { key, bytes, traces: digest.traces });
         self.keys.insert(key);
@@ -619,21 +624,41 @@ mod tests {
         let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path()).unwrap());
         let session = SessionId([5; 16]);
         let writer = Writer::start(store.clone(), 64, 1 << 20, 16);
-        send(&writer, session, 0, 0);
-        send(&writer, session, 0, 1);
+        let clicked = |seq| {
+            let mut job = job(session, 0, seq);
+            job.digest.clicks = 1;
+            writer.ingest(job).unwrap().blocking_recv().unwrap().unwrap()
+        };
+        clicked(0);
+        clicked(1);
         let pending = writer.pending_analysis();
         let counts = SignalCounts { rage_clicks: 1, dead_clicks: 2, error_clicks: 3 };
         // Found over one batch, but two are stored: stale, ignored.
         writer.signals(1, session, 1, counts).unwrap();
         // Found over both: kept. A batch after it leaves the counts as they were, now behind.
         writer.signals(1, session, 2, counts).unwrap();
-        send(&writer, session, 0, 2);
+        clicked(2);
         writer.shutdown();
         let summary = store.summary(1, session).unwrap().unwrap();
         assert_eq!((summary.signals, summary.analyzed_batches, summary.batch_count), (counts, 2, 3));
         // The session is due for analysis again (QUIET after its last batch).
         let later = std::time::Instant::now() + crate::analyzer::QUIET;
         assert_eq!(pending.due_at(later), [(1, session)]);
+    }
+
+    #[test]
+    fn a_session_without_clicks_needs_no_analysis() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path()).unwrap());
+        let session = SessionId([6; 16]);
+        let writer = Writer::start(store.clone(), 64, 1 << 20, 16);
+        send(&writer, session, 0, 0);
+        send(&writer, session, 0, 1);
+        let pending = writer.pending_analysis();
+        writer.shutdown();
+        let summary = store.summary(1, session).unwrap().unwrap();
+        assert_eq!((summary.analyzed_batches, summary.batch_count), (2, 2));
+        assert!(pending.due_at(std::time::Instant::now() + crate::analyzer::MAX_WAIT).is_empty());
     }
 
     #[test]

@@ -15,6 +15,7 @@ use tokio::net::TcpStream;
 use sightline_e2e::{Collector, Http};
 use sightline_protocol::*;
 
+use crate::rng::Rng;
 use crate::run::{cargo, workspace_root};
 
 const KEY: &str = "slk_bench_ingest";
@@ -45,30 +46,6 @@ impl Options {
             }
         }
         Ok(options)
-    }
-}
-
-/// A small deterministic generator, so runs are comparable.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn word(&mut self) -> String {
-        const WORDS: [&str; 16] = [
-            "invoice", "customer", "total", "pending", "paid", "overdue", "acme", "globex", "draft", "sent", "amount",
-            "due", "tax", "line", "item", "project",
-        ];
-        format!("{}{}", WORDS[self.below(16) as usize], self.below(1000))
     }
 }
 

@@ -17,6 +17,7 @@ use sightline_protocol::{
 };
 
 use crate::build_player::build_player;
+use crate::rng::Rng;
 use crate::run::{cargo, workspace_root};
 
 const KEY: &str = "slk_bench_player";
@@ -90,20 +91,10 @@ impl Page {
     }
 }
 
-/// A small deterministic generator, so every run replays the same session.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, below: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) % below
-    }
-}
-
 /// The session's batches, and how many events they hold.
 fn synthetic_session(session: SessionId) -> (Vec<Batch>, usize) {
     let mut page = Page::new();
-    let mut random = Lcg(42);
+    let mut random = Rng(42);
     let mut batches = Vec::new();
     let mut total = 0;
     let mut meta = fixtures::page_start().events.remove(0);
@@ -120,28 +111,28 @@ fn synthetic_session(session: SessionId) -> (Vec<Batch>, usize) {
         for second in 0..BATCH_MS / 1000 {
             let at = start + second * 1000;
             for i in 0..10 {
-                let (x, y) = (random.next(1200) as i32, random.next(800) as i32);
+                let (x, y) = (random.below(1200) as i32, random.below(800) as i32);
                 let points = vec![MovePoint { x, y, offset: 0 }, MovePoint { x: x + 3, y: y + 2, offset: 50 }];
                 timed.push((at + i * 100, EventData::MouseMove(MouseMove { points })));
             }
             for i in 0..12 {
-                let (row, column) = (random.next(u64::from(ROWS)) as u32, random.next(u64::from(COLUMNS)) as u32);
-                let text = format!("{} EUR", random.next(100_000));
+                let (row, column) = (random.below(u64::from(ROWS)) as u32, random.below(u64::from(COLUMNS)) as u32);
+                let text = format!("{} EUR", random.below(100_000));
                 page.set_text(Page::cell_text(row, column), &text);
                 let texts = vec![TextChange { id: Page::cell_text(row, column), text }];
                 timed.push((at + i * 80 + 5, EventData::Mutation(Mutation { texts, ..Default::default() })));
             }
             for i in 0..3 {
-                let y = random.next(4000) as i32;
+                let y = random.below(4000) as i32;
                 timed.push((at + i * 300 + 20, EventData::Scroll(Scroll { target: 1, x: 0, y })));
             }
             for i in 0..2 {
-                let value = "*".repeat(1 + random.next(12) as usize);
+                let value = "*".repeat(1 + random.below(12) as usize);
                 let input = Input { target: INPUT, value, checked: None, masked: true };
                 timed.push((at + i * 500 + 40, EventData::Input(input)));
             }
             if second % 2 == 0 {
-                let target = Page::cell(random.next(u64::from(ROWS)) as u32);
+                let target = Page::cell(random.below(u64::from(ROWS)) as u32);
                 let click = Pointer { kind: PointerKind::Click, target, x: 300, y: 200 };
                 timed.push((at + 700, EventData::Pointer(click)));
             }
@@ -183,8 +174,8 @@ fn synthetic_session(session: SessionId) -> (Vec<Batch>, usize) {
 
 /// Random moments to seek to, the same every run.
 fn seek_points() -> Vec<u64> {
-    let mut random = Lcg(7);
-    (0..SEEKS).map(|_| random.next(SESSION_MS - 1_000)).collect()
+    let mut random = Rng(7);
+    (0..SEEKS).map(|_| random.below(SESSION_MS - 1_000)).collect()
 }
 
 fn summary(mut ms: Vec<f64>) -> (f64, f64, f64) {

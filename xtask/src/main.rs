@@ -3,10 +3,12 @@
 
 mod bench_ingest;
 mod bench_player;
+mod bench_query;
 mod bench_sdk;
 mod build_player;
 mod build_sdk;
 mod demo;
+mod rng;
 mod run;
 
 use std::process::ExitCode;
@@ -23,6 +25,7 @@ tasks:
       --connections N       concurrent keep-alive connections (default 64)
       --batch-kib N         compressed batch size in KiB (default 4)
   bench-player              a synthetic 30-minute session: first frame and seek times, natively and in the viewer
+  bench-query               the session list's queries over 100,000 sessions
   bench-sdk [options]       scripted journeys in headless Chromium: no recorder, this SDK, rrweb
                             (npm install in npm/ first)
       --runs N              runs of each journey and recorder, medians printed (default 3)
@@ -55,6 +58,8 @@ fn main() -> ExitCode {
         Some("bench-ingest") => bench_ingest::Options::parse(&args[1..]).and_then(bench_ingest::run),
         Some("bench-player") if cfg!(debug_assertions) => run::in_release(&args),
         Some("bench-player") => bench_player::run(),
+        Some("bench-query") if cfg!(debug_assertions) => run::in_release(&args),
+        Some("bench-query") => bench_query::run(),
         Some("bench-sdk") => bench_sdk_options(&args[1..]).and_then(bench_sdk::run),
         _ => Err(USAGE.to_owned()),
     };
