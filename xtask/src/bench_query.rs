@@ -58,7 +58,7 @@ fn session(i: u64) -> Vec<u8> {
         Event { dt: 10, data: EventData::Identify(identify) },
         Event { dt: 500, data: EventData::Network(Box::new(network)) },
     ];
-    if i % 100 == 0 {
+    if i.is_multiple_of(100) {
         let error = ErrorEvent {
             kind: ErrorKind::Uncaught,
             name: "TypeError".into(),
