@@ -1,6 +1,7 @@
 //! The replay is the page as the user saw it: a journey through the example app in headless
 //! Chromium, and at several moments the live page's DOM is compared with the DOM the replay
-//! core rebuilds from what the collector stored for that moment.
+//! core rebuilds from what the collector stored for that moment, and with the DOM of the
+//! viewer's replay frame opened at that moment (`/sessions/{id}?t=…`).
 //!
 //! Both sides are written out the same way, after a normalisation for what the recorder
 //! changes on purpose:
@@ -12,34 +13,46 @@
 //! - URL attributes are compared in absolute form;
 //! - the recorder's own `data-sl-blocked` attribute is left out.
 //!
+//! In the viewer's frame the page is inert HTML, so for that comparison, on both sides, also:
+//! `<script>` elements, stylesheet elements (`<style>`, `<link rel=stylesheet>`: sheets recorded
+//! as rules are shown as `<style>` elements of those rules; the comparison with the replay core
+//! covers their content) and `<meta http-equiv>` are left out, and a blocked element is written
+//! by its `id` and `class` alone (the frame draws it as a grey box of its size).
+//!
 //! Needs `npm/dist` and the example app's binary (`cargo xtask test` builds both), Chromium and
 //! ChromeDriver.
 
 use std::time::{Duration, Instant};
 
-use sightline_e2e::sdk::{session_of, start_collector, stored, KEY};
+use sightline_e2e::sdk::{session_of, start_collector, stored, KEY, TOKEN};
 use sightline_e2e::shop::Shop;
 use sightline_e2e::webdriver::Browser;
 use sightline_e2e::Http;
 use sightline_player::{Replay, ReplayDom};
 use sightline_protocol::NodeKind;
 
-/// The live page written out as `depth kind content` lines, normalised as the module says.
-const LIVE_DOM: &str = r#"
+/// A document written out as `depth kind content` lines, normalised as the module says; the
+/// script's two arguments are the document and whether to apply the viewer's normalisation.
+const SERIALIZE: &str = r#"
+const [doc, inert] = arguments;
 const URLS = new Set(['href', 'src', 'action', 'formaction', 'poster', 'background', 'cite']);
 const FORM_STATE = new Set(['value', 'checked', 'selected']);
 const lines = [];
 const walk = (node, depth, masked) => {
   for (let child = node.firstChild; child; child = child.nextSibling) {
     if (child.nodeType === 3) {
+      if (inert && child.parentNode.localName === 'style') continue;
       lines.push(`${depth} T ${masked ? child.data.replace(/\S/g, '*') : child.data}`);
     } else if (child.nodeType === 1) {
       const tag = child.localName;
-      const blocked = child.hasAttribute('data-sl-block');
+      const sheet = tag === 'style' || (tag === 'link' && /(^|\s)stylesheet(\s|$)/i.test(child.getAttribute('rel') || ''));
+      if (inert && (tag === 'script' || sheet || (tag === 'meta' && child.hasAttribute('http-equiv')))) continue;
+      const blocked = child.hasAttribute('data-sl-block') || (inert && child.hasAttribute('data-sl-blocked'));
       const attrs = [...child.attributes]
         .filter((a) => !a.name.startsWith('on') && a.name !== 'srcdoc' && !FORM_STATE.has(a.name))
         .filter((a) => !blocked || a.name === 'id' || a.name === 'class')
-        .map((a) => `${a.name}=${URLS.has(a.name) ? new URL(a.value, document.baseURI).href : a.value}`)
+        .filter((a) => a.name !== 'data-sl-blocked')
+        .map((a) => `${a.name}=${URLS.has(a.name) ? new URL(a.value, doc.baseURI).href : a.value}`)
         .sort();
       lines.push(`${depth} E ${tag} ${attrs.join(' ')}`);
       const editable = child.getAttribute('contenteditable');
@@ -48,11 +61,11 @@ const walk = (node, depth, masked) => {
     }
   }
 };
-walk(document.documentElement.parentNode, 0, false);
+walk(doc, 0, false);
 return { at: Date.now(), lines: lines.slice(1) };
 "#;
 
-/// The replayed page written out like [`LIVE_DOM`] writes the live one.
+/// The replayed page written out like [`SERIALIZE`] writes a live one.
 fn replay_lines(dom: &ReplayDom) -> Vec<String> {
     fn walk(dom: &ReplayDom, id: u32, depth: usize, lines: &mut Vec<String>) {
         let Some(node) = dom.node(id) else { return };
@@ -84,6 +97,14 @@ fn replay_lines(dom: &ReplayDom) -> Vec<String> {
     lines.into_iter().skip(1).collect()
 }
 
+/// The document `target` (a script expression) written out by [`SERIALIZE`]: the time and the
+/// lines.
+fn serialized(browser: &Browser, target: &str, inert: bool) -> (u64, Vec<String>) {
+    let written = browser.execute(&format!("return (function () {{ {SERIALIZE} }})({target}, {inert});"));
+    let lines = written["lines"].as_array().unwrap().iter().map(|l| l.as_str().unwrap().to_owned()).collect();
+    (written["at"].as_u64().unwrap(), lines)
+}
+
 fn assert_same(moment: &str, live: &[String], replayed: &[String]) {
     if live == replayed {
         return;
@@ -109,13 +130,13 @@ fn the_replayed_dom_equals_the_live_dom_at_every_moment_checked() {
     let session =
         session_of(&browser.execute("return document.getElementById('session').textContent.split(' ').pop();"));
 
-    // A moment is captured once the recorder has seen the page settle.
+    // A moment is captured once the recorder has seen the page settle: its time, the page as
+    // the replay core is compared with it, and as the viewer's frame is.
     let capture = |browser: &Browser| {
         std::thread::sleep(Duration::from_millis(400));
-        let live = browser.execute(LIVE_DOM);
-        let lines: Vec<String> =
-            live["lines"].as_array().unwrap().iter().map(|l| l.as_str().unwrap().to_owned()).collect();
-        (live["at"].as_u64().unwrap(), lines)
+        let (at, lines) = serialized(browser, "document", false);
+        let (_, inert) = serialized(browser, "document", true);
+        (at, lines, inert)
     };
     let mut moments = vec![("invoices loaded", capture(&browser))];
     browser.click("#new-invoice");
@@ -146,8 +167,19 @@ fn the_replayed_dom_equals_the_live_dom_at_every_moment_checked() {
         browser.execute("window.dispatchEvent(new Event('pagehide')); return true;");
         std::thread::sleep(Duration::from_millis(300));
     };
-    for (moment, (at, live)) in &moments {
+    for (moment, (at, live, _)) in &moments {
         assert!(live.len() > 50, "{moment}: the live page was captured ({} lines)", live.len());
         assert_same(moment, live, &replay_lines(&replay.dom_at(*at)));
+    }
+
+    // The same moments in the viewer, each opened from its link.
+    browser.navigate(&format!("{}/", collector.base));
+    browser.execute(&format!("localStorage.setItem('sightline.readToken', '{TOKEN}'); return true;"));
+    for (moment, (at, _, live)) in &moments {
+        browser.navigate(&format!("{}/sessions/{session}?t={at}", collector.base));
+        browser.wait_for("performance.getEntriesByName('sightline-first-frame').length > 0", Duration::from_secs(20));
+        let (_, shown) = serialized(&browser, "document.getElementById('replay-frame').contentDocument", true);
+        assert!(shown.len() > 50, "{moment}: the viewer showed a page ({} lines)", shown.len());
+        assert_same(&format!("{moment}, in the viewer"), live, &shown);
     }
 }
