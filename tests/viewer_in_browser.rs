@@ -3,7 +3,7 @@
 //!
 //! Needs Chromium and ChromeDriver.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sightline_e2e::sdk::{start_collector, KEY, TOKEN};
 use sightline_e2e::webdriver::Browser;
@@ -246,6 +246,29 @@ fn the_replay_shows_the_page_at_each_moment_and_runs_none_of_its_code() {
     assert_eq!(stage, serde_json::json!(["1600px", "900px", true, true]));
     let trace = browser.execute("return document.querySelector('#panel-network li pre').textContent;");
     assert!(trace.as_str().unwrap().contains("4bf92f3577b34da6a3ce929d0e0e4736"), "{trace}");
+
+    // A marker jumps to its moment: the failed request's, 1.5 s in.
+    browser.execute(
+        "const t = document.getElementById('timeline'); t.value = 0; t.dispatchEvent(new Event('input')); return true;",
+    );
+    browser.execute(
+        "[...document.querySelectorAll('#markers .marker.problem')].find((m) => m.title.startsWith('POST')).click(); return true;",
+    );
+    assert_eq!(browser.execute("return document.getElementById('timeline').value;"), "1500", "jumped to the marker");
+
+    // At 8× the playhead runs at least four times as fast as the clock (more, unless the
+    // machine is busy), without skipping anything.
+    browser.execute(
+        "document.getElementById('skip-idle').checked = false; const s = document.getElementById('speed'); s.value = '8';         const t = document.getElementById('timeline'); t.value = 0; t.dispatchEvent(new Event('input')); return true;",
+    );
+    let started = Instant::now();
+    browser.click("#play");
+    std::thread::sleep(Duration::from_millis(600));
+    browser.click("#play");
+    let played = browser.execute("return Number(document.getElementById('timeline').value);").as_f64().unwrap();
+    let elapsed = started.elapsed().as_millis() as f64;
+    assert!(played >= 4.0 * 600.0 && played <= 8.0 * elapsed + 800.0, "{played} ms played in {elapsed} ms at 8×");
+    browser.execute("document.getElementById('skip-idle').checked = true; document.getElementById('speed').value = '1'; return true;");
 
     // Playing through the idle stretch skips it: within a second of play from the change, the
     // playhead is half a second before the user comes back.
