@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 
+use crate::css::edit_nested;
 use sightline_protocol::{EventData, Input, Mutation, Namespace, Node, NodeKind, Snapshot, StyleRule, StyleSheet};
 
 /// One node of the replayed page.
@@ -115,17 +116,22 @@ impl ReplayDom {
         self.sheets.insert(sheet.id, replayed);
     }
 
-    /// A rule inserted or deleted through the CSSOM. Rules are kept as text, so a change inside
-    /// a grouping rule (a path of more than one index) can't be applied; the next keyframe
-    /// records the sheet whole again.
+    /// A rule inserted or deleted through the CSSOM, at the top level of its sheet or inside a
+    /// grouping rule (a path of more than one index; see [`crate::css`]).
     fn rule(&mut self, rule: &StyleRule) {
         let Some(sheet) = self.sheets.get_mut(&rule.sheet) else { return };
-        let [index] = rule.path[..] else { return };
-        let index = index as usize;
-        match &rule.rule {
-            Some(text) if index <= sheet.rules.len() => sheet.rules.insert(index, text.clone()),
-            None if index < sheet.rules.len() => {
+        let Some((&first, deeper)) = rule.path.split_first() else { return };
+        let index = first as usize;
+        match (&rule.rule, deeper.is_empty()) {
+            (Some(text), true) if index <= sheet.rules.len() => sheet.rules.insert(index, text.clone()),
+            (None, true) if index < sheet.rules.len() => {
                 sheet.rules.remove(index);
+            }
+            (_, false) => {
+                let edited = sheet.rules.get(index).and_then(|group| edit_nested(group, deeper, rule.rule.as_deref()));
+                if let Some(edited) = edited {
+                    sheet.rules[index] = edited;
+                }
             }
             _ => {}
         }

@@ -246,7 +246,10 @@ mod tests {
                 media: String::new(),
             })
         };
-        dom.apply(&sheet(1, 2, &["body { color: red; }"]));
+        dom.apply(&sheet(1, 2, &["body { color: red; }", "@media print { .p { margin: 0; } }"]));
+        // Inside the grouping rule: one rule in, the first one out.
+        dom.apply(&EventData::StyleRule(StyleRule { sheet: 1, path: vec![1, 1], rule: Some(".q { x: 1; }".into()) }));
+        dom.apply(&EventData::StyleRule(StyleRule { sheet: 1, path: vec![1, 0], rule: None }));
         dom.apply(&sheet(2, 3, &[".a { margin: 0; }"]));
         dom.apply(&EventData::StyleRule(StyleRule {
             sheet: 2,
@@ -258,7 +261,7 @@ mod tests {
         dom.apply(&EventData::AdoptedStyleSheets(AdoptedStyleSheets { host: 1, sheets: vec![3] }));
         assert_eq!(
             to_html(&dom, 1),
-            "<style>body { color: red; }\n</style><style>.b { padding: 0; }\n</style><style>.adopted { gap: 1px; }\n</style>"
+            "<style>body { color: red; }\n@media print {\n  .q { x: 1; }\n}\n</style><style>.b { padding: 0; }\n</style><style>.adopted { gap: 1px; }\n</style>"
         );
     }
 

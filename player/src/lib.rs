@@ -6,6 +6,7 @@
 //! sandboxed frame. The viewer compiles this crate to wasm; tests use it natively to compare a
 //! replay with the live page.
 
+pub mod css;
 pub mod dom;
 pub mod facts;
 pub mod html;
