@@ -21,6 +21,7 @@ pub fn load_projects(store: &dyn Store, config: &Config) -> Result<(Vec<Project>
                     name: "default".into(),
                     ingest_key: random_secret("slk_"),
                     read_tokens: vec![random_secret("slr_")],
+                    backend_keys: vec![random_secret("slb_")],
                     allowed_origins: vec!["*".into()],
                     retention_days: 30.0,
                     rate_limit: 0,

@@ -9,6 +9,7 @@
 //! name = "acme"
 //! ingest_key = "slk_…"
 //! read_tokens = ["slr_…"]
+//! backend_keys = ["slb_…"]
 //! allowed_origins = ["https://app.acme.com"]
 //! retention_days = 30
 //! ```
@@ -101,6 +102,10 @@ pub struct ProjectConfig {
     /// Bearer tokens that may read this project's sessions. Secrets.
     #[serde(default)]
     pub read_tokens: Vec<String>,
+    /// Keys the project's backends send OpenTelemetry logs and traces with. Secrets: the
+    /// ingest key ships in every page, so it can't vouch for what a backend says.
+    #[serde(default)]
+    pub backend_keys: Vec<String>,
     /// Origins whose pages may send batches, such as `https://app.acme.com`; `*` allows any.
     /// Requests without an `Origin` header (servers, tests) are not restricted. Defaults to `*`.
     #[serde(default = "any_origin")]
@@ -173,7 +178,7 @@ impl Config {
             if p.name.is_empty() || !names.insert(p.name.as_str()) {
                 return Err(ConfigError::Invalid(format!("project name {:?} is empty or repeated", p.name)));
             }
-            for secret in std::iter::once(&p.ingest_key).chain(&p.read_tokens) {
+            for secret in std::iter::once(&p.ingest_key).chain(&p.read_tokens).chain(&p.backend_keys) {
                 if secret.len() < 8 || !secrets.insert(secret.as_str()) {
                     return Err(ConfigError::Invalid(format!(
                         "project {:?}: keys and tokens must be unique and at least 8 characters",

@@ -76,6 +76,7 @@ pub struct Projects {
     all: Vec<Arc<Project>>,
     by_ingest_key: HashMap<String, Arc<Project>>,
     by_read_token: HashMap<String, Arc<Project>>,
+    by_backend_key: HashMap<String, Arc<Project>>,
 }
 
 impl Projects {
@@ -88,6 +89,9 @@ impl Projects {
             for token in &project.config.read_tokens {
                 index.by_read_token.insert(token.clone(), project.clone());
             }
+            for key in &project.config.backend_keys {
+                index.by_backend_key.insert(key.clone(), project.clone());
+            }
             index.all.push(project);
         }
         index
@@ -96,6 +100,11 @@ impl Projects {
     /// The project a batch with this ingest key belongs to.
     pub fn by_ingest_key(&self, key: &str) -> Option<&Arc<Project>> {
         self.by_ingest_key.get(key)
+    }
+
+    /// The project whose backends send with this key.
+    pub fn by_backend_key(&self, key: &str) -> Option<&Arc<Project>> {
+        self.by_backend_key.get(key)
     }
 
     /// The project this read token may see.
@@ -132,6 +141,7 @@ mod tests {
                 name: "p".into(),
                 ingest_key: "slk_test_key".into(),
                 read_tokens: vec![],
+                backend_keys: vec![],
                 allowed_origins: origins.iter().map(|s| s.to_string()).collect(),
                 retention_days: 1.0,
                 rate_limit,

@@ -18,12 +18,14 @@ use sightline_e2e::{batch_bytes, random_session, Collector, Http, Response};
 use sightline_protocol::{Event, EventData, Initiator, Network, SessionId, SpanId, TraceContext, TraceId};
 
 const KEY: &str = "slk_backend";
+const BACKEND_KEY: &str = "slb_backend_secret";
 const TOKEN: &str = "slr_backend";
 const CONFIG: &str = r#"
 [[projects]]
 name = "backend"
 ingest_key = "slk_backend"
 read_tokens = ["slr_backend"]
+backend_keys = ["slb_backend_secret"]
 
 [limits]
 max_batch_bytes = 262144
@@ -104,7 +106,7 @@ fn post(http: &Http, collector: &Collector, path: &str, content_type: &str, body
     http.request(
         "POST",
         &format!("{}{path}", collector.base),
-        &[("x-sightline-key", KEY), ("content-type", content_type)],
+        &[("x-sightline-key", BACKEND_KEY), ("content-type", content_type)],
         Some(body),
     )
 }
@@ -225,7 +227,7 @@ fn malformed_otlp_is_refused_and_nothing_is_stored() {
     let response = http.request(
         "POST",
         &format!("{}/v1/logs", collector.base),
-        &[("x-sightline-key", KEY), ("content-type", PROTOBUF), ("content-encoding", "gzip")],
+        &[("x-sightline-key", BACKEND_KEY), ("content-type", PROTOBUF), ("content-encoding", "gzip")],
         Some(&gzipped_garbage),
     );
     assert_eq!(response.status, 400);
@@ -236,6 +238,15 @@ fn malformed_otlp_is_refused_and_nothing_is_stored() {
         Some(&valid.encode_to_vec()),
     );
     assert_eq!(unauthenticated.status, 401);
+    // The ingest key ships in pages: it can't vouch for a backend.
+    let with_ingest_key = http.request(
+        "POST",
+        &format!("{}/v1/logs", collector.base),
+        &[("x-sightline-key", KEY), ("content-type", PROTOBUF)],
+        Some(&valid.encode_to_vec()),
+    );
+    assert_eq!(with_ingest_key.status, 401);
+    assert!(with_ingest_key.json()["message"].as_str().unwrap().contains("ingest key"));
     let records = trace_of(&http, &collector, trace);
     assert!(records["logs"].as_array().unwrap().is_empty(), "a refused request stores nothing: {records}");
 
@@ -243,7 +254,7 @@ fn malformed_otlp_is_refused_and_nothing_is_stored() {
     let response = http.request(
         "POST",
         &format!("{}/v1/logs", collector.base),
-        &[("x-sightline-key", KEY), ("content-type", PROTOBUF), ("content-encoding", "gzip")],
+        &[("x-sightline-key", BACKEND_KEY), ("content-type", PROTOBUF), ("content-encoding", "gzip")],
         Some(&gzip(&valid.encode_to_vec())),
     );
     assert_eq!(response.status, 200, "{}", String::from_utf8_lossy(&response.body));

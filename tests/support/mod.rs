@@ -26,9 +26,17 @@ pub fn collector_bin() -> PathBuf {
     shop::sibling_binary("sightline-collector")
 }
 
+/// The backend key [`project_config`] gives the project of ingest key `key`.
+pub fn backend_key(key: &str) -> String {
+    format!("{key}-backend")
+}
+
 /// A config file declaring one project with its ingest key and read token.
 pub fn project_config(name: &str, key: &str, token: &str) -> String {
-    format!("[[projects]]\nname = \"{name}\"\ningest_key = \"{key}\"\nread_tokens = [\"{token}\"]\n")
+    format!(
+        "[[projects]]\nname = \"{name}\"\ningest_key = \"{key}\"\nread_tokens = [\"{token}\"]\nbackend_keys = [\"{}\"]\n",
+        backend_key(key)
+    )
 }
 
 /// A running collector process.

@@ -12,12 +12,15 @@ pub struct Shop {
 }
 
 impl Shop {
-    /// Starts the example app sending to `collector` with the ingest key `key`.
+    /// Starts the example app sending to `collector` with the ingest key `key`, and its
+    /// backend's spans and logs with the backend key [`project_config`](crate::project_config)
+    /// declares for that project.
     pub fn start(collector: &str, key: &str) -> Shop {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace").to_owned();
         let bin = sibling_binary("sightline-example-shop");
         let mut child = Command::new(&bin)
-            .args(["--listen", "127.0.0.1:0", "--collector", collector, "--ingest-key", key, "--sdk-dir"])
+            .args(["--listen", "127.0.0.1:0", "--collector", collector, "--ingest-key", key])
+            .args(["--backend-key", &crate::backend_key(key), "--sdk-dir"])
             .arg(root.join("npm/dist"))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

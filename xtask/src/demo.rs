@@ -31,7 +31,7 @@ pub fn run() -> Result<(), String> {
     crate::build_player::build_player()?;
     cargo(&["build", "--release", "--locked", "-p", "sightline-collector", "-p", "sightline-example-shop"], &[])?;
     let root = workspace_root();
-    let (key, token) = demo_project(&root.join(CONFIG))?;
+    let DemoProject { key, token, backend_key } = demo_project(&root.join(CONFIG))?;
     let bin = |name: &str| root.join("target/release").join(name);
 
     let collector = Command::new(bin("sightline-collector"))
@@ -42,6 +42,7 @@ pub fn run() -> Result<(), String> {
     let collector = Running(collector);
     let shop = Command::new(bin("sightline-example-shop"))
         .args(["--listen", SHOP, "--collector", &format!("http://{COLLECTOR}"), "--ingest-key", &key])
+        .args(["--backend-key", &backend_key])
         .current_dir(&root)
         .spawn()
         .map_err(|e| format!("starting the example app: {e}"))?;
@@ -64,30 +65,44 @@ pub fn run() -> Result<(), String> {
     }
 }
 
-/// The demo project's ingest key and read token: from the config file, or new ones written to it.
-fn demo_project(path: &Path) -> Result<(String, String), String> {
+/// The demo project's secrets.
+struct DemoProject {
+    key: String,
+    token: String,
+    backend_key: String,
+}
+
+/// The demo project's keys and token: from the config file, or new ones written to it.
+fn demo_project(path: &Path) -> Result<DemoProject, String> {
     if let Ok(text) = std::fs::read_to_string(path) {
         let value = |name: &str| {
             text.lines()
                 .find_map(|line| line.strip_prefix(name)?.trim_start().strip_prefix('=')?.trim().split('"').nth(1))
                 .map(str::to_owned)
         };
-        if let (Some(key), Some(token)) = (value("ingest_key"), value("read_tokens")) {
-            return Ok((key, token));
+        if let (Some(key), Some(token), Some(backend_key)) =
+            (value("ingest_key"), value("read_tokens"), value("backend_keys"))
+        {
+            return Ok(DemoProject { key, token, backend_key });
         }
-        return Err(format!("{} has no ingest_key or read_tokens; remove it to start afresh", path.display()));
+        return Err(format!(
+            "{} lacks ingest_key, read_tokens or backend_keys; remove it to start afresh",
+            path.display()
+        ));
     }
     let random = || {
         let mut bytes = [0u8; 16];
         getrandom::fill(&mut bytes).map_err(|e| format!("random source: {e}"))?;
         Ok::<_, String>(bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
     };
-    let (key, token) = (format!("slk_{}", random()?), format!("slr_{}", random()?));
+    let (key, token, backend_key) =
+        (format!("slk_{}", random()?), format!("slr_{}", random()?), format!("slb_{}", random()?));
     let config = format!(
         "# The demo project of `cargo xtask run`: Acme Billing sends its sessions here.\n\
          [[projects]]\nname = \"acme-billing\"\ningest_key = \"{key}\"\nread_tokens = [\"{token}\"]\n\
+         backend_keys = [\"{backend_key}\"]\n\
          allowed_origins = [\"http://{SHOP}\", \"http://localhost:8687\"]\nretention_days = 30\n"
     );
     std::fs::write(path, config).map_err(|e| format!("writing {}: {e}", path.display()))?;
-    Ok((key, token))
+    Ok(DemoProject { key, token, backend_key })
 }

@@ -110,7 +110,7 @@ async fn ingest(req: &HttpRequest, body: web::Payload, state: &AppState) -> Resu
 }
 
 /// The project whose ingest key the request carries (in `x-sightline-key` or `?key=`).
-pub(super) fn project_of_key(req: &HttpRequest, state: &AppState) -> Result<Arc<Project>, ApiError> {
+fn project_of_key(req: &HttpRequest, state: &AppState) -> Result<Arc<Project>, ApiError> {
     let key = req
         .headers()
         .get("x-sightline-key")

@@ -1,6 +1,8 @@
 //! `POST /v1/logs` and `POST /v1/traces`: OTLP/HTTP from customers' backends, in protobuf or
-//! JSON, optionally gzip-compressed, authenticated with the project's ingest key like batches
-//! (`x-sightline-key` header, which OTLP exporters send through `OTEL_EXPORTER_OTLP_HEADERS`).
+//! JSON, optionally gzip-compressed, authenticated with one of the project's backend keys in
+//! `x-sightline-key` (which OTLP exporters send through `OTEL_EXPORTER_OTLP_HEADERS`). Not the
+//! ingest key: that one ships in every page, and anyone holding it could otherwise put words in
+//! the backend's mouth.
 //!
 //! A request is answered only once its records are durable. Records without a trace id, and
 //! records over a trace's limit, are not kept; the answer says so as an OTLP partial success.
@@ -12,7 +14,7 @@ use std::io::Read;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::ingest::{media_type, project_of_key, read_body};
+use super::ingest::{media_type, read_body};
 use super::{now_ms, AppState};
 use crate::error::ApiError;
 use crate::telemetry::otlp::{self, Encoding, OtlpError, Records};
@@ -49,7 +51,20 @@ async fn export(
     body: web::Payload,
     state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
-    let project = project_of_key(req, state)?;
+    let key = req
+        .headers()
+        .get("x-sightline-key")
+        .and_then(|v| v.to_str().ok())
+        .ok_or(ApiError::Unauthenticated("send a backend key of the project in `x-sightline-key`"))?;
+    let project = match state.projects.by_backend_key(key) {
+        Some(project) => project.clone(),
+        None if state.projects.by_ingest_key(key).is_some() => {
+            return Err(ApiError::BadCredentials(
+                "that is the project's ingest key, which pages carry; backends send a backend key",
+            ))
+        }
+        None => return Err(ApiError::BadCredentials("unknown backend key")),
+    };
     let (content_type, media_type) = media_type(req);
     let encoding = Encoding::of_media_type(&media_type)
         .ok_or_else(|| ApiError::UnsupportedMediaType { got: content_type.clone(), expected: OTLP_MEDIA_TYPES })?;

@@ -26,6 +26,10 @@ struct Options {
     /// The project's ingest key.
     #[arg(long, env = "SHOP_INGEST_KEY")]
     ingest_key: String,
+    /// A backend key of the project: when given, the demo backend sends its spans and logs to
+    /// the collector with it.
+    #[arg(long, env = "SHOP_BACKEND_KEY")]
+    backend_key: Option<String>,
     /// The built npm package (`cargo xtask build-sdk` writes it to `npm/dist`).
     #[arg(long, env = "SHOP_SDK_DIR", default_value = "npm/dist")]
     sdk_dir: PathBuf,
@@ -54,12 +58,14 @@ async fn main() -> std::io::Result<()> {
     }
     let settings = serde_json::json!({ "endpoint": options.collector, "projectKey": options.ingest_key });
     let page = PAGE.replace("/*SIGHTLINE_SETTINGS*/{}", &settings.to_string());
-    let telemetry = match telemetry::Telemetry::start(&options.collector, &options.ingest_key) {
-        Ok(t) => Some(t),
-        Err(e) => {
+    let telemetry = match options.backend_key.as_deref().map(|key| telemetry::Telemetry::start(&options.collector, key))
+    {
+        Some(Ok(t)) => Some(t),
+        Some(Err(e)) => {
             eprintln!("backend telemetry is off: {e}");
             None
         }
+        None => None,
     };
     let shop =
         web::Data::from(Arc::new(Shop { page, sdk_dir: options.sdk_dir, received: Mutex::new(Vec::new()), telemetry }));

@@ -1,7 +1,7 @@
 //! The demo backend's OpenTelemetry instrumentation, set up the way a customer's service would
 //! be: a server span per API request, continuing the trace of the `traceparent` the browser
 //! sent, and log records emitted inside it, both exported over OTLP/HTTP (protobuf) to the
-//! Sightline collector with the project's ingest key. That is what lets the replay show the
+//! Sightline collector with a backend key of the project. That is what lets the replay show the
 //! backend's error log next to the request that failed.
 
 use std::collections::HashMap;
@@ -57,9 +57,10 @@ fn client() -> UreqClient {
 }
 
 impl Telemetry {
-    /// Exports to the collector at `collector` (its base URL) with the project's `ingest_key`.
-    pub fn start(collector: &str, ingest_key: &str) -> Result<Telemetry, opentelemetry_otlp::ExporterBuildError> {
-        let headers = HashMap::from([("x-sightline-key".to_owned(), ingest_key.to_owned())]);
+    /// Exports to the collector at `collector` (its base URL) with a `backend_key` of the
+    /// project.
+    pub fn start(collector: &str, backend_key: &str) -> Result<Telemetry, opentelemetry_otlp::ExporterBuildError> {
+        let headers = HashMap::from([("x-sightline-key".to_owned(), backend_key.to_owned())]);
         let resource = Resource::builder().with_service_name(SERVICE).build();
         let spans = SpanExporter::builder()
             .with_http()
