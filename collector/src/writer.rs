@@ -24,7 +24,7 @@ use crate::analyzer::Pending;
 use crate::metrics::METRICS;
 use crate::store::{BatchKey, Store, StoreError, TraceHeader, Write};
 use crate::summary::{BatchDigest, Geo, SessionSummary, SignalCounts};
-use crate::telemetry::{BackendRecord, MAX_RECORDS_PER_TRACE};
+use crate::telemetry::MAX_RECORDS_PER_TRACE;
 
 /// A decoded batch waiting to be stored.
 pub struct IngestJob {
@@ -44,10 +44,17 @@ pub struct IngestJob {
 pub struct TelemetryJob {
     /// Project id.
     pub project: u32,
-    /// The records, each with its trace id.
-    pub records: Vec<(TraceId, BackendRecord)>,
+    /// The records as stored (JSON), each with its trace id.
+    pub records: Vec<(TraceId, Vec<u8>)>,
     /// When the collector received them (ms since the Unix epoch).
     pub received_at: u64,
+}
+
+impl TelemetryJob {
+    /// Bytes the job holds, for the writer queue's byte limit.
+    fn bytes(&self) -> usize {
+        self.records.iter().map(|(_, json)| json.len() + 16).sum()
+    }
 }
 
 /// What became of a [`TelemetryJob`]'s records.
@@ -187,8 +194,15 @@ impl Writer {
         &self,
         job: TelemetryJob,
     ) -> Result<oneshot::Receiver<Result<TelemetryOutcome, StoreError>>, SubmitError> {
+        let len = job.bytes();
+        if self.queued_bytes.fetch_add(len, Ordering::AcqRel) + len > self.max_queued_bytes {
+            self.queued_bytes.fetch_sub(len, Ordering::AcqRel);
+            return Err(SubmitError::Full);
+        }
         let (reply, rx) = oneshot::channel();
-        self.send(Command::Telemetry(job, reply))?;
+        self.send(Command::Telemetry(job, reply)).inspect_err(|_| {
+            self.queued_bytes.fetch_sub(len, Ordering::AcqRel);
+        })?;
         Ok(rx)
     }
 
@@ -312,7 +326,10 @@ fn write_loop(
                     queued_bytes.fetch_sub(job.bytes.len(), Ordering::AcqRel);
                     group.add(store.as_ref(), *job, reply)
                 }
-                Command::Telemetry(job, reply) => group.add_telemetry(store.as_ref(), job, reply),
+                Command::Telemetry(job, reply) => {
+                    queued_bytes.fetch_sub(job.bytes(), Ordering::AcqRel);
+                    group.add_telemetry(store.as_ref(), job, reply)
+                }
                 Command::Signals { project, session, batches, counts } => {
                     if let Err(e) = group.set_signals(store.as_ref(), project, session, batches, counts) {
                         tracing::error!(error = %e, "reading the store failed");
@@ -499,22 +516,26 @@ impl Group {
         }
     }
 
-    /// Numbers each record within its trace and queues it, up to the per-trace limit.
+    /// Numbers each record within its trace and queues it, up to the per-trace limit. Every
+    /// header is read before anything is queued, so a failed read queues nothing.
     fn add_records(&mut self, store: &dyn Store, job: TelemetryJob) -> Result<TelemetryOutcome, StoreError> {
         let TelemetryJob { project, records, received_at } = job;
         let mut by_trace: HashMap<TraceId, Vec<Vec<u8>>> = HashMap::new();
-        let mut outcome = TelemetryOutcome::default();
-        for (trace, record) in records {
-            let json = serde_json::to_vec(&record).map_err(|e| StoreError::CommitFailed(e.to_string()))?;
+        for (trace, json) in records {
             by_trace.entry(trace).or_default().push(json);
         }
-        for (trace, mut records) in by_trace {
+        let mut headers = Vec::with_capacity(by_trace.len());
+        for (trace, records) in by_trace {
             let header = match self.traces.get(&(project, trace)) {
                 Some(header) => *header,
                 None => store
                     .trace_header(project, trace)?
                     .unwrap_or(TraceHeader { first_received: received_at, records: 0 }),
             };
+            headers.push((trace, header, records));
+        }
+        let mut outcome = TelemetryOutcome::default();
+        for (trace, header, mut records) in headers {
             let room = MAX_RECORDS_PER_TRACE.saturating_sub(header.records) as usize;
             if records.len() > room {
                 outcome.over_limit += records.len() - room;

@@ -287,6 +287,40 @@ fn records_not_kept_are_reported_as_a_partial_success() {
     assert_eq!(trace_of(&http, &collector, trace)["logs"].as_array().unwrap().len(), 1_000);
 }
 
+#[test]
+fn a_request_is_bounded_in_what_it_decodes_and_keeps() {
+    let dir = tempfile::tempdir().unwrap();
+    let collector = start(dir.path());
+    let http = Http::default();
+    let gzipped = |body: &[u8]| {
+        http.request(
+            "POST",
+            &format!("{}/v1/logs", collector.base),
+            &[("x-sightline-key", BACKEND_KEY), ("content-type", PROTOBUF), ("content-encoding", "gzip")],
+            Some(&gzip(body)),
+        )
+    };
+    // 8 MiB that compress to a few KiB: refused once past what a request may decode to.
+    let bomb = gzipped(&vec![0u8; 8 << 20]);
+    assert_eq!(bomb.status, 413, "{}", String::from_utf8_lossy(&bomb.body));
+
+    // 10,001 records, each of its own trace: the last one is not kept.
+    let traces: Vec<TraceId> = (0..10_001).map(|_| random_trace()).collect();
+    let mut request = error_logs(Some(traces[0]), &["one"]);
+    let record = request.resource_logs[0].scope_logs[0].log_records[0].clone();
+    request.resource_logs[0].scope_logs[0].log_records =
+        traces.iter().map(|t| LogRecord { trace_id: t.0.to_vec(), ..record.clone() }).collect();
+    let response = gzipped(&request.encode_to_vec());
+    assert_eq!(response.status, 200, "{}", String::from_utf8_lossy(&response.body));
+    let answer =
+        opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse::decode(&response.body[..]).unwrap();
+    let partial = answer.partial_success.unwrap();
+    assert_eq!(partial.rejected_log_records, 1);
+    assert!(partial.error_message.contains("past the 10,000"), "{}", partial.error_message);
+    assert_eq!(trace_of(&http, &collector, traces[9_999])["logs"].as_array().unwrap().len(), 1);
+    assert!(trace_of(&http, &collector, traces[10_000])["logs"].as_array().unwrap().is_empty());
+}
+
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     encoder.write_all(bytes).unwrap();

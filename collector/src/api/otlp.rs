@@ -21,6 +21,11 @@ use crate::telemetry::otlp::{self, Encoding, OtlpError, Records};
 use crate::writer::TelemetryJob;
 
 const OTLP_MEDIA_TYPES: &str = "application/x-protobuf or application/json";
+/// Bytes an export request may decode to: SDK exporters send batches of a few hundred records,
+/// well under this; it bounds what decoding a hostile body can allocate.
+const MAX_DECODED: usize = 4 << 20;
+/// Records one request may bring; more are reported as not kept.
+const MAX_RECORDS_PER_REQUEST: usize = 10_000;
 
 /// The two signals this collector takes.
 #[derive(Clone, Copy)]
@@ -70,11 +75,10 @@ async fn export(
         .ok_or_else(|| ApiError::UnsupportedMediaType { got: content_type.clone(), expected: OTLP_MEDIA_TYPES })?;
     project.take_rate_token().map_err(|retry_after| ApiError::RateLimited { retry_after })?;
 
-    let limit = state.limits.max_decompressed;
     let raw = read_body(req, body, state.limits.max_compressed).await?;
-    let bytes = match req.headers().get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()) {
-        None | Some("identity") => raw,
-        Some("gzip") => gunzip(&raw, limit)?,
+    let gzipped = match req.headers().get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()) {
+        None | Some("identity") => false,
+        Some("gzip") => true,
         Some(other) => {
             return Err(ApiError::UnsupportedMediaType {
                 got: format!("{content_type} with content-encoding {other}"),
@@ -82,27 +86,43 @@ async fn export(
             })
         }
     };
-    let decoded = match signal {
-        Signal::Logs => otlp::logs(&bytes, encoding),
-        Signal::Traces => otlp::spans(&bytes, encoding),
-    };
-    let Records { traced, untraced } = decoded.map_err(|e| {
-        let code = match e {
-            OtlpError::Invalid(_) => "invalid_otlp",
-            _ => "malformed_otlp",
+    // Decompressing, decoding and writing out the records is CPU work: off the async workers.
+    let decoded = web::block(move || {
+        let bytes = if gzipped { gunzip(&raw, MAX_DECODED)? } else { raw };
+        let records = match signal {
+            Signal::Logs => otlp::logs(&bytes, encoding, MAX_RECORDS_PER_REQUEST),
+            Signal::Traces => otlp::spans(&bytes, encoding, MAX_RECORDS_PER_REQUEST),
         };
-        ApiError::bad_request(code, e.to_string())
-    })?;
+        let Records { traced, untraced, over_limit } = records.map_err(|e| {
+            let code = match e {
+                OtlpError::Invalid(_) => "invalid_otlp",
+                _ => "malformed_otlp",
+            };
+            ApiError::bad_request(code, e.to_string())
+        })?;
+        let stored: Result<Vec<_>, _> =
+            traced.into_iter().map(|(trace, record)| serde_json::to_vec(&record).map(|json| (trace, json))).collect();
+        let stored = stored.map_err(|e| ApiError::bad_request("invalid_otlp", e.to_string()))?;
+        Ok::<_, ApiError>((stored, untraced, over_limit))
+    })
+    .await
+    .map_err(|_| ApiError::ShuttingDown)??;
+    let (records, untraced, too_many) = decoded;
 
-    let job = TelemetryJob { project: project.id, records: traced, received_at: now_ms() };
+    let job = TelemetryJob { project: project.id, records, received_at: now_ms() };
     let outcome = state.writer.telemetry(job)?.await.map_err(|_| ApiError::ShuttingDown)??;
-    let rejected = untraced + outcome.over_limit;
-    let why = match (untraced, outcome.over_limit) {
-        (0, 0) => String::new(),
-        (_, 0) => format!("{untraced} records without a trace id were not kept"),
-        (0, n) => format!("{n} records over the limit of their trace were not kept"),
-        (u, n) => format!("{u} records without a trace id and {n} over the limit of their trace were not kept"),
-    };
+    let rejected = untraced + too_many + outcome.over_limit;
+    let why = [
+        (untraced, "without a trace id"),
+        (too_many, "past the 10,000 one request may bring"),
+        (outcome.over_limit, "over the limit of their trace"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} records {what}"))
+    .collect::<Vec<_>>()
+    .join(", ");
+    let why = if why.is_empty() { why } else { format!("{why} were not kept") };
     let answer = match signal {
         Signal::Logs => otlp::logs_response(encoding, rejected, why),
         Signal::Traces => otlp::traces_response(encoding, rejected, why),

@@ -65,10 +65,29 @@ pub struct Records {
     pub traced: Vec<(TraceId, BackendRecord)>,
     /// Records without one: nothing can join them to a session, so they are not kept.
     pub untraced: usize,
+    /// Records past the most one request may bring, not kept.
+    pub over_limit: usize,
 }
 
-/// Reads an `ExportLogsServiceRequest`.
-pub fn logs(body: &[u8], encoding: Encoding) -> Result<Records, OtlpError> {
+impl Records {
+    /// Keeps `record` of `trace` if the request is still under `max` records.
+    fn push(
+        &mut self,
+        max: usize,
+        trace: TraceId,
+        record: impl FnOnce() -> Result<BackendRecord, OtlpError>,
+    ) -> Result<(), OtlpError> {
+        if self.traced.len() < max {
+            self.traced.push((trace, record()?));
+        } else {
+            self.over_limit += 1;
+        }
+        Ok(())
+    }
+}
+
+/// Reads an `ExportLogsServiceRequest`, keeping at most `max` records.
+pub fn logs(body: &[u8], encoding: Encoding, max: usize) -> Result<Records, OtlpError> {
     let request: ExportLogsServiceRequest = decode(body, encoding)?;
     let mut out = Records::default();
     for resource_logs in request.resource_logs {
@@ -80,32 +99,33 @@ pub fn logs(body: &[u8], encoding: Encoding) -> Result<Records, OtlpError> {
                     out.untraced += 1;
                     continue;
                 };
-                let time = if log.time_unix_nano != 0 { log.time_unix_nano } else { log.observed_time_unix_nano };
-                let severity = if log.severity_text.is_empty() {
-                    severity_name(log.severity_number).to_owned()
-                } else {
-                    clip(log.severity_text, 32)
-                };
-                let message = log.body.as_ref().map(|b| text(b, MESSAGE)).unwrap_or_default();
-                let line = LogLine {
-                    time: ms(time),
-                    service: service.clone(),
-                    severity,
-                    severity_number: log.severity_number,
-                    message,
-                    span_id: span_id(&log.span_id)?,
-                    scope: scope.clone(),
-                    attributes: attributes(&log.attributes),
-                };
-                out.traced.push((trace, BackendRecord::Log(line)));
+                let (service, scope) = (&service, &scope);
+                out.push(max, trace, move || {
+                    let time = if log.time_unix_nano != 0 { log.time_unix_nano } else { log.observed_time_unix_nano };
+                    let severity = if log.severity_text.is_empty() {
+                        severity_name(log.severity_number).to_owned()
+                    } else {
+                        clip(log.severity_text, 32)
+                    };
+                    Ok(BackendRecord::Log(LogLine {
+                        time: ms(time),
+                        service: service.clone(),
+                        severity,
+                        severity_number: log.severity_number,
+                        message: log.body.as_ref().map(|b| text(b, MESSAGE)).unwrap_or_default(),
+                        span_id: span_id(&log.span_id)?,
+                        scope: scope.clone(),
+                        attributes: attributes(&log.attributes),
+                    }))
+                })?;
             }
         }
     }
     Ok(out)
 }
 
-/// Reads an `ExportTraceServiceRequest`.
-pub fn spans(body: &[u8], encoding: Encoding) -> Result<Records, OtlpError> {
+/// Reads an `ExportTraceServiceRequest`, keeping at most `max` records.
+pub fn spans(body: &[u8], encoding: Encoding, max: usize) -> Result<Records, OtlpError> {
     let request: ExportTraceServiceRequest = decode(body, encoding)?;
     let mut out = Records::default();
     for resource_spans in request.resource_spans {
@@ -116,36 +136,40 @@ pub fn spans(body: &[u8], encoding: Encoding) -> Result<Records, OtlpError> {
                     out.untraced += 1;
                     continue;
                 };
-                let id = span_id(&span.span_id)?.ok_or_else(|| OtlpError::Invalid("a span needs a span id".into()))?;
-                let status = span.status.unwrap_or_default();
-                let record = SpanRecord {
-                    start: ms(span.start_time_unix_nano),
-                    duration_ms: span.end_time_unix_nano.saturating_sub(span.start_time_unix_nano) as f64 / 1e6,
-                    service: service.clone(),
-                    name: clip(span.name, VALUE),
-                    kind: span_kind(span.kind).to_owned(),
-                    span_id: id,
-                    parent_span_id: span_id(&span.parent_span_id)?,
-                    status: match status.code {
-                        1 => "ok",
-                        2 => "error",
-                        _ => "unset",
-                    }
-                    .to_owned(),
-                    status_message: clip(status.message, VALUE),
-                    attributes: attributes(&span.attributes),
-                    events: span
-                        .events
-                        .into_iter()
-                        .take(MAX_SPAN_EVENTS)
-                        .map(|e| SpanEvent {
-                            time: ms(e.time_unix_nano),
-                            name: clip(e.name, VALUE),
-                            attributes: attributes(&e.attributes),
-                        })
-                        .collect(),
-                };
-                out.traced.push((trace, BackendRecord::Span(record)));
+                let service = &service;
+                out.push(max, trace, move || {
+                    let id =
+                        span_id(&span.span_id)?.ok_or_else(|| OtlpError::Invalid("a span needs a span id".into()))?;
+                    let status = span.status.unwrap_or_default();
+                    let record = SpanRecord {
+                        start: ms(span.start_time_unix_nano),
+                        duration_ms: span.end_time_unix_nano.saturating_sub(span.start_time_unix_nano) as f64 / 1e6,
+                        service: service.clone(),
+                        name: clip(span.name, VALUE),
+                        kind: span_kind(span.kind).to_owned(),
+                        span_id: id,
+                        parent_span_id: span_id(&span.parent_span_id)?,
+                        status: match status.code {
+                            1 => "ok",
+                            2 => "error",
+                            _ => "unset",
+                        }
+                        .to_owned(),
+                        status_message: clip(status.message, VALUE),
+                        attributes: attributes(&span.attributes),
+                        events: span
+                            .events
+                            .into_iter()
+                            .take(MAX_SPAN_EVENTS)
+                            .map(|e| SpanEvent {
+                                time: ms(e.time_unix_nano),
+                                name: clip(e.name, VALUE),
+                                attributes: attributes(&e.attributes),
+                            })
+                            .collect(),
+                    };
+                    Ok(BackendRecord::Span(record))
+                })?;
             }
         }
     }
@@ -235,8 +259,8 @@ fn text(value: &AnyValue, max: usize) -> String {
     clip(out, max)
 }
 
-/// Appends `value` to `out`, stopping once `out` holds `max` bytes (nested values can't make
-/// the text larger than what is kept of it).
+/// Appends `value` to `out`, stopping once `out` holds `max` bytes: nested values are walked
+/// only until then, so a huge array costs no more than what is kept of it.
 fn write_value(out: &mut String, value: &AnyValue, max: usize) {
     if out.len() >= max {
         return;
@@ -259,6 +283,9 @@ fn write_value(out: &mut String, value: &AnyValue, max: usize) {
         Some(Value::ArrayValue(a)) => {
             out.push('[');
             for (i, v) in a.values.iter().enumerate() {
+                if out.len() >= max {
+                    break;
+                }
                 if i > 0 {
                     out.push_str(", ");
                 }
@@ -269,6 +296,9 @@ fn write_value(out: &mut String, value: &AnyValue, max: usize) {
         Some(Value::KvlistValue(kv)) => {
             out.push('{');
             for (i, pair) in kv.values.iter().enumerate() {
+                if out.len() >= max {
+                    break;
+                }
                 if i > 0 {
                     out.push_str(", ");
                 }
@@ -356,8 +386,8 @@ mod tests {
     #[test]
     fn logs_read_the_same_in_both_encodings() {
         let request = logs_request(vec![0xab; 16]);
-        let from_protobuf = logs(&request.encode_to_vec(), Encoding::Protobuf).unwrap();
-        let from_json = logs(&serde_json::to_vec(&request).unwrap(), Encoding::Json).unwrap();
+        let from_protobuf = logs(&request.encode_to_vec(), Encoding::Protobuf, 100).unwrap();
+        let from_json = logs(&serde_json::to_vec(&request).unwrap(), Encoding::Json, 100).unwrap();
         assert_eq!(from_protobuf.traced, from_json.traced);
         let (trace, BackendRecord::Log(line)) = &from_protobuf.traced[0] else { panic!("not a log line") };
         assert_eq!(*trace, TraceId([0xab; 16]));
@@ -370,18 +400,18 @@ mod tests {
 
     #[test]
     fn records_without_a_trace_are_counted_not_kept() {
-        let records = logs(&logs_request(vec![]).encode_to_vec(), Encoding::Protobuf).unwrap();
+        let records = logs(&logs_request(vec![]).encode_to_vec(), Encoding::Protobuf, 100).unwrap();
         assert!(records.traced.is_empty());
         assert_eq!(records.untraced, 1);
-        let zero = logs(&logs_request(vec![0; 16]).encode_to_vec(), Encoding::Protobuf).unwrap();
+        let zero = logs(&logs_request(vec![0; 16]).encode_to_vec(), Encoding::Protobuf, 100).unwrap();
         assert_eq!(zero.untraced, 1);
     }
 
     #[test]
     fn malformed_bodies_are_errors() {
-        assert!(matches!(logs(b"\xff\xff\xff", Encoding::Protobuf), Err(OtlpError::Protobuf(_))));
-        assert!(matches!(logs(b"{\"resourceLogs\": 3}", Encoding::Json), Err(OtlpError::Json(_))));
-        let bad_id = logs(&logs_request(vec![1; 5]).encode_to_vec(), Encoding::Protobuf);
+        assert!(matches!(logs(b"\xff\xff\xff", Encoding::Protobuf, 100), Err(OtlpError::Protobuf(_))));
+        assert!(matches!(logs(b"{\"resourceLogs\": 3}", Encoding::Json, 100), Err(OtlpError::Json(_))));
+        let bad_id = logs(&logs_request(vec![1; 5]).encode_to_vec(), Encoding::Protobuf, 100);
         assert!(matches!(bad_id, Err(OtlpError::Invalid(_))));
     }
 
