@@ -48,8 +48,7 @@ fn split_block(text: &str) -> Option<(&str, Vec<String>)> {
     let mut start = 0;
     for (at, c, depth) in top_level(body, 0) {
         // A rule ends with the `}` closing its block, or a `;` outside any (`@import`-like).
-        let ends = (c == '}' && depth == 0) || (c == ';' && depth == 0);
-        if ends {
+        if depth == 0 && (c == '}' || c == ';') {
             let rule = body[start..=at].trim();
             if !rule.is_empty() && rule != ";" {
                 rules.push(rule.to_owned());
