@@ -104,11 +104,19 @@ impl Analyzer {
                     let due = pending.due(Instant::now(), PER_PASS);
                     let more = due.len() == PER_PASS;
                     for (project, session) in due {
-                        let result = analyse(store.as_ref(), project, session);
-                        match result.map(|(batches, counts)| writer.signals(project, session, batches, counts)) {
-                            Ok(Ok(())) => {}
-                            Ok(Err(_)) => pending.changed(project, session), // the queue is full: later
-                            Err(e) => tracing::warn!(error = %e, %session, "analysing a session failed"),
+                        // A recording that trips the analysis costs its own counts, never the
+                        // analysis of every other session.
+                        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            analyse(store.as_ref(), project, session)
+                        }));
+                        match result {
+                            Ok(Ok((batches, counts))) => {
+                                if writer.signals(project, session, batches, counts).is_err() {
+                                    pending.changed(project, session); // the queue is full: later
+                                }
+                            }
+                            Ok(Err(e)) => tracing::warn!(error = %e, %session, "analysing a session failed"),
+                            Err(_) => tracing::error!(%session, "analysing a session panicked; it keeps no counts"),
                         }
                     }
                     // A full pass means more are due: go on after a glance at the stop signal.

@@ -13,8 +13,9 @@
 //!   request started. Clicks outside controls are not judged (clicking text or empty space to
 //!   focus the window is normal), nor are links that open elsewhere (`target` other than
 //!   `_self`, `download`, `mailto:`/`tel:`), clicks of a rage burst (the burst is the signal),
-//!   error clicks, and clicks less than [`RESPONSE_WINDOW_MS`] before the recording ends (the
-//!   answer was never recorded).
+//!   error clicks, clicks less than [`RESPONSE_WINDOW_MS`] before their page's recording ends
+//!   (the answer was never recorded), and the last click of a page the user then left (the
+//!   next page's load answers it, however long it took).
 //! - **Error click**: a click followed within [`RESPONSE_WINDOW_MS`], and before the next click,
 //!   by an uncaught JS error or unhandled rejection, or by the start of a request that failed
 //!   (a 5xx or a network error; see `Network::failed`).
@@ -76,6 +77,9 @@ struct Click {
     index: usize,
     time: u64,
     page: u32,
+    /// Whether a dead click can be told here: the page's recording goes on for the whole
+    /// window, and the click isn't the last before leaving the page.
+    judgeable: bool,
     /// The element the clicks of a burst must share: the control, or the target itself.
     element: u32,
     /// Whether the click landed in a control that can be judged dead.
@@ -93,19 +97,25 @@ struct Failure {
 /// Every signal of a replay, in time order.
 pub fn signals(replay: &Replay) -> Vec<Signal> {
     let mut dom = ReplayDom::new();
-    let mut clicks = Vec::new();
-    // (index, time) of everything that answers a click.
-    let mut responses: Vec<(usize, u64)> = Vec::new();
+    let mut clicks: Vec<Click> = Vec::new();
+    // (time, index) of everything that answers a click.
+    let mut responses: Vec<(u64, usize)> = Vec::new();
+    // Each page's last event time and its last click.
+    let mut pages: std::collections::HashMap<u32, (u64, Option<usize>)> = std::collections::HashMap::new();
     let mut failures: Vec<Failure> = Vec::new();
     let mut out = Vec::new();
     for (index, (time, page, data)) in replay.events().iter().enumerate() {
+        let seen = pages.entry(*page).or_insert((*time, None));
+        seen.0 = seen.0.max(*time);
         match data {
             EventData::Pointer(p) if p.kind == PointerKind::Click => {
                 let control = control_of(&dom, p.target);
+                seen.1 = Some(clicks.len());
                 clicks.push(Click {
                     index,
                     time: *time,
                     page: *page,
+                    judgeable: true,
                     element: control.map_or(p.target, |(id, _)| id),
                     judged: control.is_some_and(|(_, judged)| judged),
                     target: describe(&dom, p.target),
@@ -118,10 +128,10 @@ pub fn signals(replay: &Replay) -> Vec<Signal> {
             | EventData::AdoptedStyleSheets(_)
             | EventData::Navigation(_)
             | EventData::Input(_)
-            | EventData::Scroll(_) => responses.push((index, *time)),
+            | EventData::Scroll(_) => responses.push((*time, index)),
             EventData::Network(n) => {
                 let start = time.saturating_sub(u64::from(n.duration));
-                responses.push((index, start));
+                responses.push((start, index));
                 if n.failed() {
                     let status = if n.status == 0 {
                         n.error.clone().unwrap_or_else(|| "no response".into())
@@ -150,25 +160,44 @@ pub fn signals(replay: &Replay) -> Vec<Signal> {
         }
         dom.apply(data);
     }
-    let end = replay.span().map_or(0, |(_, end)| end);
-    judge_clicks(&clicks, &responses, &failures, end, &mut out);
+    let last_page = pages.keys().max().copied().unwrap_or(0);
+    for click in &mut clicks {
+        let (end, _) = pages[&click.page];
+        click.judgeable = end >= click.time.saturating_add(RESPONSE_WINDOW_MS);
+    }
+    for (page, (_, last_click)) in &pages {
+        if let Some(last) = last_click.filter(|_| *page < last_page) {
+            clicks[last].judgeable = false;
+        }
+    }
+    // Sorted by time, so each click looks only at its own window.
+    responses.sort_unstable();
+    failures.sort_by_key(|f| (f.start, f.index));
+    judge_clicks(&clicks, &responses, &failures, &mut out);
     out.sort_by_key(|s| s.time);
     out
 }
 
-fn judge_clicks(clicks: &[Click], responses: &[(usize, u64)], failures: &[Failure], end: u64, out: &mut Vec<Signal>) {
+/// Whether something in `sorted` (by time) happened in `window` after event `after`.
+fn any_after(sorted: &[(u64, usize)], window: &std::ops::RangeInclusive<u64>, after: usize) -> bool {
+    let from = sorted.partition_point(|(time, _)| time < window.start());
+    sorted[from..].iter().take_while(|(time, _)| time <= window.end()).any(|(_, index)| *index > after)
+}
+
+fn judge_clicks(clicks: &[Click], responses: &[(u64, usize)], failures: &[Failure], out: &mut Vec<Signal>) {
     let mut i = 0;
     while i < clicks.len() {
         // The burst: following clicks on the same element, each soon after the one before.
         let mut burst = i + 1;
         while burst < clicks.len()
             && clicks[burst].element == clicks[i].element
-            && clicks[burst].time <= clicks[burst - 1].time + RAGE_WINDOW_MS
+            && clicks[burst].time <= clicks[burst - 1].time.saturating_add(RAGE_WINDOW_MS)
         {
             burst += 1;
         }
         let first = &clicks[i];
-        let rage = burst - i >= RAGE_CLICKS && clicks[i + RAGE_CLICKS - 1].time <= first.time + RAGE_WINDOW_MS;
+        let rage =
+            burst - i >= RAGE_CLICKS && clicks[i + RAGE_CLICKS - 1].time <= first.time.saturating_add(RAGE_WINDOW_MS);
         if rage {
             let count = burst - i;
             out.push(Signal {
@@ -184,11 +213,14 @@ fn judge_clicks(clicks: &[Click], responses: &[(usize, u64)], failures: &[Failur
             });
         }
         for (j, click) in clicks.iter().enumerate().take(if rage { burst } else { i + 1 }).skip(i) {
-            let window = click.time..=click.time + RESPONSE_WINDOW_MS;
+            let window = click.time..=click.time.saturating_add(RESPONSE_WINDOW_MS);
             // A failure belongs to the latest click before it, not to every click in reach.
             let next_click = clicks.get(j + 1).map_or(u64::MAX, |c| c.time);
-            let failure =
-                failures.iter().find(|f| f.index > click.index && window.contains(&f.start) && f.start < next_click);
+            let from = failures.partition_point(|f| f.start < click.time);
+            let failure = failures[from..]
+                .iter()
+                .take_while(|f| window.contains(&f.start))
+                .find(|f| f.index > click.index && f.start < next_click);
             if let Some(failure) = failure {
                 out.push(Signal {
                     kind: SignalKind::ErrorClick,
@@ -203,8 +235,7 @@ fn judge_clicks(clicks: &[Click], responses: &[(usize, u64)], failures: &[Failur
                 });
                 continue;
             }
-            let answered = responses.iter().any(|(index, time)| *index > click.index && window.contains(time));
-            if !rage && click.judged && !answered && end >= click.time + RESPONSE_WINDOW_MS {
+            if !rage && click.judged && click.judgeable && !any_after(responses, &window, click.index) {
                 out.push(Signal {
                     kind: SignalKind::DeadClick,
                     time: click.time,
@@ -310,6 +341,20 @@ mod tests {
             events,
         };
         Replay::new(&[batch])
+    }
+
+    /// A replay's events back as one batch's, from the start at 1,000,000.
+    fn replay_events(replay: &Replay) -> Vec<Event> {
+        let mut previous = 1_000_000;
+        replay
+            .events()
+            .iter()
+            .map(|(time, _, data)| {
+                let dt = (time - previous) as u32;
+                previous = *time;
+                Event { dt, data: data.clone() }
+            })
+            .collect()
     }
 
     fn click(target: u32) -> EventData {
@@ -432,6 +477,31 @@ mod tests {
         let found = signals(&replay);
         assert_eq!(kinds(&replay), [(SignalKind::ErrorClick, 1_000)]);
         assert_eq!(found[0].cause.as_deref(), Some("TypeError: x is undefined"));
+    }
+
+    #[test]
+    fn the_last_click_before_the_next_page_is_answered_by_it() {
+        let mut replay = session(vec![(1_000, click(4))]);
+        let next_page = Batch {
+            project: "p".into(),
+            session: Default::default(),
+            page: 1,
+            seq: 0,
+            start: 1_004_000,
+            sent: 0,
+            events: vec![Event { dt: 0, data: changed() }],
+        };
+        let first_page: Vec<Batch> = vec![Batch {
+            project: "p".into(),
+            session: Default::default(),
+            page: 0,
+            seq: 0,
+            start: 1_000_000,
+            sent: 0,
+            events: replay_events(&replay),
+        }];
+        replay = Replay::new(&[first_page[0].clone(), next_page]);
+        assert_eq!(kinds(&replay), [], "the click that left the page, slowly, is not dead");
     }
 
     #[test]
