@@ -103,7 +103,7 @@ pub enum DeleteTarget {
     /// identifying the user that is already queued is covered.
     User(String),
     /// The backend records of traces first received before this time (ms), up to a bounded
-    /// number of traces per command; answers how many traces went.
+    /// number of records per command; answers how many traces went.
     TelemetryBefore(u64),
 }
 
@@ -364,7 +364,7 @@ fn delete(
         DeleteTarget::Sessions(sessions) => sessions,
         DeleteTarget::User(user) => crate::query::sessions_of_user(store, project, &user)?,
         DeleteTarget::TelemetryBefore(before) => {
-            let expired = store.expire_telemetry(project, before, EXPIRED_TRACES_PER_COMMAND)?;
+            let expired = store.expire_telemetry(project, before, EXPIRED_RECORDS_PER_COMMAND)?;
             store.flush()?;
             return Ok(expired);
         }
@@ -378,8 +378,9 @@ fn delete(
     Ok(deleted)
 }
 
-/// Traces one expiry command removes at most, so ingest never waits long behind one.
-const EXPIRED_TRACES_PER_COMMAND: usize = 1_000;
+/// Backend records after which an expiry command stops (a trace is removed whole, so a
+/// command removes at most this plus one trace's worth), so ingest never waits long behind one.
+const EXPIRED_RECORDS_PER_COMMAND: usize = 10_000;
 
 fn flush_loop(store: Arc<dyn Store>, rx: Receiver<Applied>) {
     while let Ok(first) = rx.recv() {
@@ -654,10 +655,11 @@ mod tests {
         clicked(1);
         let pending = writer.pending_analysis();
         let counts = SignalCounts { rage_clicks: 1, dead_clicks: 2, error_clicks: 3 };
-        // Found over one batch, but two are stored: stale, ignored.
-        writer.signals(1, session, 1, counts).unwrap();
-        // Found over both: kept. A batch after it leaves the counts as they were, now behind.
+        // Found over both batches: kept.
         writer.signals(1, session, 2, counts).unwrap();
+        // Found over one batch, but two are stored: stale, ignored.
+        writer.signals(1, session, 1, SignalCounts { rage_clicks: 9, ..counts }).unwrap();
+        // A batch after them leaves the counts as they were, now behind.
         clicked(2);
         writer.shutdown();
         let summary = store.summary(1, session).unwrap().unwrap();

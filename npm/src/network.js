@@ -59,10 +59,19 @@ export function createNetworkRecorder(sink, options = {}) {
   let running = false;
   // Leaving the page cancels its requests, which then fail like a network error would. They
   // are recorded as aborted, not failed: the user left, the server did nothing wrong. Leaving
-  // starts at `beforeunload`; a later interaction means the page stayed (a handler kept it).
+  // starts at `beforeunload`; an interaction, or the page still being there 3 s later (a
+  // download link, a prompt the user cancelled), means it stayed.
   let leaving = false;
-  const left = () => (leaving = true);
-  const stayed = () => (leaving = false);
+  let stayTimer = 0;
+  const stayed = () => {
+    leaving = false;
+    clearTimeout(stayTimer);
+  };
+  const left = () => {
+    leaving = true;
+    clearTimeout(stayTimer);
+    stayTimer = setTimeout(stayed, 3000);
+  };
   const LEFT_ERROR = 'AbortError: the page was left before the response';
 
   function isCredential(key) {

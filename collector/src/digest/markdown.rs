@@ -1,4 +1,8 @@
 //! The digest as Markdown: short enough to paste into a ticket, with a link to every moment.
+//!
+//! Everything the recording or a backend said (user ids, traits, page titles, log messages)
+//! is written as one line of text with Markdown's punctuation escaped, or as code, so it can
+//! add no heading, link, image or line of its own to the ticket.
 
 use std::fmt::Write as _;
 
@@ -8,31 +12,32 @@ use super::{Digest, Problem, ProblemKind};
 pub fn to_markdown(digest: &Digest) -> String {
     let mut out = String::new();
     let who = &digest.who;
-    let name = who.email.as_deref().or(who.user_id.as_deref()).unwrap_or("Anonymous user");
+    let name = who.email.as_deref().or(who.user_id.as_deref()).map_or_else(|| "Anonymous user".to_owned(), text);
     let _ = writeln!(out, "# Session of {name}\n");
     let _ = writeln!(out, "[Open the session in Sightline]({})\n", digest.link);
 
     let _ = writeln!(out, "**Who**");
     if let Some(user) = &who.user_id {
-        let _ = writeln!(out, "- User: {user}{}", who.email.as_deref().map(|e| format!(" ({e})")).unwrap_or_default());
+        let email = who.email.as_deref().map(|e| format!(" ({})", text(e))).unwrap_or_default();
+        let _ = writeln!(out, "- User: {}{email}", text(user));
     }
     if let Some(traits) = who.traits.as_object().filter(|t| !t.is_empty()) {
-        let listed: Vec<String> = traits.iter().map(|(k, v)| format!("{k}: {}", plain(v))).collect();
+        let listed: Vec<String> = traits.iter().map(|(k, v)| format!("{}: {}", text(k), text(&plain(v)))).collect();
         let _ = writeln!(out, "- Traits: {}", listed.join(", "));
     }
     let device: Vec<&str> =
         [who.browser.as_str(), who.os.as_str(), who.device.as_str()].into_iter().filter(|s| !s.is_empty()).collect();
     if !device.is_empty() {
-        let _ = writeln!(out, "- Device: {}", device.join(", "));
+        let _ = writeln!(out, "- Device: {}", text(&device.join(", ")));
     }
     let locale: Vec<&str> =
         [who.locale.as_str(), who.timezone.as_str()].into_iter().filter(|s| !s.is_empty()).collect();
     if !locale.is_empty() {
-        let _ = writeln!(out, "- Locale: {}", locale.join(", "));
+        let _ = writeln!(out, "- Locale: {}", text(&locale.join(", ")));
     }
     let place: Vec<&str> = [who.city.as_deref(), who.country.as_deref()].into_iter().flatten().collect();
     if !place.is_empty() {
-        let _ = writeln!(out, "- Where: {}", place.join(", "));
+        let _ = writeln!(out, "- Where: {}", text(&place.join(", ")));
     }
 
     let _ = writeln!(out, "\n**When**");
@@ -46,7 +51,8 @@ pub fn to_markdown(digest: &Digest) -> String {
     if !digest.pages.is_empty() {
         let _ = writeln!(out, "\n**Pages**");
         for (i, page) in digest.pages.iter().enumerate() {
-            let _ = writeln!(out, "{}. {} {}", i + 1, offset(page.time.saturating_sub(digest.start)), page.summary);
+            let _ =
+                writeln!(out, "{}. {} {}", i + 1, offset(page.time.saturating_sub(digest.start)), text(&page.summary));
         }
     }
 
@@ -72,25 +78,26 @@ fn write_problem(out: &mut String, n: usize, p: &Problem) {
         ProblemKind::DeadClick => "Dead click",
         ProblemKind::ErrorClick => "Error click",
     };
-    let _ = writeln!(out, "### {n}. {kind} at {}: {}\n", offset(p.offset_ms), one_line(&p.summary));
+    let _ = writeln!(out, "### {n}. {kind} at {}: {}\n", offset(p.offset_ms), text(&p.summary));
     let _ = writeln!(out, "[Watch this moment]({})\n", p.link);
     if let Some(first) = p.detail.lines().find(|l| !l.trim().is_empty()) {
-        let _ = writeln!(out, "`{}`\n", first.trim().replace('`', "'"));
+        let _ = writeln!(out, "{}\n", code(first.trim()));
     }
     if !p.steps.is_empty() {
         let _ = writeln!(out, "Last steps:");
         for step in &p.steps {
             let before = p.time.saturating_sub(step.time);
-            let _ = writeln!(out, "- {} before: {}", duration(before), one_line(&step.summary));
+            let _ = writeln!(out, "- {} before: {}", duration(before), text(&step.summary));
         }
         out.push('\n');
     }
     if let Some(r) = &p.request {
         let status =
             if r.status == 0 { r.error.clone().unwrap_or_else(|| "no response".into()) } else { r.status.to_string() };
-        let _ = write!(out, "Request: `{} {}` → {status} in {} ms", r.method, r.url, r.duration_ms);
+        let request = code(&format!("{} {}", r.method, r.url));
+        let _ = write!(out, "Request: {request} → {} in {} ms", text(&status), r.duration_ms);
         if let Some(trace) = &r.trace {
-            let _ = write!(out, ", trace `{trace}`");
+            let _ = write!(out, ", trace {}", code(trace));
         }
         out.push_str("\n\n");
     }
@@ -100,23 +107,54 @@ fn write_problem(out: &mut String, n: usize, p: &Problem) {
         } else {
             let _ = writeln!(out, "Backend:");
             for log in &backend.logs {
-                let _ = writeln!(out, "- log {} {}: {}", log.severity, log.service, one_line(&log.message));
+                let _ = writeln!(out, "- log {} {}: {}", text(&log.severity), text(&log.service), text(&log.message));
             }
             for span in &backend.spans {
                 let status = if span.status_message.is_empty() {
                     span.status.clone()
                 } else {
-                    format!("{} ({})", span.status, one_line(&span.status_message))
+                    format!("{} ({})", span.status, span.status_message)
                 };
                 let _ = writeln!(
                     out,
-                    "- span {} `{}` {}: {status}, {:.0} ms",
-                    span.service, span.name, span.kind, span.duration_ms
+                    "- span {} {} {}: {}, {:.0} ms",
+                    text(&span.service),
+                    code(&span.name),
+                    span.kind,
+                    text(&status),
+                    span.duration_ms
                 );
             }
             out.push('\n');
         }
     }
+}
+
+/// Untrusted text as one line of Markdown that reads as the text itself.
+fn text(untrusted: &str) -> String {
+    let line = one_line(untrusted);
+    let mut out = String::with_capacity(line.len());
+    for c in line.chars() {
+        if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '!' | '#' | '(' | ')') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Untrusted text as inline code: one line, fenced by more backticks than it holds in a row.
+fn code(untrusted: &str) -> String {
+    let line = one_line(untrusted);
+    let mut longest = 0;
+    let mut run = 0;
+    for c in line.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    let pad = if line.starts_with('`') || line.ends_with('`') { " " } else { "" };
+    format!("{fence}{pad}{line}{pad}{fence}")
 }
 
 fn one_line(text: &str) -> String {
@@ -176,6 +214,15 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn untrusted_text_adds_no_markup() {
+        assert_eq!(text("![x](https://evil.example)\n# Heading"), "\\!\\[x\\]\\(https://evil.example\\) \\# Heading");
+        assert_eq!(text("a_b*c<script>"), "a\\_b\\*c\\<script\\>");
+        assert_eq!(code("GET /a"), "`GET /a`");
+        assert_eq!(code("x ``y`` z"), "```x ``y`` z```");
+        assert_eq!(code("`tick"), "`` `tick ``");
+    }
 
     #[test]
     fn dates_and_durations_read_naturally() {

@@ -18,7 +18,7 @@ use sightline_protocol::{EventData, TraceId};
 
 use crate::store::{Store, StoreError};
 use crate::summary::SessionSummary;
-use crate::telemetry::TraceTelemetry;
+use crate::telemetry::{LogLine, TraceTelemetry};
 
 /// Problems listed at most; a digest is meant to be read.
 const MAX_PROBLEMS: usize = 20;
@@ -223,8 +223,8 @@ pub fn build(
         if let Some(trace) = p.request.as_ref().and_then(|r| r.trace.as_deref()).and_then(|t| t.parse::<TraceId>().ok())
         {
             let mut backend = TraceTelemetry::new(trace, store.telemetry(project, trace)?);
-            backend.logs.truncate(BACKEND_LINES);
-            backend.spans.truncate(BACKEND_LINES);
+            backend.logs = errors_first(std::mem::take(&mut backend.logs), LogLine::is_error);
+            backend.spans = errors_first(std::mem::take(&mut backend.spans), |s| s.status == "error");
             p.backend = Some(backend);
         }
     }
@@ -275,6 +275,24 @@ fn user_steps(facts: &[Fact]) -> Vec<&Fact> {
     steps
 }
 
+/// At most [`BACKEND_LINES`] of `records` (in time order), those that are errors kept first.
+fn errors_first<T>(records: Vec<T>, is_error: impl Fn(&T) -> bool) -> Vec<T> {
+    if records.len() <= BACKEND_LINES {
+        return records;
+    }
+    let mut keep: Vec<bool> = records.iter().map(&is_error).collect();
+    let mut room = BACKEND_LINES.saturating_sub(keep.iter().filter(|k| **k).count());
+    for k in keep.iter_mut().filter(|k| !**k) {
+        if room == 0 {
+            break;
+        }
+        *k = true;
+        room -= 1;
+    }
+    let kept = records.into_iter().zip(keep).filter(|(_, k)| *k).map(|(r, _)| r);
+    kept.take(BACKEND_LINES).collect()
+}
+
 fn problem(kind: ProblemKind, time: u64, summary: String, detail: String) -> Problem {
     Problem {
         kind,
@@ -310,4 +328,19 @@ fn failed_requests(replay: &Replay) -> Vec<(u64, RequestFacts)> {
             _ => None,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_trace_keeps_its_errors() {
+        // Twelve info lines, then an error: the error stays among the ten kept, in time order.
+        let lines: Vec<(u32, bool)> = (0..12).map(|i| (i, false)).chain([(12, true)]).collect();
+        let kept = errors_first(lines, |(_, error)| *error);
+        assert_eq!(kept.len(), BACKEND_LINES);
+        assert_eq!(kept.last(), Some(&(12, true)));
+        assert!(kept.windows(2).all(|w| w[0].0 < w[1].0));
+    }
 }

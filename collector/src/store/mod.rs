@@ -190,9 +190,10 @@ pub trait Store: Send + Sync + 'static {
     fn trace_header(&self, project: u32, trace: TraceId) -> Result<Option<TraceHeader>, StoreError>;
     /// A trace's backend records, in arrival order.
     fn telemetry(&self, project: u32, trace: TraceId) -> Result<Vec<BackendRecord>, StoreError>;
-    /// Removes the telemetry of traces whose first record arrived before `before` (ms), at
-    /// most `max` traces; atomic; returns how many traces went.
-    fn expire_telemetry(&self, project: u32, before: u64, max: usize) -> Result<usize, StoreError>;
+    /// Removes the telemetry of traces whose first record arrived before `before` (ms), oldest
+    /// first, stopping once `max_records` records are gone; atomic; returns how many traces
+    /// went.
+    fn expire_telemetry(&self, project: u32, before: u64, max_records: usize) -> Result<usize, StoreError>;
     /// Removes a session, its batches, its index entries and the backend records of its
     /// traces, and leaves a tombstone so that late batches of it are dropped; atomic, durable
     /// after the next [`Store::flush`]. Returns whether the session existed (a session that

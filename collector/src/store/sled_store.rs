@@ -215,14 +215,17 @@ impl Store for SledStore {
             .collect()
     }
 
-    fn expire_telemetry(&self, project: u32, before: u64, max: usize) -> Result<usize, StoreError> {
+    fn expire_telemetry(&self, project: u32, before: u64, max_records: usize) -> Result<usize, StoreError> {
         let range = key(keys::TELEMETRY_AGE, project, &[])..key(keys::TELEMETRY_AGE, project, &[&before.to_be_bytes()]);
         let mut batch = sled::Batch::default();
-        let mut expired = 0;
-        for entry in self.tree.range(range).take(max) {
+        let (mut expired, mut records) = (0, 0);
+        for entry in self.tree.range(range) {
+            if records >= max_records {
+                break;
+            }
             let (k, _) = entry?;
             let trace = k.get(13..29).and_then(|t| t.try_into().ok()).ok_or_else(|| corrupt(&k, "bad age key"))?;
-            self.remove_telemetry(&mut batch, project, TraceId(trace))?;
+            records += self.remove_telemetry(&mut batch, project, TraceId(trace))?;
             expired += 1;
         }
         self.tree.apply_batch(batch)?;
@@ -264,15 +267,18 @@ impl Store for SledStore {
 }
 
 impl SledStore {
-    /// Adds the removal of a trace's records, header and age entry to `batch`.
-    fn remove_telemetry(&self, batch: &mut sled::Batch, project: u32, trace: TraceId) -> Result<(), StoreError> {
+    /// Adds the removal of a trace's records, header and age entry to `batch`; returns how
+    /// many entries that is.
+    fn remove_telemetry(&self, batch: &mut sled::Batch, project: u32, trace: TraceId) -> Result<usize, StoreError> {
         if let Some(header) = self.trace_header(project, trace)? {
             batch.remove(keys::telemetry_age(project, header.first_received, trace));
         }
+        let mut removed = 0;
         for entry in self.tree.scan_prefix(keys::telemetry(project, trace, None)) {
             batch.remove(entry?.0);
+            removed += 1;
         }
-        Ok(())
+        Ok(removed)
     }
 }
 
