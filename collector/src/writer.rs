@@ -64,6 +64,8 @@ pub struct TelemetryOutcome {
     pub stored: usize,
     /// Records refused because their trace already holds [`MAX_RECORDS_PER_TRACE`].
     pub over_limit: usize,
+    /// Records of traces whose session was deleted, dropped.
+    pub deleted: usize,
 }
 
 /// What became of an ingested batch.
@@ -526,7 +528,12 @@ impl Group {
             by_trace.entry(trace).or_default().push(json);
         }
         let mut headers = Vec::with_capacity(by_trace.len());
+        let mut deleted = 0;
         for (trace, records) in by_trace {
+            if store.is_deleted_trace(project, trace)? {
+                deleted += records.len();
+                continue;
+            }
             let header = match self.traces.get(&(project, trace)) {
                 Some(header) => *header,
                 None => store
@@ -535,7 +542,7 @@ impl Group {
             };
             headers.push((trace, header, records));
         }
-        let mut outcome = TelemetryOutcome::default();
+        let mut outcome = TelemetryOutcome { deleted, ..Default::default() };
         for (trace, header, mut records) in headers {
             let room = MAX_RECORDS_PER_TRACE.saturating_sub(header.records) as usize;
             if records.len() > room {

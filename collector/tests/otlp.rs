@@ -190,6 +190,11 @@ fn backend_records_join_the_session_whichever_arrives_first() {
     let gone = trace_of(&http, &collector, late);
     assert!(gone["logs"].as_array().unwrap().is_empty() && gone["spans"].as_array().unwrap().is_empty());
     assert_eq!(trace_of(&http, &collector, early)["logs"].as_array().unwrap().len(), 1, "other traces stay");
+    // Records of that trace arriving later are not kept either.
+    let late_logs =
+        post(&http, &collector, "/v1/logs", PROTOBUF, &error_logs(Some(late), &["too late"]).encode_to_vec());
+    assert_eq!(late_logs.status, 200);
+    assert!(trace_of(&http, &collector, late)["logs"].as_array().unwrap().is_empty());
 }
 
 #[test]

@@ -111,11 +111,12 @@ async fn export(
 
     let job = TelemetryJob { project: project.id, records, received_at: now_ms() };
     let outcome = state.writer.telemetry(job)?.await.map_err(|_| ApiError::ShuttingDown)??;
-    let rejected = untraced + too_many + outcome.over_limit;
+    let rejected = untraced + too_many + outcome.over_limit + outcome.deleted;
     let why = [
         (untraced, "without a trace id"),
         (too_many, "past the 10,000 one request may bring"),
         (outcome.over_limit, "over the limit of their trace"),
+        (outcome.deleted, "of deleted sessions"),
     ]
     .iter()
     .filter(|(n, _)| *n > 0)

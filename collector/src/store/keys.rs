@@ -17,6 +17,7 @@
 //! | `o` | trace id (16) · 0 (u32)                        | trace header: first received ms (u64) · records (u32) |
 //! | `o` | trace id (16) · n (u32), n ≥ 1                 | backend record n, JSON         |
 //! | `p` | first received ms (u64) · trace id (16)        | empty (telemetry by age, for retention) |
+//! | `q` | trace id (16)                                  | deleted at, ms (u64): a trace of a deleted session |
 //!
 //! Metadata lives under `m` followed by its name, outside any project.
 
@@ -37,6 +38,7 @@ pub(super) const TOMBSTONE: u8 = b'x';
 pub(super) const META: u8 = b'm';
 pub(super) const TELEMETRY: u8 = b'o';
 pub(super) const TELEMETRY_AGE: u8 = b'p';
+pub(super) const TRACE_TOMBSTONE: u8 = b'q';
 
 /// Key of `tag`, project and the given parts, concatenated.
 pub(super) fn key(tag: u8, project: u32, parts: &[&[u8]]) -> Vec<u8> {

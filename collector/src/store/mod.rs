@@ -186,6 +186,8 @@ pub trait Store: Send + Sync + 'static {
     fn sessions_of_user(&self, project: u32, user: &str) -> Result<Vec<SessionId>, StoreError>;
     /// Where a trace id was seen.
     fn trace_hits(&self, project: u32, trace: TraceId) -> Result<Vec<TraceHit>, StoreError>;
+    /// Whether the trace belonged to a deleted session (its backend records are not kept).
+    fn is_deleted_trace(&self, project: u32, trace: TraceId) -> Result<bool, StoreError>;
     /// A trace's telemetry header, if it has records.
     fn trace_header(&self, project: u32, trace: TraceId) -> Result<Option<TraceHeader>, StoreError>;
     /// A trace's backend records, in arrival order.
@@ -195,11 +197,13 @@ pub trait Store: Send + Sync + 'static {
     /// went.
     fn expire_telemetry(&self, project: u32, before: u64, max_records: usize) -> Result<usize, StoreError>;
     /// Removes a session, its batches, its index entries and the backend records of its
-    /// traces, and leaves a tombstone so that late batches of it are dropped; atomic, durable
+    /// traces, and leaves tombstones so that late batches of it, and late backend records of
+    /// its traces, are dropped; atomic, durable
     /// after the next [`Store::flush`]. Returns whether the session existed (a session that
     /// didn't is left alone).
     fn delete_session(&self, project: u32, session: SessionId, now: u64) -> Result<bool, StoreError>;
-    /// Removes tombstones older than `before`; returns how many.
+    /// Removes tombstones (of sessions and of their traces) older than `before`; returns how
+    /// many.
     fn purge_tombstones(&self, project: u32, before: u64) -> Result<usize, StoreError>;
     /// A metadata value (collector-wide, not per project).
     fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;

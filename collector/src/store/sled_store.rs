@@ -185,6 +185,7 @@ impl Store for SledStore {
             for (trace, _) in trace_ids {
                 batch.remove(keys::trace(project, trace, Some(session)));
                 self.remove_telemetry(&mut batch, project, trace)?;
+                batch.insert(key(keys::TRACE_TOMBSTONE, project, &[trace.as_bytes()]), &now.to_be_bytes()[..]);
             }
             batch.remove(k);
         }
@@ -192,6 +193,10 @@ impl Store for SledStore {
         batch.insert(Self::session_prefix(keys::TOMBSTONE, project, session), &now.to_be_bytes()[..]);
         self.tree.apply_batch(batch)?;
         Ok(existed)
+    }
+
+    fn is_deleted_trace(&self, project: u32, trace: TraceId) -> Result<bool, StoreError> {
+        Ok(self.tree.contains_key(key(keys::TRACE_TOMBSTONE, project, &[trace.as_bytes()]))?)
     }
 
     fn trace_header(&self, project: u32, trace: TraceId) -> Result<Option<TraceHeader>, StoreError> {
@@ -235,7 +240,8 @@ impl Store for SledStore {
     fn purge_tombstones(&self, project: u32, before: u64) -> Result<usize, StoreError> {
         let mut batch = sled::Batch::default();
         let mut purged = 0;
-        for entry in self.tree.scan_prefix(key(keys::TOMBSTONE, project, &[])) {
+        let tombstones = self.tree.scan_prefix(key(keys::TOMBSTONE, project, &[]));
+        for entry in tombstones.chain(self.tree.scan_prefix(key(keys::TRACE_TOMBSTONE, project, &[]))) {
             let (k, v) = entry?;
             if be_u64(&v) < before {
                 batch.remove(k);
