@@ -185,13 +185,18 @@ fn the_replay_shows_the_page_at_each_moment_and_runs_none_of_its_code() {
         stack: None,
     };
     let viewport = sightline_protocol::Viewport { size: sightline_protocol::Size { width: 1600, height: 900 } };
+    let went = |kind, url: &str| {
+        EventData::Navigation(sightline_protocol::Navigation { kind, url: url.into(), title: "Invoices".into() })
+    };
     let events = vec![
         Event { dt: 0, data: EventData::Viewport(viewport) },
+        Event { dt: 0, data: went(sightline_protocol::NavigationKind::Load, "https://app.acme.example/invoices") },
         Event { dt: 0, data: EventData::Snapshot(snapshot) },
         Event { dt: 1000, data: EventData::Pointer(click) },
         Event { dt: 500, data: EventData::Network(Box::new(failed)) },
         Event { dt: 10, data: EventData::Console(logged) },
         Event { dt: 1490, data: EventData::Mutation(change) },
+        Event { dt: 0, data: went(sightline_protocol::NavigationKind::Push, "https://app.acme.example/invoices/42") },
         // Twenty idle seconds, then the user comes back.
         Event { dt: 20_000, data: EventData::Visibility(sightline_protocol::Visibility { visible: true }) },
     ];
@@ -247,6 +252,12 @@ fn the_replay_shows_the_page_at_each_moment_and_runs_none_of_its_code() {
     let trace = browser.execute("return document.querySelector('#panel-network li pre').textContent;");
     assert!(trace.as_str().unwrap().contains("4bf92f3577b34da6a3ce929d0e0e4736"), "{trace}");
 
+    // The context names the page at the playhead.
+    let page = browser.execute("return document.getElementById('current-page').textContent;");
+    assert_eq!(page, "Invoices · https://app.acme.example/invoices");
+    let current = browser.execute("return document.querySelector('#context .urls li.current')?.textContent;");
+    assert_eq!(current, "https://app.acme.example/invoices");
+
     // A marker jumps to its moment: the failed request's, 1.5 s in.
     browser.execute(
         "const t = document.getElementById('timeline'); t.value = 0; t.dispatchEvent(new Event('input')); return true;",
@@ -282,6 +293,8 @@ fn the_replay_shows_the_page_at_each_moment_and_runs_none_of_its_code() {
     browser.navigate(&format!("{}/sessions/{session}?t={end}", collector.base));
     browser.wait_for(&changed, Duration::from_secs(20));
     std::thread::sleep(Duration::from_millis(300));
+    let page = browser.execute("return document.getElementById('current-page').textContent;");
+    assert_eq!(page, "Invoices · https://app.acme.example/invoices/42", "the page at the end");
     assert_ne!(browser.execute("return document.title;"), "ESCAPED", "the recorded page's handlers never ran");
     let frame_html = browser.execute("return document.getElementById('replay-frame').srcdoc;");
     assert!(!frame_html.as_str().unwrap().contains("onerror") && !frame_html.as_str().unwrap().contains("onload"));

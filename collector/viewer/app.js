@@ -209,7 +209,7 @@ function facts(pairs) {
   return el(
     'dl',
     { class: 'facts' },
-    pairs.filter(([, value]) => value !== '' && value !== null && value !== undefined).map(([name, value]) => [el('dt', { text: name }), el('dd', { text: value })]),
+    pairs.filter(([, value]) => value !== '' && value !== null && value !== undefined).map(([name, value, id]) => [el('dt', { text: name }), el('dd', { text: value, id })]),
   );
 }
 
@@ -274,8 +274,13 @@ async function showReplay(id, section) {
     const at = start + offset;
     slider.value = String(offset);
     time.textContent = `${clock(offset)} / ${clock(length)}`;
-    // The panels follow the playhead: what has happened by now is marked.
+    // The panels follow the playhead: what has happened by now is marked, and the context
+    // names the page the user was on.
     for (const [fact, item] of entries) item.classList.toggle('past', fact.time <= at);
+    const [url, title] = replay.pageAt(at);
+    const current = document.getElementById('current-page');
+    if (current) current.textContent = url ? `${title ? `${title} · ` : ''}${url}` : '–';
+    for (const li of document.querySelectorAll('#context .urls li')) li.classList.toggle('current', li.textContent === url);
     const [width, height] = replay.viewportAt(at);
     const scale = width ? Math.min(1, stage.clientWidth / width) : 1;
     if (width) {
@@ -449,6 +454,7 @@ async function showSession(id) {
         ['Language', d.language],
         ['Time zone', d.timezone],
         ['Where', [session.geo.city, session.geo.country].filter(Boolean).join(', ')],
+        ['Page at the playhead', '–', 'current-page'],
         ['Started', when(session.start)],
         ['Ended', when(session.end)],
         ['Duration', duration(session.duration_ms)],

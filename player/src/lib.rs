@@ -115,6 +115,17 @@ impl Replay {
         })
     }
 
+    /// The page the user was on at `time`: the URL and title of the latest load or route
+    /// change at or before it.
+    pub fn page_at(&self, time: u64) -> Option<(&str, &str)> {
+        let until = self.events.partition_point(|(t, _, _)| *t <= time);
+        self.events[..until].iter().rev().find_map(|(_, _, data)| match data {
+            EventData::Navigation(n) => Some((n.url.as_str(), n.title.as_str())),
+            EventData::Meta(meta) => Some((meta.url.as_str(), meta.title.as_str())),
+            _ => None,
+        })
+    }
+
     /// The time of the first event after `time`, if any: where playback that skips inactivity
     /// goes next.
     pub fn next_event_after(&self, time: u64) -> Option<u64> {
@@ -134,6 +145,19 @@ mod tests {
 
     fn batch(events: Vec<Event>) -> Batch {
         Batch { project: "slk".into(), session: SessionId([1; 16]), page: 0, seq: 0, start: 1_000, sent: 9_000, events }
+    }
+
+    #[test]
+    fn the_page_is_known_at_each_moment() {
+        use sightline_protocol::{Navigation, NavigationKind};
+        let went = |kind, url: &str| EventData::Navigation(Navigation { kind, url: url.into(), title: url.into() });
+        let replay = Replay::new(&[batch(vec![
+            Event { dt: 0, data: went(NavigationKind::Load, "/a") },
+            Event { dt: 100, data: went(NavigationKind::Push, "/b") },
+        ])]);
+        assert_eq!(replay.page_at(999), None, "before the first load");
+        assert_eq!(replay.page_at(1_050), Some(("/a", "/a")));
+        assert_eq!(replay.page_at(1_100), Some(("/b", "/b")));
     }
 
     #[test]

@@ -66,6 +66,15 @@ impl Player {
             .unwrap_or_default()
     }
 
+    /// The page the user was on at `time`, as `[url, title]`; empty before the first load.
+    #[wasm_bindgen(js_name = pageAt)]
+    pub fn page_at(&self, time: f64) -> Vec<String> {
+        self.replay
+            .page_at(time.max(0.0) as u64)
+            .map(|(url, title)| vec![url.to_owned(), title.to_owned()])
+            .unwrap_or_default()
+    }
+
     /// The time of the first event after `time`; 0 when there is none.
     #[wasm_bindgen(js_name = nextEventAfter)]
     pub fn next_event_after(&self, time: f64) -> f64 {
