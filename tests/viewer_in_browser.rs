@@ -158,11 +158,22 @@ fn the_replay_shows_the_page_at_each_moment_and_runs_none_of_its_code() {
         nodes: vec![
             Node { id: 1, parent: 0, next: 0, kind: NodeKind::Document(DocumentNode {}) },
             element(2, 1, "html", &[]),
+            element(8, 2, "head", &[]),
+            element(9, 8, "meta", &[("http-equiv", "refresh"), ("content", "0;url=https://evil.example/")]),
             element(3, 2, "body", &[("onload", "parent.document.title = 'ESCAPED'")]),
             element(4, 3, "h1", &[]),
             text(5, 4, "Invoices"),
             element(6, 3, "img", &[("src", "x"), ("onerror", "parent.document.title = 'ESCAPED'")]),
             element(7, 3, "script", &[]),
+            text(10, 7, "parent.document.title = 'ESCAPED'"),
+            element(11, 3, "a", &[("id", "evil-link"), ("href", "javascript:parent.document.title = 'ESCAPED'")]),
+            text(12, 11, "Open"),
+            element(
+                13,
+                3,
+                "iframe",
+                &[("id", "evil-frame"), ("srcdoc", "<script>parent.parent.document.title = 'ESCAPED'</script>")],
+            ),
         ],
     };
     let change =
@@ -295,7 +306,24 @@ fn the_replay_shows_the_page_at_each_moment_and_runs_none_of_its_code() {
     std::thread::sleep(Duration::from_millis(300));
     let page = browser.execute("return document.getElementById('current-page').textContent;");
     assert_eq!(page, "Invoices · https://app.acme.example/invoices/42", "the page at the end");
-    assert_ne!(browser.execute("return document.title;"), "ESCAPED", "the recorded page's handlers never ran");
+    // A click on the recorded `javascript:` link runs nothing; the refresh never navigates.
+    browser.execute(
+        "document.getElementById('replay-frame').contentDocument.getElementById('evil-link').click(); return true;",
+    );
+    std::thread::sleep(Duration::from_millis(1_200));
+    assert_eq!(
+        browser.execute("return document.getElementById('replay-frame').contentWindow.location.href;"),
+        "about:srcdoc",
+        "the recorded refresh did not navigate the frame"
+    );
+    assert_ne!(browser.execute("return document.title;"), "ESCAPED", "the recorded page's code never ran");
     let frame_html = browser.execute("return document.getElementById('replay-frame').srcdoc;");
-    assert!(!frame_html.as_str().unwrap().contains("onerror") && !frame_html.as_str().unwrap().contains("onload"));
+    let frame_html = frame_html.as_str().unwrap();
+    for payload in ["onerror", "onload", "javascript:", "srcdoc", "http-equiv", "ESCAPED'</script>"] {
+        assert!(!frame_html.contains(payload), "{payload:?} is in the replay's HTML: {frame_html}");
+    }
+    let nested = browser.execute(
+        "return document.getElementById('replay-frame').contentDocument.getElementById('evil-frame').hasAttribute('srcdoc');",
+    );
+    assert_eq!(nested, false, "the recorded frame's own document is not carried over");
 }

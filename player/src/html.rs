@@ -2,7 +2,9 @@
 //! run, navigate, submit or fetch a script, whatever the recording holds.
 //!
 //! - `on*` attributes, `srcdoc`, and `javascript:` URLs are left out; `<script>` elements
-//!   stay (the page's structure) but without their `src`; `<meta http-equiv>` is left out.
+//!   stay (the page's structure) but empty and without their `src` (the recorder never records
+//!   a script's code; a recording that holds some anyway doesn't get it shown);
+//!   `<meta http-equiv>` is left out.
 //! - Text inside `<style>` and the like can't close its element early.
 //! - Open shadow roots become declarative shadow roots (`<template shadowrootmode="open">`);
 //!   a same-origin frame's recorded document becomes the frame's `srcdoc`.
@@ -156,7 +158,7 @@ fn write_element(dom: &ReplayDom, id: u32, element: &Element, out: &mut String) 
     if VOID.contains(&tag) && dom.is_html(id) {
         return;
     }
-    if tag != "iframe" {
+    if tag != "iframe" && tag != "script" {
         write_children(dom, id, out);
     }
     out.push_str("</");
