@@ -276,7 +276,18 @@ async function showReplay(id, section) {
     time.textContent = `${clock(offset)} / ${clock(length)}`;
     // The panels follow the playhead: what has happened by now is marked, and the context
     // names the page the user was on.
-    for (const [fact, item] of entries) item.classList.toggle('past', fact.time <= at);
+    const latest = new Map();
+    for (const [fact, item] of entries) {
+      item.classList.toggle('past', fact.time <= at);
+      if (fact.time <= at) latest.set(item.parentNode, item);
+    }
+    // While playing, each panel keeps its latest entry in view.
+    if (timer !== null) {
+      for (const [list, item] of latest) {
+        const below = item.offsetTop + item.offsetHeight > list.scrollTop + list.clientHeight;
+        if (item.offsetTop < list.scrollTop || below) list.scrollTop = item.offsetTop - list.clientHeight / 2;
+      }
+    }
     const [url, title] = replay.pageAt(at);
     const current = document.getElementById('current-page');
     if (current) current.textContent = url ? `${title ? `${title} · ` : ''}${url}` : '–';
