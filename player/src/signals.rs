@@ -322,39 +322,12 @@ mod tests {
         all.extend(events);
         // A last event long after, so no click is too close to the end to judge.
         all.push((60_000, EventData::Visibility(sightline_protocol::Visibility { visible: false })));
-        let mut previous = 0;
-        let events = all
-            .into_iter()
-            .map(|(at, data)| {
-                let dt = (at - previous) as u32;
-                previous = at;
-                Event { dt, data }
-            })
-            .collect();
-        let batch = Batch {
-            project: "p".into(),
-            session: Default::default(),
-            page: 0,
-            seq: 0,
-            start: 1_000_000,
-            sent: 0,
-            events,
-        };
-        Replay::new(&[batch])
+        Replay::new(&[page(0, 1_000_000, Event::sequence(0, all))])
     }
 
-    /// A replay's events back as one batch's, from the start at 1,000,000.
-    fn replay_events(replay: &Replay) -> Vec<Event> {
-        let mut previous = 1_000_000;
-        replay
-            .events()
-            .iter()
-            .map(|(time, _, data)| {
-                let dt = (time - previous) as u32;
-                previous = *time;
-                Event { dt, data: data.clone() }
-            })
-            .collect()
+    /// Page `page`'s batch, starting at `start`.
+    fn page(page: u32, start: u64, events: Vec<Event>) -> Batch {
+        Batch { project: "p".into(), session: Default::default(), page, seq: 0, start, sent: 0, events }
     }
 
     fn click(target: u32) -> EventData {
@@ -464,14 +437,9 @@ mod tests {
     #[test]
     fn a_click_followed_by_an_exception_is_an_error_click() {
         let error = EventData::Error(Box::new(ErrorEvent {
-            kind: ErrorKind::Uncaught,
             name: "TypeError".into(),
             message: "x is undefined".into(),
-            stack: None,
-            source: String::new(),
-            line: 0,
-            column: 0,
-            target: 0,
+            ..Default::default()
         }));
         let replay = session(vec![(1_000, click(7)), (1_050, error)]);
         let found = signals(&replay);
@@ -481,26 +449,10 @@ mod tests {
 
     #[test]
     fn the_last_click_before_the_next_page_is_answered_by_it() {
-        let mut replay = session(vec![(1_000, click(4))]);
-        let next_page = Batch {
-            project: "p".into(),
-            session: Default::default(),
-            page: 1,
-            seq: 0,
-            start: 1_004_000,
-            sent: 0,
-            events: vec![Event { dt: 0, data: changed() }],
-        };
-        let first_page: Vec<Batch> = vec![Batch {
-            project: "p".into(),
-            session: Default::default(),
-            page: 0,
-            seq: 0,
-            start: 1_000_000,
-            sent: 0,
-            events: replay_events(&replay),
-        }];
-        replay = Replay::new(&[first_page[0].clone(), next_page]);
+        let first = session(vec![(1_000, click(4))]);
+        let first = Event::sequence(1_000_000, first.events().iter().map(|(t, _, d)| (*t, d.clone())));
+        let replay =
+            Replay::new(&[page(0, 1_000_000, first), page(1, 1_004_000, vec![Event { dt: 0, data: changed() }])]);
         assert_eq!(kinds(&replay), [], "the click that left the page, slowly, is not dead");
     }
 

@@ -27,6 +27,22 @@ pub struct Event {
     pub data: EventData,
 }
 
+impl Event {
+    /// Events at the given absolute times (ms, in order, none before `start`), as a batch
+    /// starting at `start` holds them: each time as the delta from the one before.
+    pub fn sequence(start: u64, timed: impl IntoIterator<Item = (u64, EventData)>) -> Vec<Event> {
+        let mut previous = start;
+        timed
+            .into_iter()
+            .map(|(at, data)| {
+                let dt = u32::try_from(at.saturating_sub(previous)).unwrap_or(u32::MAX);
+                previous = previous.max(at);
+                Event { dt, data }
+            })
+            .collect()
+    }
+}
+
 tagged_union! {
     /// What an event records. The number after each variant is its wire tag.
     pub enum EventData {
@@ -588,6 +604,13 @@ impl Default for Initiator {
 }
 
 #[allow(clippy::derivable_impls)]
+impl Default for ErrorKind {
+    fn default() -> Self {
+        Self::Uncaught
+    }
+}
+
+#[allow(clippy::derivable_impls)]
 impl Default for DeviceType {
     fn default() -> Self {
         Self::Other
@@ -695,7 +718,7 @@ byte_enum! {
 }
 
 /// An error the page raised.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ErrorEvent {
     /// Where it came from.
     pub kind: ErrorKind,

@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use sightline_e2e::webdriver::Browser;
-use sightline_e2e::{project_config, Collector, Http};
+use sightline_e2e::Http;
 use sightline_player::html::to_html;
 use sightline_player::Replay;
 use sightline_protocol::{
@@ -18,7 +18,7 @@ use sightline_protocol::{
 
 use crate::build_player::build_player;
 use crate::rng::Rng;
-use crate::run::{cargo, workspace_root};
+use crate::run::release_collector;
 
 const KEY: &str = "slk_bench_player";
 const TOKEN: &str = "slr_bench_player";
@@ -158,15 +158,7 @@ fn synthetic_session(session: SessionId) -> (Vec<Batch>, usize) {
         }
         timed.sort_by_key(|(at, _)| *at);
         total += timed.len();
-        let mut previous = start;
-        let events = timed
-            .into_iter()
-            .map(|(at, data)| {
-                let dt = (at - previous) as u32;
-                previous = at;
-                Event { dt, data }
-            })
-            .collect();
+        let events = Event::sequence(start, timed);
         batches.push(Batch { project: KEY.into(), session, page: 0, seq, start, sent: start + BATCH_MS, events });
     }
     (batches, total)
@@ -188,7 +180,6 @@ fn summary(mut ms: Vec<f64>) -> (f64, f64, f64) {
 /// Runs the benchmark and prints the numbers.
 pub fn run() -> Result<(), String> {
     build_player()?;
-    cargo(&["build", "--release", "--locked", "-p", "sightline-collector"], &[])?;
     let session = SessionId([0x5e; 16]);
     let (batches, events) = synthetic_session(session);
     let framed: Vec<Vec<u8>> =
@@ -225,13 +216,7 @@ pub fn run() -> Result<(), String> {
         .collect();
 
     // The viewer in headless Chromium.
-    let root = workspace_root();
-    let data = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let collector = Collector::start(
-        &root.join("target/release/sightline-collector"),
-        &data.path().join("data"),
-        &project_config("bench", KEY, TOKEN),
-    );
+    let (collector, _data) = release_collector(KEY, TOKEN)?;
     let http = Http::default();
     for batch in &framed {
         let response = http.post_batch(&collector.base, KEY, batch);

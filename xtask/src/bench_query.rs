@@ -6,14 +6,14 @@
 
 use std::time::{Duration, Instant};
 
-use sightline_e2e::{project_config, Collector, Http};
+use sightline_e2e::Http;
 use sightline_protocol::{
-    encode_batch, fixtures, Batch, ErrorEvent, ErrorKind, Event, EventData, Identify, Initiator, Network, SessionId,
-    SpanId, TraceContext, TraceId, Value,
+    encode_batch, fixtures, Batch, ErrorEvent, Event, EventData, Identify, Initiator, Network, SessionId, SpanId,
+    TraceContext, TraceId, Value,
 };
 
 use crate::rng::Rng;
-use crate::run::{cargo, workspace_root};
+use crate::run::release_collector;
 
 const KEY: &str = "slk_bench_query";
 const TOKEN: &str = "slr_bench_query";
@@ -59,16 +59,7 @@ fn session(i: u64) -> Vec<u8> {
         Event { dt: 500, data: EventData::Network(Box::new(network)) },
     ];
     if i.is_multiple_of(100) {
-        let error = ErrorEvent {
-            kind: ErrorKind::Uncaught,
-            name: "TypeError".into(),
-            message: "x is undefined".into(),
-            stack: None,
-            source: String::new(),
-            line: 0,
-            column: 0,
-            target: 0,
-        };
+        let error = ErrorEvent { name: "TypeError".into(), message: "x is undefined".into(), ..Default::default() };
         events.push(Event { dt: 100, data: EventData::Error(Box::new(error)) });
     }
     let start = 1_790_000_000_000 + i * 1_000;
@@ -107,14 +98,7 @@ fn time(http: &Http, base: &str, query: &str) -> Result<(f64, f64, serde_json::V
 
 /// Ingests the sessions and prints the query times.
 pub fn run() -> Result<(), String> {
-    cargo(&["build", "--release", "--locked", "-p", "sightline-collector"], &[])?;
-    let root = workspace_root();
-    let data = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let collector = Collector::start(
-        &root.join("target/release/sightline-collector"),
-        &data.path().join("data"),
-        &project_config("bench", KEY, TOKEN),
-    );
+    let (collector, data) = release_collector(KEY, TOKEN)?;
     let base = collector.base.clone();
 
     let started = Instant::now();

@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use sightline_e2e::static_files::StaticFiles;
 use sightline_e2e::webdriver::Browser;
-use sightline_e2e::{project_config, Collector, Http};
+use sightline_e2e::{Collector, Http};
 
 use crate::build_sdk::{build_sdk, gzip_size, page_load};
-use crate::run::{cargo, workspace_root};
+use crate::run::{release_collector, workspace_root};
 
 const KEY: &str = "slk_bench_sdk";
 const TOKEN: &str = "slr_bench_sdk";
@@ -65,7 +65,7 @@ pub fn run(options: Options) -> Result<(), String> {
         }
     }
     build_sdk()?;
-    cargo(&["build", "--release", "--locked", "-p", "sightline-collector"], &[])?;
+    let (collector, _data) = release_collector(KEY, TOKEN)?;
     let root = workspace_root();
     let read = |path: &str| {
         std::fs::read_to_string(root.join(path)).map_err(|_| format!("{path} is missing: run `npm install` in npm/"))
@@ -73,12 +73,6 @@ pub fn run(options: Options) -> Result<(), String> {
     let (rrweb, rrweb_network) = (read(RRWEB)?, read(RRWEB_NETWORK)?);
     let rrweb_version = rrweb_version(&root).unwrap_or_else(|| "?".into());
 
-    let data = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let collector = Collector::start(
-        &root.join("target/release/sightline-collector"),
-        &data.path().join("data"),
-        &project_config("bench", KEY, TOKEN),
-    );
     let page = format!(
         "<!doctype html><html><head><title>Invoices</title></head><body><script>{PAGE_SCRIPT}</script></body></html>"
     );

@@ -94,3 +94,16 @@ pub fn test_all() -> Result<(), String> {
         ],
     )
 }
+
+/// The release collector, built now, with one project (`key`, `token`) in a fresh data
+/// directory, which is removed when the returned guard is dropped (after the collector).
+pub fn release_collector(key: &str, token: &str) -> Result<(sightline_e2e::Collector, tempfile::TempDir), String> {
+    cargo(&["build", "--release", "--locked", "-p", "sightline-collector"], &[])?;
+    let data = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let collector = sightline_e2e::Collector::start(
+        &workspace_root().join("target/release/sightline-collector"),
+        &data.path().join("data"),
+        &sightline_e2e::project_config("bench", key, token),
+    );
+    Ok((collector, data))
+}
