@@ -82,13 +82,12 @@ fn the_digest_and_the_viewer_lead_from_the_failed_click_to_the_backend_error() {
     browser.click("button.send");
     browser
         .wait_for("document.getElementById('toast').textContent.includes('Could not send')", Duration::from_secs(10));
-    std::thread::sleep(Duration::from_millis(1_200));
+    // The toast hides itself 4 s later: that change must not fall into the next click's second.
+    browser.wait_for("getComputedStyle(document.getElementById('toast')).display === 'none'", Duration::from_secs(10));
     browser.click("#download-pdf");
     std::thread::sleep(Duration::from_millis(1_500));
     let started = Instant::now();
-    for _ in 0..4 {
-        browser.click("#report");
-    }
+    browser.click_repeatedly("#report", 4);
     let rage_ms = started.elapsed().as_millis();
     browser.wait_for(
         "document.getElementById('report-result').textContent.startsWith('Revenue')",

@@ -115,7 +115,11 @@ impl Analyzer {
                                     pending.changed(project, session); // the queue is full: later
                                 }
                             }
-                            Ok(Err(e)) => tracing::warn!(error = %e, %session, "analysing a session failed"),
+                            Ok(Err(e)) => {
+                                // A store error may pass: try again once the session is due again.
+                                tracing::warn!(error = %e, %session, "analysing a session failed");
+                                pending.changed(project, session);
+                            }
                             Err(_) => tracing::error!(%session, "analysing a session panicked; it keeps no counts"),
                         }
                     }

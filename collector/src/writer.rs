@@ -581,8 +581,9 @@ impl Group {
         Ok(())
     }
 
-    /// Applies the group and hands its replies to the flusher; returns the sessions that got
-    /// new batches.
+    /// Applies the group and hands its replies to the flusher; returns the sessions due an
+    /// analysis: those that got new batches, and, if the apply failed, every session it touched
+    /// (their new counts were lost with it).
     fn apply(&mut self, store: &dyn Store, flusher: &Sender<Applied>) -> Vec<(u32, SessionId)> {
         if self.replies.is_empty() && self.telemetry_replies.is_empty() && self.touched.is_empty() {
             return Vec::new();
@@ -613,7 +614,7 @@ impl Group {
             Err(e) => {
                 tracing::error!(error = %e, batches = applied.replies.len(), "apply failed");
                 // The cached summaries now hold batches the store doesn't: forget them.
-                for (project, session) in touched {
+                for &(project, session) in &touched {
                     self.cache.remove(project, session);
                 }
                 for (reply, _) in applied.replies {
@@ -622,7 +623,7 @@ impl Group {
                 for (reply, _) in applied.telemetry {
                     let _ = reply.send(Err(StoreError::CommitFailed(e.to_string())));
                 }
-                Vec::new()
+                touched
             }
         }
     }

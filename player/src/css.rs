@@ -2,10 +2,20 @@
 //! the CSSOM, applied to rules kept as text: the grouping rule's block is split into its
 //! top-level rules (minding strings, comments and nested blocks), edited, and written back.
 
+/// Grouping rules nest this deep at most in what is edited; real stylesheets nest two or three.
+const MAX_DEPTH: usize = 8;
+/// Bytes of a grouping rule that is edited at most: each edit rewrites the rule, so a recording
+/// can't make a long series of edits cost more than this each. Larger rules wait for the next
+/// keyframe, which records the sheet whole.
+const MAX_EDITED: usize = 32 * 1024;
+
 /// The grouping rule `text` with `rule` inserted at `path` (indexes into its nested rules,
 /// outermost first), or the rule there deleted when `rule` is `None`. `None` when the path
-/// doesn't fit the text.
+/// doesn't fit the text, or is deeper or the rule larger than is edited.
 pub fn edit_nested(text: &str, path: &[u32], rule: Option<&str>) -> Option<String> {
+    if path.len() > MAX_DEPTH || text.len() + rule.map_or(0, str::len) > MAX_EDITED {
+        return None;
+    }
     let (&index, deeper) = path.split_first()?;
     let (header, mut rules) = split_block(text)?;
     let index = index as usize;
@@ -122,6 +132,9 @@ mod tests {
         assert_eq!(deleted, "@media (max-width: 600px) {\n  .new { gap: 1px; }\n  .b { content: \"}\"; }\n}");
         assert_eq!(edit_nested(MEDIA, &[3], Some(".x {}")), None, "past the end");
         assert_eq!(edit_nested(".plain { color: red; }", &[0], None), None, "not a grouping rule");
+        let huge = format!("@media print {{ {} }}", ".a { x: 1; } ".repeat(4_000));
+        assert_eq!(edit_nested(&huge, &[0], None), None, "larger than is edited");
+        assert_eq!(edit_nested(MEDIA, &[0; 9], None), None, "deeper than is edited");
     }
 
     #[test]

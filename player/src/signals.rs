@@ -179,22 +179,29 @@ pub fn signals(replay: &Replay) -> Vec<Signal> {
 }
 
 /// Whether something in `sorted` (by time) happened in `window` after event `after`.
+/// Whether something in `sorted` (by time, then event index) happened in `window`, later in
+/// the recording than event `after`. Entries at the window's first moment that came before the
+/// click are skipped by the search itself, so a crowd of them costs nothing.
 fn any_after(sorted: &[(u64, usize)], window: &std::ops::RangeInclusive<u64>, after: usize) -> bool {
-    let from = sorted.partition_point(|(time, _)| time < window.start());
+    let from = sorted.partition_point(|entry| *entry <= (*window.start(), after));
     sorted[from..].iter().take_while(|(time, _)| time <= window.end()).any(|(_, index)| *index > after)
 }
 
 fn judge_clicks(clicks: &[Click], responses: &[(u64, usize)], failures: &[Failure], out: &mut Vec<Signal>) {
+    // Where the run of clicks starting at each click ends: following clicks on the same element
+    // of the same page, each soon after the one before (found once, from the end).
+    let mut run_end = vec![0; clicks.len()];
+    for i in (0..clicks.len()).rev() {
+        let continues = clicks.get(i + 1).is_some_and(|next| {
+            next.element == clicks[i].element
+                && next.page == clicks[i].page
+                && next.time <= clicks[i].time.saturating_add(RAGE_WINDOW_MS)
+        });
+        run_end[i] = if continues { run_end[i + 1] } else { i + 1 };
+    }
     let mut i = 0;
     while i < clicks.len() {
-        // The burst: following clicks on the same element, each soon after the one before.
-        let mut burst = i + 1;
-        while burst < clicks.len()
-            && clicks[burst].element == clicks[i].element
-            && clicks[burst].time <= clicks[burst - 1].time.saturating_add(RAGE_WINDOW_MS)
-        {
-            burst += 1;
-        }
+        let burst = run_end[i];
         let first = &clicks[i];
         let rage =
             burst - i >= RAGE_CLICKS && clicks[i + RAGE_CLICKS - 1].time <= first.time.saturating_add(RAGE_WINDOW_MS);
@@ -216,7 +223,7 @@ fn judge_clicks(clicks: &[Click], responses: &[(u64, usize)], failures: &[Failur
             let window = click.time..=click.time.saturating_add(RESPONSE_WINDOW_MS);
             // A failure belongs to the latest click before it, not to every click in reach.
             let next_click = clicks.get(j + 1).map_or(u64::MAX, |c| c.time);
-            let from = failures.partition_point(|f| f.start < click.time);
+            let from = failures.partition_point(|f| (f.start, f.index) <= (click.time, click.index));
             let failure = failures[from..]
                 .iter()
                 .take_while(|f| window.contains(&f.start))

@@ -21,11 +21,16 @@ use crate::telemetry::otlp::{self, Encoding, OtlpError, Records};
 use crate::writer::TelemetryJob;
 
 const OTLP_MEDIA_TYPES: &str = "application/x-protobuf or application/json";
-/// Bytes an export request may decode to: SDK exporters send batches of a few hundred records,
-/// well under this; it bounds what decoding a hostile body can allocate.
-const MAX_DECODED: usize = 4 << 20;
+/// Bytes an export request may be, decompressed: SDK exporters send batches of a few hundred
+/// records, well under this. A body of this size decodes to at most about 160 MB of messages
+/// (tiny records cost more in memory than on the wire), and one request decodes at a time.
+const MAX_DECODED: usize = 2 << 20;
 /// Records one request may bring; more are reported as not kept.
 const MAX_RECORDS_PER_REQUEST: usize = 10_000;
+
+/// Held while a request is decoded, so concurrent hostile bodies can't multiply the memory
+/// one of them may take.
+static DECODING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// The two signals this collector takes.
 #[derive(Clone, Copy)]
@@ -73,9 +78,9 @@ async fn export(
     let (content_type, media_type) = media_type(req);
     let encoding = Encoding::of_media_type(&media_type)
         .ok_or_else(|| ApiError::UnsupportedMediaType { got: content_type.clone(), expected: OTLP_MEDIA_TYPES })?;
-    project.take_rate_token().map_err(|retry_after| ApiError::RateLimited { retry_after })?;
-
-    let raw = read_body(req, body, state.limits.max_compressed).await?;
+    // Not counted against the project's `rate_limit`, which paces pages' batches: a busy
+    // backend must not starve them. The writer queue's limit (503) applies to both.
+    let raw = read_body(req, body, state.limits.max_compressed.min(MAX_DECODED)).await?;
     let gzipped = match req.headers().get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()) {
         None | Some("identity") => false,
         Some("gzip") => true,
@@ -88,6 +93,7 @@ async fn export(
     };
     // Decompressing, decoding and writing out the records is CPU work: off the async workers.
     let decoded = web::block(move || {
+        let _one_at_a_time = DECODING.lock().unwrap_or_else(|e| e.into_inner());
         let bytes = if gzipped { gunzip(&raw, MAX_DECODED)? } else { raw };
         let records = match signal {
             Signal::Logs => otlp::logs(&bytes, encoding, MAX_RECORDS_PER_REQUEST),
