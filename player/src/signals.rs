@@ -2,7 +2,7 @@
 //! first, found from the recording alone.
 //!
 //! The rules (times are the recorded event times, in ms; "after" means later in the recording):
-//! - **Rage click**: three or more clicks on the same element, the third no more than
+//! - **Rage click**: three or more clicks on the same element of one page, the third no more than
 //!   [`RAGE_WINDOW_MS`] after the first. Further clicks on it each within
 //!   [`RAGE_WINDOW_MS`] of the one before belong to the same burst. One signal per burst, at
 //!   its first click, with the number of clicks.
