@@ -15,13 +15,17 @@ pub struct Project {
     /// The configuration it came from.
     pub config: ProjectConfig,
     rate: Option<Mutex<TokenBucket>>,
+    /// The same rate for backends' OTLP requests, in a bucket of its own so a busy backend
+    /// never starves the pages' batches.
+    backend_rate: Option<Mutex<TokenBucket>>,
 }
 
 impl Project {
     /// Builds a project with its internal id.
     pub fn new(id: u32, config: ProjectConfig) -> Project {
-        let rate = (config.rate_limit > 0).then(|| Mutex::new(TokenBucket::new(config.rate_limit)));
-        Project { id, config, rate }
+        let bucket = || (config.rate_limit > 0).then(|| Mutex::new(TokenBucket::new(config.rate_limit)));
+        let (rate, backend_rate) = (bucket(), bucket());
+        Project { id, config, rate, backend_rate }
     }
 
     /// Whether a page served from `origin` may send batches.
@@ -31,10 +35,12 @@ impl Project {
 
     /// Takes one batch from the rate budget; `Err(seconds)` says how long to wait.
     pub fn take_rate_token(&self) -> Result<(), u64> {
-        match &self.rate {
-            None => Ok(()),
-            Some(bucket) => bucket.lock().unwrap_or_else(|e| e.into_inner()).take(Instant::now()),
-        }
+        take(&self.rate)
+    }
+
+    /// Takes one backend request from its own rate budget; `Err(seconds)` says how long to wait.
+    pub fn take_backend_rate_token(&self) -> Result<(), u64> {
+        take(&self.backend_rate)
     }
 
     /// How long sessions are kept.
@@ -43,7 +49,14 @@ impl Project {
     }
 }
 
-/// A token bucket holding one second's worth of batches.
+fn take(bucket: &Option<Mutex<TokenBucket>>) -> Result<(), u64> {
+    match bucket {
+        None => Ok(()),
+        Some(bucket) => bucket.lock().unwrap_or_else(|e| e.into_inner()).take(Instant::now()),
+    }
+}
+
+/// A token bucket holding one second's worth of requests.
 #[derive(Debug)]
 struct TokenBucket {
     per_second: f64,

@@ -326,6 +326,24 @@ fn a_request_is_bounded_in_what_it_decodes_and_keeps() {
     assert!(trace_of(&http, &collector, traces[10_000])["logs"].as_array().unwrap().is_empty());
 }
 
+#[test]
+fn backends_have_a_rate_budget_of_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = CONFIG
+        .replace("backend_keys = [\"slb_backend_secret\"]", "backend_keys = [\"slb_backend_secret\"]\nrate_limit = 2");
+    let collector =
+        Collector::start(Path::new(env!("CARGO_BIN_EXE_sightline-collector")), &dir.path().join("data"), &config);
+    let http = Http::default();
+    let body = error_logs(Some(random_trace()), &["busy"]).encode_to_vec();
+    let statuses: Vec<u16> = (0..4).map(|_| post(&http, &collector, "/v1/logs", PROTOBUF, &body).status).collect();
+    assert!(statuses.contains(&429), "over the budget: {statuses:?}");
+    let refused = post(&http, &collector, "/v1/logs", PROTOBUF, &body);
+    assert_eq!(refused.status, 429);
+    assert!(refused.header("retry-after").is_some());
+    // The pages' batches have their own budget, untouched by the backend's.
+    assert_eq!(http.post_batch(&collector.base, KEY, &request_batch(random_session(), random_trace())).status, 200);
+}
+
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     encoder.write_all(bytes).unwrap();

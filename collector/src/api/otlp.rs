@@ -78,8 +78,9 @@ async fn export(
     let (content_type, media_type) = media_type(req);
     let encoding = Encoding::of_media_type(&media_type)
         .ok_or_else(|| ApiError::UnsupportedMediaType { got: content_type.clone(), expected: OTLP_MEDIA_TYPES })?;
-    // Not counted against the project's `rate_limit`, which paces pages' batches: a busy
-    // backend must not starve them. The writer queue's limit (503) applies to both.
+    // The project's `rate_limit` applies, in a bucket apart from the pages' batches: a busy
+    // backend must not starve them.
+    project.take_backend_rate_token().map_err(|retry_after| ApiError::RateLimited { retry_after })?;
     let raw = read_body(req, body, state.limits.max_compressed.min(MAX_DECODED)).await?;
     let gzipped = match req.headers().get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()) {
         None | Some("identity") => false,
