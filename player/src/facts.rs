@@ -43,9 +43,10 @@ pub struct Fact {
 pub fn facts(replay: &Replay) -> Vec<Fact> {
     let mut dom = ReplayDom::new();
     let mut out: Vec<Fact> = Vec::new();
-    // Keystrokes into one field read as one line with the latest value, as long as nothing
-    // else happened meanwhile: the field being typed into, if the last line is its.
-    let mut typing: Option<u32> = None;
+    // Keystrokes into one field read as one line with the latest value, until the user does
+    // something else (requests and console output meanwhile don't end the typing): the field
+    // being typed into and its line.
+    let mut typing: Option<(u32, usize)> = None;
     for (time, _page, data) in replay.events() {
         let lines = out.len();
         dom.apply(data);
@@ -88,11 +89,13 @@ pub fn facts(replay: &Replay) -> Vec<Fact> {
                     String::new(),
                     false,
                 );
-                if typing == Some(input.target) {
-                    out.pop();
+                // Only network and console lines can follow the field's line, so moving it to the
+                // end keeps the lines in time order.
+                if let Some((_, at)) = typing.filter(|(field, _)| *field == input.target) {
+                    out.remove(at);
                 }
+                typing = Some((input.target, out.len()));
                 out.push(line);
-                typing = Some(input.target);
                 continue;
             }
             EventData::Navigation(n) => {
@@ -156,7 +159,7 @@ pub fn facts(replay: &Replay) -> Vec<Fact> {
             }
             _ => {}
         }
-        if out.len() > lines {
+        if out[lines..].iter().any(|f| f.panel == Panel::Activity) {
             typing = None;
         }
     }
@@ -249,5 +252,22 @@ mod tests {
                 "Typed into an element: \"xy\""
             ]
         );
+    }
+
+    #[test]
+    fn a_request_while_typing_leaves_one_line_for_the_field() {
+        let typed =
+            |value: &str| EventData::Input(Input { target: 5, value: value.into(), checked: None, masked: false });
+        let logged = EventData::Console(sightline_protocol::Console {
+            level: ConsoleLevel::Log,
+            args: vec!["suggestions".into()],
+            stack: None,
+        });
+        let events = [typed("a"), logged, typed("ab")].into_iter().map(|data| Event { dt: 10, data }).collect();
+        let batch =
+            Batch { project: "p".into(), session: Default::default(), page: 0, seq: 0, start: 0, sent: 0, events };
+        let lines: Vec<(u64, String)> =
+            facts(&Replay::new(&[batch])).into_iter().map(|f| (f.time, f.summary)).collect();
+        assert_eq!(lines, [(20, "suggestions".into()), (30, "Typed into an element: \"ab\"".into())]);
     }
 }

@@ -168,7 +168,7 @@ pub fn build(
     };
     let (start, end) = replay.span().unwrap_or((summary.start, summary.end));
     let facts = facts(replay);
-    let activity = user_steps(&facts);
+    let activity: Vec<&Fact> = facts.iter().filter(|f| f.panel == Panel::Activity).collect();
     let steps_before = |time: u64| -> Vec<Step> {
         let before = activity.partition_point(|f| f.time <= time);
         activity[before.saturating_sub(STEPS)..before]
@@ -257,22 +257,6 @@ pub fn build(
         problems,
         more_problems,
     })
-}
-
-/// The activity facts, with each run of keystrokes into one field read as its last value.
-fn user_steps(facts: &[Fact]) -> Vec<&Fact> {
-    let mut steps: Vec<&Fact> = Vec::new();
-    for fact in facts.iter().filter(|f| f.panel == Panel::Activity) {
-        let field = |f: &Fact| f.summary.split_once(": ").map(|(field, _)| field.to_owned());
-        if let Some(last) = steps.last_mut() {
-            if fact.kind == "input" && last.kind == "input" && field(last) == field(fact) {
-                *last = fact;
-                continue;
-            }
-        }
-        steps.push(fact);
-    }
-    steps
 }
 
 /// At most [`BACKEND_LINES`] of `records` (in time order), those that are errors kept first.
