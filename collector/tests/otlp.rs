@@ -228,13 +228,7 @@ fn malformed_otlp_is_refused_and_nothing_is_stored() {
         assert_eq!(response.status, status, "{path} {content_type}: {}", String::from_utf8_lossy(&response.body));
         assert_eq!(response.error_code(), code);
     }
-    let gzipped_garbage = gzip(b"not protobuf at all, \xff\xff\xff");
-    let response = http.request(
-        "POST",
-        &format!("{}/v1/logs", collector.base),
-        &[("x-sightline-key", BACKEND_KEY), ("content-type", PROTOBUF), ("content-encoding", "gzip")],
-        Some(&gzipped_garbage),
-    );
+    let response = post_gzipped(&http, &collector, b"not protobuf at all, \xff\xff\xff");
     assert_eq!(response.status, 400);
     let unauthenticated = http.request(
         "POST",
@@ -256,12 +250,7 @@ fn malformed_otlp_is_refused_and_nothing_is_stored() {
     assert!(records["logs"].as_array().unwrap().is_empty(), "a refused request stores nothing: {records}");
 
     // The same request, well-formed and gzip-compressed, is kept.
-    let response = http.request(
-        "POST",
-        &format!("{}/v1/logs", collector.base),
-        &[("x-sightline-key", BACKEND_KEY), ("content-type", PROTOBUF), ("content-encoding", "gzip")],
-        Some(&gzip(&valid.encode_to_vec())),
-    );
+    let response = post_gzipped(&http, &collector, &valid.encode_to_vec());
     assert_eq!(response.status, 200, "{}", String::from_utf8_lossy(&response.body));
     assert_eq!(trace_of(&http, &collector, trace)["logs"][0]["message"], "kept?");
 }
@@ -297,14 +286,7 @@ fn a_request_is_bounded_in_what_it_decodes_and_keeps() {
     let dir = tempfile::tempdir().unwrap();
     let collector = start(dir.path());
     let http = Http::default();
-    let gzipped = |body: &[u8]| {
-        http.request(
-            "POST",
-            &format!("{}/v1/logs", collector.base),
-            &[("x-sightline-key", BACKEND_KEY), ("content-type", PROTOBUF), ("content-encoding", "gzip")],
-            Some(&gzip(body)),
-        )
-    };
+    let gzipped = |body: &[u8]| post_gzipped(&http, &collector, body);
     // 8 MiB that compress to a few KiB: refused once past what a request may decode to.
     let bomb = gzipped(&vec![0u8; 8 << 20]);
     assert_eq!(bomb.status, 413, "{}", String::from_utf8_lossy(&bomb.body));
@@ -342,6 +324,16 @@ fn backends_have_a_rate_budget_of_their_own() {
     assert!(refused.header("retry-after").is_some());
     // The pages' batches have their own budget, untouched by the backend's.
     assert_eq!(http.post_batch(&collector.base, KEY, &request_batch(random_session(), random_trace())).status, 200);
+}
+
+/// `POST /v1/logs` of `body` gzip-compressed, as protobuf.
+fn post_gzipped(http: &Http, collector: &Collector, body: &[u8]) -> Response {
+    http.request(
+        "POST",
+        &format!("{}/v1/logs", collector.base),
+        &[("x-sightline-key", BACKEND_KEY), ("content-type", PROTOBUF), ("content-encoding", "gzip")],
+        Some(&gzip(body)),
+    )
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
