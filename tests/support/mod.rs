@@ -109,6 +109,11 @@ impl Collector {
         self.base.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port")
     }
 
+    /// The process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// `SIGKILL`: no chance to flush anything.
     pub fn kill9(&mut self) {
         if let Some(mut child) = self.child.take() {
