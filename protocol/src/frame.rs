@@ -12,7 +12,7 @@
 //! before it decompresses anything; the decompressed length must match exactly.
 
 use crate::write::{Encode, Writer};
-use crate::{scan, Batch, DecodeError, EncodeError, Limits};
+use crate::{read, scan, Batch, DecodeError, EncodeError, Limits};
 
 /// The protocol version this build writes and reads.
 pub const PROTOCOL_VERSION: u8 = 2;
@@ -81,6 +81,11 @@ pub fn unframe(bytes: &[u8], limits: &Limits) -> Result<Vec<u8>, DecodeError> {
 
 /// Decodes a MessagePack payload after checking its structure against `limits`.
 pub fn decode_payload(payload: &[u8], limits: &Limits) -> Result<Batch, DecodeError> {
+    // The hand-written reader takes the forms the encoders write, within the limits; the scan
+    // and serde decide the rest, and name what is wrong.
+    if let Some(batch) = read::batch(payload, limits) {
+        return Ok(batch);
+    }
     scan::check(payload, limits)?;
     #[allow(clippy::disallowed_methods)] // the one sanctioned call: the scan above bounds it
     rmp_serde::from_slice(payload).map_err(|e| DecodeError::Schema(e.to_string()))

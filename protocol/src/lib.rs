@@ -17,6 +17,7 @@ mod event;
 pub mod frame;
 mod ids;
 mod limits;
+mod read;
 mod scan;
 mod value;
 mod write;
