@@ -7,8 +7,10 @@
 //! the golden vectors in `protocol/tests/vectors/` pin it byte for byte.
 //!
 //! Decoding is bounded everywhere: [`decode_batch`] checks the header and every size against
-//! [`Limits`] before it allocates, and walks the MessagePack structure (depth, string and
-//! collection lengths, total item count) before any of it is turned into Rust values.
+//! [`Limits`] before it allocates, and holds the MessagePack structure (depth, string and
+//! collection lengths, total item count) to them before or while it is turned into Rust values:
+//! a hand-written reader takes the canonical forms in one pass, and a structural scan followed
+//! by the serde derivations decides everything else.
 
 mod batch;
 mod encoding;
