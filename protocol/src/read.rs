@@ -90,13 +90,7 @@ impl<'a> Reader<'a> {
     }
 
     fn array(&mut self) -> Option<usize> {
-        let len = match self.marker()? {
-            m @ 0x90..=0x9f => u64::from(m & 0x0f),
-            0xdc => self.be(2)?,
-            0xdd => self.be(4)?,
-            _ => return None,
-        };
-        self.collection_len(len)
+        self.collection(0x90, 0xdc, 0xdd)
     }
 
     /// An array of exactly `len` elements, as a struct or tuple is written.
@@ -105,13 +99,26 @@ impl<'a> Reader<'a> {
     }
 
     fn map(&mut self) -> Option<usize> {
-        let len = match self.marker()? {
-            m @ 0x80..=0x8f => u64::from(m & 0x0f),
-            0xde => self.be(2)?,
-            0xdf => self.be(4)?,
+        self.collection(0x80, 0xde, 0xdf)
+    }
+
+    /// The element count of an array or map, whose markers are `fix` (with the count in its
+    /// low four bits), `m16` and `m32`.
+    fn collection(&mut self, fix: u8, m16: u8, m32: u8) -> Option<usize> {
+        let marker = self.marker()?;
+        let len = match marker {
+            m if m & 0xf0 == fix => u64::from(m & 0x0f),
+            m if m == m16 => self.be(2)?,
+            m if m == m32 => self.be(4)?,
             _ => return None,
         };
         self.collection_len(len)
+    }
+
+    /// Room to reserve for `len` elements: every element takes at least a byte, and this reader
+    /// runs before anything else has checked the length against the bytes left.
+    fn capacity(&self, len: usize) -> usize {
+        len.min(4096).min(self.bytes.len() - self.pos)
     }
 
     fn bool(&mut self) -> Option<bool> {
@@ -122,26 +129,26 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// An integer in any of MessagePack's widths, with whether it was written as unsigned.
-    fn integer(&mut self) -> Option<(i128, bool)> {
+    /// An integer in any of MessagePack's widths.
+    fn integer(&mut self) -> Option<i128> {
         let marker = self.marker()?;
         Some(match marker {
-            0x00..=0x7f => (i128::from(marker), true),
-            0xe0..=0xff => (i128::from(marker as i8), false),
-            0xcc => (i128::from(self.be(1)?), true),
-            0xcd => (i128::from(self.be(2)?), true),
-            0xce => (i128::from(self.be(4)?), true),
-            0xcf => (i128::from(self.be(8)?), true),
-            0xd0 => (i128::from(self.be(1)? as u8 as i8), false),
-            0xd1 => (i128::from(self.be(2)? as u16 as i16), false),
-            0xd2 => (i128::from(self.be(4)? as u32 as i32), false),
-            0xd3 => (i128::from(self.be(8)? as i64), false),
+            0x00..=0x7f => i128::from(marker),
+            0xe0..=0xff => i128::from(marker as i8),
+            0xcc => i128::from(self.be(1)?),
+            0xcd => i128::from(self.be(2)?),
+            0xce => i128::from(self.be(4)?),
+            0xcf => i128::from(self.be(8)?),
+            0xd0 => i128::from(self.be(1)? as u8 as i8),
+            0xd1 => i128::from(self.be(2)? as u16 as i16),
+            0xd2 => i128::from(self.be(4)? as u32 as i32),
+            0xd3 => i128::from(self.be(8)? as i64),
             _ => return None,
         })
     }
 
     fn int<T: TryFrom<i128>>(&mut self) -> Option<T> {
-        T::try_from(self.integer()?.0).ok()
+        T::try_from(self.integer()?).ok()
     }
 
     fn str(&mut self) -> Option<&'a str> {
@@ -196,8 +203,7 @@ impl<'a> Reader<'a> {
 
     fn list<T>(&mut self, mut item: impl FnMut(&mut Self) -> Option<T>) -> Option<Vec<T>> {
         let len = self.array()?;
-        // The scan bounded the length by the bytes left; still, never reserve on its word alone.
-        let mut items = Vec::with_capacity(len.min(4096));
+        let mut items = Vec::with_capacity(self.capacity(len));
         for _ in 0..len {
             items.push(item(self)?);
         }
@@ -249,7 +255,7 @@ impl<'a> Reader<'a> {
         if elements > 0 && level > self.limits.max_depth {
             return None;
         }
-        for _ in 0..elements * per_element {
+        for _ in 0..elements.checked_mul(per_element)? {
             self.skip(level + 1)?;
         }
         Some(())
@@ -536,7 +542,7 @@ impl<'a> Reader<'a> {
             }
             0xc2 | 0xc3 => Value::Bool(self.bool()?),
             0x00..=0x7f | 0xe0..=0xff | 0xcc..=0xcf | 0xd0..=0xd3 => {
-                let (v, _) = self.integer()?;
+                let v = self.integer()?;
                 // Integers beyond i64 (only large unsigned ones) are kept as floats.
                 i64::try_from(v).map_or(Value::Float(v as f64), Value::Int)
             }
@@ -554,7 +560,7 @@ impl<'a> Reader<'a> {
                 if len > 0 && level > self.limits.max_depth {
                     return None;
                 }
-                let mut items = Vec::with_capacity(len.min(4096));
+                let mut items = Vec::with_capacity(self.capacity(len));
                 for _ in 0..len {
                     items.push(self.value(level + 1)?);
                 }
@@ -565,7 +571,7 @@ impl<'a> Reader<'a> {
                 if len > 0 && level > self.limits.max_depth {
                     return None;
                 }
-                let mut entries = Vec::with_capacity(len.min(4096));
+                let mut entries = Vec::with_capacity(self.capacity(len));
                 for _ in 0..len {
                     entries.push((self.string()?, self.value(level + 1)?));
                 }
@@ -580,30 +586,65 @@ impl<'a> Reader<'a> {
 mod tests {
     use super::*;
 
-    fn serde(payload: &[u8]) -> Result<Batch, rmp_serde::decode::Error> {
+    fn serde(payload: &[u8]) -> Option<Batch> {
         #[allow(clippy::disallowed_methods)] // the reference this reader is held to
-        rmp_serde::from_slice(payload)
+        rmp_serde::from_slice(payload).ok()
     }
 
-    fn fixtures() -> Vec<Vec<u8>> {
-        crate::fixtures::all().iter().map(|(_, b)| rmp_serde::to_vec(b).unwrap()).collect()
+    /// Whether two decodings agree, compared as encoded bytes so that a NaN equals itself.
+    fn same(a: Option<&Batch>, b: Option<&Batch>) -> bool {
+        let bytes = |b: Option<&Batch>| b.map(|b| crate::encode_payload(b).unwrap());
+        bytes(a) == bytes(b)
+    }
+
+    /// User values nested `depth` deep under one key each.
+    fn nested(depth: usize) -> Value {
+        (0..depth).fold(Value::Str("deep".into()), |inner, _| Value::Map(vec![("k".into(), inner)]))
+    }
+
+    /// A batch of one custom event whose properties nest eight deep, and the same batch with
+    /// the event's tag made unknown, so that its body is skipped rather than read.
+    fn deep() -> [Vec<u8>; 2] {
+        let custom = Custom { name: "deep".into(), props: nested(8) };
+        let batch = Batch { events: vec![Event { dt: 0, data: EventData::Custom(custom) }], ..fixtures_batch() };
+        let payload = crate::encode_payload(&batch).unwrap();
+        let mut unknown = payload.clone();
+        // The event is [dt 0, tag 19, [name, props]].
+        let at = unknown.windows(4).position(|w| w == [0x93, 0x00, 0x13, 0x92]).unwrap();
+        unknown[at + 2] = 99;
+        [payload, unknown]
+    }
+
+    fn fixtures_batch() -> Batch {
+        crate::fixtures::page_start()
+    }
+
+    /// The fixtures, which cover every event and node kind, as the encoders write them, and the
+    /// deep batches.
+    fn payloads() -> Vec<Vec<u8>> {
+        let mut payloads: Vec<Vec<u8>> =
+            crate::fixtures::all().iter().map(|(_, b)| crate::encode_payload(b).unwrap()).collect();
+        payloads.extend(deep());
+        payloads
     }
 
     #[test]
     fn reads_every_fixture_as_serde_does() {
-        for payload in fixtures() {
-            assert_eq!(batch(&payload, &Limits::default()).as_ref(), Some(&serde(&payload).unwrap()));
+        for payload in payloads() {
+            let ours = batch(&payload, &Limits::default());
+            assert!(ours.is_some());
+            assert!(same(ours.as_ref(), serde(&payload).as_ref()));
         }
     }
 
-    /// Every length and integer width the encoders use, and user values nested and wide.
+    /// Every length and integer width the encoders use, user values nested and wide, and an
+    /// unsigned integer beyond `i64` in a user value, which becomes a float.
     #[test]
     fn reads_every_width_and_length() {
         let text = |len: usize| "é".repeat(len / 2);
         let value = Value::Map(vec![
-            ("big".into(), Value::Float(u64::MAX as f64)),
+            ("big".into(), Value::Float(0.25)),
             ("negative".into(), Value::Int(i64::MIN)),
-            ("half".into(), Value::Float(0.5)),
             ("list".into(), Value::List((0..40).map(Value::Int).collect())),
             ("nested".into(), Value::List(vec![Value::Map(vec![("k".into(), Value::Str(text(70_000)))])])),
             ("nothing".into(), Value::Null),
@@ -629,8 +670,17 @@ mod tests {
             sent: 255,
             events,
         };
-        let payload = rmp_serde::to_vec(&original).unwrap();
-        assert_eq!(batch(&payload, &Limits::default()), Some(original));
+        let payload = crate::encode_payload(&original).unwrap();
+        assert_eq!(batch(&payload, &Limits::default()).as_ref(), Some(&original));
+        // The "big" float (0.25, nine bytes as f64) becomes u64::MAX written as a uint64.
+        let mut big = payload.clone();
+        let at = big.windows(9).position(|w| w == [0xcb, 0x3f, 0xd0, 0, 0, 0, 0, 0, 0]).unwrap();
+        big[at..at + 9].copy_from_slice(&[0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+        let ours = batch(&big, &Limits::default());
+        let EventData::Identify(identify) = &ours.as_ref().unwrap().events[0].data else { panic!("not identify") };
+        let Value::Map(traits) = &identify.traits else { panic!("not a map") };
+        assert_eq!(traits[0], ("big".into(), Value::Float(u64::MAX as f64)));
+        assert!(same(ours.as_ref(), serde(&big).as_ref()));
     }
 
     /// Sets one limit.
@@ -659,11 +709,12 @@ mod tests {
         low
     }
 
-    /// Each fixture under each limit set as tight as the fixture allows, and one notch tighter:
-    /// the reader accepts it exactly when the scan passes it.
+    /// Each payload under each limit set as tight as the payload allows, and one notch tighter:
+    /// the reader accepts it exactly when the scan passes it. The deep batches reach 12 levels,
+    /// past the schema's own 10, so the depth of user values is held too, read and skipped.
     #[test]
     fn holds_each_limit_exactly_where_the_scan_does() {
-        for payload in fixtures() {
+        for payload in payloads() {
             for set in LIMITS {
                 let at = tightest(&payload, set);
                 if with(set, at).max_depth >= SCHEMA_DEPTH {
@@ -673,12 +724,15 @@ mod tests {
                 assert_eq!(batch(&payload, &with(set, at - 1)), None, "{:?}", with(set, at - 1));
             }
         }
+        for payload in deep() {
+            assert_eq!(tightest(&payload, LIMITS[3]), 12);
+        }
     }
 
-    /// Corrupts the fixtures a byte or a few at a time and reads them under the default limits
-    /// and under each limit as tight as the fixture allows: wherever this reader accepts a
-    /// payload, the scan passes it and serde reads the same batch; where it declines, their
-    /// answer stands.
+    /// Corrupts the payloads (bytes changed, inserted or removed) and reads them under the
+    /// default limits and under each limit as tight as the payload allows: wherever this reader
+    /// accepts a payload, the scan passes it and serde reads the same batch; where it declines,
+    /// their answer stands.
     #[test]
     fn accepts_only_what_the_scan_passes_and_serde_reads_alike() {
         let mut state = 0x9e37_79b9_7f4a_7c15u64;
@@ -689,33 +743,63 @@ mod tests {
             (state % n as u64) as usize
         };
         let (mut tried, mut accepted) = (0, 0);
-        for payload in fixtures() {
+        for payload in payloads() {
             let mut limit_sets = vec![Limits::default()];
             limit_sets.extend(LIMITS.map(|set| with(set, tightest(&payload, set).max(SCHEMA_DEPTH))));
-            for _ in 0..5_000 {
+            for _ in 0..4_000 {
                 let mut bytes = payload.clone();
                 for _ in 0..1 + random(3) {
                     let at = random(bytes.len());
-                    bytes[at] = random(256) as u8;
+                    match random(8) {
+                        0 => bytes.insert(at, random(256) as u8),
+                        1 => drop(bytes.remove(at)),
+                        _ => bytes[at] = random(256) as u8,
+                    }
                 }
                 for limits in &limit_sets {
                     tried += 1;
                     let Some(ours) = batch(&bytes, limits) else { continue };
                     accepted += 1;
                     assert_eq!(crate::scan::check(&bytes, limits), Ok(()), "{limits:?} {bytes:02x?}");
-                    assert_eq!(serde(&bytes).ok().as_ref(), Some(&ours), "{bytes:02x?}");
+                    assert!(same(serde(&bytes).as_ref(), Some(&ours)), "{bytes:02x?}");
                 }
             }
         }
         assert!(accepted > tried / 10, "{accepted} of {tried} corrupted payloads decoded");
     }
 
+    /// Lengths the bytes can't hold, even under a limit that allows them, and nesting past the
+    /// depth limit are declined.
+    #[test]
+    fn declines_hostile_lengths_and_nesting() {
+        let limits = Limits { max_collection: usize::MAX, ..Limits::default() };
+        // A batch whose only event has an unknown tag and a map claiming 2^31 entries.
+        let mut claims: Vec<u8> = vec![0x97, 0xa0, 0xc4, 16];
+        claims.extend([0; 16]);
+        claims.extend([0, 0, 0, 0, 0x91, 0x93, 0x00, 0x63, 0xdf, 0x80, 0, 0, 0]);
+        assert_eq!(batch(&claims, &limits), None);
+        // Traits of maps nested a thousand deep, each claiming 4,096 entries.
+        let mut deep = crate::encode_payload(&Batch {
+            events: vec![Event {
+                dt: 0,
+                data: EventData::Identify(Identify { user_id: "u".into(), traits: Value::Null }),
+            }],
+            ..fixtures_batch()
+        })
+        .unwrap();
+        assert_eq!(deep.pop(), Some(0xc0));
+        for _ in 0..1_000 {
+            deep.extend([0xde, 0x10, 0x00, 0xa1, b'k']);
+        }
+        assert_eq!(batch(&deep, &Limits::default()), None);
+    }
+
     #[test]
     fn declines_forms_it_does_not_write() {
         let limits = Limits::default();
-        let batch = &crate::fixtures::page_start();
+        let batch = &fixtures_batch();
         // An extra field.
-        let mut extra = rmp_serde::to_vec(batch).unwrap();
+        let mut extra = crate::encode_payload(batch).unwrap();
         assert_eq!(extra[0], 0x97);
         extra[0] = 0x98;
         extra.push(0xc0);
@@ -724,7 +808,7 @@ mod tests {
         let named = rmp_serde::to_vec_named(batch).unwrap();
         assert_eq!(super::batch(&named, &limits), None);
         // Limits the schema itself can't live within, or too deep to read by recursion.
-        let payload = rmp_serde::to_vec(batch).unwrap();
+        let payload = crate::encode_payload(batch).unwrap();
         for max_depth in [SCHEMA_DEPTH - 1, RECURSION_DEPTH + 1] {
             assert_eq!(super::batch(&payload, &Limits { max_depth, ..limits }), None);
         }
