@@ -1,7 +1,8 @@
 //! The MessagePack decoder for batches, written out by hand: the fast path of decoding.
 //!
-//! The collector decodes every batch it receives, and serde's generic machinery spends most of
-//! that time on dispatch and on values it can't borrow. This reader takes the forms the
+//! The collector decodes every batch it receives, and the viewer every batch it replays; the
+//! structural scan followed by serde's generic decoding takes about twice as long as this
+//! reader, which does both in one pass. It takes the forms the
 //! encoders write (positional arrays of the exact length, `str` for text, `bin` for ids, `f32`
 //! for the pixel ratio, integers in any width) and declines anything else by answering `None`.
 //! A declined payload is decoded again through the serde derivations, which decide: so what is
