@@ -168,11 +168,16 @@ impl<'a> Reader<'a> {
         self.str().map(str::to_owned)
     }
 
-    fn opt_string(&mut self) -> Option<Option<String>> {
+    /// `nil` as `None`, anything else as `read` reads it.
+    fn optional<T>(&mut self, read: impl FnOnce(&mut Self) -> Option<T>) -> Option<Option<T>> {
         if self.nil() {
             return Some(None);
         }
-        self.string().map(Some)
+        read(self).map(Some)
+    }
+
+    fn opt_string(&mut self) -> Option<Option<String>> {
+        self.optional(Self::string)
     }
 
     fn bin(&mut self) -> Option<&'a [u8]> {
@@ -332,7 +337,7 @@ impl<'a> Reader<'a> {
                 self.fields(4)?;
                 let target = self.int()?;
                 let value = self.string()?;
-                let checked = if self.nil() { None } else { Some(self.bool()?) };
+                let checked = self.optional(Self::bool)?;
                 EventData::Input(Input { target, value, checked, masked: self.bool()? })
             }
             12 => {
@@ -503,33 +508,26 @@ impl<'a> Reader<'a> {
             url: self.string()?,
             status: self.int()?,
             duration: self.int()?,
-            request_size: if self.nil() { None } else { Some(self.int()?) },
-            response_size: if self.nil() { None } else { Some(self.int()?) },
-            request: self.http_message()?,
-            response: self.http_message()?,
+            request_size: self.optional(Self::int)?,
+            response_size: self.optional(Self::int)?,
+            request: self.optional(Self::http_message)?,
+            response: self.optional(Self::http_message)?,
             error: self.opt_string()?,
-            trace: if self.nil() {
-                None
-            } else {
-                self.fields(2)?;
-                Some(TraceContext { trace_id: TraceId(self.id()?), span_id: SpanId(self.id()?) })
-            },
+            trace: self.optional(|r| {
+                r.fields(2)?;
+                Some(TraceContext { trace_id: TraceId(r.id()?), span_id: SpanId(r.id()?) })
+            })?,
         })
     }
 
-    fn http_message(&mut self) -> Option<Option<HttpMessage>> {
-        if self.nil() {
-            return Some(None);
-        }
+    fn http_message(&mut self) -> Option<HttpMessage> {
         self.fields(2)?;
         let headers = self.pairs()?;
-        let body = if self.nil() {
-            None
-        } else {
-            self.fields(3)?;
-            Some(Body { text: self.opt_string()?, size: self.int()?, truncated: self.bool()? })
-        };
-        Some(Some(HttpMessage { headers, body }))
+        let body = self.optional(|r| {
+            r.fields(3)?;
+            Some(Body { text: r.opt_string()?, size: r.int()?, truncated: r.bool()? })
+        })?;
+        Some(HttpMessage { headers, body })
     }
 
     /// A JSON-like value, as [`Value`]'s own deserialisation reads it; `level` is the open
@@ -607,17 +605,14 @@ mod tests {
     /// the event's tag made unknown, so that its body is skipped rather than read.
     fn deep() -> [Vec<u8>; 2] {
         let custom = Custom { name: "deep".into(), props: nested(8) };
-        let batch = Batch { events: vec![Event { dt: 0, data: EventData::Custom(custom) }], ..fixtures_batch() };
+        let batch =
+            Batch { events: vec![Event { dt: 0, data: EventData::Custom(custom) }], ..crate::fixtures::page_start() };
         let payload = crate::encode_payload(&batch).unwrap();
         let mut unknown = payload.clone();
         // The event is [dt 0, tag 19, [name, props]].
         let at = unknown.windows(4).position(|w| w == [0x93, 0x00, 0x13, 0x92]).unwrap();
         unknown[at + 2] = 99;
         [payload, unknown]
-    }
-
-    fn fixtures_batch() -> Batch {
-        crate::fixtures::page_start()
     }
 
     /// The fixtures, which cover every event and node kind, as the encoders write them, and the
@@ -785,7 +780,7 @@ mod tests {
                 dt: 0,
                 data: EventData::Identify(Identify { user_id: "u".into(), traits: Value::Null }),
             }],
-            ..fixtures_batch()
+            ..crate::fixtures::page_start()
         })
         .unwrap();
         assert_eq!(deep.pop(), Some(0xc0));
@@ -798,7 +793,7 @@ mod tests {
     #[test]
     fn declines_forms_it_does_not_write() {
         let limits = Limits::default();
-        let batch = &fixtures_batch();
+        let batch = &crate::fixtures::page_start();
         // An extra field.
         let mut extra = crate::encode_payload(batch).unwrap();
         assert_eq!(extra[0], 0x97);
