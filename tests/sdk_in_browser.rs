@@ -195,6 +195,57 @@ window.sessionUrl = getSessionUrl();
 }
 
 #[test]
+fn what_is_recorded_while_the_collector_is_down_arrives_exactly_once_when_it_is_back() {
+    let (mut collector, _data) = start_collector();
+    let page = format!(
+        r#"<!doctype html><title>Outage</title><script type="module">
+import {{ init, track, flush, getSessionUrl }} from '/index.js';
+await init({{ endpoint: '{}', projectKey: '{KEY}' }});
+window.step = (n) => {{ track('step', {{ n }}); flush(); }};
+window.sessionUrl = getSessionUrl();
+</script>"#,
+        collector.base
+    );
+    let site = StaticFiles::start(&dist(), vec![("/".into(), page)]);
+    let browser = Browser::start();
+    browser.navigate(&format!("{}/", site.base));
+    let session = session_of(&browser.wait_for("window.sessionUrl", Duration::from_secs(20)));
+
+    // Six batches cut while nothing answers: each send fails and is retried after a backoff.
+    collector.stop();
+    for n in 0..6 {
+        browser.execute(&format!("window.step({n}); return true;"));
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    collector.restart();
+
+    let http = Http::default();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (seqs, steps) = loop {
+        let batches = stored(&http, &collector, &session, 1);
+        let seqs: Vec<u32> = batches.iter().map(|b| b.seq).collect();
+        let steps: Vec<Value> = batches
+            .iter()
+            .flat_map(|b| &b.events)
+            .filter_map(|e| match &e.data {
+                EventData::Custom(c) if c.name == "step" => c.props.get("n").cloned(),
+                _ => None,
+            })
+            .collect();
+        if steps.len() >= 6 || Instant::now() > deadline {
+            break (seqs, steps);
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    assert_eq!(steps, (0..6).map(Value::Int).collect::<Vec<_>>(), "every step, once, in order");
+    let mut unique = seqs.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique, seqs, "each batch stored once, in order");
+    assert_eq!(seqs.last().copied(), Some(seqs.len() as u32 - 1), "no batch missing: {seqs:?}");
+}
+
+#[test]
 fn the_script_tag_build_records_too() {
     let (collector, _data) = start_collector();
     let page = format!(

@@ -8,6 +8,10 @@ import { mimic } from './wrap.js';
 
 // A full snapshot is taken this often, so a lost batch never ruins the rest of a replay.
 const KEYFRAME_INTERVAL_MS = 5 * 60 * 1000;
+// Browsers allow this many bytes of keepalive requests and beacons in flight per page.
+const KEEPALIVE_QUOTA = 64 * 1024;
+// A batch whose request has not been answered in this long is aborted and tried again later.
+const SEND_TIMEOUT_MS = 30 * 1000;
 
 export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   let recorder = null;
@@ -16,6 +20,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   let settings = null;
   let keyframeTimer = null;
   let endpoint = null;
+  let projectKey = null;
   let viewer = null;
   let timer = null;
   let starting = null;
@@ -65,9 +70,43 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     }
   }
 
+  // Posts the batch the recorder hands out and reports the collector's answer; the recorder
+  // decides what goes when (one at a time, retries after a backoff).
+  function deliver() {
+    const batch = guard((r) => r.nextBatch(Date.now()));
+    if (batch === undefined) return;
+    const abort = new AbortController();
+    const timeout = setTimeout(() => abort.abort(), SEND_TIMEOUT_MS);
+    // A `fetch` the page replaced may throw rather than reject: both count as no answer.
+    new Promise((resolve) =>
+      resolve(
+        fetch(`${endpoint}/v1/batches`, {
+          method: 'POST',
+          mode: 'cors',
+          keepalive: batch.length <= KEEPALIVE_QUOTA,
+          signal: abort.signal,
+          headers: { 'content-type': 'application/vnd.sightline.batch', 'x-sightline-key': projectKey },
+          body: batch,
+        }),
+      ),
+    )
+      .then((response) => [response.status, response.headers.get('retry-after')], () => [0, null])
+      .then(([status, retryAfter]) => {
+        clearTimeout(timeout);
+        if (guard((r) => r.answered(batch, status, retryAfter, Date.now()))) deliver();
+      });
+  }
+
+  // A beacon can't set headers: the key travels in the query, and the body as text/plain,
+  // which needs no CORS preflight.
+  function beacon(batch) {
+    const url = `${endpoint}/v1/batches?key=${encodeURIComponent(projectKey)}`;
+    return navigator.sendBeacon(url, new Blob([batch], { type: 'text/plain' }));
+  }
+
   function onPageHide() {
     settleTimezone();
-    guard((r) => r.unload(Date.now()));
+    guard((r) => r.unload(Date.now(), beacon));
   }
 
   // Route changes of single-page apps. The wrappers stay in place once installed (another
@@ -125,6 +164,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       if (!visible) {
         settleTimezone();
         r.flush(Date.now());
+        deliver();
       }
     });
   }
@@ -353,6 +393,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   function onTick() {
     guard((r) => {
       if (r.tick(Date.now()) && dom !== null) dom.keyframe();
+      deliver();
       // After stop(), the timer runs only until everything recorded is delivered.
       if (state === 'stopped' && r.isIdle()) shutDown();
     });
@@ -393,11 +434,12 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       }
       settings = options;
       endpoint = String(options.endpoint).replace(/\/+$/, '');
+      projectKey = String(options.projectKey);
       viewer = options.viewerUrl ? String(options.viewerUrl).replace(/\/+$/, '') : endpoint;
       await initWasm({ module_or_path: options.wasmUrl ?? defaultWasmUrl() });
       // stop() while the wasm was loading means: don't record.
       if (state !== 'starting') return;
-      recorder = new Recorder(endpoint, String(options.projectKey), Date.now());
+      recorder = new Recorder(projectKey, Date.now());
       state = 'recording';
       network = createNetworkRecorder(networkSink(), { ...options, endpoint });
       recordMeta();
@@ -455,6 +497,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   function flush() {
     settleTimezone();
     guard((r) => r.flush(Date.now()));
+    deliver();
   }
 
   function stop() {
@@ -465,6 +508,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       dom = null;
       if (network !== null) network.stop();
       guard((r) => r.stop(Date.now()));
+      deliver();
       if (state !== 'disabled') state = 'stopped';
     } else if (state === 'starting') {
       state = 'stopped';

@@ -1,6 +1,7 @@
 //! The recorder a page runs: what `init()` in the npm package creates. It owns the session, the
-//! batcher and the delivery queue; the JavaScript wrapper drives it with a clock tick and tells
-//! it when the page goes away.
+//! batcher and the delivery queue; the JavaScript wrapper drives it with a clock tick, sends the
+//! batches it hands out and reports the collector's answers, and tells it when the page goes
+//! away.
 //!
 //! Every entry point catches its own failures: a recorder that fails does nothing, and the page
 //! goes on as if it weren't there.
@@ -17,12 +18,10 @@ use sightline_protocol::{
 use wasm_bindgen::prelude::*;
 
 use crate::batcher::Batcher;
-use crate::browser::{
-    random_session_id, save, save_stash, send_batch, send_beacon, session_for_page_load, take_stash, Answer,
-};
+use crate::browser::{random_session_id, save, save_stash, session_for_page_load, take_stash};
 use crate::session::Session;
 use crate::tape;
-use crate::transport::{delivery, Backoff, Delivery, Pending, Queue};
+use crate::transport::{parse_retry_after, Outbox, Pending};
 
 /// A batch is cut at least this often while events arrive.
 const BATCH_INTERVAL_MS: f64 = 5_000.0;
@@ -33,23 +32,17 @@ const BATCH_MAX_EVENTS: usize = 2_000;
 const BATCH_MAX_BYTES: usize = 128 * 1024;
 /// Batches waiting for delivery are capped at this many bytes.
 const QUEUE_MAX_BYTES: usize = 2 * 1024 * 1024;
-/// Browsers allow this much in flight through `sendBeacon` and `keepalive` per page.
-const BEACON_BUDGET: usize = 64 * 1024;
 /// Property values of `track` are capped, in bytes of text.
 const MAX_PROPS_TEXT: usize = 8 * 1024;
 
 struct State {
-    endpoint: String,
     key: String,
     session: Session,
     batcher: Batcher,
-    queue: Queue,
-    backoff: Backoff,
+    outbox: Outbox,
     last_cut: f64,
     pending_bytes: usize,
     meta: Option<PageMeta>,
-    next_attempt: f64,
-    in_flight: bool,
     stopped: bool,
     /// The page should be snapshotted again: batches were dropped, or a new session began.
     keyframe_due: bool,
@@ -67,27 +60,23 @@ pub struct Recorder {
 impl Recorder {
     /// Starts recording the page into the tab's session. `now` is `Date.now()`.
     #[wasm_bindgen(constructor)]
-    pub fn new(endpoint: String, key: String, now: f64) -> Result<Recorder, JsError> {
+    pub fn new(key: String, now: f64) -> Result<Recorder, JsError> {
         let session =
             session_for_page_load(now as u64).map_err(|_| JsError::new("no session storage or random source"))?;
         let batcher = Batcher::new(key.clone(), session.id, session.page);
-        let mut queue = Queue::new(QUEUE_MAX_BYTES);
+        let mut outbox = Outbox::new(QUEUE_MAX_BYTES);
         // What earlier pages could not deliver goes first; it keeps its own session and numbers.
         for pending in take_stash(&key) {
-            queue.push(pending);
+            outbox.push(pending);
         }
         let state = State {
-            endpoint,
             key,
             session,
             batcher,
-            queue,
-            backoff: Backoff::default(),
+            outbox,
             last_cut: now,
             pending_bytes: 0,
             meta: None,
-            next_attempt: 0.0,
-            in_flight: false,
             stopped: false,
             keyframe_due: false,
             requests: 0,
@@ -400,65 +389,69 @@ impl Recorder {
         self.record(now, EventData::Focus(Focus { target, focused }), 8);
     }
 
-    /// Called about once a second: cuts a batch when one is due and delivers what waits (also
-    /// after `stop`, until everything recorded is delivered). Returns whether the page should
-    /// be snapshotted again because what came before can no longer be replayed on its own.
+    /// Called about once a second: cuts a batch when one is due. Returns whether the page
+    /// should be snapshotted again because what came before can no longer be replayed on its
+    /// own.
     pub fn tick(&self, now: f64) -> bool {
-        let due = {
-            let mut state = self.state.borrow_mut();
-            if !state.stopped {
-                if state.session.has_ended(now as u64) {
-                    state.rotate(now);
-                }
-                if !state.batcher.is_empty() && now - state.last_cut >= BATCH_INTERVAL_MS {
-                    state.cut(now);
-                }
-            }
-            !state.in_flight && now >= state.next_attempt && !state.queue.is_empty()
-        };
-        if due {
-            self.deliver_next();
-        }
         let mut state = self.state.borrow_mut();
+        if !state.stopped {
+            if state.session.has_ended(now as u64) {
+                state.rotate(now);
+            }
+            if !state.batcher.is_empty() && now - state.last_cut >= BATCH_INTERVAL_MS {
+                state.cut(now);
+            }
+        }
         !state.stopped && std::mem::take(&mut state.keyframe_due)
     }
 
-    /// Sends everything now (used by `stop()` and tests); delivery continues in the background.
-    pub fn flush(&self, now: f64) {
-        self.state.borrow_mut().cut(now);
-        if !self.state.borrow().in_flight {
-            self.deliver_next();
-        }
+    /// The batch to post now, if one is due (also after `stop`, until everything recorded is
+    /// delivered); the wrapper reports the answer to [`Recorder::answered`].
+    #[wasm_bindgen(js_name = nextBatch)]
+    pub fn next_batch(&self, now: f64) -> Option<Vec<u8>> {
+        self.state.borrow_mut().outbox.next_to_send(now)
     }
 
-    /// The page is going away: hand what waits to `sendBeacon` within the browser's budget and
-    /// keep the rest for the next page.
-    pub fn unload(&self, now: f64) {
-        // The page may have wrapped `sendBeacon`: no borrow is held while it runs.
-        let (endpoint, key, session, waiting) = {
+    /// The collector answered the batch `sent` with `status` (0 when no response arrived) and
+    /// the `Retry-After` header, if any. Returns whether the next batch should go right away.
+    pub fn answered(&self, sent: Vec<u8>, status: u16, retry_after: Option<String>, now: f64) -> bool {
+        let status = (status != 0).then_some(status);
+        let retry_after = retry_after.as_deref().and_then(parse_retry_after);
+        self.state.borrow_mut().outbox.answered(&sent, status, retry_after, js_sys::Math::random(), now)
+    }
+
+    /// Cuts what was recorded into a batch now (used by `stop()`, a hidden tab and tests).
+    pub fn flush(&self, now: f64) {
+        self.state.borrow_mut().cut(now);
+    }
+
+    /// The page is going away: hands what waits to `beacon` (which calls `sendBeacon` and
+    /// returns whether the browser took it) within the browser's budget, and keeps the rest for
+    /// the next page.
+    pub fn unload(&self, now: f64, beacon: &js_sys::Function) {
+        {
             let mut state = self.state.borrow_mut();
             state.cut(now);
-            (state.endpoint.clone(), state.key.clone(), state.session, state.queue.drain())
-        };
-        let mut budget = BEACON_BUDGET;
-        let mut left = Vec::new();
-        for pending in waiting {
-            let fits = pending.bytes.len() <= budget;
-            if fits && send_beacon(&endpoint, &key, &pending.bytes) {
-                budget -= pending.bytes.len();
-            } else {
-                left.push(pending);
-            }
+            state.outbox.leave();
         }
-        save_stash(&key, &left);
-        save(&session);
+        // The page may have wrapped `sendBeacon`: no borrow is held while it runs.
+        loop {
+            let Some(bytes) = self.state.borrow_mut().outbox.next_beacon() else { break };
+            let sent = beacon.call1(&JsValue::NULL, &js_sys::Uint8Array::from(bytes.as_slice()));
+            let accepted = sent.is_ok_and(|taken| taken.is_truthy());
+            self.state.borrow_mut().outbox.beaconed(accepted);
+        }
+        let mut state = self.state.borrow_mut();
+        let kept = state.outbox.take_kept();
+        save_stash(&state.key, &kept);
+        save(&state.session);
     }
 
     /// Whether nothing recorded is still waiting for delivery.
     #[wasm_bindgen(js_name = isIdle)]
     pub fn is_idle(&self) -> bool {
         let state = self.state.borrow();
-        state.batcher.is_empty() && state.queue.is_empty() && !state.in_flight
+        state.batcher.is_empty() && state.outbox.is_idle()
     }
 
     /// Stops recording; what was recorded so far is still delivered.
@@ -480,25 +473,6 @@ impl Recorder {
         if state.batcher.len() >= BATCH_MAX_EVENTS || state.pending_bytes >= BATCH_MAX_BYTES {
             state.cut(now);
         }
-    }
-
-    fn deliver_next(&self) {
-        let (endpoint, key, bytes) = {
-            let mut state = self.state.borrow_mut();
-            let Some(front) = state.queue.front() else { return };
-            let bytes = front.bytes.clone();
-            state.in_flight = true;
-            (state.endpoint.clone(), state.key.clone(), bytes)
-        };
-        let state = self.state.clone();
-        let recorder = Recorder { state: state.clone() };
-        wasm_bindgen_futures::spawn_local(async move {
-            let answer = send_batch(&endpoint, &key, &bytes, bytes.len() <= BEACON_BUDGET).await;
-            let more = state.borrow_mut().answered(&bytes, &answer, js_sys::Date::now());
-            if more {
-                recorder.deliver_next();
-            }
-        });
     }
 }
 
@@ -531,34 +505,12 @@ impl State {
         self.pending_bytes = 0;
         if let Ok(Some(shipment)) = self.batcher.take(now as u64) {
             let page = self.session.page;
-            let dropped = self.queue.dropped();
-            self.queue.push(Pending { page, seq: shipment.seq, bytes: shipment.bytes, attempts: 0 });
+            let dropped = self.outbox.dropped();
+            self.outbox.push(Pending { page, seq: shipment.seq, bytes: shipment.bytes, attempts: 0 });
             // Changes recorded after a dropped batch refer to nodes the player may never see.
-            self.keyframe_due |= self.queue.dropped() != dropped;
+            self.keyframe_due |= self.outbox.dropped() != dropped;
         }
         save(&self.session);
-    }
-
-    /// Settles the batch that was `sent`; returns whether the next one should go right away.
-    fn answered(&mut self, sent: &[u8], answer: &Answer, now: f64) -> bool {
-        self.in_flight = false;
-        // The queue may have changed under the request (drained at `pagehide`, then refilled by
-        // a page restored from the back-forward cache): settle only the batch that was sent.
-        if self.queue.front().map(|f| f.bytes.as_slice()) != Some(sent) {
-            return !self.queue.is_empty();
-        }
-        match delivery(answer.status) {
-            Delivery::Done | Delivery::Refused => {
-                self.queue.pop();
-                !self.queue.is_empty()
-            }
-            Delivery::Retry => {
-                let attempts = self.queue.failed();
-                let random = js_sys::Math::random();
-                self.next_attempt = now + self.backoff.delay_ms(attempts, random, answer.retry_after);
-                false
-            }
-        }
     }
 }
 

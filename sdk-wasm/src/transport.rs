@@ -1,5 +1,6 @@
 //! Delivery policy: which batches wait, in what order they go, and when a failed one is tried
-//! again. The browser side ([`crate::browser`]) does the sending; this part is plain logic.
+//! again. The page's JavaScript does the sending (`fetch`, `sendBeacon`) and reports back; this
+//! part is plain logic.
 //!
 //! - The queue is bounded in bytes. When a new batch does not fit, the oldest waiting batches
 //!   are dropped (the next keyframe restores replayability) and counted.
@@ -157,6 +158,133 @@ impl Queue {
     }
 }
 
+/// Browsers allow this much in flight through `sendBeacon` and `keepalive` per page.
+pub const BEACON_BUDGET: usize = 64 * 1024;
+
+/// The delivery state of a page: the queue, the one request in flight, the next retry, and the
+/// hand-over to `sendBeacon` when the page goes away.
+#[derive(Debug)]
+pub struct Outbox {
+    queue: Queue,
+    backoff: Backoff,
+    next_attempt: f64,
+    in_flight: bool,
+    leaving: VecDeque<Pending>,
+    beacon_budget: usize,
+    offered: Option<Pending>,
+    kept: Vec<Pending>,
+}
+
+impl Outbox {
+    /// An empty outbox whose queue holds at most `max_bytes` of batches.
+    pub fn new(max_bytes: usize) -> Outbox {
+        Outbox {
+            queue: Queue::new(max_bytes),
+            backoff: Backoff::default(),
+            next_attempt: 0.0,
+            in_flight: false,
+            leaving: VecDeque::new(),
+            beacon_budget: 0,
+            offered: None,
+            kept: Vec::new(),
+        }
+    }
+
+    /// Queues a batch; see [`Queue::push`].
+    pub fn push(&mut self, batch: Pending) {
+        self.queue.push(batch);
+    }
+
+    /// Batches dropped so far to keep the queue within its bound.
+    pub fn dropped(&self) -> u64 {
+        self.queue.dropped()
+    }
+
+    /// Whether nothing waits and nothing is in flight.
+    pub fn is_idle(&self) -> bool {
+        self.queue.is_empty() && !self.in_flight
+    }
+
+    /// The batch to send now, if one waits, none is in flight and no retry delay runs; it is in
+    /// flight until [`Outbox::answered`].
+    pub fn next_to_send(&mut self, now: f64) -> Option<Vec<u8>> {
+        if self.in_flight || now < self.next_attempt {
+            return None;
+        }
+        let bytes = self.queue.front()?.bytes.clone();
+        self.in_flight = true;
+        Some(bytes)
+    }
+
+    /// Settles the batch that was `sent` with the collector's `status` (`None` without a
+    /// response) and `Retry-After` in seconds; `random` is uniform in [0, 1) for the jitter.
+    /// Returns whether the next batch should go right away.
+    pub fn answered(
+        &mut self,
+        sent: &[u8],
+        status: Option<u16>,
+        retry_after: Option<u64>,
+        random: f64,
+        now: f64,
+    ) -> bool {
+        self.in_flight = false;
+        // The queue may have changed under the request (drained at `pagehide`, then refilled by
+        // a page restored from the back-forward cache): settle only the batch that was sent.
+        if self.queue.front().map(|f| f.bytes.as_slice()) != Some(sent) {
+            return !self.queue.is_empty();
+        }
+        match delivery(status) {
+            Delivery::Done | Delivery::Refused => {
+                self.queue.pop();
+                !self.queue.is_empty()
+            }
+            Delivery::Retry => {
+                let attempts = self.queue.failed();
+                self.next_attempt = now + self.backoff.delay_ms(attempts, random, retry_after);
+                false
+            }
+        }
+    }
+
+    /// The page is going away: every waiting batch, oldest first, is offered to `sendBeacon`
+    /// through [`Outbox::next_beacon`] within the browser's budget.
+    pub fn leave(&mut self) {
+        self.leaving.extend(self.queue.drain());
+        self.beacon_budget = BEACON_BUDGET;
+    }
+
+    /// The next batch to hand to `sendBeacon`, skipping (and keeping) those that no longer fit
+    /// the budget; `None` once all were offered.
+    pub fn next_beacon(&mut self) -> Option<Vec<u8>> {
+        self.kept.extend(self.offered.take());
+        while let Some(batch) = self.leaving.pop_front() {
+            if batch.bytes.len() <= self.beacon_budget {
+                let bytes = batch.bytes.clone();
+                self.offered = Some(batch);
+                return Some(bytes);
+            }
+            self.kept.push(batch);
+        }
+        None
+    }
+
+    /// Whether the browser took the batch [`Outbox::next_beacon`] offered last.
+    pub fn beaconed(&mut self, accepted: bool) {
+        if accepted {
+            if let Some(batch) = self.offered.take() {
+                self.beacon_budget -= batch.bytes.len();
+            }
+        }
+    }
+
+    /// What was left after leaving, oldest first, to keep for the next page.
+    pub fn take_kept(&mut self) -> Vec<Pending> {
+        self.kept.extend(self.offered.take());
+        self.kept.extend(self.leaving.drain(..));
+        std::mem::take(&mut self.kept)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,5 +331,60 @@ mod tests {
         assert_eq!(queue.pop().unwrap().attempts, 2);
         assert_eq!(queue.drain().iter().map(|b| b.seq).collect::<Vec<_>>(), vec![2]);
         assert!(queue.is_empty() && queue.bytes() == 0);
+    }
+
+    #[test]
+    fn one_batch_is_in_flight_at_a_time_and_retries_wait_their_delay() {
+        let mut outbox = Outbox::new(1_000);
+        assert_eq!(outbox.next_to_send(0.0), None);
+        outbox.push(Pending { page: 0, seq: 0, bytes: vec![1; 10], attempts: 0 });
+        outbox.push(Pending { page: 0, seq: 1, bytes: vec![2; 10], attempts: 0 });
+        let first = outbox.next_to_send(0.0).unwrap();
+        assert_eq!(outbox.next_to_send(0.0), None, "one in flight");
+        assert!(!outbox.answered(&first, Some(503), None, 0.5, 100.0));
+        assert!(!outbox.is_idle());
+        assert_eq!(outbox.next_to_send(599.0), None, "half of the first retry's 1 s ceiling");
+        assert_eq!(outbox.next_to_send(600.0), Some(first.clone()));
+        assert!(!outbox.answered(&first, Some(429), Some(3), 0.0, 700.0));
+        assert_eq!(outbox.next_to_send(3_699.0), None, "Retry-After rules");
+        let again = outbox.next_to_send(3_700.0).unwrap();
+        assert!(outbox.answered(&again, Some(200), None, 0.0, 3_800.0), "the next goes right away");
+        let second = outbox.next_to_send(3_800.0).unwrap();
+        assert_eq!(second, vec![2; 10]);
+        assert!(!outbox.answered(&second, Some(400), None, 0.0, 3_900.0), "refused for good, and none left");
+        assert!(outbox.is_idle());
+    }
+
+    #[test]
+    fn an_answer_for_a_batch_no_longer_first_settles_nothing() {
+        let mut outbox = Outbox::new(1_000);
+        outbox.push(Pending { page: 0, seq: 0, bytes: vec![1; 10], attempts: 0 });
+        let sent = outbox.next_to_send(0.0).unwrap();
+        outbox.leave();
+        assert_eq!(outbox.take_kept().len(), 1);
+        outbox.push(Pending { page: 1, seq: 0, bytes: vec![3; 10], attempts: 0 });
+        assert!(outbox.answered(&sent, Some(200), None, 0.0, 10.0), "the new batch is still to send");
+        assert_eq!(outbox.next_to_send(10.0), Some(vec![3; 10]));
+    }
+
+    #[test]
+    fn leaving_offers_beacons_within_the_budget_and_keeps_the_rest_in_order() {
+        let mut outbox = Outbox::new(1 << 20);
+        for (seq, len) in [(0, 40_000), (1, 30_000), (2, 20_000), (3, 5_000), (4, 100)] {
+            outbox.push(Pending { page: 0, seq, bytes: vec![seq as u8; len], attempts: 0 });
+        }
+        outbox.leave();
+        assert_eq!(outbox.next_beacon().map(|b| b.len()), Some(40_000));
+        outbox.beaconed(true);
+        // 30,000 no longer fits in what is left of 65,536; 20,000 does, but the browser refuses it.
+        assert_eq!(outbox.next_beacon().map(|b| b.len()), Some(20_000));
+        outbox.beaconed(false);
+        assert_eq!(outbox.next_beacon().map(|b| b.len()), Some(5_000));
+        outbox.beaconed(true);
+        assert_eq!(outbox.next_beacon().map(|b| b.len()), Some(100));
+        outbox.beaconed(true);
+        assert_eq!(outbox.next_beacon(), None);
+        assert_eq!(outbox.take_kept().iter().map(|b| b.seq).collect::<Vec<_>>(), vec![1, 2]);
+        assert!(outbox.is_idle());
     }
 }

@@ -1,49 +1,15 @@
-//! Delivery from a real browser to a real collector: `cargo xtask test` starts the collector
-//! and passes its address and ingest key in `SIGHTLINE_TEST_COLLECTOR` and `SIGHTLINE_TEST_KEY`.
+//! Delivery's browser side: what the page could not send waits in `localStorage` for the next
+//! page. Posting and beacons are the npm wrapper's; `tests/sdk_in_browser.rs` checks them end
+//! to end against the collector.
 #![cfg(target_arch = "wasm32")]
 
-use sightline_protocol::{Custom, EventData, SessionId, Value};
-use sightline_sdk::batcher::Batcher;
-use sightline_sdk::browser::{random_session_id, save_stash, send_batch, send_beacon, take_stash, Answer};
-use sightline_sdk::transport::{delivery, Delivery, Pending};
+use sightline_sdk::browser::{save_stash, take_stash};
+use sightline_sdk::recorder::Recorder;
+use sightline_sdk::transport::Pending;
+use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-fn collector() -> (&'static str, &'static str) {
-    match (option_env!("SIGHTLINE_TEST_COLLECTOR"), option_env!("SIGHTLINE_TEST_KEY")) {
-        (Some(url), Some(key)) => (url, key),
-        _ => panic!("run these tests with `cargo xtask test`, which starts a collector for them"),
-    }
-}
-
-fn one_batch(key: &str, session: SessionId) -> Vec<u8> {
-    let mut batcher = Batcher::new(key, session, 0);
-    let props = Value::Map(vec![("plan".into(), Value::Str("pro".into()))]);
-    batcher.push(1_780_000_000_000, EventData::Custom(Custom { name: "signed_up".into(), props }));
-    batcher.take(1_780_000_000_100).unwrap().unwrap().bytes
-}
-
-#[wasm_bindgen_test]
-async fn a_batch_is_stored_once_however_often_it_is_sent() {
-    let (url, key) = collector();
-    let bytes = one_batch(key, random_session_id().unwrap());
-    let first = send_batch(url, key, &bytes, false).await;
-    assert_eq!(first, Answer { status: Some(200), retry_after: None, outcome: Some("stored".into()) });
-    // A retry with keepalive, as at unload, is acknowledged again and stored once.
-    let again = send_batch(url, key, &bytes, true).await;
-    assert_eq!((again.status, again.outcome.as_deref()), (Some(200), Some("duplicate")));
-    assert_eq!(delivery(again.status), Delivery::Done);
-}
-
-#[wasm_bindgen_test]
-fn the_browser_accepts_beacons_within_its_budget() {
-    // That a beacon arrives is checked end to end in `tests/sdk_in_browser.rs`, where the
-    // collector's read API can be asked; here, that the browser takes it at all.
-    let (url, key) = collector();
-    assert!(send_beacon(url, key, &one_batch(key, random_session_id().unwrap())));
-    assert!(!send_beacon(url, key, &vec![0u8; 70 * 1024]), "over the 64 KiB beacon budget");
-}
 
 #[wasm_bindgen_test]
 fn undelivered_batches_wait_in_local_storage_for_the_next_page() {
@@ -59,13 +25,25 @@ fn undelivered_batches_wait_in_local_storage_for_the_next_page() {
 }
 
 #[wasm_bindgen_test]
-async fn refusals_and_unreachable_collectors_are_told_apart() {
-    let (url, key) = collector();
-    let refused = send_batch(url, "slk_no_such_project", &one_batch(key, random_session_id().unwrap()), false).await;
-    assert_eq!((refused.status, refused.outcome.as_deref()), (Some(401), Some("bad_credentials")));
-    assert_eq!(delivery(refused.status), Delivery::Refused);
-    // Nothing listens on port 9 of loopback: no response at all, which is retried.
-    let unreachable = send_batch("http://127.0.0.1:9", key, &[1, 2, 3], false).await;
-    assert_eq!(unreachable.status, None);
-    assert_eq!(delivery(unreachable.status), Delivery::Retry);
+fn at_unload_what_the_browser_refuses_is_kept_and_the_next_page_sends_it() {
+    let key = "slk_unload";
+    let _ = take_stash(key);
+    let now = 1_780_000_000_000.0;
+    let recorder = Recorder::new(key.into(), now).unwrap();
+    recorder.track("about_to_leave".into(), JsValue::NULL, now + 10.0);
+    let refuse = js_sys::Function::new_with_args("batch", "return false");
+    recorder.unload(now + 20.0, &refuse);
+    let kept = take_stash(key);
+    assert_eq!(kept.iter().map(|b| b.seq).collect::<Vec<_>>(), vec![0], "the refused batch is kept");
+    save_stash(key, &kept);
+
+    // The next page takes the stash into its queue; a beacon that is taken leaves nothing.
+    let next = Recorder::new(key.into(), now + 1_000.0).unwrap();
+    let offered = js_sys::Array::new();
+    let accept = js_sys::Function::new_with_args("batch", "this.push(batch.length); return true;");
+    let accept = accept.bind0(&offered);
+    next.unload(now + 1_100.0, &accept);
+    assert_eq!(offered.length(), 1, "the kept batch went out by beacon");
+    assert_eq!(offered.get(0).as_f64(), Some(kept[0].bytes.len() as f64));
+    assert!(take_stash(key).is_empty());
 }

@@ -76,22 +76,11 @@ pub fn test_all() -> Result<(), String> {
         &["test", "--locked", "-p", "sightline-protocol", "--target", "wasm32-unknown-unknown", "--test", "golden"],
         &[runner],
     )?;
-    // The SDK's browser tests deliver to a real collector: the binary the native tests just
-    // built, on a free loopback port, with a project that allows any origin.
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let key = "slk_sdk_browser_tests";
-    let config = sightline_e2e::project_config("sdk", key, "slr_sdk_browser_tests");
-    let bin = workspace_root().join("target/debug/sightline-collector");
-    let collector = sightline_e2e::Collector::start(&bin, &dir.path().join("data"), &config);
+    // The SDK's recorder units, in headless Chromium.
     let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
     cargo(
         &["test", "--locked", "-p", "sightline-sdk", "--target", "wasm32-unknown-unknown", "--tests"],
-        &[
-            runner,
-            ("CHROMEDRIVER", &chromedriver),
-            ("SIGHTLINE_TEST_COLLECTOR", &collector.base),
-            ("SIGHTLINE_TEST_KEY", key),
-        ],
+        &[runner, ("CHROMEDRIVER", &chromedriver)],
     )
 }
 
