@@ -48,6 +48,57 @@ pub fn build_wasm(package: &str) -> Result<PathBuf, String> {
     Ok(workspace_root().join("target/wasm32-unknown-unknown/wasm").join(file))
 }
 
+/// The toolchain the SDK's wasm is built with: a nightly, pinned, because only a nightly can
+/// rebuild the standard library for size. Its panics then abort at once (no panic messages, so
+/// none of the formatting they need) and `Debug` prints nothing; the recorder needs neither,
+/// and it saves about a sixth of the wasm. `ensure_wasm_tools` installs it.
+pub const SIZE_TOOLCHAIN: &str = "nightly-2026-05-20";
+
+/// Whether [`SIZE_TOOLCHAIN`] is installed, with the standard library's source.
+pub fn size_toolchain_installed() -> bool {
+    let sysroot = Command::new("rustup").args(["run", SIZE_TOOLCHAIN, "rustc", "--print", "sysroot"]).output();
+    let Some(sysroot) = sysroot.ok().filter(|o| o.status.success()) else { return false };
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
+    sysroot.join("lib/rustlib/src/rust/library/std").exists()
+}
+
+/// The SDK's wasm, built with [`SIZE_TOOLCHAIN`] (into `target/size`), or with the stable
+/// toolchain like the rest when the nightly is missing.
+pub fn build_sdk_wasm() -> Result<PathBuf, String> {
+    if !size_toolchain_installed() {
+        eprintln!("{SIZE_TOOLCHAIN} with rust-src is not installed: the SDK is built with stable Rust, and is bigger");
+        return build_wasm("sightline-sdk");
+    }
+    let root = workspace_root();
+    let target_dir = root.join("target/size");
+    let args = [
+        "run",
+        SIZE_TOOLCHAIN,
+        "cargo",
+        "build",
+        "--locked",
+        "--profile",
+        "wasm",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-p",
+        "sightline-sdk",
+        "-Zbuild-std=std,panic_abort",
+        "-Zbuild-std-features=optimize_for_size",
+    ];
+    let status = Command::new("rustup")
+        .args(args)
+        .current_dir(&root)
+        .env("CARGO_TARGET_DIR", &target_dir)
+        .env("RUSTFLAGS", "-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none")
+        .status()
+        .map_err(|e| format!("running rustup: {e}"))?;
+    if !status.success() {
+        return Err(format!("`rustup {}` failed ({status})", args.join(" ")));
+    }
+    Ok(target_dir.join("wasm32-unknown-unknown/wasm/sightline_sdk.wasm"))
+}
+
 /// Writes wasm-bindgen's bindings for `wasm` into `out_dir` as `name.js` and `name_bg.wasm`;
 /// `target` is `web` (an ES module) or `no-modules` (a classic script defining a global).
 pub fn bind(wasm: &Path, out_dir: &Path, name: &str, target: &str) -> Result<(), String> {
@@ -73,7 +124,7 @@ pub fn bind(wasm: &Path, out_dir: &Path, name: &str, target: &str) -> Result<(),
 /// Builds the package and prints what a page loads, raw and gzipped.
 pub fn build_sdk() -> Result<(), String> {
     let root = workspace_root();
-    let wasm = build_wasm("sightline-sdk")?;
+    let wasm = build_sdk_wasm()?;
     let dist = root.join("npm/dist");
     bind(&wasm, &dist, "sightline", "web")?;
     // The script-tag build takes wasm-bindgen's classic-script glue, which defines a global.

@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::build_sdk::{size_toolchain_installed, SIZE_TOOLCHAIN};
+
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_owned()
@@ -41,6 +43,16 @@ pub fn ensure_wasm_tools() -> Result<(), String> {
                 "rustup target add wasm32-unknown-unknown: {}",
                 String::from_utf8_lossy(&output.stderr)
             ));
+        }
+    }
+    // The SDK's size-tuned build; without it, the SDK is built with stable Rust.
+    if !size_toolchain_installed() {
+        eprintln!("installing {SIZE_TOOLCHAIN} with rust-src, for the SDK's build (once)");
+        let nightly = Command::new("rustup")
+            .args(["toolchain", "install", SIZE_TOOLCHAIN, "--profile", "minimal", "--component", "rust-src"])
+            .status();
+        if !nightly.is_ok_and(|status| status.success()) {
+            eprintln!("could not install {SIZE_TOOLCHAIN}: the SDK will be built with stable Rust, and be bigger");
         }
     }
     let lock = std::fs::read_to_string(workspace_root().join("Cargo.lock")).map_err(|e| e.to_string())?;
