@@ -408,6 +408,7 @@ window.storm = new Promise((resolve) => {{
             _ => 0,
         })
         .sum();
-    // At most the budget of 50,000 nodes a second in the seconds diffing was on.
-    assert!(diffed < 480_000 / 4, "the storm was not diffed node by node ({diffed} nodes added of 480,000)");
+    // At most the budget: a burst of 100,000 nodes, 50,000 a second more while diffing was on
+    // (the storm lasts about two seconds), and a second's worth after resuming.
+    assert!(diffed < 480_000 / 2, "the storm was not diffed node by node ({diffed} nodes added of 480,000)");
 }

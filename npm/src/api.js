@@ -4,6 +4,7 @@
 
 import { createDomRecorder } from './dom.js';
 import { createNetworkRecorder } from './network.js';
+import { joinTexts } from './tape.js';
 import { mimic } from './wrap.js';
 
 // A full snapshot is taken this often, so a lost batch never ruins the rest of a replay.
@@ -12,6 +13,59 @@ const KEYFRAME_INTERVAL_MS = 5 * 60 * 1000;
 const KEEPALIVE_QUOTA = 64 * 1024;
 // A batch whose request has not been answered in this long is aborted and tried again later.
 const SEND_TIMEOUT_MS = 30 * 1000;
+// Event kinds of the recorder's intake (sdk-wasm/src/intake.rs).
+const NAVIGATION = 1;
+const VISIBILITY = 2;
+const VIEWPORT = 3;
+const META = 4;
+const CONSOLE = 5;
+const ERROR = 6;
+const STYLE_SHEET = 7;
+const STYLE_RULE = 8;
+const ADOPTED_STYLE_SHEETS = 9;
+const NETWORK = 10;
+const CANVAS = 11;
+const POINTER = 12;
+const MOUSE_MOVES = 13;
+const SCROLL = 14;
+const INPUT = 15;
+const FOCUS = 16;
+const CUSTOM = 17;
+const IDENTIFY = 18;
+const TIMEZONE = 19;
+// Values of identify() and track() are capped at this many characters of text, 8 levels deep
+// and 100 items per list or object.
+const MAX_VALUE_TEXT = 8192;
+
+// A plain-JSON value as the recorder's intake reads it, depth first: numbers (a tag, then a
+// number or a length where the tag needs one) and text fields. What isn't plain JSON becomes
+// null.
+function flattenValue(value, nums, texts, depth, budget) {
+  if (depth > 8 || budget.left <= 0 || value === null || value === undefined) return nums.push(0);
+  if (typeof value === 'boolean') return nums.push(value ? 2 : 1);
+  if (typeof value === 'number') return nums.push(3, value);
+  if (typeof value === 'string') {
+    const text = value.slice(0, budget.left);
+    budget.left -= text.length;
+    texts.push(text);
+    return nums.push(4);
+  }
+  if (typeof value !== 'object') return nums.push(0);
+  if (Array.isArray(value)) {
+    const items = value.slice(0, 100);
+    nums.push(5, items.length);
+    for (const item of items) flattenValue(item, nums, texts, depth + 1, budget);
+    return undefined;
+  }
+  const entries = Object.entries(value).slice(0, 100);
+  nums.push(6, entries.length);
+  for (const [key, item] of entries) {
+    budget.left -= key.length;
+    texts.push(key);
+    flattenValue(item, nums, texts, depth + 1, budget);
+  }
+  return undefined;
+}
 
 export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   let recorder = null;
@@ -42,6 +96,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       }
     }
     removeEventListener('pagehide', onPageHide);
+    removeEventListener('pageshow', onPageShow);
     removeEventListener('resize', onResize);
     document.removeEventListener('visibilitychange', onVisibilityChange);
   }
@@ -68,6 +123,27 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       disable(error);
       return undefined;
     }
+  }
+
+  // Hands one event to the recorder: its kind, numbers and text fields, at `at` (now unless
+  // given).
+  function put(kind, nums, texts = [], at = Date.now()) {
+    guard((r) => r.record(kind, nums, joinTexts(texts), at));
+  }
+
+  // An event whose last field is a plain-JSON value. Reading the value can run the page's code
+  // (getters, proxies); if that throws, the value is null.
+  function putWithValue(kind, text, value) {
+    const nums = [];
+    const texts = [text];
+    try {
+      flattenValue(value, nums, texts, 0, { left: MAX_VALUE_TEXT });
+    } catch (_) {
+      nums.length = 0;
+      texts.length = 1;
+      nums.push(0);
+    }
+    put(kind, nums, texts);
   }
 
   // Posts the batch the recorder hands out and reports the collector's answer; the recorder
@@ -109,6 +185,14 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     guard((r) => r.unload(Date.now(), beacon));
   }
 
+  // A page restored from the back-forward cache lives on: it takes back what it kept for the
+  // next page at `pagehide`.
+  function onPageShow(event) {
+    if (!event.persisted) return;
+    guard((r) => r.restored());
+    deliver();
+  }
+
   // Route changes of single-page apps. The wrappers stay in place once installed (another
   // library may have wrapped them after us) and do nothing but call through when the SDK is off;
   // a throwing original throws exactly as before, and is not recorded.
@@ -118,7 +202,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     const url = String(location.href);
     if (kind >= 3 && url === lastUrl) return; // popstate and hashchange both fire for a hash change
     lastUrl = url;
-    guard((r) => r.navigate(kind, pageUrl(url), pageTitle(), Date.now()));
+    put(NAVIGATION, [kind], [pageUrl(url), pageTitle()]);
   }
 
   function wrapHistory(name, kind) {
@@ -147,7 +231,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   function recordViewport() {
     resizeTimer = null;
     if (state !== 'recording') return;
-    guard((r) => r.viewport(Math.round(innerWidth), Math.round(innerHeight), Date.now()));
+    put(VIEWPORT, [Math.round(innerWidth), Math.round(innerHeight)]);
   }
 
   function onResize() {
@@ -158,15 +242,9 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   function onVisibilityChange() {
     if (state !== 'recording') return;
     const visible = document.visibilityState === 'visible';
-    guard((r) => {
-      r.visibility(visible, Date.now());
-      // A hidden tab may never come back: send what is recorded while the page can.
-      if (!visible) {
-        settleTimezone();
-        r.flush(Date.now());
-        deliver();
-      }
-    });
+    put(VISIBILITY, [visible ? 1 : 0]);
+    // A hidden tab may never come back: send what is recorded while the page can.
+    if (!visible) flush();
   }
 
   // Console output and errors. The console methods are wrapped so that the original runs first,
@@ -240,7 +318,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
               texts.push(text);
             }
             const stack = level >= 3 ? stackHere() : undefined;
-            guard((r) => r.console(level, texts, stack, Date.now()));
+            put(CONSOLE, [level, texts.length, stack === undefined ? 0 : 1], stack === undefined ? texts : texts.concat(stack));
           } finally {
             inSdk = false;
           }
@@ -256,14 +334,14 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     if (target && target !== window && target.tagName) {
       // A resource (image, script, stylesheet) failed to load; these don't bubble, hence capture.
       const url = String(target.currentSrc || target.src || target.href || '');
-      guard((r) => r.error(2, target.tagName.toLowerCase(), clip(url, 2048), undefined, '', 0, 0, Date.now()));
+      put(ERROR, [2, 0, 0, 0], [target.tagName.toLowerCase(), clip(url, 2048), '']);
       return;
     }
     const error = event.error;
     const name = error && error.name ? String(error.name) : 'Error';
     const message = clip(String(event.message || (error && error.message) || ''), 4096);
     const stack = error && typeof error.stack === 'string' ? clip(error.stack, 16384) : undefined;
-    guard((r) => r.error(0, name, message, stack, String(event.filename || ''), event.lineno >>> 0, event.colno >>> 0, Date.now()));
+    putError(0, name, message, stack, String(event.filename || ''), event.lineno >>> 0, event.colno >>> 0);
   }
 
   function onRejection(event) {
@@ -273,7 +351,13 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     const name = isError ? String(reason.name) : 'UnhandledRejection';
     const message = isError ? clip(String(reason.message), 4096) : render(reason);
     const stack = isError && typeof reason.stack === 'string' ? clip(reason.stack, 16384) : undefined;
-    guard((r) => r.error(1, name, message, stack, '', 0, 0, Date.now()));
+    putError(1, name, message, stack, '', 0, 0);
+  }
+
+  function putError(kind, name, message, stack, source, line, column) {
+    const texts = [name, message, source];
+    if (stack !== undefined) texts.push(stack);
+    put(ERROR, [kind, line, column, stack === undefined ? 0 : 1], texts);
   }
 
   let errorsWatched = false;
@@ -349,7 +433,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       } catch (_) {
         // Without Intl or storage, the UTC offset still places the user.
       }
-      if (zone) guard((r) => r.timezone(zone));
+      if (zone) put(TIMEZONE, [], [zone]);
     };
     later(settleTimezone);
   }
@@ -370,23 +454,21 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     const offset = -new Date().getTimezoneOffset();
     const timezone = rememberedTimezone(offset);
     if (timezone === null) lookUpTimezone(offset);
-    guard((r) =>
-      r.meta(
+    put(
+      META,
+      [device, screen.width, screen.height, Math.round(innerWidth), Math.round(innerHeight), Number(devicePixelRatio) || 1, offset],
+      [
         pageUrl(location.href),
         document.referrer ? pageUrl(document.referrer) : '',
         pageTitle(),
         ua,
-        browser,
-        os,
-        device,
-        new Uint32Array([screen.width >>> 0, screen.height >>> 0]),
-        new Uint32Array([Math.round(innerWidth) >>> 0, Math.round(innerHeight) >>> 0]),
-        Number(devicePixelRatio) || 1,
+        browser[0],
+        browser[1],
+        os[0],
+        os[1],
         String(navigator.language || ''),
         timezone || '',
-        offset,
-        Date.now(),
-      ),
+      ],
     );
   }
 
@@ -445,6 +527,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       recordMeta();
       timer = setInterval(onTick, 1000);
       addEventListener('pagehide', onPageHide);
+      addEventListener('pageshow', onPageShow);
       watchRoutes();
       watchErrors();
       recordViewport();
@@ -465,33 +548,34 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       guard,
       snapshot: (nums, texts) => guard((r) => r.snapshot(nums, texts, Date.now())),
       mutation: (nums, texts) => guard((r) => r.mutation(nums, texts, Date.now())),
-      pointer: (kind, id, x, y) => guard((r) => r.pointer(kind, id, x, y, Date.now())),
-      mouseMoves: (samples, at) => guard((r) => r.mouseMoves(samples, at)),
-      scroll: (id, x, y) => guard((r) => r.scroll(id, x, y, Date.now())),
-      input: (id, value, checked, masked) => guard((r) => r.input(id, value, checked, masked, Date.now())),
-      focus: (id, focused) => guard((r) => r.focus(id, focused, Date.now())),
-      styleSheet: (id, owner, rules, media) => guard((r) => r.styleSheet(id, owner, rules, media, Date.now())),
-      styleRule: (sheet, path, rule) => guard((r) => r.styleRule(sheet, path, rule, Date.now())),
-      adoptedStyleSheets: (host, sheets) => guard((r) => r.adoptedStyleSheets(host, sheets, Date.now())),
-      canvas: (id, image) => guard((r) => r.canvas(id, image, Date.now())),
+      pointer: (kind, id, x, y) => put(POINTER, [kind, id, x, y]),
+      mouseMoves: (samples, at) => put(MOUSE_MOVES, samples, [], at),
+      scroll: (id, x, y) => put(SCROLL, [id, x, y]),
+      input: (id, value, checked, masked) => put(INPUT, [id, checked, masked ? 1 : 0], [value]),
+      focus: (id, focused) => put(FOCUS, [id, focused ? 1 : 0]),
+      styleSheet: (id, owner, rules, media) => put(STYLE_SHEET, [id, owner], [media].concat(rules)),
+      styleRule: (sheet, path, rule) =>
+        put(STYLE_RULE, [sheet, rule === undefined ? 0 : 1].concat(Array.from(path)), rule === undefined ? [] : [rule]),
+      adoptedStyleSheets: (host, sheets) => put(ADOPTED_STYLE_SHEETS, [host].concat(Array.from(sheets))),
+      canvas: (id, image) => put(CANVAS, [id], [image]),
     };
   }
 
   function networkSink() {
     return {
       guard,
-      network: (...call) => guard((r) => r.network(...call)),
+      network: (nums, texts, end) => put(NETWORK, nums, texts, end),
     };
   }
 
   function identify(userId, traits) {
     if (state !== 'recording') return;
-    guard((r) => r.identify(String(userId), traits === undefined ? null : traits, Date.now()));
+    putWithValue(IDENTIFY, String(userId), traits);
   }
 
   function track(name, props) {
     if (state !== 'recording') return;
-    guard((r) => r.track(String(name), props === undefined ? null : props, Date.now()));
+    putWithValue(CUSTOM, String(name), props);
   }
 
   function flush() {

@@ -8,6 +8,7 @@
 // masked, data-sl-block elements become empty boxes of the same size, and neither script
 // contents nor on* attributes are read.
 
+import { cleanText } from './tape.js';
 import { mimic } from './wrap.js';
 
 const DOCUMENT = 0;
@@ -34,10 +35,13 @@ const EDITABLE = 4; // inside contenteditable: text is what the user typed
 // outgrows what the collector accepts; a big snapshot ships as a snapshot followed by additions.
 const CHUNK_TEXT = 192 * 1024;
 const CHUNK_NODES = 6000;
-// Changes beyond this many nodes a second are not diffed: diffing pauses and resumes with a
-// fresh snapshot, later and later while the storm goes on, so the page stays responsive.
-// Interactions, input and everything else go on being recorded meanwhile.
+// Changes are diffed within a budget of nodes that refills at this many a second and holds at
+// most a burst's worth: a burst (a big table rendered, then filtered as the user types) is
+// diffed, a storm that goes on is not. Diffing then pauses and resumes with a fresh snapshot,
+// later and later while the storm goes on, so the page stays responsive. Interactions, input
+// and everything else go on being recorded meanwhile.
 const STORM_NODES = 50000;
+const STORM_BURST = 2 * STORM_NODES;
 const STORM_PAUSE_MS = 1000;
 const STORM_PAUSE_MAX_MS = 30000;
 // Mouse positions are sampled this often and shipped in groups this old.
@@ -49,11 +53,6 @@ const SLICE_MS = 8;
 
 function selector(base, extra) {
   return extra ? `${base},${extra}` : base;
-}
-
-function cleanText(text) {
-  // NUL separates the tape's text fields; the HTML parser turns it into U+FFFD anyway.
-  return text.indexOf('\0') === -1 ? text : text.replace(/\0/g, '\uFFFD');
 }
 
 function maskText(text) {
@@ -390,7 +389,7 @@ export function createDomRecorder(sink, options = {}) {
     const rules = rulesOf(sheet);
     if (rules === null) return;
     const media = sheet.media ? String(sheet.media.mediaText || '') : '';
-    sink.styleSheet(sheetIdOf(sheet), owner, rules.join('\0'), media);
+    sink.styleSheet(sheetIdOf(sheet), owner, rules, media);
   }
 
   // A <link> sheet is recorded as rules (the viewer can't fetch what needed the user's cookies);
@@ -681,8 +680,8 @@ export function createDomRecorder(sink, options = {}) {
   let heldBackOverflow = false;
   // Changes are diffed while observing; a storm pauses that, never the rest of the recording.
   let observing = false;
-  let budgetStart = 0;
-  let budgetUsed = 0;
+  let budget = STORM_BURST;
+  let budgetAt = 0;
   let pauseMs = STORM_PAUSE_MS;
   let resumeTimer = null;
 
@@ -702,15 +701,12 @@ export function createDomRecorder(sink, options = {}) {
     return false;
   }
 
-  // Counts nodes against the storm budget; false once the second's budget is spent.
+  // Takes nodes from the storm budget; false once it is spent.
   function spend(nodes) {
     const now = Date.now();
-    if (now - budgetStart >= 1000) {
-      budgetStart = now;
-      budgetUsed = 0;
-    }
-    budgetUsed += nodes;
-    return budgetUsed <= STORM_NODES;
+    budget = Math.min(STORM_BURST, budget + ((now - budgetAt) * STORM_NODES) / 1000) - nodes;
+    budgetAt = now;
+    return budget >= 0;
   }
 
   // Starts a sliced walk: `slice()` is called now and again after each pause until it returns
@@ -875,8 +871,9 @@ export function createDomRecorder(sink, options = {}) {
     resumeTimer = null;
     if (observer === null || !running) return;
     observing = true;
-    budgetStart = Date.now();
-    budgetUsed = 0;
+    // A second's worth: a storm that goes on pauses again soon.
+    budget = STORM_NODES;
+    budgetAt = Date.now();
     observer.takeRecords();
     snapshot();
     // A calm minute forgives earlier storms.
@@ -1087,7 +1084,8 @@ export function createDomRecorder(sink, options = {}) {
     observer = new MutationObserver(onMutationsGuarded);
     running = true;
     observing = true;
-    budgetStart = Date.now();
+    budget = STORM_BURST;
+    budgetAt = Date.now();
     // When the page is idle, its layout is up to date and reading the position is free.
     const idle = typeof requestIdleCallback === 'function' ? requestIdleCallback : (fn) => setTimeout(fn, 200);
     idle(() =>

@@ -159,7 +159,7 @@ export function createNetworkRecorder(sink, options = {}) {
   function headerList(entries) {
     const flat = [];
     for (const [name, value] of entries) flat.push(String(name).toLowerCase(), isCredential(name) ? REDACTED : String(value));
-    return flat.join('\0');
+    return flat;
   }
 
   // What a request body is, without consuming it: [text or undefined, size or -1].
@@ -185,27 +185,27 @@ export function createNetworkRecorder(sink, options = {}) {
     return [undefined, -1]; // a stream
   }
 
+  // The call as the recorder's intake reads it (sdk-wasm/src/intake.rs): headers and bodies
+  // only where they were captured.
   function record(call) {
-    sink.network(
-      call.initiator,
-      call.method,
-      call.url,
-      call.status,
-      call.start,
-      Date.now(),
-      call.requestSize,
-      call.responseSize,
-      call.requestHeaders,
-      call.requestBody,
-      call.requestBodySize,
-      call.requestTruncated,
-      call.responseHeaders,
-      call.responseBody,
-      call.responseBodySize,
-      call.responseTruncated,
-      call.error,
-      call.traceparent,
-    );
+    const texts = [call.method, call.url];
+    const shape = [];
+    for (const [headers, body] of [
+      [call.requestHeaders, call.requestBody],
+      [call.responseHeaders, call.responseBody],
+    ]) {
+      shape.push(headers == null ? -1 : headers.length / 2, body == null ? 0 : 1);
+      if (headers != null) texts.push(...headers);
+      if (headers != null && body != null) texts.push(body);
+    }
+    for (const text of [call.error, call.traceparent]) {
+      shape.push(text == null ? 0 : 1);
+      if (text != null) texts.push(text);
+    }
+    const end = Date.now();
+    const nums = [call.initiator, call.status, call.start, end, call.requestSize, call.responseSize];
+    nums.push(call.requestBodySize, call.requestTruncated ? 1 : 0, call.responseBodySize, call.responseTruncated ? 1 : 0);
+    sink.network(nums.concat(shape), texts, end);
   }
 
   function newCall(initiator, method, url) {

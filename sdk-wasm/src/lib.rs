@@ -2,12 +2,14 @@
 //! the `@sightline/browser` npm package.
 //!
 //! Building blocks: [`session`] keeps a session's identity across the page loads of a tab,
-//! [`tape`] reads what the page's DOM walker hands over, [`batcher`] turns recorded events into
+//! [`tape`] reads what the page's DOM walker hands over, [`intake`] every other event the page's
+//! JavaScript describes, [`batcher`] turns recorded events into
 //! numbered wire batches, [`transport`] decides how they are delivered, [`stash`] keeps what is
 //! undelivered at unload for the next page, [`browser`] binds them to the page, and
 //! [`recorder`] is what the npm package drives.
 
 pub mod batcher;
+pub mod intake;
 pub mod session;
 pub mod stash;
 pub mod tape;

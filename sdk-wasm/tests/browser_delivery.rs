@@ -4,9 +4,9 @@
 #![cfg(target_arch = "wasm32")]
 
 use sightline_sdk::browser::{save_stash, take_stash};
+use sightline_sdk::intake;
 use sightline_sdk::recorder::Recorder;
 use sightline_sdk::transport::Pending;
-use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -30,7 +30,7 @@ fn at_unload_what_the_browser_refuses_is_kept_and_the_next_page_sends_it() {
     let _ = take_stash(key);
     let now = 1_780_000_000_000.0;
     let recorder = Recorder::new(key.into(), now).unwrap();
-    recorder.track("about_to_leave".into(), JsValue::NULL, now + 10.0);
+    recorder.record(intake::CUSTOM, &[0.0], "about_to_leave", now + 10.0).unwrap();
     let refuse = js_sys::Function::new_with_args("batch", "return false");
     recorder.unload(now + 20.0, &refuse);
     let kept = take_stash(key);
@@ -46,4 +46,21 @@ fn at_unload_what_the_browser_refuses_is_kept_and_the_next_page_sends_it() {
     assert_eq!(offered.length(), 1, "the kept batch went out by beacon");
     assert_eq!(offered.get(0).as_f64(), Some(kept[0].bytes.len() as f64));
     assert!(take_stash(key).is_empty());
+}
+
+#[wasm_bindgen_test]
+fn a_page_restored_from_the_back_forward_cache_takes_back_what_it_kept() {
+    let key = "slk_restored";
+    let _ = take_stash(key);
+    let now = 1_780_000_000_000.0;
+    let recorder = Recorder::new(key.into(), now).unwrap();
+    recorder.record(intake::CUSTOM, &[0.0], "left_and_came_back", now + 10.0).unwrap();
+    recorder.unload(now + 20.0, &js_sys::Function::new_with_args("batch", "return false"));
+    assert_eq!(recorder.next_batch(now + 30.0), None, "kept in storage, not in the queue");
+
+    recorder.restored();
+    assert!(take_stash(key).is_empty(), "taken back from storage");
+    let batch = recorder.next_batch(now + 40.0).expect("the kept batch, to send from here");
+    assert!(!recorder.answered(batch, 200, None, now + 50.0), "nothing more to send");
+    assert!(recorder.is_idle());
 }
