@@ -29,14 +29,23 @@ macro_rules! hex_id {
             pub fn is_zero(&self) -> bool {
                 self.0.iter().all(|b| *b == 0)
             }
+
+            /// Appends the identifier as lowercase hex. Unlike `Display`, this needs none of
+            /// `core::fmt`, which the browser SDK keeps out of its wasm for size.
+            pub fn push_hex(&self, out: &mut String) {
+                const DIGITS: &[u8; 16] = b"0123456789abcdef";
+                for byte in self.0 {
+                    out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+                    out.push(char::from(DIGITS[usize::from(byte & 15)]));
+                }
+            }
         }
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                for byte in self.0 {
-                    write!(f, "{byte:02x}")?;
-                }
-                Ok(())
+                let mut hex = String::with_capacity($len * 2);
+                self.push_hex(&mut hex);
+                f.write_str(&hex)
             }
         }
 

@@ -3,6 +3,7 @@
 use sightline_protocol::SessionId;
 use wasm_bindgen::JsValue;
 
+use crate::digits::push_decimal;
 use crate::session::{Session, STORAGE_KEY};
 
 fn storage() -> Option<web_sys::Storage> {
@@ -36,10 +37,13 @@ pub fn session_for_page_load(now: u64) -> Result<Session, JsValue> {
 /// an origin share and which only goes up, has the last word.
 fn allocate_page(session: &Session) -> u32 {
     let Some(storage) = local_storage() else { return session.page };
-    let key = format!("sightline.pages.{}", session.id);
+    let mut key = String::from("sightline.pages.");
+    session.id.push_hex(&mut key);
     let next: u32 = storage.get_item(&key).ok().flatten().and_then(|v| v.parse().ok()).unwrap_or(0);
     let page = session.page.max(next);
-    let _ = storage.set_item(&key, &(page + 1).to_string());
+    let mut next = String::new();
+    push_decimal(&mut next, u64::from(page) + 1);
+    let _ = storage.set_item(&key, &next);
     page
 }
 
@@ -82,7 +86,7 @@ pub fn take_stash(key: &str) -> Vec<crate::transport::Pending> {
 
 /// Batches carry their project's key, so each project on an origin has its own stash.
 fn stash_key(key: &str) -> String {
-    format!("{}.{key}", crate::stash::STORAGE_KEY)
+    [crate::stash::STORAGE_KEY, key].join(".")
 }
 
 fn take_stash_from(storage: &web_sys::Storage, key: &str) -> Vec<crate::transport::Pending> {

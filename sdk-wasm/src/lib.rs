@@ -9,6 +9,7 @@
 //! [`recorder`] is what the npm package drives.
 
 pub mod batcher;
+pub mod digits;
 pub mod intake;
 pub mod session;
 pub mod stash;

@@ -80,7 +80,9 @@ impl Recorder {
     /// The session id, as 32 hex digits.
     #[wasm_bindgen(js_name = sessionId)]
     pub fn session_id(&self) -> String {
-        self.state.borrow().session.id.to_string()
+        let mut hex = String::with_capacity(32);
+        self.state.borrow().session.id.push_hex(&mut hex);
+        hex
     }
 
     /// Records one event the wrapper describes: its [kind and fields](crate::intake), stamped

@@ -7,6 +7,8 @@
 
 use sightline_protocol::SessionId;
 
+use crate::digits::push_decimal;
+
 /// A session ends after this long without activity.
 pub const IDLE_TIMEOUT_MS: u64 = 30 * 60 * 1000;
 /// A session ends after this long in all.
@@ -57,7 +59,13 @@ impl Session {
 
     /// The stored form: `1:<id hex>:<started>:<last active>:<page>`.
     pub fn encode(&self) -> String {
-        format!("1:{}:{}:{}:{}", self.id, self.started, self.last_active, self.page)
+        let mut out = String::from("1:");
+        self.id.push_hex(&mut out);
+        for n in [self.started, self.last_active, u64::from(self.page)] {
+            out.push(':');
+            push_decimal(&mut out, n);
+        }
+        out
     }
 
     /// Parses the stored form; `None` for anything else, which starts a new session.

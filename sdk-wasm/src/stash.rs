@@ -5,6 +5,7 @@
 //! Stored form: one line per batch, `<page>:<seq>:<base64 of the framed batch>`, after a
 //! version line `1`. The whole stash is capped; the oldest batches go first.
 
+use crate::digits::push_decimal;
 use crate::transport::Pending;
 
 /// The `localStorage` key of the stash.
@@ -26,7 +27,10 @@ pub fn encode(batches: &[Pending]) -> String {
     let mut out = String::from("1");
     for batch in kept.into_iter().rev() {
         out.push('\n');
-        out.push_str(&format!("{}:{}:", batch.page, batch.seq));
+        for n in [batch.page, batch.seq] {
+            push_decimal(&mut out, u64::from(n));
+            out.push(':');
+        }
         base64_encode(&batch.bytes, &mut out);
     }
     out

@@ -60,7 +60,7 @@ impl Backoff {
 
 /// Parses `Retry-After` given in seconds (the collector's form); dates are ignored.
 pub fn parse_retry_after(value: &str) -> Option<u64> {
-    value.trim().parse().ok()
+    value.trim_ascii().parse().ok()
 }
 
 /// A batch waiting to be delivered.

@@ -8,7 +8,7 @@ use crate::run::workspace_root;
 /// Builds the player and prints its size.
 pub fn build_player() -> Result<(), String> {
     let root = workspace_root();
-    let wasm = build_wasm("sightline-player")?;
+    let wasm = build_wasm("sightline-player", "wasm")?;
     let out = root.join("target/viewer-player");
     bind(&wasm, &out, "player", "web")?;
     let wasm_opt = root.join("npm/node_modules/.bin/wasm-opt");

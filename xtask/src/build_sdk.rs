@@ -41,11 +41,12 @@ pub fn gzip_size(path: &Path) -> Option<usize> {
     output.status.success().then_some(output.stdout.len())
 }
 
-/// Compiles a workspace crate to wasm with the size-tuned `wasm` profile; returns the module.
-pub fn build_wasm(package: &str) -> Result<PathBuf, String> {
-    cargo(&["build", "--locked", "--profile", "wasm", "--target", "wasm32-unknown-unknown", "-p", package], &[])?;
+/// Compiles a workspace crate to wasm with a size-tuned `profile` (`wasm`, or `wasm-sdk` for
+/// the SDK); returns the module.
+pub fn build_wasm(package: &str, profile: &str) -> Result<PathBuf, String> {
+    cargo(&["build", "--locked", "--profile", profile, "--target", "wasm32-unknown-unknown", "-p", package], &[])?;
     let file = format!("{}.wasm", package.replace('-', "_"));
-    Ok(workspace_root().join("target/wasm32-unknown-unknown/wasm").join(file))
+    Ok(workspace_root().join("target/wasm32-unknown-unknown").join(profile).join(file))
 }
 
 /// The toolchain the SDK's wasm is built with: a nightly, pinned, because only a nightly can
@@ -67,7 +68,7 @@ pub fn size_toolchain_installed() -> bool {
 pub fn build_sdk_wasm() -> Result<PathBuf, String> {
     if !size_toolchain_installed() {
         eprintln!("{SIZE_TOOLCHAIN} with rust-src is not installed: the SDK is built with stable Rust, and is bigger");
-        return build_wasm("sightline-sdk");
+        return build_wasm("sightline-sdk", "wasm-sdk");
     }
     let root = workspace_root();
     let target_dir = root.join("target/size");
@@ -78,7 +79,7 @@ pub fn build_sdk_wasm() -> Result<PathBuf, String> {
         "build",
         "--locked",
         "--profile",
-        "wasm",
+        "wasm-sdk",
         "--target",
         "wasm32-unknown-unknown",
         "-p",
@@ -95,7 +96,7 @@ pub fn build_sdk_wasm() -> Result<PathBuf, String> {
     if !status.success() {
         return Err(format!("`rustup {}` failed ({status})", args.join(" ")));
     }
-    Ok(target_dir.join("wasm32-unknown-unknown/wasm/sightline_sdk.wasm"))
+    Ok(target_dir.join("wasm32-unknown-unknown/wasm-sdk/sightline_sdk.wasm"))
 }
 
 /// Writes wasm-bindgen's bindings for `wasm` into `out_dir` as `name.js` and `name_bg.wasm`;
