@@ -39,7 +39,7 @@ use sightline_protocol::{
     Visibility,
 };
 
-use crate::tape::{TapeError, MAX_FIELD};
+use crate::tape::{clip, TapeError, MAX_FIELD};
 
 pub const NAVIGATION: u8 = 1;
 pub const VISIBILITY: u8 = 2;
@@ -65,45 +65,69 @@ pub const TIMEZONE: u8 = 19;
 /// Values nest at most this deep; deeper ones are an error (the wrapper stops at 8).
 const MAX_VALUE_DEPTH: usize = 16;
 
-/// At most `max` bytes of `text`, cut at a character boundary.
-pub fn clip(text: &str, max: usize) -> String {
-    let mut end = text.len().min(max);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    text[..end].to_owned()
-}
-
+/// Reads a description front to back. A read past the end yields a default and is noted, as
+/// is anything else wrong: the event is refused once read, which keeps every field's read free
+/// of error paths (and the wasm smaller).
 struct Reader<'a> {
     nums: std::slice::Iter<'a, f64>,
     texts: std::str::Split<'a, char>,
+    error: Option<TapeError>,
 }
 
 impl Reader<'_> {
-    fn num(&mut self) -> Result<f64, TapeError> {
-        self.nums.next().copied().ok_or(TapeError::Truncated)
+    fn fail(&mut self, error: TapeError) {
+        self.error.get_or_insert(error);
     }
 
-    fn int<T: TryFrom<i64> + Default>(&mut self) -> Result<T, TapeError> {
-        Ok(T::try_from(self.num()? as i64).unwrap_or_default())
+    fn num(&mut self) -> f64 {
+        match self.nums.next() {
+            Some(n) => *n,
+            None => {
+                self.fail(TapeError::Truncated);
+                0.0
+            }
+        }
     }
 
-    fn flag(&mut self) -> Result<bool, TapeError> {
-        Ok(self.num()? != 0.0)
+    fn int<T: TryFrom<i64> + Default>(&mut self) -> T {
+        T::try_from(self.num() as i64).unwrap_or_default()
+    }
+
+    fn flag(&mut self) -> bool {
+        self.num() != 0.0
     }
 
     /// A size, `None` when negative.
-    fn size(&mut self) -> Result<Option<u64>, TapeError> {
-        let n = self.num()?;
-        Ok((n >= 0.0).then_some(n as u64))
+    fn size(&mut self) -> Option<u64> {
+        let n = self.num();
+        (n >= 0.0).then_some(n as u64)
     }
 
-    fn text(&mut self, max: usize) -> Result<String, TapeError> {
-        Ok(clip(self.texts.next().ok_or(TapeError::Truncated)?, max))
+    fn text(&mut self, max: usize) -> String {
+        match self.texts.next() {
+            Some(text) => clip(text, max),
+            None => {
+                self.fail(TapeError::Truncated);
+                String::new()
+            }
+        }
     }
 
-    fn optional_text(&mut self, present: bool, max: usize) -> Result<Option<String>, TapeError> {
-        present.then(|| self.text(max)).transpose()
+    /// `count` text fields, fewer if the description ends first.
+    fn texts(&mut self, count: usize, max: usize) -> Vec<String> {
+        let mut texts = Vec::new();
+        for _ in 0..count {
+            let Some(text) = self.texts.next() else {
+                self.fail(TapeError::Truncated);
+                break;
+            };
+            texts.push(clip(text, max));
+        }
+        texts
+    }
+
+    fn optional_text(&mut self, present: bool, max: usize) -> Option<String> {
+        present.then(|| self.text(max))
     }
 
     /// The numbers not read yet.
@@ -112,120 +136,124 @@ impl Reader<'_> {
     }
 
     /// A count, which can't exceed the numbers left: every item takes at least one.
-    fn count(&mut self) -> Result<usize, TapeError> {
-        let count = self.num()? as usize;
+    fn count(&mut self) -> usize {
+        let count = self.num() as usize;
         if count > self.nums.len() {
-            return Err(TapeError::Truncated);
+            self.fail(TapeError::Truncated);
+            return 0;
         }
-        Ok(count)
+        count
     }
 
-    fn value(&mut self, depth: usize) -> Result<Value, TapeError> {
+    fn value(&mut self, depth: usize) -> Value {
         if depth > MAX_VALUE_DEPTH {
-            return Err(TapeError::Truncated);
+            self.fail(TapeError::Truncated);
+            return Value::Null;
         }
-        Ok(match self.num()? as u32 {
+        match self.num() as u32 {
             0 => Value::Null,
             1 => Value::Bool(false),
             2 => Value::Bool(true),
             3 => {
-                let n = self.num()?;
+                let n = self.num();
                 if n.fract() == 0.0 && n.abs() < 9.0e15 {
                     Value::Int(n as i64)
                 } else {
                     Value::Float(n)
                 }
             }
-            4 => Value::Str(self.text(MAX_FIELD)?),
+            4 => Value::Str(self.text(MAX_FIELD)),
             5 => {
-                let count = self.count()?;
-                Value::List((0..count).map(|_| self.value(depth + 1)).collect::<Result<_, _>>()?)
+                let count = self.count();
+                Value::List((0..count).map(|_| self.value(depth + 1)).collect())
             }
             6 => {
-                let count = self.count()?;
-                let entries = (0..count).map(|_| Ok((self.text(MAX_FIELD)?, self.value(depth + 1)?)));
-                Value::Map(entries.collect::<Result<_, _>>()?)
+                let count = self.count();
+                Value::Map((0..count).map(|_| (self.text(MAX_FIELD), self.value(depth + 1))).collect())
             }
-            other => return Err(TapeError::UnknownKind(other)),
-        })
+            other => {
+                self.fail(TapeError::UnknownKind(other));
+                Value::Null
+            }
+        }
     }
 }
 
 /// The event `kind` describes with `nums` and `texts`. Page metadata comes without the SDK's
 /// version, and a request without its number on the page: the recorder adds both.
 pub fn event(kind: u8, nums: &[f64], texts: &str) -> Result<EventData, TapeError> {
-    let mut r = Reader { nums: nums.iter(), texts: texts.split('\0') };
-    Ok(match kind {
+    let mut r = Reader { nums: nums.iter(), texts: texts.split('\0'), error: None };
+    let data = match kind {
         NAVIGATION => {
-            let kind = NavigationKind::from_u8(r.int()?);
-            EventData::Navigation(Navigation { kind, url: r.text(8192)?, title: r.text(1024)? })
+            let kind = NavigationKind::from_u8(r.int());
+            EventData::Navigation(Navigation { kind, url: r.text(8192), title: r.text(1024) })
         }
-        VISIBILITY => EventData::Visibility(Visibility { visible: r.flag()? }),
-        VIEWPORT => EventData::Viewport(Viewport { size: Size { width: r.int()?, height: r.int()? } }),
+        VISIBILITY => EventData::Visibility(Visibility { visible: r.flag() }),
+        VIEWPORT => EventData::Viewport(Viewport { size: Size { width: r.int(), height: r.int() } }),
         META => {
-            let device = DeviceType::from_u8(r.int()?);
-            let screen = Size { width: r.int()?, height: r.int()? };
-            let viewport = Size { width: r.int()?, height: r.int()? };
-            let pixel_ratio = r.num()? as f32;
-            let utc_offset = r.int()?;
+            let device = DeviceType::from_u8(r.int());
+            let screen = Size { width: r.int(), height: r.int() };
+            let viewport = Size { width: r.int(), height: r.int() };
+            let pixel_ratio = r.num() as f32;
+            let utc_offset = r.int();
             EventData::Meta(Box::new(PageMeta {
-                url: r.text(4096)?,
-                referrer: r.text(4096)?,
-                title: r.text(1024)?,
-                user_agent: r.text(1024)?,
-                browser: Software { name: r.text(256)?, version: r.text(256)? },
-                os: Software { name: r.text(256)?, version: r.text(256)? },
+                url: r.text(4096),
+                referrer: r.text(4096),
+                title: r.text(1024),
+                user_agent: r.text(1024),
+                browser: Software { name: r.text(256), version: r.text(256) },
+                os: Software { name: r.text(256), version: r.text(256) },
                 device,
                 screen,
                 viewport,
                 pixel_ratio,
-                language: r.text(64)?,
-                timezone: r.text(64)?,
+                language: r.text(64),
+                timezone: r.text(64),
                 utc_offset,
                 sdk: String::new(),
             }))
         }
         CONSOLE => {
-            let level = ConsoleLevel::from_u8(r.int()?);
-            let count = r.num()? as usize;
-            let has_stack = r.flag()?;
-            let args = (0..count).map(|_| r.text(MAX_FIELD)).collect::<Result<_, _>>()?;
-            EventData::Console(Console { level, args, stack: r.optional_text(has_stack, MAX_FIELD)? })
+            let level = ConsoleLevel::from_u8(r.int());
+            let count = r.num() as usize;
+            let has_stack = r.flag();
+            let args = r.texts(count, MAX_FIELD);
+            EventData::Console(Console { level, args, stack: r.optional_text(has_stack, MAX_FIELD) })
         }
         ERROR => {
-            let kind = ErrorKind::from_u8(r.int()?);
-            let (line, column, has_stack) = (r.int()?, r.int()?, r.flag()?);
+            let kind = ErrorKind::from_u8(r.int());
+            let (line, column, has_stack) = (r.int(), r.int(), r.flag());
             EventData::Error(Box::new(ErrorEvent {
                 kind,
-                name: r.text(1024)?,
-                message: r.text(MAX_FIELD)?,
-                source: r.text(8192)?,
-                stack: r.optional_text(has_stack, MAX_FIELD)?,
+                name: r.text(1024),
+                message: r.text(MAX_FIELD),
+                source: r.text(8192),
+                stack: r.optional_text(has_stack, MAX_FIELD),
                 line,
                 column,
                 target: 0,
             }))
         }
         STYLE_SHEET => {
-            let (id, owner) = (r.int()?, r.int()?);
-            let media = r.text(4096)?;
+            let (id, owner) = (r.int(), r.int());
+            let media = r.text(4096);
             let rules = r.texts.by_ref().map(|rule| clip(rule, MAX_FIELD)).collect();
             EventData::StyleSheet(StyleSheet { id, owner, rules, media })
         }
         STYLE_RULE => {
-            let (sheet, has_rule) = (r.int()?, r.flag()?);
-            let rule = r.optional_text(has_rule, MAX_FIELD)?;
+            let (sheet, has_rule) = (r.int(), r.flag());
+            let rule = r.optional_text(has_rule, MAX_FIELD);
             EventData::StyleRule(StyleRule { sheet, path: r.rest(), rule })
         }
         ADOPTED_STYLE_SHEETS => {
-            let host = r.int()?;
+            let host = r.int();
             EventData::AdoptedStyleSheets(AdoptedStyleSheets { host, sheets: r.rest() })
         }
-        NETWORK => network(&mut r)?,
-        CANVAS => EventData::Canvas(CanvasFrame { target: r.int()?, data_url: r.text(usize::MAX)? }),
+        NETWORK => network(&mut r),
+        CANVAS => EventData::Canvas(CanvasFrame { target: r.int(), data_url: r.text(usize::MAX) }),
         POINTER => {
-            let kind = PointerKind::from_u8(r.int()?);
-            EventData::Pointer(Pointer { kind, target: r.int()?, x: r.int()?, y: r.int()? })
+            let kind = PointerKind::from_u8(r.int());
+            EventData::Pointer(Pointer { kind, target: r.int(), x: r.int(), y: r.int() })
         }
         MOUSE_MOVES => {
             let samples: Vec<i32> = r.rest();
@@ -235,53 +263,57 @@ pub fn event(kind: u8, nums: &[f64], texts: &str) -> Result<EventData, TapeError
                 .collect();
             EventData::MouseMove(MouseMove { points })
         }
-        SCROLL => EventData::Scroll(Scroll { target: r.int()?, x: r.int()?, y: r.int()? }),
+        SCROLL => EventData::Scroll(Scroll { target: r.int(), x: r.int(), y: r.int() }),
         INPUT => {
-            let target = r.int()?;
-            let checked = match r.int::<u8>()? {
+            let target = r.int();
+            let checked = match r.int::<u8>() {
                 1 => Some(false),
                 2 => Some(true),
                 _ => None,
             };
-            let masked = r.flag()?;
-            EventData::Input(Input { target, value: r.text(MAX_FIELD)?, checked, masked })
+            let masked = r.flag();
+            EventData::Input(Input { target, value: r.text(MAX_FIELD), checked, masked })
         }
-        FOCUS => EventData::Focus(Focus { target: r.int()?, focused: r.flag()? }),
-        CUSTOM => EventData::Custom(Custom { name: r.text(1024)?, props: r.value(0)? }),
-        IDENTIFY => EventData::Identify(Identify { user_id: r.text(256)?, traits: r.value(0)? }),
+        FOCUS => EventData::Focus(Focus { target: r.int(), focused: r.flag() }),
+        CUSTOM => EventData::Custom(Custom { name: r.text(1024), props: r.value(0) }),
+        IDENTIFY => EventData::Identify(Identify { user_id: r.text(256), traits: r.value(0) }),
         other => return Err(TapeError::UnknownKind(u32::from(other))),
-    })
+    };
+    match r.error {
+        Some(error) => Err(error),
+        None => Ok(data),
+    }
 }
 
-fn network(r: &mut Reader) -> Result<EventData, TapeError> {
-    let initiator = Initiator::from_u8(r.int()?);
-    let status = r.int()?;
-    let (start, end) = (r.num()?, r.num()?);
-    let (request_size, response_size) = (r.size()?, r.size()?);
-    let request_body = (r.num()?, r.flag()?);
-    let response_body = (r.num()?, r.flag()?);
+fn network(r: &mut Reader) -> EventData {
+    let initiator = Initiator::from_u8(r.int());
+    let status = r.int();
+    let (start, end) = (r.num(), r.num());
+    let (request_size, response_size) = (r.size(), r.size());
+    let request_body = (r.num(), r.flag());
+    let response_body = (r.num(), r.flag());
     let mut shape = [0.0; 6];
     for n in &mut shape {
-        *n = r.num()?;
+        *n = r.num();
     }
-    let method = r.text(32)?;
-    let url = r.text(8192)?;
+    let method = r.text(32);
+    let url = r.text(8192);
     let mut message = |headers: f64, has_text: f64, (size, truncated): (f64, bool)| {
         // A negative header count: the call's headers and body were not recorded.
         if headers < 0.0 {
-            return Ok(None);
+            return None;
         }
-        let headers =
-            (0..headers as usize).map(|_| Ok((r.text(256)?, r.text(4096)?))).collect::<Result<_, TapeError>>()?;
-        let text = r.optional_text(has_text != 0.0, MAX_FIELD)?;
+        let fields = r.texts((headers as usize).saturating_mul(2), 4096);
+        let headers = fields.chunks_exact(2).map(|h| (clip(&h[0], 256), h[1].clone())).collect();
+        let text = r.optional_text(has_text != 0.0, MAX_FIELD);
         let body = (text.is_some() || size >= 0.0).then(|| Body { text, size: size.max(0.0) as u64, truncated });
-        Ok(Some(HttpMessage { headers, body }))
+        Some(HttpMessage { headers, body })
     };
-    let request = message(shape[0], shape[1], request_body)?;
-    let response = message(shape[2], shape[3], response_body)?;
-    let error = r.optional_text(shape[4] != 0.0, 1024)?;
-    let trace = r.optional_text(shape[5] != 0.0, 64)?.as_deref().and_then(TraceContext::from_traceparent);
-    Ok(EventData::Network(Box::new(Network {
+    let request = message(shape[0], shape[1], request_body);
+    let response = message(shape[2], shape[3], response_body);
+    let error = r.optional_text(shape[4] != 0.0, 1024);
+    let trace = r.optional_text(shape[5] != 0.0, 64).as_deref().and_then(TraceContext::from_traceparent);
+    EventData::Network(Box::new(Network {
         id: 0,
         initiator,
         method,
@@ -294,7 +326,7 @@ fn network(r: &mut Reader) -> Result<EventData, TapeError> {
         response,
         error,
         trace,
-    })))
+    }))
 }
 
 #[cfg(test)]
@@ -398,6 +430,10 @@ mod tests {
         assert_eq!(event(99, &[], ""), Err(TapeError::UnknownKind(99)));
         assert_eq!(event(POINTER, &[0.0, 1.0], ""), Err(TapeError::Truncated));
         assert_eq!(event(CONSOLE, &[1.0, 3.0, 0.0], "only one"), Err(TapeError::Truncated));
+        assert_eq!(event(CONSOLE, &[1.0, 1e300, 0.0], "a"), Err(TapeError::Truncated), "a count past the texts");
+        let mut huge_headers = [0.0; 16];
+        huge_headers[10] = 1e300;
+        assert_eq!(event(NETWORK, &huge_headers, "GET\0/"), Err(TapeError::Truncated));
         assert_eq!(event(CUSTOM, &[5.0, 1e12], "n"), Err(TapeError::Truncated), "a list longer than the tape");
         assert_eq!(event(CUSTOM, &[9.0], "n"), Err(TapeError::UnknownKind(9)));
         let deep = [5.0, 1.0].repeat(40);

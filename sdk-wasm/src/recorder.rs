@@ -220,7 +220,7 @@ impl Recorder {
     /// wait until the page is idle): in the metadata still waiting to be sent, and in what a new
     /// session would repeat.
     fn set_timezone(&self, timezone: &str) {
-        let timezone = intake::clip(timezone, 64);
+        let timezone = tape::clip(timezone, 64);
         let mut state = self.state.borrow_mut();
         if let Some(meta) = state.meta.as_mut() {
             meta.timezone = timezone.clone();
