@@ -134,7 +134,7 @@ impl Queue {
     /// Takes every waiting batch, oldest first (to save them at unload).
     pub fn drain(&mut self) -> Vec<Pending> {
         self.bytes = 0;
-        self.batches.drain(..).collect()
+        Vec::from(std::mem::take(&mut self.batches))
     }
 
     /// Batches waiting.
@@ -280,7 +280,7 @@ impl Outbox {
     /// What was left after leaving, oldest first, to keep for the next page.
     pub fn take_kept(&mut self) -> Vec<Pending> {
         self.kept.extend(self.offered.take());
-        self.kept.extend(self.leaving.drain(..));
+        self.kept.extend(std::mem::take(&mut self.leaving));
         std::mem::take(&mut self.kept)
     }
 }
