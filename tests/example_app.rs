@@ -81,20 +81,26 @@ fn a_click_through_the_example_app_is_recorded_as_the_user_saw_it() {
     browser.wait_for("window.sightlineReady", Duration::from_secs(20));
     let http = Http::default();
     // Batches can arrive out of order (a beacon overtakes a request in flight), and one too big
-    // for a beacon at the reload goes out from the next page: pages up to `last_page` are
-    // complete when each has batches numbered without a gap and the error is there. The tab
-    // leaves the second page once the first is complete.
-    let arrived = |last_page: u32| {
+    // for a beacon at the reload goes out from the next page. A page is complete when its
+    // batches are numbered without a gap and hold its last event: for the first, the revenue
+    // report's request; for the second, anything. The tab leaves the second page once the
+    // first is complete.
+    let arrived = |page: u32| {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let frames = stored_stream(&http, &collector, &session, 1);
             let batches: Vec<Batch> = frames.iter().map(|f| decode_batch(f, &Limits::default()).unwrap()).collect();
-            let has_error = batches.iter().flat_map(|b| &b.events).any(|e| matches!(e.data, EventData::Error(_)));
-            let complete = (0..=last_page).all(|page| {
-                let seqs: Vec<u32> = batches.iter().filter(|b| b.page == page).map(|b| b.seq).collect();
-                !seqs.is_empty() && seqs.iter().enumerate().all(|(i, seq)| *seq as usize == i)
+            let complete = (0..=page).all(|p| {
+                let on_page: Vec<&Batch> = batches.iter().filter(|b| b.page == p).collect();
+                let no_gap = on_page.iter().enumerate().all(|(i, b)| b.seq as usize == i);
+                let last = p > 0
+                    || on_page
+                        .iter()
+                        .flat_map(|b| &b.events)
+                        .any(|e| matches!(&e.data, EventData::Network(n) if n.url.ends_with("/api/report")));
+                !on_page.is_empty() && no_gap && last
             });
-            if has_error && complete {
+            if complete {
                 return (frames, batches);
             }
             assert!(Instant::now() < deadline, "the click-through did not arrive");

@@ -237,12 +237,10 @@ window.sessionUrl = getSessionUrl();
         }
         std::thread::sleep(Duration::from_millis(250));
     };
+    // The store keeps a batch once by its number; what the SDK must not do is lose one, or
+    // record an event again under another number when it retries.
     assert_eq!(steps, (0..6).map(Value::Int).collect::<Vec<_>>(), "every step, once, in order");
-    let mut unique = seqs.clone();
-    unique.sort_unstable();
-    unique.dedup();
-    assert_eq!(unique, seqs, "each batch stored once, in order");
-    assert_eq!(seqs.last().copied(), Some(seqs.len() as u32 - 1), "no batch missing: {seqs:?}");
+    assert!(seqs.iter().enumerate().all(|(i, seq)| *seq as usize == i), "no batch missing: {seqs:?}");
 }
 
 #[test]

@@ -33,14 +33,16 @@ const FOCUS = 16;
 const CUSTOM = 17;
 const IDENTIFY = 18;
 const TIMEZONE = 19;
-// Values of identify() and track() are capped at this many characters of text, 8 levels deep
-// and 100 items per list or object.
+// Values of identify() and track() are capped at this many characters of text and values
+// together, 8 levels deep and 100 items per list or object.
 const MAX_VALUE_TEXT = 8192;
 
 // A plain-JSON value as the recorder's intake reads it, depth first: numbers (a tag, then a
 // number or a length where the tag needs one) and text fields. What isn't plain JSON becomes
 // null.
 function flattenValue(value, nums, texts, depth, budget) {
+  // Every value costs one unit too, so shared or cyclic references can't multiply the work.
+  budget.left -= 1;
   if (depth > 8 || budget.left <= 0 || value === null || value === undefined) return nums.push(0);
   if (typeof value === 'boolean') return nums.push(value ? 2 : 1);
   if (typeof value === 'number') return nums.push(3, value);
@@ -151,26 +153,38 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   function deliver() {
     const batch = guard((r) => r.nextBatch(Date.now()));
     if (batch === undefined) return;
-    const abort = new AbortController();
-    const timeout = setTimeout(() => abort.abort(), SEND_TIMEOUT_MS);
-    // A `fetch` the page replaced may throw rather than reject: both count as no answer.
+    // The answer is reported once: the collector's, or none (no response, a `fetch` the page
+    // replaced that throws or returns something else, or no answer in time).
+    let answered = false;
+    const answer = (status, retryAfter) => {
+      if (answered) return;
+      answered = true;
+      clearTimeout(timeout);
+      if (guard((r) => r.answered(batch, status, retryAfter, Date.now()))) deliver();
+    };
+    const abort = typeof AbortController === 'function' ? new AbortController() : null;
+    const timeout = setTimeout(() => {
+      if (abort !== null) abort.abort();
+      answer(0, null);
+    }, SEND_TIMEOUT_MS);
     new Promise((resolve) =>
       resolve(
         fetch(`${endpoint}/v1/batches`, {
           method: 'POST',
           mode: 'cors',
           keepalive: batch.length <= KEEPALIVE_QUOTA,
-          signal: abort.signal,
+          signal: abort !== null ? abort.signal : undefined,
           headers: { 'content-type': 'application/vnd.sightline.batch', 'x-sightline-key': projectKey },
           body: batch,
         }),
       ),
     )
-      .then((response) => [response.status, response.headers.get('retry-after')], () => [0, null])
-      .then(([status, retryAfter]) => {
-        clearTimeout(timeout);
-        if (guard((r) => r.answered(batch, status, retryAfter, Date.now()))) deliver();
-      });
+      .then((response) => {
+        const status = Number(response.status);
+        const retryAfter = response.headers.get('retry-after');
+        answer(status >= 100 && status <= 599 ? status : 0, typeof retryAfter === 'string' ? retryAfter : null);
+      })
+      .catch(() => answer(0, null));
   }
 
   // A beacon can't set headers: the key travels in the query, and the body as text/plain,

@@ -703,7 +703,7 @@ export function createDomRecorder(sink, options = {}) {
 
   // Takes nodes from the storm budget; false once it is spent.
   function spend(nodes) {
-    const now = Date.now();
+    const now = performance.now();
     budget = Math.min(STORM_BURST, budget + ((now - budgetAt) * STORM_NODES) / 1000) - nodes;
     budgetAt = now;
     return budget >= 0;
@@ -873,7 +873,7 @@ export function createDomRecorder(sink, options = {}) {
     observing = true;
     // A second's worth: a storm that goes on pauses again soon.
     budget = STORM_NODES;
-    budgetAt = Date.now();
+    budgetAt = performance.now();
     observer.takeRecords();
     snapshot();
     // A calm minute forgives earlier storms.
@@ -1085,7 +1085,7 @@ export function createDomRecorder(sink, options = {}) {
     running = true;
     observing = true;
     budget = STORM_BURST;
-    budgetAt = Date.now();
+    budgetAt = performance.now();
     // When the page is idle, its layout is up to date and reading the position is free.
     const idle = typeof requestIdleCallback === 'function' ? requestIdleCallback : (fn) => setTimeout(fn, 200);
     idle(() =>

@@ -39,7 +39,7 @@ use sightline_protocol::{
     Visibility,
 };
 
-use crate::tape::{clip, TapeError, MAX_FIELD};
+use crate::tape::{clip, Reader, TapeError, MAX_FIELD};
 
 pub const NAVIGATION: u8 = 1;
 pub const VISIBILITY: u8 = 2;
@@ -65,30 +65,7 @@ pub const TIMEZONE: u8 = 19;
 /// Values nest at most this deep; deeper ones are an error (the wrapper stops at 8).
 const MAX_VALUE_DEPTH: usize = 16;
 
-/// Reads a description front to back. A read past the end yields a default and is noted, as
-/// is anything else wrong: the event is refused once read, which keeps every field's read free
-/// of error paths (and the wasm smaller).
-struct Reader<'a> {
-    nums: std::slice::Iter<'a, f64>,
-    texts: std::str::Split<'a, char>,
-    error: Option<TapeError>,
-}
-
-impl Reader<'_> {
-    fn fail(&mut self, error: TapeError) {
-        self.error.get_or_insert(error);
-    }
-
-    fn num(&mut self) -> f64 {
-        match self.nums.next() {
-            Some(n) => *n,
-            None => {
-                self.fail(TapeError::Truncated);
-                0.0
-            }
-        }
-    }
-
+impl Reader<'_, f64> {
     fn int<T: TryFrom<i64> + Default>(&mut self) -> T {
         T::try_from(self.num() as i64).unwrap_or_default()
     }
@@ -103,29 +80,6 @@ impl Reader<'_> {
         (n >= 0.0).then_some(n as u64)
     }
 
-    fn text(&mut self, max: usize) -> String {
-        match self.texts.next() {
-            Some(text) => clip(text, max),
-            None => {
-                self.fail(TapeError::Truncated);
-                String::new()
-            }
-        }
-    }
-
-    /// `count` text fields, fewer if the description ends first.
-    fn texts(&mut self, count: usize, max: usize) -> Vec<String> {
-        let mut texts = Vec::new();
-        for _ in 0..count {
-            let Some(text) = self.texts.next() else {
-                self.fail(TapeError::Truncated);
-                break;
-            };
-            texts.push(clip(text, max));
-        }
-        texts
-    }
-
     fn optional_text(&mut self, present: bool, max: usize) -> Option<String> {
         present.then(|| self.text(max))
     }
@@ -135,7 +89,7 @@ impl Reader<'_> {
         self.nums.by_ref().map(|n| T::try_from(*n as i64).unwrap_or_default()).collect()
     }
 
-    /// A count, which can't exceed the numbers left: every item takes at least one.
+    /// A count of values, which can't exceed the numbers left: every value takes at least one.
     fn count(&mut self) -> usize {
         let count = self.num() as usize;
         if count > self.nums.len() {
@@ -165,11 +119,11 @@ impl Reader<'_> {
             4 => Value::Str(self.text(MAX_FIELD)),
             5 => {
                 let count = self.count();
-                Value::List((0..count).map(|_| self.value(depth + 1)).collect())
+                Value::List(self.list(count, |r| r.value(depth + 1)))
             }
             6 => {
                 let count = self.count();
-                Value::Map((0..count).map(|_| (self.text(MAX_FIELD), self.value(depth + 1))).collect())
+                Value::Map(self.list(count, |r| (r.text(MAX_FIELD), r.value(depth + 1))))
             }
             other => {
                 self.fail(TapeError::UnknownKind(other));
@@ -182,7 +136,7 @@ impl Reader<'_> {
 /// The event `kind` describes with `nums` and `texts`. Page metadata comes without the SDK's
 /// version, and a request without its number on the page: the recorder adds both.
 pub fn event(kind: u8, nums: &[f64], texts: &str) -> Result<EventData, TapeError> {
-    let mut r = Reader { nums: nums.iter(), texts: texts.split('\0'), error: None };
+    let mut r = Reader::new(nums, texts);
     let data = match kind {
         NAVIGATION => {
             let kind = NavigationKind::from_u8(r.int());
@@ -217,7 +171,7 @@ pub fn event(kind: u8, nums: &[f64], texts: &str) -> Result<EventData, TapeError
             let level = ConsoleLevel::from_u8(r.int());
             let count = r.num() as usize;
             let has_stack = r.flag();
-            let args = r.texts(count, MAX_FIELD);
+            let args = r.list(count, |r| r.text(MAX_FIELD));
             EventData::Console(Console { level, args, stack: r.optional_text(has_stack, MAX_FIELD) })
         }
         ERROR => {
@@ -279,13 +233,15 @@ pub fn event(kind: u8, nums: &[f64], texts: &str) -> Result<EventData, TapeError
         IDENTIFY => EventData::Identify(Identify { user_id: r.text(256), traits: r.value(0) }),
         other => return Err(TapeError::UnknownKind(u32::from(other))),
     };
-    match r.error {
-        Some(error) => Err(error),
-        None => Ok(data),
+    // What the wrapper wrote and what is read here must agree to the last field. (No text
+    // fields arrive as one empty one.)
+    if r.nums.len() > 0 || (r.texts.next().is_some() && !texts.is_empty()) {
+        r.fail(TapeError::Leftover);
     }
+    r.finish(data)
 }
 
-fn network(r: &mut Reader) -> EventData {
+fn network(r: &mut Reader<f64>) -> EventData {
     let initiator = Initiator::from_u8(r.int());
     let status = r.int();
     let (start, end) = (r.num(), r.num());
@@ -303,8 +259,7 @@ fn network(r: &mut Reader) -> EventData {
         if headers < 0.0 {
             return None;
         }
-        let fields = r.texts((headers as usize).saturating_mul(2), 4096);
-        let headers = fields.chunks_exact(2).map(|h| (clip(&h[0], 256), h[1].clone())).collect();
+        let headers = r.list(headers as usize, |r| (r.text(256), r.text(4096)));
         let text = r.optional_text(has_text != 0.0, MAX_FIELD);
         let body = (text.is_some() || size >= 0.0).then(|| Body { text, size: size.max(0.0) as u64, truncated });
         Some(HttpMessage { headers, body })
@@ -428,6 +383,9 @@ mod tests {
     #[test]
     fn descriptions_that_disagree_with_themselves_are_errors_not_panics() {
         assert_eq!(event(99, &[], ""), Err(TapeError::UnknownKind(99)));
+        assert_eq!(event(POINTER, &[0.0, 1.0, 2.0, 3.0, 4.0], ""), Err(TapeError::Leftover), "a number too many");
+        assert_eq!(event(NAVIGATION, &[1.0], "/a\0A\0extra"), Err(TapeError::Leftover), "a text field too many");
+        assert_eq!(event(VISIBILITY, &[1.0], ""), Ok(EventData::Visibility(Visibility { visible: true })));
         assert_eq!(event(POINTER, &[0.0, 1.0], ""), Err(TapeError::Truncated));
         assert_eq!(event(CONSOLE, &[1.0, 3.0, 0.0], "only one"), Err(TapeError::Truncated));
         assert_eq!(event(CONSOLE, &[1.0, 1e300, 0.0], "a"), Err(TapeError::Truncated), "a count past the texts");

@@ -44,40 +44,77 @@ pub fn clip(text: &str, max: usize) -> String {
 pub enum TapeError {
     /// The numbers or the text fields ended before the structure did.
     Truncated,
-    /// A node kind this recorder does not know.
+    /// A node kind (or event kind, or value tag) this recorder does not know.
     UnknownKind(u32),
+    /// Numbers or text fields were left over after the structure was read.
+    Leftover,
 }
 
-/// Reads a tape front to back. A read past the end yields a default and is noted, as is an
-/// unknown node kind: the tape is refused once read, which keeps every read free of error
-/// paths (smaller wasm, and faster on big snapshots).
-struct Reader<'a> {
-    nums: std::slice::Iter<'a, u32>,
-    texts: std::str::Split<'a, char>,
+/// Reads numbers and NUL-separated text fields front to back: the tape here, and the
+/// [intake](crate::intake)'s event descriptions. A read past the end yields a default and is
+/// noted, as is anything else wrong; the whole is refused once read. That keeps every read free
+/// of error paths (smaller wasm, and faster on big snapshots). After a problem no number is
+/// left, so every count read later is 0, and lists stop growing.
+pub(crate) struct Reader<'a, N> {
+    pub(crate) nums: std::slice::Iter<'a, N>,
+    pub(crate) texts: std::str::Split<'a, char>,
     error: Option<TapeError>,
 }
 
-impl<'a> Reader<'a> {
-    fn new(nums: &'a [u32], texts: &'a str) -> Reader<'a> {
+impl<'a, N: Copy + Default> Reader<'a, N> {
+    pub(crate) fn new(nums: &'a [N], texts: &'a str) -> Reader<'a, N> {
         Reader { nums: nums.iter(), texts: texts.split('\0'), error: None }
     }
 
-    fn fail(&mut self, error: TapeError) {
+    pub(crate) fn fail(&mut self, error: TapeError) {
         self.error.get_or_insert(error);
+        self.nums = [].iter();
     }
 
-    fn num(&mut self) -> u32 {
+    pub(crate) fn num(&mut self) -> N {
         match self.nums.next() {
             Some(n) => *n,
             None => {
                 self.fail(TapeError::Truncated);
-                0
+                N::default()
             }
         }
     }
 
-    /// A count, which can't exceed the numbers left: a wrong count fails instead of reserving
-    /// memory for it.
+    pub(crate) fn text(&mut self, max: usize) -> String {
+        match self.texts.next() {
+            Some(text) => clip(text, max),
+            None => {
+                self.fail(TapeError::Truncated);
+                String::new()
+            }
+        }
+    }
+
+    /// `count` items read by `item`, fewer once a problem is noted.
+    pub(crate) fn list<T>(&mut self, count: usize, mut item: impl FnMut(&mut Self) -> T) -> Vec<T> {
+        let mut items = Vec::new();
+        for _ in 0..count {
+            if self.error.is_some() {
+                break;
+            }
+            items.push(item(self));
+        }
+        items
+    }
+
+    /// What was read, unless a problem was noted.
+    pub(crate) fn finish<T>(self, read: T) -> Result<T, TapeError> {
+        match self.error {
+            Some(error) => Err(error),
+            None => Ok(read),
+        }
+    }
+}
+
+impl Reader<'_, u32> {
+    /// A count, which can't exceed the numbers left: a wrong count fails instead of running
+    /// long.
     fn count(&mut self) -> usize {
         let count = self.num() as usize;
         if count > self.nums.len() + 1 {
@@ -87,32 +124,26 @@ impl<'a> Reader<'a> {
         count
     }
 
-    fn text(&mut self) -> String {
-        match self.texts.next() {
-            Some(text) => clip(text, MAX_FIELD),
-            None => {
-                self.fail(TapeError::Truncated);
-                String::new()
-            }
-        }
-    }
-
     fn node(&mut self) -> Node {
         let kind = self.num();
         let (id, parent, next) = (self.num(), self.num(), self.num());
         let kind = match kind {
             0 => NodeKind::Document(DocumentNode {}),
-            1 => NodeKind::Doctype(Doctype { name: self.text(), public_id: self.text(), system_id: self.text() }),
+            1 => NodeKind::Doctype(Doctype {
+                name: self.text(MAX_FIELD),
+                public_id: self.text(MAX_FIELD),
+                system_id: self.text(MAX_FIELD),
+            }),
             2 => {
                 let ns = Namespace::from_u8(u8::try_from(self.num()).unwrap_or(u8::MAX));
                 let count = self.count();
-                let tag = self.text();
-                let attrs = (0..count).map(|_| (self.text(), self.text())).collect();
+                let tag = self.text(MAX_FIELD);
+                let attrs = self.list(count, |r| (r.text(MAX_FIELD), r.text(MAX_FIELD)));
                 NodeKind::Element(Element { tag, attrs, ns })
             }
-            3 => NodeKind::Text(self.text()),
-            4 => NodeKind::Comment(self.text()),
-            5 => NodeKind::CData(self.text()),
+            3 => NodeKind::Text(self.text(MAX_FIELD)),
+            4 => NodeKind::Comment(self.text(MAX_FIELD)),
+            5 => NodeKind::CData(self.text(MAX_FIELD)),
             6 => NodeKind::ShadowRoot(ShadowRootNode {}),
             other => {
                 self.fail(TapeError::UnknownKind(other));
@@ -124,14 +155,7 @@ impl<'a> Reader<'a> {
 
     fn nodes(&mut self) -> Vec<Node> {
         let count = self.count();
-        (0..count).map(|_| self.node()).collect()
-    }
-
-    fn finish<T>(self, read: T) -> Result<T, TapeError> {
-        match self.error {
-            Some(error) => Err(error),
-            None => Ok(read),
-        }
+        self.list(count, Self::node)
     }
 }
 
@@ -146,19 +170,17 @@ pub fn snapshot(nums: &[u32], texts: &str) -> Result<Snapshot, TapeError> {
 pub fn mutation(nums: &[u32], texts: &str) -> Result<Mutation, TapeError> {
     let mut tape = Reader::new(nums, texts);
     let count = tape.count();
-    let removes = (0..count).map(|_| tape.num()).collect();
+    let removes = tape.list(count, Reader::num);
     let adds = tape.nodes();
     let count = tape.count();
-    let attrs = (0..count)
-        .map(|_| {
-            let (id, has_value) = (tape.num(), tape.num() != 0);
-            let name = tape.text();
-            let value = has_value.then(|| tape.text());
-            AttributeChange { id, name, value }
-        })
-        .collect();
+    let attrs = tape.list(count, |r| {
+        let (id, has_value) = (r.num(), r.num() != 0);
+        let name = r.text(MAX_FIELD);
+        let value = has_value.then(|| r.text(MAX_FIELD));
+        AttributeChange { id, name, value }
+    });
     let count = tape.count();
-    let texts = (0..count).map(|_| TextChange { id: tape.num(), text: tape.text() }).collect();
+    let texts = tape.list(count, |r| TextChange { id: r.num(), text: r.text(MAX_FIELD) });
     tape.finish(Mutation { removes, adds, attrs, texts })
 }
 
@@ -228,6 +250,15 @@ mod tests {
             ]
         );
         assert_eq!(mutation.texts, vec![TextChange { id: 4, text: "2 open".into() }]);
+    }
+
+    #[test]
+    fn a_count_past_the_text_fields_stops_at_their_end() {
+        // One element claiming 100,000 attributes, with the numbers to back the claim but no
+        // text fields for them: refused, without reading on or reserving for all of them.
+        let mut nums = vec![1, 2, 1, 0, 0, 0, 100_000];
+        nums.resize(nums.len() + 100_000, 0);
+        assert_eq!(snapshot(&nums, "div"), Err(TapeError::Truncated));
     }
 
     #[test]

@@ -64,12 +64,19 @@ pub fn size_toolchain_installed() -> bool {
 }
 
 /// The SDK's wasm, built with [`SIZE_TOOLCHAIN`] (into `target/size`), or with the stable
-/// toolchain like the rest when the nightly is missing.
+/// toolchain like the rest when the nightly is missing or fails.
 pub fn build_sdk_wasm() -> Result<PathBuf, String> {
     if !size_toolchain_installed() {
         eprintln!("{SIZE_TOOLCHAIN} with rust-src is not installed: the SDK is built with stable Rust, and is bigger");
         return build_wasm("sightline-sdk", "wasm-sdk");
     }
+    build_sdk_wasm_for_size().or_else(|error| {
+        eprintln!("{error}: the SDK is built with stable Rust, and is bigger");
+        build_wasm("sightline-sdk", "wasm-sdk")
+    })
+}
+
+fn build_sdk_wasm_for_size() -> Result<PathBuf, String> {
     let root = workspace_root();
     let target_dir = root.join("target/size");
     let args = [
@@ -86,11 +93,17 @@ pub fn build_sdk_wasm() -> Result<PathBuf, String> {
         "sightline-sdk",
         "-Zbuild-std=std,panic_abort",
     ];
+    // Added to what the environment sets (a CI's `-D warnings`, say).
+    let ours = "-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none";
+    let rustflags = match std::env::var("RUSTFLAGS") {
+        Ok(theirs) if !theirs.trim().is_empty() => format!("{theirs} {ours}"),
+        _ => ours.to_owned(),
+    };
     let status = Command::new("rustup")
         .args(args)
         .current_dir(&root)
         .env("CARGO_TARGET_DIR", &target_dir)
-        .env("RUSTFLAGS", "-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none")
+        .env("RUSTFLAGS", rustflags)
         .status()
         .map_err(|e| format!("running rustup: {e}"))?;
     if !status.success() {
