@@ -30,16 +30,19 @@ function toMatcher(list, prefix) {
     });
 }
 
-function hex(bytes) {
+// Two hex digits for each byte value.
+const HEX = Array.from({ length: 256 }, (_, b) => (b < 16 ? '0' : '') + b.toString(16));
+
+function hex(bytes, start, end) {
   let out = '';
-  for (const b of bytes) out += (b < 16 ? '0' : '') + b.toString(16);
+  for (let i = start; i < end; i++) out += HEX[bytes[i]];
   return out;
 }
 
+// A trace id and a span id from one draw of the platform's random source.
 function newTraceparent() {
-  const trace = crypto.getRandomValues(new Uint8Array(16));
-  const span = crypto.getRandomValues(new Uint8Array(8));
-  return `00-${hex(trace)}-${hex(span)}-01`;
+  const random = crypto.getRandomValues(new Uint8Array(24));
+  return `00-${hex(random, 0, 16)}-${hex(random, 16, 24)}-01`;
 }
 
 const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-([\da-f]{16})-[\da-f]{2}$/i;
