@@ -195,6 +195,59 @@ window.sessionUrl = getSessionUrl();
 }
 
 #[test]
+fn what_the_browser_would_not_beacon_is_kept_and_sent_by_the_next_page() {
+    let (collector, _data) = start_collector();
+    // This page's browser refuses every beacon, as when its quota is spent.
+    let leaving = format!(
+        r#"<!doctype html><title>Leaving</title><script type="module">
+navigator.sendBeacon = () => false;
+import {{ init, track, getSessionUrl }} from '/index.js';
+await init({{ endpoint: '{0}', projectKey: '{KEY}' }});
+track('kept_for_later');
+window.sessionUrl = getSessionUrl();
+</script>"#,
+        collector.base
+    );
+    let next = format!(
+        r#"<!doctype html><title>Next</title><script type="module">
+import {{ init }} from '/index.js';
+window.stashBefore = localStorage.getItem('sightline.unsent.{KEY}');
+await init({{ endpoint: '{0}', projectKey: '{KEY}' }});
+window.stashLeft = localStorage.getItem('sightline.unsent.{KEY}');
+window.started = true;
+</script>"#,
+        collector.base
+    );
+    let site = StaticFiles::start(&dist(), vec![("/".into(), leaving), ("/next".into(), next)]);
+    let browser = Browser::start();
+    browser.navigate(&format!("{}/", site.base));
+    let session = session_of(&browser.wait_for("window.sessionUrl", Duration::from_secs(20)));
+    browser.navigate(&format!("{}/next", site.base));
+    browser.wait_for("window.started", Duration::from_secs(20));
+    let before = browser.execute("return window.stashBefore;");
+    assert!(before.as_str().is_some_and(|s| s.starts_with("2\n")), "the leaving page kept its batch: {before}");
+    assert!(browser.execute("return window.stashLeft;").is_null(), "the next page took the stash");
+
+    let http = Http::default();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let batches = stored(&http, &collector, &session, 1);
+        let kept = batches
+            .iter()
+            .filter(|b| b.page == 0)
+            .flat_map(|b| &b.events)
+            .filter(|e| matches!(&e.data, EventData::Custom(c) if c.name == "kept_for_later"))
+            .count();
+        if kept > 0 {
+            assert_eq!(kept, 1, "sent once, by the next page");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the kept batch never arrived");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
 fn what_is_recorded_while_the_collector_is_down_arrives_exactly_once_when_it_is_back() {
     let (mut collector, _data) = start_collector();
     let page = format!(

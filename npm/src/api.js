@@ -4,6 +4,7 @@
 
 import { createDomRecorder } from './dom.js';
 import { createNetworkRecorder } from './network.js';
+import { saveStash, takeStash } from './stash.js';
 import { joinTexts } from './tape.js';
 import { mimic } from './wrap.js';
 
@@ -196,14 +197,20 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
 
   function onPageHide() {
     settleTimezone();
-    guard((r) => r.unload(Date.now(), beacon));
+    const kept = guard((r) => r.unload(Date.now(), beacon));
+    if (kept !== undefined) saveStash(projectKey, kept);
+  }
+
+  // What earlier pages could not deliver goes before what this one records.
+  function resendStash() {
+    for (const batch of takeStash(projectKey)) guard((r) => r.resend(batch));
   }
 
   // A page restored from the back-forward cache lives on: it takes back what it kept for the
   // next page at `pagehide`.
   function onPageShow(event) {
     if (!event.persisted) return;
-    guard((r) => r.restored());
+    resendStash();
     deliver();
   }
 
@@ -536,6 +543,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       // stop() while the wasm was loading means: don't record.
       if (state !== 'starting') return;
       recorder = new Recorder(projectKey, Date.now());
+      resendStash();
       state = 'recording';
       network = createNetworkRecorder(networkSink(), { ...options, endpoint });
       recordMeta();

@@ -64,33 +64,3 @@ pub fn save(session: &Session) {
 fn local_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
 }
-
-/// Keeps undelivered batches of project `key` for the next page of this origin (see
-/// [`crate::stash`]), adding to what an earlier page of the same project left.
-pub fn save_stash(key: &str, batches: &[crate::transport::Pending]) {
-    if batches.is_empty() {
-        return;
-    }
-    if let Some(storage) = local_storage() {
-        let mut all = take_stash_from(&storage, key);
-        all.extend_from_slice(batches);
-        // A full storage quota loses the stash, not the page.
-        let _ = storage.set_item(&stash_key(key), &crate::stash::encode(&all));
-    }
-}
-
-/// Takes what an earlier page of project `key` left undelivered, oldest first, and clears it.
-pub fn take_stash(key: &str) -> Vec<crate::transport::Pending> {
-    local_storage().map(|storage| take_stash_from(&storage, key)).unwrap_or_default()
-}
-
-/// Batches carry their project's key, so each project on an origin has its own stash.
-fn stash_key(key: &str) -> String {
-    [crate::stash::STORAGE_KEY, key].join(".")
-}
-
-fn take_stash_from(storage: &web_sys::Storage, key: &str) -> Vec<crate::transport::Pending> {
-    let stored = storage.get_item(&stash_key(key)).ok().flatten();
-    let _ = storage.remove_item(&stash_key(key));
-    stored.map(|s| crate::stash::decode(&s)).unwrap_or_default()
-}

@@ -4,15 +4,14 @@
 //! Building blocks: [`session`] keeps a session's identity across the page loads of a tab,
 //! [`tape`] reads what the page's DOM walker hands over, [`intake`] every other event the page's
 //! JavaScript describes, [`batcher`] turns recorded events into
-//! numbered wire batches, [`transport`] decides how they are delivered, [`stash`] keeps what is
-//! undelivered at unload for the next page, [`browser`] binds them to the page, and
+//! numbered wire batches, [`transport`] decides how they are delivered, [`browser`] binds them
+//! to the page, and
 //! [`recorder`] is what the npm package drives.
 
 pub mod batcher;
 pub mod digits;
 pub mod intake;
 pub mod session;
-pub mod stash;
 pub mod tape;
 pub mod transport;
 

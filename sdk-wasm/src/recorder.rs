@@ -13,7 +13,7 @@ use sightline_protocol::{EventData, Navigation, NavigationKind, PageMeta};
 use wasm_bindgen::prelude::*;
 
 use crate::batcher::Batcher;
-use crate::browser::{random_session_id, save, save_stash, session_for_page_load, take_stash};
+use crate::browser::{random_session_id, save, session_for_page_load};
 use crate::session::Session;
 use crate::transport::{parse_retry_after, Outbox, Pending};
 use crate::{intake, tape};
@@ -29,7 +29,6 @@ const BATCH_MAX_BYTES: usize = 128 * 1024;
 const QUEUE_MAX_BYTES: usize = 2 * 1024 * 1024;
 
 struct State {
-    key: String,
     session: Session,
     batcher: Batcher,
     outbox: Outbox,
@@ -56,17 +55,11 @@ impl Recorder {
     pub fn new(key: String, now: f64) -> Result<Recorder, JsError> {
         let session =
             session_for_page_load(now as u64).map_err(|_| JsError::new("no session storage or random source"))?;
-        let batcher = Batcher::new(key.clone(), session.id, session.page);
-        let mut outbox = Outbox::new(QUEUE_MAX_BYTES);
-        // What earlier pages could not deliver goes first; it keeps its own session and numbers.
-        for pending in take_stash(&key) {
-            outbox.push(pending);
-        }
+        let batcher = Batcher::new(key, session.id, session.page);
         let state = State {
-            key,
             session,
             batcher,
-            outbox,
+            outbox: Outbox::new(QUEUE_MAX_BYTES),
             last_cut: now,
             pending_bytes: 0,
             meta: None,
@@ -171,9 +164,9 @@ impl Recorder {
     }
 
     /// The page is going away: hands what waits to `beacon` (which calls `sendBeacon` and
-    /// returns whether the browser took it) within the browser's budget, and keeps the rest for
-    /// the next page.
-    pub fn unload(&self, now: f64, beacon: &js_sys::Function) {
+    /// returns whether the browser took it) within the browser's budget, and returns the rest,
+    /// oldest first, for the wrapper to keep for the next page.
+    pub fn unload(&self, now: f64, beacon: &js_sys::Function) -> Vec<js_sys::Uint8Array> {
         {
             let mut state = self.state.borrow_mut();
             state.cut(now);
@@ -187,18 +180,14 @@ impl Recorder {
             self.state.borrow_mut().outbox.beaconed(accepted);
         }
         let mut state = self.state.borrow_mut();
-        let kept = state.outbox.take_kept();
-        save_stash(&state.key, &kept);
         save(&state.session);
+        state.outbox.take_kept().iter().map(|kept| js_sys::Uint8Array::from(kept.bytes.as_slice())).collect()
     }
 
-    /// The page came back from the back-forward cache after `pagehide`: what it kept for the
-    /// next page is taken back and delivered from here.
-    pub fn restored(&self) {
-        let mut state = self.state.borrow_mut();
-        for pending in take_stash(&state.key) {
-            state.outbox.push(pending);
-        }
+    /// Queues a batch an earlier page (or this one, before the back-forward cache) could not
+    /// deliver. It keeps its own session and numbers.
+    pub fn resend(&self, batch: Vec<u8>) {
+        self.state.borrow_mut().outbox.push(Pending::new(batch));
     }
 
     /// Whether nothing recorded is still waiting for delivery.
@@ -272,9 +261,8 @@ impl State {
         self.last_cut = now;
         self.pending_bytes = 0;
         if let Ok(Some(shipment)) = self.batcher.take(now as u64) {
-            let page = self.session.page;
             let dropped = self.outbox.dropped();
-            self.outbox.push(Pending { page, seq: shipment.seq, bytes: shipment.bytes, attempts: 0 });
+            self.outbox.push(Pending::new(shipment.bytes));
             // Changes recorded after a dropped batch refer to nodes the player may never see.
             self.keyframe_due |= self.outbox.dropped() != dropped;
         }

@@ -66,14 +66,17 @@ pub fn parse_retry_after(value: &str) -> Option<u64> {
 /// A batch waiting to be delivered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pending {
-    /// Page index of the batch.
-    pub page: u32,
-    /// Sequence number within the page.
-    pub seq: u32,
-    /// The framed batch.
+    /// The framed batch, which holds its session, page and sequence number.
     pub bytes: Vec<u8>,
     /// Failed attempts so far.
     pub attempts: u32,
+}
+
+impl Pending {
+    /// A batch not tried yet.
+    pub fn new(bytes: Vec<u8>) -> Pending {
+        Pending { bytes, attempts: 0 }
+    }
 }
 
 /// Batches waiting for delivery, oldest first, bounded in bytes.
@@ -289,8 +292,9 @@ impl Outbox {
 mod tests {
     use super::*;
 
-    fn batch(seq: u32, len: usize) -> Pending {
-        Pending { page: 0, seq, bytes: vec![0; len], attempts: 0 }
+    /// A batch told apart by its bytes' value, `n`.
+    fn batch(n: u8, len: usize) -> Pending {
+        Pending::new(vec![n; len])
     }
 
     #[test]
@@ -323,13 +327,13 @@ mod tests {
         queue.push(batch(1, 40));
         queue.push(batch(2, 40));
         assert_eq!((queue.len(), queue.bytes(), queue.dropped()), (2, 80, 1));
-        assert_eq!(queue.front().unwrap().seq, 1);
+        assert_eq!(queue.front().unwrap().bytes[0], 1);
         queue.push(batch(3, 500));
         assert_eq!((queue.len(), queue.dropped()), (2, 2), "a batch larger than the bound is dropped itself");
         assert_eq!(queue.failed(), 1);
         assert_eq!(queue.failed(), 2);
         assert_eq!(queue.pop().unwrap().attempts, 2);
-        assert_eq!(queue.drain().iter().map(|b| b.seq).collect::<Vec<_>>(), vec![2]);
+        assert_eq!(queue.drain().iter().map(|b| b.bytes[0]).collect::<Vec<_>>(), vec![2]);
         assert!(queue.is_empty() && queue.bytes() == 0);
     }
 
@@ -337,8 +341,8 @@ mod tests {
     fn one_batch_is_in_flight_at_a_time_and_retries_wait_their_delay() {
         let mut outbox = Outbox::new(1_000);
         assert_eq!(outbox.next_to_send(0.0), None);
-        outbox.push(Pending { page: 0, seq: 0, bytes: vec![1; 10], attempts: 0 });
-        outbox.push(Pending { page: 0, seq: 1, bytes: vec![2; 10], attempts: 0 });
+        outbox.push(batch(1, 10));
+        outbox.push(batch(2, 10));
         let first = outbox.next_to_send(0.0).unwrap();
         assert_eq!(outbox.next_to_send(0.0), None, "one in flight");
         assert!(!outbox.answered(&first, Some(503), None, 0.5, 100.0));
@@ -358,11 +362,11 @@ mod tests {
     #[test]
     fn an_answer_for_a_batch_no_longer_first_settles_nothing() {
         let mut outbox = Outbox::new(1_000);
-        outbox.push(Pending { page: 0, seq: 0, bytes: vec![1; 10], attempts: 0 });
+        outbox.push(batch(1, 10));
         let sent = outbox.next_to_send(0.0).unwrap();
         outbox.leave();
         assert_eq!(outbox.take_kept().len(), 1);
-        outbox.push(Pending { page: 1, seq: 0, bytes: vec![3; 10], attempts: 0 });
+        outbox.push(batch(3, 10));
         assert!(outbox.answered(&sent, Some(200), None, 0.0, 10.0), "the new batch is still to send");
         assert_eq!(outbox.next_to_send(10.0), Some(vec![3; 10]));
     }
@@ -371,7 +375,7 @@ mod tests {
     fn leaving_offers_beacons_within_the_budget_and_keeps_the_rest_in_order() {
         let mut outbox = Outbox::new(1 << 20);
         for (seq, len) in [(0, 40_000), (1, 30_000), (2, 20_000), (3, 5_000), (4, 100)] {
-            outbox.push(Pending { page: 0, seq, bytes: vec![seq as u8; len], attempts: 0 });
+            outbox.push(batch(seq, len));
         }
         outbox.leave();
         assert_eq!(outbox.next_beacon().map(|b| b.len()), Some(40_000));
@@ -384,7 +388,7 @@ mod tests {
         assert_eq!(outbox.next_beacon().map(|b| b.len()), Some(100));
         outbox.beaconed(true);
         assert_eq!(outbox.next_beacon(), None);
-        assert_eq!(outbox.take_kept().iter().map(|b| b.seq).collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(outbox.take_kept().iter().map(|b| b.bytes[0]).collect::<Vec<_>>(), vec![1, 2]);
         assert!(outbox.is_idle());
     }
 }

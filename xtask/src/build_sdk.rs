@@ -24,15 +24,25 @@ pub fn run(program: &Path, args: &[&str]) -> Result<(), String> {
 /// The files a page loads from the built package in `dist` (one `index.js` when bundled), each
 /// with its size raw and gzipped.
 pub fn page_load(dist: &Path) -> Result<Vec<(&'static str, usize, usize)>, String> {
-    ["sightline_bg.wasm", "index.js", "sightline.js", "wrap.js", "tape.js", "dom.js", "network.js", "api.js"]
-        .into_iter()
-        .filter(|file| dist.join(file).exists())
-        .map(|file| {
-            let path = dist.join(file);
-            let raw = std::fs::metadata(&path).map_err(|e| format!("{}: {e}", path.display()))?.len() as usize;
-            Ok((file, raw, gzip_size(&path).unwrap_or(0)))
-        })
-        .collect()
+    [
+        "sightline_bg.wasm",
+        "index.js",
+        "sightline.js",
+        "wrap.js",
+        "tape.js",
+        "stash.js",
+        "dom.js",
+        "network.js",
+        "api.js",
+    ]
+    .into_iter()
+    .filter(|file| dist.join(file).exists())
+    .map(|file| {
+        let path = dist.join(file);
+        let raw = std::fs::metadata(&path).map_err(|e| format!("{}: {e}", path.display()))?.len() as usize;
+        Ok((file, raw, gzip_size(&path).unwrap_or(0)))
+    })
+    .collect()
 }
 
 /// Gzipped size of a file (`gzip -9`), as a server would send it.
@@ -149,7 +159,7 @@ pub fn build_sdk() -> Result<(), String> {
     let glue = read(&scratch.path().join("sightline_iife.js"))?;
     // The modules become one script: their imports are the functions defined before them.
     let mut modules = String::new();
-    for module in ["wrap.js", "tape.js", "dom.js", "network.js", "api.js"] {
+    for module in ["wrap.js", "tape.js", "stash.js", "dom.js", "network.js", "api.js"] {
         for line in read(&root.join("npm/src").join(module))?.lines() {
             if !line.starts_with("import ") {
                 modules.push_str(line.strip_prefix("export ").unwrap_or(line));
@@ -173,7 +183,7 @@ pub fn build_sdk() -> Result<(), String> {
     if !wasm_opt.exists() {
         eprintln!("wasm-opt not found (npm install in npm/ brings it); the wasm is not post-optimised");
     }
-    for file in ["wrap.js", "tape.js", "dom.js", "network.js", "api.js", "index.js", "index.d.ts"] {
+    for file in ["wrap.js", "tape.js", "stash.js", "dom.js", "network.js", "api.js", "index.js", "index.d.ts"] {
         std::fs::copy(root.join("npm/src").join(file), dist.join(file)).map_err(|e| format!("copying {file}: {e}"))?;
     }
     let esbuild = root.join("npm/node_modules/.bin/esbuild");
@@ -184,7 +194,7 @@ pub fn build_sdk() -> Result<(), String> {
             &esbuild,
             &[&index, "--bundle", "--format=esm", "--minify", "--allow-overwrite", &out, "--log-level=warning"],
         )?;
-        for file in ["sightline.js", "wrap.js", "tape.js", "dom.js", "network.js", "api.js"] {
+        for file in ["sightline.js", "wrap.js", "tape.js", "stash.js", "dom.js", "network.js", "api.js"] {
             std::fs::remove_file(dist.join(file)).map_err(|e| format!("removing {file}: {e}"))?;
         }
         let iife = dist.join("sightline.iife.js").to_string_lossy().into_owned();
