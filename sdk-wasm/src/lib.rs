@@ -3,10 +3,10 @@
 //!
 //! Building blocks: [`session`] keeps a session's identity across the page loads of a tab,
 //! [`tape`] reads what the page's DOM walker hands over, [`intake`] every other event the page's
-//! JavaScript describes, [`batcher`] turns recorded events into
-//! numbered wire batches, [`transport`] decides how they are delivered, [`browser`] binds them
-//! to the page, and
-//! [`recorder`] is what the npm package drives.
+//! JavaScript describes, [`batcher`] turns recorded events into numbered wire batches,
+//! [`transport`] decides how they are delivered, [`digits`] writes numbers without
+//! `core::fmt`, [`browser`] binds them to the page, and [`recorder`] is what the npm package
+//! drives.
 
 pub mod batcher;
 pub mod digits;
