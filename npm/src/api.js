@@ -161,7 +161,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       if (answered) return;
       answered = true;
       clearTimeout(timeout);
-      if (guard((r) => r.answered(batch, status, retryAfter, Date.now()))) deliver();
+      if (guard((r) => r.answered(status, retryAfter, Date.now()))) deliver();
     };
     const abort = typeof AbortController === 'function' ? new AbortController() : null;
     const timeout = setTimeout(() => {

@@ -150,12 +150,12 @@ impl Recorder {
         self.state.borrow_mut().outbox.next_to_send(now)
     }
 
-    /// The collector answered the batch `sent` with `status` (0 when no response arrived) and
+    /// The collector answered the batch in flight with `status` (0 when no response arrived) and
     /// the `Retry-After` header, if any. Returns whether the next batch should go right away.
-    pub fn answered(&self, sent: Vec<u8>, status: u16, retry_after: Option<String>, now: f64) -> bool {
+    pub fn answered(&self, status: u16, retry_after: Option<String>, now: f64) -> bool {
         let status = (status != 0).then_some(status);
         let retry_after = retry_after.as_deref().and_then(parse_retry_after);
-        self.state.borrow_mut().outbox.answered(&sent, status, retry_after, js_sys::Math::random(), now)
+        self.state.borrow_mut().outbox.answered(status, retry_after, js_sys::Math::random(), now)
     }
 
     /// Cuts what was recorded into a batch now (used by `stop()`, a hidden tab and tests).

@@ -70,12 +70,14 @@ pub struct Pending {
     pub bytes: Vec<u8>,
     /// Failed attempts so far.
     pub attempts: u32,
+    /// Tells it from every other batch of its outbox (see [`Outbox::push`]).
+    id: u64,
 }
 
 impl Pending {
     /// A batch not tried yet.
     pub fn new(bytes: Vec<u8>) -> Pending {
-        Pending { bytes, attempts: 0 }
+        Pending { bytes, attempts: 0, id: 0 }
     }
 }
 
@@ -171,7 +173,9 @@ pub struct Outbox {
     queue: Queue,
     backoff: Backoff,
     next_attempt: f64,
-    in_flight: bool,
+    /// The batch whose request is in flight.
+    in_flight: Option<u64>,
+    pushed: u64,
     leaving: VecDeque<Pending>,
     beacon_budget: usize,
     offered: Option<Pending>,
@@ -185,7 +189,8 @@ impl Outbox {
             queue: Queue::new(max_bytes),
             backoff: Backoff::default(),
             next_attempt: 0.0,
-            in_flight: false,
+            in_flight: None,
+            pushed: 0,
             leaving: VecDeque::new(),
             beacon_budget: 0,
             offered: None,
@@ -194,7 +199,9 @@ impl Outbox {
     }
 
     /// Queues a batch; see [`Queue::push`].
-    pub fn push(&mut self, batch: Pending) {
+    pub fn push(&mut self, mut batch: Pending) {
+        self.pushed += 1;
+        batch.id = self.pushed;
         self.queue.push(batch);
     }
 
@@ -205,35 +212,29 @@ impl Outbox {
 
     /// Whether nothing waits and nothing is in flight.
     pub fn is_idle(&self) -> bool {
-        self.queue.is_empty() && !self.in_flight
+        self.queue.is_empty() && self.in_flight.is_none()
     }
 
     /// The batch to send now, if one waits, none is in flight and no retry delay runs; it is in
     /// flight until [`Outbox::answered`].
     pub fn next_to_send(&mut self, now: f64) -> Option<Vec<u8>> {
-        if self.in_flight || now < self.next_attempt {
+        if self.in_flight.is_some() || now < self.next_attempt {
             return None;
         }
-        let bytes = self.queue.front()?.bytes.clone();
-        self.in_flight = true;
-        Some(bytes)
+        let front = self.queue.front()?;
+        self.in_flight = Some(front.id);
+        Some(front.bytes.clone())
     }
 
-    /// Settles the batch that was `sent` with the collector's `status` (`None` without a
-    /// response) and `Retry-After` in seconds; `random` is uniform in [0, 1) for the jitter.
-    /// Returns whether the next batch should go right away.
-    pub fn answered(
-        &mut self,
-        sent: &[u8],
-        status: Option<u16>,
-        retry_after: Option<u64>,
-        random: f64,
-        now: f64,
-    ) -> bool {
-        self.in_flight = false;
+    /// Settles the batch in flight with the collector's `status` (`None` without a response)
+    /// and `Retry-After` in seconds; `random` is uniform in [0, 1) for the jitter. Returns
+    /// whether the next batch should go right away.
+    pub fn answered(&mut self, status: Option<u16>, retry_after: Option<u64>, random: f64, now: f64) -> bool {
+        let sent = self.in_flight.take();
         // The queue may have changed under the request (drained at `pagehide`, then refilled by
-        // a page restored from the back-forward cache): settle only the batch that was sent.
-        if self.queue.front().map(|f| f.bytes.as_slice()) != Some(sent) {
+        // a page restored from the back-forward cache; or the batch dropped to stay within the
+        // bound): settle only the batch that was sent.
+        if sent.is_none() || self.queue.front().map(|f| f.id) != sent {
             return !self.queue.is_empty();
         }
         match delivery(status) {
@@ -345,17 +346,17 @@ mod tests {
         outbox.push(batch(2, 10));
         let first = outbox.next_to_send(0.0).unwrap();
         assert_eq!(outbox.next_to_send(0.0), None, "one in flight");
-        assert!(!outbox.answered(&first, Some(503), None, 0.5, 100.0));
+        assert!(!outbox.answered(Some(503), None, 0.5, 100.0));
         assert!(!outbox.is_idle());
         assert_eq!(outbox.next_to_send(599.0), None, "half of the first retry's 1 s ceiling");
         assert_eq!(outbox.next_to_send(600.0), Some(first.clone()));
-        assert!(!outbox.answered(&first, Some(429), Some(3), 0.0, 700.0));
+        assert!(!outbox.answered(Some(429), Some(3), 0.0, 700.0));
         assert_eq!(outbox.next_to_send(3_699.0), None, "Retry-After rules");
-        let again = outbox.next_to_send(3_700.0).unwrap();
-        assert!(outbox.answered(&again, Some(200), None, 0.0, 3_800.0), "the next goes right away");
+        assert_eq!(outbox.next_to_send(3_700.0), Some(first));
+        assert!(outbox.answered(Some(200), None, 0.0, 3_800.0), "the next goes right away");
         let second = outbox.next_to_send(3_800.0).unwrap();
         assert_eq!(second, vec![2; 10]);
-        assert!(!outbox.answered(&second, Some(400), None, 0.0, 3_900.0), "refused for good, and none left");
+        assert!(!outbox.answered(Some(400), None, 0.0, 3_900.0), "refused for good, and none left");
         assert!(outbox.is_idle());
     }
 
@@ -363,12 +364,21 @@ mod tests {
     fn an_answer_for_a_batch_no_longer_first_settles_nothing() {
         let mut outbox = Outbox::new(1_000);
         outbox.push(batch(1, 10));
-        let sent = outbox.next_to_send(0.0).unwrap();
+        assert_eq!(outbox.next_to_send(0.0), Some(vec![1; 10]));
         outbox.leave();
         assert_eq!(outbox.take_kept().len(), 1);
         outbox.push(batch(3, 10));
-        assert!(outbox.answered(&sent, Some(200), None, 0.0, 10.0), "the new batch is still to send");
+        assert!(outbox.answered(Some(200), None, 0.0, 10.0), "the new batch is still to send");
         assert_eq!(outbox.next_to_send(10.0), Some(vec![3; 10]));
+
+        // The batch in flight dropped to make room: the answer is not the new first's.
+        let mut outbox = Outbox::new(100);
+        outbox.push(batch(1, 60));
+        assert!(outbox.next_to_send(0.0).is_some());
+        outbox.push(batch(2, 60));
+        assert_eq!(outbox.dropped(), 1);
+        assert!(outbox.answered(Some(200), None, 0.0, 10.0), "the new first is still to send");
+        assert_eq!(outbox.next_to_send(10.0), Some(vec![2; 60]));
     }
 
     #[test]

@@ -41,6 +41,6 @@ fn a_batch_queued_again_is_sent_like_any_other() {
     let batch = recorder.next_batch(now + 10.0).expect("the queued batch");
     assert_eq!(batch, vec![1, 2, 3]);
     assert_eq!(recorder.next_batch(now + 10.0), None, "one in flight");
-    assert!(!recorder.answered(batch, 200, None, now + 20.0), "nothing more to send");
+    assert!(!recorder.answered(200, None, now + 20.0), "nothing more to send");
     assert!(recorder.is_idle());
 }
