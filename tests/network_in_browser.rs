@@ -59,9 +59,10 @@ out.fetchShape = [fetch.length, fetch.name, typeof fetch];
 const xhr = (url, options = {}) => new Promise((resolve) => {
   const x = new XMLHttpRequest();
   const events = [];
-  for (const type of ['readystatechange', 'loadstart', 'load', 'error', 'abort', 'loadend']) x.addEventListener(type, () => events.push(`${type}${x.readyState}`));
+  for (const type of ['readystatechange', 'loadstart', 'load', 'error', 'abort', 'timeout', 'loadend']) x.addEventListener(type, () => events.push(`${type}${x.readyState}`));
   x.open(options.method || 'GET', url);
   if (options.type) x.responseType = options.type;
+  if (options.timeout) x.timeout = options.timeout;
   x.onloadend = () => {
     const response = x.response;
     const shape = response === null ? 'null' : response instanceof ArrayBuffer ? `buffer>1000:${response.byteLength > 1000}` : response instanceof Blob ? `blob:${response.size}` : typeof response === 'object' ? `object:${Object.keys(response).length}` : `text:${String(response).length}`;
@@ -78,6 +79,7 @@ out.xhrBlob = await xhr('/app.js', { type: 'blob' });
 out.xhrPost = await xhr('/api/checkout', { method: 'POST', body: '{"plan":"team"}', header: true });
 out.xhrAbort = await xhr('/api/report', { abort: true });
 out.xhrError = await xhr('http://127.0.0.1:1/');
+out.xhrTimeout = await xhr('/api/report?wait=timeout', { timeout: 50 });
 
 const sync = new XMLHttpRequest();
 sync.open('GET', '/api/invoices', false);
@@ -153,6 +155,14 @@ fn fetch_xhr_and_beacons_behave_the_same_with_and_without_the_sdk() {
     assert_eq!(sync, 3, "two async XHRs to /api/invoices and a synchronous one");
     let xhr_error = find(Initiator::Xhr, "127.0.0.1:1/", "GET");
     assert!(xhr_error.failed());
+    assert_eq!(xhr_error.error.as_deref(), Some("NetworkError: error"));
+    // Every way an XHR ends without a status is told apart.
+    let xhr_aborted = find(Initiator::Xhr, "/api/report", "GET");
+    assert_eq!((xhr_aborted.status, xhr_aborted.error.as_deref()), (0, Some("AbortError: aborted")));
+    assert!(!xhr_aborted.failed(), "the page gave up on it, the server did nothing wrong");
+    let timed_out = find(Initiator::Xhr, "/api/report?wait=timeout", "GET");
+    assert_eq!((timed_out.status, timed_out.error.as_deref()), (0, Some("TimeoutError: timeout")));
+    assert!(timed_out.failed());
     let beacon = find(Initiator::Beacon, "/api/checkout", "POST");
     assert!(!beacon.failed(), "a queued beacon");
     // Credentials are redacted in the URL, the headers and the body of an allow-listed call.

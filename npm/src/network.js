@@ -39,11 +39,40 @@ function hex(bytes, start, end) {
   return out;
 }
 
-// A trace id and a span id from one draw of the platform's random source.
+// Random bytes for 64 trace and span ids at a time: one call into the platform's random source
+// instead of one per request.
+const IDS_PER_DRAW = 64;
+let randomPool = new Uint8Array(0);
+let randomUsed = 0;
+
+// A trace id and a span id for a new `traceparent`.
 function newTraceparent() {
-  const random = crypto.getRandomValues(new Uint8Array(24));
-  return `00-${hex(random, 0, 16)}-${hex(random, 16, 24)}-01`;
+  if (randomUsed === randomPool.length) {
+    randomPool = crypto.getRandomValues(new Uint8Array(24 * IDS_PER_DRAW));
+    randomUsed = 0;
+  }
+  const at = randomUsed;
+  randomUsed += 24;
+  return `00-${hex(randomPool, at, at + 16)}-${hex(randomPool, at + 16, at + 24)}-01`;
 }
+
+// The UTF-8 size of a text, as it goes on the wire.
+function utf8Size(text) {
+  let size = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    // Three bytes from U+0800 on; a surrogate pair is four bytes for two units.
+    if (unit >= 0x80) size += unit >= 0x800 && (unit < 0xd800 || unit > 0xdfff) ? 2 : 1;
+  }
+  return size;
+}
+
+// A path-absolute URL made only of characters the URL parser keeps as they are, without dot
+// segments: resolving it is appending it to the base's origin. Most requests look like this,
+// and parsing a URL per request is the wrappers' largest cost.
+const PLAIN_PATH = /^\/(?![/\\])[\w\-.~!$&()*+,;=:@/?%#]*$/;
+const DOT_SEGMENT = /\/(\.|%2e)/i;
+const FRAGMENT_PAIRS = /^#[^=&#]+=/;
 
 const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-([\da-f]{16})-[\da-f]{2}$/i;
 
@@ -76,27 +105,59 @@ export function createNetworkRecorder(sink, options = {}) {
     stayTimer = setTimeout(stayed, 3000);
   };
   const LEFT_ERROR = 'AbortError: the page was left before the response';
+  // A document's origin never changes; its base URL changes with the route (or a `<base>`).
+  const pageOrigin = location.origin;
+  let baseHref = null;
+  let baseOrigin = '';
 
   function isCredential(key) {
     return CREDENTIAL_KEYS.test(key) || extraKeys(key);
   }
 
-  function absolute(url) {
+  // Where a request goes, resolved as the browser resolves it (against the document's base
+  // URL): `{ href, origin }`, or null when it doesn't parse.
+  function target(input) {
+    const text = String(input);
+    const base = document.baseURI;
     try {
-      return new URL(url, location.href);
+      if (base !== baseHref) {
+        baseOrigin = new URL(base).origin;
+        baseHref = base;
+      }
+      if (baseOrigin.startsWith('http') && PLAIN_PATH.test(text) && !DOT_SEGMENT.test(text)) {
+        return { href: baseOrigin + text, origin: baseOrigin };
+      }
+      const url = new URL(text, base);
+      return { href: url.href, origin: url.origin };
     } catch (_) {
       return null;
     }
   }
 
-  function isOwn(url) {
-    return own !== '' && url.href.startsWith(own);
+  function isOwn(to) {
+    return own !== '' && to.href.startsWith(own);
   }
 
   // Same origin always; other origins only when the app says their servers accept it, since
   // an unexpected header makes the browser ask the server first (CORS) and may break the call.
-  function wantsTrace(url) {
-    return url.origin === location.origin || traced(url.href);
+  function wantsTrace(to) {
+    return to.origin === pageOrigin || traced(to.href);
+  }
+
+  // Whether any key of `k=v` pairs (a query or a fragment, without its `?` or `#`) looks like
+  // a credential, decoded as URLSearchParams decodes it.
+  function namesCredential(pairs) {
+    for (const pair of pairs.split('&')) {
+      const equals = pair.indexOf('=');
+      let key = equals === -1 ? pair : pair.slice(0, equals);
+      try {
+        key = decodeURIComponent(key.replace(/\+/g, ' '));
+      } catch (_) {
+        return true; // not valid percent-encoding: let the full parse decide
+      }
+      if (isCredential(key)) return true;
+    }
+    return false;
   }
 
   // Redacts the credential-like values of `k=v` pairs in place; whether there were any.
@@ -113,9 +174,15 @@ export function createNetworkRecorder(sink, options = {}) {
 
   // The URL with credential-like values redacted in its query, and in a fragment of `k=v`
   // pairs (where OAuth puts an access token).
-  function cleanUrl(url) {
-    if (url.search === '' && url.hash === '') return url.href;
-    const copy = new URL(url.href);
+  function cleanUrl(href) {
+    const hash = href.indexOf('#');
+    const fragment = hash === -1 ? '' : href.slice(hash);
+    const query = href.indexOf('?');
+    const search = query === -1 || (hash !== -1 && query > hash) ? '' : href.slice(query + 1, hash === -1 ? undefined : hash);
+    const suspect =
+      (search !== '' && namesCredential(search)) || (FRAGMENT_PAIRS.test(fragment) && namesCredential(fragment.slice(1)));
+    if (!suspect) return href;
+    const copy = new URL(href);
     let changed = redactParams(copy.searchParams);
     if (/^#[^=&#]+=/.test(copy.hash)) {
       const fragment = new URLSearchParams(copy.hash.slice(1));
@@ -124,7 +191,7 @@ export function createNetworkRecorder(sink, options = {}) {
         changed = true;
       }
     }
-    return changed ? copy.href : url.href;
+    return changed ? copy.href : href;
   }
 
   function redactJson(value, depth) {
@@ -155,7 +222,7 @@ export function createNetworkRecorder(sink, options = {}) {
       redactParams(form);
       clean = form.toString();
     }
-    const size = new Blob([text]).size;
+    const size = utf8Size(text);
     return clean.length > maxBody ? [clean.slice(0, maxBody), size, true] : [clean, size, false];
   }
 
@@ -168,7 +235,7 @@ export function createNetworkRecorder(sink, options = {}) {
   // What a request body is, without consuming it: [text or undefined, size or -1].
   function describeBody(body) {
     if (body === undefined || body === null) return [undefined, 0];
-    if (typeof body === 'string') return [body, new Blob([body]).size];
+    if (typeof body === 'string') return [body, utf8Size(body)];
     if (body instanceof URLSearchParams) {
       const text = body.toString();
       return [text, text.length];
@@ -211,11 +278,11 @@ export function createNetworkRecorder(sink, options = {}) {
     sink.network(nums.concat(shape), texts, end);
   }
 
-  function newCall(initiator, method, url) {
+  function newCall(initiator, method, to) {
     return {
       initiator,
       method: String(method || 'GET').toUpperCase(),
-      url: cleanUrl(url),
+      url: cleanUrl(to.href),
       status: 0,
       start: Date.now(),
       requestSize: -1,
@@ -230,17 +297,18 @@ export function createNetworkRecorder(sink, options = {}) {
       responseTruncated: false,
       error: undefined,
       traceparent: undefined,
-      detailed: detailed(url.href),
+      detailed: detailed(to.href),
     };
   }
 
+  // `contentType` is read only for an allow-listed call's body.
   function captureRequestBody(call, body, contentType) {
     const [text, size] = describeBody(body);
     call.requestSize = size;
     if (!call.detailed) return;
     call.requestBodySize = size;
     if (text !== undefined) {
-      [call.requestBody, call.requestBodySize, call.requestTruncated] = bodyText(text, contentType);
+      [call.requestBody, call.requestBodySize, call.requestTruncated] = bodyText(text, contentType());
     }
   }
 
@@ -260,17 +328,19 @@ export function createNetworkRecorder(sink, options = {}) {
       let args = arguments;
       try {
         const isRequest = typeof Request !== 'undefined' && input instanceof Request;
-        const url = absolute(isRequest ? input.url : String(input));
-        if (url !== null && !isOwn(url)) {
+        const to = target(isRequest ? input.url : input);
+        if (to !== null && !isOwn(to)) {
           const method = (init && init.method) || (isRequest ? input.method : 'GET');
-          call = newCall(FETCH, method, url);
-          const headers = new Headers((init && init.headers) || (isRequest ? input.headers : undefined));
-          const existing = headers.get('traceparent');
+          call = newCall(FETCH, method, to);
+          // Most calls set no headers: then none are parsed, and the trace header goes in a
+          // plain record.
+          const given = (init && init.headers) || (isRequest ? input.headers : undefined);
+          const headers = given || call.detailed ? new Headers(given) : null;
+          const existing = headers === null ? null : headers.get('traceparent');
           if (existing !== null) {
             call.traceparent = existing;
-          } else if (wantsTrace(url)) {
+          } else if (wantsTrace(to)) {
             call.traceparent = newTraceparent();
-            headers.set('traceparent', call.traceparent);
             if (isRequest && init === undefined) {
               // A copy of the Request keeps every setting of its own (referrer, mode, …);
               // passing an init would reset some of them.
@@ -278,12 +348,13 @@ export function createNetworkRecorder(sink, options = {}) {
               copy.headers.set('traceparent', call.traceparent);
               args = [copy];
             } else {
-              args = [input, Object.assign({}, init, { headers })];
+              if (headers !== null) headers.set('traceparent', call.traceparent);
+              args = [input, Object.assign({}, init, { headers: headers || { traceparent: call.traceparent } })];
             }
           }
           if (call.detailed) call.requestHeaders = headerList(headers.entries());
           // A Request's own body can't be read without consuming it: its size stays unknown.
-          if (init && 'body' in init) captureRequestBody(call, init.body, headers.get('content-type'));
+          if (init && 'body' in init) captureRequestBody(call, init.body, () => headers.get('content-type'));
         }
       } catch (_) {
         // Anything unexpected: the page's call goes through untouched and unrecorded.
@@ -347,6 +418,7 @@ export function createNetworkRecorder(sink, options = {}) {
     const open = proto.open;
     const setRequestHeader = proto.setRequestHeader;
     const send = proto.send;
+    const abort = proto.abort;
 
     proto.open = mimic(function (method, url) {
       const result = open.apply(this, arguments);
@@ -355,8 +427,8 @@ export function createNetworkRecorder(sink, options = {}) {
         const previous = xhrCalls.get(this);
         if (previous !== undefined && previous.stop) previous.stop();
         xhrCalls.delete(this);
-        const target = running ? absolute(String(url)) : null;
-        if (target !== null && !isOwn(target)) xhrCalls.set(this, { call: newCall(XHR, method, target), target, headers: [] });
+        const to = running ? target(url) : null;
+        if (to !== null && !isOwn(to)) xhrCalls.set(this, { call: newCall(XHR, method, to), to, headers: [] });
       });
       return result;
     }, open);
@@ -376,9 +448,17 @@ export function createNetworkRecorder(sink, options = {}) {
         return send.apply(this, arguments);
       } finally {
         // A synchronous request is over when send returns (or throws).
-        if (end !== null && this.readyState === 4) end(null);
+        if (end !== null && this.readyState === 4) end();
       }
     }, send);
+
+    // An abort ends the request like a network error would (status 0, then `loadend`): the
+    // wrapper tells them apart.
+    proto.abort = mimic(function () {
+      const state = xhrCalls.get(this);
+      if (state !== undefined && state.sent) state.aborted = true;
+      return abort.apply(this, arguments);
+    }, abort);
   }
 
   function prepareXhr(xhr, state, body, setRequestHeader) {
@@ -388,36 +468,42 @@ export function createNetworkRecorder(sink, options = {}) {
     const existing = state.headers.find(([name]) => name.toLowerCase() === 'traceparent');
     if (existing) {
       call.traceparent = existing[1];
-    } else if (wantsTrace(state.target)) {
+    } else if (wantsTrace(state.to)) {
       call.traceparent = newTraceparent();
       setRequestHeader.call(xhr, 'traceparent', call.traceparent);
       state.headers.push(['traceparent', call.traceparent]);
     }
     if (call.detailed) call.requestHeaders = headerList(state.headers);
-    const contentType = (state.headers.find(([name]) => name.toLowerCase() === 'content-type') || [])[1];
+    const contentType = () => (state.headers.find(([name]) => name.toLowerCase() === 'content-type') || [])[1];
     captureRequestBody(call, body, contentType);
-    const onEnd = (event) =>
+    // `loadend` follows every way an asynchronous request ends (load, error, abort, timeout):
+    // one listener instead of four.
+    const onEnd = () =>
       sink.guard(() => {
         if (state.done) return;
         state.stop();
-        if (event && event.type !== 'loadend') {
-          if (leaving && event.type !== 'timeout') call.error = LEFT_ERROR;
-          else call.error = event.type === 'abort' ? 'AbortError: aborted' : `${event.type === 'timeout' ? 'TimeoutError' : 'NetworkError'}: ${event.type}`;
-        }
-        finishXhr(xhr, call);
+        finishXhr(xhr, state);
       });
-    const types = ['abort', 'error', 'timeout', 'loadend'];
-    for (const type of types) xhr.addEventListener(type, onEnd);
+    xhr.addEventListener('loadend', onEnd);
     state.stop = () => {
       state.done = true;
-      for (const type of types) xhr.removeEventListener(type, onEnd);
+      xhr.removeEventListener('loadend', onEnd);
     };
     return onEnd;
   }
 
-  function finishXhr(xhr, call) {
+  // Why a request that ended without a status failed.
+  function xhrError(xhr, state) {
+    if (state.aborted) return leaving ? LEFT_ERROR : 'AbortError: aborted';
+    // The browser's timer starts after the wrapper's clock (1 ms of rounding allowed for).
+    if (xhr.timeout > 0 && Date.now() - state.call.start >= xhr.timeout - 1) return 'TimeoutError: timeout';
+    return leaving ? LEFT_ERROR : 'NetworkError: error';
+  }
+
+  function finishXhr(xhr, state) {
+    const { call } = state;
     call.status = xhr.status;
-    if (call.status === 0 && call.error === undefined) call.error = leaving ? LEFT_ERROR : 'NetworkError: no response';
+    if (call.status === 0) call.error = xhrError(xhr, state);
     const length = xhr.getResponseHeader('content-length');
     if (length !== null && /^\d+$/.test(length)) call.responseSize = Number(length);
     if (call.detailed && xhr.readyState >= 2) {
@@ -448,10 +534,10 @@ export function createNetworkRecorder(sink, options = {}) {
       const queued = original.apply(this, arguments);
       if (running) {
         sink.guard(() => {
-          const target = absolute(String(url));
-          if (target === null || isOwn(target)) return;
-          const call = newCall(BEACON, 'POST', target);
-          captureRequestBody(call, data, undefined);
+          const to = target(url);
+          if (to === null || isOwn(to)) return;
+          const call = newCall(BEACON, 'POST', to);
+          captureRequestBody(call, data, () => undefined);
           if (!queued) call.error = 'NotQueued: the browser refused the beacon';
           record(call);
         });
@@ -484,8 +570,8 @@ export function createNetworkRecorder(sink, options = {}) {
 
   // A page URL (load, route change, referrer) with its credentials redacted like a request's.
   function cleanPageUrl(href) {
-    const url = absolute(String(href));
-    return url === null ? String(href) : cleanUrl(url);
+    const to = target(href);
+    return to === null ? String(href) : cleanUrl(to.href);
   }
 
   return { start, stop, cleanPageUrl };

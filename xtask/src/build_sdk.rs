@@ -189,12 +189,12 @@ pub fn build_sdk() -> Result<(), String> {
     }
     let esbuild = root.join("npm/node_modules/.bin/esbuild");
     if esbuild.exists() {
+        // For profiling: names kept, so a CPU profile says which function the time went to.
+        let readable = std::env::var_os("SIGHTLINE_SDK_READABLE").is_some();
+        let minify = if readable { "--minify-syntax" } else { "--minify" };
         let index = dist.join("index.js").to_string_lossy().into_owned();
         let out = format!("--outfile={index}");
-        run(
-            &esbuild,
-            &[&index, "--bundle", "--format=esm", "--minify", "--allow-overwrite", &out, "--log-level=warning"],
-        )?;
+        run(&esbuild, &[&index, "--bundle", "--format=esm", minify, "--allow-overwrite", &out, "--log-level=warning"])?;
         for file in ["sightline.js", "wrap.js", "tape.js", "stash.js", "dom.js", "network.js", "api.js"] {
             std::fs::remove_file(dist.join(file)).map_err(|e| format!("removing {file}: {e}"))?;
         }
@@ -203,7 +203,7 @@ pub fn build_sdk() -> Result<(), String> {
         run(&esbuild, &[&iife, "--minify", "--allow-overwrite", &out, "--log-level=warning"])?;
         // terser's second pass takes off about another 1 KB gzipped that esbuild's leaves.
         let terser = root.join("npm/node_modules/.bin/terser");
-        if terser.exists() {
+        if terser.exists() && !readable {
             for (file, module) in [(&index, true), (&iife, false)] {
                 let mut args = vec![file.as_str(), "--compress", "passes=2", "--mangle", "--output", file.as_str()];
                 if module {
