@@ -56,6 +56,14 @@ out.badUrl = await settle(fetch('http://exa mple.com/'));
 out.badMethod = await settle(fetch('/api/invoices', { method: 'CONNECT' }));
 out.fetchShape = [fetch.length, fetch.name, typeof fetch];
 
+// URLs the wrapper resolves without parsing and URLs it must parse: each is recorded as the
+// browser resolves it.
+const urls = ['/api/invoices?plain=1', '/api/./invoices?dot', '/api/x/../invoices?dots', 'api/invoices?relative',
+  '/api/invoices?q=a b', "/api/invoices?q='quoted'", '/api/invoices?hash#part', '/api/invoices?bad=%zz',
+  '/api/inv%6Fices?encoded', '/api/invoices?accent=é', '/api\\invoices?backslash', '//' + location.host + '/api/invoices?scheme-relative'];
+out.urls = [];
+for (const url of urls) out.urls.push([new URL(url, document.baseURI).href, (await fetch(url)).status]);
+
 const xhr = (url, options = {}) => new Promise((resolve) => {
   const x = new XMLHttpRequest();
   const events = [];
@@ -173,6 +181,17 @@ fn fetch_xhr_and_beacons_behave_the_same_with_and_without_the_sdk() {
     let body = request.body.as_ref().and_then(|b| b.text.as_deref());
     assert_eq!(body, Some("password=%5Bredacted%5D&plan=pro"));
     assert!(!format!("{calls:?}").contains("SECRET"), "no credential anywhere");
+
+    let urls = with["urls"].as_array().expect("the URL cases");
+    assert_eq!(urls.len(), 12);
+    for case in urls {
+        let expected = case[0].as_str().expect("a resolved URL");
+        assert!(
+            calls.iter().any(|c| c.initiator == Initiator::Fetch && c.url == expected),
+            "{expected} recorded as the browser resolved it: {:#?}",
+            calls.iter().map(|c| &c.url).collect::<Vec<_>>()
+        );
+    }
 
     let request_posted = calls
         .iter()
