@@ -35,7 +35,8 @@ fn a_click_through_the_example_app_is_recorded_as_the_user_saw_it() {
     let shop = Shop::start(&collector.base, KEY);
     let browser = Browser::start();
     // A browser without Temporal: the time zone comes from Intl, looked up when the page is idle.
-    browser.cdp("Page.addScriptToEvaluateOnNewDocument", serde_json::json!({ "source": "delete globalThis.Temporal;" }));
+    browser
+        .cdp("Page.addScriptToEvaluateOnNewDocument", serde_json::json!({ "source": "delete globalThis.Temporal;" }));
     browser.navigate(&format!("{}/login", shop.base));
     assert_eq!(browser.execute("return typeof Temporal;"), "undefined");
     browser.wait_for("window.sightlineReady && document.getElementById('login-email')", Duration::from_secs(20));
