@@ -63,6 +63,15 @@ const urls = ['/api/invoices?plain=1', '/api/./invoices?dot', '/api/x/../invoice
   '/api/inv%6Fices?encoded', '/api/invoices?accent=é', '/api\\invoices?backslash', '//' + location.host + '/api/invoices?scheme-relative'];
 out.urls = [];
 for (const url of urls) out.urls.push([new URL(url, document.baseURI).href, (await fetch(url)).status]);
+// A `<base>` moves where relative URLs go.
+const base = document.createElement('base');
+base.href = '/api/';
+document.head.append(base);
+out.based = (await fetch('invoices?based')).status;
+base.remove();
+// Credentials in a URL's user name and password, or in a fragment that starts with `?`.
+out.userinfo = await settle(fetch(`//user:pass-SECRET-5@${location.host}/api/invoices?userinfo`));
+out.fragment = (await fetch('/api/invoices?fragment#?pin=SECRET-6')).status;
 
 const xhr = (url, options = {}) => new Promise((resolve) => {
   const x = new XMLHttpRequest();
@@ -88,6 +97,15 @@ out.xhrPost = await xhr('/api/checkout', { method: 'POST', body: '{"plan":"team"
 out.xhrAbort = await xhr('/api/report', { abort: true });
 out.xhrError = await xhr('http://127.0.0.1:1/');
 out.xhrTimeout = await xhr('/api/report?wait=timeout', { timeout: 50 });
+// A retry from the error handler opens the same XHR again before its `loadend`.
+out.xhrRetry = await new Promise((resolve) => {
+  const x = new XMLHttpRequest();
+  let tries = 0;
+  x.onerror = () => { if (tries++ === 0) { x.open('GET', '/api/invoices?retried'); x.send(); } };
+  x.onload = () => resolve([tries, x.status]);
+  x.open('GET', 'http://127.0.0.1:1/?first-try');
+  x.send();
+});
 
 const sync = new XMLHttpRequest();
 sync.open('GET', '/api/invoices', false);
@@ -180,8 +198,17 @@ fn fetch_xhr_and_beacons_behave_the_same_with_and_without_the_sdk() {
     assert!(request.headers.contains(&("authorization".to_owned(), "[redacted]".to_owned())), "{:?}", request.headers);
     let body = request.body.as_ref().and_then(|b| b.text.as_deref());
     assert_eq!(body, Some("password=%5Bredacted%5D&plan=pro"));
-    assert!(!format!("{calls:?}").contains("SECRET"), "no credential anywhere");
+    let leaked: Vec<_> = calls.iter().filter(|c| format!("{c:?}").contains("SECRET")).collect();
+    assert!(leaked.is_empty(), "no credential anywhere: {leaked:#?}");
 
+    assert_eq!(find(Initiator::Fetch, "/api/invoices?based", "GET").status, 200, "resolved against the <base>");
+    let fragment = find(Initiator::Fetch, "/api/invoices?fragment#pin=%5Bredacted%5D", "GET");
+    assert_eq!(fragment.status, 200);
+    let userinfo = find(Initiator::Fetch, "/api/invoices?userinfo", "GET");
+    assert!(userinfo.url.starts_with("http://127.0.0.1:") && userinfo.failed(), "{userinfo:?}");
+    let first_try = find(Initiator::Xhr, "127.0.0.1:1/?first-try", "GET");
+    assert_eq!(first_try.error.as_deref(), Some("NetworkError: error"), "the try before the retry is recorded");
+    assert_eq!(find(Initiator::Xhr, "/api/invoices?retried", "GET").status, 200);
     let urls = with["urls"].as_array().expect("the URL cases");
     assert_eq!(urls.len(), 12);
     for case in urls {

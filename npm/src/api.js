@@ -431,9 +431,11 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   // The time zone when it can be had at once (from Temporal, or remembered), else null.
   function timezoneAtOnce(offset) {
     try {
-      if (typeof Temporal !== 'undefined') return Temporal.Now.timeZoneId() || null;
       const [at, zone] = String(localStorage.getItem(TIMEZONE_KEY) || '').split('|');
-      return at === String(offset) && zone ? zone : null;
+      if (at === String(offset) && zone) return zone;
+      // A polyfilled Temporal would ask Intl at once: only the browser's own is used.
+      const now = typeof Temporal !== 'undefined' && Temporal.Now;
+      return now && /\[native code\]/.test(String(now.timeZoneId)) ? now.timeZoneId() || null : null;
     } catch (_) {
       return null;
     }
@@ -539,7 +541,8 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
         return;
       }
       settings = options;
-      endpoint = String(options.endpoint).replace(/\/+$/, '');
+      // Absolute once and for all: a relative endpoint would follow the route (or a `<base>`).
+      endpoint = new URL(String(options.endpoint), document.baseURI).href.replace(/\/+$/, '');
       projectKey = String(options.projectKey);
       viewer = options.viewerUrl ? String(options.viewerUrl).replace(/\/+$/, '') : endpoint;
       await initWasm({ module_or_path: options.wasmUrl ?? defaultWasmUrl() });

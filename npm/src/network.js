@@ -56,13 +56,17 @@ function newTraceparent() {
   return `00-${hex(randomPool, at, at + 16)}-${hex(randomPool, at + 16, at + 24)}-01`;
 }
 
-// The UTF-8 size of a text, as it goes on the wire.
+// The UTF-8 size of a text, as it goes on the wire (a lone surrogate goes as U+FFFD).
 function utf8Size(text) {
-  let size = text.length;
+  let size = 0;
   for (let i = 0; i < text.length; i++) {
     const unit = text.charCodeAt(i);
-    // Three bytes from U+0800 on; a surrogate pair is four bytes for two units.
-    if (unit >= 0x80) size += unit >= 0x800 && (unit < 0xd800 || unit > 0xdfff) ? 2 : 1;
+    if (unit < 0x80) size += 1;
+    else if (unit < 0x800) size += 2;
+    else if ((unit & 0xfc00) === 0xd800 && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      size += 4;
+      i++;
+    } else size += 3;
   }
   return size;
 }
@@ -77,13 +81,9 @@ const FRAGMENT_PAIRS = /^#[^=&#]+=/;
 const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-([\da-f]{16})-[\da-f]{2}$/i;
 
 export function createNetworkRecorder(sink, options = {}) {
-  // The collector's URL in the form request URLs take, so its own requests are recognised.
-  let own = '';
-  try {
-    own = options.endpoint ? new URL(String(options.endpoint), location.href).href : '';
-  } catch (_) {
-    own = String(options.endpoint || '');
-  }
+  // The collector's URL (absolute, as the wrapper hands it over), so its own requests are
+  // recognised.
+  const own = String(options.endpoint || '');
   const detailed = toMatcher(options.networkDetailUrls);
   const traced = toMatcher(options.tracePropagationTargets, true);
   const extraKeys = toMatcher(options.redactKeys);
@@ -121,13 +121,17 @@ export function createNetworkRecorder(sink, options = {}) {
     const base = document.baseURI;
     try {
       if (base !== baseHref) {
-        baseOrigin = new URL(base).origin;
+        // Only an http(s) base resolves a path onto its origin (a `blob:` base has one too).
+        baseOrigin = /^https?:/i.test(base) ? new URL(base).origin : '';
         baseHref = base;
       }
-      if (baseOrigin.startsWith('http') && PLAIN_PATH.test(text) && !DOT_SEGMENT.test(text)) {
+      if (baseOrigin !== '' && PLAIN_PATH.test(text) && !DOT_SEGMENT.test(text)) {
         return { href: baseOrigin + text, origin: baseOrigin };
       }
       const url = new URL(text, base);
+      // A user name and password in a URL are credentials: never recorded.
+      url.username = '';
+      url.password = '';
       return { href: url.href, origin: url.origin };
     } catch (_) {
       return null;
@@ -180,7 +184,9 @@ export function createNetworkRecorder(sink, options = {}) {
     const query = href.indexOf('?');
     const search = query === -1 || (hash !== -1 && query > hash) ? '' : href.slice(query + 1, hash === -1 ? undefined : hash);
     const suspect =
-      (search !== '' && namesCredential(search)) || (FRAGMENT_PAIRS.test(fragment) && namesCredential(fragment.slice(1)));
+      (search !== '' && namesCredential(search)) ||
+      // URLSearchParams drops a leading `?`, so `#?token=…` holds pairs too.
+      (FRAGMENT_PAIRS.test(fragment) && namesCredential(fragment.slice(fragment[1] === '?' ? 2 : 1)));
     if (!suspect) return href;
     const copy = new URL(href);
     let changed = redactParams(copy.searchParams);
@@ -312,9 +318,10 @@ export function createNetworkRecorder(sink, options = {}) {
     }
   }
 
+  // The browser's message quotes a URL with a user name and password in it: those go.
   function errorText(error) {
-    if (error && typeof error === 'object' && 'name' in error) return `${error.name}: ${error.message}`;
-    return String(error);
+    const text = error && typeof error === 'object' && 'name' in error ? `${error.name}: ${error.message}` : String(error);
+    return text.replace(/\/\/[^\s/?#@]*@/g, '//');
   }
 
   // --- fetch ---------------------------------------------------------------------------------
@@ -421,10 +428,13 @@ export function createNetworkRecorder(sink, options = {}) {
     const abort = proto.abort;
 
     proto.open = mimic(function (method, url) {
+      const previous = xhrCalls.get(this);
+      // open() again from an error handler (a retry) comes before `loadend`: the request that
+      // ended is recorded before open() clears it.
+      if (previous !== undefined) sink.guard(() => settleXhr(this, previous));
       const result = open.apply(this, arguments);
       sink.guard(() => {
         // open() again cancels a request in flight without an event: the old one is over.
-        const previous = xhrCalls.get(this);
         if (previous !== undefined && previous.stop) previous.stop();
         xhrCalls.delete(this);
         const to = running ? target(url) : null;
@@ -456,7 +466,11 @@ export function createNetworkRecorder(sink, options = {}) {
     // wrapper tells them apart.
     proto.abort = mimic(function () {
       const state = xhrCalls.get(this);
-      if (state !== undefined && state.sent) state.aborted = true;
+      if (state !== undefined && state.sent) {
+        // Aborting a request that already ended (before its `loadend`) clears its status.
+        sink.guard(() => settleXhr(this, state));
+        state.aborted = true;
+      }
       return abort.apply(this, arguments);
     }, abort);
   }
@@ -480,7 +494,8 @@ export function createNetworkRecorder(sink, options = {}) {
     // one listener instead of four.
     const onEnd = () =>
       sink.guard(() => {
-        if (state.done) return;
+        // The `loadend` of a request ended before a retry's open() reaches the retry too.
+        if (state.done || xhr.readyState !== 4) return;
         state.stop();
         finishXhr(xhr, state);
       });
@@ -490,6 +505,14 @@ export function createNetworkRecorder(sink, options = {}) {
       xhr.removeEventListener('loadend', onEnd);
     };
     return onEnd;
+  }
+
+  // Records a request that has ended, if its `loadend` has not come yet.
+  function settleXhr(xhr, state) {
+    if (state.sent && !state.done && xhr.readyState === 4) {
+      state.stop();
+      finishXhr(xhr, state);
+    }
   }
 
   // Why a request that ended without a status failed.
