@@ -322,7 +322,7 @@ fn print_profile(profile: &Value) {
 
 /// What a session's bytes are made of: each kind of event alone, encoded as one batch.
 fn print_bytes_by_kind(http: &Http, collector: &Collector, session: &str) {
-    use sightline_protocol::{decode_batch, encode_batch, Batch, Limits};
+    use sightline_protocol::{decode_batch, encode_batch, Batch, Event, EventData, Limits, Network};
     let stream = http.get(&format!("{}/api/sessions/{session}/events", collector.base), TOKEN);
     let batches: Vec<Batch> = sightline_e2e::split_frames(&stream.body)
         .iter()
@@ -335,9 +335,26 @@ fn print_bytes_by_kind(http: &Http, collector: &Collector, session: &str) {
         entry.0 += 1;
         entry.1.push(event.clone());
     }
+    let compressed = |events| encode_batch(&Batch { events, ..first.clone() }).map_or(0, |b| b.len());
     for (kind, (count, events)) in kinds {
-        let batch = Batch { events, ..first.clone() };
-        let bytes = encode_batch(&batch).map_or(0, |b| b.len());
-        println!("    kind {kind:>2}: {count:>6} events {bytes:>9} B compressed alone");
+        // Requests' trace ids are random bytes: what they weigh is worth seeing on its own.
+        let untraced: Vec<_> = events
+            .iter()
+            .filter_map(|event| match &event.data {
+                EventData::Network(call) if call.trace.is_some() => {
+                    let call = Network { trace: None, ..(**call).clone() };
+                    Some(Event { data: EventData::Network(Box::new(call)), ..event.clone() })
+                }
+                _ => None,
+            })
+            .collect();
+        let traced = untraced.len();
+        let without_trace = if traced > 0 { compressed(untraced) } else { 0 };
+        let bytes = compressed(events);
+        print!("    kind {kind:>2}: {count:>6} events {bytes:>9} B compressed alone");
+        if traced > 0 {
+            print!(", {without_trace} B without the trace ids of its {traced} traced requests");
+        }
+        println!();
     }
 }
