@@ -34,6 +34,7 @@ const FOCUS = 16;
 const CUSTOM = 17;
 const IDENTIFY = 18;
 const TIMEZONE = 19;
+const TRACE_KEY = 20;
 // Values of identify() and track() are capped at this many characters of text and values
 // together, 8 levels deep and 100 items per list or object.
 const MAX_VALUE_TEXT = 8192;
@@ -551,7 +552,11 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       recorder = new Recorder(projectKey, Date.now());
       resendStash();
       state = 'recording';
-      network = createNetworkRecorder(networkSink(), { ...options, endpoint });
+      // The page's key for the trace ids of its requests: the wrapper derives each request's
+      // ids from it and the request's number, and so does the collector from what is recorded.
+      const traceKey = crypto.getRandomValues(new Uint8Array(16));
+      put(TRACE_KEY, Array.from(traceKey));
+      network = createNetworkRecorder(networkSink(), { ...options, endpoint }, traceKey);
       recordMeta();
       timer = setInterval(onTick, 1000);
       addEventListener('pagehide', onPageHide);

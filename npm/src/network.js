@@ -39,21 +39,27 @@ function hex(bytes, start, end) {
   return out;
 }
 
-// Random bytes for 64 trace and span ids at a time: one call into the platform's random source
-// instead of one per request.
-const IDS_PER_DRAW = 64;
-let randomPool = new Uint8Array(0);
-let randomUsed = 0;
+// MurmurHash3's 32-bit finaliser.
+function mix(h) {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
 
-// A trace id and a span id for a new `traceparent`.
-function newTraceparent() {
-  if (randomUsed === randomPool.length) {
-    randomPool = crypto.getRandomValues(new Uint8Array(24 * IDS_PER_DRAW));
-    randomUsed = 0;
-  }
-  const at = randomUsed;
-  randomUsed += 24;
-  return `00-${hex(randomPool, at, at + 16)}-${hex(randomPool, at + 16, at + 24)}-01`;
+// The `traceparent` of the page's request number `n`: its trace and span ids derived from the
+// page's key as `TraceKey::derive` in protocol/src/trace_key.rs derives them, so a recorded
+// request carries a one-byte marker instead of 24 random bytes and the collector derives the
+// same ids.
+function derivedTraceparent(keyWords, n) {
+  const words = [];
+  for (let j = 0; j < 6; j++) words.push(mix(keyWords[j & 3] ^ mix(n ^ ((Math.imul(j, 0x85ebca6b) + 0x9e3779b9) >>> 0))));
+  if ((words[0] | words[1] | words[2] | words[3]) === 0) words[0] = 1;
+  if ((words[4] | words[5]) === 0) words[4] = 1;
+  // Typed arrays are little-endian wherever browsers run, as the Rust side reads the words.
+  const bytes = new Uint8Array(new Uint32Array(words).buffer);
+  return `00-${hex(bytes, 0, 16)}-${hex(bytes, 16, 24)}-01`;
 }
 
 // The UTF-8 size of a text, as it goes on the wire (a lone surrogate goes as U+FFFD).
@@ -80,7 +86,11 @@ const FRAGMENT_PAIRS = /^#[^=&#]+=/;
 
 const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-([\da-f]{16})-[\da-f]{2}$/i;
 
-export function createNetworkRecorder(sink, options = {}) {
+// `traceKey`: the page's 16 random bytes for deriving trace ids (the recorder has them too).
+export function createNetworkRecorder(sink, options, traceKey) {
+  const keyWords = Array.from(new Uint32Array(new Uint8Array(traceKey).buffer));
+  // Requests made on this page so far: each call's number.
+  let requests = 0;
   // The collector's URL (absolute, as the wrapper hands it over), so its own requests are
   // recognised.
   const own = String(options.endpoint || '');
@@ -279,13 +289,14 @@ export function createNetworkRecorder(sink, options = {}) {
       if (text != null) texts.push(text);
     }
     const end = Date.now();
-    const nums = [call.initiator, call.status, call.start, end, call.requestSize, call.responseSize];
+    const nums = [call.id, call.initiator, call.status, call.start, end, call.requestSize, call.responseSize];
     nums.push(call.requestBodySize, call.requestTruncated ? 1 : 0, call.responseBodySize, call.responseTruncated ? 1 : 0);
     sink.network(nums.concat(shape), texts, end);
   }
 
   function newCall(initiator, method, to) {
     return {
+      id: ++requests,
       initiator,
       method: String(method || 'GET').toUpperCase(),
       url: cleanUrl(to.href),
@@ -347,7 +358,7 @@ export function createNetworkRecorder(sink, options = {}) {
           if (existing !== null) {
             call.traceparent = existing;
           } else if (wantsTrace(to)) {
-            call.traceparent = newTraceparent();
+            call.traceparent = derivedTraceparent(keyWords, call.id);
             if (isRequest && init === undefined) {
               // A copy of the Request keeps every setting of its own (referrer, mode, …);
               // passing an init would reset some of them.
@@ -483,7 +494,7 @@ export function createNetworkRecorder(sink, options = {}) {
     if (existing) {
       call.traceparent = existing[1];
     } else if (wantsTrace(state.to)) {
-      call.traceparent = newTraceparent();
+      call.traceparent = derivedTraceparent(keyWords, call.id);
       setRequestHeader.call(xhr, 'traceparent', call.traceparent);
       state.headers.push(['traceparent', call.traceparent]);
     }

@@ -240,8 +240,16 @@ mod tests {
             .into_iter()
             .map(|data| Event { dt: 10, data })
             .collect();
-        let batch =
-            Batch { project: "p".into(), session: Default::default(), page: 0, seq: 0, start: 0, sent: 0, events };
+        let batch = Batch {
+            project: "p".into(),
+            session: Default::default(),
+            page: 0,
+            seq: 0,
+            start: 0,
+            sent: 0,
+            events,
+            trace_key: None,
+        };
         let lines: Vec<String> = facts(&Replay::new(&[batch])).into_iter().map(|f| f.summary).collect();
         assert_eq!(
             lines,
@@ -264,8 +272,16 @@ mod tests {
             stack: None,
         });
         let events = [typed("a"), logged, typed("ab")].into_iter().map(|data| Event { dt: 10, data }).collect();
-        let batch =
-            Batch { project: "p".into(), session: Default::default(), page: 0, seq: 0, start: 0, sent: 0, events };
+        let batch = Batch {
+            project: "p".into(),
+            session: Default::default(),
+            page: 0,
+            seq: 0,
+            start: 0,
+            sent: 0,
+            events,
+            trace_key: None,
+        };
         let lines: Vec<(u64, String)> =
             facts(&Replay::new(&[batch])).into_iter().map(|f| (f.time, f.summary)).collect();
         assert_eq!(lines, [(20, "suggestions".into()), (30, "Typed into an element: \"ab\"".into())]);

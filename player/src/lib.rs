@@ -144,7 +144,16 @@ mod tests {
     use sightline_protocol::{Event, MouseMove, MovePoint, Pointer, SessionId, Viewport};
 
     fn batch(events: Vec<Event>) -> Batch {
-        Batch { project: "slk".into(), session: SessionId([1; 16]), page: 0, seq: 0, start: 1_000, sent: 9_000, events }
+        Batch {
+            project: "slk".into(),
+            session: SessionId([1; 16]),
+            page: 0,
+            seq: 0,
+            start: 1_000,
+            sent: 9_000,
+            events,
+            trace_key: None,
+        }
     }
 
     #[test]

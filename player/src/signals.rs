@@ -334,7 +334,16 @@ mod tests {
 
     /// Page `page`'s batch, starting at `start`.
     fn page(page: u32, start: u64, events: Vec<Event>) -> Batch {
-        Batch { project: "p".into(), session: Default::default(), page, seq: 0, start, sent: 0, events }
+        Batch {
+            project: "p".into(),
+            session: Default::default(),
+            page,
+            seq: 0,
+            start,
+            sent: 0,
+            events,
+            trace_key: None,
+        }
     }
 
     fn click(target: u32) -> EventData {

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Event, SessionId};
+use crate::{Event, SessionId, TraceKey};
 
 /// One shipment of events from one page of one session.
 ///
@@ -26,6 +26,10 @@ pub struct Batch {
     pub sent: u64,
     /// The events, oldest first.
     pub events: Vec<Event>,
+    /// The key its requests' trace ids were derived from, when any were (see
+    /// [`TraceKey::derive`]); written from protocol version 3 on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_key: Option<TraceKey>,
 }
 
 /// An event with its absolute time, as produced by [`Batch::timed_events`].

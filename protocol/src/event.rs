@@ -592,6 +592,7 @@ pub struct Network {
     /// The error or abort reason when the request failed.
     pub error: Option<String>,
     /// The W3C trace context sent with the request.
+    #[serde(deserialize_with = "crate::trace_key::deserialize_trace")]
     pub trace: Option<TraceContext>,
 }
 

@@ -23,7 +23,16 @@ fn node(id: u32, parent: u32, kind: NodeKind) -> Node {
 }
 
 fn envelope(seq: u32, start: u64, events: Vec<Event>) -> Batch {
-    Batch { project: "slk_demo".into(), session: SESSION, page: 0, seq, start, sent: start + 5_000, events }
+    Batch {
+        project: "slk_demo".into(),
+        session: SESSION,
+        page: 0,
+        seq,
+        start,
+        sent: start + 5_000,
+        events,
+        trace_key: None,
+    }
 }
 
 /// A page's first batch: metadata, the initial snapshot and its stylesheets.

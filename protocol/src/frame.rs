@@ -3,7 +3,7 @@
 //! ```text
 //! offset  size  field
 //! 0       3     magic "SLB"
-//! 3       1     protocol version (1)
+//! 3       1     protocol version (2 or 3)
 //! 4       4     decompressed payload length, u32 little-endian
 //! 8       …     LZ4 block (no frame, no checksum) of the MessagePack payload
 //! ```
@@ -12,10 +12,15 @@
 //! before it decompresses anything; the decompressed length must match exactly.
 
 use crate::write::{Encode, Writer};
-use crate::{read, scan, Batch, DecodeError, EncodeError, Limits};
+use crate::{read, scan, trace_key, Batch, DecodeError, EncodeError, Limits};
 
-/// The protocol version this build writes and reads.
-pub const PROTOCOL_VERSION: u8 = 2;
+/// The newest protocol version, which this build writes for batches that use what it added
+/// (derived trace ids); it reads every version from [`OLDEST_VERSION`] on.
+pub const PROTOCOL_VERSION: u8 = 3;
+
+/// The oldest protocol version this build reads, and writes for batches that need nothing
+/// newer, so receivers that predate version 3 still take them.
+pub const OLDEST_VERSION: u8 = 2;
 
 /// The first three bytes of every batch.
 pub const MAGIC: [u8; 3] = *b"SLB";
@@ -25,23 +30,28 @@ pub const HEADER_LEN: usize = 8;
 
 /// Encodes a batch as MessagePack (no framing, no compression).
 pub fn encode_payload(batch: &Batch) -> Result<Vec<u8>, EncodeError> {
-    let mut writer = Writer(Vec::with_capacity(1024));
+    let mut writer = Writer(Vec::with_capacity(1024), None);
     batch.encode(&mut writer);
     Ok(writer.0)
 }
 
 /// Encodes a batch for the wire: header, then the LZ4-compressed MessagePack payload.
 pub fn encode_batch(batch: &Batch) -> Result<Vec<u8>, EncodeError> {
-    frame_payload(&encode_payload(batch)?)
+    let version = if batch.trace_key.is_some() { PROTOCOL_VERSION } else { OLDEST_VERSION };
+    frame(&encode_payload(batch)?, version)
 }
 
-/// Frames an already encoded MessagePack payload.
+/// Frames an already encoded MessagePack payload as the newest version.
 pub fn frame_payload(payload: &[u8]) -> Result<Vec<u8>, EncodeError> {
+    frame(payload, PROTOCOL_VERSION)
+}
+
+fn frame(payload: &[u8], version: u8) -> Result<Vec<u8>, EncodeError> {
     let len = u32::try_from(payload.len()).map_err(|_| EncodeError::TooLarge(payload.len()))?;
     let compressed = lz4_flex::block::compress(payload);
     let mut out = Vec::with_capacity(HEADER_LEN + compressed.len());
     out.extend_from_slice(&MAGIC);
-    out.push(PROTOCOL_VERSION);
+    out.push(version);
     out.extend_from_slice(&len.to_le_bytes());
     out.extend_from_slice(&compressed);
     Ok(out)
@@ -63,7 +73,7 @@ pub fn unframe(bytes: &[u8], limits: &Limits) -> Result<Vec<u8>, DecodeError> {
     if bytes[..3] != MAGIC {
         return Err(DecodeError::BadMagic);
     }
-    if bytes[3] != PROTOCOL_VERSION {
+    if !(OLDEST_VERSION..=PROTOCOL_VERSION).contains(&bytes[3]) {
         return Err(DecodeError::UnsupportedVersion(bytes[3]));
     }
     let declared = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize;
@@ -88,7 +98,10 @@ pub fn decode_payload(payload: &[u8], limits: &Limits) -> Result<Batch, DecodeEr
     }
     scan::check(payload, limits)?;
     #[allow(clippy::disallowed_methods)] // the one sanctioned call: the scan above bounds it
-    rmp_serde::from_slice(payload).map_err(|e| DecodeError::Schema(e.to_string()))
+    let mut batch: Batch = rmp_serde::from_slice(payload).map_err(|e| DecodeError::Schema(e.to_string()))?;
+    trace_key::settle(&mut batch)
+        .map_err(|()| DecodeError::Schema("requests with derived trace ids in a batch without a key".into()))?;
+    Ok(batch)
 }
 
 /// Decodes a framed batch as received from the network, within `limits`.

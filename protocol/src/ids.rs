@@ -124,6 +124,12 @@ hex_id!(
     SpanId,
     8
 );
+hex_id!(
+    /// A page's key for the trace ids the SDK derives: 16 random bytes (see
+    /// [`TraceKey::derive`](crate::TraceKey::derive)).
+    TraceKey,
+    16
+);
 
 #[cfg(test)]
 mod tests {

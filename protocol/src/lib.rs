@@ -21,6 +21,7 @@ mod ids;
 mod limits;
 mod read;
 mod scan;
+mod trace_key;
 mod value;
 mod write;
 
@@ -30,7 +31,7 @@ pub mod fixtures;
 pub use batch::{Batch, TimedEvent};
 pub use error::{DecodeError, EncodeError, LimitKind};
 pub use event::*;
-pub use frame::{decode_batch, decode_payload, encode_batch, encode_payload, PROTOCOL_VERSION};
-pub use ids::{IdParseError, SessionId, SpanId, TraceId};
+pub use frame::{decode_batch, decode_payload, encode_batch, encode_payload, OLDEST_VERSION, PROTOCOL_VERSION};
+pub use ids::{IdParseError, SessionId, SpanId, TraceId, TraceKey};
 pub use limits::Limits;
 pub use value::Value;

@@ -268,8 +268,13 @@ impl<'a> Reader<'a> {
     }
 
     fn batch(&mut self) -> Option<Batch> {
-        self.fields(7)?;
-        Some(Batch {
+        // Version 3 added the trace key at the end; version 2 batches have none.
+        let keyed = match self.array()? {
+            7 => false,
+            8 => true,
+            _ => return None,
+        };
+        let mut batch = Batch {
             project: self.string()?,
             session: SessionId(self.id()?),
             page: self.int()?,
@@ -277,7 +282,13 @@ impl<'a> Reader<'a> {
             start: self.int()?,
             sent: self.int()?,
             events: self.list(Self::event)?,
-        })
+            trace_key: None,
+        };
+        if keyed {
+            batch.trace_key = Some(TraceKey(self.id()?));
+        }
+        crate::trace_key::settle(&mut batch).ok()?;
+        Some(batch)
     }
 
     fn event(&mut self) -> Option<Event> {
@@ -513,11 +524,22 @@ impl<'a> Reader<'a> {
             request: self.optional(Self::http_message)?,
             response: self.optional(Self::http_message)?,
             error: self.opt_string()?,
-            trace: self.optional(|r| {
-                r.fields(2)?;
-                Some(TraceContext { trace_id: TraceId(r.id()?), span_id: SpanId(r.id()?) })
-            })?,
+            trace: self.trace()?,
         })
+    }
+
+    /// A request's trace: nil, its ids, or `true` for ids derived from the batch's key once
+    /// that is read. All-zero ids, invalid in W3C trace context, are no trace.
+    fn trace(&mut self) -> Option<Option<TraceContext>> {
+        if self.nil() {
+            return Some(None);
+        }
+        if self.bytes.get(self.pos) == Some(&0xc3) {
+            return self.bool().map(|_| Some(crate::trace_key::PENDING));
+        }
+        self.fields(2)?;
+        let ids = TraceContext { trace_id: TraceId(self.id()?), span_id: SpanId(self.id()?) };
+        Some((ids != crate::trace_key::PENDING).then_some(ids))
     }
 
     fn http_message(&mut self) -> Option<HttpMessage> {
@@ -665,6 +687,7 @@ mod tests {
             start: u64::MAX,
             sent: 255,
             events,
+            trace_key: None,
         };
         let payload = crate::encode_payload(&original).unwrap();
         assert_eq!(batch(&payload, &Limits::default()).as_ref(), Some(&original));

@@ -3,12 +3,15 @@
 //! It produces exactly the bytes the serde derivations produce through rmp-serde (a property
 //! test and the golden vectors hold it to that), but without serde's generic machinery, which
 //! would otherwise be instantiated for every type of the model in every build that encodes:
-//! the browser SDK pays for each of those bytes on every page load.
+//! the browser SDK pays for each of those bytes on every page load. The one place it writes
+//! what serde does not is a request whose trace ids derive from the batch's [`TraceKey`]: a
+//! `true` in place of the ids.
 
 use crate::*;
 
-/// A growing MessagePack buffer with the shortest encoding of every value.
-pub(crate) struct Writer(pub(crate) Vec<u8>);
+/// A growing MessagePack buffer with the shortest encoding of every value, and the key of the
+/// batch being written, if it has one.
+pub(crate) struct Writer(pub(crate) Vec<u8>, pub(crate) Option<TraceKey>);
 
 impl Writer {
     fn byte(&mut self, b: u8) {
@@ -153,15 +156,19 @@ pub(crate) trait Encode {
 
 impl Encode for Batch {
     fn encode(&self, w: &mut Writer) {
-        w.array(7);
+        w.array(if self.trace_key.is_some() { 8 } else { 7 });
         w.str(&self.project);
         w.bin(self.session.as_bytes());
         w.uint(u64::from(self.page));
         w.uint(u64::from(self.seq));
         w.uint(self.start);
         w.uint(self.sent);
+        w.1 = self.trace_key;
         w.array(self.events.len());
         self.events.iter().for_each(|e| e.encode(w));
+        if let Some(key) = &self.trace_key {
+            w.bin(key.as_bytes());
+        }
     }
 }
 
@@ -396,6 +403,7 @@ impl Encode for Network {
         }
         w.opt_str(&self.error);
         match &self.trace {
+            Some(t) if w.1.is_some_and(|key| key.derive(self.id) == *t) => w.bool(true),
             Some(t) => {
                 w.array(2);
                 w.bin(t.trace_id.as_bytes());
@@ -434,7 +442,7 @@ mod tests {
     use super::*;
 
     fn ours(f: impl FnOnce(&mut Writer)) -> Vec<u8> {
-        let mut w = Writer(Vec::new());
+        let mut w = Writer(Vec::new(), None);
         f(&mut w);
         w.0
     }

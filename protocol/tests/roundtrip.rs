@@ -214,6 +214,7 @@ fn batch() -> impl Strategy<Value = Batch> {
             start,
             sent,
             events,
+            trace_key: None,
         })
 }
 

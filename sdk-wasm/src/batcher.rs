@@ -1,7 +1,7 @@
 //! Recorded events into wire batches: one page's events, numbered per page from 0, with delta
 //! timestamps, encoded as MessagePack and compressed with LZ4 by the protocol crate.
 
-use sightline_protocol::{encode_batch, Batch, EncodeError, Event, EventData, PageMeta, SessionId};
+use sightline_protocol::{encode_batch, Batch, EncodeError, Event, EventData, PageMeta, SessionId, TraceKey};
 
 /// Events waiting to be shipped for one page of one session.
 #[derive(Debug)]
@@ -13,6 +13,8 @@ pub struct Batcher {
     start: u64,
     last: u64,
     events: Vec<Event>,
+    /// The page's key for the trace ids it derives, once the page has one.
+    pub trace_key: Option<TraceKey>,
 }
 
 /// A batch ready to send: its sequence number within the page and its bytes.
@@ -27,7 +29,8 @@ pub struct Shipment {
 impl Batcher {
     /// A batcher for `page` of `session` in the project with ingest key `project`.
     pub fn new(project: impl Into<String>, session: SessionId, page: u32) -> Batcher {
-        Batcher { project: project.into(), session, page, next_seq: 0, start: 0, last: 0, events: Vec::new() }
+        let project = project.into();
+        Batcher { project, session, page, next_seq: 0, start: 0, last: 0, events: Vec::new(), trace_key: None }
     }
 
     /// Adds an event that happened at `time` (ms since the Unix epoch). Times that go
@@ -66,6 +69,11 @@ impl Batcher {
         if self.events.is_empty() {
             return Ok(None);
         }
+        // The key goes with a batch only when one of its requests derived its ids from it.
+        let derived = |key: &TraceKey| {
+            self.events.iter().any(|e| matches!(&e.data, EventData::Network(n) if n.trace == Some(key.derive(n.id))))
+        };
+        let trace_key = self.trace_key.filter(derived);
         let batch = Batch {
             project: self.project.clone(),
             session: self.session,
@@ -74,6 +82,7 @@ impl Batcher {
             start: self.start,
             sent: now,
             events: std::mem::take(&mut self.events),
+            trace_key,
         };
         let bytes = encode_batch(&batch)?;
         let seq = self.next_seq;

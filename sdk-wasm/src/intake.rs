@@ -14,7 +14,7 @@
 //! | [`STYLE_SHEET`] | id, owner node | media, then the rules (none when empty) |
 //! | [`STYLE_RULE`] | sheet, has rule, then the index path | rule |
 //! | [`ADOPTED_STYLE_SHEETS`] | host, then the sheets | |
-//! | [`NETWORK`] | initiator, status, start, end, request size, response size, request body size, request truncated, response body size, response truncated, request header count (negative: headers and body not recorded), has request body, the same two for the response, has error, has `traceparent` | method, URL, request headers (name and value in turn), request body, response headers, response body, error, `traceparent` |
+//! | [`NETWORK`] | the request's number within the page (from 1; its derived trace ids are those of this number), initiator, status, start, end, request size, response size, request body size, request truncated, response body size, response truncated, request header count (negative: headers and body not recorded), has request body, the same two for the response, has error, has `traceparent` | method, URL, request headers (name and value in turn), request body, response headers, response body, error, `traceparent` |
 //! | [`CANVAS`] | target | `data:` URL |
 //! | [`POINTER`] | kind, target, x, y | |
 //! | [`MOUSE_MOVES`] | `x, y, offset` triples | |
@@ -24,6 +24,7 @@
 //! | [`CUSTOM`] | a [value](#values) | name, then the value's |
 //! | [`IDENTIFY`] | a [value](#values) | user id, then the value's |
 //! | [`TIMEZONE`] | | the time zone, for the page's metadata |
+//! | [`TRACE_KEY`] | the 16 bytes of the page's trace key | |
 //!
 //! Sizes are negative when unknown. Text fields contain no NUL (the wrapper replaces it).
 //!
@@ -61,6 +62,9 @@ pub const CUSTOM: u8 = 17;
 pub const IDENTIFY: u8 = 18;
 /// Not an event: the page's IANA time zone, once known, as the only text field.
 pub const TIMEZONE: u8 = 19;
+/// Not an event: the key the page derives its requests' trace ids from
+/// ([`TraceKey::derive`](sightline_protocol::TraceKey::derive)).
+pub const TRACE_KEY: u8 = 20;
 
 /// Values nest at most this deep; deeper ones are an error (the wrapper stops at 8).
 const MAX_VALUE_DEPTH: usize = 16;
@@ -242,6 +246,7 @@ pub fn event(kind: u8, nums: &[f64], texts: &str) -> Result<EventData, TapeError
 }
 
 fn network(r: &mut Reader<f64>) -> EventData {
+    let id = r.int();
     let initiator = Initiator::from_u8(r.int());
     let status = r.int();
     let (start, end) = (r.num(), r.num());
@@ -269,7 +274,7 @@ fn network(r: &mut Reader<f64>) -> EventData {
     let error = r.optional_text(shape[4] != 0.0, 1024);
     let trace = r.optional_text(shape[5] != 0.0, 64).as_deref().and_then(TraceContext::from_traceparent);
     EventData::Network(Box::new(Network {
-        id: 0,
+        id,
         initiator,
         method,
         url,
@@ -347,11 +352,11 @@ mod tests {
 
     #[test]
     fn a_request_carries_headers_and_bodies_only_where_captured() {
-        let nums = [0.0, 503.0, 1_000.0, 1_250.0, 10.0, -1.0, 10.0, 0.0, -1.0, 0.0, 1.0, 1.0, -1.0, 1.0, 0.0, 1.0];
+        let nums = [7.0, 0.0, 503.0, 1_000.0, 1_250.0, 10.0, -1.0, 10.0, 0.0, -1.0, 0.0, 1.0, 1.0, -1.0, 1.0, 0.0, 1.0];
         let traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
         let texts = format!("POST\0https://api/x\0content-type\0application/json\0{{\"a\":1}}\0{traceparent}");
         let EventData::Network(call) = event(NETWORK, &nums, &texts).unwrap() else { panic!("network") };
-        assert_eq!((call.method.as_str(), call.status, call.duration), ("POST", 503, 250));
+        assert_eq!((call.id, call.method.as_str(), call.status, call.duration), (7, "POST", 503, 250));
         assert_eq!((call.request_size, call.response_size), (Some(10), None));
         let request = call.request.unwrap();
         assert_eq!(request.headers, vec![("content-type".to_owned(), "application/json".to_owned())]);
@@ -389,8 +394,8 @@ mod tests {
         assert_eq!(event(POINTER, &[0.0, 1.0], ""), Err(TapeError::Truncated));
         assert_eq!(event(CONSOLE, &[1.0, 3.0, 0.0], "only one"), Err(TapeError::Truncated));
         assert_eq!(event(CONSOLE, &[1.0, 1e300, 0.0], "a"), Err(TapeError::Truncated), "a count past the texts");
-        let mut huge_headers = [0.0; 16];
-        huge_headers[10] = 1e300;
+        let mut huge_headers = [0.0; 17];
+        huge_headers[11] = 1e300;
         assert_eq!(event(NETWORK, &huge_headers, "GET\0/"), Err(TapeError::Truncated));
         assert_eq!(event(CUSTOM, &[5.0, 1e12], "n"), Err(TapeError::Truncated), "a list longer than the tape");
         assert_eq!(event(CUSTOM, &[9.0], "n"), Err(TapeError::UnknownKind(9)));

@@ -9,7 +9,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use sightline_protocol::{EventData, Navigation, NavigationKind, PageMeta};
+use sightline_protocol::{EventData, Navigation, NavigationKind, PageMeta, TraceKey};
 use wasm_bindgen::prelude::*;
 
 use crate::batcher::Batcher;
@@ -38,8 +38,6 @@ struct State {
     stopped: bool,
     /// The page should be snapshotted again: batches were dropped, or a new session began.
     keyframe_due: bool,
-    /// Requests recorded on this page so far.
-    requests: u32,
 }
 
 /// Records one page into the current session and ships it to the collector.
@@ -65,7 +63,6 @@ impl Recorder {
             meta: None,
             stopped: false,
             keyframe_due: false,
-            requests: 0,
         };
         Ok(Recorder { state: Rc::new(RefCell::new(state)) })
     }
@@ -85,6 +82,17 @@ impl Recorder {
             self.set_timezone(texts);
             return Ok(());
         }
+        if kind == intake::TRACE_KEY {
+            let mut key = [0u8; 16];
+            if nums.len() != key.len() {
+                return Err(JsError::new("malformed trace key"));
+            }
+            for (byte, num) in key.iter_mut().zip(nums) {
+                *byte = *num as u8;
+            }
+            self.state.borrow_mut().batcher.trace_key = Some(TraceKey(key));
+            return Ok(());
+        }
         let data = intake::event(kind, nums, texts).map_err(|_| JsError::new("malformed event"))?;
         let size = texts.len() + nums.len() * 2 + 8;
         match data {
@@ -96,14 +104,6 @@ impl Recorder {
                 if first {
                     self.push(now, EventData::Navigation(load), 64);
                 }
-            }
-            EventData::Network(mut network) => {
-                network.id = {
-                    let mut state = self.state.borrow_mut();
-                    state.requests += 1;
-                    state.requests
-                };
-                self.push(now, EventData::Network(network), size);
             }
             // An image cut short would not decode: one too big for a field is not recorded.
             EventData::Canvas(canvas) if canvas.data_url.len() > tape::MAX_FIELD => {}

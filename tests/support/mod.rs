@@ -257,6 +257,7 @@ pub fn batch_bytes(key: &str, session: SessionId, page: u32, seq: u32, events: V
         start: 1_780_000_000_000 + u64::from(seq) * 5_000,
         sent: 1_780_000_000_000 + u64::from(seq) * 5_000 + 5_000,
         events,
+        trace_key: None,
     })
     .expect("encoding")
 }

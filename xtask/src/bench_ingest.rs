@@ -120,6 +120,7 @@ fn envelope(session: SessionId, seq: u32, events: Vec<Event>) -> Batch {
         start: 1_780_000_000_000 + u64::from(seq) * 5_000,
         sent: 1_780_000_000_000 + u64::from(seq) * 5_000 + 5_000,
         events,
+        trace_key: None,
     }
 }
 

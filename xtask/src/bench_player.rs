@@ -159,7 +159,16 @@ fn synthetic_session(session: SessionId) -> (Vec<Batch>, usize) {
         timed.sort_by_key(|(at, _)| *at);
         total += timed.len();
         let events = Event::sequence(start, timed);
-        batches.push(Batch { project: KEY.into(), session, page: 0, seq, start, sent: start + BATCH_MS, events });
+        batches.push(Batch {
+            project: KEY.into(),
+            session,
+            page: 0,
+            seq,
+            start,
+            sent: start + BATCH_MS,
+            events,
+            trace_key: None,
+        });
     }
     (batches, total)
 }

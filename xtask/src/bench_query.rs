@@ -71,6 +71,7 @@ fn session(i: u64) -> Vec<u8> {
         start,
         sent: start + 5_000,
         events,
+        trace_key: None,
     };
     encode_batch(&batch).expect("encoding")
 }

@@ -335,25 +335,29 @@ fn print_bytes_by_kind(http: &Http, collector: &Collector, session: &str) {
         entry.0 += 1;
         entry.1.push(event.clone());
     }
-    let compressed = |events| encode_batch(&Batch { events, ..first.clone() }).map_or(0, |b| b.len());
+    // The page's key, if its requests derived their trace ids from one.
+    let key = batches.iter().find_map(|b| b.trace_key);
+    let compressed = |events: Vec<Event>, trace_key| {
+        encode_batch(&Batch { events, trace_key, ..first.clone() }).map_or(0, |b| b.len())
+    };
     for (kind, (count, events)) in kinds {
-        // Requests' trace ids are random bytes: what they weigh is worth seeing on its own.
-        let untraced: Vec<_> = events
-            .iter()
-            .filter_map(|event| match &event.data {
-                EventData::Network(call) if call.trace.is_some() => {
-                    let call = Network { trace: None, ..(**call).clone() };
-                    Some(Event { data: EventData::Network(Box::new(call)), ..event.clone() })
-                }
-                _ => None,
-            })
-            .collect();
-        let traced = untraced.len();
-        let without_trace = if traced > 0 { compressed(untraced) } else { 0 };
-        let bytes = compressed(events);
-        print!("    kind {kind:>2}: {count:>6} events {bytes:>9} B compressed alone");
+        print!("    kind {kind:>2}: {count:>6} events {:>9} B compressed alone", compressed(events.clone(), key));
+        // What trace ids weigh: written in full (24 random bytes each), and left out.
+        let traced =
+            events.iter().filter(|e| matches!(&e.data, EventData::Network(call) if call.trace.is_some())).count();
         if traced > 0 {
-            print!(", {without_trace} B without the trace ids of its {traced} traced requests");
+            let untraced = events
+                .iter()
+                .map(|event| match &event.data {
+                    EventData::Network(call) => {
+                        let call = Network { trace: None, ..(**call).clone() };
+                        Event { data: EventData::Network(Box::new(call)), ..event.clone() }
+                    }
+                    _ => event.clone(),
+                })
+                .collect();
+            let (full, none) = (compressed(events, None), compressed(untraced, None));
+            print!("; {traced} with trace ids: {full} B with the ids in full, {none} B without them");
         }
         println!();
     }
