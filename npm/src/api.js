@@ -554,7 +554,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       state = 'recording';
       // The page's key for the trace ids of its requests: the wrapper derives each request's
       // ids from it and the request's number, and so does the collector from what is recorded.
-      const traceKey = crypto.getRandomValues(new Uint8Array(16));
+      const traceKey = crypto.getRandomValues(new Uint8Array(32));
       put(TRACE_KEY, Array.from(traceKey));
       network = createNetworkRecorder(networkSink(), { ...options, endpoint }, traceKey);
       recordMeta();

@@ -39,26 +39,39 @@ function hex(bytes, start, end) {
   return out;
 }
 
-// MurmurHash3's 32-bit finaliser.
-function mix(h) {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
+// The quarter rounds of ChaCha20's double round, by state index.
+const QUARTER_ROUNDS = [0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15, 0, 5, 10, 15, 1, 6, 11, 12, 2, 7, 8, 13, 3, 4, 9, 14];
 
-// The `traceparent` of the page's request number `n`: its trace and span ids derived from the
-// page's key as `TraceKey::derive` in protocol/src/trace_key.rs derives them, so a recorded
-// request carries a one-byte marker instead of 24 random bytes and the collector derives the
-// same ids.
+const rotl = (v, c) => (v << c) | (v >>> (32 - c));
+
+// The `traceparent` of the page's request number `n`: its trace and span id are the first 24
+// bytes of ChaCha20's block `n` (RFC 8439, zero nonce) under the page's key, as
+// `TraceKey::derive` in protocol/src/trace_key.rs computes them. A recorded request then
+// carries a one-byte marker instead of 24 random bytes, and the collector derives the same ids.
 function derivedTraceparent(keyWords, n) {
-  const words = [];
-  for (let j = 0; j < 6; j++) words.push(mix(keyWords[j & 3] ^ mix(n ^ ((Math.imul(j, 0x85ebca6b) + 0x9e3779b9) >>> 0))));
-  if ((words[0] | words[1] | words[2] | words[3]) === 0) words[0] = 1;
-  if ((words[4] | words[5]) === 0) words[4] = 1;
-  // Typed arrays are little-endian wherever browsers run, as the Rust side reads the words.
-  const bytes = new Uint8Array(new Uint32Array(words).buffer);
+  const state = [0x61707865, 0x3320646e, 0x79622d32, 0x6b206574, ...keyWords, n, 0, 0, 0];
+  const x = state.slice();
+  for (let round = 0; round < 10; round++) {
+    for (let q = 0; q < 32; q += 4) {
+      const a = QUARTER_ROUNDS[q];
+      const b = QUARTER_ROUNDS[q + 1];
+      const c = QUARTER_ROUNDS[q + 2];
+      const d = QUARTER_ROUNDS[q + 3];
+      x[a] = (x[a] + x[b]) | 0;
+      x[d] = rotl(x[d] ^ x[a], 16);
+      x[c] = (x[c] + x[d]) | 0;
+      x[b] = rotl(x[b] ^ x[c], 12);
+      x[a] = (x[a] + x[b]) | 0;
+      x[d] = rotl(x[d] ^ x[a], 8);
+      x[c] = (x[c] + x[d]) | 0;
+      x[b] = rotl(x[b] ^ x[c], 7);
+    }
+  }
+  // Typed arrays are little-endian wherever browsers run, as the Rust side writes the words.
+  const bytes = new Uint8Array(new Uint32Array(x.slice(0, 6).map((v, i) => v + state[i])).buffer);
+  // All-zero ids are invalid in W3C trace context.
+  if (bytes.subarray(0, 16).every((b) => b === 0)) bytes[0] = 1;
+  if (bytes.subarray(16, 24).every((b) => b === 0)) bytes[16] = 1;
   return `00-${hex(bytes, 0, 16)}-${hex(bytes, 16, 24)}-01`;
 }
 
@@ -86,7 +99,7 @@ const FRAGMENT_PAIRS = /^#[^=&#]+=/;
 
 const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-([\da-f]{16})-[\da-f]{2}$/i;
 
-// `traceKey`: the page's 16 random bytes for deriving trace ids (the recorder has them too).
+// `traceKey`: the page's 32 random bytes for deriving trace ids (the recorder has them too).
 export function createNetworkRecorder(sink, options, traceKey) {
   const keyWords = Array.from(new Uint32Array(new Uint8Array(traceKey).buffer));
   // Requests made on this page so far: each call's number.

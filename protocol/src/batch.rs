@@ -27,7 +27,9 @@ pub struct Batch {
     /// The events, oldest first.
     pub events: Vec<Event>,
     /// The key its requests' trace ids were derived from, when any were (see
-    /// [`TraceKey::derive`]); written from protocol version 3 on.
+    /// [`TraceKey::derive`]); written from protocol version 3 on. [`decode_batch`](crate::decode_batch)
+    /// and [`decode_payload`](crate::decode_payload) derive those ids; deserializing a `Batch`
+    /// any other way leaves them all zero.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace_key: Option<TraceKey>,
 }

@@ -307,7 +307,30 @@ pub fn facts() -> Batch {
     )
 }
 
-/// Every sample batch with the name of its golden vector.
+/// Requests whose trace ids derive from the page's key, and one that came with its own
+/// `traceparent` (protocol version 3); a golden vector of its own, outside [`all`].
+pub fn derived_traces() -> Batch {
+    let key = TraceKey(std::array::from_fn(|i| i as u8));
+    let call = |id, trace| {
+        EventData::Network(Box::new(Network {
+            id,
+            initiator: Initiator::Fetch,
+            method: "GET".into(),
+            url: format!("https://app.acme.test/api/invoices/{id}"),
+            status: 200,
+            duration: 38,
+            response_size: Some(412),
+            trace,
+            ..Network::default()
+        }))
+    };
+    let own = TraceContext::from_traceparent("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+    let events =
+        vec![event(0, call(1, Some(key.derive(1)))), event(40, call(2, own)), event(3, call(3, Some(key.derive(3))))];
+    Batch { trace_key: Some(key), ..envelope(3, 1_780_000_020_000, events) }
+}
+
+/// The sample session's batches with the names of their golden vectors.
 pub fn all() -> Vec<(&'static str, Batch)> {
     vec![("page_start", page_start()), ("interaction", interaction()), ("facts", facts())]
 }

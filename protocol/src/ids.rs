@@ -125,10 +125,10 @@ hex_id!(
     8
 );
 hex_id!(
-    /// A page's key for the trace ids the SDK derives: 16 random bytes (see
+    /// A page's key for the trace ids the SDK derives: 32 random bytes (see
     /// [`TraceKey::derive`](crate::TraceKey::derive)).
     TraceKey,
-    16
+    32
 );
 
 #[cfg(test)]

@@ -529,7 +529,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A request's trace: nil, its ids, or `true` for ids derived from the batch's key once
-    /// that is read. All-zero ids, invalid in W3C trace context, are no trace.
+    /// that is read. An all-zero trace or span id, invalid in W3C trace context, is no trace.
     fn trace(&mut self) -> Option<Option<TraceContext>> {
         if self.nil() {
             return Some(None);
@@ -539,7 +539,7 @@ impl<'a> Reader<'a> {
         }
         self.fields(2)?;
         let ids = TraceContext { trace_id: TraceId(self.id()?), span_id: SpanId(self.id()?) };
-        Some((ids != crate::trace_key::PENDING).then_some(ids))
+        Some((!ids.trace_id.is_zero() && !ids.span_id.is_zero()).then_some(ids))
     }
 
     fn http_message(&mut self) -> Option<HttpMessage> {

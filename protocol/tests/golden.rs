@@ -25,7 +25,14 @@ macro_rules! vectors {
     };
 }
 
-const VECTORS: [(&str, &[u8], &[u8]); 3] = vectors!("page_start", "interaction", "facts");
+const VECTORS: [(&str, &[u8], &[u8]); 4] = vectors!("page_start", "interaction", "facts", "derived_traces");
+
+/// The sample session, and a batch with derived trace ids.
+fn samples() -> Vec<(&'static str, sightline_protocol::Batch)> {
+    let mut samples = fixtures::all();
+    samples.push(("derived_traces", fixtures::derived_traces()));
+    samples
+}
 
 #[cfg(not(target_arch = "wasm32"))]
 fn bless() {
@@ -33,7 +40,7 @@ fn bless() {
         return;
     }
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
-    for (name, batch) in fixtures::all() {
+    for (name, batch) in samples() {
         std::fs::write(dir.join(format!("{name}.msgpack")), encode_payload(&batch).unwrap()).unwrap();
         std::fs::write(dir.join(format!("{name}.slb")), encode_batch(&batch).unwrap()).unwrap();
     }
@@ -44,7 +51,7 @@ fn bless() {
 fn golden_vectors_decode_and_reencode_identically() {
     #[cfg(not(target_arch = "wasm32"))]
     bless();
-    let samples = fixtures::all();
+    let samples = samples();
     assert_eq!(samples.len(), VECTORS.len());
     for ((name, batch), (file, golden_payload, golden_framed)) in samples.into_iter().zip(VECTORS) {
         assert_eq!(name, file);

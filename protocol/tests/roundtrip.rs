@@ -228,6 +228,25 @@ proptest! {
     }
 
     #[test]
+    fn keyed_batches_round_trip_on_both_decoding_paths(batch in batch(), key in any::<[u8; 32]>(), every in 1usize..4) {
+        // Some requests derived their ids from the page's key, the others keep theirs.
+        let key = TraceKey(key);
+        let mut batch = Batch { trace_key: Some(key), ..batch };
+        for (i, event) in batch.events.iter_mut().enumerate() {
+            if let EventData::Network(call) = &mut event.data {
+                if i % every == 0 {
+                    call.trace = Some(key.derive(call.id));
+                }
+            }
+        }
+        let bytes = encode_batch(&batch).unwrap();
+        prop_assert_eq!(&decode_batch(&bytes, &Limits::default()).unwrap(), &batch);
+        let payload = encode_payload(&batch).unwrap();
+        let scanned = Limits { max_depth: 100, ..Limits::default() };
+        prop_assert_eq!(decode_payload(&payload, &scanned).unwrap(), batch);
+    }
+
+    #[test]
     fn the_hand_written_encoder_writes_what_serde_writes(batch in batch()) {
         prop_assert_eq!(encode_payload(&batch).unwrap(), rmp_serde::to_vec(&batch).unwrap());
     }

@@ -109,6 +109,36 @@ mod tests {
     }
 
     #[test]
+    fn the_trace_key_goes_only_with_batches_whose_requests_derived_their_ids_from_it() {
+        use sightline_protocol::{Network, TraceKey, PROTOCOL_VERSION};
+        let key = TraceKey([5; 32]);
+        let call = |id, trace| EventData::Network(Box::new(Network { id, trace, ..Network::default() }));
+        let mut batcher = Batcher::new("slk_key", SessionId([7; 16]), 0);
+        batcher.trace_key = Some(key);
+        batcher.push(1_000, call(1, None));
+        let plain = batcher.take(1_001).unwrap().unwrap().bytes;
+        assert_eq!((plain[3], decode_batch(&plain, &Limits::default()).unwrap().trace_key), (2, None));
+
+        batcher.push(1_002, call(2, Some(key.derive(2))));
+        // A session that ended while the page stayed open keeps the page's key.
+        batcher.restart(SessionId([8; 16]), 1);
+        batcher.push(1_003, call(3, Some(key.derive(3))));
+        let keyed = batcher.take(1_004).unwrap().unwrap().bytes;
+        assert_eq!(keyed[3], PROTOCOL_VERSION);
+        let decoded = decode_batch(&keyed, &Limits::default()).unwrap();
+        assert_eq!(decoded.trace_key, Some(key));
+        let traces: Vec<_> = decoded
+            .events
+            .iter()
+            .map(|e| match &e.data {
+                EventData::Network(n) => n.trace,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(traces, vec![Some(key.derive(2)), Some(key.derive(3))]);
+    }
+
+    #[test]
     fn metadata_waiting_to_be_sent_can_be_completed() {
         let mut batcher = Batcher::new("slk_key", SessionId([7; 16]), 0);
         assert!(batcher.meta_mut().is_none());

@@ -24,7 +24,7 @@
 //! | [`CUSTOM`] | a [value](#values) | name, then the value's |
 //! | [`IDENTIFY`] | a [value](#values) | user id, then the value's |
 //! | [`TIMEZONE`] | | the time zone, for the page's metadata |
-//! | [`TRACE_KEY`] | the 16 bytes of the page's trace key | |
+//! | [`TRACE_KEY`] | the 32 bytes of the page's trace key | |
 //!
 //! Sizes are negative when unknown. Text fields contain no NUL (the wrapper replaces it).
 //!

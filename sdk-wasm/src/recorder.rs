@@ -83,7 +83,7 @@ impl Recorder {
             return Ok(());
         }
         if kind == intake::TRACE_KEY {
-            let mut key = [0u8; 16];
+            let mut key = [0u8; 32];
             if nums.len() != key.len() {
                 return Err(JsError::new("malformed trace key"));
             }

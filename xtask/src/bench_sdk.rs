@@ -341,10 +341,11 @@ fn print_bytes_by_kind(http: &Http, collector: &Collector, session: &str) {
         encode_batch(&Batch { events, trace_key, ..first.clone() }).map_or(0, |b| b.len())
     };
     for (kind, (count, events)) in kinds {
-        print!("    kind {kind:>2}: {count:>6} events {:>9} B compressed alone", compressed(events.clone(), key));
-        // What trace ids weigh: written in full (24 random bytes each), and left out.
         let traced =
             events.iter().filter(|e| matches!(&e.data, EventData::Network(call) if call.trace.is_some())).count();
+        let stored = compressed(events.clone(), key.filter(|_| traced > 0));
+        print!("    kind {kind:>2}: {count:>6} events {stored:>9} B compressed alone");
+        // What trace ids weigh: written in full (24 random bytes each), and left out.
         if traced > 0 {
             let untraced = events
                 .iter()
