@@ -44,35 +44,46 @@ const QUARTER_ROUNDS = [0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15, 0,
 
 const rotl = (v, c) => (v << c) | (v >>> (32 - c));
 
+// ChaCha20's state, its working copy and the 24 bytes of ids, reused by every call.
+const chachaState = new Int32Array(16);
+const chachaWork = new Int32Array(16);
+const idWords = new Uint32Array(6);
+const idBytes = new Uint8Array(idWords.buffer);
+
 // The `traceparent` of the page's request number `n`: its trace and span id are the first 24
 // bytes of ChaCha20's block `n` (RFC 8439, zero nonce) under the page's key, as
 // `TraceKey::derive` in protocol/src/trace_key.rs computes them. A recorded request then
 // carries a one-byte marker instead of 24 random bytes, and the collector derives the same ids.
 function derivedTraceparent(keyWords, n) {
-  const state = [0x61707865, 0x3320646e, 0x79622d32, 0x6b206574, ...keyWords, n, 0, 0, 0];
-  const x = state.slice();
+  const state = chachaState;
+  const x = chachaWork;
+  state.set([0x61707865, 0x3320646e, 0x79622d32, 0x6b206574]);
+  state.set(keyWords, 4);
+  state[12] = n;
+  state[13] = state[14] = state[15] = 0;
+  x.set(state);
   for (let round = 0; round < 10; round++) {
     for (let q = 0; q < 32; q += 4) {
       const a = QUARTER_ROUNDS[q];
       const b = QUARTER_ROUNDS[q + 1];
       const c = QUARTER_ROUNDS[q + 2];
       const d = QUARTER_ROUNDS[q + 3];
-      x[a] = (x[a] + x[b]) | 0;
+      x[a] += x[b];
       x[d] = rotl(x[d] ^ x[a], 16);
-      x[c] = (x[c] + x[d]) | 0;
+      x[c] += x[d];
       x[b] = rotl(x[b] ^ x[c], 12);
-      x[a] = (x[a] + x[b]) | 0;
+      x[a] += x[b];
       x[d] = rotl(x[d] ^ x[a], 8);
-      x[c] = (x[c] + x[d]) | 0;
+      x[c] += x[d];
       x[b] = rotl(x[b] ^ x[c], 7);
     }
   }
   // Typed arrays are little-endian wherever browsers run, as the Rust side writes the words.
-  const bytes = new Uint8Array(new Uint32Array(x.slice(0, 6).map((v, i) => v + state[i])).buffer);
+  for (let i = 0; i < 6; i++) idWords[i] = x[i] + state[i];
   // All-zero ids are invalid in W3C trace context.
-  if (bytes.subarray(0, 16).every((b) => b === 0)) bytes[0] = 1;
-  if (bytes.subarray(16, 24).every((b) => b === 0)) bytes[16] = 1;
-  return `00-${hex(bytes, 0, 16)}-${hex(bytes, 16, 24)}-01`;
+  if (idBytes.subarray(0, 16).every((b) => b === 0)) idBytes[0] = 1;
+  if (idBytes.subarray(16, 24).every((b) => b === 0)) idBytes[16] = 1;
+  return `00-${hex(idBytes, 0, 16)}-${hex(idBytes, 16, 24)}-01`;
 }
 
 // The UTF-8 size of a text, as it goes on the wire (a lone surrogate goes as U+FFFD).
@@ -101,7 +112,7 @@ const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-([\da-f]{16})-[\da-f]{2}$/i;
 
 // `traceKey`: the page's 32 random bytes for deriving trace ids (the recorder has them too).
 export function createNetworkRecorder(sink, options, traceKey) {
-  const keyWords = Array.from(new Uint32Array(new Uint8Array(traceKey).buffer));
+  const keyWords = new Uint32Array(new Uint8Array(traceKey).buffer);
   // Requests made on this page so far: each call's number.
   let requests = 0;
   // The collector's URL (absolute, as the wrapper hands it over), so its own requests are
