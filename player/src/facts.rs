@@ -214,6 +214,20 @@ mod tests {
     use super::*;
     use sightline_protocol::{fixtures, Batch, Event, Input, Pointer};
 
+    /// A page's only batch, holding `events`.
+    fn one_batch(events: Vec<Event>) -> Batch {
+        Batch {
+            project: "p".into(),
+            session: Default::default(),
+            page: 0,
+            seq: 0,
+            start: 0,
+            sent: 0,
+            events,
+            trace_key: None,
+        }
+    }
+
     #[test]
     fn the_sample_session_reads_as_activity_network_and_console_lines() {
         let batches: Vec<Batch> = fixtures::all().into_iter().map(|(_, b)| b).collect();
@@ -240,16 +254,7 @@ mod tests {
             .into_iter()
             .map(|data| Event { dt: 10, data })
             .collect();
-        let batch = Batch {
-            project: "p".into(),
-            session: Default::default(),
-            page: 0,
-            seq: 0,
-            start: 0,
-            sent: 0,
-            events,
-            trace_key: None,
-        };
+        let batch = one_batch(events);
         let lines: Vec<String> = facts(&Replay::new(&[batch])).into_iter().map(|f| f.summary).collect();
         assert_eq!(
             lines,
@@ -272,16 +277,7 @@ mod tests {
             stack: None,
         });
         let events = [typed("a"), logged, typed("ab")].into_iter().map(|data| Event { dt: 10, data }).collect();
-        let batch = Batch {
-            project: "p".into(),
-            session: Default::default(),
-            page: 0,
-            seq: 0,
-            start: 0,
-            sent: 0,
-            events,
-            trace_key: None,
-        };
+        let batch = one_batch(events);
         let lines: Vec<(u64, String)> =
             facts(&Replay::new(&[batch])).into_iter().map(|f| (f.time, f.summary)).collect();
         assert_eq!(lines, [(20, "suggestions".into()), (30, "Typed into an element: \"ab\"".into())]);
