@@ -6,8 +6,9 @@
 //!
 //! The ids are the first 24 bytes of ChaCha20's block `n` (RFC 8439) under the key, with a zero
 //! nonce: a keyed pseudo-random function, so ids a backend or a third party sees tell nothing
-//! of the key or of the page's other ids, which repeat no more than random ones. The SDK's JavaScript
-//! (`npm/src/network.js`) computes the same block when it writes the `traceparent` header.
+//! of the key or of the page's other ids, which repeat no more than random ones. The SDK's
+//! JavaScript (`npm/src/network.js`) computes the same block when it writes the `traceparent`
+//! header.
 
 use serde::{de, Deserialize, Deserializer};
 
@@ -35,10 +36,8 @@ fn chacha20_block(key: &[u8; 32], counter: u32, nonce: [u32; 3]) -> [u32; 16] {
     }
     state[13..].copy_from_slice(&nonce);
     let mut x = state;
-    // Opaque to the optimiser, which would otherwise unroll the rounds.
-    let quarter_rounds = std::hint::black_box(&QUARTER_ROUNDS);
     for _ in 0..10 {
-        for q in quarter_rounds {
+        for q in &QUARTER_ROUNDS {
             quarter_round(&mut x, q);
         }
     }
