@@ -108,7 +108,6 @@ const PLAIN_PATH = /^\/(?![/\\])[\w\-.~!$&()*+,;=:@/?%#]*$/;
 const DOT_SEGMENT = /\/(\.|%2e)/i;
 const FRAGMENT_PAIRS = /^#[^=&#]+=/;
 
-const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-([\da-f]{16})-[\da-f]{2}$/i;
 
 // `traceKey`: the page's 32 random bytes for deriving trace ids (the recorder has them too).
 export function createNetworkRecorder(sink, options, traceKey) {
@@ -224,7 +223,7 @@ export function createNetworkRecorder(sink, options, traceKey) {
     if (!suspect) return href;
     const copy = new URL(href);
     let changed = redactParams(copy.searchParams);
-    if (/^#[^=&#]+=/.test(copy.hash)) {
+    if (FRAGMENT_PAIRS.test(copy.hash)) {
       const fragment = new URLSearchParams(copy.hash.slice(1));
       if (redactParams(fragment)) {
         copy.hash = fragment.toString();
