@@ -420,3 +420,189 @@ window.storm = new Promise((resolve) => {{
         "the storm was not diffed node by node ({diffed} nodes added of 480,000 in {storm_s:.1} s, {snapshots} snapshots)"
     );
 }
+
+fn options_page(collector: &str) -> String {
+    format!(
+        r#"<!doctype html><html><head><title>Settings</title></head><body>
+<form onsubmit="return false">
+  <input id="name" type="text">
+  <input id="pin" type="password"><button id="show-pin" type="button" onclick="document.getElementById('pin').type = 'text'">Show</button>
+  <div data-sl-unmask><input id="unmasked-password" type="password"></div>
+  <input id="ssn" class="private">
+  <select id="plan"><option>basic</option><option>pro</option></select>
+</form>
+<div id="editor" contenteditable>EDITABLE_START</div>
+<div class="ad">ADVERT_MARKER</div>
+<div id="pane" style="height: 100px; overflow: auto"><div style="height: 1000px">pane</div></div>
+<button id="target" style="width: 200px; height: 100px">Target</button>
+<button id="late">Late</button>
+<script type="module">
+import {{ init, flush, stop, getSessionUrl }} from '/index.js';
+await init({{ endpoint: '{collector}', projectKey: '{KEY}', maskAllInputs: false, maskSelector: '.private', blockSelector: '.ad' }});
+window.flushNow = flush;
+window.stopNow = stop;
+window.center = (id) => {{
+  const r = document.getElementById(id).getBoundingClientRect();
+  return [r.left + r.width / 2, r.top + r.height / 2];
+}};
+window.show = (state) => {{
+  Object.defineProperty(document, 'visibilityState', {{ value: state, configurable: true }});
+  document.dispatchEvent(new Event('visibilitychange'));
+}};
+window.sessionUrl = getSessionUrl();
+</script></body></html>"#
+    )
+}
+
+#[test]
+fn other_interactions_and_the_masking_options_are_recorded() {
+    let (collector, _data) = start_collector();
+    let site = StaticFiles::start(&dist(), vec![("/".into(), options_page(&collector.base))]);
+    let browser = Browser::start();
+    browser.navigate(&format!("{}/", site.base));
+    let session = session_of(&browser.wait_for("window.sessionUrl", Duration::from_secs(20)));
+
+    // Inputs left unmasked by the page's choice, but never a password: not one shown as text
+    // by a "show" button, not one under `data-sl-unmask`.
+    browser.type_into("#name", "Jane Roe");
+    browser.type_into("#pin", "PIN_BEFORE");
+    browser.click("#show-pin");
+    browser.type_into("#pin", "PIN_AFTER");
+    browser.type_into("#unmasked-password", "UNMASKED_PASSWORD");
+    browser.type_into("#ssn", "078-05-1120");
+    browser.execute("const s = document.getElementById('plan'); s.value = 'pro'; s.dispatchEvent(new Event('change', { bubbles: true })); return true;");
+    browser.type_into("#editor", " EDITED_TEXT");
+
+    // Pointer input as the browser delivers it.
+    let center = browser.execute("return window.center('target');");
+    let (x, y) = (center[0].as_f64().unwrap(), center[1].as_f64().unwrap());
+    let mouse = |kind: &str, x: f64, y: f64, button: &str, clicks: u32| {
+        let params = serde_json::json!({ "type": kind, "x": x, "y": y, "button": button, "clickCount": clicks });
+        browser.cdp("Input.dispatchMouseEvent", params);
+    };
+    for step in 0..6 {
+        mouse("mouseMoved", x - 50.0 + f64::from(step) * 20.0, y, "none", 0);
+        std::thread::sleep(Duration::from_millis(60));
+    }
+    for clicks in [1, 2] {
+        mouse("mousePressed", x, y, "left", clicks);
+        mouse("mouseReleased", x, y, "left", clicks);
+    }
+    mouse("mousePressed", x, y, "right", 1);
+    mouse("mouseReleased", x, y, "right", 1);
+    browser.cdp("Emulation.setTouchEmulationEnabled", serde_json::json!({ "enabled": true }));
+    let touch = |kind: &str, points: serde_json::Value| {
+        browser.cdp("Input.dispatchTouchEvent", serde_json::json!({ "type": kind, "touchPoints": points }));
+    };
+    touch("touchStart", serde_json::json!([{ "x": x, "y": y }]));
+    for step in 1..4 {
+        std::thread::sleep(Duration::from_millis(60));
+        touch("touchMove", serde_json::json!([{ "x": x + f64::from(step) * 10.0, "y": y }]));
+    }
+    touch("touchEnd", serde_json::json!([]));
+
+    // An element's scroll, a blur, the tab hidden and shown.
+    browser.execute("document.getElementById('pane').scrollTop = 300; return true;");
+    browser.execute("document.activeElement.blur(); show('hidden'); show('visible'); return true;");
+    std::thread::sleep(Duration::from_millis(700));
+    browser.execute("window.stopNow(); return true;");
+
+    // Nothing after `stop()`.
+    browser.click("#late");
+    browser.execute("document.body.append('AFTER_STOP_MARKER'); window.flushNow(); return true;");
+
+    // Wait for the last thing recorded (the tab shown again), and a moment more for anything
+    // that should not have been.
+    let http = Http::default();
+    let read = || {
+        let frames = stored_stream(&http, &collector, &session, 1);
+        let batches: Vec<Batch> = frames.iter().map(|f| decode_batch(f, &Limits::default()).unwrap()).collect();
+        (frames, batches)
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, batches) = read();
+        let shown =
+            batches.iter().flat_map(|b| &b.events).any(|e| matches!(e.data, EventData::Visibility(v) if v.visible));
+        if shown || std::time::Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let (frames, batches) = read();
+    let events: Vec<&EventData> = batches.iter().flat_map(|b| &b.events).map(|e| &e.data).collect();
+    let decoded = format!("{batches:?}");
+    let raw: Vec<u8> = frames.concat();
+    for secret in [
+        "PIN_BEFORE",
+        "PIN_AFTER",
+        "UNMASKED_PASSWORD",
+        "078-05-1120",
+        "EDITABLE_START",
+        "EDITED_TEXT",
+        "ADVERT_MARKER",
+    ] {
+        assert!(!decoded.contains(secret), "{secret:?} was recorded");
+        assert!(!raw.windows(secret.len()).any(|w| w == secret.as_bytes()), "{secret:?} is in the stored bytes");
+    }
+
+    let nodes = nodes_by_id(&batches);
+    let inputs: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            EventData::Input(i) => Some(i),
+            _ => None,
+        })
+        .collect();
+    let last_input = |html_id: &str| {
+        let (id, _) = element_with_id(&nodes, html_id);
+        inputs.iter().rev().find(|i| i.target == id).unwrap_or_else(|| panic!("no input on #{html_id}"))
+    };
+    assert_eq!((last_input("name").value.as_str(), last_input("name").masked), ("Jane Roe", false));
+    let pin = last_input("pin");
+    assert_eq!((pin.value.len(), pin.masked), ("PIN_BEFOREPIN_AFTER".len(), true), "still a password once shown");
+    assert!(last_input("unmasked-password").masked);
+    assert!(last_input("ssn").masked, "masked by the page's own selector");
+    assert_eq!(last_input("plan").value, "pro");
+    let ad = nodes
+        .values()
+        .find(|n| matches!(&n.kind, NodeKind::Element(e) if e.attrs.iter().any(|(k, v)| k == "class" && v == "ad")));
+    assert!(ad.is_some_and(|ad| nodes.values().all(|n| n.parent != ad.id)), "blocked by the page's own selector");
+
+    let (target, _) = element_with_id(&nodes, "target");
+    let pointer = |kind: PointerKind| {
+        events.iter().any(|e| matches!(e, EventData::Pointer(p) if p.kind == kind && p.target == target && p.x > 0))
+    };
+    for kind in [PointerKind::Click, PointerKind::DoubleClick, PointerKind::ContextMenu, PointerKind::TouchStart] {
+        assert!(pointer(kind), "no {kind:?} on the target");
+    }
+    assert!(events.iter().any(|e| matches!(e, EventData::Pointer(p) if p.kind == PointerKind::TouchEnd)));
+    let moves: Vec<(i32, i32)> = events
+        .iter()
+        .filter_map(|e| match e {
+            EventData::MouseMove(m) => Some(m.points.iter().map(|p| (p.x, p.y))),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert!(moves.len() >= 4, "sampled mouse and touch moves: {moves:?}");
+    assert!(moves.iter().any(|&(mx, _)| f64::from(mx) > x), "the finger's moves too: {moves:?}");
+
+    let (pane, _) = element_with_id(&nodes, "pane");
+    assert!(events.iter().any(|e| matches!(e, EventData::Scroll(s) if s.target == pane && s.y == 300)));
+    let (editor, _) = element_with_id(&nodes, "editor");
+    assert!(events.iter().any(|e| matches!(e, EventData::Focus(f) if f.target == editor && !f.focused)), "the blur");
+    let visibility: Vec<bool> = events
+        .iter()
+        .filter_map(|e| match e {
+            EventData::Visibility(v) => Some(v.visible),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(visibility, vec![false, true]);
+
+    let (late, _) = element_with_id(&nodes, "late");
+    assert!(events.iter().all(|e| !matches!(e, EventData::Pointer(p) if p.target == late)), "a click after stop()");
+    assert!(!decoded.contains("AFTER_STOP_MARKER"), "a change after stop()");
+}

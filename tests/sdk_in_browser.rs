@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use sightline_e2e::sdk::{dist, session_of, start_collector, stored, KEY, TOKEN};
 use sightline_e2e::static_files::StaticFiles;
 use sightline_e2e::webdriver::Browser;
-use sightline_e2e::Http;
+use sightline_e2e::{Collector, Http};
 use sightline_protocol::{ConsoleLevel, DeviceType, ErrorKind, EventData, NavigationKind, NodeKind, Value};
 
 fn page(collector: &str, wasm_url: Option<&str>) -> String {
@@ -151,13 +151,86 @@ fn the_page_works_when_the_sdk_cannot_load() {
     assert!(browser.execute("return window.sessionUrl;").is_null(), "the SDK stayed off");
 }
 
+/// Page script that makes the SDK's `fetch` to the collector fail once `batchFetchFails` is set.
+const BATCH_FETCH_FAILS: &str = r#"
+const pageFetch = window.fetch;
+window.fetch = function (input) {
+  if (window.batchFetchFails && String(input).includes('/v1/batches')) return Promise.reject(new TypeError('Failed to fetch'));
+  return pageFetch.apply(this, arguments);
+};"#;
+
+/// The custom events named `name` stored for `session`, waiting up to 20 s for the first.
+fn custom_events_named(http: &Http, collector: &Collector, session: &str, name: &str) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let count = stored(http, collector, session, 1)
+            .iter()
+            .flat_map(|b| &b.events)
+            .filter(|e| matches!(&e.data, EventData::Custom(c) if c.name == name))
+            .count();
+        if count > 0 || Instant::now() > deadline {
+            return count;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn a_hidden_tab_sends_what_waits_by_beacon_and_takes_back_what_the_browser_refused() {
+    let (collector, _data) = start_collector();
+    let page = format!(
+        r#"<!doctype html><title>Tabs</title><script type="module">
+import {{ init, track, getSessionUrl }} from '/index.js';
+{BATCH_FETCH_FAILS}
+const pageBeacon = navigator.sendBeacon.bind(navigator);
+window.beacons = 0;
+navigator.sendBeacon = (url, data) => {{
+  if (!String(url).includes('/v1/batches')) return pageBeacon(url, data);
+  window.beacons++;
+  return window.refuseBeacons ? false : pageBeacon(url, data);
+}};
+await init({{ endpoint: '{}', projectKey: '{KEY}' }});
+window.track = track;
+window.show = (state) => {{
+  Object.defineProperty(document, 'visibilityState', {{ value: state, configurable: true }});
+  document.dispatchEvent(new Event('visibilitychange'));
+}};
+window.sessionUrl = getSessionUrl();
+</script>"#,
+        collector.base
+    );
+    let site = StaticFiles::start(&dist(), vec![("/".into(), page)]);
+    let browser = Browser::start();
+    browser.navigate(&format!("{}/", site.base));
+    let session = session_of(&browser.wait_for("window.sessionUrl", Duration::from_secs(20)));
+    let http = Http::default();
+
+    // Hidden, with `fetch` unable to reach the collector: the beacon delivers.
+    browser.execute("window.batchFetchFails = true; track('while_hidden'); show('hidden'); return true;");
+    assert!(browser.execute("return window.beacons;").as_u64() >= Some(1), "a beacon went out");
+    assert_eq!(custom_events_named(&http, &collector, &session, "while_hidden"), 1);
+
+    // Hidden again, and the browser refuses the beacon: the batch is kept, then taken back and
+    // sent when the tab is shown.
+    browser
+        .execute("show('visible'); window.refuseBeacons = true; track('refused_beacon'); show('hidden'); return true;");
+    let stash = browser.execute(&format!("return localStorage.getItem('sightline.unsent.{KEY}');"));
+    assert!(stash.as_str().is_some_and(|s| s.starts_with("2\n")), "kept for later: {stash}");
+    browser.execute("window.batchFetchFails = false; show('visible'); return true;");
+    assert_eq!(custom_events_named(&http, &collector, &session, "refused_beacon"), 1, "sent once");
+    let stash = browser.execute(&format!("return localStorage.getItem('sightline.unsent.{KEY}');"));
+    assert!(stash.is_null(), "taken back by the page: {stash}");
+}
+
 #[test]
 fn what_waits_at_pagehide_goes_out_by_beacon() {
     let (collector, _data) = start_collector();
-    // No flush and no tick before the page goes away: only the unload path can deliver.
+    // No flush and no tick before the page goes away, and `fetch` can't reach the collector:
+    // only the beacon sent on the way out can deliver.
     let page = format!(
         r#"<!doctype html><title>Leaving</title><input id="note"><script type="module">
 import {{ init, track, getSessionUrl }} from '/index.js';
+{BATCH_FETCH_FAILS}
 await init({{ endpoint: '{}', projectKey: '{KEY}' }});
 track('about_to_leave', {{ step: 3 }});
 window.sessionUrl = getSessionUrl();
@@ -174,6 +247,7 @@ window.sessionUrl = getSessionUrl();
     let session = session_of(&url);
     // What is typed just before the tab goes away arrives too.
     browser.type_into("#note", "see you");
+    browser.execute("window.batchFetchFails = true; return true;");
     browser.navigate(&format!("{}/next", site.base));
 
     let http = Http::default();

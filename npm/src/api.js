@@ -99,7 +99,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
         // Already failing: the SDK is switching itself off.
       }
     }
-    removeEventListener('pagehide', onPageHide);
+    removeEventListener('pagehide', leave);
     removeEventListener('pageshow', onPageShow);
     removeEventListener('resize', onResize);
     document.removeEventListener('visibilitychange', onVisibilityChange);
@@ -196,7 +196,9 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     return navigator.sendBeacon(url, new Blob([batch], { type: 'text/plain' }));
   }
 
-  function onPageHide() {
+  // The page is going away, or may be: a hidden tab can be discarded without a `pagehide`.
+  // What waits goes out by beacon, and what the browser won't take is kept for the next page.
+  function leave() {
     settleTimezone();
     const kept = guard((r) => r.unload(Date.now(), beacon));
     if (kept !== undefined) saveStash(projectKey, kept);
@@ -207,12 +209,15 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     for (const batch of takeStash(projectKey)) guard((r) => r.resend(batch));
   }
 
-  // A page restored from the back-forward cache lives on: it takes back what it kept for the
-  // next page at `pagehide`.
-  function onPageShow(event) {
-    if (!event.persisted) return;
+  // A page that lives on after all (shown again, or restored from the back-forward cache)
+  // takes back what it kept for the next page.
+  function comeBack() {
     resendStash();
     deliver();
+  }
+
+  function onPageShow(event) {
+    if (event.persisted) comeBack();
   }
 
   // Route changes of single-page apps. The wrappers stay in place once installed (another
@@ -221,10 +226,13 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   let lastUrl = null;
   function recordRoute(kind) {
     if (state !== 'recording') return;
-    const url = String(location.href);
-    if (kind >= 3 && url === lastUrl) return; // popstate and hashchange both fire for a hash change
-    lastUrl = url;
-    put(NAVIGATION, [kind], [pageUrl(url), pageTitle()]);
+    // Behind the guard: a failure here must not reach the page's own `pushState` call.
+    guard(() => {
+      const url = String(location.href);
+      if (kind >= 3 && url === lastUrl) return; // popstate and hashchange both fire for a hash change
+      lastUrl = url;
+      put(NAVIGATION, [kind], [pageUrl(url), pageTitle()]);
+    });
   }
 
   function wrapHistory(name, kind) {
@@ -265,8 +273,8 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     if (state !== 'recording') return;
     const visible = document.visibilityState === 'visible';
     put(VISIBILITY, [visible ? 1 : 0]);
-    // A hidden tab may never come back: send what is recorded while the page can.
-    if (!visible) flush();
+    if (visible) comeBack();
+    else leave();
   }
 
   // Console output and errors. The console methods are wrapped so that the original runs first,
@@ -559,7 +567,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       network = createNetworkRecorder(networkSink(), { ...options, endpoint }, traceKey);
       recordMeta();
       timer = setInterval(onTick, 1000);
-      addEventListener('pagehide', onPageHide);
+      addEventListener('pagehide', leave);
       addEventListener('pageshow', onPageShow);
       watchRoutes();
       watchErrors();

@@ -257,8 +257,17 @@ export function createDomRecorder(sink, options = {}) {
     return false;
   }
 
+  // An input once seen as a password stays one: a "show password" toggle that switches it to
+  // text must not reveal it, even where inputs are unmasked.
+  const passwords = new WeakSet();
+
   function isPassword(el) {
-    return el.localName === 'input' && String(el.type).toLowerCase() === 'password';
+    if (el.localName !== 'input') return false;
+    if (passwords.has(el)) return true;
+    const autocomplete = String(el.getAttribute('autocomplete') || '').toLowerCase();
+    if (String(el.type).toLowerCase() !== 'password' && !autocomplete.includes('password')) return false;
+    passwords.add(el);
+    return true;
   }
 
   function formValueMasked(el, flags) {
@@ -353,10 +362,12 @@ export function createDomRecorder(sink, options = {}) {
       return 0;
     }
     if (tag === 'input' || tag === 'textarea' || tag === 'select') {
+      // Asked even of an empty field: a password input is remembered as one from here on.
+      const masked = formValueMasked(el, flags);
       const value = String(el.value ?? '');
       if (value !== '') {
         tape.text('value');
-        tape.text(formValueMasked(el, flags) ? maskValue(value) : value);
+        tape.text(masked ? maskValue(value) : value);
         count++;
       }
     }
@@ -984,16 +995,19 @@ export function createDomRecorder(sink, options = {}) {
   let lastMove = 0;
   let movesTimer = null;
 
+  // Mouse moves and a finger's moves share one sampled trail.
   function onMouseMove(event) {
     if (!running) return;
     const now = Date.now();
     if (now - lastMove < MOVE_SAMPLE_MS) return;
+    const point = event.touches ? event.touches[0] : event;
+    if (!point) return;
     lastMove = now;
     if (moves.length === 0) {
       movesStart = now;
       movesTimer = setTimeout(flushMoves, MOVE_GROUP_MS);
     }
-    moves.push(Math.round(event.clientX) | 0, Math.round(event.clientY) | 0, now - movesStart);
+    moves.push(Math.round(point.clientX) | 0, Math.round(point.clientY) | 0, now - movesStart);
   }
 
   function flushMoves() {
@@ -1063,6 +1077,7 @@ export function createDomRecorder(sink, options = {}) {
     ['touchstart', onPointer],
     ['touchend', onPointer],
     ['mousemove', onMouseMove],
+    ['touchmove', onMouseMove],
     ['scroll', onScroll],
     ['input', onInput],
     ['change', onInput],

@@ -129,18 +129,18 @@ impl Recorder {
 
     /// Called about once a second: cuts a batch when one is due. Returns whether the page
     /// should be snapshotted again because what came before can no longer be replayed on its
-    /// own.
+    /// own; it keeps asking until a snapshot is recorded (the DOM walker may be busy).
     pub fn tick(&self, now: f64) -> bool {
         let mut state = self.state.borrow_mut();
         if !state.stopped {
-            if state.session.has_ended(now as u64) {
-                state.rotate(now);
-            }
-            if !state.batcher.is_empty() && now - state.last_cut >= BATCH_INTERVAL_MS {
+            // An ended session's last events go out now; the next one starts with the user's
+            // next action (see `push`).
+            let ended = state.session.has_ended(now as u64);
+            if !state.batcher.is_empty() && (ended || now - state.last_cut >= BATCH_INTERVAL_MS) {
                 state.cut(now);
             }
         }
-        !state.stopped && std::mem::take(&mut state.keyframe_due)
+        !state.stopped && state.keyframe_due
     }
 
     /// The batch to post now, if one is due (also after `stop`, until everything recorded is
@@ -155,7 +155,12 @@ impl Recorder {
     pub fn answered(&self, status: u16, retry_after: Option<String>, now: f64) -> bool {
         let status = (status != 0).then_some(status);
         let retry_after = retry_after.as_deref().and_then(parse_retry_after);
-        self.state.borrow_mut().outbox.answered(status, retry_after, js_sys::Math::random(), now)
+        let mut state = self.state.borrow_mut();
+        let lost = state.outbox.dropped();
+        let next = state.outbox.answered(status, retry_after, js_sys::Math::random(), now);
+        // A batch the collector refused for good is lost like one dropped from a full queue.
+        state.keyframe_due |= state.outbox.dropped() != lost;
+        next
     }
 
     /// Cuts what was recorded into a batch now (used by `stop()`, a hidden tab and tests).
@@ -224,7 +229,18 @@ impl Recorder {
         if state.stopped {
             return;
         }
-        state.activity(now);
+        let active = is_user_activity(&data);
+        if state.session.has_ended(now as u64) {
+            // A page left open with nobody at it (a dashboard that refreshes itself) records
+            // nothing until someone acts, and then into a new session.
+            if !active {
+                return;
+            }
+            state.rotate(now);
+        }
+        if active {
+            state.session.touch(now as u64);
+        }
         state.pending_bytes += size;
         state.batcher.push(now as u64, data);
         if state.batcher.len() >= BATCH_MAX_EVENTS || state.pending_bytes >= BATCH_MAX_BYTES {
@@ -233,14 +249,25 @@ impl Recorder {
     }
 }
 
-impl State {
-    fn activity(&mut self, now: f64) {
-        if self.session.has_ended(now as u64) {
-            self.rotate(now);
-        }
-        self.session.touch(now as u64);
-    }
+/// Whether an event is the user's doing, which keeps the session alive; what the page does on
+/// its own (changes, requests, logs) does not.
+fn is_user_activity(data: &EventData) -> bool {
+    matches!(
+        data,
+        EventData::Pointer(_)
+            | EventData::MouseMove(_)
+            | EventData::Scroll(_)
+            | EventData::Input(_)
+            | EventData::Focus(_)
+            | EventData::Navigation(_)
+            | EventData::Visibility(_)
+            | EventData::Viewport(_)
+            | EventData::Custom(_)
+            | EventData::Identify(_)
+    )
+}
 
+impl State {
     /// The session ended while the page stayed open: what was recorded goes out under the old
     /// session, and recording continues in a new one.
     fn rotate(&mut self, now: f64) {

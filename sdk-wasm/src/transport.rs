@@ -180,6 +180,7 @@ pub struct Outbox {
     beacon_budget: usize,
     offered: Option<Pending>,
     kept: Vec<Pending>,
+    refused: u64,
 }
 
 impl Outbox {
@@ -195,6 +196,7 @@ impl Outbox {
             beacon_budget: 0,
             offered: None,
             kept: Vec::new(),
+            refused: 0,
         }
     }
 
@@ -205,9 +207,10 @@ impl Outbox {
         self.queue.push(batch);
     }
 
-    /// Batches dropped so far to keep the queue within its bound.
+    /// Batches lost so far: dropped to keep the queue within its bound, or refused for good by
+    /// the collector.
     pub fn dropped(&self) -> u64 {
-        self.queue.dropped()
+        self.queue.dropped() + self.refused
     }
 
     /// Whether nothing waits and nothing is in flight.
@@ -238,8 +241,13 @@ impl Outbox {
             return !self.queue.is_empty();
         }
         match delivery(status) {
-            Delivery::Done | Delivery::Refused => {
+            Delivery::Done => {
                 self.queue.pop();
+                !self.queue.is_empty()
+            }
+            Delivery::Refused => {
+                self.queue.pop();
+                self.refused += 1;
                 !self.queue.is_empty()
             }
             Delivery::Retry => {
@@ -356,7 +364,9 @@ mod tests {
         assert!(outbox.answered(Some(200), None, 0.0, 3_800.0), "the next goes right away");
         let second = outbox.next_to_send(3_800.0).unwrap();
         assert_eq!(second, vec![2; 10]);
+        assert_eq!(outbox.dropped(), 0);
         assert!(!outbox.answered(Some(400), None, 0.0, 3_900.0), "refused for good, and none left");
+        assert_eq!(outbox.dropped(), 1, "a refused batch counts as lost");
         assert!(outbox.is_idle());
     }
 

@@ -3,10 +3,11 @@
 //! the viewer when they are there (see `collector/build.rs`).
 
 use crate::build_sdk::{bind, build_wasm, run};
-use crate::run::workspace_root;
+use crate::run::{ensure_wasm_tools, workspace_root};
 
 /// Builds the player and prints its size.
 pub fn build_player() -> Result<(), String> {
+    ensure_wasm_tools()?;
     let root = workspace_root();
     let wasm = build_wasm("sightline-player", "wasm")?;
     let out = root.join("target/viewer-player");

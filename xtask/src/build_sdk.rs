@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::run::{cargo, workspace_root};
+use crate::run::{cargo, ensure_wasm_tools, workspace_root};
 
 /// Runs a program; `Err` with the command line when it fails.
 pub fn run(program: &Path, args: &[&str]) -> Result<(), String> {
@@ -147,6 +147,7 @@ pub fn bind(wasm: &Path, out_dir: &Path, name: &str, target: &str) -> Result<(),
 
 /// Builds the package and prints what a page loads, raw and gzipped.
 pub fn build_sdk() -> Result<(), String> {
+    ensure_wasm_tools()?;
     let root = workspace_root();
     let wasm = build_sdk_wasm()?;
     let dist = root.join("npm/dist");

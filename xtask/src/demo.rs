@@ -9,7 +9,7 @@ use std::process::{Child, Command};
 use std::time::Duration;
 
 use crate::build_sdk::build_sdk;
-use crate::run::{cargo, ensure_wasm_tools, workspace_root};
+use crate::run::{cargo, workspace_root};
 
 const CONFIG: &str = "sightline-demo.toml";
 const COLLECTOR: &str = "127.0.0.1:8686";
@@ -26,7 +26,6 @@ impl Drop for Running {
 }
 
 pub fn run() -> Result<(), String> {
-    ensure_wasm_tools()?;
     build_sdk()?;
     crate::build_player::build_player()?;
     cargo(&["build", "--release", "--locked", "-p", "sightline-collector", "-p", "sightline-example-shop"], &[])?;

@@ -34,8 +34,14 @@ pub fn in_release(args: &[String]) -> Result<(), String> {
 }
 
 /// The wasm target and the `wasm-bindgen` CLI at the exact version of the crate in Cargo.lock,
-/// installed if missing, so the README's commands work on a fresh machine.
+/// installed if missing, so the README's commands work on a fresh machine. Checked once per
+/// run of xtask.
 pub fn ensure_wasm_tools() -> Result<(), String> {
+    static CHECKED: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    CHECKED.get_or_init(install_wasm_tools).clone()
+}
+
+fn install_wasm_tools() -> Result<(), String> {
     let rustup = Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]).output();
     if let Ok(output) = rustup {
         if !output.status.success() {
@@ -74,7 +80,6 @@ pub fn ensure_wasm_tools() -> Result<(), String> {
 /// (which `.ci/run` installs with Chromium and ChromeDriver), the protocol's golden vectors
 /// under Node and the SDK's browser tests in headless Chromium.
 pub fn test_all() -> Result<(), String> {
-    ensure_wasm_tools()?;
     // The end-to-end tests load the npm package in a browser, and the viewer's replay core,
     // which the collector's build compiles in.
     crate::build_sdk::build_sdk()?;
