@@ -262,3 +262,71 @@ fn a_click_through_the_example_app_is_recorded_as_the_user_saw_it() {
     assert!(device["timezone"].as_str().is_some_and(|t| !t.is_empty()), "the time zone, looked up when idle: {device}");
     assert_eq!(summary["pages"].as_array().map(Vec::len), Some(2), "the reload is the session's second page");
 }
+
+#[test]
+fn an_outage_a_scroll_and_a_closed_tab_lose_nothing() {
+    let (mut collector, _data) = start_collector();
+    let shop = Shop::start(&collector.base, KEY);
+    let browser = Browser::start();
+    browser.navigate(&format!("{}/login", shop.base));
+    browser.wait_for("window.sightlineReady && document.getElementById('login-email')", Duration::from_secs(20));
+    let session =
+        session_of(&browser.execute("return document.getElementById('session').textContent.split(' ').pop();"));
+
+    // The collector goes down while the user signs in and looks through the customers: what is
+    // recorded meanwhile fails to send, and waits.
+    collector.stop();
+    browser.type_into("#login-email", "jane@acme.com");
+    browser.type_into("#login-password", LOGIN_PASSWORD);
+    browser.click("#login-submit");
+    browser.wait_for("document.querySelector('button.send')", Duration::from_secs(10));
+    browser.click("a[href='/customers']");
+    browser.wait_for("document.querySelectorAll('#customers tr').length === 3000", Duration::from_secs(10));
+    browser.execute("window.scrollTo(0, 2400); return true;");
+    std::thread::sleep(Duration::from_secs(7));
+    collector.restart();
+
+    // Back up: the waiting batches go out on their next retry. Then the user types into the
+    // filter and closes the tab at once.
+    let http = Http::default();
+    let read = || {
+        let frames = stored_stream(&http, &collector, &session, 1);
+        frames.iter().map(|f| decode_batch(f, &Limits::default()).unwrap()).collect::<Vec<Batch>>()
+    };
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while !read().iter().flat_map(|b| &b.events).any(|e| matches!(&e.data, EventData::Scroll(s) if s.y == 2400)) {
+        assert!(Instant::now() < deadline, "what was recorded during the outage never arrived");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    browser.type_into("#customer-filter", "porto");
+    browser.close_tab();
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let batches = loop {
+        let batches = read();
+        let typed = batches
+            .iter()
+            .flat_map(|b| &b.events)
+            .any(|e| matches!(&e.data, EventData::Input(i) if i.value == "*****" && i.masked));
+        if typed {
+            break batches;
+        }
+        assert!(Instant::now() < deadline, "what was typed before the tab closed never arrived");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+
+    // Every batch once, numbered without a gap, and every route change once.
+    let seqs: Vec<u32> = batches.iter().map(|b| b.seq).collect();
+    assert!(seqs.iter().enumerate().all(|(i, seq)| *seq as usize == i), "no batch missing: {seqs:?}");
+    let events: Vec<&EventData> = batches.iter().flat_map(|b| &b.events).map(|e| &e.data).collect();
+    let routes: Vec<String> = events
+        .iter()
+        .filter_map(|e| match e {
+            EventData::Navigation(n) => Some(n.url.trim_start_matches(&shop.base).to_owned()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(routes, ["/login", "/", "/customers"], "each route once");
+    let scrolls = events.iter().filter(|e| matches!(e, EventData::Scroll(s) if s.y == 2400)).count();
+    assert_eq!(scrolls, 1, "the page's scroll, once");
+}

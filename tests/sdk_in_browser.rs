@@ -151,6 +151,63 @@ fn the_page_works_when_the_sdk_cannot_load() {
     assert!(browser.execute("return window.sessionUrl;").is_null(), "the SDK stayed off");
 }
 
+/// A page that counts what reaches its own error handlers, then exercises what the SDK wraps
+/// once `window.exercise()` is called: a route change, a request, console output and a click.
+fn page_under_test(collector: &str, before_init: &str, after_init: &str) -> String {
+    format!(
+        r#"<!doctype html><title>Fragile</title><button id="b" onclick="window.clicked = true">b</button>
+<script type="module">
+import {{ init, track, getSessionUrl }} from '/index.js';
+window.errors = [];
+addEventListener('error', (e) => window.errors.push(String(e.message)));
+addEventListener('unhandledrejection', (e) => window.errors.push(String(e.reason)));
+{before_init}
+await init({{ endpoint: '{collector}', projectKey: '{KEY}' }});
+window.startedUrl = getSessionUrl();
+{after_init}
+window.exercise = async () => {{
+  history.pushState({{}}, '', '/after');
+  const status = (await fetch('/index.js')).status;
+  console.log('still logging');
+  document.getElementById('b').click();
+  track('after_exercise');
+  return [location.pathname, status, window.clicked === true, getSessionUrl(), window.errors];
+}};
+window.ready = true;
+</script>"#
+    )
+}
+
+#[test]
+fn the_page_works_when_the_sdk_fails_to_start() {
+    let (collector, _data) = start_collector();
+    // No random source for a session id: the recorder can't start.
+    let no_random = "Crypto.prototype.getRandomValues = () => { throw new Error('no entropy'); };";
+    let site = StaticFiles::start(&dist(), vec![("/".into(), page_under_test(&collector.base, no_random, ""))]);
+    let browser = Browser::start();
+    browser.navigate(&format!("{}/", site.base));
+    browser.wait_for("window.ready", Duration::from_secs(20));
+    assert!(browser.execute("return window.startedUrl;").is_null(), "the SDK stayed off");
+    let outcome = browser.execute_async("window.exercise().then(arguments[0]);");
+    assert_eq!(outcome, serde_json::json!(["/after", 200, true, null, []]), "the page as without the SDK");
+}
+
+#[test]
+fn the_page_works_when_the_sdk_fails_while_recording() {
+    let (collector, _data) = start_collector();
+    // The glue that hands text to the wasm breaks after start: the next text that is not plain
+    // ASCII makes the SDK fail inside its own entry point, which switches it off.
+    let break_glue = "TextEncoder.prototype.encodeInto = () => { throw new Error('glue broke'); }; track('naïve');";
+    let site = StaticFiles::start(&dist(), vec![("/".into(), page_under_test(&collector.base, "", break_glue))]);
+    let browser = Browser::start();
+    browser.navigate(&format!("{}/", site.base));
+    browser.wait_for("window.ready", Duration::from_secs(20));
+    let started = browser.execute("return window.startedUrl;");
+    assert!(started.as_str().is_some(), "the SDK had started: {started}");
+    let outcome = browser.execute_async("window.exercise().then(arguments[0]);");
+    assert_eq!(outcome, serde_json::json!(["/after", 200, true, null, []]), "the page as without the SDK");
+}
+
 /// Page script that makes the SDK's `fetch` to the collector fail once `batchFetchFails` is set.
 const BATCH_FETCH_FAILS: &str = r#"
 const pageFetch = window.fetch;

@@ -90,6 +90,7 @@ impl Browser {
         let url = format!("{}{path}", self.url);
         let value = read_json(match method {
             "POST" => self.agent.post(&url).header("content-type", "application/json").send(body.to_string()),
+            "DELETE" => self.agent.delete(&url).call(),
             _ => self.agent.get(&url).call(),
         });
         assert!(value["value"].get("error").is_none(), "{method} {path}: {value}");
@@ -99,6 +100,15 @@ impl Browser {
     /// Loads `url` and waits for it.
     pub fn navigate(&self, url: &str) {
         self.command("POST", "/url", json!({ "url": url }));
+    }
+
+    /// Closes the current tab as a user would (the page gets its `pagehide`), and goes on in a
+    /// new blank tab of the same browser, whose storage the next pages share.
+    pub fn close_tab(&self) {
+        let opened = self.command("POST", "/window/new", json!({ "type": "tab" }));
+        let handle = opened["handle"].as_str().unwrap_or_else(|| panic!("no new tab: {opened}")).to_owned();
+        self.command("DELETE", "/window", Value::Null);
+        self.command("POST", "/window", json!({ "handle": handle }));
     }
 
     /// Resizes the browser window.
