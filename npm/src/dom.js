@@ -30,6 +30,7 @@ const LABEL_INPUTS = new Set(['button', 'submit', 'reset', 'image']);
 const MASK = 1; // text is masked (data-sl-mask, the mask selector, or maskAllText)
 const UNMASK = 2; // form values and text are recorded as they are (data-sl-unmask)
 const EDITABLE = 4; // inside contenteditable: text is what the user typed
+const BLOCKED = -1; // not a flag: a parent inside a blocked element or a script
 
 // A snapshot or change set goes to the recorder in chunks of about this much, so that no batch
 // outgrows what the collector accepts; a big snapshot ships as a snapshot followed by additions.
@@ -697,11 +698,44 @@ export function createDomRecorder(sink, options = {}) {
   let resumeTimer = null;
 
   // The id of the first following sibling the player already has: added nodes go before it.
-  function nextKnown(node, added) {
+  // Added siblings in a row share the answer, kept in `known` for each one passed, so a run of
+  // thousands of added siblings is walked once, not once for each.
+  function nextKnown(node, added, known) {
+    const passed = [];
+    let next = 0;
     for (let sibling = node.nextSibling; sibling !== null; sibling = sibling.nextSibling) {
-      if (!added.has(sibling) && ids.has(sibling)) return ids.get(sibling);
+      if (added.has(sibling)) {
+        const answer = known.get(sibling);
+        if (answer !== undefined) {
+          next = answer;
+          break;
+        }
+        passed.push(sibling);
+      } else if (ids.has(sibling)) {
+        next = ids.get(sibling);
+        break;
+      }
     }
-    return 0;
+    for (const sibling of passed) known.set(sibling, next);
+    return next;
+  }
+
+  // The added nodes with siblings added before one another in document order (each is placed
+  // before the same known sibling, so the earlier must go first): one pass over the children of
+  // each parent that got several, rather than a sort, whose every comparison costs the browser
+  // a walk along the siblings.
+  function inDocumentOrder(added) {
+    const parents = new Map(); // a parent, and its one added child or null for several
+    for (const node of added) {
+      const parent = node.parentNode;
+      if (parent !== null) parents.set(parent, parents.has(parent) ? null : node);
+    }
+    const queue = [];
+    for (const [parent, only] of parents) {
+      if (only !== null) queue.push(only);
+      else for (let child = parent.firstChild; child !== null; child = child.nextSibling) if (added.has(child)) queue.push(child);
+    }
+    return queue;
   }
 
   function hasAddedAncestor(node, added) {
@@ -794,9 +828,10 @@ export function createDomRecorder(sink, options = {}) {
       removesLeft = [];
       adds.reset();
     };
-    // In document order: siblings added before one another are each placed before the same
-    // known sibling, so the earlier must go first.
-    const queue = Array.from(added).sort((a, b) => (a === b ? 0 : a.compareDocumentPosition(b) & 4 ? -1 : 1));
+    const queue = inDocumentOrder(added);
+    const known = new Map();
+    // Each parent's masking flags, or BLOCKED: asked once, not for each of its added children.
+    const parentFlags = new Map();
     let at = 0;
     let step = null;
     let counted = 0;
@@ -808,9 +843,10 @@ export function createDomRecorder(sink, options = {}) {
           if (node === undefined) break;
           const parent = node.parentNode;
           if (parent === null || !node.isConnected || !ids.has(parent) || hasAddedAncestor(node, added)) continue;
-          if (inBlockedOrScript(parent)) continue;
-          const flags = flagsAt(parent);
-          step = walker(node, ids.get(parent), nextKnown(node, added), flags, adds, emitAdds);
+          let flags = parentFlags.get(parent);
+          if (flags === undefined) parentFlags.set(parent, (flags = inBlockedOrScript(parent) ? BLOCKED : flagsAt(parent)));
+          if (flags === BLOCKED) continue;
+          step = walker(node, ids.get(parent), nextKnown(node, added, known), flags, adds, emitAdds);
           counted = 0;
         }
         const done = step(deadline, Infinity);

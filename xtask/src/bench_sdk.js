@@ -100,6 +100,17 @@ const JOURNEYS = {
       await sleep(400);
     }
   },
+  // A mutation storm: 2,500 paragraphs (5,000 nodes) replaced every 50 ms for 3 s, 100,000
+  // nodes a second added and as many removed.
+  async storm() {
+    const big = document.getElementById('big');
+    for (let round = 0; round < 60; round++) {
+      const cells = [];
+      for (let i = 0; i < 2500; i++) cells.push(`<p>cell ${round}-${i}</p>`);
+      big.innerHTML = cells.join('');
+      await sleep(50);
+    }
+  },
 };
 
 async function gzipSize(text) {
