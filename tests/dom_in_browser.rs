@@ -436,6 +436,8 @@ fn options_page(collector: &str) -> String {
 <div id="pane" style="height: 100px; overflow: auto"><div style="height: 1000px">pane</div></div>
 <button id="target" style="width: 200px; height: 100px">Target</button>
 <button id="late">Late</button>
+<iframe id="frame" style="position: fixed; left: 420px; top: 10px; width: 240px; height: 120px; border: 4px solid"
+  srcdoc="<body style='margin: 0'><button id='inner' style='width: 100px; height: 40px'>Inner</button><input id='inner-input'><div style='height: 2000px'></div></body>"></iframe>
 <script type="module">
 import {{ init, flush, stop, getSessionUrl }} from '/index.js';
 await init({{ endpoint: '{collector}', projectKey: '{KEY}', maskAllInputs: false, maskSelector: '.private', blockSelector: '.ad' }});
@@ -500,6 +502,25 @@ fn other_interactions_and_the_masking_options_are_recorded() {
         touch("touchMove", serde_json::json!([{ "x": x + f64::from(step) * 10.0, "y": y }]));
     }
     touch("touchEnd", serde_json::json!([]));
+    browser.cdp("Emulation.setTouchEmulationEnabled", serde_json::json!({ "enabled": false }));
+
+    // Inside a same-origin frame: a click (in the page's coordinates), typing, the frame's scroll.
+    browser.wait_for(
+        "document.getElementById('frame').contentDocument.getElementById('inner') !== null",
+        Duration::from_secs(10),
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    // 50 and 20 pixels into the frame's content, past its 4-pixel border.
+    let corner =
+        browser.execute("const r = document.getElementById('frame').getBoundingClientRect(); return [r.left, r.top];");
+    let (fx, fy) = (corner[0].as_f64().unwrap() + 54.0, corner[1].as_f64().unwrap() + 24.0);
+    mouse("mousePressed", fx, fy, "left", 1);
+    mouse("mouseReleased", fx, fy, "left", 1);
+    browser.execute(
+        "const doc = document.getElementById('frame').contentDocument; const input = doc.getElementById('inner-input');
+         input.value = 'in the frame'; input.dispatchEvent(new Event('input', { bubbles: true }));
+         doc.defaultView.scrollTo(0, 300); return true;",
+    );
 
     // An element's scroll, a blur, the tab hidden and shown.
     browser.execute("document.getElementById('pane').scrollTop = 300; return true;");
@@ -589,6 +610,21 @@ fn other_interactions_and_the_masking_options_are_recorded() {
     assert!(moves.len() >= 4, "sampled mouse and touch moves: {moves:?}");
     assert!(moves.iter().any(|&(mx, _)| f64::from(mx) > x), "the finger's moves too: {moves:?}");
 
+    let (inner, _) = element_with_id(&nodes, "inner");
+    let inner_click = events.iter().find_map(|e| match e {
+        EventData::Pointer(p) if p.kind == PointerKind::Click && p.target == inner => Some((p.x, p.y)),
+        _ => None,
+    });
+    let expected = (fx.round() as i32, fy.round() as i32);
+    assert_eq!(inner_click, Some(expected), "a click in the frame, where it was in the page");
+    assert_eq!(last_input("inner-input").value, "in the frame");
+    let (frame, _) = element_with_id(&nodes, "frame");
+    let frame_doc = nodes.values().find(|n| n.parent == frame && matches!(n.kind, NodeKind::Document(_)));
+    let frame_doc = frame_doc.expect("the frame's document").id;
+    assert!(
+        events.iter().any(|e| matches!(e, EventData::Scroll(s) if s.target == frame_doc && s.y == 300)),
+        "the frame's own scroll"
+    );
     let (pane, _) = element_with_id(&nodes, "pane");
     assert!(events.iter().any(|e| matches!(e, EventData::Scroll(s) if s.target == pane && s.y == 300)));
     let (editor, _) = element_with_id(&nodes, "editor");

@@ -601,6 +601,7 @@ export function createDomRecorder(sink, options = {}) {
             tape.nums.push(DOCUMENT, id, parentId, at);
             observe(node);
             noteAdopter(node);
+            listenToFrame(node);
           } else if (type === 11) {
             tape.nums.push(SHADOW_ROOT, id, parentId, at);
             observe(node);
@@ -1014,16 +1015,27 @@ export function createDomRecorder(sink, options = {}) {
 
   const POINTER_KINDS = { click: 0, dblclick: 1, contextmenu: 2, touchstart: 5, touchend: 6 };
 
+  // Where the viewport of the frame an event happened in sits in the page's viewport: events
+  // in same-origin frames are recorded in the page's coordinates.
+  function frameOffset(event) {
+    let x = 0;
+    let y = 0;
+    for (let view = event.view; view && view !== window && view.frameElement; view = view.parent) {
+      const frame = view.frameElement;
+      const box = frame.getBoundingClientRect();
+      x += box.left + frame.clientLeft;
+      y += box.top + frame.clientTop;
+    }
+    return [x, y];
+  }
+
   function onPointer(event) {
     if (!running) return;
     flushMoves();
-    let x = event.clientX;
-    let y = event.clientY;
-    if (event.changedTouches && event.changedTouches.length > 0) {
-      x = event.changedTouches[0].clientX;
-      y = event.changedTouches[0].clientY;
-    }
-    sink.pointer(POINTER_KINDS[event.type], idOf(targetOf(event)), Math.round(x) | 0, Math.round(y) | 0);
+    const point = event.changedTouches && event.changedTouches.length > 0 ? event.changedTouches[0] : event;
+    const [dx, dy] = frameOffset(event);
+    const [x, y] = [Math.round(point.clientX + dx) | 0, Math.round(point.clientY + dy) | 0];
+    sink.pointer(POINTER_KINDS[event.type], idOf(targetOf(event)), x, y);
   }
 
   let moves = [];
@@ -1043,7 +1055,8 @@ export function createDomRecorder(sink, options = {}) {
       movesStart = now;
       movesTimer = setTimeout(flushMoves, MOVE_GROUP_MS);
     }
-    moves.push(Math.round(point.clientX) | 0, Math.round(point.clientY) | 0, now - movesStart);
+    const [dx, dy] = frameOffset(event);
+    moves.push(Math.round(point.clientX + dx) | 0, Math.round(point.clientY + dy) | 0, now - movesStart);
   }
 
   function flushMoves() {
@@ -1068,6 +1081,9 @@ export function createDomRecorder(sink, options = {}) {
       scrolled.set(document, pageScroll);
     } else if (target && target.nodeType === 1) {
       scrolled.set(target, [Math.round(target.scrollLeft), Math.round(target.scrollTop)]);
+    } else if (target && target.nodeType === 9 && target.defaultView) {
+      // A same-origin frame's document.
+      scrolled.set(target, [Math.round(target.defaultView.scrollX), Math.round(target.defaultView.scrollY)]);
     }
     if (scrollTimer === null) scrollTimer = setTimeout(() => sink.guard(flushScrolls), SCROLL_THROTTLE_MS);
   }
@@ -1128,6 +1144,15 @@ export function createDomRecorder(sink, options = {}) {
   }
   const handlers = LISTENERS.map(([type, handler]) => [type, guarded(handler)]);
   const onMutationsGuarded = guarded(onMutations);
+
+  // The documents of same-origin frames get the page's listeners when they are first walked.
+  // Those stay when the recorder stops (a frame's document may be long gone), doing nothing.
+  const framesListened = new WeakSet();
+  function listenToFrame(doc) {
+    if (doc === document || framesListened.has(doc)) return;
+    framesListened.add(doc);
+    for (const [type, handler] of handlers) doc.addEventListener(type, handler, LISTEN);
+  }
 
   function start() {
     wrapCssom();
