@@ -23,6 +23,8 @@ await init({{ endpoint: '{collector}', projectKey: '{KEY}'{wasm} }});
 identify('u_1842', {{ email: 'Jane@Acme.com', plan: 'enterprise' }});
 track('invoice_sent', {{ amount: 1024, currency: 'EUR', lines: [1, 2] }});
 history.pushState({{}}, '', '/invoices/42');
+// As apps do, the title follows once the route is rendered.
+queueMicrotask(() => {{ document.title = 'Invoice 42'; }});
 history.replaceState({{}}, '', '/invoices/42?tab=lines');
 location.hash = 'total';
 try {{ history.pushState({{}}, '', 'https://elsewhere.example/'); }} catch (e) {{ window.pushThrew = e.name; }}
@@ -84,7 +86,13 @@ fn a_page_with_the_sdk_records_its_session_across_a_reload() {
     assert_eq!(custom.name, "invoice_sent");
     assert_eq!(custom.props.get("amount"), Some(&Value::Int(1024)));
     assert_eq!(custom.props.get("lines"), Some(&Value::List(vec![Value::Int(1), Value::Int(2)])));
-    // Route changes of the single-page app, each once, in order.
+    // Route changes of the single-page app, each once, in order, with the title the app gave
+    // the route.
+    let push = kinds[4..].iter().find_map(|d| match d {
+        EventData::Navigation(n) if n.kind == NavigationKind::Push => Some(n.title.as_str()),
+        _ => None,
+    });
+    assert_eq!(push, Some("Invoice 42"));
     let routes: Vec<(NavigationKind, String)> = kinds[4..]
         .iter()
         .filter_map(|d| match d {

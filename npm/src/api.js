@@ -14,6 +14,8 @@ const KEYFRAME_INTERVAL_MS = 5 * 60 * 1000;
 const KEEPALIVE_QUOTA = 64 * 1024;
 // A batch whose request has not been answered in this long is aborted and tried again later.
 const SEND_TIMEOUT_MS = 30 * 1000;
+// A route change's title is read this long after it, once the app has rendered the route.
+const TITLE_DELAY_MS = 100;
 // Event kinds of the recorder's intake (sdk-wasm/src/intake.rs).
 const NAVIGATION = 1;
 const VISIBILITY = 2;
@@ -200,6 +202,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   // What waits goes out by beacon, and what the browser won't take is kept for the next page.
   function leave() {
     settleTimezone();
+    recordRoutes();
     const kept = guard((r) => r.unload(Date.now(), beacon));
     if (kept !== undefined) saveStash(projectKey, kept);
   }
@@ -223,7 +226,12 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   // Route changes of single-page apps. The wrappers stay in place once installed (another
   // library may have wrapped them after us) and do nothing but call through when the SDK is off;
   // a throwing original throws exactly as before, and is not recorded.
+  //
+  // Apps set the new route's title after they render it, which comes after `pushState`: the
+  // URL is taken at once, the title a moment later (or when the page goes away first).
   let lastUrl = null;
+  let routes = [];
+  let routeTimer = null;
   function recordRoute(kind) {
     if (state !== 'recording') return;
     // Behind the guard: a failure here must not reach the page's own `pushState` call.
@@ -231,8 +239,18 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       const url = String(location.href);
       if (kind >= 3 && url === lastUrl) return; // popstate and hashchange both fire for a hash change
       lastUrl = url;
-      put(NAVIGATION, [kind], [pageUrl(url), pageTitle()]);
+      routes.push([kind, pageUrl(url), Date.now()]);
+      if (routeTimer === null) routeTimer = setTimeout(recordRoutes, TITLE_DELAY_MS);
     });
+  }
+
+  function recordRoutes() {
+    clearTimeout(routeTimer);
+    routeTimer = null;
+    if (routes.length === 0) return;
+    const title = pageTitle();
+    for (const [kind, url, at] of routes) put(NAVIGATION, [kind], [url, title], at);
+    routes = [];
   }
 
   function wrapHistory(name, kind) {
@@ -621,6 +639,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
 
   function flush() {
     settleTimezone();
+    recordRoutes();
     guard((r) => r.flush(Date.now()));
     deliver();
   }
@@ -632,6 +651,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       if (dom !== null) guard(() => dom.stop());
       dom = null;
       if (network !== null) network.stop();
+      recordRoutes();
       guard((r) => r.stop(Date.now()));
       deliver();
       if (state !== 'disabled') state = 'stopped';
