@@ -440,7 +440,10 @@ fn options_page(collector: &str) -> String {
   srcdoc="<body style='margin: 0'><button id='inner' style='width: 100px; height: 40px'>Inner</button><input id='inner-input'><div style='height: 2000px'></div></body>"></iframe>
 <script type="module">
 import {{ init, flush, stop, getSessionUrl }} from '/index.js';
-await init({{ endpoint: '{collector}', projectKey: '{KEY}', maskAllInputs: false, maskSelector: '.private', blockSelector: '.ad' }});
+await init({{
+  endpoint: '{collector}', projectKey: '{KEY}', maskAllInputs: false, maskSelector: '.private', blockSelector: '.ad',
+  keyframeIntervalMs: 1000,
+}});
 window.flushNow = flush;
 window.stopNow = stop;
 window.center = (id) => {{
@@ -638,6 +641,18 @@ fn other_interactions_and_the_masking_options_are_recorded() {
         .collect();
     assert_eq!(visibility, vec![false, true]);
 
+    // Keyframes at the interval the page chose, each the whole page under the same node ids.
+    let snapshots: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            EventData::Snapshot(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    assert!(snapshots.len() >= 2, "{} snapshots", snapshots.len());
+    for snapshot in &snapshots {
+        assert!(snapshot.nodes.iter().any(|n| n.id == target), "the target under its id in every keyframe");
+    }
     let (late, _) = element_with_id(&nodes, "late");
     assert!(events.iter().all(|e| !matches!(e, EventData::Pointer(p) if p.target == late)), "a click after stop()");
     assert!(!decoded.contains("AFTER_STOP_MARKER"), "a change after stop()");
