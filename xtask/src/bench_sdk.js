@@ -165,7 +165,11 @@ window.runJourney = async (mode, journey, endpoint, projectKey) => {
   return {
     // The longest script run that entered through the recorder's own code.
     recorderScript: frames.flatMap((f) => f.scripts.filter((s) => s.recorder)).reduce((max, s) => Math.max(max, s.duration), 0),
-    frames: longFrames.filter((f) => f.start >= start).sort((a, b) => b.duration - a.duration).slice(0, 3),
+    // The three longest frames, and any other in which the recorder ran for 30 ms or more.
+    frames: frames
+      .slice()
+      .sort((a, b) => b.duration - a.duration)
+      .filter((f, i) => i < 3 || f.scripts.some((s) => s.recorder && s.duration >= 30)),
     longest: tasks.reduce((max, t) => Math.max(max, t.duration), 0),
     longTasks: tasks.length,
     journeyMs: typeof journeyMs === 'number' ? journeyMs : 0,
