@@ -76,13 +76,22 @@ fn install_wasm_tools() -> Result<(), String> {
     cargo(&["install", "wasm-bindgen-cli", "--version", &version], &[])
 }
 
-/// Every test: the SDK's npm package built first; the native workspace; then, compiled to wasm by `wasm-bindgen-test-runner`
+/// Every test: the SDK's npm package built first and its types checked; the native workspace; then, compiled to wasm by `wasm-bindgen-test-runner`
 /// (which `.ci/run` installs with Chromium and ChromeDriver), the protocol's golden vectors
 /// under Node and the SDK's browser tests in headless Chromium.
 pub fn test_all() -> Result<(), String> {
     // The end-to-end tests load the npm package in a browser, and the viewer's replay core,
     // which the collector's build compiles in.
     crate::build_sdk::build_sdk()?;
+    // The package's TypeScript types, against what an app writes (`npm/test/types.ts`).
+    let root = workspace_root();
+    let tsc = root.join("npm/node_modules/.bin/tsc");
+    let types = root.join("npm/test/tsconfig.json");
+    if tsc.exists() {
+        crate::build_sdk::run(&tsc, &["-p", &types.to_string_lossy()])?;
+    } else {
+        eprintln!("the package's types are not checked: no TypeScript compiler until `npm ci` runs in npm/");
+    }
     crate::build_player::build_player()?;
     // The example app's binary, which the end-to-end tests start (the collector's is built for
     // its own tests).
