@@ -436,7 +436,7 @@ fn options_page(collector: &str) -> String {
 <div id="pane" style="height: 100px; overflow: auto"><div style="height: 1000px">pane</div></div>
 <button id="target" style="width: 200px; height: 100px">Target</button>
 <button id="late">Late</button>
-<iframe id="frame" style="position: fixed; left: 420px; top: 10px; width: 240px; height: 120px; border: 4px solid"
+<iframe id="frame" style="position: fixed; left: 420px; top: 10px; width: 240px; height: 120px; border: 4px solid; padding: 6px"
   srcdoc="<body style='margin: 0'><button id='inner' style='width: 100px; height: 40px'>Inner</button><input id='inner-input'><div style='height: 2000px'></div></body>"></iframe>
 <script type="module">
 import {{ init, flush, stop, getSessionUrl }} from '/index.js';
@@ -502,7 +502,8 @@ fn other_interactions_and_the_masking_options_are_recorded() {
     touch("touchStart", serde_json::json!([{ "x": x, "y": y }]));
     for step in 1..4 {
         std::thread::sleep(Duration::from_millis(60));
-        touch("touchMove", serde_json::json!([{ "x": x + f64::from(step) * 10.0, "y": y }]));
+        // Downwards, where the mouse never went.
+        touch("touchMove", serde_json::json!([{ "x": x, "y": y + f64::from(step) * 10.0 }]));
     }
     touch("touchEnd", serde_json::json!([]));
     browser.cdp("Emulation.setTouchEmulationEnabled", serde_json::json!({ "enabled": false }));
@@ -513,10 +514,10 @@ fn other_interactions_and_the_masking_options_are_recorded() {
         Duration::from_secs(10),
     );
     std::thread::sleep(Duration::from_millis(300));
-    // 50 and 20 pixels into the frame's content, past its 4-pixel border.
+    // 50 and 20 pixels into the frame's content, past its 4-pixel border and 6-pixel padding.
     let corner =
         browser.execute("const r = document.getElementById('frame').getBoundingClientRect(); return [r.left, r.top];");
-    let (fx, fy) = (corner[0].as_f64().unwrap() + 54.0, corner[1].as_f64().unwrap() + 24.0);
+    let (fx, fy) = (corner[0].as_f64().unwrap() + 60.0, corner[1].as_f64().unwrap() + 30.0);
     mouse("mousePressed", fx, fy, "left", 1);
     mouse("mouseReleased", fx, fy, "left", 1);
     browser.execute(
@@ -611,7 +612,7 @@ fn other_interactions_and_the_masking_options_are_recorded() {
         .flatten()
         .collect();
     assert!(moves.len() >= 4, "sampled mouse and touch moves: {moves:?}");
-    assert!(moves.iter().any(|&(mx, _)| f64::from(mx) > x), "the finger's moves too: {moves:?}");
+    assert!(moves.iter().any(|&(_, my)| f64::from(my) > y + 5.0), "the finger's moves too: {moves:?}");
 
     let (inner, _) = element_with_id(&nodes, "inner");
     let inner_click = events.iter().find_map(|e| match e {

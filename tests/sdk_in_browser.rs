@@ -220,7 +220,10 @@ fn the_page_works_when_the_sdk_fails_while_recording() {
 const BATCH_FETCH_FAILS: &str = r#"
 const pageFetch = window.fetch;
 window.fetch = function (input) {
-  if (window.batchFetchFails && String(input).includes('/v1/batches')) return Promise.reject(new TypeError('Failed to fetch'));
+  if (window.batchFetchFails && String(input).includes('/v1/batches')) {
+    window.failedBatchFetches = (window.failedBatchFetches || 0) + 1;
+    return Promise.reject(new TypeError('Failed to fetch'));
+  }
   return pageFetch.apply(this, arguments);
 };"#;
 
@@ -245,7 +248,7 @@ fn a_hidden_tab_sends_what_waits_by_beacon_and_takes_back_what_the_browser_refus
     let (collector, _data) = start_collector();
     let page = format!(
         r#"<!doctype html><title>Tabs</title><script type="module">
-import {{ init, track, getSessionUrl }} from '/index.js';
+import {{ init, track, flush, getSessionUrl }} from '/index.js';
 {BATCH_FETCH_FAILS}
 const pageBeacon = navigator.sendBeacon.bind(navigator);
 window.beacons = 0;
@@ -256,6 +259,7 @@ navigator.sendBeacon = (url, data) => {{
 }};
 await init({{ endpoint: '{}', projectKey: '{KEY}' }});
 window.track = track;
+window.flush = flush;
 window.show = (state) => {{
   Object.defineProperty(document, 'visibilityState', {{ value: state, configurable: true }});
   document.dispatchEvent(new Event('visibilitychange'));
@@ -277,14 +281,101 @@ window.sessionUrl = getSessionUrl();
 
     // Hidden again, and the browser refuses the beacon: the batch is kept, then taken back and
     // sent when the tab is shown.
-    browser
-        .execute("show('visible'); window.refuseBeacons = true; track('refused_beacon'); show('hidden'); return true;");
-    let stash = browser.execute(&format!("return localStorage.getItem('sightline.unsent.{KEY}');"));
+    browser.execute(
+        "show('visible'); window.batchFetchFails = false; window.refuseBeacons = true; \
+         track('refused_beacon'); show('hidden'); return true;",
+    );
+    let stash_js = format!("return localStorage.getItem('sightline.unsent.{KEY}');");
+    let stash = browser.execute(&stash_js);
     assert!(stash.as_str().is_some_and(|s| s.starts_with("2\n")), "kept for later: {stash}");
-    browser.execute("window.batchFetchFails = false; show('visible'); return true;");
+    browser.execute("window.refuseBeacons = false; show('visible'); return true;");
     assert_eq!(custom_events_named(&http, &collector, &session, "refused_beacon"), 1, "sent once");
-    let stash = browser.execute(&format!("return localStorage.getItem('sightline.unsent.{KEY}');"));
-    assert!(stash.is_null(), "taken back by the page: {stash}");
+    assert!(browser.execute(&stash_js).is_null(), "taken back by the page");
+
+    // Hidden while the collector can't be reached: no beacon is wasted on it, what waits is
+    // kept in case the tab is discarded, and it all arrives once the collector is back.
+    browser.execute("window.batchFetchFails = true; track('in_outage'); flush(); return true;");
+    browser.wait_for("window.failedBatchFetches >= 1", Duration::from_secs(10));
+    let beacons = browser.execute("return window.beacons;");
+    browser.execute("show('hidden'); return true;");
+    assert_eq!(browser.execute("return window.beacons;"), beacons, "no beacon during the outage");
+    let stash = browser.execute(&stash_js);
+    assert!(stash.as_str().is_some_and(|s| s.lines().count() >= 2), "kept in case the tab is discarded: {stash}");
+    browser.execute("window.batchFetchFails = false; show('visible'); return true;");
+    assert_eq!(custom_events_named(&http, &collector, &session, "in_outage"), 1, "sent once");
+    assert!(browser.execute(&stash_js).is_null(), "taken back by the page");
+}
+
+#[test]
+fn a_user_back_after_half_an_hour_continues_in_a_new_session_that_starts_with_the_page() {
+    let (collector, _data) = start_collector();
+    // The page's clock can be moved on; each click on the button adds a line, as apps do.
+    let page = format!(
+        r#"<!doctype html><title>Board</title><button id="go">Go</button><script type="module">
+const realNow = Date.now;
+window.skew = 0;
+Date.now = () => realNow.call(Date) + window.skew;
+let clicks = 0;
+document.getElementById('go').addEventListener('click', () => {{
+  const line = document.createElement('p');
+  line.textContent = `CLICKED_${{++clicks}}`;
+  document.body.append(line);
+}});
+import {{ init, flush, getSessionUrl }} from '/index.js';
+await init({{ endpoint: '{}', projectKey: '{KEY}' }});
+window.flush = flush;
+window.getSessionUrl = getSessionUrl;
+window.sessionUrl = getSessionUrl();
+</script>"#,
+        collector.base
+    );
+    let site = StaticFiles::start(&dist(), vec![("/".into(), page)]);
+    let browser = Browser::start();
+    browser.navigate(&format!("{}/", site.base));
+    let first = session_of(&browser.wait_for("window.sessionUrl", Duration::from_secs(20)));
+    browser.click("#go");
+    browser.wait_for("document.body.textContent.includes('CLICKED_1')", Duration::from_secs(5));
+
+    // Thirty-one minutes later by the page's clock, the user clicks again.
+    browser.execute("window.skew = 31 * 60 * 1000; return true;");
+    std::thread::sleep(Duration::from_millis(1_500));
+    browser.click("#go");
+    let second = session_of(&browser.execute("return window.getSessionUrl();"));
+    assert_ne!(second, first, "a new session");
+    browser.execute("window.flush(); return true;");
+
+    let http = Http::default();
+    let batches = stored(&http, &collector, &second, 1);
+    let events: Vec<&EventData> = batches.iter().flat_map(|b| &b.events).map(|e| &e.data).collect();
+    assert!(matches!(events[0], EventData::Meta(_)), "it says again who is on what: {events:?}");
+    let click = events.iter().position(|e| matches!(e, EventData::Pointer(_))).expect("the click");
+    let snapshot = events
+        .iter()
+        .position(|e| matches!(e, EventData::Snapshot(_)))
+        .expect("the page, without waiting for the recorder's clock");
+    assert!(click < snapshot, "{events:?}");
+    // The snapshot shows the page the user clicked on; what the click did follows as a change.
+    let texts = |nodes: &[sightline_protocol::Node]| -> Vec<String> {
+        nodes
+            .iter()
+            .filter_map(|n| match &n.kind {
+                NodeKind::Text(t) => Some(t.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let EventData::Snapshot(page) = events[snapshot] else { unreachable!() };
+    let shown = texts(&page.nodes);
+    assert!(shown.contains(&"CLICKED_1".into()) && !shown.contains(&"CLICKED_2".into()), "{shown:?}");
+    let changed: Vec<String> = events[snapshot..]
+        .iter()
+        .filter_map(|e| match e {
+            EventData::Mutation(m) => Some(texts(&m.adds)),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert!(changed.contains(&"CLICKED_2".into()), "{changed:?}");
 }
 
 #[test]

@@ -134,7 +134,13 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   // Hands one event to the recorder: its kind, numbers and text fields, at `at` (now unless
   // given).
   function put(kind, nums, texts = [], at = Date.now()) {
-    guard((r) => r.record(kind, nums, joinTexts(texts), at));
+    // An event that began a new session (the user back after a long while) is followed by the
+    // page as it is now, before the page's own listeners react to it.
+    if (guard((r) => r.record(kind, nums, joinTexts(texts), at)) === true) queueMicrotask(keyframe);
+  }
+
+  function keyframe() {
+    guard(() => dom !== null && dom.keyframe());
   }
 
   // An event whose last field is a plain-JSON value. Reading the value can run the page's code
@@ -199,15 +205,16 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   }
 
   // The page is going away, or may be: a hidden tab can be discarded without a `pagehide`.
-  // What waits goes out by beacon, and what the browser won't take is kept for the next page.
+  // What waits goes out by beacon, and what the browser won't take is kept for the next page;
+  // while the collector isn't answering, all is kept (a beacon's failure can't be seen).
   function leave() {
     settleTimezone();
-    recordRoutes();
+    recordPendingRoute();
     const kept = guard((r) => r.unload(Date.now(), beacon));
     if (kept !== undefined) saveStash(projectKey, kept);
   }
 
-  // What earlier pages could not deliver goes before what this one records.
+  // Takes back what earlier pages (or this one, while hidden) could not deliver.
   function resendStash() {
     for (const batch of takeStash(projectKey)) guard((r) => r.resend(batch));
   }
@@ -228,9 +235,10 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   // a throwing original throws exactly as before, and is not recorded.
   //
   // Apps set the new route's title after they render it, which comes after `pushState`: the
-  // URL is taken at once, the title a moment later (or when the page goes away first).
+  // URL is taken at once, the title a moment later, when the next route change comes or the
+  // page goes away, whichever is first.
   let lastUrl = null;
-  let routes = [];
+  let route = null;
   let routeTimer = null;
   function recordRoute(kind) {
     if (state !== 'recording') return;
@@ -239,18 +247,20 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       const url = String(location.href);
       if (kind >= 3 && url === lastUrl) return; // popstate and hashchange both fire for a hash change
       lastUrl = url;
-      routes.push([kind, pageUrl(url), Date.now()]);
-      if (routeTimer === null) routeTimer = setTimeout(recordRoutes, TITLE_DELAY_MS);
+      recordPendingRoute();
+      route = [kind, pageUrl(url), Date.now()];
+      routeTimer = setTimeout(recordPendingRoute, TITLE_DELAY_MS);
     });
   }
 
-  function recordRoutes() {
+  // Records the route change waiting for its title, if any.
+  function recordPendingRoute() {
     clearTimeout(routeTimer);
     routeTimer = null;
-    if (routes.length === 0) return;
-    const title = pageTitle();
-    for (const [kind, url, at] of routes) put(NAVIGATION, [kind], [url, title], at);
-    routes = [];
+    if (route === null) return;
+    const [kind, url, at] = route;
+    route = null;
+    put(NAVIGATION, [kind], [url, pageTitle()], at);
   }
 
   function wrapHistory(name, kind) {
@@ -290,6 +300,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   function onVisibilityChange() {
     if (state !== 'recording') return;
     const visible = document.visibilityState === 'visible';
+    recordPendingRoute();
     put(VISIBILITY, [visible ? 1 : 0]);
     if (visible) comeBack();
     else leave();
@@ -527,7 +538,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
 
   function onTick() {
     guard((r) => {
-      if (r.tick(Date.now()) && dom !== null) dom.keyframe();
+      if (r.tick(Date.now())) keyframe();
       deliver();
       // After stop(), the timer runs only until everything recorded is delivered.
       if (state === 'stopped' && r.isIdle()) shutDown();
@@ -593,7 +604,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       dom = createDomRecorder(domSink(), options);
       dom.start();
       network.start();
-      keyframeTimer = setInterval(() => guard(() => dom !== null && dom.keyframe()), options.keyframeIntervalMs || KEYFRAME_INTERVAL_MS);
+      keyframeTimer = setInterval(keyframe, options.keyframeIntervalMs || KEYFRAME_INTERVAL_MS);
       addEventListener('resize', onResize);
       document.addEventListener('visibilitychange', onVisibilityChange);
     } catch (error) {
@@ -639,7 +650,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
 
   function flush() {
     settleTimezone();
-    recordRoutes();
+    recordPendingRoute();
     guard((r) => r.flush(Date.now()));
     deliver();
   }
@@ -651,7 +662,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       if (dom !== null) guard(() => dom.stop());
       dom = null;
       if (network !== null) network.stop();
-      recordRoutes();
+      recordPendingRoute();
       guard((r) => r.stop(Date.now()));
       deliver();
       if (state !== 'disabled') state = 'stopped';

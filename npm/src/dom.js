@@ -831,13 +831,16 @@ export function createDomRecorder(sink, options = {}) {
     };
     const queue = inDocumentOrder(added);
     const known = new Map();
-    // Each parent's masking flags, or BLOCKED: asked once, not for each of its added children.
+    // Each parent's masking flags, or BLOCKED: asked once a slice, not for each of its added
+    // children.
     const parentFlags = new Map();
     let at = 0;
     let step = null;
     let counted = 0;
     return () => {
       const deadline = performance.now() + SLICE_MS;
+      // The page may have changed a parent's masking between slices.
+      parentFlags.clear();
       for (;;) {
         if (step === null) {
           const node = queue[at++];
@@ -1015,16 +1018,26 @@ export function createDomRecorder(sink, options = {}) {
 
   const POINTER_KINDS = { click: 0, dblclick: 1, contextmenu: 2, touchstart: 5, touchend: 6 };
 
+  // The window an event happened in; events a script creates may have no `view`.
+  function viewOf(event) {
+    if (event.view) return event.view;
+    const target = targetOf(event);
+    const doc = target && (target.nodeType === 9 ? target : target.ownerDocument);
+    return doc ? doc.defaultView : null;
+  }
+
   // Where the viewport of the frame an event happened in sits in the page's viewport: events
   // in same-origin frames are recorded in the page's coordinates.
   function frameOffset(event) {
     let x = 0;
     let y = 0;
-    for (let view = event.view; view && view !== window && view.frameElement; view = view.parent) {
+    for (let view = viewOf(event); view && view !== window && view.frameElement; view = view.parent) {
       const frame = view.frameElement;
       const box = frame.getBoundingClientRect();
-      x += box.left + frame.clientLeft;
-      y += box.top + frame.clientTop;
+      // The frame's content starts inside its border and padding.
+      const style = getComputedStyle(frame);
+      x += box.left + frame.clientLeft + (parseFloat(style.paddingLeft) || 0);
+      y += box.top + frame.clientTop + (parseFloat(style.paddingTop) || 0);
     }
     return [x, y];
   }

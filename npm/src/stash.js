@@ -1,7 +1,7 @@
-// Batches still undelivered when the page goes away are kept in localStorage and sent by the
-// next page of the same origin (or by this one, if it comes back from the back-forward cache).
-// Each keeps its session, page and sequence number inside it, so a batch that did get through
-// after all is stored once.
+// Batches still undelivered when the page goes away (or may: a hidden tab can be discarded) are
+// kept in localStorage and sent by the next page of the same origin, or by this one if it is
+// shown again. Each keeps its session, page and sequence number inside it, so a batch that did
+// get through after all is stored once.
 //
 // Stored form, one stash per project: a version line `2`, then one batch a line in base64,
 // oldest first. A stash holds at most 512 KB of batches, the newest.
@@ -52,12 +52,16 @@ export function takeStash(key) {
 export function saveStash(key, batches) {
   if (batches.length === 0) return;
   try {
-    const all = takeStash(key).concat(batches);
+    // A tab hidden and then closed keeps the same batches twice: they are stored once.
+    const all = takeStash(key).concat(batches).map(toBase64);
+    const stored = new Set();
     const kept = [];
     let bytes = 0;
-    for (let i = all.length - 1; i >= 0 && bytes + all[i].length <= MAX_BYTES; i--) {
-      bytes += all[i].length;
-      kept.push(toBase64(all[i]));
+    for (let i = all.length - 1; i >= 0 && bytes + (all[i].length / 4) * 3 <= MAX_BYTES; i--) {
+      if (stored.has(all[i])) continue;
+      stored.add(all[i]);
+      bytes += (all[i].length / 4) * 3;
+      kept.push(all[i]);
     }
     localStorage.setItem(STORAGE_KEY + key, ['2'].concat(kept.reverse()).join('\n'));
   } catch (_) {

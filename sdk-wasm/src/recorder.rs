@@ -36,7 +36,8 @@ struct State {
     pending_bytes: usize,
     meta: Option<PageMeta>,
     stopped: bool,
-    /// The page should be snapshotted again: batches were dropped, or a new session began.
+    /// The page should be snapshotted again: batches were dropped or refused, or a new session
+    /// began.
     keyframe_due: bool,
 }
 
@@ -76,11 +77,12 @@ impl Recorder {
     }
 
     /// Records one event the wrapper describes: its [kind and fields](crate::intake), stamped
-    /// `now` (ms since the epoch).
-    pub fn record(&self, kind: u8, nums: &[f64], texts: &str, now: f64) -> Result<(), JsError> {
+    /// `now` (ms since the epoch). Returns whether the page should be snapshotted right away:
+    /// the event began a new session, which must show what the user acted on.
+    pub fn record(&self, kind: u8, nums: &[f64], texts: &str, now: f64) -> Result<bool, JsError> {
         if kind == intake::TIMEZONE {
             self.set_timezone(texts);
-            return Ok(());
+            return Ok(false);
         }
         if kind == intake::TRACE_KEY {
             let mut key = [0u8; 32];
@@ -91,25 +93,22 @@ impl Recorder {
                 *byte = *num as u8;
             }
             self.state.borrow_mut().batcher.trace_key = Some(TraceKey(key));
-            return Ok(());
+            return Ok(false);
         }
         let data = intake::event(kind, nums, texts).map_err(|_| JsError::new("malformed event"))?;
         let size = texts.len() + nums.len() * 2 + 8;
-        match data {
+        Ok(match data {
             EventData::Meta(mut meta) => {
                 meta.sdk = env!("CARGO_PKG_VERSION").into();
                 let first = self.state.borrow_mut().meta.replace((*meta).clone()).is_none();
                 let load = Navigation { kind: NavigationKind::Load, url: meta.url.clone(), title: meta.title.clone() };
                 self.push(now, EventData::Meta(meta), size);
-                if first {
-                    self.push(now, EventData::Navigation(load), 64);
-                }
+                first && self.push(now, EventData::Navigation(load), 64)
             }
             // An image cut short would not decode: one too big for a field is not recorded.
-            EventData::Canvas(canvas) if canvas.data_url.len() > tape::MAX_FIELD => {}
+            EventData::Canvas(canvas) if canvas.data_url.len() > tape::MAX_FIELD => false,
             data => self.push(now, data, size),
-        }
-        Ok(())
+        })
     }
 
     /// Records a full snapshot of the page from the DOM walker's [tape](crate::tape).
@@ -133,10 +132,15 @@ impl Recorder {
     pub fn tick(&self, now: f64) -> bool {
         let mut state = self.state.borrow_mut();
         if !state.stopped {
-            // An ended session's last events go out now; the next one starts with the user's
-            // next action (see `push`).
-            let ended = state.session.has_ended(now as u64);
-            if !state.batcher.is_empty() && (ended || now - state.last_cut >= BATCH_INTERVAL_MS) {
+            let session = state.session;
+            if session.has_run_out(now as u64) && !session.is_idle(now as u64) {
+                // The user is still at it: the next session starts now, page changes and all.
+                state.rotate(now);
+            } else if !state.batcher.is_empty()
+                && (session.is_idle(now as u64) || now - state.last_cut >= BATCH_INTERVAL_MS)
+            {
+                // An idle session's last events go out now; the next one starts with the user's
+                // next action (see `push`).
                 state.cut(now);
             }
         }
@@ -156,21 +160,25 @@ impl Recorder {
         let status = (status != 0).then_some(status);
         let retry_after = retry_after.as_deref().and_then(parse_retry_after);
         let mut state = self.state.borrow_mut();
-        let lost = state.outbox.dropped();
+        let was_refusing = state.outbox.is_refusing();
         let next = state.outbox.answered(status, retry_after, js_sys::Math::random(), now);
         // A batch the collector refused for good is lost like one dropped from a full queue.
-        state.keyframe_due |= state.outbox.dropped() != lost;
+        // While it refuses every batch (a wrong key, an origin it doesn't allow), one keyframe
+        // is enough: the next periodic one serves once it accepts again.
+        state.keyframe_due |= state.outbox.is_refusing() && !was_refusing;
         next
     }
 
-    /// Cuts what was recorded into a batch now (used by `stop()`, a hidden tab and tests).
+    /// Cuts what was recorded into a batch now (used by `flush()`, `stop()` and tests).
     pub fn flush(&self, now: f64) {
         self.state.borrow_mut().cut(now);
     }
 
-    /// The page is going away: hands what waits to `beacon` (which calls `sendBeacon` and
-    /// returns whether the browser took it) within the browser's budget, and returns the rest,
-    /// oldest first, for the wrapper to keep for the next page.
+    /// The page is going away, or may be (a hidden tab can be discarded without notice): hands
+    /// what waits to `beacon` (which calls `sendBeacon` and returns whether the browser took
+    /// it) within the browser's budget, unless the collector isn't answering, and returns a
+    /// copy of the rest, oldest first, for the wrapper to keep for the next page. The rest stays
+    /// queued, in case this page lives on.
     pub fn unload(&self, now: f64, beacon: &js_sys::Function) -> Vec<js_sys::Uint8Array> {
         {
             let mut state = self.state.borrow_mut();
@@ -184,15 +192,16 @@ impl Recorder {
             let accepted = sent.is_ok_and(|taken| taken.is_truthy());
             self.state.borrow_mut().outbox.beaconed(accepted);
         }
-        let mut state = self.state.borrow_mut();
+        let state = self.state.borrow();
         save(&state.session);
-        state.outbox.take_kept().iter().map(|kept| js_sys::Uint8Array::from(kept.bytes.as_slice())).collect()
+        state.outbox.waiting().map(js_sys::Uint8Array::from).collect()
     }
 
-    /// Queues a batch an earlier page (or this one, before the back-forward cache) could not
-    /// deliver. It keeps its own session and numbers.
+    /// Queues a batch an earlier page could not deliver (or this one, before it was hidden or
+    /// went into the back-forward cache), unless it is queued already. It keeps its own session
+    /// and numbers.
     pub fn resend(&self, batch: Vec<u8>) {
-        self.state.borrow_mut().outbox.push(Pending::new(batch));
+        self.state.borrow_mut().outbox.resend(batch);
     }
 
     /// Whether nothing recorded is still waiting for delivery.
@@ -224,17 +233,19 @@ impl Recorder {
         }
     }
 
-    fn push(&self, now: f64, data: EventData, size: usize) {
+    /// Records one event; returns whether it began a new session.
+    fn push(&self, now: f64, data: EventData, size: usize) -> bool {
         let mut state = self.state.borrow_mut();
         if state.stopped {
-            return;
+            return false;
         }
         let active = is_user_activity(&data);
-        if state.session.has_ended(now as u64) {
+        let ended = state.session.has_ended(now as u64);
+        if ended {
             // A page left open with nobody at it (a dashboard that refreshes itself) records
             // nothing until someone acts, and then into a new session.
             if !active {
-                return;
+                return false;
             }
             state.rotate(now);
         }
@@ -246,25 +257,25 @@ impl Recorder {
         if state.batcher.len() >= BATCH_MAX_EVENTS || state.pending_bytes >= BATCH_MAX_BYTES {
             state.cut(now);
         }
+        ended
     }
 }
 
-/// Whether an event is the user's doing, which keeps the session alive; what the page does on
-/// its own (changes, requests, logs) does not.
+/// Whether an event is the user's doing, which keeps the session alive. What the page does on
+/// its own does not: changes, requests, logs, its own calls (`track`, `identify`,
+/// `replaceState`), a tab going into the background, a resize (which an app or a rotating
+/// phone can cause).
 fn is_user_activity(data: &EventData) -> bool {
-    matches!(
-        data,
+    match data {
         EventData::Pointer(_)
-            | EventData::MouseMove(_)
-            | EventData::Scroll(_)
-            | EventData::Input(_)
-            | EventData::Focus(_)
-            | EventData::Navigation(_)
-            | EventData::Visibility(_)
-            | EventData::Viewport(_)
-            | EventData::Custom(_)
-            | EventData::Identify(_)
-    )
+        | EventData::MouseMove(_)
+        | EventData::Scroll(_)
+        | EventData::Input(_)
+        | EventData::Focus(_) => true,
+        EventData::Navigation(navigation) => navigation.kind != NavigationKind::Replace,
+        EventData::Visibility(visibility) => visibility.visible,
+        _ => false,
+    }
 }
 
 impl State {

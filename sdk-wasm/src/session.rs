@@ -49,7 +49,17 @@ impl Session {
     /// Whether the session has ended by `now`: idle too long, or too long in all. A clock
     /// that went backwards ends nothing.
     pub fn has_ended(&self, now: u64) -> bool {
-        now.saturating_sub(self.last_active) >= IDLE_TIMEOUT_MS || now.saturating_sub(self.started) >= MAX_DURATION_MS
+        self.is_idle(now) || self.has_run_out(now)
+    }
+
+    /// Whether the user has been inactive too long by `now`.
+    pub fn is_idle(&self, now: u64) -> bool {
+        now.saturating_sub(self.last_active) >= IDLE_TIMEOUT_MS
+    }
+
+    /// Whether the session has lasted its longest by `now`, however active the user is.
+    pub fn has_run_out(&self, now: u64) -> bool {
+        now.saturating_sub(self.started) >= MAX_DURATION_MS
     }
 
     /// Records activity at `now`.
@@ -117,8 +127,9 @@ mod tests {
             now += 60_000;
             session.touch(now);
         }
-        assert!(!session.has_ended(now));
-        assert!(session.has_ended(T0 + MAX_DURATION_MS));
+        assert!(!session.has_ended(now) && !session.has_run_out(now));
+        assert!(session.has_ended(T0 + MAX_DURATION_MS) && session.has_run_out(T0 + MAX_DURATION_MS));
+        assert!(!Session::start(A, T0).has_run_out(T0 + IDLE_TIMEOUT_MS), "idle is not the same as over");
         assert_eq!(Session::on_page_load(Some(&session.encode()), T0 + MAX_DURATION_MS, B).id, B);
     }
 

@@ -136,10 +136,17 @@ impl Queue {
         })
     }
 
-    /// Takes every waiting batch, oldest first (to save them at unload).
-    pub fn drain(&mut self) -> Vec<Pending> {
-        self.bytes = 0;
-        Vec::from(std::mem::take(&mut self.batches))
+    /// Removes the batch `id` of its outbox, wherever it waits.
+    fn remove(&mut self, id: u64) -> Option<Pending> {
+        let at = self.batches.iter().position(|b| b.id == id)?;
+        let batch = self.batches.remove(at)?;
+        self.bytes -= batch.bytes.len();
+        Some(batch)
+    }
+
+    /// The waiting batches, oldest first.
+    pub fn iter(&self) -> impl Iterator<Item = &Pending> {
+        self.batches.iter()
     }
 
     /// Batches waiting.
@@ -176,11 +183,16 @@ pub struct Outbox {
     /// The batch whose request is in flight.
     in_flight: Option<u64>,
     pushed: u64,
-    leaving: VecDeque<Pending>,
+    /// What is left of the beacon budget while leaving.
     beacon_budget: usize,
-    offered: Option<Pending>,
-    kept: Vec<Pending>,
+    /// The last batch offered to `sendBeacon` while leaving, and whether it is still unsettled.
+    beacon_after: u64,
+    offered: Option<u64>,
     refused: u64,
+    /// The last answer asked for a retry: the collector is down, unreachable or busy.
+    failing: bool,
+    /// The last answer refused its batch for good.
+    refusing: bool,
 }
 
 impl Outbox {
@@ -192,11 +204,12 @@ impl Outbox {
             next_attempt: 0.0,
             in_flight: None,
             pushed: 0,
-            leaving: VecDeque::new(),
             beacon_budget: 0,
+            beacon_after: 0,
             offered: None,
-            kept: Vec::new(),
             refused: 0,
+            failing: false,
+            refusing: false,
         }
     }
 
@@ -211,6 +224,12 @@ impl Outbox {
     /// the collector.
     pub fn dropped(&self) -> u64 {
         self.queue.dropped() + self.refused
+    }
+
+    /// Whether the collector refused the last batch it answered for good (a wrong key, an origin
+    /// it doesn't allow, a batch too large).
+    pub fn is_refusing(&self) -> bool {
+        self.refusing
     }
 
     /// Whether nothing waits and nothing is in flight.
@@ -234,13 +253,16 @@ impl Outbox {
     /// whether the next batch should go right away.
     pub fn answered(&mut self, status: Option<u16>, retry_after: Option<u64>, random: f64, now: f64) -> bool {
         let sent = self.in_flight.take();
-        // The queue may have changed under the request (drained at `pagehide`, then refilled by
-        // a page restored from the back-forward cache; or the batch dropped to stay within the
-        // bound): settle only the batch that was sent.
+        // The queue may have changed under the request (the batch handed to `sendBeacon` when
+        // the tab was hidden, or dropped to stay within the bound): settle only the batch that
+        // was sent.
         if sent.is_none() || self.queue.front().map(|f| f.id) != sent {
             return !self.queue.is_empty();
         }
-        match delivery(status) {
+        let delivery = delivery(status);
+        self.failing = delivery == Delivery::Retry;
+        self.refusing = delivery == Delivery::Refused;
+        match delivery {
             Delivery::Done => {
                 self.queue.pop();
                 !self.queue.is_empty()
@@ -258,42 +280,50 @@ impl Outbox {
         }
     }
 
-    /// The page is going away: every waiting batch, oldest first, is offered to `sendBeacon`
-    /// through [`Outbox::next_beacon`] within the browser's budget.
+    /// The page is going away, or may be: waiting batches, oldest first, are offered to
+    /// `sendBeacon` through [`Outbox::next_beacon`] within the browser's budget. While the
+    /// collector isn't answering, none is: a beacon's failure can't be seen, and what stays
+    /// queued keeps its retry delay (and the collector's `Retry-After`).
     pub fn leave(&mut self) {
-        self.leaving.extend(self.queue.drain());
-        self.beacon_budget = BEACON_BUDGET;
+        self.beacon_budget = if self.failing { 0 } else { BEACON_BUDGET };
+        self.beacon_after = 0;
+        self.offered = None;
     }
 
     /// The next batch to hand to `sendBeacon`, skipping (and keeping) those that no longer fit
     /// the budget; `None` once all were offered.
     pub fn next_beacon(&mut self) -> Option<Vec<u8>> {
-        self.kept.extend(self.offered.take());
-        while let Some(batch) = self.leaving.pop_front() {
-            if batch.bytes.len() <= self.beacon_budget {
-                let bytes = batch.bytes.clone();
-                self.offered = Some(batch);
-                return Some(bytes);
-            }
-            self.kept.push(batch);
-        }
-        None
+        let (after, budget) = (self.beacon_after, self.beacon_budget);
+        // Ids grow from front to back, so they mark how far the offers went.
+        let batch = self.queue.iter().find(|b| b.id > after && b.bytes.len() <= budget)?;
+        self.beacon_after = batch.id;
+        self.offered = Some(batch.id);
+        Some(batch.bytes.clone())
     }
 
-    /// Whether the browser took the batch [`Outbox::next_beacon`] offered last.
+    /// Whether the browser took the batch [`Outbox::next_beacon`] offered last; if it did, the
+    /// batch is done with.
     pub fn beaconed(&mut self, accepted: bool) {
+        let Some(id) = self.offered.take() else { return };
         if accepted {
-            if let Some(batch) = self.offered.take() {
+            if let Some(batch) = self.queue.remove(id) {
                 self.beacon_budget -= batch.bytes.len();
             }
         }
     }
 
-    /// What was left after leaving, oldest first, to keep for the next page.
-    pub fn take_kept(&mut self) -> Vec<Pending> {
-        self.kept.extend(self.offered.take());
-        self.kept.extend(std::mem::take(&mut self.leaving));
-        std::mem::take(&mut self.kept)
+    /// The batches still waiting, oldest first: what a page that goes away keeps for the next
+    /// one. They stay queued, in case the page lives on.
+    pub fn waiting(&self) -> impl Iterator<Item = &[u8]> {
+        self.queue.iter().map(|b| b.bytes.as_slice())
+    }
+
+    /// Queues a batch kept by an earlier page, or by this one ([`Outbox::waiting`]) and taken
+    /// back: unless the same batch is queued already.
+    pub fn resend(&mut self, bytes: Vec<u8>) {
+        if !self.queue.iter().any(|b| b.bytes == bytes) {
+            self.push(Pending::new(bytes));
+        }
     }
 }
 
@@ -342,7 +372,8 @@ mod tests {
         assert_eq!(queue.failed(), 1);
         assert_eq!(queue.failed(), 2);
         assert_eq!(queue.pop().unwrap().attempts, 2);
-        assert_eq!(queue.drain().iter().map(|b| b.bytes[0]).collect::<Vec<_>>(), vec![2]);
+        assert_eq!(queue.iter().map(|b| b.bytes[0]).collect::<Vec<_>>(), vec![2]);
+        queue.pop();
         assert!(queue.is_empty() && queue.bytes() == 0);
     }
 
@@ -372,11 +403,13 @@ mod tests {
 
     #[test]
     fn an_answer_for_a_batch_no_longer_first_settles_nothing() {
+        // The batch in flight went by beacon when the tab was hidden.
         let mut outbox = Outbox::new(1_000);
         outbox.push(batch(1, 10));
         assert_eq!(outbox.next_to_send(0.0), Some(vec![1; 10]));
         outbox.leave();
-        assert_eq!(outbox.take_kept().len(), 1);
+        assert_eq!(outbox.next_beacon(), Some(vec![1; 10]));
+        outbox.beaconed(true);
         outbox.push(batch(3, 10));
         assert!(outbox.answered(Some(200), None, 0.0, 10.0), "the new batch is still to send");
         assert_eq!(outbox.next_to_send(10.0), Some(vec![3; 10]));
@@ -389,6 +422,11 @@ mod tests {
         assert_eq!(outbox.dropped(), 1);
         assert!(outbox.answered(Some(200), None, 0.0, 10.0), "the new first is still to send");
         assert_eq!(outbox.next_to_send(10.0), Some(vec![2; 60]));
+    }
+
+    /// The first byte of each batch still waiting.
+    fn waiting(outbox: &Outbox) -> Vec<u8> {
+        outbox.waiting().map(|b| b[0]).collect()
     }
 
     #[test]
@@ -408,7 +446,48 @@ mod tests {
         assert_eq!(outbox.next_beacon().map(|b| b.len()), Some(100));
         outbox.beaconed(true);
         assert_eq!(outbox.next_beacon(), None);
-        assert_eq!(outbox.take_kept().iter().map(|b| b.bytes[0]).collect::<Vec<_>>(), vec![1, 2]);
-        assert!(outbox.is_idle());
+        assert_eq!(waiting(&outbox), vec![1, 2], "kept for the next page, and still queued");
+
+        // The page lived on and takes back what it kept: nothing twice.
+        outbox.resend(vec![1; 30_000]);
+        outbox.resend(vec![2; 20_000]);
+        outbox.resend(vec![7; 10]);
+        assert_eq!(waiting(&outbox), vec![1, 2, 7]);
+        assert_eq!(outbox.next_to_send(0.0).map(|b| b[0]), Some(1));
+    }
+
+    #[test]
+    fn while_the_collector_is_not_answering_leaving_keeps_everything() {
+        let mut outbox = Outbox::new(1 << 20);
+        outbox.push(batch(1, 100));
+        outbox.push(batch(2, 100));
+        assert!(outbox.next_to_send(0.0).is_some());
+        assert!(!outbox.answered(None, None, 0.5, 10.0));
+        outbox.leave();
+        assert_eq!(outbox.next_beacon(), None, "a beacon would fail unseen");
+        assert_eq!(waiting(&outbox), vec![1, 2]);
+
+        // Back on the page, the batches still wait out the retry delay.
+        assert_eq!(outbox.next_to_send(11.0), None);
+        assert!(outbox.next_to_send(1_000.0).is_some());
+        assert!(outbox.answered(Some(200), None, 0.0, 1_010.0));
+        outbox.leave();
+        assert_eq!(outbox.next_beacon(), Some(vec![2; 100]), "the collector answers again");
+    }
+    #[test]
+    fn refusals_are_told_apart_from_failures() {
+        let mut outbox = Outbox::new(1 << 20);
+        for n in 0..3 {
+            outbox.push(batch(n, 10));
+        }
+        outbox.next_to_send(0.0);
+        outbox.answered(Some(403), None, 0.0, 0.0);
+        assert!(outbox.is_refusing());
+        outbox.next_to_send(0.0);
+        outbox.answered(Some(503), None, 0.0, 0.0);
+        assert!(!outbox.is_refusing());
+        outbox.next_to_send(0.0);
+        outbox.answered(Some(200), None, 0.0, 0.0);
+        assert!(!outbox.is_refusing() && outbox.dropped() == 1);
     }
 }

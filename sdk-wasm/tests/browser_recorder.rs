@@ -5,7 +5,7 @@
 use sightline_protocol::{decode_batch, Batch, EventData, Limits, PointerKind};
 use sightline_sdk::intake;
 use sightline_sdk::recorder::Recorder;
-use sightline_sdk::session::IDLE_TIMEOUT_MS;
+use sightline_sdk::session::{IDLE_TIMEOUT_MS, MAX_DURATION_MS};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -18,8 +18,15 @@ fn recorder(now: f64) -> Recorder {
     Recorder::new("slk_rules".into(), now).unwrap()
 }
 
-fn click(recorder: &Recorder, now: f64) {
-    recorder.record(intake::POINTER, &[0.0, 1.0, 10.0, 20.0], "", now).unwrap();
+/// Records a click; returns whether it began a new session.
+fn click(recorder: &Recorder, now: f64) -> bool {
+    recorder.record(intake::POINTER, &[0.0, 1.0, 10.0, 20.0], "", now).unwrap()
+}
+
+/// Records the page's metadata, with `url`.
+fn meta(recorder: &Recorder, now: f64, url: &str) {
+    let texts = [url, "", "Title", "UA", "Chrome", "140", "Linux", "", "en", "UTC"].join("\0");
+    recorder.record(intake::META, &[1.0, 1920.0, 1080.0, 1280.0, 720.0, 1.0, 0.0], &texts, now).unwrap();
 }
 
 /// A change set with nothing in it: what the page's own code does, from the recorder's view.
@@ -78,8 +85,28 @@ fn a_refused_batch_asks_for_keyframes_until_one_is_recorded() {
     // The DOM walker may be busy when asked: the recorder asks again at every tick.
     assert!(recorder.tick(t0 + 1_040.0), "a lost batch asks for a keyframe");
     assert!(recorder.tick(t0 + 2_040.0), "and keeps asking");
-    recorder.snapshot(vec![1, 0, 1, 0, 0], String::new(), t0 + 2_100.0).unwrap();
+    snapshot(&recorder, t0 + 2_100.0);
     assert!(!recorder.tick(t0 + 3_040.0), "until a snapshot is recorded");
+
+    // A collector that refuses every batch (a wrong key) gets one keyframe, not one a batch.
+    refuse_next(&recorder, t0 + 4_000.0, 403);
+    assert!(!recorder.tick(t0 + 5_000.0), "the run of refusals goes on: no new keyframe");
+    click(&recorder, t0 + 5_500.0);
+    recorder.flush(t0 + 5_600.0);
+    assert!(send(&recorder, t0 + 5_700.0, 200).is_some());
+    refuse_next(&recorder, t0 + 6_000.0, 403);
+    assert!(recorder.tick(t0 + 7_000.0), "a refusal after an accepted batch asks again");
+}
+
+fn snapshot(recorder: &Recorder, now: f64) {
+    recorder.snapshot(vec![1, 0, 1, 0, 0], String::new(), now).unwrap();
+}
+
+/// Records a click, sends it, and has the collector refuse it with `status`.
+fn refuse_next(recorder: &Recorder, now: f64, status: u16) {
+    click(recorder, now);
+    recorder.flush(now);
+    assert!(send(recorder, now, status).is_some());
 }
 
 #[wasm_bindgen_test]
@@ -88,25 +115,35 @@ fn an_idle_page_records_nothing_until_the_user_acts_again_in_a_new_session() {
     let idle = IDLE_TIMEOUT_MS as f64;
     let recorder = recorder(t0);
     let first = recorder.session_id();
-    click(&recorder, t0 + 1.0);
-    // The page keeps changing itself, which keeps nobody's session alive.
+    meta(&recorder, t0, "https://app.example/invoices");
+    assert!(!click(&recorder, t0 + 1.0));
+    // The page keeps changing itself, which keeps nobody's session alive; nor do the app's own
+    // calls, a resize or the tab going into the background.
     for minute in [10.0, 20.0, 29.0] {
         page_change(&recorder, t0 + minute * MINUTE);
     }
-    assert!(!recorder.tick(t0 + 29.5 * MINUTE));
+    recorder.record(intake::CUSTOM, &[0.0], "refreshed", t0 + 29.0 * MINUTE).unwrap();
+    recorder.record(intake::VIEWPORT, &[1000.0, 700.0], "", t0 + 29.0 * MINUTE).unwrap();
+    recorder.record(intake::VISIBILITY, &[0.0], "", t0 + 29.0 * MINUTE).unwrap();
+    assert!(!recorder.tick(t0 + idle - 1_000.0));
     assert_eq!(recorder.session_id(), first);
-    // Once it has idled out, what was recorded goes out under the old session...
+    let sent = send(&recorder, t0 + idle - 1_000.0, 200).expect("the batch of the last minutes");
+    assert_eq!(sent.events.len(), 9, "metadata, load, click, 3 changes, custom, viewport, visibility");
+    // Once it has idled out, what was recorded goes out at once under the old session...
+    page_change(&recorder, t0 + idle - 500.0);
     recorder.tick(t0 + idle + 1.0);
     let last = send(&recorder, t0 + idle + 1.0, 200).expect("the ended session's last batch");
-    assert_eq!((last.session.to_string(), last.events.len()), (first.clone(), 4));
+    assert_eq!((last.session.to_string(), last.events.len()), (first.clone(), 1));
     // ...and the page's changes are not recorded at all.
     page_change(&recorder, t0 + idle + MINUTE);
+    recorder.record(intake::VISIBILITY, &[0.0], "", t0 + idle + MINUTE).unwrap();
     recorder.flush(t0 + idle + MINUTE);
     assert!(send(&recorder, t0 + idle + MINUTE, 200).is_none(), "nothing recorded while idle");
     assert_eq!(recorder.session_id(), first);
 
-    // The user's next click starts a new session, which asks for a keyframe.
-    click(&recorder, t0 + idle + 2.0 * MINUTE);
+    // The user's next click starts a new session, which asks for a keyframe at once and says
+    // again who is on what.
+    assert!(click(&recorder, t0 + idle + 2.0 * MINUTE), "a new session began");
     let second = recorder.session_id();
     assert_ne!(second, first);
     assert!(recorder.tick(t0 + idle + 2.0 * MINUTE + 1.0));
@@ -114,5 +151,39 @@ fn an_idle_page_records_nothing_until_the_user_acts_again_in_a_new_session() {
     let batch = send(&recorder, t0 + idle + 2.0 * MINUTE + 2.0, 200).expect("the new session's batch");
     assert_eq!(batch.session.to_string(), second);
     let kinds: Vec<_> = batch.events.iter().map(|e| &e.data).collect();
-    assert!(matches!(kinds.as_slice(), [EventData::Pointer(p)] if p.kind == PointerKind::Click), "{kinds:?}");
+    assert!(
+        matches!(kinds.as_slice(), [EventData::Meta(m), EventData::Pointer(p)]
+            if m.url == "https://app.example/invoices" && p.kind == PointerKind::Click),
+        "{kinds:?}"
+    );
+}
+
+#[wasm_bindgen_test]
+fn a_session_of_twelve_hours_gives_way_to_the_next_while_the_user_is_at_it() {
+    let t0 = 1_783_000_000_000.0;
+    let recorder = recorder(t0);
+    let first = recorder.session_id();
+    meta(&recorder, t0, "https://app.example/board");
+    snapshot(&recorder, t0 + 1.0);
+    let mut now = t0;
+    while now < t0 + MAX_DURATION_MS as f64 - 10.0 * MINUTE {
+        now += 10.0 * MINUTE;
+        click(&recorder, now);
+        recorder.tick(now);
+        while send(&recorder, now, 200).is_some() {}
+    }
+    assert_eq!(recorder.session_id(), first);
+    // Twelve hours in, the next tick starts the next session, before anything else happens.
+    let over = t0 + MAX_DURATION_MS as f64;
+    page_change(&recorder, over - 1.0);
+    assert!(recorder.tick(over), "the new session asks for a keyframe");
+    let second = recorder.session_id();
+    assert_ne!(second, first);
+    let last = send(&recorder, over, 200).expect("the old session's last batch");
+    assert_eq!(last.session.to_string(), first);
+    page_change(&recorder, over + 10.0);
+    recorder.flush(over + 20.0);
+    let batch = send(&recorder, over + 20.0, 200).expect("the page's changes, in the new session");
+    assert_eq!(batch.session.to_string(), second);
+    assert!(matches!(batch.events[0].data, EventData::Meta(_)) && batch.events.len() == 2);
 }
