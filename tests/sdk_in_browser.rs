@@ -379,6 +379,67 @@ window.sessionUrl = getSessionUrl();
 }
 
 #[test]
+fn a_batch_over_the_keepalive_quota_is_posted_without_keepalive() {
+    let (collector, _data) = start_collector();
+    // 6,000 paragraphs of random hex: a snapshot that compresses to batches over 64 KiB.
+    let page = format!(
+        r#"<!doctype html><title>Big</title><main id="big"></main><script type="module">
+const bytes = new Uint8Array(24);
+const lines = [];
+for (let i = 0; i < 6000; i++) {{
+  crypto.getRandomValues(bytes);
+  lines.push(`<p>${{Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}}</p>`);
+}}
+lines.push('<p>LAST_PARAGRAPH</p>');
+document.getElementById('big').innerHTML = lines.join('');
+window.posts = [];
+const pageFetch = window.fetch;
+window.fetch = function (input, init) {{
+  if (String(input).includes('/v1/batches')) window.posts.push([init.body.length, init.keepalive === true]);
+  return pageFetch.apply(this, arguments);
+}};
+import {{ init, track, flush, getSessionUrl }} from '/index.js';
+await init({{ endpoint: '{}', projectKey: '{KEY}' }});
+await new Promise((resolve) => setTimeout(resolve, 1000));
+track('small');
+flush();
+window.sessionUrl = getSessionUrl();
+</script>"#,
+        collector.base
+    );
+    let site = StaticFiles::start(&dist(), vec![("/".into(), page)]);
+    let browser = Browser::start();
+    browser.navigate(&format!("{}/", site.base));
+    let session = session_of(&browser.wait_for("window.sessionUrl", Duration::from_secs(20)));
+    let http = Http::default();
+    assert_eq!(custom_events_named(&http, &collector, &session, "small"), 1);
+
+    let posts = browser.execute("return window.posts;");
+    let posts: Vec<(u64, bool)> = posts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p[0].as_u64().unwrap(), p[1].as_bool().unwrap()))
+        .collect();
+    assert!(posts.iter().any(|&(len, _)| len > 65_536), "a batch over the quota: {posts:?}");
+    assert!(posts.iter().any(|&(len, _)| len <= 65_536), "and smaller ones: {posts:?}");
+    for &(len, keepalive) in &posts {
+        assert_eq!(keepalive, len <= 65_536, "keepalive only within the browser's 64 KiB: {posts:?}");
+    }
+    // And the big batches arrived: the page's last paragraph is stored.
+    let batches = stored(&http, &collector, &session, posts.len());
+    let last = batches.iter().flat_map(|b| &b.events).any(|e| {
+        let nodes = match &e.data {
+            EventData::Snapshot(s) => &s.nodes,
+            EventData::Mutation(m) => &m.adds,
+            _ => return false,
+        };
+        nodes.iter().any(|n| n.kind == NodeKind::Text("LAST_PARAGRAPH".into()))
+    });
+    assert!(last, "the whole page arrived");
+}
+
+#[test]
 fn what_waits_at_pagehide_goes_out_by_beacon() {
     let (collector, _data) = start_collector();
     // No flush and no tick before the page goes away, and `fetch` can't reach the collector:
