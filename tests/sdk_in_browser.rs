@@ -149,6 +149,53 @@ fn a_page_with_the_sdk_records_its_session_across_a_reload() {
 }
 
 #[test]
+fn each_route_gets_the_title_the_app_gave_it() {
+    let (collector, _data) = start_collector();
+    let page = format!(
+        r#"<!doctype html><title>Home</title><script type="module">
+import {{ init, flush, getSessionUrl }} from '/index.js';
+await init({{ endpoint: '{}', projectKey: '{KEY}' }});
+const later = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+// Two routes in quick succession, each rendered (and titled) a moment after its push.
+history.pushState({{}}, '', '/invoices/43');
+await later(10);
+document.title = 'Invoice 43';
+await later(10);
+history.pushState({{}}, '', '/customers');
+history.replaceState({{ scroll: 0 }}, '');
+await later(10);
+document.title = 'Customers';
+await later(200);
+flush();
+window.sessionUrl = getSessionUrl();
+</script>"#,
+        collector.base
+    );
+    let site = StaticFiles::start(&dist(), vec![("/".into(), page)]);
+    let browser = Browser::start();
+    browser.navigate(&format!("{}/", site.base));
+    let session = session_of(&browser.wait_for("window.sessionUrl", Duration::from_secs(20)));
+    let batches = stored(&Http::default(), &collector, &session, 1);
+    let routes: Vec<(NavigationKind, String, String)> = batches
+        .iter()
+        .flat_map(|b| &b.events)
+        .filter_map(|e| match &e.data {
+            EventData::Navigation(n) => {
+                Some((n.kind, n.url.trim_start_matches(&site.base).to_owned(), n.title.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    let expected = [
+        (NavigationKind::Load, "/", "Home"),
+        (NavigationKind::Push, "/invoices/43", "Invoice 43"),
+        (NavigationKind::Push, "/customers", "Customers"),
+    ];
+    let expected: Vec<_> = expected.iter().map(|(k, u, t)| (*k, u.to_string(), t.to_string())).collect();
+    assert_eq!(routes, expected, "a replaceState that keeps the URL is no route change");
+}
+
+#[test]
 fn the_page_works_when_the_sdk_cannot_load() {
     let (collector, _data) = start_collector();
     let site = StaticFiles::start(&dist(), vec![("/".into(), page(&collector.base, Some("/missing.wasm")))]);
@@ -250,12 +297,23 @@ fn a_hidden_tab_sends_what_waits_by_beacon_and_takes_back_what_the_browser_refus
         r#"<!doctype html><title>Tabs</title><script type="module">
 import {{ init, track, flush, getSessionUrl }} from '/index.js';
 {BATCH_FETCH_FAILS}
+// Every batch that reached the collector, by fetch or by beacon, as text.
+window.delivered = [];
+const asText = (bytes) => Array.from(new Uint8Array(bytes), (b) => String.fromCharCode(b)).join('');
+const deliveringFetch = window.fetch;
+window.fetch = function (input, init) {{
+  const response = deliveringFetch.apply(this, arguments);
+  if (String(input).includes('/v1/batches')) response.then((r) => r.ok && window.delivered.push(asText(init.body)), () => {{}});
+  return response;
+}};
 const pageBeacon = navigator.sendBeacon.bind(navigator);
 window.beacons = 0;
 navigator.sendBeacon = (url, data) => {{
   if (!String(url).includes('/v1/batches')) return pageBeacon(url, data);
   window.beacons++;
-  return window.refuseBeacons ? false : pageBeacon(url, data);
+  if (window.refuseBeacons) return false;
+  data.arrayBuffer().then((bytes) => window.delivered.push(asText(bytes)));
+  return pageBeacon(url, data);
 }};
 await init({{ endpoint: '{}', projectKey: '{KEY}' }});
 window.track = track;
@@ -294,16 +352,29 @@ window.sessionUrl = getSessionUrl();
 
     // Hidden while the collector can't be reached: no beacon is wasted on it, what waits is
     // kept in case the tab is discarded, and it all arrives once the collector is back.
+    let failed = browser.execute("return window.failedBatchFetches || 0;").as_u64().unwrap();
     browser.execute("window.batchFetchFails = true; track('in_outage'); flush(); return true;");
-    browser.wait_for("window.failedBatchFetches >= 1", Duration::from_secs(10));
+    browser.wait_for(&format!("window.failedBatchFetches > {failed}"), Duration::from_secs(10));
     let beacons = browser.execute("return window.beacons;");
     browser.execute("show('hidden'); return true;");
     assert_eq!(browser.execute("return window.beacons;"), beacons, "no beacon during the outage");
     let stash = browser.execute(&stash_js);
     assert!(stash.as_str().is_some_and(|s| s.lines().count() >= 2), "kept in case the tab is discarded: {stash}");
-    browser.execute("window.batchFetchFails = false; show('visible'); return true;");
+    // The collector is back while the tab is still hidden: the page delivers what waits, and
+    // it leaves the stash.
+    browser.execute("window.batchFetchFails = false; return true;");
     assert_eq!(custom_events_named(&http, &collector, &session, "in_outage"), 1, "sent once");
-    assert!(browser.execute(&stash_js).is_null(), "taken back by the page");
+    let stash_gone = format!("localStorage.getItem('sightline.unsent.{KEY}') === null");
+    browser.wait_for(&stash_gone, Duration::from_secs(10));
+    browser.execute("show('visible'); return true;");
+    // Taking back what the page kept while it was hidden queued nothing twice.
+    browser.execute("window.flush(); return true;");
+    std::thread::sleep(Duration::from_secs(2));
+    let delivered = browser.execute("return window.delivered;");
+    let delivered: Vec<&str> = delivered.as_array().unwrap().iter().map(|b| b.as_str().unwrap()).collect();
+    let distinct: std::collections::HashSet<_> = delivered.iter().collect();
+    assert!(delivered.len() >= 3, "{} batches delivered", delivered.len());
+    assert_eq!(distinct.len(), delivered.len(), "a batch was delivered twice");
 }
 
 #[test]
@@ -415,12 +486,8 @@ window.sessionUrl = getSessionUrl();
     assert_eq!(custom_events_named(&http, &collector, &session, "small"), 1);
 
     let posts = browser.execute("return window.posts;");
-    let posts: Vec<(u64, bool)> = posts
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| (p[0].as_u64().unwrap(), p[1].as_bool().unwrap()))
-        .collect();
+    let posts: Vec<(u64, bool)> =
+        posts.as_array().unwrap().iter().map(|p| (p[0].as_u64().unwrap(), p[1].as_bool().unwrap())).collect();
     assert!(posts.iter().any(|&(len, _)| len > 65_536), "a batch over the quota: {posts:?}");
     assert!(posts.iter().any(|&(len, _)| len <= 65_536), "and smaller ones: {posts:?}");
     for &(len, keepalive) in &posts {

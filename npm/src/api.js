@@ -37,6 +37,7 @@ const CUSTOM = 17;
 const IDENTIFY = 18;
 const TIMEZONE = 19;
 const TRACE_KEY = 20;
+const SCROLL_POSITION = 21;
 // Values of identify() and track() are capped at this many characters of text and values
 // together, 8 levels deep and 100 items per list or object.
 const MAX_VALUE_TEXT = 8192;
@@ -136,10 +137,15 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   function put(kind, nums, texts = [], at = Date.now()) {
     // An event that began a new session (the user back after a long while) is followed by the
     // page as it is now, before the page's own listeners react to it.
-    if (guard((r) => r.record(kind, nums, joinTexts(texts), at)) === true) queueMicrotask(keyframe);
+    if (guard((r) => r.record(kind, nums, joinTexts(texts), at)) === true) {
+      keyframeWanted = true;
+      queueMicrotask(keyframe);
+    }
   }
 
+  let keyframeWanted = false;
   function keyframe() {
+    keyframeWanted = false;
     guard(() => dom !== null && dom.keyframe());
   }
 
@@ -209,13 +215,19 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   // while the collector isn't answering, all is kept (a beacon's failure can't be seen).
   function leave() {
     settleTimezone();
-    recordPendingRoute();
+    recordPendingRoutes();
+    if (keyframeWanted) keyframe();
     const kept = guard((r) => r.unload(Date.now(), beacon));
-    if (kept !== undefined) saveStash(projectKey, kept);
+    if (kept !== undefined) stashed = saveStash(projectKey, kept, stashed);
   }
+
+  // What this page last kept in the stash; it stays queued here too, and leaves the stash once
+  // delivered (see `onTick`).
+  let stashed = [];
 
   // Takes back what earlier pages (or this one, while hidden) could not deliver.
   function resendStash() {
+    stashed = [];
     for (const batch of takeStash(projectKey)) guard((r) => r.resend(batch));
   }
 
@@ -235,32 +247,42 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   // a throwing original throws exactly as before, and is not recorded.
   //
   // Apps set the new route's title after they render it, which comes after `pushState`: the
-  // URL is taken at once, the title a moment later, when the next route change comes or the
-  // page goes away, whichever is first.
+  // URL is taken at once, the title a moment later. Route changes of one task (a push and a
+  // replace, a redirect) share the title the page gives them; a route change in a later task
+  // first records those before it, with the title the page has by then.
   let lastUrl = null;
-  let route = null;
+  let routes = [];
   let routeTimer = null;
+  let inRouteTask = false;
   function recordRoute(kind) {
     if (state !== 'recording') return;
     // Behind the guard: a failure here must not reach the page's own `pushState` call.
     guard(() => {
       const url = String(location.href);
-      if (kind >= 3 && url === lastUrl) return; // popstate and hashchange both fire for a hash change
+      // Both popstate and hashchange fire for a hash change; replaceState often keeps the URL
+      // (to store state, or the scroll position).
+      if (kind !== 1 && url === lastUrl) return;
       lastUrl = url;
-      recordPendingRoute();
-      route = [kind, pageUrl(url), Date.now()];
-      routeTimer = setTimeout(recordPendingRoute, TITLE_DELAY_MS);
+      if (!inRouteTask) {
+        recordPendingRoutes();
+        inRouteTask = true;
+        queueMicrotask(() => {
+          inRouteTask = false;
+        });
+      }
+      routes.push([kind, pageUrl(url), Date.now()]);
+      if (routeTimer === null) routeTimer = setTimeout(recordPendingRoutes, TITLE_DELAY_MS);
     });
   }
 
-  // Records the route change waiting for its title, if any.
-  function recordPendingRoute() {
+  // Records the route changes waiting for their title (also when the page goes away first).
+  function recordPendingRoutes() {
     clearTimeout(routeTimer);
     routeTimer = null;
-    if (route === null) return;
-    const [kind, url, at] = route;
-    route = null;
-    put(NAVIGATION, [kind], [url, pageTitle()], at);
+    if (routes.length === 0) return;
+    const title = pageTitle();
+    for (const [kind, url, at] of routes) put(NAVIGATION, [kind], [url, title], at);
+    routes = [];
   }
 
   function wrapHistory(name, kind) {
@@ -300,7 +322,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   function onVisibilityChange() {
     if (state !== 'recording') return;
     const visible = document.visibilityState === 'visible';
-    recordPendingRoute();
+    recordPendingRoutes();
     put(VISIBILITY, [visible ? 1 : 0]);
     if (visible) comeBack();
     else leave();
@@ -540,6 +562,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     guard((r) => {
       if (r.tick(Date.now())) keyframe();
       deliver();
+      if (stashed.length > 0 && r.isIdle()) stashed = saveStash(projectKey, [], stashed);
       // After stop(), the timer runs only until everything recorded is delivered.
       if (state === 'stopped' && r.isIdle()) shutDown();
     });
@@ -621,6 +644,8 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       pointer: (kind, id, x, y) => put(POINTER, [kind, id, x, y]),
       mouseMoves: (samples, at) => put(MOUSE_MOVES, samples, [], at),
       scroll: (id, x, y) => put(SCROLL, [id, x, y]),
+      // Where a snapshot finds the page scrolled to: not the user's doing.
+      scrollPosition: (id, x, y) => put(SCROLL_POSITION, [id, x, y]),
       input: (id, value, checked, masked) => put(INPUT, [id, checked, masked ? 1 : 0], [value]),
       focus: (id, focused) => put(FOCUS, [id, focused ? 1 : 0]),
       styleSheet: (id, owner, rules, media) => put(STYLE_SHEET, [id, owner], [media].concat(rules)),
@@ -650,7 +675,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
 
   function flush() {
     settleTimezone();
-    recordPendingRoute();
+    recordPendingRoutes();
     guard((r) => r.flush(Date.now()));
     deliver();
   }
@@ -662,7 +687,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       if (dom !== null) guard(() => dom.stop());
       dom = null;
       if (network !== null) network.stop();
-      recordPendingRoute();
+      recordPendingRoutes();
       guard((r) => r.stop(Date.now()));
       deliver();
       if (state !== 'disabled') state = 'stopped';

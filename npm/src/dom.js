@@ -674,7 +674,7 @@ export function createDomRecorder(sink, options = {}) {
 
   function recordPageScroll() {
     if (pageScroll !== null && (pageScroll[0] !== 0 || pageScroll[1] !== 0)) {
-      sink.scroll(idOf(document), pageScroll[0], pageScroll[1]);
+      sink.scrollPosition(idOf(document), pageScroll[0], pageScroll[1]);
     }
   }
 
@@ -839,7 +839,8 @@ export function createDomRecorder(sink, options = {}) {
     let counted = 0;
     return () => {
       const deadline = performance.now() + SLICE_MS;
-      // The page may have changed a parent's masking between slices.
+      // The page may have changed a parent's masking between slices: each subtree started
+      // from here on asks again (one being walked keeps the flags it started with).
       parentFlags.clear();
       for (;;) {
         if (step === null) {
@@ -1035,7 +1036,7 @@ export function createDomRecorder(sink, options = {}) {
       const frame = view.frameElement;
       const box = frame.getBoundingClientRect();
       // The frame's content starts inside its border and padding.
-      const style = getComputedStyle(frame);
+      const style = frame.ownerDocument.defaultView.getComputedStyle(frame);
       x += box.left + frame.clientLeft + (parseFloat(style.paddingLeft) || 0);
       y += box.top + frame.clientTop + (parseFloat(style.paddingTop) || 0);
     }

@@ -24,19 +24,25 @@ function fromBase64(text) {
   return bytes;
 }
 
+// The stored lines of project `key`'s stash, each a batch in base64, oldest first; version 1
+// wrote `page:seq:` before each batch.
+function storedLines(key) {
+  const stored = localStorage.getItem(STORAGE_KEY + key);
+  const lines = stored === null ? [] : stored.split('\n');
+  if (lines[0] !== '1' && lines[0] !== '2') return [];
+  return lines.slice(1).map((line) => line.slice(line.lastIndexOf(':') + 1));
+}
+
 // Takes what pages of project `key` left undelivered, oldest first, and clears it. Lines that
 // don't read are skipped; without storage (privacy modes, sandboxed frames) there is nothing.
 export function takeStash(key) {
   try {
-    const stored = localStorage.getItem(STORAGE_KEY + key);
+    const lines = storedLines(key);
     localStorage.removeItem(STORAGE_KEY + key);
-    const lines = stored === null ? [] : stored.split('\n');
-    // Version 1 wrote `page:seq:` before each batch.
-    if (lines[0] !== '1' && lines[0] !== '2') return [];
     const batches = [];
-    for (const line of lines.slice(1)) {
+    for (const line of lines) {
       try {
-        batches.push(fromBase64(line.slice(line.lastIndexOf(':') + 1)));
+        batches.push(fromBase64(line));
       } catch (_) {
         // Not base64: skipped.
       }
@@ -48,23 +54,36 @@ export function takeStash(key) {
 }
 
 // Keeps `batches` (oldest first) for the next page, after what earlier pages of project `key`
-// left.
-export function saveStash(key, batches) {
-  if (batches.length === 0) return;
+// left, in place of what this page kept before: `replacing`, as the last call returned it (a
+// tab hidden, then closed, keeps what still waits each time; what was delivered meanwhile
+// goes). Returns what it kept of `batches`, for the next call.
+export function saveStash(key, batches, replacing) {
   try {
-    // A tab hidden and then closed keeps the same batches twice: they are stored once.
-    const all = takeStash(key).concat(batches).map(toBase64);
-    const stored = new Set();
-    const kept = [];
+    const replaced = new Set(replacing);
+    const earlier = storedLines(key).filter((line) => !replaced.has(line));
+    // The newest that fit, each once; this page's batches are encoded only as far as they fit.
+    const kept = new Set();
     let bytes = 0;
-    for (let i = all.length - 1; i >= 0 && bytes + (all[i].length / 4) * 3 <= MAX_BYTES; i--) {
-      if (stored.has(all[i])) continue;
-      stored.add(all[i]);
-      bytes += (all[i].length / 4) * 3;
-      kept.push(all[i]);
+    const keep = (line) => {
+      if (kept.has(line)) return true;
+      bytes += (line.length / 4) * 3;
+      if (bytes > MAX_BYTES) return false;
+      kept.add(line);
+      return true;
+    };
+    const mine = [];
+    let full = false;
+    for (let i = batches.length - 1; i >= 0 && !full; i--) {
+      const line = toBase64(batches[i]);
+      if (keep(line)) mine.push(line);
+      else full = true;
     }
-    localStorage.setItem(STORAGE_KEY + key, ['2'].concat(kept.reverse()).join('\n'));
+    for (let i = earlier.length - 1; i >= 0 && !full; i--) full = !keep(earlier[i]);
+    if (kept.size === 0) localStorage.removeItem(STORAGE_KEY + key);
+    else localStorage.setItem(STORAGE_KEY + key, ['2'].concat(Array.from(kept).reverse()).join('\n'));
+    return mine;
   } catch (_) {
     // A full storage quota loses the stash, not the page.
+    return [];
   }
 }

@@ -19,6 +19,7 @@
 //! | [`POINTER`] | kind, target, x, y | |
 //! | [`MOUSE_MOVES`] | `x, y, offset` triples | |
 //! | [`SCROLL`] | target, x, y | |
+//! | [`SCROLL_POSITION`] | target, x, y: a position as a snapshot finds it, not the user scrolling | |
 //! | [`INPUT`] | target, checked (0 not a checkbox or radio, 1 unchecked, 2 checked), masked | value |
 //! | [`FOCUS`] | target, focused | |
 //! | [`CUSTOM`] | a [value](#values) | name, then the value's |
@@ -65,6 +66,7 @@ pub const TIMEZONE: u8 = 19;
 /// Not an event: the key the page derives its requests' trace ids from
 /// ([`TraceKey::derive`](sightline_protocol::TraceKey::derive)).
 pub const TRACE_KEY: u8 = 20;
+pub const SCROLL_POSITION: u8 = 21;
 
 /// Values nest at most this deep; deeper ones are an error (the wrapper stops at 8).
 const MAX_VALUE_DEPTH: usize = 16;
@@ -221,7 +223,7 @@ pub fn event(kind: u8, nums: &[f64], texts: &str) -> Result<EventData, TapeError
                 .collect();
             EventData::MouseMove(MouseMove { points })
         }
-        SCROLL => EventData::Scroll(Scroll { target: r.int(), x: r.int(), y: r.int() }),
+        SCROLL | SCROLL_POSITION => EventData::Scroll(Scroll { target: r.int(), x: r.int(), y: r.int() }),
         INPUT => {
             let target = r.int();
             let checked = match r.int::<u8>() {

@@ -97,17 +97,18 @@ impl Recorder {
         }
         let data = intake::event(kind, nums, texts).map_err(|_| JsError::new("malformed event"))?;
         let size = texts.len() + nums.len() * 2 + 8;
+        let active = kind != intake::SCROLL_POSITION && is_user_activity(&data);
         Ok(match data {
             EventData::Meta(mut meta) => {
                 meta.sdk = env!("CARGO_PKG_VERSION").into();
                 let first = self.state.borrow_mut().meta.replace((*meta).clone()).is_none();
                 let load = Navigation { kind: NavigationKind::Load, url: meta.url.clone(), title: meta.title.clone() };
-                self.push(now, EventData::Meta(meta), size);
-                first && self.push(now, EventData::Navigation(load), 64)
+                self.push(now, EventData::Meta(meta), size, false);
+                first && self.push(now, EventData::Navigation(load), 64, false)
             }
             // An image cut short would not decode: one too big for a field is not recorded.
             EventData::Canvas(canvas) if canvas.data_url.len() > tape::MAX_FIELD => false,
-            data => self.push(now, data, size),
+            data => self.push(now, data, size, active),
         })
     }
 
@@ -115,20 +116,21 @@ impl Recorder {
     pub fn snapshot(&self, nums: Vec<u32>, texts: String, now: f64) -> Result<(), JsError> {
         let snapshot = tape::snapshot(&nums, &texts).map_err(|_| JsError::new("malformed snapshot tape"))?;
         self.state.borrow_mut().keyframe_due = false;
-        self.push(now, EventData::Snapshot(snapshot), texts.len() + nums.len() * 2);
+        self.push(now, EventData::Snapshot(snapshot), texts.len() + nums.len() * 2, false);
         Ok(())
     }
 
     /// Records DOM changes from the DOM walker's [tape](crate::tape).
     pub fn mutation(&self, nums: Vec<u32>, texts: String, now: f64) -> Result<(), JsError> {
         let mutation = tape::mutation(&nums, &texts).map_err(|_| JsError::new("malformed mutation tape"))?;
-        self.push(now, EventData::Mutation(mutation), texts.len() + nums.len() * 2);
+        self.push(now, EventData::Mutation(mutation), texts.len() + nums.len() * 2, false);
         Ok(())
     }
 
-    /// Called about once a second: cuts a batch when one is due. Returns whether the page
-    /// should be snapshotted again because what came before can no longer be replayed on its
-    /// own; it keeps asking until a snapshot is recorded (the DOM walker may be busy).
+    /// Called about once a second: cuts a batch when one is due, and starts the next session
+    /// when the current one has lasted 12 hours. Returns whether the page should be snapshotted
+    /// again because what came before can no longer be replayed on its own; it keeps asking
+    /// until a snapshot is recorded (the DOM walker may be busy).
     pub fn tick(&self, now: f64) -> bool {
         let mut state = self.state.borrow_mut();
         if !state.stopped {
@@ -160,12 +162,14 @@ impl Recorder {
         let status = (status != 0).then_some(status);
         let retry_after = retry_after.as_deref().and_then(parse_retry_after);
         let mut state = self.state.borrow_mut();
-        let was_refusing = state.outbox.is_refusing();
+        let before = state.outbox.refused_in_a_row();
         let next = state.outbox.answered(status, retry_after, js_sys::Math::random(), now);
+        let after = state.outbox.refused_in_a_row();
         // A batch the collector refused for good is lost like one dropped from a full queue.
         // While it refuses every batch (a wrong key, an origin it doesn't allow), one keyframe
-        // is enough: the next periodic one serves once it accepts again.
-        state.keyframe_due |= state.outbox.is_refusing() && !was_refusing;
+        // is enough; once it stores batches again, it needs another, the first having been
+        // refused too.
+        state.keyframe_due |= (before == 0 && after == 1) || (before > 1 && after == 0);
         next
     }
 
@@ -201,7 +205,11 @@ impl Recorder {
     /// went into the back-forward cache), unless it is queued already. It keeps its own session
     /// and numbers.
     pub fn resend(&self, batch: Vec<u8>) {
-        self.state.borrow_mut().outbox.resend(batch);
+        let mut state = self.state.borrow_mut();
+        let dropped = state.outbox.dropped();
+        state.outbox.resend(batch);
+        // Making room may have dropped this page's own batches.
+        state.keyframe_due |= state.outbox.dropped() != dropped;
     }
 
     /// Whether nothing recorded is still waiting for delivery.
@@ -233,22 +241,27 @@ impl Recorder {
         }
     }
 
-    /// Records one event; returns whether it began a new session.
-    fn push(&self, now: f64, data: EventData, size: usize) -> bool {
+    /// Records one event, `active` if it is the user's doing; returns whether it began a new
+    /// session.
+    fn push(&self, now: f64, data: EventData, size: usize, active: bool) -> bool {
         let mut state = self.state.borrow_mut();
         if state.stopped {
             return false;
         }
-        let active = is_user_activity(&data);
-        let ended = state.session.has_ended(now as u64);
-        if ended {
+        let session = state.session;
+        let began = if session.is_idle(now as u64) {
             // A page left open with nobody at it (a dashboard that refreshes itself) records
             // nothing until someone acts, and then into a new session.
             if !active {
                 return false;
             }
-            state.rotate(now);
-        }
+            state.rotate(now)
+        } else if session.has_run_out(now as u64) {
+            // 12 hours with the user at it: the next session starts at once (see `tick`).
+            state.rotate(now)
+        } else {
+            false
+        };
         if active {
             state.session.touch(now as u64);
         }
@@ -257,21 +270,20 @@ impl Recorder {
         if state.batcher.len() >= BATCH_MAX_EVENTS || state.pending_bytes >= BATCH_MAX_BYTES {
             state.cut(now);
         }
-        ended
+        began
     }
 }
 
 /// Whether an event is the user's doing, which keeps the session alive. What the page does on
 /// its own does not: changes, requests, logs, its own calls (`track`, `identify`,
-/// `replaceState`), a tab going into the background, a resize (which an app or a rotating
-/// phone can cause).
+/// `replaceState`), a tab going into the background, a blur, a resize (which an app or a
+/// rotating phone can cause). Scrolls and route changes (`pushState`, back and forward) count:
+/// nearly always the user's.
 fn is_user_activity(data: &EventData) -> bool {
     match data {
-        EventData::Pointer(_)
-        | EventData::MouseMove(_)
-        | EventData::Scroll(_)
-        | EventData::Input(_)
-        | EventData::Focus(_) => true,
+        EventData::Pointer(_) | EventData::MouseMove(_) | EventData::Scroll(_) | EventData::Input(_) => true,
+        // A blur also comes of the window losing focus, or of the focused element removed.
+        EventData::Focus(focus) => focus.focused,
         EventData::Navigation(navigation) => navigation.kind != NavigationKind::Replace,
         EventData::Visibility(visibility) => visibility.visible,
         _ => false,
@@ -280,10 +292,11 @@ fn is_user_activity(data: &EventData) -> bool {
 
 impl State {
     /// The session ended while the page stayed open: what was recorded goes out under the old
-    /// session, and recording continues in a new one.
-    fn rotate(&mut self, now: f64) {
+    /// session, and recording continues in a new one. Returns whether it did (it needs a random
+    /// id).
+    fn rotate(&mut self, now: f64) -> bool {
         self.cut(now);
-        let Ok(id) = random_session_id() else { return };
+        let Ok(id) = random_session_id() else { return false };
         self.session = Session::start(id, now as u64);
         self.batcher.restart(self.session.id, self.session.page);
         save(&self.session);
@@ -293,6 +306,7 @@ impl State {
         }
         // And what the page looks like.
         self.keyframe_due = true;
+        true
     }
 
     fn cut(&mut self, now: f64) {

@@ -185,14 +185,15 @@ pub struct Outbox {
     pushed: u64,
     /// What is left of the beacon budget while leaving.
     beacon_budget: usize,
-    /// The last batch offered to `sendBeacon` while leaving, and whether it is still unsettled.
+    /// The last batch offered to `sendBeacon` while leaving: the offers go on after it.
     beacon_after: u64,
+    /// The batch offered to `sendBeacon` whose outcome is not known yet.
     offered: Option<u64>,
     refused: u64,
     /// The last answer asked for a retry: the collector is down, unreachable or busy.
     failing: bool,
-    /// The last answer refused its batch for good.
-    refusing: bool,
+    /// Batches refused for good since the last one stored.
+    refused_in_a_row: u32,
 }
 
 impl Outbox {
@@ -209,7 +210,7 @@ impl Outbox {
             offered: None,
             refused: 0,
             failing: false,
-            refusing: false,
+            refused_in_a_row: 0,
         }
     }
 
@@ -226,10 +227,10 @@ impl Outbox {
         self.queue.dropped() + self.refused
     }
 
-    /// Whether the collector refused the last batch it answered for good (a wrong key, an origin
-    /// it doesn't allow, a batch too large).
-    pub fn is_refusing(&self) -> bool {
-        self.refusing
+    /// How many batches the collector refused for good (a wrong key, an origin it doesn't
+    /// allow, a batch too large) since it last stored one.
+    pub fn refused_in_a_row(&self) -> u32 {
+        self.refused_in_a_row
     }
 
     /// Whether nothing waits and nothing is in flight.
@@ -261,15 +262,16 @@ impl Outbox {
         }
         let delivery = delivery(status);
         self.failing = delivery == Delivery::Retry;
-        self.refusing = delivery == Delivery::Refused;
         match delivery {
             Delivery::Done => {
+                self.refused_in_a_row = 0;
                 self.queue.pop();
                 !self.queue.is_empty()
             }
             Delivery::Refused => {
                 self.queue.pop();
                 self.refused += 1;
+                self.refused_in_a_row += 1;
                 !self.queue.is_empty()
             }
             Delivery::Retry => {
@@ -475,19 +477,20 @@ mod tests {
         assert_eq!(outbox.next_beacon(), Some(vec![2; 100]), "the collector answers again");
     }
     #[test]
-    fn refusals_are_told_apart_from_failures() {
+    fn refusals_in_a_row_are_counted_until_a_batch_is_stored() {
         let mut outbox = Outbox::new(1 << 20);
-        for n in 0..3 {
+        for n in 0..4 {
             outbox.push(batch(n, 10));
         }
-        outbox.next_to_send(0.0);
-        outbox.answered(Some(403), None, 0.0, 0.0);
-        assert!(outbox.is_refusing());
-        outbox.next_to_send(0.0);
-        outbox.answered(Some(503), None, 0.0, 0.0);
-        assert!(!outbox.is_refusing());
-        outbox.next_to_send(0.0);
-        outbox.answered(Some(200), None, 0.0, 0.0);
-        assert!(!outbox.is_refusing() && outbox.dropped() == 1);
+        let mut answer = |status| {
+            outbox.next_to_send(0.0);
+            outbox.answered(Some(status), None, 0.0, 0.0);
+            outbox.refused_in_a_row()
+        };
+        assert_eq!(answer(403), 1);
+        assert_eq!(answer(503), 1, "a failure neither ends nor extends the run");
+        assert_eq!(answer(403), 2);
+        assert_eq!(answer(200), 0);
+        assert_eq!(outbox.dropped(), 2);
     }
 }

@@ -88,14 +88,22 @@ fn a_refused_batch_asks_for_keyframes_until_one_is_recorded() {
     snapshot(&recorder, t0 + 2_100.0);
     assert!(!recorder.tick(t0 + 3_040.0), "until a snapshot is recorded");
 
-    // A collector that refuses every batch (a wrong key) gets one keyframe, not one a batch.
+    // A collector that refuses every batch (a wrong key) gets one keyframe, not one a batch...
     refuse_next(&recorder, t0 + 4_000.0, 403);
     assert!(!recorder.tick(t0 + 5_000.0), "the run of refusals goes on: no new keyframe");
+    // ...and one more when it stores batches again, the first having been refused too.
     click(&recorder, t0 + 5_500.0);
     recorder.flush(t0 + 5_600.0);
     assert!(send(&recorder, t0 + 5_700.0, 200).is_some());
-    refuse_next(&recorder, t0 + 6_000.0, 403);
-    assert!(recorder.tick(t0 + 7_000.0), "a refusal after an accepted batch asks again");
+    assert!(recorder.tick(t0 + 6_000.0), "the run of refusals ended");
+    snapshot(&recorder, t0 + 6_100.0);
+    refuse_next(&recorder, t0 + 7_000.0, 413);
+    assert!(recorder.tick(t0 + 8_000.0), "a refusal after a stored batch asks again");
+    snapshot(&recorder, t0 + 8_100.0);
+    click(&recorder, t0 + 8_500.0);
+    recorder.flush(t0 + 8_600.0);
+    assert!(send(&recorder, t0 + 8_700.0, 200).is_some());
+    assert!(!recorder.tick(t0 + 9_000.0), "one refusal alone: its keyframe was stored");
 }
 
 fn snapshot(recorder: &Recorder, now: f64) {
@@ -122,13 +130,17 @@ fn an_idle_page_records_nothing_until_the_user_acts_again_in_a_new_session() {
     for minute in [10.0, 20.0, 29.0] {
         page_change(&recorder, t0 + minute * MINUTE);
     }
-    recorder.record(intake::CUSTOM, &[0.0], "refreshed", t0 + 29.0 * MINUTE).unwrap();
-    recorder.record(intake::VIEWPORT, &[1000.0, 700.0], "", t0 + 29.0 * MINUTE).unwrap();
-    recorder.record(intake::VISIBILITY, &[0.0], "", t0 + 29.0 * MINUTE).unwrap();
+    let at = t0 + 29.0 * MINUTE;
+    recorder.record(intake::CUSTOM, &[0.0], "refreshed", at).unwrap();
+    recorder.record(intake::VIEWPORT, &[1000.0, 700.0], "", at).unwrap();
+    recorder.record(intake::VISIBILITY, &[0.0], "", at).unwrap();
+    recorder.record(intake::FOCUS, &[5.0, 0.0], "", at).unwrap();
+    recorder.record(intake::NAVIGATION, &[2.0], "https://app.example/invoices?page=2\0Invoices", at).unwrap();
+    recorder.record(intake::SCROLL_POSITION, &[1.0, 0.0, 400.0], "", at).unwrap();
     assert!(!recorder.tick(t0 + idle - 1_000.0));
     assert_eq!(recorder.session_id(), first);
     let sent = send(&recorder, t0 + idle - 1_000.0, 200).expect("the batch of the last minutes");
-    assert_eq!(sent.events.len(), 9, "metadata, load, click, 3 changes, custom, viewport, visibility");
+    assert_eq!(sent.events.len(), 12, "metadata, load, click, 3 changes, and 6 events of the page's own");
     // Once it has idled out, what was recorded goes out at once under the old session...
     page_change(&recorder, t0 + idle - 500.0);
     recorder.tick(t0 + idle + 1.0);
@@ -144,6 +156,7 @@ fn an_idle_page_records_nothing_until_the_user_acts_again_in_a_new_session() {
     // The user's next click starts a new session, which asks for a keyframe at once and says
     // again who is on what.
     assert!(click(&recorder, t0 + idle + 2.0 * MINUTE), "a new session began");
+    assert!(!click(&recorder, t0 + idle + 2.0 * MINUTE), "once");
     let second = recorder.session_id();
     assert_ne!(second, first);
     assert!(recorder.tick(t0 + idle + 2.0 * MINUTE + 1.0));
@@ -152,10 +165,22 @@ fn an_idle_page_records_nothing_until_the_user_acts_again_in_a_new_session() {
     assert_eq!(batch.session.to_string(), second);
     let kinds: Vec<_> = batch.events.iter().map(|e| &e.data).collect();
     assert!(
-        matches!(kinds.as_slice(), [EventData::Meta(m), EventData::Pointer(p)]
+        matches!(kinds.as_slice(), [EventData::Meta(m), EventData::Pointer(p), EventData::Pointer(_)]
             if m.url == "https://app.example/invoices" && p.kind == PointerKind::Click),
         "{kinds:?}"
     );
+}
+
+#[wasm_bindgen_test]
+fn the_tab_shown_again_after_half_an_hour_starts_a_new_session() {
+    let t0 = 1_784_000_000_000.0;
+    let recorder = recorder(t0);
+    let first = recorder.session_id();
+    click(&recorder, t0 + 1.0);
+    recorder.record(intake::VISIBILITY, &[0.0], "", t0 + 2.0).unwrap();
+    let back = t0 + IDLE_TIMEOUT_MS as f64 + 10.0 * MINUTE;
+    assert!(recorder.record(intake::VISIBILITY, &[1.0], "", back).unwrap(), "the user is back");
+    assert_ne!(recorder.session_id(), first);
 }
 
 #[wasm_bindgen_test]
@@ -186,4 +211,24 @@ fn a_session_of_twelve_hours_gives_way_to_the_next_while_the_user_is_at_it() {
     let batch = send(&recorder, over + 20.0, 200).expect("the page's changes, in the new session");
     assert_eq!(batch.session.to_string(), second);
     assert!(matches!(batch.events[0].data, EventData::Meta(_)) && batch.events.len() == 2);
+}
+
+#[wasm_bindgen_test]
+fn an_event_past_twelve_hours_starts_the_next_session_before_the_tick_does() {
+    let t0 = 1_785_000_000_000.0;
+    let recorder = recorder(t0);
+    let first = recorder.session_id();
+    let over = t0 + MAX_DURATION_MS as f64;
+    // The user has been at it all along; the page logs something just past the mark.
+    for minute in (10..=720).step_by(10) {
+        click(&recorder, t0 + f64::from(minute) * MINUTE - 1_000.0);
+    }
+    recorder.record(intake::CONSOLE, &[1.0, 1.0, 0.0], "past the mark", over + 10.0).unwrap();
+    assert_ne!(recorder.session_id(), first, "a new session");
+    recorder.flush(over + 20.0);
+    let mut sessions = Vec::new();
+    while let Some(batch) = send(&recorder, over + 20.0, 200) {
+        sessions.push((batch.session.to_string(), batch.events.len()));
+    }
+    assert_eq!(sessions.last().map(|s| s.1), Some(1), "the log, recorded: {sessions:?}");
 }
