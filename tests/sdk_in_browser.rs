@@ -471,9 +471,8 @@ window.fetch = function (input, init) {{
 }};
 import {{ init, track, flush, getSessionUrl }} from '/index.js';
 await init({{ endpoint: '{}', projectKey: '{KEY}' }});
-await new Promise((resolve) => setTimeout(resolve, 1000));
-track('small');
-flush();
+window.track = track;
+window.flush = flush;
 window.sessionUrl = getSessionUrl();
 </script>"#,
         collector.base
@@ -483,6 +482,24 @@ window.sessionUrl = getSessionUrl();
     browser.navigate(&format!("{}/", site.base));
     let session = session_of(&browser.wait_for("window.sessionUrl", Duration::from_secs(20)));
     let http = Http::default();
+    // The whole page arrives (the last of the snapshot's batches waits for the next cut)...
+    let has_last = |batches: &[sightline_protocol::Batch]| {
+        batches.iter().flat_map(|b| &b.events).any(|e| {
+            let nodes = match &e.data {
+                EventData::Snapshot(s) => &s.nodes,
+                EventData::Mutation(m) => &m.adds,
+                _ => return false,
+            };
+            nodes.iter().any(|n| n.kind == NodeKind::Text("LAST_PARAGRAPH".into()))
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !has_last(&stored(&http, &collector, &session, 1)) {
+        assert!(Instant::now() < deadline, "the whole page never arrived");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    // ...and then a small batch.
+    browser.execute("window.track('small'); window.flush(); return true;");
     assert_eq!(custom_events_named(&http, &collector, &session, "small"), 1);
 
     let posts = browser.execute("return window.posts;");
@@ -493,17 +510,6 @@ window.sessionUrl = getSessionUrl();
     for &(len, keepalive) in &posts {
         assert_eq!(keepalive, len <= 65_536, "keepalive only within the browser's 64 KiB: {posts:?}");
     }
-    // And the big batches arrived: the page's last paragraph is stored.
-    let batches = stored(&http, &collector, &session, posts.len());
-    let last = batches.iter().flat_map(|b| &b.events).any(|e| {
-        let nodes = match &e.data {
-            EventData::Snapshot(s) => &s.nodes,
-            EventData::Mutation(m) => &m.adds,
-            _ => return false,
-        };
-        nodes.iter().any(|n| n.kind == NodeKind::Text("LAST_PARAGRAPH".into()))
-    });
-    assert!(last, "the whole page arrived");
 }
 
 #[test]
