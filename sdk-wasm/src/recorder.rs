@@ -180,14 +180,15 @@ impl Recorder {
 
     /// The page is going away, or may be (a hidden tab can be discarded without notice): hands
     /// what waits to `beacon` (which calls `sendBeacon` and returns whether the browser took
-    /// it) within the browser's budget, unless the collector isn't answering, and returns a
-    /// copy of the rest, oldest first, for the wrapper to keep for the next page. The rest stays
-    /// queued, in case this page lives on.
+    /// it) within the browser's budget, unless the collector asked to wait, and returns a copy
+    /// of the rest, oldest first, for the wrapper to keep for the next page; while the
+    /// collector isn't answering, the rest is everything. The rest stays queued, in case this
+    /// page lives on.
     pub fn unload(&self, now: f64, beacon: &js_sys::Function) -> Vec<js_sys::Uint8Array> {
         {
             let mut state = self.state.borrow_mut();
             state.cut(now);
-            state.outbox.leave();
+            state.outbox.leave(now);
         }
         // The page may have wrapped `sendBeacon`: no borrow is held while it runs.
         loop {

@@ -192,6 +192,10 @@ pub struct Outbox {
     refused: u64,
     /// The last answer asked for a retry: the collector is down, unreachable or busy.
     failing: bool,
+    /// It came with a `Retry-After`: the collector asked to be left alone until `next_attempt`.
+    told_to_wait: bool,
+    /// Beacons offered while leaving may not arrive: batches the browser takes stay queued.
+    beacons_unsure: bool,
     /// Batches refused for good since the last one stored.
     refused_in_a_row: u32,
 }
@@ -210,6 +214,8 @@ impl Outbox {
             offered: None,
             refused: 0,
             failing: false,
+            told_to_wait: false,
+            beacons_unsure: false,
             refused_in_a_row: 0,
         }
     }
@@ -262,6 +268,7 @@ impl Outbox {
         }
         let delivery = delivery(status);
         self.failing = delivery == Delivery::Retry;
+        self.told_to_wait = self.failing && retry_after.is_some();
         match delivery {
             Delivery::Done => {
                 self.refused_in_a_row = 0;
@@ -282,12 +289,15 @@ impl Outbox {
         }
     }
 
-    /// The page is going away, or may be: waiting batches, oldest first, are offered to
-    /// `sendBeacon` through [`Outbox::next_beacon`] within the browser's budget. While the
-    /// collector isn't answering, none is: a beacon's failure can't be seen, and what stays
-    /// queued keeps its retry delay (and the collector's `Retry-After`).
-    pub fn leave(&mut self) {
-        self.beacon_budget = if self.failing { 0 } else { BEACON_BUDGET };
+    /// The page is going away at `now`, or may be: waiting batches, oldest first, are offered
+    /// to `sendBeacon` through [`Outbox::next_beacon`] within the browser's budget; none while
+    /// a `Retry-After` from the collector runs. While the collector isn't answering, a beacon's
+    /// failure can't be seen: the batches it carries stay queued too, to be kept and sent again
+    /// (stored once).
+    pub fn leave(&mut self, now: f64) {
+        let wait = self.told_to_wait && now < self.next_attempt;
+        self.beacon_budget = if wait { 0 } else { BEACON_BUDGET };
+        self.beacons_unsure = self.failing;
         self.beacon_after = 0;
         self.offered = None;
     }
@@ -304,13 +314,17 @@ impl Outbox {
     }
 
     /// Whether the browser took the batch [`Outbox::next_beacon`] offered last; if it did, the
-    /// batch is done with.
+    /// batch is done with, unless the collector wasn't answering.
     pub fn beaconed(&mut self, accepted: bool) {
         let Some(id) = self.offered.take() else { return };
-        if accepted {
-            if let Some(batch) = self.queue.remove(id) {
-                self.beacon_budget -= batch.bytes.len();
-            }
+        if !accepted {
+            return;
+        }
+        if self.beacons_unsure {
+            let len = self.queue.iter().find(|b| b.id == id).map_or(0, |b| b.bytes.len());
+            self.beacon_budget -= len;
+        } else if let Some(batch) = self.queue.remove(id) {
+            self.beacon_budget -= batch.bytes.len();
         }
     }
 
@@ -409,7 +423,7 @@ mod tests {
         let mut outbox = Outbox::new(1_000);
         outbox.push(batch(1, 10));
         assert_eq!(outbox.next_to_send(0.0), Some(vec![1; 10]));
-        outbox.leave();
+        outbox.leave(0.0);
         assert_eq!(outbox.next_beacon(), Some(vec![1; 10]));
         outbox.beaconed(true);
         outbox.push(batch(3, 10));
@@ -437,7 +451,7 @@ mod tests {
         for (seq, len) in [(0, 40_000), (1, 30_000), (2, 20_000), (3, 5_000), (4, 100)] {
             outbox.push(batch(seq, len));
         }
-        outbox.leave();
+        outbox.leave(0.0);
         assert_eq!(outbox.next_beacon().map(|b| b.len()), Some(40_000));
         outbox.beaconed(true);
         // 30,000 no longer fits in what is left of 65,536; 20,000 does, but the browser refuses it.
@@ -459,23 +473,43 @@ mod tests {
     }
 
     #[test]
-    fn while_the_collector_is_not_answering_leaving_keeps_everything() {
+    fn while_the_collector_is_not_answering_leaving_beacons_and_keeps_everything() {
         let mut outbox = Outbox::new(1 << 20);
         outbox.push(batch(1, 100));
         outbox.push(batch(2, 100));
         assert!(outbox.next_to_send(0.0).is_some());
         assert!(!outbox.answered(None, None, 0.5, 10.0));
-        outbox.leave();
-        assert_eq!(outbox.next_beacon(), None, "a beacon would fail unseen");
-        assert_eq!(waiting(&outbox), vec![1, 2]);
+        outbox.leave(20.0);
+        assert_eq!(outbox.next_beacon(), Some(vec![1; 100]), "a beacon may get through");
+        outbox.beaconed(true);
+        assert_eq!(outbox.next_beacon(), Some(vec![2; 100]));
+        outbox.beaconed(true);
+        assert_eq!(outbox.next_beacon(), None);
+        assert_eq!(waiting(&outbox), vec![1, 2], "but may not: all is kept");
 
         // Back on the page, the batches still wait out the retry delay.
-        assert_eq!(outbox.next_to_send(11.0), None);
+        assert_eq!(outbox.next_to_send(21.0), None);
         assert!(outbox.next_to_send(1_000.0).is_some());
         assert!(outbox.answered(Some(200), None, 0.0, 1_010.0));
-        outbox.leave();
+        outbox.leave(1_020.0);
         assert_eq!(outbox.next_beacon(), Some(vec![2; 100]), "the collector answers again");
+        outbox.beaconed(true);
+        assert!(waiting(&outbox).is_empty());
     }
+
+    #[test]
+    fn while_the_collector_asks_to_wait_leaving_beacons_nothing() {
+        let mut outbox = Outbox::new(1 << 20);
+        outbox.push(batch(1, 100));
+        assert!(outbox.next_to_send(0.0).is_some());
+        assert!(!outbox.answered(Some(429), Some(30), 0.5, 10.0));
+        outbox.leave(20.0);
+        assert_eq!(outbox.next_beacon(), None, "Retry-After: 30");
+        assert_eq!(waiting(&outbox), vec![1]);
+        outbox.leave(30_010.0);
+        assert_eq!(outbox.next_beacon(), Some(vec![1; 100]), "once it has run out");
+    }
+
     #[test]
     fn refusals_in_a_row_are_counted_until_a_batch_is_stored() {
         let mut outbox = Outbox::new(1 << 20);
