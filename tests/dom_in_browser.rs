@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use sightline_e2e::sdk::{dist, session_of, start_collector, stored_stream, KEY};
+use sightline_e2e::sdk::{dist, open_page, recorded_session, start_collector, stored_stream, KEY};
 use sightline_e2e::static_files::StaticFiles;
 use sightline_e2e::webdriver::Browser;
 use sightline_e2e::Http;
@@ -146,7 +146,7 @@ fn the_page_and_what_the_user_did_are_recorded_with_private_values_masked() {
     );
     let browser = Browser::start();
     browser.navigate(&format!("{}/", site.base));
-    let session = session_of(&browser.wait_for("window.sessionUrl", Duration::from_secs(20)));
+    let session = recorded_session(&browser);
 
     browser.type_into("#email", "jane@acme.com");
     browser.type_into("#password", PASSWORD);
@@ -381,10 +381,8 @@ window.storm = new Promise((resolve) => {{
 </script></body>"#,
         collector.base
     );
-    let site = StaticFiles::start(&dist(), vec![("/".into(), page)]);
-    let browser = Browser::start();
-    browser.navigate(&format!("{}/", site.base));
-    let session = session_of(&browser.wait_for("window.sessionUrl", Duration::from_secs(20)));
+    let (_site, browser) = open_page(page);
+    let session = recorded_session(&browser);
     assert_eq!(browser.execute("return window.storm;"), 80, "the page ran its storm to the end");
     let storm_s = browser.execute("return window.stormMs;").as_f64().expect("the storm's length") / 1000.0;
 
@@ -465,7 +463,7 @@ fn other_interactions_and_the_masking_options_are_recorded() {
     let site = StaticFiles::start(&dist(), vec![("/".into(), options_page(&collector.base))]);
     let browser = Browser::start();
     browser.navigate(&format!("{}/", site.base));
-    let session = session_of(&browser.wait_for("window.sessionUrl", Duration::from_secs(20)));
+    let session = recorded_session(&browser);
 
     // Inputs left unmasked by the page's choice, but never a password: not one shown as text
     // by a "show" button, not one under `data-sl-unmask`.

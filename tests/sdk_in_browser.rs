@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use sightline_e2e::sdk::{dist, session_of, start_collector, stored, KEY, TOKEN};
+use sightline_e2e::sdk::{dist, open_page, recorded_session, session_of, start_collector, stored, KEY, TOKEN};
 use sightline_e2e::static_files::StaticFiles;
 use sightline_e2e::webdriver::Browser;
 use sightline_e2e::{Collector, Http};
@@ -171,10 +171,8 @@ window.sessionUrl = getSessionUrl();
 </script>"#,
         collector.base
     );
-    let site = StaticFiles::start(&dist(), vec![("/".into(), page)]);
-    let browser = Browser::start();
-    browser.navigate(&format!("{}/", site.base));
-    let session = session_of(&browser.wait_for("window.sessionUrl", Duration::from_secs(20)));
+    let (site, browser) = open_page(page);
+    let session = recorded_session(&browser);
     let batches = stored(&Http::default(), &collector, &session, 1);
     let routes: Vec<(NavigationKind, String, String)> = batches
         .iter()
@@ -326,10 +324,8 @@ window.sessionUrl = getSessionUrl();
 </script>"#,
         collector.base
     );
-    let site = StaticFiles::start(&dist(), vec![("/".into(), page)]);
-    let browser = Browser::start();
-    browser.navigate(&format!("{}/", site.base));
-    let session = session_of(&browser.wait_for("window.sessionUrl", Duration::from_secs(20)));
+    let (_site, browser) = open_page(page);
+    let session = recorded_session(&browser);
     let http = Http::default();
 
     // Hidden, with `fetch` unable to reach the collector: the beacon delivers.
@@ -401,10 +397,8 @@ window.sessionUrl = getSessionUrl();
 </script>"#,
         collector.base
     );
-    let site = StaticFiles::start(&dist(), vec![("/".into(), page)]);
-    let browser = Browser::start();
-    browser.navigate(&format!("{}/", site.base));
-    let first = session_of(&browser.wait_for("window.sessionUrl", Duration::from_secs(20)));
+    let (_site, browser) = open_page(page);
+    let first = recorded_session(&browser);
     browser.click("#go");
     browser.wait_for("document.body.textContent.includes('CLICKED_1')", Duration::from_secs(5));
 
@@ -478,10 +472,8 @@ window.sessionUrl = getSessionUrl();
 </script>"#,
         collector.base
     );
-    let site = StaticFiles::start(&dist(), vec![("/".into(), page)]);
-    let browser = Browser::start();
-    browser.navigate(&format!("{}/", site.base));
-    let session = session_of(&browser.wait_for("window.sessionUrl", Duration::from_secs(20)));
+    let (_site, browser) = open_page(page);
+    let session = recorded_session(&browser);
     let http = Http::default();
     // The whole page arrives (the last of the snapshot's batches waits for the next cut)...
     let has_last = |batches: &[sightline_protocol::Batch]| {
@@ -586,7 +578,7 @@ window.started = true;
     let site = StaticFiles::start(&dist(), vec![("/".into(), leaving), ("/next".into(), next)]);
     let browser = Browser::start();
     browser.navigate(&format!("{}/", site.base));
-    let session = session_of(&browser.wait_for("window.sessionUrl", Duration::from_secs(20)));
+    let session = recorded_session(&browser);
     browser.navigate(&format!("{}/next", site.base));
     browser.wait_for("window.started", Duration::from_secs(20));
     let before = browser.execute("return window.stashBefore;");
@@ -624,10 +616,8 @@ window.sessionUrl = getSessionUrl();
 </script>"#,
         collector.base
     );
-    let site = StaticFiles::start(&dist(), vec![("/".into(), page)]);
-    let browser = Browser::start();
-    browser.navigate(&format!("{}/", site.base));
-    let session = session_of(&browser.wait_for("window.sessionUrl", Duration::from_secs(20)));
+    let (_site, browser) = open_page(page);
+    let session = recorded_session(&browser);
 
     // Six batches cut while nothing answers: each send fails and is retried after a backoff.
     collector.stop();
@@ -676,9 +666,7 @@ Sightline.init({{ endpoint: '{}', projectKey: '{KEY}' }}).then(() => {{
 </script>"#,
         collector.base
     );
-    let site = StaticFiles::start(&dist(), vec![("/".into(), page)]);
-    let browser = Browser::start();
-    browser.navigate(&format!("{}/", site.base));
+    let (_site, browser) = open_page(page);
     let url = browser.wait_for("window.sessionUrl", Duration::from_secs(20));
     let session = session_of(&url);
     let batches = stored(&Http::default(), &collector, &session, 1);
@@ -712,9 +700,7 @@ window.sessionUrl = getSessionUrl();
 </script></body>"#,
         collector.base
     );
-    let site = StaticFiles::start(&dist(), vec![("/".into(), page)]);
-    let browser = Browser::start();
-    browser.navigate(&format!("{}/", site.base));
+    let (site, browser) = open_page(page);
     let url = browser.wait_for("window.sessionUrl", Duration::from_secs(20));
     assert!(
         browser.execute("return window.logResult === undefined;").as_bool().unwrap(),
@@ -802,9 +788,7 @@ window.decision = sessionStorage.getItem('sightline.sampled');
 </script>"#,
         collector.base
     );
-    let site = StaticFiles::start(&dist(), vec![("/".into(), page)]);
-    let browser = Browser::start();
-    browser.navigate(&format!("{}/", site.base));
+    let (_site, browser) = open_page(page);
     assert_eq!(browser.wait_for("window.done", Duration::from_secs(20)), "null", "no session link");
     assert_eq!(browser.execute("return window.decision;"), "0", "decided once for the tab");
     std::thread::sleep(Duration::from_millis(500));

@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 
 use sightline_protocol::{decode_batch, Batch, Limits};
 
+use crate::static_files::StaticFiles;
+use crate::webdriver::Browser;
 use crate::{collector_bin, project_config, split_frames, Collector, Http};
 
 /// The ingest key of the project [`start_collector`] declares.
@@ -26,6 +28,20 @@ pub fn dist() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace").to_owned();
     assert!(root.join("npm/dist/index.js").exists(), "npm/dist is missing: run `cargo xtask build-sdk`");
     root.join("npm/dist")
+}
+
+/// `page` served at `/` next to the npm package, open in headless Chromium (the server lives
+/// as long as the first of the pair).
+pub fn open_page(page: String) -> (StaticFiles, Browser) {
+    let site = StaticFiles::start(&dist(), vec![("/".into(), page)]);
+    let browser = Browser::start();
+    browser.navigate(&format!("{}/", site.base));
+    (site, browser)
+}
+
+/// The session the open page records into, once its script has set `window.sessionUrl`.
+pub fn recorded_session(browser: &Browser) -> String {
+    session_of(&browser.wait_for("window.sessionUrl", Duration::from_secs(20)))
 }
 
 /// The session id at the end of a session URL.
