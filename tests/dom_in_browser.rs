@@ -11,7 +11,7 @@ use sightline_e2e::sdk::{dist, open_page, recorded_session, start_collector, sto
 use sightline_e2e::static_files::StaticFiles;
 use sightline_e2e::webdriver::Browser;
 use sightline_e2e::Http;
-use sightline_protocol::{decode_batch, Batch, EventData, Limits, Node, NodeKind, PointerKind};
+use sightline_protocol::{decode_batch, Batch, EventData, Input, Limits, Node, NodeKind, PointerKind};
 
 const PASSWORD: &str = "hunter2-Secret!";
 const CARD: &str = "4111 1111 1111 1111";
@@ -105,6 +105,19 @@ fn nodes_by_id(batches: &[Batch]) -> HashMap<u32, Node> {
         nodes.extend(added.iter().map(|n| (n.id, n.clone())));
     }
     nodes
+}
+
+/// The last input recorded on the element with HTML id `html_id`.
+fn last_input<'a>(events: &[&'a EventData], nodes: &HashMap<u32, Node>, html_id: &str) -> &'a Input {
+    let (id, _) = element_with_id(nodes, html_id);
+    events
+        .iter()
+        .rev()
+        .find_map(|e| match e {
+            EventData::Input(i) if i.target == id => Some(i),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no input on #{html_id}"))
 }
 
 fn element_with_id<'a>(nodes: &'a HashMap<u32, Node>, html_id: &str) -> (u32, &'a [(String, String)]) {
@@ -297,17 +310,7 @@ fn the_page_and_what_the_user_did_are_recorded_with_private_values_masked() {
     assert!(images.iter().all(|c| c.target != private_canvas), "a masked canvas is never recorded");
 
     // Form input: masked with the same length unless the page opted in; the checkbox's state.
-    let inputs: Vec<_> = events
-        .iter()
-        .filter_map(|e| match e {
-            EventData::Input(i) => Some(i),
-            _ => None,
-        })
-        .collect();
-    let last_input = |html_id: &str| {
-        let (id, _) = element_with_id(&nodes, html_id);
-        inputs.iter().rev().find(|i| i.target == id).unwrap_or_else(|| panic!("no input on #{html_id}"))
-    };
+    let last_input = |html_id: &str| last_input(&events, &nodes, html_id);
     let email = last_input("email");
     assert_eq!((email.value.as_str(), email.masked), ("*************", true));
     let password = last_input("password");
@@ -576,17 +579,7 @@ fn other_interactions_and_the_masking_options_are_recorded() {
     }
 
     let nodes = nodes_by_id(&batches);
-    let inputs: Vec<_> = events
-        .iter()
-        .filter_map(|e| match e {
-            EventData::Input(i) => Some(i),
-            _ => None,
-        })
-        .collect();
-    let last_input = |html_id: &str| {
-        let (id, _) = element_with_id(&nodes, html_id);
-        inputs.iter().rev().find(|i| i.target == id).unwrap_or_else(|| panic!("no input on #{html_id}"))
-    };
+    let last_input = |html_id: &str| last_input(&events, &nodes, html_id);
     assert_eq!((last_input("name").value.as_str(), last_input("name").masked), ("Jane Roe", false));
     let pin = last_input("pin");
     assert_eq!((pin.value.len(), pin.masked), ("PIN_BEFOREPIN_AFTER".len(), true), "still a password once shown");
