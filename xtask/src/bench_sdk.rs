@@ -140,6 +140,10 @@ fn measure_once(
     // Every run records a session of its own.
     browser.try_execute("sessionStorage.clear(); localStorage.clear(); return true;");
     browser.navigate(&format!("{site}/bench"));
+    // The runs share one renderer process: what the run before left behind (rrweb's mirror of a
+    // 50,000-element page and its events weigh 100 MB and more) is collected now, not in the
+    // middle of this run's journey and charged to whichever recorder runs then.
+    browser.cdp("HeapProfiler.collectGarbage", json!({}));
     browser.cdp("Performance.enable", json!({}));
     let profiling = std::env::var("SIGHTLINE_BENCH_PROFILE").is_ok_and(|m| m == mode);
     // Every run is sampled, so the recorder's own code can be told from the page's: its share
