@@ -163,6 +163,8 @@ document.title = 'Invoice 43';
 await later(10);
 history.pushState({{}}, '', '/customers');
 history.replaceState({{ scroll: 0 }}, '');
+await Promise.resolve();
+history.replaceState({{}}, '', '/customers?sort=name');
 await later(10);
 document.title = 'Customers';
 await later(200);
@@ -188,9 +190,12 @@ window.sessionUrl = getSessionUrl();
         (NavigationKind::Load, "/", "Home"),
         (NavigationKind::Push, "/invoices/43", "Invoice 43"),
         (NavigationKind::Push, "/customers", "Customers"),
+        (NavigationKind::Replace, "/customers?sort=name", "Customers"),
     ];
     let expected: Vec<_> = expected.iter().map(|(k, u, t)| (*k, u.to_string(), t.to_string())).collect();
-    assert_eq!(routes, expected, "a replaceState that keeps the URL is no route change");
+    // A redirect in the same task shares the route's title; a replaceState that keeps the URL
+    // is no route change.
+    assert_eq!(routes, expected);
 }
 
 #[test]

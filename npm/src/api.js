@@ -74,6 +74,11 @@ function flattenValue(value, nums, texts, depth, budget) {
   return undefined;
 }
 
+// Runs `fn` once the current script is done, before the page's next listener: the browser's
+// own `queueMicrotask`, taken before a page can replace it.
+const soon =
+  typeof queueMicrotask === 'function' ? queueMicrotask.bind(globalThis) : (fn) => Promise.resolve().then(fn);
+
 export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   let recorder = null;
   let dom = null;
@@ -137,15 +142,10 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   function put(kind, nums, texts = [], at = Date.now()) {
     // An event that began a new session (the user back after a long while) is followed by the
     // page as it is now, before the page's own listeners react to it.
-    if (guard((r) => r.record(kind, nums, joinTexts(texts), at)) === true) {
-      keyframeWanted = true;
-      queueMicrotask(keyframe);
-    }
+    if (guard((r) => r.record(kind, nums, joinTexts(texts), at)) === true) guard(() => soon(keyframe));
   }
 
-  let keyframeWanted = false;
   function keyframe() {
-    keyframeWanted = false;
     guard(() => dom !== null && dom.keyframe());
   }
 
@@ -216,7 +216,6 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   function leave() {
     settleTimezone();
     recordPendingRoutes();
-    if (keyframeWanted) keyframe();
     const kept = guard((r) => r.unload(Date.now(), beacon));
     if (kept !== undefined) stashed = saveStash(projectKey, kept, stashed);
   }
@@ -227,8 +226,9 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
 
   // Takes back what earlier pages (or this one, while hidden) could not deliver.
   function resendStash() {
+    const batches = takeStash(projectKey, stashed);
     stashed = [];
-    for (const batch of takeStash(projectKey)) guard((r) => r.resend(batch));
+    for (const batch of batches) guard((r) => r.resend(batch));
   }
 
   // A page that lives on after all (shown again, or restored from the back-forward cache)
@@ -266,9 +266,9 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       if (!inRouteTask) {
         recordPendingRoutes();
         inRouteTask = true;
-        queueMicrotask(() => {
+        setTimeout(() => {
           inRouteTask = false;
-        });
+        }, 0);
       }
       routes.push([kind, pageUrl(url), Date.now()]);
       if (routeTimer === null) routeTimer = setTimeout(recordPendingRoutes, TITLE_DELAY_MS);

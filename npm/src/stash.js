@@ -33,14 +33,18 @@ function storedLines(key) {
   return lines.slice(1).map((line) => line.slice(line.lastIndexOf(':') + 1));
 }
 
-// Takes what pages of project `key` left undelivered, oldest first, and clears it. Lines that
-// don't read are skipped; without storage (privacy modes, sandboxed frames) there is nothing.
-export function takeStash(key) {
+// Takes what pages of project `key` left undelivered, oldest first, and clears it; `own` are
+// the lines this page kept itself (see `saveStash`), which are left out: each is still queued
+// here, or was delivered since. Lines that don't read are skipped; without storage (privacy
+// modes, sandboxed frames) there is nothing.
+export function takeStash(key, own) {
   try {
     const lines = storedLines(key);
     localStorage.removeItem(STORAGE_KEY + key);
+    const mine = new Set(own);
     const batches = [];
     for (const line of lines) {
+      if (mine.has(line)) continue;
       try {
         batches.push(fromBase64(line));
       } catch (_) {
@@ -83,7 +87,7 @@ export function saveStash(key, batches, replacing) {
     else localStorage.setItem(STORAGE_KEY + key, ['2'].concat(Array.from(kept).reverse()).join('\n'));
     return mine;
   } catch (_) {
-    // A full storage quota loses the stash, not the page.
-    return [];
+    // A full storage quota keeps the stash as it was, this page's earlier lines included.
+    return replacing;
   }
 }

@@ -27,6 +27,9 @@ const BATCH_MAX_EVENTS: usize = 2_000;
 const BATCH_MAX_BYTES: usize = 128 * 1024;
 /// Batches waiting for delivery are capped at this many bytes.
 const QUEUE_MAX_BYTES: usize = 2 * 1024 * 1024;
+/// Refusals ask for a keyframe at most this often: a collector that refuses what a keyframe
+/// weighs (a batch too large) would otherwise have the page walked again and again.
+const REFUSAL_KEYFRAME_GAP_MS: f64 = 60_000.0;
 
 struct State {
     session: Session,
@@ -39,6 +42,8 @@ struct State {
     /// The page should be snapshotted again: batches were dropped or refused, or a new session
     /// began.
     keyframe_due: bool,
+    /// When refusals last asked for a keyframe.
+    refusal_keyframe_at: f64,
 }
 
 /// Records one page into the current session and ships it to the collector.
@@ -64,6 +69,7 @@ impl Recorder {
             meta: None,
             stopped: false,
             keyframe_due: false,
+            refusal_keyframe_at: f64::NEG_INFINITY,
         };
         Ok(Recorder { state: Rc::new(RefCell::new(state)) })
     }
@@ -168,8 +174,12 @@ impl Recorder {
         // A batch the collector refused for good is lost like one dropped from a full queue.
         // While it refuses every batch (a wrong key, an origin it doesn't allow), one keyframe
         // is enough; once it stores batches again, it needs another, the first having been
-        // refused too.
-        state.keyframe_due |= (before == 0 && after == 1) || (before > 1 && after == 0);
+        // refused too. Never more than one a minute.
+        let wanted = (before == 0 && after == 1) || (before > 1 && after == 0);
+        if wanted && now - state.refusal_keyframe_at >= REFUSAL_KEYFRAME_GAP_MS {
+            state.refusal_keyframe_at = now;
+            state.keyframe_due = true;
+        }
         next
     }
 
@@ -279,7 +289,7 @@ impl Recorder {
 /// its own does not: changes, requests, logs, its own calls (`track`, `identify`,
 /// `replaceState`), a tab going into the background, a blur, a resize (which an app or a
 /// rotating phone can cause). Scrolls and route changes (`pushState`, back and forward) count:
-/// nearly always the user's.
+/// usually the user's, though a page can make them too.
 fn is_user_activity(data: &EventData) -> bool {
     match data {
         EventData::Pointer(_) | EventData::MouseMove(_) | EventData::Scroll(_) | EventData::Input(_) => true,
@@ -298,7 +308,12 @@ impl State {
     fn rotate(&mut self, now: f64) -> bool {
         self.cut(now);
         let Ok(id) = random_session_id() else { return false };
-        self.session = Session::start(id, now as u64);
+        // After 12 hours the user may be idle already; after idling, the event is their action.
+        self.session = if self.session.has_run_out(now as u64) && !self.session.is_idle(now as u64) {
+            self.session.next(id, now as u64)
+        } else {
+            Session::start(id, now as u64)
+        };
         self.batcher.restart(self.session.id, self.session.page);
         save(&self.session);
         // The new session needs to know who is on what too.

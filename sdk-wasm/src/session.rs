@@ -37,13 +37,19 @@ impl Session {
 
     /// The session for a page that has just loaded: the stored one continued as its next page,
     /// or a new one with `fresh_id` when nothing usable is stored or the stored one has ended.
+    /// A load is not activity of its own (a dashboard may reload itself): the user's click that
+    /// led to it was recorded by the page before.
     pub fn on_page_load(stored: Option<&str>, now: u64, fresh_id: SessionId) -> Session {
         match stored.and_then(Session::decode) {
-            Some(previous) if !previous.has_ended(now) => {
-                Session { page: previous.page.saturating_add(1), last_active: now, ..previous }
-            }
+            Some(previous) if !previous.has_ended(now) => Session { page: previous.page.saturating_add(1), ..previous },
             _ => Session::start(fresh_id, now),
         }
+    }
+
+    /// The session that follows this one at `now`, with `id`, after 12 hours: the user's last
+    /// activity carries over, so an idle user's new session idles out on time.
+    pub fn next(&self, id: SessionId, now: u64) -> Session {
+        Session { id, started: now, last_active: self.last_active.min(now), page: 0 }
     }
 
     /// Whether the session has ended by `now`: idle too long, or too long in all. A clock
@@ -90,7 +96,7 @@ impl Session {
             last_active: parts.next()?.parse().ok()?,
             page: parts.next()?.parse().ok()?,
         };
-        (parts.next().is_none() && !session.id.is_zero() && session.started <= session.last_active).then_some(session)
+        (parts.next().is_none() && !session.id.is_zero()).then_some(session)
     }
 }
 
@@ -108,7 +114,7 @@ mod tests {
         assert_eq!(first, Session { id: A, started: T0, last_active: T0, page: 0 });
         let stored = first.encode();
         let second = Session::on_page_load(Some(&stored), T0 + 60_000, B);
-        assert_eq!(second, Session { id: A, started: T0, last_active: T0 + 60_000, page: 1 });
+        assert_eq!(second, Session { id: A, started: T0, last_active: T0, page: 1 }, "a load is no activity");
     }
 
     #[test]
@@ -134,6 +140,17 @@ mod tests {
     }
 
     #[test]
+    fn the_session_after_twelve_hours_keeps_the_users_last_activity() {
+        let mut old = Session::start(A, T0);
+        old.touch(T0 + MAX_DURATION_MS - 29 * 60_000);
+        let next = old.next(B, T0 + MAX_DURATION_MS);
+        assert_eq!((next.id, next.started, next.page), (B, T0 + MAX_DURATION_MS, 0));
+        assert!(!next.is_idle(T0 + MAX_DURATION_MS + 60_000 - 1));
+        assert!(next.is_idle(T0 + MAX_DURATION_MS + 60_000), "idle on the old session's schedule");
+        assert_eq!(Session::decode(&next.encode()), Some(next));
+    }
+
+    #[test]
     fn a_clock_going_backwards_ends_nothing() {
         let session = Session::start(A, T0);
         assert!(!session.has_ended(T0 - 3_600_000));
@@ -152,7 +169,6 @@ mod tests {
             "2:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:1:1:0",
             "1:nothex:1:1:0",
             "1:00000000000000000000000000000000:1:1:0",
-            "1:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:5:4:0",
             "1:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:1:1:0:extra",
             "1:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:1:1:-1",
         ] {

@@ -72,12 +72,14 @@ pub struct Pending {
     pub attempts: u32,
     /// Tells it from every other batch of its outbox (see [`Outbox::push`]).
     id: u64,
+    /// Handed to `sendBeacon` while the collector wasn't answering: not again until it answers.
+    beaconed: bool,
 }
 
 impl Pending {
     /// A batch not tried yet.
     pub fn new(bytes: Vec<u8>) -> Pending {
-        Pending { bytes, attempts: 0, id: 0 }
+        Pending { bytes, attempts: 0, id: 0, beaconed: false }
     }
 }
 
@@ -147,6 +149,10 @@ impl Queue {
     /// The waiting batches, oldest first.
     pub fn iter(&self) -> impl Iterator<Item = &Pending> {
         self.batches.iter()
+    }
+
+    fn iter_mut(&mut self) -> impl Iterator<Item = &mut Pending> {
+        self.batches.iter_mut()
     }
 
     /// Batches waiting.
@@ -260,15 +266,19 @@ impl Outbox {
     /// whether the next batch should go right away.
     pub fn answered(&mut self, status: Option<u16>, retry_after: Option<u64>, random: f64, now: f64) -> bool {
         let sent = self.in_flight.take();
-        // The queue may have changed under the request (the batch handed to `sendBeacon` when
-        // the tab was hidden, or dropped to stay within the bound): settle only the batch that
-        // was sent.
-        if sent.is_none() || self.queue.front().map(|f| f.id) != sent {
-            return !self.queue.is_empty();
-        }
         let delivery = delivery(status);
         self.failing = delivery == Delivery::Retry;
         self.told_to_wait = self.failing && retry_after.is_some();
+        // The queue may have changed under the request (the batch handed to `sendBeacon` when
+        // the tab was hidden, or dropped to stay within the bound): settle only the batch that
+        // was sent. What the answer says of the collector holds all the same.
+        if sent.is_none() || self.queue.front().map(|f| f.id) != sent {
+            if self.failing {
+                self.next_attempt = now + self.backoff.delay_ms(1, random, retry_after);
+                return false;
+            }
+            return !self.queue.is_empty();
+        }
         match delivery {
             Delivery::Done => {
                 self.refused_in_a_row = 0;
@@ -307,7 +317,8 @@ impl Outbox {
     pub fn next_beacon(&mut self) -> Option<Vec<u8>> {
         let (after, budget) = (self.beacon_after, self.beacon_budget);
         // Ids grow from front to back, so they mark how far the offers went.
-        let batch = self.queue.iter().find(|b| b.id > after && b.bytes.len() <= budget)?;
+        let unsure = self.beacons_unsure;
+        let batch = self.queue.iter().find(|b| b.id > after && b.bytes.len() <= budget && !(unsure && b.beaconed))?;
         self.beacon_after = batch.id;
         self.offered = Some(batch.id);
         Some(batch.bytes.clone())
@@ -321,8 +332,10 @@ impl Outbox {
             return;
         }
         if self.beacons_unsure {
-            let len = self.queue.iter().find(|b| b.id == id).map_or(0, |b| b.bytes.len());
-            self.beacon_budget -= len;
+            if let Some(batch) = self.queue.iter_mut().find(|b| b.id == id) {
+                batch.beaconed = true;
+                self.beacon_budget -= batch.bytes.len();
+            }
         } else if let Some(batch) = self.queue.remove(id) {
             self.beacon_budget -= batch.bytes.len();
         }
@@ -430,6 +443,18 @@ mod tests {
         assert!(outbox.answered(Some(200), None, 0.0, 10.0), "the new batch is still to send");
         assert_eq!(outbox.next_to_send(10.0), Some(vec![3; 10]));
 
+        // ...and a failure of it still tells that the collector isn't answering.
+        let mut outbox = Outbox::new(1_000);
+        outbox.push(batch(1, 10));
+        assert!(outbox.next_to_send(0.0).is_some());
+        outbox.leave(0.0);
+        outbox.next_beacon();
+        outbox.beaconed(true);
+        outbox.push(batch(2, 10));
+        assert!(!outbox.answered(None, None, 0.5, 10.0));
+        assert_eq!(outbox.next_to_send(10.0), None, "the backoff runs");
+        assert!(outbox.next_to_send(510.0).is_some());
+
         // The batch in flight dropped to make room: the answer is not the new first's.
         let mut outbox = Outbox::new(100);
         outbox.push(batch(1, 60));
@@ -486,6 +511,8 @@ mod tests {
         outbox.beaconed(true);
         assert_eq!(outbox.next_beacon(), None);
         assert_eq!(waiting(&outbox), vec![1, 2], "but may not: all is kept");
+        outbox.leave(30.0);
+        assert_eq!(outbox.next_beacon(), None, "hidden again: not beaconed twice");
 
         // Back on the page, the batches still wait out the retry delay.
         assert_eq!(outbox.next_to_send(21.0), None);

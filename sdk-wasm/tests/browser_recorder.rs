@@ -92,18 +92,26 @@ fn a_refused_batch_asks_for_keyframes_until_one_is_recorded() {
     refuse_next(&recorder, t0 + 4_000.0, 403);
     assert!(!recorder.tick(t0 + 5_000.0), "the run of refusals goes on: no new keyframe");
     // ...and one more when it stores batches again, the first having been refused too.
-    click(&recorder, t0 + 5_500.0);
-    recorder.flush(t0 + 5_600.0);
-    assert!(send(&recorder, t0 + 5_700.0, 200).is_some());
-    assert!(recorder.tick(t0 + 6_000.0), "the run of refusals ended");
-    snapshot(&recorder, t0 + 6_100.0);
-    refuse_next(&recorder, t0 + 7_000.0, 413);
-    assert!(recorder.tick(t0 + 8_000.0), "a refusal after a stored batch asks again");
-    snapshot(&recorder, t0 + 8_100.0);
-    click(&recorder, t0 + 8_500.0);
-    recorder.flush(t0 + 8_600.0);
-    assert!(send(&recorder, t0 + 8_700.0, 200).is_some());
-    assert!(!recorder.tick(t0 + 9_000.0), "one refusal alone: its keyframe was stored");
+    let t1 = t0 + 70_000.0;
+    click(&recorder, t1);
+    recorder.flush(t1 + 100.0);
+    assert!(send(&recorder, t1 + 200.0, 200).is_some());
+    assert!(recorder.tick(t1 + 300.0), "the run of refusals ended");
+    snapshot(&recorder, t1 + 400.0);
+    // Refusals ask at most once a minute, however they come.
+    refuse_next(&recorder, t1 + 1_000.0, 413);
+    assert!(!recorder.tick(t1 + 2_000.0), "a minute has not passed");
+    let t2 = t1 + 61_000.0;
+    click(&recorder, t2);
+    recorder.flush(t2);
+    assert!(send(&recorder, t2, 200).is_some());
+    refuse_next(&recorder, t2 + 1_000.0, 413);
+    assert!(recorder.tick(t2 + 2_000.0), "a refusal after a stored batch asks again");
+    snapshot(&recorder, t2 + 2_100.0);
+    click(&recorder, t2 + 2_500.0);
+    recorder.flush(t2 + 2_600.0);
+    assert!(send(&recorder, t2 + 2_700.0, 200).is_some());
+    assert!(!recorder.tick(t2 + 3_000.0), "one refusal alone: its keyframe was stored");
 }
 
 fn snapshot(recorder: &Recorder, now: f64) {
