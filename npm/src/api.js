@@ -212,7 +212,8 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
 
   // The page is going away, or may be: a hidden tab can be discarded without a `pagehide`.
   // What waits goes out by beacon, and what the browser won't take is kept for the next page;
-  // while the collector isn't answering, all is kept (a beacon's failure can't be seen).
+  // while the collector isn't answering, all is kept, beaconed or not (a beacon's failure
+  // can't be seen).
   function leave() {
     settleTimezone();
     recordPendingRoutes();
