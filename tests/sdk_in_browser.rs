@@ -384,7 +384,7 @@ fn a_user_back_after_half_an_hour_continues_in_a_new_session_that_starts_with_th
     let (collector, _data) = start_collector();
     // The page's clock can be moved on; each click on the button adds a line, as apps do.
     let page = format!(
-        r#"<!doctype html><title>Board</title><button id="go">Go</button><script type="module">
+        r#"<!doctype html><title>Board</title><button id="go">Go</button><div style="height: 3000px"></div><script type="module">
 const realNow = Date.now;
 window.skew = 0;
 Date.now = () => realNow.call(Date) + window.skew;
@@ -407,9 +407,15 @@ window.sessionUrl = getSessionUrl();
     browser.click("#go");
     browser.wait_for("document.body.textContent.includes('CLICKED_1')", Duration::from_secs(5));
 
-    // Thirty-one minutes later by the page's clock, the user clicks again.
-    browser.execute("window.skew = 31 * 60 * 1000; return true;");
+    // Thirty-one minutes later by the page's clock, the page scrolls itself (a chat following
+    // its messages), which is nobody's activity...
+    // (Past the 3 s in which a scroll still counts as the click's.)
+    std::thread::sleep(Duration::from_millis(3_200));
+    browser.execute("window.skew = 31 * 60 * 1000; window.scrollTo(0, 400); return true;");
     std::thread::sleep(Duration::from_millis(1_500));
+    assert_eq!(session_of(&browser.execute("return window.getSessionUrl();")), first, "no new session");
+    // ...and then the user clicks.
+    browser.execute("window.scrollTo(0, 0); return true;");
     browser.click("#go");
     let second = session_of(&browser.execute("return window.getSessionUrl();"));
     assert_ne!(second, first, "a new session");

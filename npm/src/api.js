@@ -644,9 +644,9 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       mutation: (nums, texts) => guard((r) => r.mutation(nums, texts, Date.now())),
       pointer: (kind, id, x, y) => put(POINTER, [kind, id, x, y]),
       mouseMoves: (samples, at) => put(MOUSE_MOVES, samples, [], at),
-      scroll: (id, x, y) => put(SCROLL, [id, x, y]),
-      // Where a snapshot finds the page scrolled to: not the user's doing.
-      scrollPosition: (id, x, y) => put(SCROLL_POSITION, [id, x, y]),
+      // A scroll the user made, or one the page made (or a snapshot found): only the user's
+      // keeps the session alive.
+      scroll: (id, x, y, byUser) => put(byUser ? SCROLL : SCROLL_POSITION, [id, x, y]),
       input: (id, value, checked, masked) => put(INPUT, [id, checked, masked ? 1 : 0], [value]),
       focus: (id, focused) => put(FOCUS, [id, focused ? 1 : 0]),
       styleSheet: (id, owner, rules, media) => put(STYLE_SHEET, [id, owner], [media].concat(rules)),

@@ -49,6 +49,8 @@ const STORM_PAUSE_MAX_MS = 30000;
 const MOVE_SAMPLE_MS = 50;
 const MOVE_GROUP_MS = 500;
 const SCROLL_THROTTLE_MS = 100;
+// A scroll this long after the user's wheel, key, pointer or finger is theirs.
+const USER_SCROLL_MS = 3000;
 // A snapshot walks for this long before it lets the page run.
 const SLICE_MS = 8;
 
@@ -674,7 +676,7 @@ export function createDomRecorder(sink, options = {}) {
 
   function recordPageScroll() {
     if (pageScroll !== null && (pageScroll[0] !== 0 || pageScroll[1] !== 0)) {
-      sink.scrollPosition(idOf(document), pageScroll[0], pageScroll[1]);
+      sink.scroll(idOf(document), pageScroll[0], pageScroll[1], false);
     }
   }
 
@@ -1086,6 +1088,15 @@ export function createDomRecorder(sink, options = {}) {
   // dispatches it right after scrolling, with the layout up to date, so reading costs nothing.
   const scrolled = new Map();
   let scrollTimer = null;
+  // Whether the user scrolled: a scroll soon after their wheel, key, pointer or finger (a flick
+  // glides on for a while); a page that scrolls itself (a chat following its messages) keeps
+  // nobody's session alive.
+  let inputAt = -Infinity;
+  let scrolledByUser = false;
+
+  function onUserInput(event) {
+    inputAt = event.timeStamp;
+  }
 
   function onScroll(event) {
     if (!running) return;
@@ -1099,13 +1110,17 @@ export function createDomRecorder(sink, options = {}) {
       // A same-origin frame's document.
       scrolled.set(target, [Math.round(target.defaultView.scrollX), Math.round(target.defaultView.scrollY)]);
     }
+    if (event.timeStamp - inputAt < USER_SCROLL_MS) scrolledByUser = true;
     if (scrollTimer === null) scrollTimer = setTimeout(() => sink.guard(flushScrolls), SCROLL_THROTTLE_MS);
   }
 
   function flushScrolls() {
     scrollTimer = null;
-    for (const [target, [x, y]] of scrolled) if (ids.has(target)) sink.scroll(ids.get(target), x, y);
+    for (const [target, [x, y]] of scrolled) {
+      if (ids.has(target)) sink.scroll(ids.get(target), x, y, scrolledByUser);
+    }
     scrolled.clear();
+    scrolledByUser = false;
   }
 
   function onInput(event) {
@@ -1145,6 +1160,10 @@ export function createDomRecorder(sink, options = {}) {
     ['mousemove', onMouseMove],
     ['touchmove', onMouseMove],
     ['scroll', onScroll],
+    ['wheel', onUserInput],
+    ['keydown', onUserInput],
+    ['pointerdown', onUserInput],
+    ['touchmove', onUserInput],
     ['input', onInput],
     ['change', onInput],
     ['focusin', onFocus],

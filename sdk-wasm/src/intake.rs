@@ -19,7 +19,7 @@
 //! | [`POINTER`] | kind, target, x, y | |
 //! | [`MOUSE_MOVES`] | `x, y, offset` triples | |
 //! | [`SCROLL`] | target, x, y | |
-//! | [`SCROLL_POSITION`] | target, x, y: a position as a snapshot finds it, not the user scrolling | |
+//! | [`SCROLL_POSITION`] | target, x, y: a scroll the page made, or the position a snapshot finds; not the user's | |
 //! | [`INPUT`] | target, checked (0 not a checkbox or radio, 1 unchecked, 2 checked), masked | value |
 //! | [`FOCUS`] | target, focused | |
 //! | [`CUSTOM`] | a [value](#values) | name, then the value's |
