@@ -209,6 +209,22 @@ fn the_page_works_when_the_sdk_cannot_load() {
     assert!(browser.execute("return window.sessionUrl;").is_null(), "the SDK stayed off");
 }
 
+/// A page with `markup` that installs the SDK the way a customer would, after running
+/// `before_init`, and hands the test `track`, `flush`, `getSessionUrl` and the session's URL.
+fn recorded_page(collector: &str, markup: &str, before_init: &str) -> String {
+    format!(
+        r#"<!doctype html>{markup}<script type="module">
+import {{ init, track, flush, getSessionUrl }} from '/index.js';
+{before_init}
+await init({{ endpoint: '{collector}', projectKey: '{KEY}' }});
+window.track = track;
+window.flush = flush;
+window.getSessionUrl = getSessionUrl;
+window.sessionUrl = getSessionUrl();
+</script>"#
+    )
+}
+
 /// A page that counts what reaches its own error handlers, then exercises what the SDK wraps
 /// once `window.exercise()` is called: a route change, a request, console output and a click.
 fn page_under_test(collector: &str, before_init: &str, after_init: &str) -> String {
@@ -296,10 +312,8 @@ fn custom_events_named(http: &Http, collector: &Collector, session: &str, name: 
 #[test]
 fn a_hidden_tab_sends_what_waits_by_beacon_and_takes_back_what_the_browser_refused() {
     let (collector, _data) = start_collector();
-    let page = format!(
-        r#"<!doctype html><title>Tabs</title><script type="module">
-import {{ init, track, flush, getSessionUrl }} from '/index.js';
-{BATCH_FETCH_FAILS}
+    let before_init = format!(
+        r#"{BATCH_FETCH_FAILS}
 // Every batch the collector stored from a fetch, as text.
 window.fetched = [];
 const asText = (bytes) => Array.from(new Uint8Array(bytes), (b) => String.fromCharCode(b)).join('');
@@ -318,17 +332,12 @@ navigator.sendBeacon = (url, data) => {{
   if (window.refuseBeacons) return false;
   return window.beaconsLost ? true : pageBeacon(url, data);
 }};
-await init({{ endpoint: '{}', projectKey: '{KEY}' }});
-window.track = track;
-window.flush = flush;
 window.show = (state) => {{
   Object.defineProperty(document, 'visibilityState', {{ value: state, configurable: true }});
   document.dispatchEvent(new Event('visibilitychange'));
-}};
-window.sessionUrl = getSessionUrl();
-</script>"#,
-        collector.base
+}};"#
     );
+    let page = recorded_page(&collector.base, "<title>Tabs</title>", &before_init);
     let (_site, browser) = open_page(page);
     let session = recorded_session(&browser);
     let http = Http::default();
@@ -383,24 +392,18 @@ window.sessionUrl = getSessionUrl();
 fn a_user_back_after_half_an_hour_continues_in_a_new_session_that_starts_with_the_page() {
     let (collector, _data) = start_collector();
     // The page's clock can be moved on; each click on the button adds a line, as apps do.
-    let page = format!(
-        r#"<!doctype html><title>Board</title><button id="go">Go</button><div style="height: 3000px"></div><script type="module">
-const realNow = Date.now;
+    let page = recorded_page(
+        &collector.base,
+        r#"<title>Board</title><button id="go">Go</button><div style="height: 3000px"></div>"#,
+        r#"const realNow = Date.now;
 window.skew = 0;
 Date.now = () => realNow.call(Date) + window.skew;
 let clicks = 0;
-document.getElementById('go').addEventListener('click', () => {{
+document.getElementById('go').addEventListener('click', () => {
   const line = document.createElement('p');
-  line.textContent = `CLICKED_${{++clicks}}`;
+  line.textContent = `CLICKED_${++clicks}`;
   document.body.append(line);
-}});
-import {{ init, flush, getSessionUrl }} from '/index.js';
-await init({{ endpoint: '{}', projectKey: '{KEY}' }});
-window.flush = flush;
-window.getSessionUrl = getSessionUrl;
-window.sessionUrl = getSessionUrl();
-</script>"#,
-        collector.base
+});"#,
     );
     let (_site, browser) = open_page(page);
     let first = recorded_session(&browser);
@@ -459,29 +462,23 @@ window.sessionUrl = getSessionUrl();
 fn a_batch_over_the_keepalive_quota_is_posted_without_keepalive() {
     let (collector, _data) = start_collector();
     // 6,000 paragraphs of random hex: a snapshot that compresses to batches over 64 KiB.
-    let page = format!(
-        r#"<!doctype html><title>Big</title><main id="big"></main><script type="module">
-const bytes = new Uint8Array(24);
+    let page = recorded_page(
+        &collector.base,
+        r#"<title>Big</title><main id="big"></main>"#,
+        r#"const bytes = new Uint8Array(24);
 const lines = [];
-for (let i = 0; i < 6000; i++) {{
+for (let i = 0; i < 6000; i++) {
   crypto.getRandomValues(bytes);
-  lines.push(`<p>${{Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}}</p>`);
-}}
+  lines.push(`<p>${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}</p>`);
+}
 lines.push('<p>LAST_PARAGRAPH</p>');
 document.getElementById('big').innerHTML = lines.join('');
 window.posts = [];
 const pageFetch = window.fetch;
-window.fetch = function (input, init) {{
+window.fetch = function (input, init) {
   if (String(input).includes('/v1/batches')) window.posts.push([init.body.length, init.keepalive === true]);
   return pageFetch.apply(this, arguments);
-}};
-import {{ init, track, flush, getSessionUrl }} from '/index.js';
-await init({{ endpoint: '{}', projectKey: '{KEY}' }});
-window.track = track;
-window.flush = flush;
-window.sessionUrl = getSessionUrl();
-</script>"#,
-        collector.base
+};"#,
     );
     let (_site, browser) = open_page(page);
     let session = recorded_session(&browser);
