@@ -16,7 +16,7 @@ use sightline_e2e::{Collector, Http};
 use sightline_protocol::*;
 
 use crate::rng::Rng;
-use crate::run::{cargo, workspace_root};
+use crate::tools::{cargo, target_dir};
 
 const KEY: &str = "slk_bench_ingest";
 
@@ -356,7 +356,7 @@ fn bare_sled(payloads: &[&Vec<u8>], flush_every: usize, seconds: u64) -> Result<
 /// Runs the benchmark and prints its figures.
 pub fn run(options: Options) -> Result<(), String> {
     cargo(&["build", "--release", "--locked", "-p", "sightline-collector"], &[])?;
-    let bin = workspace_root().join("target/release/sightline-collector");
+    let bin = target_dir().join("release/sightline-collector");
 
     // Enough payloads for 20,000 batches/s over the whole run.
     let per_connection = (20_000 * options.seconds as usize).div_ceil(options.connections);

@@ -18,7 +18,7 @@ use sightline_protocol::{
 
 use crate::build_player::build_player;
 use crate::rng::Rng;
-use crate::run::release_collector;
+use crate::tools::release_collector;
 
 const KEY: &str = "slk_bench_player";
 const TOKEN: &str = "slr_bench_player";
@@ -210,7 +210,7 @@ pub fn run() -> Result<(), String> {
     let replay = Replay::new(&decoded);
     let html = |replay: &Replay, at: u64| {
         let dom = replay.dom_at(at);
-        dom.roots().first().map(|&root| to_html(&dom, root)).unwrap_or_default()
+        dom.roots().next().map(|root| to_html(&dom, root)).unwrap_or_default()
     };
     let first = html(&replay, START);
     let native_first = started.elapsed().as_secs_f64() * 1000.0;

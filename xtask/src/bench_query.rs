@@ -13,7 +13,7 @@ use sightline_protocol::{
 };
 
 use crate::rng::Rng;
-use crate::run::release_collector;
+use crate::tools::release_collector;
 
 const KEY: &str = "slk_bench_query";
 const TOKEN: &str = "slr_bench_query";

@@ -13,8 +13,8 @@ use sightline_e2e::static_files::StaticFiles;
 use sightline_e2e::webdriver::Browser;
 use sightline_e2e::{Collector, Http};
 
-use crate::build_sdk::{build_sdk, gzip_size, page_load};
-use crate::run::{release_collector, workspace_root};
+use crate::build_sdk::{build_sdk, page_load};
+use crate::tools::{gzip_size, release_collector, workspace_root};
 
 const KEY: &str = "slk_bench_sdk";
 const TOKEN: &str = "slr_bench_sdk";

@@ -2,12 +2,13 @@
 //! wasm-bindgen glue, into `target/viewer-player/`. The collector's build compiles them into
 //! the viewer when they are there (see `collector/build.rs`).
 
-use crate::build_sdk::{bind, build_wasm, run};
-use crate::run::{ensure_wasm_tools, workspace_root};
+use crate::build_sdk::{bind, build_wasm};
+use crate::tools::{ensure_npm_tools, ensure_wasm_tools, run, workspace_root};
 
 /// Builds the player and prints its size.
 pub fn build_player() -> Result<(), String> {
     ensure_wasm_tools()?;
+    ensure_npm_tools()?;
     let root = workspace_root();
     let wasm = build_wasm("sightline-player", "wasm")?;
     let out = root.join("target/viewer-player");

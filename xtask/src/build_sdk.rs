@@ -10,17 +10,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::run::{cargo, ensure_wasm_tools, workspace_root};
-
-/// Runs a program; `Err` with the command line when it fails.
-pub fn run(program: &Path, args: &[&str]) -> Result<(), String> {
-    let status =
-        Command::new(program).args(args).status().map_err(|e| format!("running {}: {e}", program.display()))?;
-    status
-        .success()
-        .then_some(())
-        .ok_or_else(|| format!("`{} {}` failed ({status})", program.display(), args.join(" ")))
-}
+use crate::tools::{
+    cargo, ensure_npm_tools, ensure_wasm_tools, gzip_size, run, size_toolchain_installed, target_dir, workspace_root,
+    SIZE_TOOLCHAIN,
+};
 
 /// The files a page loads from the built package in `dist` (one `index.js` when bundled), each
 /// with its size raw and gzipped.
@@ -46,35 +39,15 @@ pub fn page_load(dist: &Path) -> Result<Vec<(&'static str, usize, usize)>, Strin
     .collect()
 }
 
-/// Gzipped size of a file (`gzip -9`), as a server would send it.
-pub fn gzip_size(path: &Path) -> Option<usize> {
-    let output = Command::new("gzip").args(["-9", "-c"]).arg(path).output().ok()?;
-    output.status.success().then_some(output.stdout.len())
-}
-
 /// Compiles a workspace crate to wasm with a size-tuned `profile` (`wasm`, or `wasm-sdk` for
 /// the SDK); returns the module.
 pub fn build_wasm(package: &str, profile: &str) -> Result<PathBuf, String> {
     cargo(&["build", "--locked", "--profile", profile, "--target", "wasm32-unknown-unknown", "-p", package], &[])?;
     let file = format!("{}.wasm", package.replace('-', "_"));
-    Ok(workspace_root().join("target/wasm32-unknown-unknown").join(profile).join(file))
+    Ok(target_dir().join("wasm32-unknown-unknown").join(profile).join(file))
 }
 
-/// The toolchain the SDK's wasm is built with: a nightly, pinned, because only a nightly can
-/// rebuild the standard library for size. Its panics then abort at once (no panic messages, so
-/// none of the formatting they need) and `Debug` prints nothing; the recorder needs neither,
-/// and it saves about a sixth of the wasm. `ensure_wasm_tools` installs it.
-pub const SIZE_TOOLCHAIN: &str = "nightly-2026-05-20";
-
-/// Whether [`SIZE_TOOLCHAIN`] is installed, with the standard library's source.
-pub fn size_toolchain_installed() -> bool {
-    let sysroot = Command::new("rustup").args(["run", SIZE_TOOLCHAIN, "rustc", "--print", "sysroot"]).output();
-    let Some(sysroot) = sysroot.ok().filter(|o| o.status.success()) else { return false };
-    let sysroot = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
-    sysroot.join("lib/rustlib/src/rust/library/std").exists()
-}
-
-/// The SDK's wasm, built with [`SIZE_TOOLCHAIN`] (into `target/size`), or with the stable
+/// The SDK's wasm, built with [`SIZE_TOOLCHAIN`] (into `size/` of the target directory), or with the stable
 /// toolchain like the rest when the nightly is missing or fails.
 pub fn build_sdk_wasm() -> Result<PathBuf, String> {
     if !size_toolchain_installed() {
@@ -89,7 +62,8 @@ pub fn build_sdk_wasm() -> Result<PathBuf, String> {
 
 fn build_sdk_wasm_for_size() -> Result<PathBuf, String> {
     let root = workspace_root();
-    let target_dir = root.join("target/size");
+    // A directory of its own: the nightly's artifacts would otherwise replace stable's.
+    let target_dir = target_dir().join("size");
     let args = [
         "run",
         SIZE_TOOLCHAIN,
@@ -148,6 +122,7 @@ pub fn bind(wasm: &Path, out_dir: &Path, name: &str, target: &str) -> Result<(),
 /// Builds the package and prints what a page loads, raw and gzipped.
 pub fn build_sdk() -> Result<(), String> {
     ensure_wasm_tools()?;
+    ensure_npm_tools()?;
     let root = workspace_root();
     let wasm = build_sdk_wasm()?;
     let dist = root.join("npm/dist");

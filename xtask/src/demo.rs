@@ -9,7 +9,7 @@ use std::process::{Child, Command};
 use std::time::Duration;
 
 use crate::build_sdk::build_sdk;
-use crate::run::{cargo, workspace_root};
+use crate::tools::{cargo, target_dir, workspace_root};
 
 const CONFIG: &str = "sightline-demo.toml";
 const COLLECTOR: &str = "127.0.0.1:8686";
@@ -31,7 +31,7 @@ pub fn run() -> Result<(), String> {
     cargo(&["build", "--release", "--locked", "-p", "sightline-collector", "-p", "sightline-example-shop"], &[])?;
     let root = workspace_root();
     let DemoProject { key, token, backend_key } = demo_project(&root.join(CONFIG))?;
-    let bin = |name: &str| root.join("target/release").join(name);
+    let bin = |name: &str| target_dir().join("release").join(name);
 
     let collector = Command::new(bin("sightline-collector"))
         .args(["serve", "--listen", COLLECTOR, "--config", CONFIG])

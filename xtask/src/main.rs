@@ -9,7 +9,8 @@ mod build_player;
 mod build_sdk;
 mod demo;
 mod rng;
-mod run;
+mod test;
+mod tools;
 
 use std::process::ExitCode;
 
@@ -50,15 +51,15 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("run") => demo::run(),
-        Some("test") => run::test_all(),
+        Some("test") => test::test_all(),
         Some("build-sdk") => build_sdk::build_sdk(),
         Some("build-player") => build_player::build_player(),
         // Benchmarks measure optimised code on both sides of the wire.
-        Some("bench-ingest") if cfg!(debug_assertions) => run::in_release(&args),
+        Some("bench-ingest") if cfg!(debug_assertions) => tools::in_release(&args),
         Some("bench-ingest") => bench_ingest::Options::parse(&args[1..]).and_then(bench_ingest::run),
-        Some("bench-player") if cfg!(debug_assertions) => run::in_release(&args),
+        Some("bench-player") if cfg!(debug_assertions) => tools::in_release(&args),
         Some("bench-player") => bench_player::run(),
-        Some("bench-query") if cfg!(debug_assertions) => run::in_release(&args),
+        Some("bench-query") if cfg!(debug_assertions) => tools::in_release(&args),
         Some("bench-query") => bench_query::run(),
         Some("bench-sdk") => bench_sdk_options(&args[1..]).and_then(bench_sdk::run),
         _ => Err(USAGE.to_owned()),

@@ -1,13 +1,22 @@
-//! Running the workspace's own tools.
+//! What every task stands on: where the workspace and its target directory are, running
+//! programs and cargo, and installing the tools the builds need when they are missing, so the
+//! README's two commands work on a fresh machine.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::build_sdk::{size_toolchain_installed, SIZE_TOOLCHAIN};
-
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_owned()
+}
+
+/// Cargo's target directory: `CARGO_TARGET_DIR` when set (relative to the workspace, as
+/// cargo reads it there), else `target/` in the workspace.
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR").filter(|dir| !dir.is_empty()) {
+        Some(dir) => workspace_root().join(dir),
+        None => workspace_root().join("target"),
+    }
 }
 
 /// Runs `cargo` with `args` in the workspace root; `Err` with the command on failure.
@@ -26,11 +35,41 @@ pub fn cargo(args: &[&str], envs: &[(&str, &str)]) -> Result<(), String> {
     }
 }
 
+/// Runs a program; `Err` with the command line when it fails.
+pub fn run(program: &Path, args: &[&str]) -> Result<(), String> {
+    let status =
+        Command::new(program).args(args).status().map_err(|e| format!("running {}: {e}", program.display()))?;
+    status
+        .success()
+        .then_some(())
+        .ok_or_else(|| format!("`{} {}` failed ({status})", program.display(), args.join(" ")))
+}
+
+/// Gzipped size of a file (`gzip -9`), as a server would send it.
+pub fn gzip_size(path: &Path) -> Option<usize> {
+    let output = Command::new("gzip").args(["-9", "-c"]).arg(path).output().ok()?;
+    output.status.success().then_some(output.stdout.len())
+}
+
 /// Runs this task again from an optimised build of xtask.
 pub fn in_release(args: &[String]) -> Result<(), String> {
     let mut command = vec!["run", "--quiet", "--release", "--locked", "-p", "xtask", "--"];
     command.extend(args.iter().map(String::as_str));
     cargo(&command, &[])
+}
+
+/// The toolchain the SDK's wasm is built with: a nightly, pinned, because only a nightly can
+/// rebuild the standard library for size. Its panics then abort at once (no panic messages, so
+/// none of the formatting they need) and `Debug` prints nothing; the recorder needs neither,
+/// and it saves about a sixth of the wasm. `ensure_wasm_tools` installs it.
+pub const SIZE_TOOLCHAIN: &str = "nightly-2026-05-20";
+
+/// Whether [`SIZE_TOOLCHAIN`] is installed, with the standard library's source.
+pub fn size_toolchain_installed() -> bool {
+    let sysroot = Command::new("rustup").args(["run", SIZE_TOOLCHAIN, "rustc", "--print", "sysroot"]).output();
+    let Some(sysroot) = sysroot.ok().filter(|o| o.status.success()) else { return false };
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
+    sysroot.join("lib/rustlib/src/rust/library/std").exists()
 }
 
 /// The wasm target and the `wasm-bindgen` CLI at the exact version of the crate in Cargo.lock,
@@ -76,38 +115,35 @@ fn install_wasm_tools() -> Result<(), String> {
     cargo(&["install", "wasm-bindgen-cli", "--version", &version], &[])
 }
 
-/// Every test: the SDK's npm package built first and its types checked; the native workspace; then, compiled to wasm by `wasm-bindgen-test-runner`
-/// (which `.ci/run` installs with Chromium and ChromeDriver), the protocol's golden vectors
-/// under Node and the SDK's browser tests in headless Chromium.
-pub fn test_all() -> Result<(), String> {
-    // The end-to-end tests load the npm package in a browser, and the viewer's replay core,
-    // which the collector's build compiles in.
-    crate::build_sdk::build_sdk()?;
-    // The package's TypeScript types, against what an app writes (`npm/test/types.ts`).
-    let root = workspace_root();
-    let tsc = root.join("npm/node_modules/.bin/tsc");
-    let types = root.join("npm/test/tsconfig.json");
-    if tsc.exists() {
-        crate::build_sdk::run(&tsc, &["-p", &types.to_string_lossy()])?;
-    } else {
-        eprintln!("the package's types are not checked: no TypeScript compiler until `npm ci` runs in npm/");
+/// The npm package's build tools (`wasm-opt`, esbuild, terser, TypeScript) and the benchmark's
+/// and test apps' packages, as pinned by `npm/package-lock.json`: `npm ci` runs when
+/// `node_modules` is missing or older than the lock file. Without npm, the package is built
+/// unminified, and the steps that need those tools say so.
+pub fn ensure_npm_tools() -> Result<(), String> {
+    static CHECKED: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    CHECKED.get_or_init(install_npm_tools).clone()
+}
+
+fn install_npm_tools() -> Result<(), String> {
+    let npm_dir = workspace_root().join("npm");
+    let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    // npm writes this file last, with what it installed.
+    let installed = modified(&npm_dir.join("node_modules/.package-lock.json"));
+    let locked = modified(&npm_dir.join("package-lock.json"));
+    if installed.is_some() && installed >= locked {
+        return Ok(());
     }
-    crate::build_player::build_player()?;
-    // The example app's binary, which the end-to-end tests start (the collector's is built for
-    // its own tests).
-    cargo(&["build", "--locked", "-p", "sightline-example-shop"], &[])?;
-    cargo(&["test", "--workspace", "--locked"], &[])?;
-    let runner = ("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner");
-    cargo(
-        &["test", "--locked", "-p", "sightline-protocol", "--target", "wasm32-unknown-unknown", "--test", "golden"],
-        &[runner],
-    )?;
-    // The SDK's recorder units, in headless Chromium.
-    let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
-    cargo(
-        &["test", "--locked", "-p", "sightline-sdk", "--target", "wasm32-unknown-unknown", "--tests"],
-        &[runner, ("CHROMEDRIVER", &chromedriver)],
-    )
+    if Command::new("npm").arg("--version").output().is_err() {
+        eprintln!("npm not found: the SDK is built unminified and without wasm-opt, and its types are not checked");
+        return Ok(());
+    }
+    eprintln!("installing the npm package's build tools (npm ci in npm/)");
+    let status = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(&npm_dir)
+        .status()
+        .map_err(|e| format!("running npm: {e}"))?;
+    status.success().then_some(()).ok_or_else(|| format!("`npm ci` in npm/ failed ({status})"))
 }
 
 /// The release collector, built now, with one project (`key`, `token`) in a fresh data
@@ -116,7 +152,7 @@ pub fn release_collector(key: &str, token: &str) -> Result<(sightline_e2e::Colle
     cargo(&["build", "--release", "--locked", "-p", "sightline-collector"], &[])?;
     let data = tempfile::tempdir().map_err(|e| e.to_string())?;
     let collector = sightline_e2e::Collector::start(
-        &workspace_root().join("target/release/sightline-collector"),
+        &target_dir().join("release/sightline-collector"),
         &data.path().join("data"),
         &sightline_e2e::project_config("bench", key, token),
     );
