@@ -68,8 +68,7 @@ return { at: Date.now(), lines: lines.slice(1) };
 /// The replayed page written out like [`SERIALIZE`] writes a live one.
 fn replay_lines(dom: &ReplayDom) -> Vec<String> {
     fn walk(dom: &ReplayDom, id: u32, depth: usize, lines: &mut Vec<String>) {
-        let Some(node) = dom.node(id) else { return };
-        for &child in &node.children {
+        for child in dom.children(id) {
             let Some(child_node) = dom.node(child) else { continue };
             match &child_node.kind {
                 NodeKind::Text(text) => lines.push(format!("{depth} T {text}")),
@@ -91,7 +90,7 @@ fn replay_lines(dom: &ReplayDom) -> Vec<String> {
         }
     }
     let mut lines = Vec::new();
-    if let Some(&root) = dom.roots().first() {
+    if let Some(root) = dom.roots().next() {
         walk(dom, root, 0, &mut lines);
     }
     lines.into_iter().skip(1).collect()

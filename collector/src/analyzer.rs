@@ -7,6 +7,12 @@
 //! [`QUIET`], or every [`MAX_WAIT`] while it keeps changing; the counts reach its summary
 //! through the writer, which keeps them only if no batch arrived since the analysis read the
 //! session (a newer batch marks it for analysis again).
+//!
+//! A session is read one batch at a time ([`read_session`]) and the replay core's
+//! [`SignalFinder`] keeps bounded state, so an analysis takes bounded memory whatever the
+//! recording holds. Should one still bring the process down, it can't do so twice in a row:
+//! before a heavy session is analysed, a mark is made durable; a mark found at the next start
+//! means that analysis never finished, and the session gets one more try, then none.
 
 use std::collections::HashMap;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
@@ -14,11 +20,12 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use sightline_player::signals::{signals, SignalKind};
-use sightline_player::Replay;
+use sightline_player::signals::{SignalFinder, SignalKind};
 use sightline_protocol::SessionId;
 
-use crate::store::{session_batches, Store, StoreError};
+use crate::metrics::METRICS;
+use crate::recording::read_session;
+use crate::store::{Store, StoreError};
 use crate::summary::SignalCounts;
 use crate::writer::Writer;
 
@@ -30,6 +37,9 @@ pub const MAX_WAIT: Duration = Duration::from_secs(30);
 const PER_PASS: usize = 200;
 /// Recent sessions checked at start for analyses a restart interrupted.
 const RECHECKED_AT_START: usize = 10_000;
+/// Sessions with more decoded payload than this are marked durably before their analysis (see
+/// the module's docs); lighter ones can't bring the process down, and skip the cost of a flush.
+const MARKED_ABOVE_DECODED: u64 = 8 << 20;
 
 /// Sessions with batches their signal counts don't cover yet.
 #[derive(Default)]
@@ -72,9 +82,10 @@ impl Pending {
 
 /// The signal counts of a session's recording, and how many batches they cover.
 pub fn analyse(store: &dyn Store, project: u32, session: SessionId) -> Result<(u64, SignalCounts), StoreError> {
-    let batches = session_batches(store, project, session)?;
+    let mut finder = SignalFinder::default();
+    let reading = read_session(store, project, session, |time, page, data| finder.push(time, page, data))?;
     let mut counts = SignalCounts::default();
-    for signal in signals(&Replay::new(&batches)) {
+    for signal in finder.finish() {
         match signal.kind {
             SignalKind::RageClick => counts.rage_clicks += 1,
             SignalKind::DeadClick => counts.dead_clicks += 1,
@@ -82,7 +93,47 @@ pub fn analyse(store: &dyn Store, project: u32, session: SessionId) -> Result<(u
             SignalKind::FailedRequest => {}
         }
     }
-    Ok((batches.len() as u64, counts))
+    Ok((reading.batches, counts))
+}
+
+/// The durable mark of a heavy session's analysis under way.
+fn mark_name(project: u32, session: SessionId) -> String {
+    format!("analysing/{project}/{session}")
+}
+
+/// What the mark says.
+const STARTED: &[u8] = b"started";
+const RETRYING: &[u8] = b"retrying";
+const DONE: &[u8] = b"";
+
+/// Whether to analyse the session now, marking it first when it is `heavy`: not when an
+/// analysis of it was cut short twice.
+fn may_analyse(store: &dyn Store, project: u32, session: SessionId, heavy: bool) -> Result<bool, StoreError> {
+    let name = mark_name(project, session);
+    let mark = store.meta(&name)?;
+    let next = match mark.as_deref() {
+        Some(RETRYING) => {
+            METRICS.analysis_skipped();
+            tracing::error!(%session, "analysing this session stopped the collector twice; it is not analysed again");
+            return Ok(false);
+        }
+        Some(STARTED) => {
+            tracing::warn!(%session, "analysing this session stopped the collector; trying once more");
+            RETRYING
+        }
+        _ if heavy => STARTED,
+        _ => return Ok(true),
+    };
+    store.set_meta(&name, next)?;
+    Ok(true)
+}
+
+/// The analysis of a session ended, one way or another, without stopping the process.
+fn analysed(store: &dyn Store, project: u32, session: SessionId) {
+    let name = mark_name(project, session);
+    if store.meta(&name).ok().flatten().is_some_and(|mark| mark != DONE) {
+        let _ = store.set_meta(&name, DONE);
+    }
 }
 
 /// The analyzer thread, stopped when dropped.
@@ -104,11 +155,24 @@ impl Analyzer {
                     let due = pending.due(Instant::now(), PER_PASS);
                     let more = due.len() == PER_PASS;
                     for (project, session) in due {
+                        let heavy = store
+                            .summary(project, session)
+                            .map(|s| s.is_some_and(|s| s.decoded_bytes > MARKED_ABOVE_DECODED));
+                        match heavy.and_then(|heavy| may_analyse(store.as_ref(), project, session, heavy)) {
+                            Ok(true) => {}
+                            Ok(false) => continue,
+                            Err(e) => {
+                                tracing::warn!(error = %e, %session, "reading a session's analysis mark failed");
+                                pending.changed(project, session);
+                                continue;
+                            }
+                        }
                         // A recording that trips the analysis costs its own counts, never the
                         // analysis of every other session.
                         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                             analyse(store.as_ref(), project, session)
                         }));
+                        analysed(store.as_ref(), project, session);
                         match result {
                             Ok(Ok((batches, counts))) => {
                                 if writer.signals(project, session, batches, counts).is_err() {
@@ -161,6 +225,23 @@ impl Drop for Analyzer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_analysis_that_stopped_the_process_is_tried_once_more_then_never() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::SledStore::open(dir.path()).unwrap();
+        let (light, heavy) = (SessionId([1; 16]), SessionId([2; 16]));
+        assert!(may_analyse(&store, 1, light, false).unwrap());
+        assert_eq!(store.meta(&mark_name(1, light)).unwrap(), None, "a light session is not marked");
+        // A heavy session is marked, and the mark cleared when its analysis ends.
+        assert!(may_analyse(&store, 1, heavy, true).unwrap());
+        analysed(&store, 1, heavy);
+        assert!(may_analyse(&store, 1, heavy, true).unwrap(), "analysed again after a clean end");
+        // The process stops mid-analysis (the mark stays): one more try, then none.
+        assert!(may_analyse(&store, 1, heavy, true).unwrap(), "tried once more");
+        assert!(!may_analyse(&store, 1, heavy, true).unwrap(), "never a third time");
+        assert!(!may_analyse(&store, 1, heavy, true).unwrap());
+    }
 
     #[test]
     fn a_session_is_due_once_quiet_or_after_the_longest_wait() {

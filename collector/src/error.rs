@@ -9,6 +9,11 @@ use sightline_protocol::DecodeError;
 use crate::store::StoreError;
 use crate::writer::SubmitError;
 
+/// The header naming, for the SDK, a refusal it acts on (see [`ApiError::SessionFull`]).
+pub const ERROR_HEADER: &str = "x-sightline-error";
+/// The header naming the session a refusal is about.
+pub const SESSION_HEADER: &str = "x-sightline-session";
+
 /// A request the collector refuses or could not serve.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -52,6 +57,19 @@ pub enum ApiError {
         /// Human-readable detail.
         message: String,
     },
+    /// The session holds as much as a session may: no more batches are stored for it.
+    #[error("the session holds as much as a session may ({max_batches} batches, {max_decoded} decoded bytes); no more is stored for it")]
+    SessionFull {
+        /// The session, as hex.
+        session: String,
+        /// Batches a session may hold.
+        max_batches: u64,
+        /// Decoded payload bytes a session may hold.
+        max_decoded: u64,
+    },
+    /// The request body did not arrive in time (see `api::body`).
+    #[error("the request body did not arrive in time")]
+    BodyTimeout,
     /// The project is sending faster than its rate limit.
     #[error("rate limit exceeded; retry after {retry_after} s")]
     RateLimited {
@@ -95,6 +113,8 @@ impl ApiError {
             ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
             ApiError::Decode(e) => e.code(),
             ApiError::BadRequest { code, .. } => code,
+            ApiError::SessionFull { .. } => "session_full",
+            ApiError::BodyTimeout => "body_timeout",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Overloaded { .. } => "overloaded",
             ApiError::NotFound(_) => "not_found",
@@ -132,11 +152,12 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Unauthenticated(_) | ApiError::BadCredentials(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
-            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PayloadTooLarge { .. } | ApiError::SessionFull { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Decode(e) if e.is_size() => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Decode(_) | ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Overloaded { .. } | ApiError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
@@ -158,6 +179,12 @@ impl ResponseError for ApiError {
         }
         if matches!(self, ApiError::Unauthenticated(_) | ApiError::BadCredentials(_)) {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        // What the SDK acts on, readable without the body: a full session is recorded on in a
+        // new one.
+        if let ApiError::SessionFull { session, .. } = self {
+            response.insert_header((ERROR_HEADER, self.code()));
+            response.insert_header((SESSION_HEADER, session.as_str()));
         }
         response.json(ErrorBody { error: self.code(), message: self.to_string() })
     }

@@ -4,7 +4,8 @@
 //! Layout: [`api`] parses requests and shapes answers; [`writer`] decides and commits every
 //! change through one thread with group commit; [`query`] finds sessions; [`store`] persists
 //! (sled by default); [`summary`] folds batches into per-session summaries; [`analyzer`] finds
-//! frustration signals over whole recordings; [`telemetry`] keeps backends' OTLP records by
+//! frustration signals over whole recordings, which [`recording`] reads back one batch at a
+//! time; [`telemetry`] keeps backends' OTLP records by
 //! trace id; [`digest`] tells a session's story for a ticket.
 
 pub mod analyzer;
@@ -17,6 +18,7 @@ pub mod geo;
 pub mod metrics;
 pub mod projects;
 pub mod query;
+pub mod recording;
 pub mod retention;
 pub mod store;
 pub mod summary;

@@ -18,9 +18,11 @@ const FLUSH_BUCKETS: [f64; 12] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.0
 pub struct Metrics {
     requests: Mutex<BTreeMap<(String, u16), u64>>,
     rejects: Mutex<BTreeMap<&'static str, u64>>,
+    sdk_reports: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
     batches_stored: AtomicU64,
     batches_duplicate: AtomicU64,
     batches_dropped: AtomicU64,
+    analyses_skipped: AtomicU64,
     bytes_stored: AtomicU64,
     events_stored: AtomicU64,
     flush_buckets: [AtomicU64; FLUSH_BUCKETS.len()],
@@ -41,6 +43,11 @@ impl Metrics {
         *self.rejects.lock().unwrap_or_else(|e| e.into_inner()).entry(code).or_default() += 1;
     }
 
+    /// Counts a page's report about the SDK itself (see `api::sdk_reports`).
+    pub fn sdk_report(&self, kind: &'static str, reason: &'static str) {
+        *self.sdk_reports.lock().unwrap_or_else(|e| e.into_inner()).entry((kind, reason)).or_default() += 1;
+    }
+
     /// Counts a batch written to the store.
     pub fn stored(&self, bytes: usize, events: u64) {
         self.batches_stored.fetch_add(1, Relaxed);
@@ -56,6 +63,11 @@ impl Metrics {
     /// Counts a batch of a deleted session, acknowledged and dropped.
     pub fn dropped(&self) {
         self.batches_dropped.fetch_add(1, Relaxed);
+    }
+
+    /// Counts a session left unanalysed because analysing it stopped the collector twice.
+    pub fn analysis_skipped(&self) {
+        self.analyses_skipped.fetch_add(1, Relaxed);
     }
 
     /// Records one group commit: how long the durable write took and how many batches it held.
@@ -87,6 +99,11 @@ impl Metrics {
         for (reason, n) in self.rejects.lock().unwrap_or_else(|e| e.into_inner()).iter() {
             let _ = writeln!(out, "sightline_rejects_total{{reason=\"{reason}\"}} {n}");
         }
+        let _ = writeln!(out, "# HELP sightline_sdk_reports_total Pages whose SDK switched itself off, or recovered from a malformed walk of the page, by reason.");
+        let _ = writeln!(out, "# TYPE sightline_sdk_reports_total counter");
+        for ((kind, reason), n) in self.sdk_reports.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            let _ = writeln!(out, "sightline_sdk_reports_total{{kind=\"{kind}\",reason=\"{reason}\"}} {n}");
+        }
         counter(
             &mut out,
             "sightline_batches_stored_total",
@@ -104,6 +121,12 @@ impl Metrics {
             "sightline_batches_dropped_total",
             "Batches of deleted sessions, acknowledged and dropped.",
             self.batches_dropped.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "sightline_analyses_skipped_total",
+            "Sessions left unanalysed because analysing them stopped the collector twice.",
+            self.analyses_skipped.load(Relaxed),
         );
         counter(
             &mut out,

@@ -81,6 +81,9 @@ pub struct SessionSummary {
     pub batch_count: u64,
     /// Compressed bytes stored.
     pub bytes: u64,
+    /// Bytes of decoded payload stored, what reading the session back decodes (see
+    /// `recording`).
+    pub decoded_bytes: u64,
     /// Frustration signals in the recording (see the analyzer), as of `analyzed_batches`.
     pub signals: SignalCounts,
     /// Batches the signal counts cover; fewer than `batch_count` while an analysis is due.
@@ -163,6 +166,8 @@ pub struct BatchDigest {
     pub page: u32,
     /// Events in the batch.
     pub events: u64,
+    /// Its decoded payload's length, in bytes (set by ingest, which has the framed batch).
+    pub decoded: u64,
     /// Times of the first and last event, if any.
     pub span: Option<(u64, u64)>,
     /// The page metadata, with the URL and title at load and the time of load.
@@ -278,6 +283,7 @@ impl SessionSummary {
         self.last_seen = self.last_seen.max(received_at);
         self.batch_count += 1;
         self.bytes += bytes as u64;
+        self.decoded_bytes += digest.decoded;
         self.event_count += digest.events;
         if let Some((first, last)) = digest.span {
             self.observe_time(first);

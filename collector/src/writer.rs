@@ -22,6 +22,7 @@ use tokio::sync::oneshot;
 
 use crate::analyzer::Pending;
 use crate::metrics::METRICS;
+use crate::recording::{MAX_SESSION_BATCHES, MAX_SESSION_DECODED};
 use crate::store::{BatchKey, Store, StoreError, TraceHeader, Write};
 use crate::summary::{BatchDigest, Geo, SessionSummary, SignalCounts};
 use crate::telemetry::MAX_RECORDS_PER_TRACE;
@@ -77,6 +78,8 @@ pub enum Outcome {
     Duplicate,
     /// Its session was deleted; dropped.
     Dropped,
+    /// Its session holds as much as a session may (see `recording`); not stored.
+    SessionFull,
 }
 
 /// Why the writer could not take a command.
@@ -411,7 +414,7 @@ fn flush_loop(store: Arc<dyn Store>, rx: Receiver<Applied>) {
                         match outcome {
                             Outcome::Duplicate => METRICS.duplicate(),
                             Outcome::Dropped => METRICS.dropped(),
-                            Outcome::Stored => {}
+                            Outcome::Stored | Outcome::SessionFull => {}
                         }
                         Ok(outcome)
                     }
@@ -477,6 +480,12 @@ impl Group {
             Some(cached) => {
                 if !cached.certainly_new(&key) && store.has_batch(&key)? {
                     return Ok(Outcome::Duplicate);
+                }
+                let summary = &cached.summary;
+                if summary.batch_count >= MAX_SESSION_BATCHES
+                    || summary.decoded_bytes.saturating_add(digest.decoded) > MAX_SESSION_DECODED
+                {
+                    return Ok(Outcome::SessionFull);
                 }
                 cached
             }

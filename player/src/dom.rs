@@ -4,19 +4,38 @@
 //! everything; a change set applies its removals, additions, attribute and text changes in that
 //! order; an added node whose id exists replaces that node and its subtree; removing an unknown
 //! id does nothing. Form input and scrolls land on the nodes they name.
+//!
+//! Everything a recording can ask of the tree costs the same however it is shaped, since the
+//! recording is whatever a page (or someone holding its key) sent: siblings are linked both
+//! ways, so adding before a sibling and removing a node take constant time, and no walk
+//! recurses. The tree holds at most [`MAX_NODES`]; what a recording adds past that is left out.
 
 use std::collections::HashMap;
 
 use crate::css::edit_nested;
 use sightline_protocol::{EventData, Input, Mutation, Namespace, Node, NodeKind, Snapshot, StyleRule, StyleSheet};
 
+/// Nodes a replayed page holds at most: far more than any real page (a 10,000-row table is
+/// about 100,000), and a bound on what a hostile recording can make the replay hold.
+pub const MAX_NODES: usize = 500_000;
+
+/// The first and last of a list of siblings; 0 for none.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Ends {
+    first: u32,
+    last: u32,
+}
+
 /// One node of the replayed page.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReplayNode {
     /// Its parent's id; 0 for a document root.
     pub parent: u32,
-    /// Its children's ids, in order.
-    pub children: Vec<u32>,
+    /// Its previous and next sibling; 0 at either end.
+    prev: u32,
+    next: u32,
+    /// Its first and last child.
+    children: Ends,
     /// What it is.
     pub kind: NodeKind,
     /// The latest scroll position recorded for it.
@@ -39,7 +58,7 @@ pub struct ReplaySheet {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReplayDom {
     nodes: HashMap<u32, ReplayNode>,
-    roots: Vec<u32>,
+    roots: Ends,
     sheets: HashMap<u32, ReplaySheet>,
     adopted: HashMap<u32, Vec<u32>>,
 }
@@ -76,8 +95,13 @@ impl ReplayDom {
     }
 
     /// The documents at the root (the page's; frames' documents hang under their frames).
-    pub fn roots(&self) -> &[u32] {
-        &self.roots
+    pub fn roots(&self) -> Siblings<'_> {
+        Siblings { dom: self, at: self.roots.first }
+    }
+
+    /// The children of `id`, in order (none for an unknown id).
+    pub fn children(&self, id: u32) -> Siblings<'_> {
+        Siblings { dom: self, at: self.nodes.get(&id).map_or(0, |n| n.children.first) }
     }
 
     /// The sheet owned by a `<style>` or `<link>` node, when one was recorded as rules.
@@ -103,7 +127,7 @@ impl ReplayDom {
     fn load(&mut self, snapshot: &Snapshot) {
         // A keyframe's sheets are recorded again after it.
         self.nodes.clear();
-        self.roots.clear();
+        self.roots = Ends::default();
         self.sheets.clear();
         self.adopted.clear();
         for node in &snapshot.nodes {
@@ -186,34 +210,73 @@ impl ReplayDom {
         if self.nodes.contains_key(&node.id) {
             self.remove(node.id);
         }
-        if node.parent == 0 {
-            self.roots.push(node.id);
-        } else if let Some(parent) = self.nodes.get_mut(&node.parent) {
-            let at = (node.next != 0).then(|| parent.children.iter().position(|&c| c == node.next)).flatten();
-            match at {
-                Some(at) => parent.children.insert(at, node.id),
-                None => parent.children.push(node.id),
-            }
-        } else {
-            // A parent the player never had (a change that outran a lost batch): the node has
-            // nowhere to go until the next snapshot.
+        // A parent the player never had (a change that outran a lost batch): the node has
+        // nowhere to go until the next snapshot. Nor has a node past the ceiling.
+        if node.id == 0 || (node.parent != 0 && !self.nodes.contains_key(&node.parent)) || self.nodes.len() >= MAX_NODES
+        {
             return;
         }
-        let replayed = ReplayNode { parent: node.parent, children: Vec::new(), kind: node.kind.clone(), scroll: None };
+        // Before its next sibling when that is a child of the same parent, else last.
+        let next = (node.next != 0 && self.nodes.get(&node.next).is_some_and(|n| n.parent == node.parent))
+            .then_some(node.next)
+            .unwrap_or(0);
+        let prev = match next {
+            0 => self.ends(node.parent).last,
+            next => self.nodes[&next].prev,
+        };
+        let replayed = ReplayNode {
+            parent: node.parent,
+            prev,
+            next,
+            children: Ends::default(),
+            kind: node.kind.clone(),
+            scroll: None,
+        };
         self.nodes.insert(node.id, replayed);
+        self.link(node.parent, prev, next, node.id);
+    }
+
+    /// The ends of `parent`'s children, or of the roots for 0.
+    fn ends(&mut self, parent: u32) -> &mut Ends {
+        match self.nodes.get_mut(&parent) {
+            Some(node) if parent != 0 => &mut node.children,
+            _ => &mut self.roots,
+        }
+    }
+
+    /// Points `prev` and `next` (or the parent's ends) at `id`, which sits between them.
+    fn link(&mut self, parent: u32, prev: u32, next: u32, id: u32) {
+        match self.nodes.get_mut(&prev) {
+            Some(node) if prev != 0 => node.next = id,
+            _ => self.ends(parent).first = id,
+        }
+        match self.nodes.get_mut(&next) {
+            Some(node) if next != 0 => node.prev = id,
+            _ => self.ends(parent).last = id,
+        }
     }
 
     fn remove(&mut self, id: u32) {
-        let Some(node) = self.nodes.get(&id) else { return };
-        let parent = node.parent;
-        if let Some(parent) = self.nodes.get_mut(&parent) {
-            parent.children.retain(|&c| c != id);
+        let Some(node) = self.nodes.remove(&id) else { return };
+        let (parent, prev, next) = (node.parent, node.prev, node.next);
+        // Its neighbours point past it.
+        match self.nodes.get_mut(&prev) {
+            Some(sibling) if prev != 0 => sibling.next = next,
+            _ => self.ends(parent).first = next,
         }
-        self.roots.retain(|&r| r != id);
-        let mut doomed = vec![id];
-        while let Some(id) = doomed.pop() {
-            if let Some(node) = self.nodes.remove(&id) {
-                doomed.extend(node.children);
+        match self.nodes.get_mut(&next) {
+            Some(sibling) if next != 0 => sibling.prev = prev,
+            _ => self.ends(parent).last = prev,
+        }
+        // And its subtree goes, without recursion.
+        let mut doomed = vec![node.children.first];
+        while let Some(at) = doomed.pop() {
+            if at == 0 {
+                continue;
+            }
+            if let Some(gone) = self.nodes.remove(&at) {
+                doomed.push(gone.next);
+                doomed.push(gone.children.first);
             }
         }
     }
@@ -221,6 +284,25 @@ impl ReplayDom {
     /// Whether an element is in the HTML namespace.
     pub fn is_html(&self, id: u32) -> bool {
         matches!(self.nodes.get(&id).map(|n| &n.kind), Some(NodeKind::Element(e)) if e.ns == Namespace::Html)
+    }
+}
+
+/// Siblings in order: a node's children, or the roots.
+pub struct Siblings<'a> {
+    dom: &'a ReplayDom,
+    at: u32,
+}
+
+impl Iterator for Siblings<'_> {
+    type Item = u32;
+
+    fn next(&mut self) -> Option<u32> {
+        let at = self.at;
+        if at == 0 {
+            return None;
+        }
+        self.at = self.dom.nodes.get(&at).map_or(0, |n| n.next);
+        Some(at)
     }
 }
 
@@ -253,7 +335,7 @@ mod tests {
     }
 
     fn children(dom: &ReplayDom, id: u32) -> Vec<u32> {
-        dom.node(id).unwrap().children.clone()
+        dom.children(id).collect()
     }
 
     #[test]
@@ -291,6 +373,49 @@ mod tests {
     }
 
     #[test]
+    fn siblings_keep_their_order_through_many_adds_and_removes() {
+        // 200,000 children of one parent, each added before the one added last (a chat that
+        // prepends), then every other one removed: each step takes constant time.
+        let mut dom = page();
+        let count = 200_000u32;
+        let adds = (0..count).map(|i| element(100 + i, 4, if i == 0 { 5 } else { 99 + i }, "li")).collect();
+        dom.apply(&EventData::Mutation(Mutation { adds, ..Mutation::default() }));
+        let order = children(&dom, 4);
+        assert_eq!(order.len(), count as usize + 1);
+        assert_eq!(order[0], 99 + count, "the last added is first");
+        assert_eq!(order[count as usize - 1], 100, "the first added is just before its next sibling");
+        assert_eq!(order[count as usize], 5);
+        let removes = (0..count).step_by(2).map(|i| 100 + i).collect();
+        dom.apply(&EventData::Mutation(Mutation { removes, ..Mutation::default() }));
+        let order = children(&dom, 4);
+        assert_eq!(order.len(), count as usize / 2 + 1);
+        assert!(order.windows(2).all(|w| w[0] > w[1] || w[1] == 5), "still in order");
+        // Removing the list removes all of it, without recursion however deep.
+        dom.apply(&EventData::Mutation(Mutation { removes: vec![4], ..Mutation::default() }));
+        assert_eq!(dom.len(), 3);
+    }
+
+    #[test]
+    fn a_deep_chain_is_added_and_removed_without_recursion() {
+        let mut dom = page();
+        let depth = 100_000u32;
+        let adds = (0..depth).map(|i| element(100 + i, if i == 0 { 3 } else { 99 + i }, 0, "div")).collect();
+        dom.apply(&EventData::Mutation(Mutation { adds, ..Mutation::default() }));
+        assert_eq!(dom.len(), 6 + depth as usize);
+        dom.apply(&EventData::Mutation(Mutation { removes: vec![100], ..Mutation::default() }));
+        assert_eq!(dom.len(), 6);
+    }
+
+    #[test]
+    fn the_tree_holds_at_most_its_ceiling() {
+        let nodes = (1..=MAX_NODES as u32 + 10).map(|id| element(id, id - 1, 0, "b")).collect();
+        let mut dom = ReplayDom::new();
+        dom.apply(&EventData::Snapshot(Snapshot { nodes }));
+        assert_eq!(dom.len(), MAX_NODES);
+        assert!(dom.node(MAX_NODES as u32 + 1).is_none());
+    }
+
+    #[test]
     fn a_snapshot_replaces_everything_and_input_and_scroll_land_on_their_nodes() {
         let mut dom = page();
         dom.apply(&EventData::Input(Input { target: 5, value: "****".into(), checked: None, masked: true }));
@@ -299,6 +424,6 @@ mod tests {
         assert_eq!(li.attrs, vec![("value".to_owned(), "****".to_owned())]);
         assert_eq!(dom.node(1).unwrap().scroll, Some((0, 480)));
         dom.apply(&EventData::Snapshot(Snapshot { nodes: vec![element(40, 0, 0, "html")] }));
-        assert_eq!((dom.len(), dom.roots()), (1, &[40][..]));
+        assert_eq!((dom.len(), dom.roots().collect::<Vec<_>>()), (1, vec![40]));
     }
 }

@@ -39,19 +39,44 @@ pub struct Fact {
     pub trace: Option<String>,
 }
 
+/// Lines a [`FactFinder`] keeps at most (a line holds the event's text), so that its memory is
+/// bounded whatever the recording holds; past them, later events make no lines.
+pub const MAX_FACTS: usize = 200_000;
+
 /// Every fact of a replay, in time order.
 pub fn facts(replay: &Replay) -> Vec<Fact> {
-    let mut dom = ReplayDom::new();
-    let mut out: Vec<Fact> = Vec::new();
-    // Keystrokes into one field read as one line with the latest value, until the user does
-    // something else (requests and console output meanwhile don't end the typing): the field
-    // being typed into and its line.
-    let mut typing: Option<(u32, usize)> = None;
+    let mut finder = FactFinder::default();
     for (time, _page, data) in replay.events() {
+        finder.push(*time, data);
+    }
+    finder.finish()
+}
+
+/// Finds the facts of a recording fed to it one event at a time, in recorded order (see
+/// [`SignalFinder`](crate::signals::SignalFinder)).
+#[derive(Default)]
+pub struct FactFinder {
+    dom: ReplayDom,
+    /// The lines so far; a field's earlier typing line is taken out (`None`) when the next
+    /// keystroke replaces it.
+    out: Vec<Option<Fact>>,
+    /// Keystrokes into one field read as one line with the latest value, until the user does
+    /// something else (requests and console output meanwhile don't end the typing): the field
+    /// being typed into and its line.
+    typing: Option<(u32, usize)>,
+}
+
+impl FactFinder {
+    /// Takes the next event of the recording.
+    pub fn push(&mut self, time: u64, data: &EventData) {
+        let FactFinder { dom, out, typing } = self;
         let lines = out.len();
         dom.apply(data);
+        if lines >= MAX_FACTS {
+            return;
+        }
         let fact = |panel, kind, summary: String, detail: String, problem| Fact {
-            time: *time,
+            time,
             panel,
             kind,
             summary,
@@ -68,13 +93,13 @@ pub fn facts(replay: &Replay) -> Vec<Fact> {
                     PointerKind::ContextMenu => "context click",
                     _ => "click",
                 };
-                out.push(fact(
+                out.push(Some(fact(
                     Panel::Activity,
                     kind,
-                    format!("{} {}", capitalised(kind), describe(&dom, p.target)),
+                    format!("{} {}", capitalised(kind), describe(dom, p.target)),
                     String::new(),
                     false,
-                ));
+                )));
             }
             EventData::Input(input) => {
                 let value = match input.checked {
@@ -85,18 +110,18 @@ pub fn facts(replay: &Replay) -> Vec<Fact> {
                 let line = fact(
                     Panel::Activity,
                     "input",
-                    format!("Typed into {}: {value}", describe(&dom, input.target)),
+                    format!("Typed into {}: {value}", describe(dom, input.target)),
                     String::new(),
                     false,
                 );
                 // Only network and console lines can follow the field's line, so moving it to the
                 // end keeps the lines in time order.
                 if let Some((_, at)) = typing.filter(|(field, _)| *field == input.target) {
-                    out.remove(at);
+                    out[at] = None;
                 }
-                typing = Some((input.target, out.len()));
-                out.push(line);
-                continue;
+                *typing = Some((input.target, out.len()));
+                out.push(Some(line));
+                return;
             }
             EventData::Navigation(n) => {
                 let how = match n.kind {
@@ -104,11 +129,15 @@ pub fn facts(replay: &Replay) -> Vec<Fact> {
                     NavigationKind::Push | NavigationKind::Replace => "Went to",
                     _ => "Back/forward to",
                 };
-                out.push(fact(Panel::Activity, "navigation", format!("{how} {}", n.url), n.title.clone(), false));
+                out.push(Some(fact(Panel::Activity, "navigation", format!("{how} {}", n.url), n.title.clone(), false)));
             }
-            EventData::Custom(c) => {
-                out.push(fact(Panel::Activity, "custom", format!("Event {}", c.name), format!("{:?}", c.props), false))
-            }
+            EventData::Custom(c) => out.push(Some(fact(
+                Panel::Activity,
+                "custom",
+                format!("Event {}", c.name),
+                format!("{:?}", c.props),
+                false,
+            ))),
             EventData::Network(n) => {
                 let status = if n.status == 0 {
                     n.error.clone().unwrap_or_else(|| "no response".into())
@@ -137,7 +166,7 @@ pub fn facts(replay: &Replay) -> Vec<Fact> {
                     n.failed(),
                 );
                 line.trace = n.trace.map(|t| t.trace_id.to_string());
-                out.push(line);
+                out.push(Some(line));
             }
             EventData::Console(c) => {
                 let kind = match c.level {
@@ -148,22 +177,26 @@ pub fn facts(replay: &Replay) -> Vec<Fact> {
                     _ => "log",
                 };
                 let detail = c.stack.clone().unwrap_or_default();
-                out.push(fact(Panel::Console, kind, c.args.join(" "), detail, c.level == ConsoleLevel::Error));
+                out.push(Some(fact(Panel::Console, kind, c.args.join(" "), detail, c.level == ConsoleLevel::Error)));
             }
             EventData::Error(e) => {
                 let summary = match e.kind {
                     ErrorKind::Resource => format!("Failed to load {} {}", e.name, e.message),
                     _ => format!("{}: {}", e.name, e.message),
                 };
-                out.push(fact(Panel::Console, "exception", summary, e.stack.clone().unwrap_or_default(), true));
+                out.push(Some(fact(Panel::Console, "exception", summary, e.stack.clone().unwrap_or_default(), true)));
             }
             _ => {}
         }
-        if out[lines..].iter().any(|f| f.panel == Panel::Activity) {
-            typing = None;
+        if out[lines..].iter().flatten().any(|f| f.panel == Panel::Activity) {
+            *typing = None;
         }
     }
-    out
+
+    /// The facts of everything taken, in time order.
+    pub fn finish(self) -> Vec<Fact> {
+        self.out.into_iter().flatten().collect()
+    }
 }
 
 fn capitalised(text: &str) -> String {
@@ -203,7 +236,9 @@ fn text_of(dom: &ReplayDom, id: u32, max: usize) -> String {
                 break;
             }
         }
-        stack.extend(node.children.iter().rev());
+        let first = stack.len();
+        stack.extend(dom.children(id));
+        stack[first..].reverse();
     }
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     text.chars().take(max).collect()

@@ -1,11 +1,20 @@
 //! The replayed page as inert HTML, for a sandboxed frame without scripts: nothing in it can
 //! run, navigate, submit or fetch a script, whatever the recording holds.
 //!
-//! - `on*` attributes, `srcdoc`, and `javascript:` URLs are left out; `<script>` elements
+//! - `on*` attributes, `srcdoc`, `ping`, and `javascript:` or `vbscript:` URLs (read the way a
+//!   browser reads them: control characters and spaces around, tabs and newlines within) are
+//!   left out, and so are `data:` URLs where they would be a document (links, forms, frames),
+//!   and SVG animations that would set a link; `<script>` elements
 //!   stay (the page's structure) but empty and without their `src` (the recorder never records
 //!   a script's code; a recording that holds some anyway doesn't get it shown);
 //!   `<meta http-equiv>` is left out.
-//! - Text inside `<style>` and the like can't close its element early.
+//! - Text inside `<style>` and the like can't close its element early; it is raw text only in
+//!   HTML elements (in SVG, `<style>` text is escaped like any other).
+//! - `<noscript>` is written empty: the user's browser ran scripts and did not show its
+//!   content, and the frame, which runs none, would parse it as markup.
+//! - Tag and doctype names that HTML can't carry as they are leave out the element (and what
+//!   is under it), or fall back to `html`; a doctype keeps its public and system identifiers, so
+//!   the page replays in the mode it was shown in (a page without a doctype, in quirks mode).
 //! - Open shadow roots become declarative shadow roots (`<template shadowrootmode="open">`);
 //!   a same-origin frame's recorded document becomes the frame's `srcdoc`.
 //! - A blocked element is an empty box of its recorded size.
@@ -22,7 +31,8 @@ const VOID: [&str; 14] =
 /// Elements whose content is raw text.
 const RAW_TEXT: [&str; 6] = ["style", "script", "xmp", "noembed", "noframes", "noscript"];
 /// Attributes that hold URLs.
-const URL_ATTRIBUTES: [&str; 8] = ["href", "src", "action", "formaction", "poster", "background", "cite", "xlink:href"];
+const URL_ATTRIBUTES: [&str; 9] =
+    ["href", "src", "action", "formaction", "poster", "background", "cite", "xlink:href", "data"];
 
 /// The document at `root` as inert HTML.
 pub fn to_html(dom: &ReplayDom, root: u32) -> String {
@@ -38,14 +48,11 @@ fn write_node(dom: &ReplayDom, id: u32, out: &mut String) {
             write_children(dom, id, out);
             write_adopted(dom, id, out);
         }
-        NodeKind::Doctype(Doctype { name, .. }) => {
-            out.push_str("<!DOCTYPE ");
-            out.push_str(if name.is_empty() { "html" } else { name });
-            out.push('>');
-        }
+        NodeKind::Doctype(doctype) => write_doctype(doctype, out),
         NodeKind::Element(element) => write_element(dom, id, element, out),
         NodeKind::Text(text) | NodeKind::CData(text) => {
-            let raw = parent_tag(dom, node.parent).is_some_and(|tag| RAW_TEXT.contains(&tag));
+            let raw =
+                dom.is_html(node.parent) && parent_tag(dom, node.parent).is_some_and(|tag| RAW_TEXT.contains(&tag));
             if raw {
                 // `</` can't close the element early.
                 out.push_str(&text.replace("</", "<\\/"));
@@ -71,12 +78,9 @@ fn parent_tag(dom: &ReplayDom, parent: u32) -> Option<&str> {
 }
 
 fn write_children(dom: &ReplayDom, id: u32, out: &mut String) {
-    let Some(node) = dom.node(id) else { return };
     // A shadow root goes first, as the declarative form requires.
-    let (shadow, light): (Vec<u32>, Vec<u32>) = node
-        .children
-        .iter()
-        .partition(|child| matches!(dom.node(**child).map(|n| &n.kind), Some(NodeKind::ShadowRoot(_))));
+    let (shadow, light): (Vec<u32>, Vec<u32>) =
+        dom.children(id).partition(|child| matches!(dom.node(*child).map(|n| &n.kind), Some(NodeKind::ShadowRoot(_))));
     for child in shadow.into_iter().chain(light) {
         write_node(dom, child, out);
     }
@@ -104,8 +108,66 @@ fn write_adopted(dom: &ReplayDom, host: u32, out: &mut String) {
     }
 }
 
+/// `<!DOCTYPE name PUBLIC "…" "…">` as recorded, with what can't be written as it is left out.
+fn write_doctype(doctype: &Doctype, out: &mut String) {
+    let Doctype { name, public_id, system_id } = doctype;
+    let quotable = |id: &str| !id.contains(['"', '>']);
+    out.push_str("<!DOCTYPE ");
+    out.push_str(if is_tag_name(name) { name } else { "html" });
+    match (public_id.is_empty() || !quotable(public_id), system_id.is_empty() || !quotable(system_id)) {
+        (false, no_system) => {
+            out.push_str(" PUBLIC \"");
+            out.push_str(public_id);
+            out.push('"');
+            if !no_system {
+                out.push_str(" \"");
+                out.push_str(system_id);
+                out.push('"');
+            }
+        }
+        (true, false) => {
+            out.push_str(" SYSTEM \"");
+            out.push_str(system_id);
+            out.push('"');
+        }
+        (true, true) => {}
+    }
+    out.push('>');
+}
+
+/// Whether a URL, read as a browser reads it, would run script.
+fn is_script_url(value: &str) -> bool {
+    scheme_is(value, "javascript") || scheme_is(value, "vbscript")
+}
+
+/// Whether a URL's scheme is `scheme`, read as a browser reads it: C0 controls and spaces
+/// around it don't count, nor do tabs and newlines anywhere, and case doesn't matter.
+fn scheme_is(value: &str, scheme: &str) -> bool {
+    let mut url = value.trim_matches(|c: char| c <= ' ').chars().filter(|c| !matches!(c, '\t' | '\n' | '\r'));
+    scheme.chars().all(|expected| url.next().is_some_and(|c| c.eq_ignore_ascii_case(&expected)))
+        && url.next() == Some(':')
+}
+
 fn write_element(dom: &ReplayDom, id: u32, element: &Element, out: &mut String) {
     let tag = element.tag.as_str();
+    if !is_tag_name(tag) {
+        return;
+    }
+    let html = dom.is_html(id);
+    // An SVG animation can set a link's target to anything, at any moment.
+    if !html && matches!(tag, "set" | "animate") {
+        let target = element.attrs.iter().find(|(name, _)| name == "attributeName").map(|(_, value)| value.as_str());
+        if target.is_some_and(|t| t.eq_ignore_ascii_case("href") || t.eq_ignore_ascii_case("xlink:href")) {
+            return;
+        }
+    }
+    // Where a `data:` URL would be a document of its own.
+    let opens_document = |attribute: &str| match attribute {
+        "href" | "xlink:href" => !matches!(tag, "link" | "image" | "use"),
+        "action" | "formaction" => true,
+        "src" | "data" => matches!(tag, "iframe" | "frame" | "object" | "embed"),
+        _ => false,
+    };
     if tag == "style" || tag == "link" {
         if let Some(sheet) = dom.sheet_of(id) {
             write_sheet(&sheet.rules, &sheet.media, out);
@@ -123,7 +185,9 @@ fn write_element(dom: &ReplayDom, id: u32, element: &Element, out: &mut String) 
         let url = URL_ATTRIBUTES.contains(&lower.as_str());
         if lower.starts_with("on")
             || lower == "srcdoc"
-            || (url && value.trim_start().to_ascii_lowercase().starts_with("javascript:"))
+            || lower == "ping"
+            || (url && is_script_url(value))
+            || (url && opens_document(&lower) && scheme_is(value, "data"))
             || (tag == "script" && lower == "src")
             || !is_attribute_name(name)
         {
@@ -145,10 +209,8 @@ fn write_element(dom: &ReplayDom, id: u32, element: &Element, out: &mut String) 
     }
     if tag == "iframe" {
         // The frame's recorded document, if any, is its child.
-        let document = dom.node(id).and_then(|n| {
-            n.children.iter().find(|c| matches!(dom.node(**c).map(|n| &n.kind), Some(NodeKind::Document(_))))
-        });
-        if let Some(&document) = document {
+        let document = dom.children(id).find(|c| matches!(dom.node(*c).map(|n| &n.kind), Some(NodeKind::Document(_))));
+        if let Some(document) = document {
             out.push_str(" srcdoc=\"");
             escape(&to_html(dom, document), true, out);
             out.push('"');
@@ -158,12 +220,18 @@ fn write_element(dom: &ReplayDom, id: u32, element: &Element, out: &mut String) 
     if VOID.contains(&tag) && dom.is_html(id) {
         return;
     }
-    if tag != "iframe" && tag != "script" {
+    if tag != "iframe" && tag != "script" && !(html && tag == "noscript") {
         write_children(dom, id, out);
     }
     out.push_str("</");
     out.push_str(tag);
     out.push('>');
+}
+
+/// Tag names that HTML can carry as they are: a letter, then anything but what ends a tag.
+fn is_tag_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && !name.chars().any(|c| c.is_whitespace() || matches!(c, '"' | '\'' | '>' | '<' | '/' | '=' | '\0'))
 }
 
 /// Attribute names that HTML can carry as they are; anything else (quotes, `=`, `<`, spaces)
@@ -230,6 +298,92 @@ mod tests {
              <style>p{}<\\/style><img src=x onerror=steal()></style><iframe></iframe>1 &lt; 2 &amp; 3\
              <img src=\"https://cdn.example/a.png\"></body></html>"
         );
+    }
+
+    #[test]
+    fn urls_are_read_the_way_a_browser_reads_them() {
+        let svg = |id, parent, tag: &str, attrs: &[(&str, &str)]| {
+            let mut node = el(id, parent, tag, attrs);
+            if let NodeKind::Element(e) = &mut node.kind {
+                e.ns = Namespace::Svg;
+            }
+            node
+        };
+        let dom = replay(vec![
+            Node { id: 1, parent: 0, next: 0, kind: NodeKind::Document(DocumentNode {}) },
+            el(2, 1, "a", &[("href", "\u{1}javascript:steal()")]),
+            el(3, 1, "a", &[("href", "java\tscript:steal()"), ("ping", "https://track.example/")]),
+            el(4, 1, "a", &[("href", " VBScript:steal()")]),
+            el(5, 1, "iframe", &[("src", "data:text/html,<script>steal()</script>")]),
+            el(6, 1, "form", &[("action", "DATA:text/html,x")]),
+            el(7, 1, "img", &[("src", "data:image/png;base64,AAAA")]),
+            svg(8, 1, "svg", &[]),
+            svg(9, 8, "a", &[("href", "#ok")]),
+            svg(10, 9, "set", &[("attributeName", "href"), ("to", "javascript:steal()")]),
+            el(11, 1, "a", &[("href", "https://app.example/javascript:ok")]),
+        ]);
+        assert_eq!(
+            to_html(&dom, 1),
+            "<a></a><a></a><a></a><iframe></iframe><form></form><img src=\"data:image/png;base64,AAAA\">\
+             <svg><a href=\"#ok\"></a></svg><a href=\"https://app.example/javascript:ok\"></a>"
+        );
+    }
+
+    #[test]
+    fn markup_the_frame_would_parse_differently_is_written_as_the_user_saw_it() {
+        let svg = |id, parent, tag: &str| {
+            let mut node = el(id, parent, tag, &[]);
+            if let NodeKind::Element(e) = &mut node.kind {
+                e.ns = Namespace::Svg;
+            }
+            node
+        };
+        let text = |id, parent, content: &str| Node { id, parent, next: 0, kind: NodeKind::Text(content.into()) };
+        let dom = replay(vec![
+            Node { id: 1, parent: 0, next: 0, kind: NodeKind::Document(DocumentNode {}) },
+            Node {
+                id: 2,
+                parent: 1,
+                next: 0,
+                kind: NodeKind::Doctype(Doctype {
+                    name: "html".into(),
+                    public_id: "-//W3C//DTD HTML 4.01 Transitional//EN".into(),
+                    system_id: String::new(),
+                }),
+            },
+            el(3, 1, "body", &[]),
+            // Google Tag Manager's snippet: in a browser that runs scripts, noscript is text
+            // nobody sees; written as such into a frame without scripts, it would open an
+            // iframe that swallows the rest of the page.
+            el(4, 3, "noscript", &[]),
+            text(5, 4, "<iframe src=\"https://www.googletagmanager.com/ns.html?id=GTM-X\"></iframe>"),
+            svg(6, 3, "svg"),
+            svg(7, 6, "style"),
+            text(8, 7, "</svg><img src=x onerror=steal()>"),
+            el(9, 3, "div x=\"1\" onclick", &[]),
+            text(10, 9, "inside a bad tag"),
+            el(11, 3, "p", &[]),
+            text(12, 11, "the rest of the page"),
+        ]);
+        assert_eq!(
+            to_html(&dom, 1),
+            "<!DOCTYPE html PUBLIC \"-//W3C//DTD HTML 4.01 Transitional//EN\"><body><noscript></noscript>\
+             <svg><style>&lt;/svg&gt;&lt;img src=x onerror=steal()&gt;</style></svg><p>the rest of the page</p></body>"
+        );
+        let bad_doctype = replay(vec![
+            Node { id: 1, parent: 0, next: 0, kind: NodeKind::Document(DocumentNode {}) },
+            Node {
+                id: 2,
+                parent: 1,
+                next: 0,
+                kind: NodeKind::Doctype(Doctype {
+                    name: "html><script>".into(),
+                    public_id: "x\"><script>".into(),
+                    system_id: "about:legacy-compat".into(),
+                }),
+            },
+        ]);
+        assert_eq!(to_html(&bad_doctype, 1), "<!DOCTYPE html SYSTEM \"about:legacy-compat\">");
     }
 
     #[test]

@@ -44,12 +44,20 @@ impl Replay {
     /// The events of a session's batches, taken in `(page, seq)` order as the collector streams
     /// them.
     pub fn new(batches: &[Batch]) -> Replay {
-        let mut ordered: Vec<&Batch> = batches.iter().collect();
-        ordered.sort_by_key(|b| (b.page, b.seq));
-        let events = ordered
-            .into_iter()
-            .flat_map(|batch| batch.timed_events().map(move |e| (e.time, batch.page, e.event.data.clone())))
-            .collect();
+        Replay::from_batches(batches.to_vec())
+    }
+
+    /// The same, taking the batches: their events move into the replay, uncopied.
+    pub fn from_batches(mut batches: Vec<Batch>) -> Replay {
+        batches.sort_by_key(|b| (b.page, b.seq));
+        let mut events = Vec::with_capacity(batches.iter().map(|b| b.events.len()).sum());
+        for batch in batches {
+            let mut time = batch.start;
+            for event in batch.events {
+                time = time.saturating_add(u64::from(event.dt));
+                events.push((time, batch.page, event.data));
+            }
+        }
         Replay { events }
     }
 

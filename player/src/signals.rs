@@ -35,6 +35,13 @@ pub const RESPONSE_WINDOW_MS: u64 = 1_000;
 const RAGE_CLICKS: usize = 3;
 /// Ancestors looked through for the control a click landed in.
 const CONTROL_DEPTH: usize = 8;
+/// What a [`SignalFinder`] keeps at most, so that its memory is bounded whatever the recording
+/// holds: clicks, and failures (requests and errors), each a line of text; and moments that
+/// answer a click, a few bytes each. A real session stays far below them; past them, later
+/// ones are not judged.
+const MAX_CLICKS: usize = 100_000;
+const MAX_FAILURES: usize = 100_000;
+const MAX_RESPONSES: usize = 2_000_000;
 
 /// What kind of moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -96,29 +103,49 @@ struct Failure {
 
 /// Every signal of a replay, in time order.
 pub fn signals(replay: &Replay) -> Vec<Signal> {
-    let mut dom = ReplayDom::new();
-    let mut clicks: Vec<Click> = Vec::new();
-    // (time, index) of everything that answers a click.
-    let mut responses: Vec<(u64, usize)> = Vec::new();
-    // Each page's last event time and its last click.
-    let mut pages: std::collections::HashMap<u32, (u64, Option<usize>)> = std::collections::HashMap::new();
-    let mut failures: Vec<Failure> = Vec::new();
-    let mut out = Vec::new();
-    for (index, (time, page, data)) in replay.events().iter().enumerate() {
-        let seen = pages.entry(*page).or_insert((*time, None));
-        seen.0 = seen.0.max(*time);
+    let mut finder = SignalFinder::default();
+    for (time, page, data) in replay.events() {
+        finder.push(*time, *page, data);
+    }
+    finder.finish()
+}
+
+/// Finds the signals of a recording fed to it one event at a time, in recorded order, so a
+/// session can be read one batch at a time: it keeps the page as a tree and a few numbers per
+/// click, request and error, never the events themselves.
+#[derive(Default)]
+pub struct SignalFinder {
+    dom: ReplayDom,
+    clicks: Vec<Click>,
+    /// (time, index) of everything that answers a click.
+    responses: Vec<(u64, usize)>,
+    /// Each page's last event time and its last click.
+    pages: std::collections::HashMap<u32, (u64, Option<usize>)>,
+    failures: Vec<Failure>,
+    out: Vec<Signal>,
+    /// The index of the next event.
+    index: usize,
+}
+
+impl SignalFinder {
+    /// Takes the next event of the recording.
+    pub fn push(&mut self, time: u64, page: u32, data: &EventData) {
+        let index = self.index;
+        self.index += 1;
+        let seen = self.pages.entry(page).or_insert((time, None));
+        seen.0 = seen.0.max(time);
         match data {
-            EventData::Pointer(p) if p.kind == PointerKind::Click => {
-                let control = control_of(&dom, p.target);
-                seen.1 = Some(clicks.len());
-                clicks.push(Click {
+            EventData::Pointer(p) if p.kind == PointerKind::Click && self.clicks.len() < MAX_CLICKS => {
+                let control = control_of(&self.dom, p.target);
+                seen.1 = Some(self.clicks.len());
+                self.clicks.push(Click {
                     index,
-                    time: *time,
-                    page: *page,
+                    time,
+                    page,
                     judgeable: true,
                     element: control.map_or(p.target, |(id, _)| id),
                     judged: control.is_some_and(|(_, judged)| judged),
-                    target: describe(&dom, p.target),
+                    target: describe(&self.dom, p.target),
                 });
             }
             EventData::Snapshot(_)
@@ -128,22 +155,28 @@ pub fn signals(replay: &Replay) -> Vec<Signal> {
             | EventData::AdoptedStyleSheets(_)
             | EventData::Navigation(_)
             | EventData::Input(_)
-            | EventData::Scroll(_) => responses.push((*time, index)),
+            | EventData::Scroll(_) => {
+                if self.responses.len() < MAX_RESPONSES {
+                    self.responses.push((time, index));
+                }
+            }
             EventData::Network(n) => {
                 let start = time.saturating_sub(u64::from(n.duration));
-                responses.push((start, index));
-                if n.failed() {
+                if self.responses.len() < MAX_RESPONSES {
+                    self.responses.push((start, index));
+                }
+                if n.failed() && self.failures.len() < MAX_FAILURES {
                     let status = if n.status == 0 {
                         n.error.clone().unwrap_or_else(|| "no response".into())
                     } else {
                         n.status.to_string()
                     };
                     let summary = format!("{} {} {} after {} ms", n.method, n.url, status, n.duration);
-                    failures.push(Failure { index, start, summary: summary.clone() });
-                    out.push(Signal {
+                    self.failures.push(Failure { index, start, summary: summary.clone() });
+                    self.out.push(Signal {
                         kind: SignalKind::FailedRequest,
-                        time: *time,
-                        page: *page,
+                        time,
+                        page,
                         summary: format!("Failed request: {summary}"),
                         target: None,
                         clicks: 0,
@@ -153,29 +186,34 @@ pub fn signals(replay: &Replay) -> Vec<Signal> {
                     });
                 }
             }
-            EventData::Error(e) if e.kind != ErrorKind::Resource => {
-                failures.push(Failure { index, start: *time, summary: format!("{}: {}", e.name, e.message) })
+            EventData::Error(e) if e.kind != ErrorKind::Resource && self.failures.len() < MAX_FAILURES => {
+                self.failures.push(Failure { index, start: time, summary: format!("{}: {}", e.name, e.message) })
             }
             _ => {}
         }
-        dom.apply(data);
+        self.dom.apply(data);
     }
-    let last_page = pages.keys().max().copied().unwrap_or(0);
-    for click in &mut clicks {
-        let (end, _) = pages[&click.page];
-        click.judgeable = end >= click.time.saturating_add(RESPONSE_WINDOW_MS);
-    }
-    for (page, (_, last_click)) in &pages {
-        if let Some(last) = last_click.filter(|_| *page < last_page) {
-            clicks[last].judgeable = false;
+
+    /// The signals of everything taken, in time order.
+    pub fn finish(self) -> Vec<Signal> {
+        let SignalFinder { mut clicks, mut responses, pages, mut failures, mut out, .. } = self;
+        let last_page = pages.keys().max().copied().unwrap_or(0);
+        for click in &mut clicks {
+            let (end, _) = pages[&click.page];
+            click.judgeable = end >= click.time.saturating_add(RESPONSE_WINDOW_MS);
         }
+        for (page, (_, last_click)) in &pages {
+            if let Some(last) = last_click.filter(|_| *page < last_page) {
+                clicks[last].judgeable = false;
+            }
+        }
+        // Sorted by time, so each click looks only at its own window.
+        responses.sort_unstable();
+        failures.sort_by_key(|f| (f.start, f.index));
+        judge_clicks(&clicks, &responses, &failures, &mut out);
+        out.sort_by_key(|s| s.time);
+        out
     }
-    // Sorted by time, so each click looks only at its own window.
-    responses.sort_unstable();
-    failures.sort_by_key(|f| (f.start, f.index));
-    judge_clicks(&clicks, &responses, &failures, &mut out);
-    out.sort_by_key(|s| s.time);
-    out
 }
 
 /// Whether something in `sorted` (by time) happened in `window` after event `after`.

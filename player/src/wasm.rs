@@ -17,7 +17,7 @@ impl Player {
     #[wasm_bindgen(constructor)]
     pub fn new(stream: &[u8]) -> Result<Player, JsError> {
         let batches = read_stream(stream, &Limits::default()).map_err(|e| JsError::new(&format!("{e:?}")))?;
-        Ok(Player { replay: Replay::new(&batches) })
+        Ok(Player { replay: Replay::from_batches(batches) })
     }
 
     /// The time of the first event, in ms since the epoch (0 for an empty session).
@@ -35,7 +35,7 @@ impl Player {
     #[wasm_bindgen(js_name = htmlAt)]
     pub fn html_at(&self, time: f64) -> String {
         let dom = self.replay.dom_at(time.max(0.0) as u64);
-        dom.roots().first().map(|&root| to_html(&dom, root)).unwrap_or_default()
+        dom.roots().next().map(|root| to_html(&dom, root)).unwrap_or_default()
     }
 
     /// The facts next to the replay (activity, network, console), in time order, as JSON.
@@ -85,7 +85,7 @@ impl Player {
     #[wasm_bindgen(js_name = scrollAt)]
     pub fn scroll_at(&self, time: f64) -> Vec<i32> {
         let dom = self.replay.dom_at(time.max(0.0) as u64);
-        let scroll = dom.roots().first().and_then(|&root| dom.node(root)?.scroll).unwrap_or((0, 0));
+        let scroll = dom.roots().next().and_then(|root| dom.node(root)?.scroll).unwrap_or((0, 0));
         vec![scroll.0, scroll.1]
     }
 }

@@ -10,13 +10,14 @@ use std::sync::Arc;
 
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
-use futures_util::StreamExt;
 use serde::Deserialize;
 use sightline_protocol::decode_batch;
 
+use super::body::{media_type, read_body};
 use super::{now_ms, AppState};
 use crate::error::ApiError;
 use crate::projects::Project;
+use crate::recording::{decoded_len, MAX_SESSION_BATCHES, MAX_SESSION_DECODED};
 use crate::store::BatchKey;
 use crate::summary::BatchDigest;
 use crate::writer::{IngestJob, Outcome};
@@ -34,7 +35,7 @@ fn query_key(req: &HttpRequest) -> Option<String> {
     web::Query::<KeyQuery>::from_query(req.query_string()).ok().and_then(|q| q.into_inner().key)
 }
 
-fn origin(req: &HttpRequest) -> Option<&str> {
+pub(super) fn origin(req: &HttpRequest) -> Option<&str> {
     req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok())
 }
 
@@ -42,7 +43,10 @@ fn origin(req: &HttpRequest) -> Option<&str> {
 fn allow_origin(headers: &mut HeaderMap, origin: &str) {
     if let Ok(value) = HeaderValue::from_str(origin) {
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
-        headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("retry-after"));
+        headers.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("retry-after, x-sightline-error, x-sightline-session"),
+        );
     }
     headers.insert(header::VARY, HeaderValue::from_static("origin"));
 }
@@ -52,13 +56,17 @@ pub async fn post_batch(req: HttpRequest, body: web::Payload, state: web::Data<A
         Ok(outcome) => HttpResponse::Ok().content_type("application/json").body(outcome_body(outcome)),
         Err(error) => error.error_response(),
     };
-    // A success implies an allowed origin. A refusal is readable by any page: it grants
-    // nothing, and it lets the SDK tell "refused, stop" (a wrong key, a disallowed origin)
-    // from "unreachable, retry".
-    if let Some(origin) = origin(&req) {
-        allow_origin(response.headers_mut(), origin);
-    }
+    allow_request_origin(&req, response.headers_mut());
     response
+}
+
+/// Lets the page that sent `req` read the answer. A success implies an allowed origin. A
+/// refusal is readable by any page: it grants nothing, and it lets the SDK tell "refused, stop"
+/// (a wrong key, a disallowed origin) from "unreachable, retry".
+pub(super) fn allow_request_origin(req: &HttpRequest, headers: &mut HeaderMap) {
+    if let Some(origin) = origin(req) {
+        allow_origin(headers, origin);
+    }
 }
 
 fn outcome_body(outcome: Outcome) -> &'static str {
@@ -66,6 +74,8 @@ fn outcome_body(outcome: Outcome) -> &'static str {
         Outcome::Stored => r#"{"result":"stored"}"#,
         Outcome::Duplicate => r#"{"result":"duplicate"}"#,
         Outcome::Dropped => r#"{"result":"dropped"}"#,
+        // Answered as an error (see `ingest`).
+        Outcome::SessionFull => r#"{"result":"session_full"}"#,
     }
 }
 
@@ -102,15 +112,23 @@ async fn ingest(req: &HttpRequest, body: web::Payload, state: &AppState) -> Resu
         _ => Default::default(),
     };
     let key = BatchKey { project: project.id, session: batch.session, page: batch.page, seq: batch.seq };
-    let digest = BatchDigest::of(&batch);
+    let mut digest = BatchDigest::of(&batch);
+    digest.decoded = decoded_len(&bytes);
     drop(batch);
     let job = IngestJob { key, digest, bytes, geo, received_at: now_ms() };
     let durable = state.writer.ingest(job)?;
-    Ok(durable.await.map_err(|_| ApiError::ShuttingDown)??)
+    match durable.await.map_err(|_| ApiError::ShuttingDown)?? {
+        Outcome::SessionFull => Err(ApiError::SessionFull {
+            session: key.session.to_string(),
+            max_batches: MAX_SESSION_BATCHES,
+            max_decoded: MAX_SESSION_DECODED,
+        }),
+        outcome => Ok(outcome),
+    }
 }
 
 /// The project whose ingest key the request carries (in `x-sightline-key` or `?key=`).
-fn project_of_key(req: &HttpRequest, state: &AppState) -> Result<Arc<Project>, ApiError> {
+pub(super) fn project_of_key(req: &HttpRequest, state: &AppState) -> Result<Arc<Project>, ApiError> {
     let key = req
         .headers()
         .get("x-sightline-key")
@@ -119,31 +137,6 @@ fn project_of_key(req: &HttpRequest, state: &AppState) -> Result<Arc<Project>, A
         .or_else(|| query_key(req))
         .ok_or(ApiError::Unauthenticated("send the ingest key in `x-sightline-key` or the `key` query parameter"))?;
     state.projects.by_ingest_key(&key).cloned().ok_or(ApiError::BadCredentials("unknown ingest key"))
-}
-
-/// The `Content-Type` as sent, and its media type lowercased without parameters.
-pub(super) fn media_type(req: &HttpRequest) -> (String, String) {
-    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let media_type = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    (content_type.to_owned(), media_type)
-}
-
-/// The request body, refused with 413 as soon as it is known to exceed `limit` bytes.
-pub(super) async fn read_body(req: &HttpRequest, mut body: web::Payload, limit: usize) -> Result<Vec<u8>, ApiError> {
-    let declared =
-        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limit as u64) {
-        return Err(ApiError::PayloadTooLarge { limit });
-    }
-    let mut bytes = Vec::with_capacity(declared.map_or(4096, |len| len as usize));
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| ApiError::bad_request("bad_body", format!("reading the body: {e}")))?;
-        if bytes.len() + chunk.len() > limit {
-            return Err(ApiError::PayloadTooLarge { limit });
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    Ok(bytes)
 }
 
 /// `OPTIONS /v1/batches`: the CORS preflight. The key usually isn't there (it travels in a

@@ -4,6 +4,7 @@
 //! | route                         | what                                         |
 //! |-------------------------------|----------------------------------------------|
 //! | `POST /v1/batches`            | ingest a batch (`OPTIONS` for CORS preflight) |
+//! | `POST /v1/sdk-reports`        | the SDK switched off, or recovered (counted) |
 //! | `POST /v1/logs`, `POST /v1/traces` | OTLP/HTTP from backends (protobuf or JSON) |
 //! | `GET /api/sessions`           | find sessions                                |
 //! | `GET /api/sessions/{id}`      | one session's summary                        |
@@ -15,9 +16,11 @@
 //! | `GET /healthz`, `GET /metrics` | operations                                  |
 
 mod auth;
+mod body;
 mod ingest;
 mod ops;
 mod otlp;
+mod sdk_reports;
 mod sessions;
 
 use std::net::IpAddr;
@@ -68,6 +71,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/v1/batches")
             .route(web::post().to(ingest::post_batch))
             .route(web::method(actix_web::http::Method::OPTIONS).to(ingest::preflight))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/v1/sdk-reports")
+            .route(web::post().to(sdk_reports::post_report))
             .default_service(web::to(method_not_allowed)),
     )
     .service(

@@ -14,7 +14,7 @@ use std::io::Read;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::ingest::{media_type, read_body};
+use super::body::{media_type, read_body};
 use super::{now_ms, AppState};
 use crate::error::ApiError;
 use crate::telemetry::otlp::{self, Encoding, OtlpError, Records};

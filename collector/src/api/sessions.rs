@@ -4,15 +4,15 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::stream;
 use serde::Deserialize;
-use sightline_player::Replay;
 use sightline_protocol::{SessionId, TraceId};
 
 use super::auth::ReadAccess;
 use super::{now_ms, AppState};
-use crate::digest::to_markdown;
+use crate::digest::{to_markdown, Recording};
 use crate::error::ApiError;
 use crate::query::{find_sessions, SessionFilter};
-use crate::store::{session_batches, Cursor, StoreError};
+use crate::recording::read_session;
+use crate::store::{Cursor, StoreError};
 use crate::telemetry::TraceTelemetry;
 use crate::writer::DeleteTarget;
 
@@ -154,8 +154,9 @@ pub async fn digest(
     let store = state.store.clone();
     let digest = web::block(move || {
         let summary = store.summary(project, session)?.ok_or(ApiError::NotFound("no such session"))?;
-        let replay = Replay::new(&session_batches(store.as_ref(), project, session)?);
-        Ok::<_, ApiError>(crate::digest::build(store.as_ref(), project, &summary, &replay, &viewer)?)
+        let mut recording = Recording::default();
+        read_session(store.as_ref(), project, session, |time, page, data| recording.push(time, page, data))?;
+        Ok::<_, ApiError>(crate::digest::build(store.as_ref(), project, &summary, recording, &viewer)?)
     })
     .await
     .map_err(|_| ApiError::ShuttingDown)??;

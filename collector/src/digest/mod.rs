@@ -3,17 +3,17 @@
 //! failed request, a frustration signal) the moment, a link to it in the viewer, the user's
 //! last steps before it, the request, and what the backend logged and traced for it.
 //!
-//! It is built from the recording (through the replay core's facts and signals) and the
-//! backend records stored under the trace ids the requests carried.
+//! It is built from the recording (through the replay core's facts and signals, gathered by a
+//! [`Recording`] one event at a time) and the backend records stored under the trace ids the
+//! requests carried.
 
 mod markdown;
 
 pub use markdown::to_markdown;
 
 use serde::Serialize;
-use sightline_player::facts::{facts, Fact, Panel};
-use sightline_player::signals::{signals, Signal, SignalKind};
-use sightline_player::Replay;
+use sightline_player::facts::{Fact, FactFinder, Panel};
+use sightline_player::signals::{Signal, SignalFinder, SignalKind};
 use sightline_protocol::{EventData, TraceId};
 
 use crate::store::{Store, StoreError};
@@ -153,21 +153,60 @@ pub struct RequestFacts {
     pub trace: Option<String>,
 }
 
-/// Builds the digest of a session from its summary and replay; `viewer` is the base URL of
+/// Failed requests a digest gathers at most (it lists [`MAX_PROBLEMS`] problems).
+const MAX_FAILED_REQUESTS: usize = 1_000;
+
+/// What a digest needs of a recording, gathered from its events one at a time (see
+/// `recording::read_session`), keeping bounded state.
+#[derive(Default)]
+pub struct Recording {
+    span: Option<(u64, u64)>,
+    facts: FactFinder,
+    signals: SignalFinder,
+    failed_requests: Vec<(u64, RequestFacts)>,
+}
+
+impl Recording {
+    /// Takes the next event of the recording.
+    pub fn push(&mut self, time: u64, page: u32, data: &EventData) {
+        self.span = Some(self.span.map_or((time, time), |(first, last)| (first.min(time), last.max(time))));
+        self.facts.push(time, data);
+        self.signals.push(time, page, data);
+        if let EventData::Network(n) = data {
+            if n.failed() && self.failed_requests.len() < MAX_FAILED_REQUESTS {
+                self.failed_requests.push((
+                    time,
+                    RequestFacts {
+                        method: n.method.clone(),
+                        url: n.url.clone(),
+                        status: n.status,
+                        error: n.error.clone(),
+                        start: time.saturating_sub(u64::from(n.duration)),
+                        duration_ms: n.duration,
+                        trace: n.trace.map(|t| t.trace_id.to_string()),
+                    },
+                ));
+            }
+        }
+    }
+}
+
+/// Builds the digest of a session from its summary and recording; `viewer` is the base URL of
 /// the viewer (`https://host`), for links.
 pub fn build(
     store: &dyn Store,
     project: u32,
     summary: &SessionSummary,
-    replay: &Replay,
+    recording: Recording,
     viewer: &str,
 ) -> Result<Digest, StoreError> {
     let link = |time: Option<u64>| match time {
         Some(t) => format!("{viewer}/sessions/{}?t={t}", summary.id),
         None => format!("{viewer}/sessions/{}", summary.id),
     };
-    let (start, end) = replay.span().unwrap_or((summary.start, summary.end));
-    let facts = facts(replay);
+    let Recording { span, facts, signals, failed_requests } = recording;
+    let (start, end) = span.unwrap_or((summary.start, summary.end));
+    let facts = facts.finish();
     let activity: Vec<&Fact> = facts.iter().filter(|f| f.panel == Panel::Activity).collect();
     let steps_before = |time: u64| -> Vec<Step> {
         let before = activity.partition_point(|f| f.time <= time);
@@ -182,7 +221,7 @@ pub fn build(
         let kind = if fact.kind == "exception" { ProblemKind::JsError } else { ProblemKind::ConsoleError };
         problems.push(problem(kind, fact.time, fact.summary.clone(), fact.detail.clone()));
     }
-    for (time, request) in failed_requests(replay) {
+    for (time, request) in failed_requests {
         let summary = match request.status {
             0 => format!(
                 "{} {} failed: {}",
@@ -196,7 +235,7 @@ pub fn build(
         p.request = Some(request);
         problems.push(p);
     }
-    for signal in signals(replay) {
+    for signal in signals.finish() {
         let kind = match signal.kind {
             SignalKind::RageClick => ProblemKind::RageClick,
             SignalKind::DeadClick => ProblemKind::DeadClick,
@@ -289,29 +328,6 @@ fn problem(kind: ProblemKind, time: u64, summary: String, detail: String) -> Pro
         request: None,
         backend: None,
     }
-}
-
-/// Every failed request with the time it ended.
-fn failed_requests(replay: &Replay) -> Vec<(u64, RequestFacts)> {
-    replay
-        .events()
-        .iter()
-        .filter_map(|(time, _, data)| match data {
-            EventData::Network(n) if n.failed() => Some((
-                *time,
-                RequestFacts {
-                    method: n.method.clone(),
-                    url: n.url.clone(),
-                    status: n.status,
-                    error: n.error.clone(),
-                    start: time.saturating_sub(u64::from(n.duration)),
-                    duration_ms: n.duration,
-                    trace: n.trace.map(|t| t.trace_id.to_string()),
-                },
-            )),
-            _ => None,
-        })
-        .collect()
 }
 
 #[cfg(test)]

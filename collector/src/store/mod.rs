@@ -16,7 +16,7 @@ mod sled_store;
 pub use keys::Cursor;
 pub use sled_store::SledStore;
 
-use sightline_protocol::{decode_batch, Batch, Limits, SessionId, TraceId};
+use sightline_protocol::{Limits, SessionId, TraceId};
 
 use crate::summary::SessionSummary;
 use crate::telemetry::BackendRecord;
@@ -151,20 +151,6 @@ pub struct Listed {
 
 /// A boxed iterator the store hands out; items are read lazily.
 pub type StoreIter<'a, T> = Box<dyn Iterator<Item = Result<T, StoreError>> + Send + 'a>;
-
-/// A session's batches, decoded, in `(page, seq)` order.
-pub fn session_batches(store: &dyn Store, project: u32, session: SessionId) -> Result<Vec<Batch>, StoreError> {
-    store
-        .batches(project, session)
-        .map(|entry| {
-            let (key, bytes) = entry?;
-            decode_batch(&bytes, &STORED).map_err(|e| StoreError::Corrupt {
-                key: format!("batch {}/{}/{}", key.session, key.page, key.seq),
-                message: e.to_string(),
-            })
-        })
-        .collect()
-}
 
 /// What the services need from storage.
 pub trait Store: Send + Sync + 'static {
