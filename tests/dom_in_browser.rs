@@ -422,6 +422,61 @@ window.storm = new Promise((resolve) => {{
     );
 }
 
+#[test]
+fn elements_with_attributes_last_in_a_walk_are_recorded() {
+    // Frameworks mount into the body after what the HTML left there, so the last node of the
+    // document, or of a set of additions, is often an element with a few attributes and
+    // nothing after it.
+    let (collector, _data) = start_collector();
+    let page = format!(
+        r#"<!doctype html><title>Last</title><body><script type="module">
+import {{ init, flush, getSessionUrl, status }} from '/index.js';
+await init({{ endpoint: '{}', projectKey: '{KEY}' }});
+window.sessionUrl = getSessionUrl();
+await new Promise((resolve) => setTimeout(resolve, 300));
+const added = document.createElement('a');
+for (const [name, value] of [['href', '#/'], ['class', 'selected'], ['id', 'all'], ['title', 'All']]) added.setAttribute(name, value);
+document.body.append(added);
+await new Promise((resolve) => setTimeout(resolve, 100));
+flush();
+window.done = status().state;
+</script><input class="new-todo" placeholder="What needs to be done?" autocomplete="off"></body></html>"#,
+        collector.base
+    );
+    let (_site, browser) = open_page(page);
+    let session = recorded_session(&browser);
+    assert_eq!(browser.wait_for("window.done", Duration::from_secs(20)), "recording");
+    let http = Http::default();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let frames = stored_stream(&http, &collector, &session, 1);
+        let batches: Vec<Batch> = frames.iter().map(|f| decode_batch(f, &Limits::default()).unwrap()).collect();
+        let nodes = nodes_by_id(&batches);
+        let has_snapshot = batches.iter().flat_map(|b| &b.events).any(|e| matches!(e.data, EventData::Snapshot(_)));
+        if has_snapshot && nodes.values().any(|n| matches!(&n.kind, NodeKind::Element(el) if el.tag == "a")) {
+            let (_, input) = element_with_class(&nodes, "new-todo");
+            assert_eq!(attr(input, "placeholder"), Some("What needs to be done?"));
+            assert_eq!(attr(input, "autocomplete"), Some("off"));
+            let (_, link) = element_with_id(&nodes, "all");
+            assert_eq!(link.len(), 4, "{link:?}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the snapshot and the added link never arrived");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The element whose `class` is `class`, with its attributes.
+fn element_with_class<'a>(nodes: &'a HashMap<u32, Node>, class: &str) -> (u32, &'a [(String, String)]) {
+    nodes
+        .iter()
+        .find_map(|(id, node)| match &node.kind {
+            NodeKind::Element(el) if attr(&el.attrs, "class") == Some(class) => Some((*id, el.attrs.as_slice())),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no element of class {class}"))
+}
+
 fn options_page(collector: &str) -> String {
     format!(
         r#"<!doctype html><html><head><title>Settings</title></head><body>

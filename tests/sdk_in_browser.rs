@@ -18,8 +18,9 @@ fn page(collector: &str, wasm_url: Option<&str>) -> String {
     format!(
         r#"<!doctype html><html><head><title>Invoices</title></head><body><h1>Invoices</h1>
 <script type="module">
-import {{ init, identify, track, flush, getSessionUrl }} from '/index.js';
+import {{ init, identify, track, flush, getSessionUrl, status }} from '/index.js';
 await init({{ endpoint: '{collector}', projectKey: '{KEY}'{wasm} }});
+window.statusAtStart = status();
 identify('u_1842', {{ email: 'Jane@Acme.com', plan: 'enterprise' }});
 track('invoice_sent', {{ amount: 1024, currency: 'EUR', lines: [1, 2] }});
 history.pushState({{}}, '', '/invoices/42');
@@ -207,6 +208,27 @@ fn the_page_works_when_the_sdk_cannot_load() {
     let works = browser.wait_for("window.pageWorks", Duration::from_secs(20));
     assert_eq!(works, "Invoices", "the page's own script ran to the end");
     assert!(browser.execute("return window.sessionUrl;").is_null(), "the SDK stayed off");
+    let status = browser.execute("return window.statusAtStart;");
+    assert_eq!(status, serde_json::json!({ "state": "disabled", "reason": "wasm" }), "the page can read why");
+    assert_eq!(sdk_reports(&collector, "disabled", "wasm", 1), 1, "the collector heard of it once");
+}
+
+/// The collector's count of SDK reports of `kind` and `reason`, once it reaches `at_least`
+/// (waiting up to 10 s), or what it is then.
+fn sdk_reports(collector: &Collector, kind: &str, reason: &str, at_least: u64) -> u64 {
+    let line = format!("sightline_sdk_reports_total{{kind=\"{kind}\",reason=\"{reason}\"}} ");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let metrics = Http::default().get(&format!("{}/metrics", collector.base), "");
+        let count = String::from_utf8_lossy(&metrics.body)
+            .lines()
+            .find_map(|l| l.strip_prefix(&line)?.parse().ok())
+            .unwrap_or(0);
+        if count >= at_least || Instant::now() > deadline {
+            return count;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// A page with `markup` that installs the SDK the way a customer would, after running
@@ -231,7 +253,8 @@ fn page_under_test(collector: &str, before_init: &str, after_init: &str) -> Stri
     format!(
         r#"<!doctype html><title>Fragile</title><button id="b" onclick="window.clicked = true">b</button>
 <script type="module">
-import {{ init, track, getSessionUrl }} from '/index.js';
+import {{ init, track, getSessionUrl, status }} from '/index.js';
+window.sdkStatus = status;
 window.errors = [];
 addEventListener('error', (e) => window.errors.push(String(e.message)));
 addEventListener('unhandledrejection', (e) => window.errors.push(String(e.reason)));
@@ -264,6 +287,9 @@ fn the_page_works_when_the_sdk_fails_to_start() {
     assert!(browser.execute("return window.startedUrl;").is_null(), "the SDK stayed off");
     let outcome = browser.execute_async("window.exercise().then(arguments[0]);");
     assert_eq!(outcome, serde_json::json!(["/after", 200, true, null, []]), "the page as without the SDK");
+    let status = browser.execute("return window.sdkStatus();");
+    assert_eq!(status, serde_json::json!({ "state": "disabled", "reason": "storage" }));
+    assert_eq!(sdk_reports(&collector, "disabled", "storage", 1), 1);
 }
 
 #[test]
@@ -280,6 +306,9 @@ fn the_page_works_when_the_sdk_fails_while_recording() {
     assert!(started.as_str().is_some(), "the SDK had started: {started}");
     let outcome = browser.execute_async("window.exercise().then(arguments[0]);");
     assert_eq!(outcome, serde_json::json!(["/after", 200, true, null, []]), "the page as without the SDK");
+    let status = browser.execute("return window.sdkStatus();");
+    assert_eq!(status, serde_json::json!({ "state": "disabled", "reason": "runtime" }));
+    assert_eq!(sdk_reports(&collector, "disabled", "runtime", 1), 1);
 }
 
 /// Page script that makes the SDK's `fetch` to the collector fail once `batchFetchFails` is set.
@@ -787,19 +816,27 @@ fn a_tab_sampled_out_is_not_recorded_and_keeps_its_decision() {
     let (collector, _data) = start_collector();
     let page = format!(
         r#"<!doctype html><title>Sampled</title><script type="module">
-import {{ init, track, flush, getSessionUrl }} from '/index.js';
+import {{ init, track, flush, getSessionUrl, status }} from '/index.js';
 await init({{ endpoint: '{}', projectKey: '{KEY}', sampleRate: 0 }});
 track('should_not_arrive');
 flush();
+window.statusAtStart = status();
 window.done = String(getSessionUrl());
 window.decision = sessionStorage.getItem('sightline.sampled');
 </script>"#,
         collector.base
     );
-    let (_site, browser) = open_page(page);
+    let (site, browser) = open_page(page);
     assert_eq!(browser.wait_for("window.done", Duration::from_secs(20)), "null", "no session link");
     assert_eq!(browser.execute("return window.decision;"), "0", "decided once for the tab");
+    let status = browser.execute("return window.statusAtStart;");
+    assert_eq!(status, serde_json::json!({ "state": "disabled", "reason": "sampled_out" }));
+    assert_eq!(sdk_reports(&collector, "disabled", "sampled_out", 1), 1);
+    // A reload keeps the decision, and the collector does not hear of it again.
+    browser.navigate(&format!("{}/", site.base));
+    assert_eq!(browser.wait_for("window.done", Duration::from_secs(20)), "null");
     std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(sdk_reports(&collector, "disabled", "sampled_out", 2), 1, "told once per tab");
     let sessions = Http::default().get(&format!("{}/api/sessions", collector.base), TOKEN).json();
     assert_eq!(sessions["sessions"].as_array().map(Vec::len), Some(0), "{sessions}");
 }

@@ -91,6 +91,11 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   let timer = null;
   let starting = null;
   let state = 'idle'; // idle → starting → recording → stopped | disabled
+  // Why the SDK is off, once it is: one of the collector's report reasons
+  // (collector/src/api/sdk_reports.rs).
+  let disabledReason = null;
+  // Reports sent from this page, at most a few (see `report`).
+  let reportsLeft = 4;
 
   function shutDown() {
     if (timer !== null) clearInterval(timer);
@@ -113,7 +118,24 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     document.removeEventListener('visibilitychange', onVisibilityChange);
   }
 
-  function disable(error) {
+  // Tells the collector about the SDK itself (it counts these, storing nothing): that it
+  // switched itself off, or recovered from a walk of the page the recorder couldn't read.
+  function report(kind, reason) {
+    if (endpoint === null || projectKey === null || reportsLeft <= 0) return;
+    reportsLeft--;
+    try {
+      const url = `${endpoint}/v1/sdk-reports?key=${encodeURIComponent(projectKey)}`;
+      navigator.sendBeacon(url, JSON.stringify({ kind, reason }));
+    } catch (_) {
+      // Reporting is best effort.
+    }
+  }
+
+  function disable(error, reason = 'runtime') {
+    if (state !== 'disabled') {
+      disabledReason = reason;
+      report('disabled', reason);
+    }
     state = 'disabled';
     shutDown();
     recorder = null;
@@ -198,6 +220,11 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       .then((response) => {
         const status = Number(response.status);
         const retryAfter = response.headers.get('retry-after');
+        // The session holds all the collector takes of one: record on in a new one.
+        if (response.headers.get('x-sightline-error') === 'session_full') {
+          const full = response.headers.get('x-sightline-session');
+          if (typeof full === 'string') guard((r) => r.sessionFull(full, Date.now()));
+        }
         answer(status >= 100 && status <= 599 ? status : 0, typeof retryAfter === 'string' ? retryAfter : null);
       })
       .catch(() => answer(0, null));
@@ -570,21 +597,26 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   }
 
   // Whether this tab is recorded: decided once per tab (kept in sessionStorage), so a reload
-  // doesn't cut a recorded session short or start recording half-way through one.
-  function sampledIn(rate) {
-    if (rate === undefined || rate === null || Number(rate) >= 1) return true;
+  // doesn't cut a recorded session short or start recording half-way through one. Returns
+  // 'in', 'out', or 'out now' when the tab was just left out (which the collector hears of
+  // once per tab).
+  function sampling(rate) {
+    if (rate === undefined || rate === null || Number(rate) >= 1) return 'in';
     const key = 'sightline.sampled';
     let decision = null;
+    let fresh = false;
     try {
       decision = sessionStorage.getItem(key);
       if (decision === null) {
         decision = Math.random() < Number(rate) ? '1' : '0';
+        fresh = true;
         sessionStorage.setItem(key, decision);
       }
     } catch (_) {
       decision = Math.random() < Number(rate) ? '1' : '0';
     }
-    return decision === '1';
+    if (decision === '1') return 'in';
+    return fresh ? 'out now' : 'out';
   }
 
   function init(options) {
@@ -594,23 +626,31 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
 
   async function start(options) {
     state = 'starting';
+    // What start-up was doing when it failed: the reason the SDK is off.
+    let phase = 'options';
     try {
       if (!options || !options.endpoint || !options.projectKey) {
         throw new Error('init needs { endpoint, projectKey }');
       }
-      if (!sampledIn(options.sampleRate)) {
-        state = 'disabled';
-        return;
-      }
-      settings = options;
       // Absolute once and for all: a relative endpoint would follow the route (or a `<base>`).
       endpoint = new URL(String(options.endpoint), document.baseURI).href.replace(/\/+$/, '');
       projectKey = String(options.projectKey);
+      const sampled = sampling(options.sampleRate);
+      if (sampled !== 'in') {
+        state = 'disabled';
+        disabledReason = 'sampled_out';
+        if (sampled === 'out now') report('disabled', 'sampled_out');
+        return;
+      }
+      settings = options;
       viewer = options.viewerUrl ? String(options.viewerUrl).replace(/\/+$/, '') : endpoint;
+      phase = 'wasm';
       await initWasm({ module_or_path: options.wasmUrl ?? defaultWasmUrl() });
       // stop() while the wasm was loading means: don't record.
       if (state !== 'starting') return;
+      phase = 'storage';
       recorder = new Recorder(projectKey, Date.now());
+      phase = 'start';
       resendStash();
       state = 'recording';
       // The page's key for the trace ids of its requests: the wrapper derives each request's
@@ -632,16 +672,22 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       addEventListener('resize', onResize);
       document.addEventListener('visibilitychange', onVisibilityChange);
     } catch (error) {
-      disable(error);
+      disable(error, phase);
     }
+  }
+
+  // A walk of the page the recorder could not read was dropped; it asks for another walk by
+  // itself (`tick`).
+  function recovered(dropped, reason) {
+    if (dropped === true) report('recovered', reason);
   }
 
   // What the DOM recorder hands to the wasm recorder, stamped with the time.
   function domSink() {
     return {
       guard,
-      snapshot: (nums, texts) => guard((r) => r.snapshot(nums, texts, Date.now())),
-      mutation: (nums, texts) => guard((r) => r.mutation(nums, texts, Date.now())),
+      snapshot: (nums, texts) => recovered(guard((r) => r.snapshot(nums, texts, Date.now())), 'snapshot_tape'),
+      mutation: (nums, texts) => recovered(guard((r) => r.mutation(nums, texts, Date.now())), 'mutation_tape'),
       pointer: (kind, id, x, y) => put(POINTER, [kind, id, x, y]),
       mouseMoves: (samples, at) => put(MOUSE_MOVES, samples, [], at),
       // A scroll the user made, or one the page made (or a snapshot found): only the user's
@@ -705,5 +751,10 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     return `${viewer}/sessions/${id}${at}`;
   }
 
-  return { init, identify, track, flush, stop, getSessionUrl };
+  // What the SDK is doing: `{ state, reason }`, the reason being why it is off (null otherwise).
+  function status() {
+    return { state, reason: state === 'disabled' ? disabledReason : null };
+  }
+
+  return { init, identify, track, flush, stop, getSessionUrl, status };
 }

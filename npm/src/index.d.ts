@@ -40,6 +40,18 @@ export interface SessionUrlOptions {
   at?: 'now';
 }
 
+/** What the SDK is doing, from {@link status}. */
+export interface Status {
+  /** `'idle'` before `init`, `'starting'` while the wasm loads, then `'recording'`, `'stopped'` after `stop()`, or `'disabled'`. */
+  state: 'idle' | 'starting' | 'recording' | 'stopped' | 'disabled';
+  /**
+   * Why the SDK is off (`null` unless `state` is `'disabled'`): `'sampled_out'` (this tab is outside `sampleRate`),
+   * `'options'` (no `endpoint` or `projectKey`), `'wasm'` (the recorder could not be loaded or compiled), `'storage'`
+   * (no session storage or random source), `'start'` (anything else at start-up), `'runtime'` (a failure while recording).
+   */
+  reason: 'sampled_out' | 'options' | 'wasm' | 'storage' | 'start' | 'runtime' | null;
+}
+
 /** A plain JSON value. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -55,6 +67,8 @@ export function flush(): void;
 export function stop(): void;
 /** A link to this session in the viewer (`<viewerUrl>/sessions/<id>`, with `?t=<ms since the epoch>` for `{ at: 'now' }`), for support tickets; `null` before `init` completes. */
 export function getSessionUrl(options?: SessionUrlOptions): string | null;
+/** What the SDK is doing, and why it is off when it is. The collector also hears once of a page whose SDK switched itself off. */
+export function status(): Status;
 
 declare const sightline: {
   init: typeof init;
@@ -63,5 +77,6 @@ declare const sightline: {
   flush: typeof flush;
   stop: typeof stop;
   getSessionUrl: typeof getSessionUrl;
+  status: typeof status;
 };
 export default sightline;

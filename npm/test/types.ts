@@ -1,7 +1,7 @@
 // Compiled with `tsc --noEmit --strict` by `cargo xtask test`: what an app writes against the
 // package's types compiles, and what it must not write does not (`@ts-expect-error` fails the
 // check when its line compiles).
-import Sightline, { flush, getSessionUrl, identify, init, stop, track, type InitOptions } from '../dist/index.js';
+import Sightline, { flush, getSessionUrl, identify, init, status, stop, track, type InitOptions, type Status } from '../dist/index.js';
 
 const options: InitOptions = {
   endpoint: 'https://sightline.example.com',
@@ -23,6 +23,10 @@ flush();
 const link: string | null = getSessionUrl({ at: 'now' });
 stop();
 Sightline.track('via_default_export');
+const now: Status = status();
+if (now.state === 'disabled' && now.reason === 'wasm') console.warn('recorder not loaded');
+// @ts-expect-error a reason is one of the listed ones
+const badReason: Status['reason'] = 'crashed';
 
 // @ts-expect-error the project key is required
 init({ endpoint: 'https://sightline.example.com' });

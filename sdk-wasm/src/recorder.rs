@@ -30,6 +30,8 @@ const QUEUE_MAX_BYTES: usize = 2 * 1024 * 1024;
 /// Refusals ask for a keyframe at most this often: a collector that refuses what a keyframe
 /// weighs (a batch too large) would otherwise have the page walked again and again.
 const REFUSAL_KEYFRAME_GAP_MS: f64 = 60_000.0;
+/// A dropped tape asks for a keyframe at most this often after the first.
+const TAPE_KEYFRAME_GAP_MS: f64 = 60_000.0;
 
 struct State {
     session: Session,
@@ -44,6 +46,8 @@ struct State {
     keyframe_due: bool,
     /// When refusals last asked for a keyframe.
     refusal_keyframe_at: f64,
+    /// When a dropped tape last asked for a keyframe.
+    tape_keyframe_at: f64,
 }
 
 /// Records one page into the current session and ships it to the collector.
@@ -70,6 +74,7 @@ impl Recorder {
             stopped: false,
             keyframe_due: false,
             refusal_keyframe_at: f64::NEG_INFINITY,
+            tape_keyframe_at: f64::NEG_INFINITY,
         };
         Ok(Recorder { state: Rc::new(RefCell::new(state)) })
     }
@@ -118,19 +123,21 @@ impl Recorder {
         })
     }
 
-    /// Records a full snapshot of the page from the DOM walker's [tape](crate::tape).
-    pub fn snapshot(&self, nums: Vec<u32>, texts: String, now: f64) -> Result<(), JsError> {
-        let snapshot = tape::snapshot(&nums, &texts).map_err(|_| JsError::new("malformed snapshot tape"))?;
+    /// Records a full snapshot of the page from the DOM walker's [tape](crate::tape). Returns
+    /// false, or true when the tape was malformed and dropped (see [`Recorder::dropped_tape`]).
+    pub fn snapshot(&self, nums: Vec<u32>, texts: String, now: f64) -> bool {
+        let Ok(snapshot) = tape::snapshot(&nums, &texts) else { return self.dropped_tape(now) };
         self.state.borrow_mut().keyframe_due = false;
         self.push(now, EventData::Snapshot(snapshot), texts.len() + nums.len() * 2, false);
-        Ok(())
+        false
     }
 
-    /// Records DOM changes from the DOM walker's [tape](crate::tape).
-    pub fn mutation(&self, nums: Vec<u32>, texts: String, now: f64) -> Result<(), JsError> {
-        let mutation = tape::mutation(&nums, &texts).map_err(|_| JsError::new("malformed mutation tape"))?;
+    /// Records DOM changes from the DOM walker's [tape](crate::tape). Returns false, or true
+    /// when the tape was malformed and dropped.
+    pub fn mutation(&self, nums: Vec<u32>, texts: String, now: f64) -> bool {
+        let Ok(mutation) = tape::mutation(&nums, &texts) else { return self.dropped_tape(now) };
         self.push(now, EventData::Mutation(mutation), texts.len() + nums.len() * 2, false);
-        Ok(())
+        false
     }
 
     /// Called about once a second: cuts a batch when one is due, and starts the next session
@@ -181,6 +188,19 @@ impl Recorder {
             state.keyframe_due = true;
         }
         next
+    }
+
+    /// The collector holds as much of session `session` (32 hex digits) as a session may: if it
+    /// is the current one, recording goes on in a new session, which starts with a keyframe.
+    /// Batches of the full session still queued are refused in turn and dropped.
+    #[wasm_bindgen(js_name = sessionFull)]
+    pub fn session_full(&self, session: &str, now: f64) {
+        if session.eq_ignore_ascii_case(&self.session_id()) {
+            let mut state = self.state.borrow_mut();
+            if !state.stopped {
+                state.rotate(now);
+            }
+        }
     }
 
     /// Cuts what was recorded into a batch now (used by `flush()`, `stop()` and tests).
@@ -238,6 +258,19 @@ impl Recorder {
 }
 
 impl Recorder {
+    /// A tape the walker and the recorder disagree on is a bug, but one chunk of one walk: the
+    /// recording goes on without it, and the page is walked again, since later changes may
+    /// refer to the nodes it held. The first time at once, then at most once a minute, so a
+    /// page that keeps producing such tapes is not walked over and over.
+    fn dropped_tape(&self, now: f64) -> bool {
+        let mut state = self.state.borrow_mut();
+        if now - state.tape_keyframe_at >= TAPE_KEYFRAME_GAP_MS {
+            state.tape_keyframe_at = now;
+            state.keyframe_due = true;
+        }
+        true
+    }
+
     /// Fills in the IANA time zone of the page's metadata once it is known (looking it up can
     /// wait until the page is idle): in the metadata still waiting to be sent, and in what a new
     /// session would repeat.

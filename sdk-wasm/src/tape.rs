@@ -113,8 +113,10 @@ impl<'a, N: Copy + Default> Reader<'a, N> {
 }
 
 impl Reader<'_, u32> {
-    /// A count, which can't exceed the numbers left: a wrong count fails instead of running
-    /// long.
+    /// A count of items that each take at least one number, so it can't exceed the numbers
+    /// left: a wrong count fails instead of running long. (A count of items made of text
+    /// fields alone, such as an element's attributes, is read with [`Reader::num`]: the list
+    /// stops at the end of the text fields.)
     fn count(&mut self) -> usize {
         let count = self.num() as usize;
         if count > self.nums.len() + 1 {
@@ -136,7 +138,9 @@ impl Reader<'_, u32> {
             }),
             2 => {
                 let ns = Namespace::from_u8(u8::try_from(self.num()).unwrap_or(u8::MAX));
-                let count = self.count();
+                // Attributes are text fields only: the numbers left say nothing of how many
+                // there can be (the last element of a chunk has none after it).
+                let count = self.num() as usize;
                 let tag = self.text(MAX_FIELD);
                 let attrs = self.list(count, |r| (r.text(MAX_FIELD), r.text(MAX_FIELD)));
                 NodeKind::Element(Element { tag, attrs, ns })
@@ -250,6 +254,24 @@ mod tests {
             ]
         );
         assert_eq!(mutation.texts, vec![TextChange { id: 4, text: "2 open".into() }]);
+    }
+
+    #[test]
+    fn the_last_node_of_a_tape_may_be_an_element_with_attributes() {
+        // A snapshot sliced where an element with three attributes comes last: nothing follows
+        // it in the numbers, all of its attributes are in the text fields.
+        let nums = [2, 2, 1, 0, 0, 0, 0, 2, 2, 1, 0, 0, 3];
+        let texts = ["body", "input", "class", "new-todo", "placeholder", "What needs to be done?", "autofocus", ""];
+        let snapshot = snapshot(&nums, &texts.join("\0")).unwrap();
+        let NodeKind::Element(input) = &snapshot.nodes[1].kind else { panic!() };
+        assert_eq!(input.attrs.len(), 3);
+        assert_eq!(input.attrs[2], ("autofocus".to_owned(), String::new()));
+        // The same at the end of a change set's additions, with no attribute or text changes.
+        let nums = [0, 1, 2, 9, 1, 0, 0, 4, 0, 0];
+        let texts = ["a", "href", "#/", "class", "selected", "id", "all", "title", "All"];
+        let mutation = mutation(&nums, &texts.join("\0")).unwrap();
+        let NodeKind::Element(link) = &mutation.adds[0].kind else { panic!() };
+        assert_eq!(link.attrs.len(), 4);
     }
 
     #[test]

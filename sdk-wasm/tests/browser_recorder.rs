@@ -31,7 +31,7 @@ fn meta(recorder: &Recorder, now: f64, url: &str) {
 
 /// A change set with nothing in it: what the page's own code does, from the recorder's view.
 fn page_change(recorder: &Recorder, now: f64) {
-    recorder.mutation(vec![0, 0, 0, 0], String::new(), now).unwrap();
+    assert!(!recorder.mutation(vec![0, 0, 0, 0], String::new(), now));
 }
 
 /// Sends the next batch, answers it with `status`, and returns it decoded.
@@ -115,7 +115,33 @@ fn a_refused_batch_asks_for_keyframes_until_one_is_recorded() {
 }
 
 fn snapshot(recorder: &Recorder, now: f64) {
-    recorder.snapshot(vec![1, 0, 1, 0, 0], String::new(), now).unwrap();
+    assert!(!recorder.snapshot(vec![1, 0, 1, 0, 0], String::new(), now), "a well-formed tape");
+}
+
+#[wasm_bindgen_test]
+fn a_malformed_tape_is_dropped_and_the_page_walked_again_at_most_once_a_minute() {
+    let t0 = 1_782_000_000_000.0;
+    let recorder = recorder(t0);
+    meta(&recorder, t0, "https://app.example.com/");
+    snapshot(&recorder, t0 + 10.0);
+    assert!(!recorder.tick(t0 + 100.0));
+    // An element claiming an attribute whose text fields are missing.
+    let malformed = || vec![1, 2, 1, 0, 0, 0, 1];
+    assert!(recorder.snapshot(malformed(), "div".into(), t0 + 200.0), "dropped, and said so");
+    assert!(recorder.tick(t0 + 1_000.0), "the first asks for a keyframe at once");
+    // The recording goes on: clicks and the keyframe are recorded and sent.
+    assert!(!click(&recorder, t0 + 1_100.0));
+    snapshot(&recorder, t0 + 1_200.0);
+    assert!(!recorder.tick(t0 + 1_300.0), "the keyframe was recorded");
+    recorder.flush(t0 + 1_400.0);
+    let batch = send(&recorder, t0 + 1_500.0, 200).expect("a batch");
+    let snapshots = batch.events.iter().filter(|e| matches!(e.data, EventData::Snapshot(_))).count();
+    assert_eq!(snapshots, 2, "the first snapshot and the keyframe");
+    // Another within the minute is dropped without asking again; after it, it asks.
+    assert!(recorder.mutation(vec![0, 1, 2, 9, 1, 0, 0, 1], "li".into(), t0 + 30_000.0));
+    assert!(!recorder.tick(t0 + 31_000.0), "not twice within a minute");
+    assert!(recorder.mutation(vec![0, 1, 2, 9, 1, 0, 0, 1], "li".into(), t0 + 61_000.0));
+    assert!(recorder.tick(t0 + 61_500.0), "a minute later it asks again");
 }
 
 /// Records a click, sends it, and has the collector refuse it with `status`.
@@ -239,4 +265,32 @@ fn an_event_past_twelve_hours_starts_the_next_session_before_the_tick_does() {
         sessions.push((batch.session.to_string(), batch.events.len()));
     }
     assert_eq!(sessions.last().map(|s| s.1), Some(1), "the log, recorded: {sessions:?}");
+}
+
+#[wasm_bindgen_test]
+fn a_full_session_is_recorded_on_in_a_new_one_that_starts_with_a_keyframe() {
+    let t0 = 1_782_000_000_000.0;
+    let recorder = recorder(t0);
+    meta(&recorder, t0, "https://app.example.com/");
+    snapshot(&recorder, t0 + 10.0);
+    click(&recorder, t0 + 20.0);
+    let first = recorder.session_id();
+    // A refusal about another session (a batch an earlier page left) changes nothing.
+    recorder.session_full("0123456789abcdef0123456789abcdef", t0 + 100.0);
+    assert_eq!(recorder.session_id(), first);
+    assert!(!recorder.tick(t0 + 200.0));
+    recorder.session_full(&first.to_uppercase(), t0 + 300.0);
+    let second = recorder.session_id();
+    assert_ne!(second, first, "a new session");
+    assert!(recorder.tick(t0 + 400.0), "which asks for a keyframe");
+    snapshot(&recorder, t0 + 500.0);
+    recorder.flush(t0 + 600.0);
+    // The old session's last batch, then the new one's, with the page's metadata again.
+    let mut sessions = Vec::new();
+    while let Some(batch) = send(&recorder, t0 + 700.0, 200) {
+        let has_meta = batch.events.iter().any(|e| matches!(e.data, EventData::Meta(_)));
+        let has_snapshot = batch.events.iter().any(|e| matches!(e.data, EventData::Snapshot(_)));
+        sessions.push((batch.session.to_string(), has_meta, has_snapshot));
+    }
+    assert_eq!(sessions.last(), Some(&(second, true, true)), "{sessions:?}");
 }

@@ -30,6 +30,15 @@ pub fn dist() -> PathBuf {
     root.join("npm/dist")
 }
 
+/// The bundle of a test app built with a real framework from npm (`npm/test/apps`, built into
+/// `target/test-apps` by `cargo xtask test`).
+pub fn test_app(name: &str) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace").to_owned();
+    let path = root.join("target/test-apps").join(format!("{name}.js"));
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}; `cargo xtask test` builds the test apps", path.display()))
+}
+
 /// `page` served at `/` next to the npm package, open in headless Chromium (the server lives
 /// as long as the first of the pair).
 pub fn open_page(page: String) -> (StaticFiles, Browser) {
