@@ -466,6 +466,86 @@ window.done = status().state;
     }
 }
 
+#[test]
+fn form_state_a_script_sets_is_recorded_like_the_users_input() {
+    // What frameworks do without any event: a controlled field cleared after Enter, "toggle
+    // all" unchecked on a re-render, an option chosen by index, a form reset.
+    let (collector, _data) = start_collector();
+    let page = format!(
+        r#"<!doctype html><title>Todos</title><body>
+<input id="todo" autocomplete="off">
+<input id="all" type="checkbox" checked>
+<select id="plan"><option value="team">Team</option><option value="pro">Pro</option><option value="enterprise">Enterprise</option></select>
+<form id="profile"><input id="name" value="Jane"><textarea id="notes">first</textarea></form>
+<div data-sl-unmask><input id="search"><input id="card-number" autocomplete="cc-number" value="4111111111111111"><input id="csrf" type="hidden" value="tok-123"><input id="otp" autocomplete="one-time-code" value="424242"></div>
+<script type="module">
+import {{ init, flush, getSessionUrl }} from '/index.js';
+const todo = document.getElementById('todo');
+todo.addEventListener('keydown', (event) => {{
+  if (event.key !== 'Enter') return;
+  todo.value = '';
+  document.getElementById('all').checked = false;
+  document.getElementById('plan').selectedIndex = 2;
+  document.getElementById('notes').value = 'second';
+  document.getElementById('search').value = 'set by script';
+  document.getElementById('search').value = 'set twice in a task';
+  window.handled = true;
+}});
+await init({{ endpoint: '{}', projectKey: '{KEY}' }});
+window.flushNow = flush;
+window.sessionUrl = getSessionUrl();
+</script></body></html>"#,
+        collector.base
+    );
+    let (_site, browser) = open_page(page);
+    let session = recorded_session(&browser);
+    browser.type_into("#todo", "Buy milk\u{E007}");
+    browser.wait_for("window.handled", Duration::from_secs(10));
+    browser.execute("document.getElementById('profile').reset(); return true;");
+    // The page sees its own properties as before.
+    let seen = browser.execute(
+        "const d = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value'); \
+         return [document.getElementById('todo').value, document.getElementById('notes').value, \
+                 document.getElementById('plan').value, d.set.name, d.set.length, d.get.name];",
+    );
+    assert_eq!(seen, serde_json::json!(["", "first", "enterprise", "set value", 1, "get value"]));
+    let http = Http::default();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        browser.execute("window.flushNow(); return true;");
+        let frames = stored_stream(&http, &collector, &session, 1);
+        let batches: Vec<Batch> = frames.iter().map(|f| decode_batch(f, &Limits::default()).unwrap()).collect();
+        let nodes = nodes_by_id(&batches);
+        let events: Vec<&EventData> = batches.iter().flat_map(|b| &b.events).map(|e| &e.data).collect();
+        let done = events.iter().filter(|e| matches!(e, EventData::Input(_))).count() >= 6;
+        if done {
+            let todo = last_input(&events, &nodes, "todo");
+            assert_eq!((todo.value.as_str(), todo.masked), ("", true), "cleared by the page after Enter");
+            assert_eq!(last_input(&events, &nodes, "all").checked, Some(false), "unchecked by the page");
+            let plan = last_input(&events, &nodes, "plan");
+            assert_eq!((plan.value.as_str(), plan.masked), ("**********", true), "the chosen option, masked");
+            let search = last_input(&events, &nodes, "search");
+            assert_eq!(search.value, "set twice in a task", "unmasked where the page says, the last value");
+            let (search_id, _) = element_with_id(&nodes, "search");
+            let search_inputs =
+                events.iter().filter(|e| matches!(e, EventData::Input(i) if i.target == search_id)).count();
+            assert_eq!(search_inputs, 1, "set twice in one task, recorded once");
+            // The reset puts back what the HTML said.
+            let name = last_input(&events, &nodes, "name");
+            assert_eq!((name.value.as_str(), name.masked), ("****", true));
+            let notes = last_input(&events, &nodes, "notes");
+            assert_eq!(notes.value, "*****", "the textarea back to its text, masked");
+            // Secret in every mode, unmasked or not.
+            for (id, masked) in [("card-number", "****************"), ("csrf", "*******"), ("otp", "******")] {
+                assert_eq!(attr(element_with_id(&nodes, id).1, "value"), Some(masked), "#{id}");
+            }
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the script's changes never arrived: {events:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 /// The element whose `class` is `class`, with its attributes.
 fn element_with_class<'a>(nodes: &'a HashMap<u32, Node>, class: &str) -> (u32, &'a [(String, String)]) {
     nodes

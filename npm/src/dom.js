@@ -158,6 +158,53 @@ function wrapCssom() {
   }
 }
 
+// Runs `fn` once the current script is done: the browser's own `queueMicrotask`, taken before a
+// page can replace it.
+const microtask =
+  typeof queueMicrotask === 'function' ? queueMicrotask.bind(globalThis) : (fn) => Promise.resolve().then(fn);
+
+// Form state a script sets fires no event: a framework clearing a field after Enter, unchecking
+// "toggle all", choosing an option by `selectedIndex`, a form's `reset()`. The setters of the
+// form elements' prototypes are wrapped (the getters stay the browser's own, the setters keep
+// their `name` and `length`), call the original first, and report the element to whichever DOM
+// recorder is running; a page that defines these properties itself replaces the wrappers and
+// keeps working. Installed once per page, with the CSSOM's.
+const FORM_SETTERS = [
+  ['HTMLInputElement', ['value', 'checked', 'valueAsNumber', 'valueAsDate']],
+  ['HTMLTextAreaElement', ['value']],
+  ['HTMLSelectElement', ['value', 'selectedIndex']],
+  ['HTMLOptionElement', ['selected']],
+];
+let formWrapped = false;
+
+function wrapFormState() {
+  if (formWrapped || typeof HTMLInputElement === 'undefined') return;
+  formWrapped = true;
+  for (const [type, names] of FORM_SETTERS) {
+    const proto = globalThis[type] && globalThis[type].prototype;
+    for (const name of names) {
+      const descriptor = proto && Object.getOwnPropertyDescriptor(proto, name);
+      if (!descriptor || typeof descriptor.set !== 'function' || !descriptor.configurable) continue;
+      const set = descriptor.set;
+      Object.defineProperty(proto, name, {
+        ...descriptor,
+        set: mimic(function (value) {
+          set.call(this, value);
+          if (pageHooks !== null) pageHooks.formSet(this);
+        }, set),
+      });
+    }
+  }
+  const reset = typeof HTMLFormElement !== 'undefined' ? HTMLFormElement.prototype.reset : undefined;
+  if (typeof reset === 'function') {
+    HTMLFormElement.prototype.reset = mimic(function (...args) {
+      const result = reset.apply(this, args);
+      if (pageHooks !== null) pageHooks.formReset(this);
+      return result;
+    }, reset);
+  }
+}
+
 // Numbers objects from 1 in the order they are first met, without keeping them alive.
 function numbering() {
   const map = new WeakMap();
@@ -260,21 +307,27 @@ export function createDomRecorder(sink, options = {}) {
     return false;
   }
 
-  // An input once seen as a password stays one: a "show password" toggle that switches it to
-  // text must not reveal it, even where inputs are unmasked.
-  const passwords = new WeakSet();
+  // Inputs whose value is masked in every mode, unmasked or not: passwords, card numbers,
+  // security codes and expiry dates, one-time codes (by `autocomplete`), and hidden inputs,
+  // which carry tokens. One once seen as secret stays so: a "show password" toggle that switches
+  // it to text must not reveal it.
+  const SECRET_AUTOCOMPLETE = /(^|\s)(current-password|new-password|cc-number|cc-csc|cc-exp(-month|-year)?|one-time-code)(\s|$)/;
+  const secrets = new WeakSet();
 
-  function isPassword(el) {
+  function isSecret(el) {
     if (el.localName !== 'input') return false;
-    if (passwords.has(el)) return true;
+    if (secrets.has(el)) return true;
+    const type = String(el.type).toLowerCase();
     const autocomplete = String(el.getAttribute('autocomplete') || '').toLowerCase();
-    if (String(el.type).toLowerCase() !== 'password' && !autocomplete.includes('password')) return false;
-    passwords.add(el);
+    if (type !== 'password' && type !== 'hidden' && !SECRET_AUTOCOMPLETE.test(autocomplete) && !autocomplete.includes('password')) {
+      return false;
+    }
+    secrets.add(el);
     return true;
   }
 
   function formValueMasked(el, flags) {
-    if (isPassword(el)) return true;
+    if (isSecret(el)) return true;
     if (el.localName === 'input' && LABEL_INPUTS.has(String(el.type).toLowerCase())) return (flags & MASK) !== 0;
     return maskAllInputs ? (flags & UNMASK) === 0 : (flags & MASK) !== 0;
   }
@@ -497,7 +550,35 @@ export function createDomRecorder(sink, options = {}) {
         if (running && ids.has(host) && host.shadowRoot === root) addSubtree(root, host, []);
       });
     },
+    formSet(el) {
+      sink.guard(() => {
+        const control = el.localName === 'option' ? el.closest('select') : el;
+        if (running && control) formChanged(control);
+      });
+    },
+    formReset(form) {
+      sink.guard(() => {
+        if (!running) return;
+        for (const el of form.elements) if (isFormControl(el)) formChanged(el);
+      });
+    },
   };
+
+  // Controls a script changed in this task, recorded once it is done, each with the state it
+  // ended in (a field set twice in a task is recorded once).
+  const scriptSet = new Set();
+
+  function formChanged(el) {
+    if (!ids.has(el)) return;
+    if (scriptSet.size === 0) microtask(() => sink.guard(recordScriptSet));
+    scriptSet.add(el);
+  }
+
+  function recordScriptSet() {
+    const controls = Array.from(scriptSet);
+    scriptSet.clear();
+    if (running) for (const el of controls) recordControl(el);
+  }
 
   // --- the walk ------------------------------------------------------------------------------
 
@@ -1126,23 +1207,40 @@ export function createDomRecorder(sink, options = {}) {
   function onInput(event) {
     if (!running) return;
     const el = targetOf(event);
-    if (!el || el.nodeType !== 1 || !isFormControl(el) || !ids.has(el)) return;
+    if (!el || el.nodeType !== 1 || !isFormControl(el)) return;
+    recordControl(el);
+  }
+
+  // What each control was last recorded as, so that the same state is not recorded twice (the
+  // user's input, then a framework setting the value it already has).
+  const recordedState = new WeakMap();
+
+  function recordState(el, value, checked, masked) {
+    const state = `${checked}:${value}`;
+    if (recordedState.get(el) === state) return;
+    recordedState.set(el, state);
+    sink.input(ids.get(el), value, checked, masked);
+  }
+
+  // Records a control's state as it is now, masked as its place in the page says.
+  function recordControl(el) {
+    if (!ids.has(el)) return;
     const flags = flagsAt(el);
     const type = String(el.type || '').toLowerCase();
     if (type === 'checkbox' || type === 'radio') {
       if (flags & MASK) return;
-      sink.input(ids.get(el), '', el.checked ? 2 : 1, false);
+      recordState(el, '', el.checked ? 2 : 1, false);
       if (type === 'radio' && el.checked && el.name) {
         // The radio that lost its check fires nothing.
         const group = (el.form || el.getRootNode()).querySelectorAll(`input[type=radio][name="${CSS.escape(el.name)}"]`);
-        for (const other of group) if (other !== el && ids.has(other)) sink.input(ids.get(other), '', 1, false);
+        for (const other of group) if (other !== el && ids.has(other)) recordState(other, '', 1, false);
       }
       return;
     }
     if (type === 'file') return;
     const value = String(el.value ?? '');
     const masked = formValueMasked(el, flags);
-    sink.input(ids.get(el), masked ? maskValue(value) : value, 0, masked);
+    recordState(el, masked ? maskValue(value) : value, 0, masked);
   }
 
   function onFocus(event) {
@@ -1189,6 +1287,7 @@ export function createDomRecorder(sink, options = {}) {
 
   function start() {
     wrapCssom();
+    wrapFormState();
     pageHooks = hooks;
     observer = new MutationObserver(onMutationsGuarded);
     running = true;
