@@ -546,6 +546,56 @@ window.sessionUrl = getSessionUrl();
     }
 }
 
+#[test]
+fn credentials_in_the_pages_own_urls_are_redacted() {
+    let (collector, _data) = start_collector();
+    let page = format!(
+        r#"<!doctype html><title>Links</title><body>
+<a id="reset" href="/reset?token=abc123&amp;page=2">Reset</a>
+<img id="signed" src="/img.png?X-Amz-Signature=s3cr3t&amp;w=40" srcset="/img.png?sig=s3cr3t 2x">
+<form id="login" action="/login?session=s3ss10n"></form>
+<div id="bg" style="background: url('/bg.png?code=0auth')"></div>
+<script type="module">
+import {{ init, flush, getSessionUrl }} from '/index.js';
+await init({{ endpoint: '{}', projectKey: '{KEY}' }});
+const broken = document.createElement('img');
+broken.src = '/missing.png?ticket=t1ck3t';
+document.body.append(broken);
+window.sessionUrl = getSessionUrl();
+window.flushNow = flush;
+</script></body></html>"#,
+        collector.base
+    );
+    let (site, browser) = open_page(page);
+    let session = recorded_session(&browser);
+    let http = Http::default();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        browser.execute("window.flushNow(); return true;");
+        let frames = stored_stream(&http, &collector, &session, 1);
+        let batches: Vec<Batch> = frames.iter().map(|f| decode_batch(f, &Limits::default()).unwrap()).collect();
+        let nodes = nodes_by_id(&batches);
+        let failed = batches.iter().flat_map(|b| &b.events).find_map(|e| match &e.data {
+            EventData::Error(error) if error.message.contains("missing.png") => Some(error.message.clone()),
+            _ => None,
+        });
+        if let (false, Some(failed)) = (nodes.is_empty(), failed) {
+            let attr_of = |id: &str, name: &str| attr(element_with_id(&nodes, id).1, name).map(str::to_owned);
+            let base = &site.base;
+            assert_eq!(attr_of("reset", "href"), Some(format!("{base}/reset?token=%5Bredacted%5D&page=2")));
+            assert_eq!(attr_of("signed", "src"), Some(format!("{base}/img.png?X-Amz-Signature=%5Bredacted%5D&w=40")));
+            assert_eq!(attr_of("signed", "srcset"), Some(format!("{base}/img.png?sig=%5Bredacted%5D 2x")));
+            assert_eq!(attr_of("login", "action"), Some(format!("{base}/login?session=%5Bredacted%5D")));
+            let style = attr_of("bg", "style").unwrap_or_default();
+            assert!(style.contains("code=%5Bredacted%5D") && !style.contains("0auth"), "{style}");
+            assert!(failed.contains("ticket=%5Bredacted%5D") && !failed.contains("t1ck3t"), "{failed}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the page and its failed image never arrived: {batches:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 /// The element whose `class` is `class`, with its attributes.
 fn element_with_class<'a>(nodes: &'a HashMap<u32, Node>, class: &str) -> (u32, &'a [(String, String)]) {
     nodes

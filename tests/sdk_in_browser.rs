@@ -384,7 +384,7 @@ window.show = (state) => {{
     );
     let stash_js = format!("return localStorage.getItem('sightline.unsent.{KEY}');");
     let stash = browser.execute(&stash_js);
-    assert!(stash.as_str().is_some_and(|s| s.starts_with("2\n")), "kept for later: {stash}");
+    assert!(stash.as_str().is_some_and(|s| s.starts_with("3\n")), "kept for later: {stash}");
     browser.execute("window.refuseBeacons = false; show('visible'); return true;");
     assert_eq!(custom_events_named(&http, &collector, &session, "refused_beacon"), 1, "sent once");
     assert!(browser.execute(&stash_js).is_null(), "taken back by the page");
@@ -619,7 +619,7 @@ window.started = true;
     browser.navigate(&format!("{}/next", site.base));
     browser.wait_for("window.started", Duration::from_secs(20));
     let before = browser.execute("return window.stashBefore;");
-    assert!(before.as_str().is_some_and(|s| s.starts_with("2\n")), "the leaving page kept its batch: {before}");
+    assert!(before.as_str().is_some_and(|s| s.starts_with("3\n")), "the leaving page kept its batch: {before}");
     assert!(browser.execute("return window.stashLeft;").is_null(), "the next page took the stash");
 
     let http = Http::default();
@@ -839,4 +839,35 @@ window.decision = sessionStorage.getItem('sightline.sampled');
     assert_eq!(sdk_reports(&collector, "disabled", "sampled_out", 2), 1, "told once per tab");
     let sessions = Http::default().get(&format!("{}/api/sessions", collector.base), TOKEN).json();
     assert_eq!(sessions["sessions"].as_array().map(Vec::len), Some(0), "{sessions}");
+}
+
+#[test]
+fn a_stash_kept_longer_than_three_days_is_not_sent() {
+    use base64::Engine as _;
+    use sightline_e2e::{batch_bytes, random_session};
+    use sightline_protocol::{Event, Pointer, PointerKind};
+
+    let (collector, _data) = start_collector();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    let click =
+        || Event { dt: 1, data: EventData::Pointer(Pointer { kind: PointerKind::Click, target: 1, x: 1, y: 1 }) };
+    let line = |session, at: u64| {
+        let batch = batch_bytes(KEY, session, 0, 0, vec![click()]);
+        format!("{at}:{}", base64::engine::general_purpose::STANDARD.encode(batch))
+    };
+    let (stale, recent) = (random_session(), random_session());
+    let day = 24 * 60 * 60 * 1000;
+    let stash = format!("3\\n{}\\n{}", line(stale, now - 4 * day), line(recent, now - day));
+    let page = recorded_page(
+        &collector.base,
+        "<p>later</p>",
+        &format!("localStorage.setItem('sightline.unsent.{KEY}', '{stash}');"),
+    );
+    let (_site, browser) = open_page(page);
+    recorded_session(&browser);
+    let http = Http::default();
+    assert!(!stored(&http, &collector, &recent.to_string(), 1).is_empty(), "the recent batch is delivered");
+    std::thread::sleep(Duration::from_millis(500));
+    let stale = http.get(&format!("{}/api/sessions/{stale}", collector.base), TOKEN);
+    assert_eq!(stale.status, 404, "the stale batch is dropped, not delivered");
 }

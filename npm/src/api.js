@@ -442,7 +442,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     const target = event.target;
     if (target && target !== window && target.tagName) {
       // A resource (image, script, stylesheet) failed to load; these don't bubble, hence capture.
-      const url = String(target.currentSrc || target.src || target.href || '');
+      const url = pageUrl(String(target.currentSrc || target.src || target.href || ''));
       put(ERROR, [2, 0, 0, 0], [target.tagName.toLowerCase(), clip(url, 2048), '']);
       return;
     }
@@ -700,6 +700,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
         put(STYLE_RULE, [sheet, rule === undefined ? 0 : 1].concat(Array.from(path)), rule === undefined ? [] : [rule]),
       adoptedStyleSheets: (host, sheets) => put(ADOPTED_STYLE_SHEETS, [host].concat(Array.from(sheets))),
       canvas: (id, image) => put(CANVAS, [id], [image]),
+      cleanUrl: pageUrl,
     };
   }
 

@@ -228,6 +228,9 @@ export function createDomRecorder(sink, options = {}) {
   // Canvas images are optional: off unless the app sets an interval (at least 250 ms).
   const canvasMs = Number(options.canvasIntervalMs) > 0 ? Math.max(250, Number(options.canvasIntervalMs)) : 0;
   const maskAllText = options.maskAllText === true;
+  // Redacts credentials in a URL (see network.js); the identity where the page has none to
+  // redact with.
+  const cleanUrl = typeof sink.cleanUrl === 'function' ? sink.cleanUrl : (href) => href;
   // A bad selector fails here, at init, rather than on every node.
   for (const s of [maskSelector, unmaskSelector, blockSelector]) document.querySelector(s);
 
@@ -345,11 +348,13 @@ export function createDomRecorder(sink, options = {}) {
 
   // --- attributes ----------------------------------------------------------------------------
 
+  // A URL in the page (an attribute, a srcset candidate, a `url()` in a style) made absolute,
+  // with credential-like values in its query or fragment redacted as a request's are.
   function absolute(value, base) {
     const v = value.trim();
     if (v === '' || v[0] === '#' || /^(data|javascript|blob|mailto|tel|about):/i.test(v)) return value;
     try {
-      return new URL(v, base).href;
+      return cleanUrl(new URL(v, base).href);
     } catch (_) {
       return value;
     }

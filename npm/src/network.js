@@ -16,7 +16,8 @@ const BEACON = 2;
 
 const DEFAULT_MAX_BODY = 64 * 1024;
 const REDACTED = '[redacted]';
-const CREDENTIAL_KEYS = /authorization|cookie|passw(or)?d|^pwd$|secret|token|(^|[-_ ])key$|apikey|credential|session[-_]?id|card[-_ ]?number|^cvc$|^cvv$|^pin$/i;
+const CREDENTIAL_KEYS =
+  /authorization|cookie|passw(or)?d|^pwd$|secret|token|(^|[-_ ])key$|apikey|credential|session|card[-_ ]?number|^cvc$|^cvv$|^pin$|^code$|^sig$|signature|^otp$|ticket|^auth$|jwt|saml/i;
 
 // Strings match text that contains them (`prefix`: that starts with them); RegExps by test.
 function toMatcher(list, prefix) {

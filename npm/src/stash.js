@@ -3,11 +3,14 @@
 // shown again. Each keeps its session, page and sequence number inside it, so a batch that did
 // get through after all is stored once.
 //
-// Stored form, one stash per project: a version line `2`, then one batch a line in base64,
-// oldest first. A stash holds at most 512 KB of batches, the newest.
+// Stored form, one stash per project: a version line `3`, then one batch a line, oldest first,
+// as the time it was first kept (ms since the epoch) and the batch in base64, joined by `:`. A
+// stash holds at most 512 KB of batches, the newest, none older than 3 days: a recording left
+// behind by a collector that stayed unreachable is not kept for ever.
 
 const STORAGE_KEY = 'sightline.unsent.';
 const MAX_BYTES = 512 * 1024;
+const MAX_AGE_MS = 3 * 24 * 60 * 60 * 1000;
 
 function toBase64(bytes) {
   let binary = '';
@@ -24,13 +27,26 @@ function fromBase64(text) {
   return bytes;
 }
 
-// The stored lines of project `key`'s stash, each a batch in base64, oldest first; version 1
-// wrote `page:seq:` before each batch.
-function storedLines(key) {
+// The stored batches of project `key`'s stash, oldest first, each `[base64, kept at]`, without
+// those kept longer than the limit; versions 1 and 2 wrote no time (version 1 wrote
+// `page:seq:` before each batch), and their batches count as kept now.
+function storedEntries(key) {
   const stored = localStorage.getItem(STORAGE_KEY + key);
   const lines = stored === null ? [] : stored.split('\n');
-  if (lines[0] !== '1' && lines[0] !== '2') return [];
-  return lines.slice(1).map((line) => line.slice(line.lastIndexOf(':') + 1));
+  const version = lines[0];
+  if (version !== '1' && version !== '2' && version !== '3') return [];
+  const now = Date.now();
+  const entries = [];
+  for (const line of lines.slice(1)) {
+    const batch = line.slice(line.lastIndexOf(':') + 1);
+    const at = version === '3' ? Number(line.slice(0, line.indexOf(':'))) : now;
+    if (Number.isFinite(at) && now - at <= MAX_AGE_MS) entries.push([batch, at]);
+  }
+  return entries;
+}
+
+function storedLines(key) {
+  return storedEntries(key).map(([batch]) => batch);
 }
 
 // Takes what pages of project `key` left undelivered, oldest first, and clears it; `own` are
@@ -64,7 +80,9 @@ export function takeStash(key, own) {
 export function saveStash(key, batches, replacing) {
   try {
     const replaced = new Set(replacing);
-    const earlier = storedLines(key).filter((line) => !replaced.has(line));
+    const earlier = storedEntries(key).filter(([line]) => !replaced.has(line));
+    const keptAt = new Map(earlier);
+    const now = Date.now();
     // The newest that fit, each once; this page's batches are encoded only as far as they fit.
     const kept = new Set();
     let bytes = 0;
@@ -82,9 +100,12 @@ export function saveStash(key, batches, replacing) {
       if (keep(line)) mine.push(line);
       else full = true;
     }
-    for (let i = earlier.length - 1; i >= 0 && !full; i--) full = !keep(earlier[i]);
+    for (let i = earlier.length - 1; i >= 0 && !full; i--) full = !keep(earlier[i][0]);
+    const lines = Array.from(kept)
+      .reverse()
+      .map((line) => `${keptAt.get(line) ?? now}:${line}`);
     if (kept.size === 0) localStorage.removeItem(STORAGE_KEY + key);
-    else localStorage.setItem(STORAGE_KEY + key, ['2'].concat(Array.from(kept).reverse()).join('\n'));
+    else localStorage.setItem(STORAGE_KEY + key, ['3'].concat(lines).join('\n'));
     return mine;
   } catch (_) {
     // A full storage quota keeps the stash as it was, this page's earlier lines included.
