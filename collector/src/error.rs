@@ -67,6 +67,14 @@ pub enum ApiError {
         /// Decoded payload bytes a session may hold.
         max_decoded: u64,
     },
+    /// The request conflicts with what is stored (another batch under the same numbers).
+    #[error("{message}")]
+    Conflict {
+        /// Machine-readable reason.
+        code: &'static str,
+        /// Human-readable detail.
+        message: String,
+    },
     /// The request body did not arrive in time (see `api::body`).
     #[error("the request body did not arrive in time")]
     BodyTimeout,
@@ -115,6 +123,7 @@ impl ApiError {
             ApiError::BadRequest { code, .. } => code,
             ApiError::SessionFull { .. } => "session_full",
             ApiError::BodyTimeout => "body_timeout",
+            ApiError::Conflict { code, .. } => code,
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Overloaded { .. } => "overloaded",
             ApiError::NotFound(_) => "not_found",
@@ -158,6 +167,7 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Overloaded { .. } | ApiError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,

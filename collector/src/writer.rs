@@ -80,6 +80,8 @@ pub enum Outcome {
     Dropped,
     /// Its session holds as much as a session may (see `recording`); not stored.
     SessionFull,
+    /// A different batch is stored under its `(session, page, seq)`; not stored.
+    Conflict,
 }
 
 /// Why the writer could not take a command.
@@ -414,7 +416,7 @@ fn flush_loop(store: Arc<dyn Store>, rx: Receiver<Applied>) {
                         match outcome {
                             Outcome::Duplicate => METRICS.duplicate(),
                             Outcome::Dropped => METRICS.dropped(),
-                            Outcome::Stored | Outcome::SessionFull => {}
+                            Outcome::Stored | Outcome::SessionFull | Outcome::Conflict => {}
                         }
                         Ok(outcome)
                     }
@@ -437,7 +439,8 @@ struct Group {
     touched: HashSet<(u32, SessionId)>,
     /// Sessions whose only change in this group is new signal counts.
     analysed: HashSet<(u32, SessionId)>,
-    keys: HashSet<BatchKey>,
+    /// The batches of the group, each with a hash of its bytes (a retry must be the same).
+    keys: HashMap<BatchKey, u64>,
     stored: Vec<(usize, u64)>,
     cache: SummaryCache,
 }
@@ -451,7 +454,7 @@ impl Default for Group {
             traces: HashMap::new(),
             touched: HashSet::new(),
             analysed: HashSet::new(),
-            keys: HashSet::new(),
+            keys: HashMap::new(),
             stored: Vec::new(),
             cache: SummaryCache::new(SummaryCache::CAPACITY),
         }
@@ -472,14 +475,17 @@ impl Group {
     fn decide(&mut self, store: &dyn Store, job: IngestJob) -> Result<Outcome, StoreError> {
         let IngestJob { key, digest, bytes, geo, received_at } = job;
         let (project, session) = (key.project, key.session);
-        if self.keys.contains(&key) {
-            return Ok(Outcome::Duplicate);
+        let hash = bytes_hash(&bytes);
+        if let Some(earlier) = self.keys.get(&key) {
+            return Ok(if *earlier == hash { Outcome::Duplicate } else { Outcome::Conflict });
         }
         // A summary is written with every batch, so a session without one has no batches.
         let cached = match self.cache.get_mut(store, project, session)? {
             Some(cached) => {
-                if !cached.certainly_new(&key) && store.has_batch(&key)? {
-                    return Ok(Outcome::Duplicate);
+                if !cached.certainly_new(&key) {
+                    if let Some(stored) = store.batch(&key)? {
+                        return Ok(if stored == bytes { Outcome::Duplicate } else { Outcome::Conflict });
+                    }
                 }
                 let summary = &cached.summary;
                 if summary.batch_count >= MAX_SESSION_BATCHES
@@ -514,7 +520,7 @@ impl Group {
         }
         self.stored.push((bytes.len(), digest.events));
         self.writes.push(Write::Batch { key, bytes, traces: digest.traces });
-        self.keys.insert(key);
+        self.keys.insert(key, hash);
         Ok(Outcome::Stored)
     }
 
@@ -636,6 +642,15 @@ impl Group {
             }
         }
     }
+}
+
+/// A hash of a batch's bytes, to tell a retry (the same bytes) from another batch under the
+/// same numbers within one group.
+fn bytes_hash(bytes: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    hasher.finish()
 }
 
 #[cfg(test)]

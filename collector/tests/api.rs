@@ -5,7 +5,7 @@ use std::path::Path;
 use sightline_collector::store::{SledStore, Store};
 use sightline_e2e::{batch_bytes, fixtures, random_session, sample_session, split_frames, Collector, Http};
 use sightline_protocol::frame::frame_payload;
-use sightline_protocol::{encode_payload, Event, EventData, SessionId, Visibility};
+use sightline_protocol::{decode_batch, encode_batch, encode_payload, Event, EventData, Limits, SessionId, Visibility};
 
 const KEY_A: &str = "slk_project_a";
 const TOKEN_A: &str = "slr_token_a";
@@ -104,6 +104,28 @@ fn a_batch_sent_twice_is_acknowledged_twice_and_stored_once() {
         String::from_utf8(http.request("GET", &format!("{}/metrics", collector.base), &[], None).body).unwrap();
     assert!(metrics.contains("sightline_batches_duplicate_total 1"), "{metrics}");
     assert!(metrics.contains("sightline_batches_stored_total 1"), "{metrics}");
+}
+
+#[test]
+fn a_different_batch_under_the_same_numbers_is_refused_and_the_first_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let collector = start(dir.path(), CONFIG);
+    let http = Http::default();
+    let session = random_session();
+    let first = small_batch(KEY_A, session, 0);
+    let mut other = decode_batch(&first, &Limits::default()).unwrap();
+    other.start += 1;
+    let other = encode_batch(&other).unwrap();
+    assert_eq!(http.post_batch(&collector.base, KEY_A, &first).json()["result"], "stored");
+    let refused = http.post_batch(&collector.base, KEY_A, &other);
+    assert_eq!((refused.status, refused.error_code()), (409, "batch_conflict".to_owned()));
+    // The real retry is still a duplicate, and what is stored is the first.
+    assert_eq!(http.post_batch(&collector.base, KEY_A, &first).json()["result"], "duplicate");
+    let stream = http.get(&format!("{}/api/sessions/{session}/events", collector.base), TOKEN_A);
+    assert_eq!(split_frames(&stream.body), vec![first]);
+    let metrics =
+        String::from_utf8(http.request("GET", &format!("{}/metrics", collector.base), &[], None).body).unwrap();
+    assert!(metrics.contains("sightline_rejects_total{reason=\"batch_conflict\"} 1"), "{metrics}");
 }
 
 #[test]

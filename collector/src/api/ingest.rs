@@ -76,6 +76,7 @@ fn outcome_body(outcome: Outcome) -> &'static str {
         Outcome::Dropped => r#"{"result":"dropped"}"#,
         // Answered as an error (see `ingest`).
         Outcome::SessionFull => r#"{"result":"session_full"}"#,
+        Outcome::Conflict => r#"{"result":"conflict"}"#,
     }
 }
 
@@ -122,6 +123,13 @@ async fn ingest(req: &HttpRequest, body: web::Payload, state: &AppState) -> Resu
             session: key.session.to_string(),
             max_batches: MAX_SESSION_BATCHES,
             max_decoded: MAX_SESSION_DECODED,
+        }),
+        Outcome::Conflict => Err(ApiError::Conflict {
+            code: "batch_conflict",
+            message: format!(
+                "another batch is stored as page {} seq {} of session {}; a retry must be the same bytes",
+                key.page, key.seq, key.session
+            ),
         }),
         outcome => Ok(outcome),
     }

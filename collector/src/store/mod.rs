@@ -156,8 +156,8 @@ pub type StoreIter<'a, T> = Box<dyn Iterator<Item = Result<T, StoreError>> + Sen
 pub trait Store: Send + Sync + 'static {
     /// Applies the writes atomically (all or none survive a crash); not yet durable.
     fn apply(&self, writes: Vec<Write>) -> Result<(), StoreError>;
-    /// Whether the batch is stored.
-    fn has_batch(&self, key: &BatchKey) -> Result<bool, StoreError>;
+    /// The stored batch, as received.
+    fn batch(&self, key: &BatchKey) -> Result<Option<Vec<u8>>, StoreError>;
     /// Whether the session was deleted (later batches of it are acknowledged and dropped).
     fn is_deleted(&self, project: u32, session: SessionId) -> Result<bool, StoreError>;
     /// The session's summary.

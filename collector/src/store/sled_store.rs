@@ -95,8 +95,8 @@ impl Store for SledStore {
         Ok(())
     }
 
-    fn has_batch(&self, k: &BatchKey) -> Result<bool, StoreError> {
-        Ok(self.tree.contains_key(keys::batch(k))?)
+    fn batch(&self, k: &BatchKey) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.tree.get(keys::batch(k))?.map(|v| v.to_vec()))
     }
 
     fn is_deleted(&self, project: u32, session: SessionId) -> Result<bool, StoreError> {
