@@ -174,6 +174,18 @@ fn the_replay_shows_the_page_at_each_moment_and_runs_none_of_its_code() {
                 "iframe",
                 &[("id", "evil-frame"), ("srcdoc", "<script>parent.parent.document.title = 'ESCAPED'</script>")],
             ),
+            // Google Tag Manager's snippet, recorded as the text a scripting browser parses it
+            // as: it must not swallow the rest of the page in the replay.
+            element(14, 3, "noscript", &[]),
+            text(
+                15,
+                14,
+                "<iframe src=\"https://www.googletagmanager.com/ns.html?id=GTM-XXXX\" height=\"0\" width=\"0\" style=\"display:none\"></iframe>",
+            ),
+            element(16, 3, "p", &[("id", "after-noscript")]),
+            text(17, 16, "After the tag manager"),
+            element(18, 3, "a", &[("id", "evil-link-2"), ("href", "\u{1}java\tscript:parent.document.title = 'ESCAPED'")]),
+            element(19, 8, "meta", &[("name", "referrer"), ("content", "unsafe-url")]),
         ],
     };
     let change =
@@ -228,6 +240,18 @@ fn the_replay_shows_the_page_at_each_moment_and_runs_none_of_its_code() {
         browser.execute("return document.getElementById('replay-frame').getAttribute('sandbox');"),
         "allow-same-origin"
     );
+    let frame_attributes = browser.execute(
+        "const f = document.getElementById('replay-frame'); return [f.hasAttribute('credentialless'), f.getAttribute('referrerpolicy')];",
+    );
+    assert_eq!(
+        frame_attributes,
+        serde_json::json!([true, "no-referrer"]),
+        "the recording loads without the engineer's cookies"
+    );
+    let after = browser.execute(
+        "return document.getElementById('replay-frame').contentDocument.getElementById('after-noscript')?.textContent;",
+    );
+    assert_eq!(after, "After the tag manager", "the noscript snippet swallowed nothing");
     // To the end of the timeline: the change is there.
     browser.execute(
         "const t = document.getElementById('timeline'); t.value = t.max; t.dispatchEvent(new Event('input')); return true;",
@@ -308,7 +332,8 @@ fn the_replay_shows_the_page_at_each_moment_and_runs_none_of_its_code() {
     assert_eq!(page, "Invoices · https://app.acme.example/invoices/42", "the page at the end");
     // A click on the recorded `javascript:` link runs nothing; the refresh never navigates.
     browser.execute(
-        "document.getElementById('replay-frame').contentDocument.getElementById('evil-link').click(); return true;",
+        "const d = document.getElementById('replay-frame').contentDocument; \
+         d.getElementById('evil-link').click(); d.getElementById('evil-link-2').click(); return true;",
     );
     std::thread::sleep(Duration::from_millis(1_200));
     assert_eq!(
@@ -319,7 +344,17 @@ fn the_replay_shows_the_page_at_each_moment_and_runs_none_of_its_code() {
     assert_ne!(browser.execute("return document.title;"), "ESCAPED", "the recorded page's code never ran");
     let frame_html = browser.execute("return document.getElementById('replay-frame').srcdoc;");
     let frame_html = frame_html.as_str().unwrap();
-    for payload in ["onerror", "onload", "javascript:", "srcdoc", "http-equiv", "ESCAPED'</script>"] {
+    for payload in [
+        "onerror",
+        "onload",
+        "javascript:",
+        "script:parent",
+        "srcdoc",
+        "http-equiv",
+        "ESCAPED'</script>",
+        "unsafe-url",
+        "googletagmanager",
+    ] {
         assert!(!frame_html.contains(payload), "{payload:?} is in the replay's HTML: {frame_html}");
     }
     let nested = browser.execute(

@@ -35,6 +35,13 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     /// HTTP worker threads. Defaults to the number of cores.
     pub workers: Option<usize>,
+    /// The bearer token `GET /metrics` asks for. Without one, `/metrics` answers only requests
+    /// from this machine (a loopback peer): it shows every project's volume.
+    pub metrics_token: Option<String>,
+    /// The viewer's public base URL (`https://sightline.example.com`), for the links in digests.
+    /// Defaults to `http://` and the request's `Host` header (never `X-Forwarded-Host`, which
+    /// anyone can send).
+    pub public_url: Option<String>,
     /// Size and queue limits.
     pub limits: LimitsConfig,
     /// How often the retention sweep runs, in seconds. Defaults to 3600 (1 hour).
@@ -52,6 +59,8 @@ impl Default for Config {
             geoip_db: None,
             trust_forwarded_for: false,
             workers: None,
+            metrics_token: None,
+            public_url: None,
             limits: LimitsConfig::default(),
             retention_sweep_seconds: 3600,
             projects: Vec::new(),

@@ -84,6 +84,9 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         max_page_size: config.limits.max_page_size,
         geo,
         trust_forwarded_for: config.trust_forwarded_for,
+        metrics_token: config.metrics_token.clone(),
+        public_url: config.public_url.clone(),
+        store_size: std::sync::Mutex::new(None),
     });
     let analyzer = analyzer::Analyzer::start(
         store.clone(),

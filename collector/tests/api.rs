@@ -566,3 +566,39 @@ fn a_geoip_database_places_the_client() {
     let summary = http.get(&format!("{}/api/sessions/{other}", plain.base), TOKEN_A).json();
     assert!(summary["geo"]["country"].is_null());
 }
+
+#[test]
+fn metrics_need_the_metrics_token_when_one_is_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let collector = start(dir.path(), &format!("metrics_token = \"slm_metrics_token\"\n{CONFIG}"));
+    let http = Http::default();
+    let url = format!("{}/metrics", collector.base);
+    let without = http.request("GET", &url, &[], None);
+    assert_eq!((without.status, without.error_code()), (401, "unauthenticated".to_owned()));
+    assert_eq!(http.get(&url, "slm_wrong_token").status, 401);
+    assert_eq!(http.get(&url, TOKEN_A).status, 401, "a project's read token is not enough");
+    let with = http.get(&url, "slm_metrics_token");
+    assert_eq!(with.status, 200);
+    assert!(String::from_utf8_lossy(&with.body).contains("sightline_batches_stored_total"));
+}
+
+#[test]
+fn digest_links_follow_the_host_not_a_forwarded_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let collector = start(dir.path(), CONFIG);
+    let http = Http::default();
+    let session = random_session();
+    assert_eq!(http.post_batch(&collector.base, KEY_A, &small_batch(KEY_A, session, 0)).status, 200);
+    let url = format!("{}/api/sessions/{session}/digest", collector.base);
+    let bearer = format!("Bearer {TOKEN_A}");
+    let digest = http.request("GET", &url, &[("authorization", &bearer), ("x-forwarded-host", "evil.example")], None);
+    assert_eq!(digest.status, 200);
+    let link = digest.json()["link"].as_str().unwrap_or_default().to_owned();
+    assert!(link.starts_with(&format!("{}/sessions/", collector.base)), "{link}");
+
+    let configured = tempfile::tempdir().unwrap();
+    let behind_proxy = start(configured.path(), &format!("public_url = \"https://support.example.com/\"\n{CONFIG}"));
+    assert_eq!(http.post_batch(&behind_proxy.base, KEY_A, &small_batch(KEY_A, session, 0)).status, 200);
+    let digest = http.get(&format!("{}/api/sessions/{session}/digest", behind_proxy.base), TOKEN_A).json();
+    assert_eq!(digest["link"], format!("https://support.example.com/sessions/{session}"));
+}

@@ -234,7 +234,9 @@ function clock(ms) {
 }
 
 // The recorded page in a sandboxed frame: no scripts run in it, forms can't submit, links
-// can't navigate; the viewer reads it (same origin) only to scroll it as the user did.
+// can't navigate; the viewer reads it (same origin) only to scroll it as the user did. It is
+// credentialless: what the recording loads (images, fonts, styles) goes out without the
+// engineer's cookies, and without a referrer.
 async function showReplay(id, section) {
   let module;
   try {
@@ -248,7 +250,13 @@ async function showReplay(id, section) {
   const replay = new module.Player(new Uint8Array(await response.arrayBuffer()));
   const start = replay.start();
   const length = Math.max(0, replay.end() - start);
-  const frame = el('iframe', { id: 'replay-frame', sandbox: 'allow-same-origin', title: 'The session as the user saw it' });
+  const frame = el('iframe', {
+    id: 'replay-frame',
+    sandbox: 'allow-same-origin',
+    credentialless: true,
+    referrerpolicy: 'no-referrer',
+    title: 'The session as the user saw it',
+  });
   // The frame has the user's viewport size, scaled to fit; the cursor is drawn over it.
   const cursor = el('div', { id: 'cursor', hidden: true });
   const stage = el('div', { class: 'stage' }, frame, cursor);

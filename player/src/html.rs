@@ -4,7 +4,8 @@
 //! - `on*` attributes, `srcdoc`, `ping`, and `javascript:` or `vbscript:` URLs (read the way a
 //!   browser reads them: control characters and spaces around, tabs and newlines within) are
 //!   left out, and so are `data:` URLs where they would be a document (links, forms, frames),
-//!   and SVG animations that would set a link; `<script>` elements
+//!   and SVG animations that would set a link; `referrerpolicy` attributes and `<meta
+//!   name=referrer>` are left out, so the viewer's own policy (no referrer) holds; `<script>` elements
 //!   stay (the page's structure) but empty and without their `src` (the recorder never records
 //!   a script's code; a recording that holds some anyway doesn't get it shown);
 //!   `<meta http-equiv>` is left out.
@@ -174,7 +175,14 @@ fn write_element(dom: &ReplayDom, id: u32, element: &Element, out: &mut String) 
             return;
         }
     }
-    if tag == "meta" && element.attrs.iter().any(|(name, _)| name.eq_ignore_ascii_case("http-equiv")) {
+    // A refresh or a policy of the recording's own; a referrer policy would loosen the viewer's.
+    let meta = |wanted: &str| {
+        element.attrs.iter().any(|(name, value)| {
+            name.eq_ignore_ascii_case("http-equiv")
+                || (name.eq_ignore_ascii_case("name") && value.eq_ignore_ascii_case(wanted))
+        })
+    };
+    if tag == "meta" && meta("referrer") {
         return;
     }
     out.push('<');
@@ -186,6 +194,7 @@ fn write_element(dom: &ReplayDom, id: u32, element: &Element, out: &mut String) 
         if lower.starts_with("on")
             || lower == "srcdoc"
             || lower == "ping"
+            || lower == "referrerpolicy"
             || (url && is_script_url(value))
             || (url && opens_document(&lower) && scheme_is(value, "data"))
             || (tag == "script" && lower == "src")
@@ -321,11 +330,14 @@ mod tests {
             svg(9, 8, "a", &[("href", "#ok")]),
             svg(10, 9, "set", &[("attributeName", "href"), ("to", "javascript:steal()")]),
             el(11, 1, "a", &[("href", "https://app.example/javascript:ok")]),
+            el(12, 1, "meta", &[("name", "referrer"), ("content", "unsafe-url")]),
+            el(13, 1, "img", &[("src", "https://cdn.example/a.png"), ("referrerpolicy", "unsafe-url")]),
         ]);
         assert_eq!(
             to_html(&dom, 1),
             "<a></a><a></a><a></a><iframe></iframe><form></form><img src=\"data:image/png;base64,AAAA\">\
-             <svg><a href=\"#ok\"></a></svg><a href=\"https://app.example/javascript:ok\"></a>"
+             <svg><a href=\"#ok\"></a></svg><a href=\"https://app.example/javascript:ok\"></a>\
+             <img src=\"https://cdn.example/a.png\">"
         );
     }
 

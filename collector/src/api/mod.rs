@@ -50,9 +50,26 @@ pub struct AppState {
     pub geo: Option<GeoIp>,
     /// Whether to take the client IP from `X-Forwarded-For`.
     pub trust_forwarded_for: bool,
+    /// The bearer token `/metrics` asks for; without one, only loopback peers are answered.
+    pub metrics_token: Option<String>,
+    /// The viewer's public base URL for links, when configured.
+    pub public_url: Option<String>,
+    /// The store's size on disk and when it was measured (measuring walks its files).
+    pub store_size: std::sync::Mutex<Option<(std::time::Instant, u64)>>,
 }
 
 impl AppState {
+    /// The viewer's base URL for links: the configured public URL, or the address the request
+    /// came to by its `Host` header.
+    pub fn viewer_base(&self, req: &HttpRequest) -> String {
+        if let Some(url) = &self.public_url {
+            return url.trim_end_matches('/').to_owned();
+        }
+        let host =
+            req.headers().get(actix_web::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+        format!("http://{host}")
+    }
+
     /// The client's IP: the peer, or the first `X-Forwarded-For` entry when trusted.
     pub fn client_ip(&self, req: &HttpRequest) -> Option<IpAddr> {
         if self.trust_forwarded_for {

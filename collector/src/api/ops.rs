@@ -1,17 +1,52 @@
 //! Health and metrics for operators.
 
-use actix_web::{web, HttpResponse};
+use std::time::{Duration, Instant};
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 
 use super::AppState;
+use crate::error::ApiError;
 use crate::metrics::METRICS;
+
+/// The store's size is measured at most this often: measuring walks its files.
+const STORE_SIZE_EVERY: Duration = Duration::from_secs(30);
 
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
 }
 
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+/// `GET /metrics`: every project's volume, so only for the operator: with the configured
+/// metrics token, or, without one, from this machine.
+pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let allowed = match &state.metrics_token {
+        Some(token) => req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|given| constant_time_eq(given.as_bytes(), token.as_bytes())),
+        None => req.peer_addr().is_some_and(|peer| peer.ip().is_loopback()),
+    };
+    if !allowed {
+        return ApiError::Unauthenticated("metrics need the metrics token (or a request from this machine)")
+            .error_response();
+    }
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(METRICS.render(store_size(&state).await))
+}
+
+async fn store_size(state: &AppState) -> Option<u64> {
+    let cached = *state.store_size.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, size)) = cached.filter(|(at, _)| at.elapsed() < STORE_SIZE_EVERY) {
+        return Some(size);
+    }
     let store = state.store.clone();
     // Measuring the store walks its files: keep it off the async workers.
-    let size = web::block(move || store.size_on_disk()).await.ok().and_then(Result::ok);
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(METRICS.render(size))
+    let size = web::block(move || store.size_on_disk()).await.ok().and_then(Result::ok)?;
+    *state.store_size.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), size));
+    Some(size)
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -146,10 +146,7 @@ pub async fn digest(
             .and_then(|v| v.to_str().ok())
             .is_some_and(|accept| accept.contains("text/markdown")),
     };
-    let viewer = {
-        let info = req.connection_info();
-        format!("{}://{}", info.scheme(), info.host())
-    };
+    let viewer = state.viewer_base(&req);
     let project = access.0.id;
     let store = state.store.clone();
     let digest = web::block(move || {

@@ -2,7 +2,8 @@
 //!
 //! Everything the recording or a backend said (user ids, traits, page titles, log messages)
 //! is written as one line of text with Markdown's punctuation escaped, or as code, so it can
-//! add no heading, link, image or line of its own to the ticket.
+//! add no heading, link, image or line of its own to the ticket; a URL in it is written as code,
+//! which ticketing tools don't turn into a link.
 
 use std::fmt::Write as _;
 
@@ -130,15 +131,25 @@ fn write_problem(out: &mut String, n: usize, p: &Problem) {
     }
 }
 
-/// Untrusted text as one line of Markdown that reads as the text itself.
+/// Untrusted text as one line of Markdown that reads as the text itself, with what a
+/// ticketing tool would make a link of (`scheme://…`, `www.…`) as code.
 fn text(untrusted: &str) -> String {
     let line = one_line(untrusted);
     let mut out = String::with_capacity(line.len());
-    for c in line.chars() {
-        if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '!' | '#' | '(' | ')') {
-            out.push('\\');
+    for (i, word) in line.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
         }
-        out.push(c);
+        if word.contains("://") || word.to_ascii_lowercase().starts_with("www.") || word.contains('@') {
+            out.push_str(&code(word));
+            continue;
+        }
+        for c in word.chars() {
+            if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '!' | '#' | '(' | ')') {
+                out.push('\\');
+            }
+            out.push(c);
+        }
     }
     out
 }
@@ -217,7 +228,12 @@ mod tests {
 
     #[test]
     fn untrusted_text_adds_no_markup() {
-        assert_eq!(text("![x](https://evil.example)\n# Heading"), "\\!\\[x\\]\\(https://evil.example\\) \\# Heading");
+        assert_eq!(text("![x](https://evil.example)\n# Heading"), "`![x](https://evil.example)` \\# Heading");
+        assert_eq!(
+            text("Went to https://evil.example/x and www.evil.example"),
+            "Went to `https://evil.example/x` and `www.evil.example`"
+        );
+        assert_eq!(text("mail jane@acme.com"), "mail `jane@acme.com`", "no mailto link either");
         assert_eq!(text("a_b*c<script>"), "a\\_b\\*c\\<script\\>");
         assert_eq!(code("GET /a"), "`GET /a`");
         assert_eq!(code("x ``y`` z"), "```x ``y`` z```");
