@@ -24,7 +24,7 @@ pub fn load_projects(store: &dyn Store, config: &Config) -> Result<(Vec<Project>
                     backend_keys: vec![random_secret("slb_")],
                     allowed_origins: vec!["*".into()],
                     retention_days: 30.0,
-                    rate_limit: 0,
+                    rate_limit: crate::config::DEFAULT_RATE_LIMIT,
                 };
                 let projects = vec![project.clone()];
                 store.set_meta(

@@ -84,6 +84,10 @@ pub struct LimitsConfig {
     pub max_group: usize,
     /// Sessions returned by one page of `GET /api/sessions` at most. Defaults to 200.
     pub max_page_size: usize,
+    /// Requests per second to the SDK's endpoints from one source (an IPv4 address or an IPv6
+    /// /64), charged before the body is read; 0 means no limit. Defaults to 1,000: an office
+    /// of 5,000 people behind one address, each page sending every 5 s.
+    pub source_rate_limit: u32,
 }
 
 impl Default for LimitsConfig {
@@ -95,6 +99,7 @@ impl Default for LimitsConfig {
             queue_bytes: 256 << 20,
             max_group: 1_024,
             max_page_size: 200,
+            source_rate_limit: 1_000,
         }
     }
 }
@@ -123,8 +128,9 @@ pub struct ProjectConfig {
     #[serde(default = "default_retention_days")]
     pub retention_days: f64,
     /// Batches per second the project may send, bursts of up to one second's worth allowed;
-    /// 0 means no limit. Defaults to 0.
-    #[serde(default)]
+    /// 0 means no limit. Defaults to [`DEFAULT_RATE_LIMIT`]. Charged for batches that decode,
+    /// so garbage sent with the page's key does not spend it (see `source_rate_limit`).
+    #[serde(default = "default_rate_limit")]
     pub rate_limit: u32,
 }
 
@@ -134,6 +140,14 @@ fn any_origin() -> Vec<String> {
 
 fn default_retention_days() -> f64 {
     30.0
+}
+
+/// A project's batches per second unless configured: half of what one collector on this
+/// kind of machine stores, so that no tenant takes it all.
+pub const DEFAULT_RATE_LIMIT: u32 = 5_000;
+
+fn default_rate_limit() -> u32 {
+    DEFAULT_RATE_LIMIT
 }
 
 /// Why the configuration could not be loaded.

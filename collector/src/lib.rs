@@ -18,6 +18,7 @@ pub mod geo;
 pub mod metrics;
 pub mod projects;
 pub mod query;
+pub mod rate;
 pub mod recording;
 pub mod retention;
 pub mod store;
@@ -87,6 +88,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         metrics_token: config.metrics_token.clone(),
         public_url: config.public_url.clone(),
         store_size: std::sync::Mutex::new(None),
+        sources: crate::rate::SourceLimiter::new(config.limits.source_rate_limit),
     });
     let analyzer = analyzer::Analyzer::start(
         store.clone(),

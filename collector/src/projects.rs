@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::config::ProjectConfig;
+use crate::rate::TokenBucket;
 
 /// A project as the running collector sees it.
 #[derive(Debug)]
@@ -23,7 +24,8 @@ pub struct Project {
 impl Project {
     /// Builds a project with its internal id.
     pub fn new(id: u32, config: ProjectConfig) -> Project {
-        let bucket = || (config.rate_limit > 0).then(|| Mutex::new(TokenBucket::new(config.rate_limit)));
+        let bucket =
+            || (config.rate_limit > 0).then(|| Mutex::new(TokenBucket::new(config.rate_limit, Instant::now())));
         let (rate, backend_rate) = (bucket(), bucket());
         Project { id, config, rate, backend_rate }
     }
@@ -53,33 +55,6 @@ fn take(bucket: &Option<Mutex<TokenBucket>>) -> Result<(), u64> {
     match bucket {
         None => Ok(()),
         Some(bucket) => bucket.lock().unwrap_or_else(|e| e.into_inner()).take(Instant::now()),
-    }
-}
-
-/// A token bucket holding one second's worth of requests.
-#[derive(Debug)]
-struct TokenBucket {
-    per_second: f64,
-    tokens: f64,
-    updated: Instant,
-}
-
-impl TokenBucket {
-    fn new(per_second: u32) -> Self {
-        let per_second = f64::from(per_second);
-        TokenBucket { per_second, tokens: per_second, updated: Instant::now() }
-    }
-
-    fn take(&mut self, now: Instant) -> Result<(), u64> {
-        let elapsed = now.saturating_duration_since(self.updated).as_secs_f64();
-        self.tokens = (self.tokens + elapsed * self.per_second).min(self.per_second);
-        self.updated = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(((1.0 - self.tokens) / self.per_second).ceil().max(1.0) as u64)
-        }
     }
 }
 
@@ -169,16 +144,6 @@ mod tests {
         assert!(!p.allows_origin("https://app.acme.com.evil.net"));
         assert!(!p.allows_origin("http://app.acme.com"));
         assert!(project(&["*"], 0).allows_origin("https://anything.example"));
-    }
-
-    #[test]
-    fn token_bucket_allows_a_burst_then_refills() {
-        let mut bucket = TokenBucket::new(2);
-        let t0 = Instant::now();
-        assert!(bucket.take(t0).is_ok());
-        assert!(bucket.take(t0).is_ok());
-        assert_eq!(bucket.take(t0), Err(1));
-        assert!(bucket.take(t0 + Duration::from_millis(600)).is_ok());
     }
 
     #[test]

@@ -602,3 +602,32 @@ fn digest_links_follow_the_host_not_a_forwarded_one() {
     let digest = http.get(&format!("{}/api/sessions/{session}/digest", behind_proxy.base), TOKEN_A).json();
     assert_eq!(digest["link"], format!("https://support.example.com/sessions/{session}"));
 }
+
+#[test]
+fn garbage_sent_with_the_page_key_spends_its_sources_budget_not_the_projects() {
+    let config = |source: u32| {
+        format!(
+            "[limits]\nsource_rate_limit = {source}\n\n[[projects]]\nname = \"a\"\ningest_key = \"{KEY_A}\"\n\
+             read_tokens = [\"{TOKEN_A}\"]\nrate_limit = 20\n"
+        )
+    };
+    let http = Http::default();
+    let garbage = vec![0x5a; 300];
+    // The project allows 20 batches a second: 100 garbage bodies, refused, spend none of it.
+    let dir = tempfile::tempdir().unwrap();
+    let collector = start(dir.path(), &config(0));
+    for _ in 0..100 {
+        assert_eq!(http.post_batch(&collector.base, KEY_A, &garbage).status, 400);
+    }
+    let session = random_session();
+    for seq in 0..10 {
+        let response = http.post_batch(&collector.base, KEY_A, &small_batch(KEY_A, session, seq));
+        assert_eq!(response.status, 200, "healthy batch {seq} after the flood");
+    }
+    // Each source has a budget of its own, charged before the body is read.
+    let dir = tempfile::tempdir().unwrap();
+    let collector = start(dir.path(), &config(5));
+    let statuses: Vec<u16> = (0..8).map(|_| http.post_batch(&collector.base, KEY_A, &garbage).status).collect();
+    assert_eq!(statuses[..5], [400; 5]);
+    assert!(statuses[5..].iter().all(|s| *s == 429), "{statuses:?}");
+}

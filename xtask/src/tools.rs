@@ -154,7 +154,11 @@ pub fn release_collector(key: &str, token: &str) -> Result<(sightline_e2e::Colle
     let collector = sightline_e2e::Collector::start(
         &target_dir().join("release/sightline-collector"),
         &data.path().join("data"),
-        &sightline_e2e::project_config("bench", key, token),
+        // Benchmarks measure the collector, not its rate limits.
+        &format!(
+            "{}rate_limit = 0\n\n[limits]\nsource_rate_limit = 0\n",
+            sightline_e2e::project_config("bench", key, token)
+        ),
     );
     Ok((collector, data))
 }

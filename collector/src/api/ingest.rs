@@ -93,7 +93,13 @@ async fn ingest(req: &HttpRequest, body: web::Payload, state: &AppState) -> Resu
     if !media_type.is_empty() && !BATCH_CONTENT_TYPES.contains(&media_type.as_str()) {
         return Err(ApiError::UnsupportedMediaType { got: content_type, expected: "application/vnd.sightline.batch" });
     }
-    project.take_rate_token().map_err(|retry_after| ApiError::RateLimited { retry_after })?;
+    // The source pays for what it sends, before anything is read; the project only for
+    // batches that decode, so a flood of garbage with its public key spends nothing of it.
+    let source = state.client_ip(req);
+    state
+        .sources
+        .take(source, std::time::Instant::now())
+        .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
 
     let bytes = read_body(req, body, state.limits.max_compressed).await?;
 
@@ -107,6 +113,7 @@ async fn ingest(req: &HttpRequest, body: web::Payload, state: &AppState) -> Resu
     if batch.session.is_zero() {
         return Err(ApiError::bad_request("schema", "the session id must not be all zeros"));
     }
+    project.take_rate_token().map_err(|retry_after| ApiError::RateLimited { retry_after })?;
 
     let geo = match (&state.geo, state.client_ip(req)) {
         (Some(geo), Some(ip)) => geo.locate(ip),

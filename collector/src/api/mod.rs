@@ -54,6 +54,8 @@ pub struct AppState {
     pub metrics_token: Option<String>,
     /// The viewer's public base URL for links, when configured.
     pub public_url: Option<String>,
+    /// The budget of each source address on the SDK's endpoints.
+    pub sources: crate::rate::SourceLimiter,
     /// The store's size on disk and when it was measured (measuring walks its files).
     pub store_size: std::sync::Mutex<Option<(std::time::Instant, u64)>>,
 }

@@ -60,6 +60,10 @@ async fn count(req: &HttpRequest, body: web::Payload, state: &AppState) -> Resul
             message: format!("origin {origin} may not send reports to this project"),
         });
     }
+    state
+        .sources
+        .take(state.client_ip(req), std::time::Instant::now())
+        .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
     let bytes = read_body(req, body, MAX_REPORT_BYTES).await?;
     let report: Report = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::bad_request("bad_report", format!("a report is {{\"kind\", \"reason\"}}: {e}")))?;
