@@ -6,12 +6,13 @@
 //! the page needs to read it (a 429's `Retry-After` among them), so the SDK can tell a refusal
 //! from an unreachable collector.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde::Deserialize;
-use sightline_protocol::decode_batch;
+use sightline_protocol::{decode_batch, SessionId};
+use tokio::sync::Semaphore;
 
 use super::body::{media_type, read_body};
 use super::{now_ms, AppState};
@@ -25,6 +26,19 @@ use crate::writer::{IngestJob, Outcome};
 /// Content types a batch may come with: ours, the generic binary type, and `text/plain`, the
 /// only one `sendBeacon` can send cross-origin without a preflight. The magic bytes decide.
 const BATCH_CONTENT_TYPES: [&str; 3] = ["application/vnd.sightline.batch", "application/octet-stream", "text/plain"];
+
+/// Batches decoded at once, at most: one per core.
+static DECODING: LazyLock<Semaphore> =
+    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
+
+/// What ingest keeps of a decoded batch.
+struct Decoded {
+    project: String,
+    session: SessionId,
+    page: u32,
+    seq: u32,
+    digest: BatchDigest,
+}
 
 #[derive(Deserialize)]
 struct KeyQuery {
@@ -103,7 +117,22 @@ async fn ingest(req: &HttpRequest, body: web::Payload, state: &AppState) -> Resu
 
     let bytes = read_body(req, body, state.limits.max_compressed).await?;
 
-    let batch = decode_batch(&bytes, &state.limits)?;
+    // Decoding takes up to tens of milliseconds and megabytes for a hostile batch: it runs on
+    // the blocking pool, a few at a time, never on the workers that answer everyone else.
+    let decoding = DECODING.acquire().await.map_err(|_| ApiError::ShuttingDown)?;
+    let limits = state.limits;
+    let (bytes, decoded) = web::block(move || {
+        let decoded = decode_batch(&bytes, &limits).map(|batch| {
+            let mut digest = BatchDigest::of(&batch);
+            digest.decoded = decoded_len(&bytes);
+            Decoded { project: batch.project, session: batch.session, page: batch.page, seq: batch.seq, digest }
+        });
+        (bytes, decoded)
+    })
+    .await
+    .map_err(|_| ApiError::ShuttingDown)?;
+    drop(decoding);
+    let batch = decoded?;
     if batch.project != project.config.ingest_key {
         return Err(ApiError::Forbidden {
             code: "project_mismatch",
@@ -120,10 +149,7 @@ async fn ingest(req: &HttpRequest, body: web::Payload, state: &AppState) -> Resu
         _ => Default::default(),
     };
     let key = BatchKey { project: project.id, session: batch.session, page: batch.page, seq: batch.seq };
-    let mut digest = BatchDigest::of(&batch);
-    digest.decoded = decoded_len(&bytes);
-    drop(batch);
-    let job = IngestJob { key, digest, bytes, geo, received_at: now_ms() };
+    let job = IngestJob { key, digest: batch.digest, bytes, geo, received_at: now_ms() };
     let durable = state.writer.ingest(job)?;
     match durable.await.map_err(|_| ApiError::ShuttingDown)?? {
         Outcome::SessionFull => Err(ApiError::SessionFull {
