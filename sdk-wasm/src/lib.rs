@@ -11,6 +11,8 @@
 pub mod batcher;
 pub mod digits;
 pub mod intake;
+#[cfg(test)]
+mod js_contract;
 pub mod session;
 pub mod tape;
 pub mod transport;

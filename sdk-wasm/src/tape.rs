@@ -26,6 +26,16 @@ use sightline_protocol::{
     TextChange,
 };
 
+/// Node kinds on the tape (`npm/src/dom.js` writes the same numbers; a test holds them
+/// together).
+pub const DOCUMENT: u32 = 0;
+pub const DOCTYPE: u32 = 1;
+pub const ELEMENT: u32 = 2;
+pub const TEXT: u32 = 3;
+pub const COMMENT: u32 = 4;
+pub const CDATA: u32 = 5;
+pub const SHADOW_ROOT: u32 = 6;
+
 /// One text field is cut to this many bytes: far more than any real attribute or text node,
 /// well under the protocol's limit on a string.
 pub const MAX_FIELD: usize = 1 << 20;
@@ -130,13 +140,13 @@ impl Reader<'_, u32> {
         let kind = self.num();
         let (id, parent, next) = (self.num(), self.num(), self.num());
         let kind = match kind {
-            0 => NodeKind::Document(DocumentNode {}),
-            1 => NodeKind::Doctype(Doctype {
+            DOCUMENT => NodeKind::Document(DocumentNode {}),
+            DOCTYPE => NodeKind::Doctype(Doctype {
                 name: self.text(MAX_FIELD),
                 public_id: self.text(MAX_FIELD),
                 system_id: self.text(MAX_FIELD),
             }),
-            2 => {
+            ELEMENT => {
                 let ns = Namespace::from_u8(u8::try_from(self.num()).unwrap_or(u8::MAX));
                 // Attributes are text fields only: the numbers left say nothing of how many
                 // there can be (the last element of a chunk has none after it).
@@ -145,10 +155,10 @@ impl Reader<'_, u32> {
                 let attrs = self.list(count, |r| (r.text(MAX_FIELD), r.text(MAX_FIELD)));
                 NodeKind::Element(Element { tag, attrs, ns })
             }
-            3 => NodeKind::Text(self.text(MAX_FIELD)),
-            4 => NodeKind::Comment(self.text(MAX_FIELD)),
-            5 => NodeKind::CData(self.text(MAX_FIELD)),
-            6 => NodeKind::ShadowRoot(ShadowRootNode {}),
+            TEXT => NodeKind::Text(self.text(MAX_FIELD)),
+            COMMENT => NodeKind::Comment(self.text(MAX_FIELD)),
+            CDATA => NodeKind::CData(self.text(MAX_FIELD)),
+            SHADOW_ROOT => NodeKind::ShadowRoot(ShadowRootNode {}),
             other => {
                 self.fail(TapeError::UnknownKind(other));
                 NodeKind::Document(DocumentNode {})

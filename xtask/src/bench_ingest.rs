@@ -16,7 +16,7 @@ use sightline_e2e::{Collector, Http};
 use sightline_protocol::*;
 
 use crate::rng::Rng;
-use crate::tools::{cargo, target_dir};
+use crate::tools::{bench_config, cargo, target_dir};
 
 const KEY: &str = "slk_bench_ingest";
 
@@ -378,7 +378,7 @@ pub fn run(options: Options) -> Result<(), String> {
     std::thread::sleep(Duration::from_secs(2));
 
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let config = sightline_e2e::project_config("bench", KEY, "slr_bench_ingest");
+    let config = bench_config(KEY, "slr_bench_ingest");
     let mut collector = Collector::start(&bin, &dir.path().join("data"), &config);
     let pid = collector.pid().map(|p| p.to_string()).unwrap_or_default();
     let written_before = disk_writes(&pid);

@@ -146,6 +146,12 @@ fn install_npm_tools() -> Result<(), String> {
     status.success().then_some(()).ok_or_else(|| format!("`npm ci` in npm/ failed ({status})"))
 }
 
+/// A collector configuration with one project (`key`, `token`) and no rate limits: benchmarks
+/// measure the collector, not its limits.
+pub fn bench_config(key: &str, token: &str) -> String {
+    format!("{}rate_limit = 0\n\n[limits]\nsource_rate_limit = 0\n", sightline_e2e::project_config("bench", key, token))
+}
+
 /// The release collector, built now, with one project (`key`, `token`) in a fresh data
 /// directory, which is removed when the returned guard is dropped (after the collector).
 pub fn release_collector(key: &str, token: &str) -> Result<(sightline_e2e::Collector, tempfile::TempDir), String> {
@@ -154,11 +160,7 @@ pub fn release_collector(key: &str, token: &str) -> Result<(sightline_e2e::Colle
     let collector = sightline_e2e::Collector::start(
         &target_dir().join("release/sightline-collector"),
         &data.path().join("data"),
-        // Benchmarks measure the collector, not its rate limits.
-        &format!(
-            "{}rate_limit = 0\n\n[limits]\nsource_rate_limit = 0\n",
-            sightline_e2e::project_config("bench", key, token)
-        ),
+        &bench_config(key, token),
     );
     Ok((collector, data))
 }
