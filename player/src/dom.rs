@@ -217,9 +217,8 @@ impl ReplayDom {
             return;
         }
         // Before its next sibling when that is a child of the same parent, else last.
-        let next = (node.next != 0 && self.nodes.get(&node.next).is_some_and(|n| n.parent == node.parent))
-            .then_some(node.next)
-            .unwrap_or(0);
+        let sibling = node.next != 0 && self.nodes.get(&node.next).is_some_and(|n| n.parent == node.parent);
+        let next = if sibling { node.next } else { 0 };
         let prev = match next {
             0 => self.ends(node.parent).last,
             next => self.nodes[&next].prev,

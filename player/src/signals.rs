@@ -155,10 +155,10 @@ impl SignalFinder {
             | EventData::AdoptedStyleSheets(_)
             | EventData::Navigation(_)
             | EventData::Input(_)
-            | EventData::Scroll(_) => {
-                if self.responses.len() < MAX_RESPONSES {
-                    self.responses.push((time, index));
-                }
+            | EventData::Scroll(_)
+                if self.responses.len() < MAX_RESPONSES =>
+            {
+                self.responses.push((time, index));
             }
             EventData::Network(n) => {
                 let start = time.saturating_sub(u64::from(n.duration));
