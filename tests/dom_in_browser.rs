@@ -10,7 +10,7 @@ use std::time::Duration;
 use sightline_e2e::sdk::{dist, open_page, recorded_session, start_collector, stored_stream, KEY};
 use sightline_e2e::static_files::StaticFiles;
 use sightline_e2e::webdriver::Browser;
-use sightline_e2e::Http;
+use sightline_e2e::{Collector, Http};
 use sightline_protocol::{decode_batch, Batch, EventData, Input, Limits, Node, NodeKind, PointerKind};
 
 const PASSWORD: &str = "hunter2-Secret!";
@@ -446,24 +446,16 @@ window.done = status().state;
     let (_site, browser) = open_page(page);
     let session = recorded_session(&browser);
     assert_eq!(browser.wait_for("window.done", Duration::from_secs(20)), "recording");
-    let http = Http::default();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let frames = stored_stream(&http, &collector, &session, 1);
-        let batches: Vec<Batch> = frames.iter().map(|f| decode_batch(f, &Limits::default()).unwrap()).collect();
-        let nodes = nodes_by_id(&batches);
+    let batches = recorded_when(&browser, &collector, &session, |batches| {
         let has_snapshot = batches.iter().flat_map(|b| &b.events).any(|e| matches!(e.data, EventData::Snapshot(_)));
-        if has_snapshot && nodes.values().any(|n| matches!(&n.kind, NodeKind::Element(el) if el.tag == "a")) {
-            let (_, input) = element_with_class(&nodes, "new-todo");
-            assert_eq!(attr(input, "placeholder"), Some("What needs to be done?"));
-            assert_eq!(attr(input, "autocomplete"), Some("off"));
-            let (_, link) = element_with_id(&nodes, "all");
-            assert_eq!(link.len(), 4, "{link:?}");
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "the snapshot and the added link never arrived");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+        has_snapshot && nodes_by_id(batches).values().any(|n| matches!(&n.kind, NodeKind::Element(el) if el.tag == "a"))
+    });
+    let nodes = nodes_by_id(&batches);
+    let (_, input) = element_with_class(&nodes, "new-todo");
+    assert_eq!(attr(input, "placeholder"), Some("What needs to be done?"));
+    assert_eq!(attr(input, "autocomplete"), Some("off"));
+    let (_, link) = element_with_id(&nodes, "all");
+    assert_eq!(link.len(), 4, "{link:?}");
 }
 
 #[test]
@@ -509,40 +501,29 @@ window.sessionUrl = getSessionUrl();
                  document.getElementById('plan').value, d.set.name, d.set.length, d.get.name];",
     );
     assert_eq!(seen, serde_json::json!(["", "first", "enterprise", "set value", 1, "get value"]));
-    let http = Http::default();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        browser.execute("window.flushNow(); return true;");
-        let frames = stored_stream(&http, &collector, &session, 1);
-        let batches: Vec<Batch> = frames.iter().map(|f| decode_batch(f, &Limits::default()).unwrap()).collect();
-        let nodes = nodes_by_id(&batches);
-        let events: Vec<&EventData> = batches.iter().flat_map(|b| &b.events).map(|e| &e.data).collect();
-        let done = events.iter().filter(|e| matches!(e, EventData::Input(_))).count() >= 6;
-        if done {
-            let todo = last_input(&events, &nodes, "todo");
-            assert_eq!((todo.value.as_str(), todo.masked), ("", true), "cleared by the page after Enter");
-            assert_eq!(last_input(&events, &nodes, "all").checked, Some(false), "unchecked by the page");
-            let plan = last_input(&events, &nodes, "plan");
-            assert_eq!((plan.value.as_str(), plan.masked), ("**********", true), "the chosen option, masked");
-            let search = last_input(&events, &nodes, "search");
-            assert_eq!(search.value, "set twice in a task", "unmasked where the page says, the last value");
-            let (search_id, _) = element_with_id(&nodes, "search");
-            let search_inputs =
-                events.iter().filter(|e| matches!(e, EventData::Input(i) if i.target == search_id)).count();
-            assert_eq!(search_inputs, 1, "set twice in one task, recorded once");
-            // The reset puts back what the HTML said.
-            let name = last_input(&events, &nodes, "name");
-            assert_eq!((name.value.as_str(), name.masked), ("****", true));
-            let notes = last_input(&events, &nodes, "notes");
-            assert_eq!(notes.value, "*****", "the textarea back to its text, masked");
-            // Secret in every mode, unmasked or not.
-            for (id, masked) in [("card-number", "****************"), ("csrf", "*******"), ("otp", "******")] {
-                assert_eq!(attr(element_with_id(&nodes, id).1, "value"), Some(masked), "#{id}");
-            }
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "the script's changes never arrived: {events:?}");
-        std::thread::sleep(Duration::from_millis(200));
+    let batches = recorded_when(&browser, &collector, &session, |batches| {
+        batches.iter().flat_map(|b| &b.events).filter(|e| matches!(e.data, EventData::Input(_))).count() >= 6
+    });
+    let nodes = nodes_by_id(&batches);
+    let events: Vec<&EventData> = batches.iter().flat_map(|b| &b.events).map(|e| &e.data).collect();
+    let todo = last_input(&events, &nodes, "todo");
+    assert_eq!((todo.value.as_str(), todo.masked), ("", true), "cleared by the page after Enter");
+    assert_eq!(last_input(&events, &nodes, "all").checked, Some(false), "unchecked by the page");
+    let plan = last_input(&events, &nodes, "plan");
+    assert_eq!((plan.value.as_str(), plan.masked), ("**********", true), "the chosen option, masked");
+    let search = last_input(&events, &nodes, "search");
+    assert_eq!(search.value, "set twice in a task", "unmasked where the page says, the last value");
+    let (search_id, _) = element_with_id(&nodes, "search");
+    let search_inputs = events.iter().filter(|e| matches!(e, EventData::Input(i) if i.target == search_id)).count();
+    assert_eq!(search_inputs, 1, "set twice in one task, recorded once");
+    // The reset puts back what the HTML said.
+    let name = last_input(&events, &nodes, "name");
+    assert_eq!((name.value.as_str(), name.masked), ("****", true));
+    let notes = last_input(&events, &nodes, "notes");
+    assert_eq!(notes.value, "*****", "the textarea back to its text, masked");
+    // Secret in every mode, unmasked or not.
+    for (id, masked) in [("card-number", "****************"), ("csrf", "*******"), ("otp", "******")] {
+        assert_eq!(attr(element_with_id(&nodes, id).1, "value"), Some(masked), "#{id}");
     }
 }
 
@@ -568,30 +549,46 @@ window.flushNow = flush;
     );
     let (site, browser) = open_page(page);
     let session = recorded_session(&browser);
+    let failed_image = |batches: &[Batch]| {
+        batches.iter().flat_map(|b| &b.events).find_map(|e| match &e.data {
+            EventData::Error(error) if error.message.contains("missing.png") => Some(error.message.clone()),
+            _ => None,
+        })
+    };
+    let batches = recorded_when(&browser, &collector, &session, |batches| {
+        !nodes_by_id(batches).is_empty() && failed_image(batches).is_some()
+    });
+    let nodes = nodes_by_id(&batches);
+    let failed = failed_image(&batches).unwrap_or_default();
+    let attr_of = |id: &str, name: &str| attr(element_with_id(&nodes, id).1, name).map(str::to_owned);
+    let base = &site.base;
+    assert_eq!(attr_of("reset", "href"), Some(format!("{base}/reset?token=%5Bredacted%5D&page=2")));
+    assert_eq!(attr_of("signed", "src"), Some(format!("{base}/img.png?X-Amz-Signature=%5Bredacted%5D&w=40")));
+    assert_eq!(attr_of("signed", "srcset"), Some(format!("{base}/img.png?sig=%5Bredacted%5D 2x")));
+    assert_eq!(attr_of("login", "action"), Some(format!("{base}/login?session=%5Bredacted%5D")));
+    let style = attr_of("bg", "style").unwrap_or_default();
+    assert!(style.contains("code=%5Bredacted%5D") && !style.contains("0auth"), "{style}");
+    assert!(failed.contains("ticket=%5Bredacted%5D") && !failed.contains("t1ck3t"), "{failed}");
+}
+
+/// The session's batches once `arrived` says they hold what a test waits for (up to 20 s),
+/// flushing the page (its `window.flushNow`, where it has one) before each look.
+fn recorded_when(
+    browser: &Browser,
+    collector: &Collector,
+    session: &str,
+    arrived: impl Fn(&[Batch]) -> bool,
+) -> Vec<Batch> {
     let http = Http::default();
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
-        browser.execute("window.flushNow(); return true;");
-        let frames = stored_stream(&http, &collector, &session, 1);
+        browser.execute("if (window.flushNow) window.flushNow(); return true;");
+        let frames = stored_stream(&http, collector, session, 1);
         let batches: Vec<Batch> = frames.iter().map(|f| decode_batch(f, &Limits::default()).unwrap()).collect();
-        let nodes = nodes_by_id(&batches);
-        let failed = batches.iter().flat_map(|b| &b.events).find_map(|e| match &e.data {
-            EventData::Error(error) if error.message.contains("missing.png") => Some(error.message.clone()),
-            _ => None,
-        });
-        if let (false, Some(failed)) = (nodes.is_empty(), failed) {
-            let attr_of = |id: &str, name: &str| attr(element_with_id(&nodes, id).1, name).map(str::to_owned);
-            let base = &site.base;
-            assert_eq!(attr_of("reset", "href"), Some(format!("{base}/reset?token=%5Bredacted%5D&page=2")));
-            assert_eq!(attr_of("signed", "src"), Some(format!("{base}/img.png?X-Amz-Signature=%5Bredacted%5D&w=40")));
-            assert_eq!(attr_of("signed", "srcset"), Some(format!("{base}/img.png?sig=%5Bredacted%5D 2x")));
-            assert_eq!(attr_of("login", "action"), Some(format!("{base}/login?session=%5Bredacted%5D")));
-            let style = attr_of("bg", "style").unwrap_or_default();
-            assert!(style.contains("code=%5Bredacted%5D") && !style.contains("0auth"), "{style}");
-            assert!(failed.contains("ticket=%5Bredacted%5D") && !failed.contains("t1ck3t"), "{failed}");
-            break;
+        if arrived(&batches) {
+            return batches;
         }
-        assert!(std::time::Instant::now() < deadline, "the page and its failed image never arrived: {batches:?}");
+        assert!(std::time::Instant::now() < deadline, "what the test waits for never arrived: {batches:?}");
         std::thread::sleep(Duration::from_millis(200));
     }
 }

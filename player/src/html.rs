@@ -273,6 +273,20 @@ mod tests {
         Node { id, parent, next: 0, kind: NodeKind::Element(Element { tag: tag.into(), attrs, ns: Namespace::Html }) }
     }
 
+    fn svg_el(id: u32, parent: u32, tag: &str, attrs: &[(&str, &str)]) -> Node {
+        let mut node = el(id, parent, tag, attrs);
+        if let NodeKind::Element(e) = &mut node.kind {
+            e.ns = Namespace::Svg;
+        }
+        node
+    }
+
+    fn doctype(id: u32, parent: u32, name: &str, public_id: &str, system_id: &str) -> Node {
+        let kind =
+            NodeKind::Doctype(Doctype { name: name.into(), public_id: public_id.into(), system_id: system_id.into() });
+        Node { id, parent, next: 0, kind }
+    }
+
     fn replay(nodes: Vec<Node>) -> ReplayDom {
         let mut dom = ReplayDom::new();
         dom.apply(&EventData::Snapshot(Snapshot { nodes }));
@@ -311,13 +325,7 @@ mod tests {
 
     #[test]
     fn urls_are_read_the_way_a_browser_reads_them() {
-        let svg = |id, parent, tag: &str, attrs: &[(&str, &str)]| {
-            let mut node = el(id, parent, tag, attrs);
-            if let NodeKind::Element(e) = &mut node.kind {
-                e.ns = Namespace::Svg;
-            }
-            node
-        };
+        let svg = svg_el;
         let dom = replay(vec![
             Node { id: 1, parent: 0, next: 0, kind: NodeKind::Document(DocumentNode {}) },
             el(2, 1, "a", &[("href", "\u{1}javascript:steal()")]),
@@ -343,26 +351,11 @@ mod tests {
 
     #[test]
     fn markup_the_frame_would_parse_differently_is_written_as_the_user_saw_it() {
-        let svg = |id, parent, tag: &str| {
-            let mut node = el(id, parent, tag, &[]);
-            if let NodeKind::Element(e) = &mut node.kind {
-                e.ns = Namespace::Svg;
-            }
-            node
-        };
+        let svg = |id, parent, tag: &str| svg_el(id, parent, tag, &[]);
         let text = |id, parent, content: &str| Node { id, parent, next: 0, kind: NodeKind::Text(content.into()) };
         let dom = replay(vec![
             Node { id: 1, parent: 0, next: 0, kind: NodeKind::Document(DocumentNode {}) },
-            Node {
-                id: 2,
-                parent: 1,
-                next: 0,
-                kind: NodeKind::Doctype(Doctype {
-                    name: "html".into(),
-                    public_id: "-//W3C//DTD HTML 4.01 Transitional//EN".into(),
-                    system_id: String::new(),
-                }),
-            },
+            doctype(2, 1, "html", "-//W3C//DTD HTML 4.01 Transitional//EN", ""),
             el(3, 1, "body", &[]),
             // Google Tag Manager's snippet: in a browser that runs scripts, noscript is text
             // nobody sees; written as such into a frame without scripts, it would open an
@@ -384,16 +377,7 @@ mod tests {
         );
         let bad_doctype = replay(vec![
             Node { id: 1, parent: 0, next: 0, kind: NodeKind::Document(DocumentNode {}) },
-            Node {
-                id: 2,
-                parent: 1,
-                next: 0,
-                kind: NodeKind::Doctype(Doctype {
-                    name: "html><script>".into(),
-                    public_id: "x\"><script>".into(),
-                    system_id: "about:legacy-compat".into(),
-                }),
-            },
+            doctype(2, 1, "html><script>", "x\"><script>", "about:legacy-compat"),
         ]);
         assert_eq!(to_html(&bad_doctype, 1), "<!DOCTYPE html SYSTEM \"about:legacy-compat\">");
     }
