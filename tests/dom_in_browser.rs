@@ -511,6 +511,30 @@ window.sessionUrl = getSessionUrl();
     assert_eq!(last_input(&events, &nodes, "all").checked, Some(false), "unchecked by the page");
     let plan = last_input(&events, &nodes, "plan");
     assert_eq!((plan.value.as_str(), plan.masked), ("**********", true), "the chosen option, masked");
+    // Which option it is shows in the replay: not secret by default.
+    let option = |value: &str| {
+        nodes
+            .iter()
+            .find_map(|(id, n)| match &n.kind {
+                NodeKind::Element(el) if el.tag == "option" && attr(&el.attrs, "value") == Some(value) => Some(*id),
+                _ => None,
+            })
+            .expect("the option")
+    };
+    let selected: Vec<(u32, bool)> = events
+        .iter()
+        .filter_map(|e| match e {
+            EventData::Mutation(m) => Some(&m.attrs),
+            _ => None,
+        })
+        .flatten()
+        .filter(|change| change.name == "selected")
+        .map(|change| (change.id, change.value.is_some()))
+        .collect();
+    assert!(
+        selected.contains(&(option("enterprise"), true)) && selected.contains(&(option("team"), false)),
+        "{selected:?}"
+    );
     let search = last_input(&events, &nodes, "search");
     assert_eq!(search.value, "set twice in a task", "unmasked where the page says, the last value");
     let (search_id, _) = element_with_id(&nodes, "search");

@@ -413,9 +413,8 @@ export function createDomRecorder(sink, options = {}) {
       if (type === 'file') return 0;
     }
     if (tag === 'option') {
-      // Which option is chosen is the user's input, masked with the select's value.
-      const select = el.closest('select');
-      if (el.selected && !(select && formValueMasked(select, flags))) {
+      // Which option is chosen is not secret by default (see recordChosen).
+      if (el.selected && !(flags & MASK)) {
         tape.text('selected');
         tape.text('');
         return 1;
@@ -1220,11 +1219,29 @@ export function createDomRecorder(sink, options = {}) {
   // user's input, then a framework setting the value it already has).
   const recordedState = new WeakMap();
 
-  function recordState(el, value, checked, masked) {
-    const state = `${checked}:${value}`;
-    if (recordedState.get(el) === state) return;
+  // `seen` tells the state apart where the value alone doesn't (a select's index).
+  function recordState(el, value, checked, masked, seen = value) {
+    const state = `${checked}:${seen}`;
+    if (recordedState.get(el) === state) return false;
     recordedState.set(el, state);
     sink.input(ids.get(el), value, checked, masked);
+    return true;
+  }
+
+  // Which option of a select is chosen, as the options' `selected` attributes, so the replay
+  // shows it even where the value is masked: the choice among the page's own options is not
+  // secret by default (under `data-sl-mask` it is left out).
+  function recordChosen(select, flags) {
+    if (flags & MASK) return;
+    const tape = new Tape();
+    for (const option of select.options) {
+      if (!ids.has(option)) continue;
+      tape.nums.push(ids.get(option), option.selected ? 1 : 0);
+      tape.text('selected');
+      if (option.selected) tape.text('');
+      tape.count++;
+    }
+    if (tape.count > 0) sink.mutation(changeTape([], EMPTY, tape, EMPTY), tape.texts.join('\0'));
   }
 
   // Records a control's state as it is now, masked as its place in the page says.
@@ -1245,7 +1262,13 @@ export function createDomRecorder(sink, options = {}) {
     if (type === 'file') return;
     const value = String(el.value ?? '');
     const masked = formValueMasked(el, flags);
-    recordState(el, masked ? maskValue(value) : value, 0, masked);
+    const recorded = masked ? maskValue(value) : value;
+    if (el.localName !== 'select') {
+      recordState(el, recorded, 0, masked);
+      return;
+    }
+    // Another option with the same masked length is still a change.
+    if (recordState(el, recorded, 0, masked, `${el.selectedIndex}:${recorded}`)) recordChosen(el, flags);
   }
 
   function onFocus(event) {

@@ -31,6 +31,8 @@ const VOID: [&str; 14] =
     ["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"];
 /// Elements whose content is raw text.
 const RAW_TEXT: [&str; 6] = ["style", "script", "xmp", "noembed", "noframes", "noscript"];
+/// Input types whose value can't be asterisks (the browser drops such a value).
+const MASK_DROPPING_TYPES: [&str; 8] = ["number", "range", "color", "date", "time", "datetime-local", "month", "week"];
 /// Attributes that hold URLs.
 const URL_ATTRIBUTES: [&str; 9] =
     ["href", "src", "action", "formaction", "poster", "background", "cite", "xlink:href", "data"];
@@ -187,9 +189,21 @@ fn write_element(dom: &ReplayDom, id: u32, element: &Element, out: &mut String) 
     }
     out.push('<');
     out.push_str(tag);
+    let attr = |wanted: &str| element.attrs.iter().find(|(name, _)| name == wanted).map(|(_, value)| value.as_str());
+    // A masked value is asterisks, which an input of a type that holds numbers, dates or
+    // colours would drop: such an input is shown as text, holding the mask.
+    let masked_as_text = html
+        && tag == "input"
+        && attr("type").is_some_and(|t| MASK_DROPPING_TYPES.contains(&t.to_ascii_lowercase().as_str()))
+        && attr("value").is_some_and(|v| !v.is_empty() && v.chars().all(|c| c == '*'));
+    // A textarea's value is its content.
+    let textarea_value = if html && tag == "textarea" { attr("value") } else { None };
     let mut blocked_size = None;
     for (name, value) in &element.attrs {
         let lower = name.to_ascii_lowercase();
+        if (masked_as_text && lower == "type") || (textarea_value.is_some() && lower == "value") {
+            continue;
+        }
         let url = URL_ATTRIBUTES.contains(&lower.as_str());
         if lower.starts_with("on")
             || lower == "srcdoc"
@@ -211,6 +225,9 @@ fn write_element(dom: &ReplayDom, id: u32, element: &Element, out: &mut String) 
         escape(value, true, out);
         out.push('"');
     }
+    if masked_as_text {
+        out.push_str(" type=\"text\"");
+    }
     if let Some(size) = blocked_size {
         let mut parts = size.split(' ').map(|n| n.parse::<u32>().unwrap_or(0));
         let (width, height) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
@@ -229,7 +246,13 @@ fn write_element(dom: &ReplayDom, id: u32, element: &Element, out: &mut String) 
     if VOID.contains(&tag) && dom.is_html(id) {
         return;
     }
-    if tag != "iframe" && tag != "script" && !(html && tag == "noscript") {
+    if let Some(value) = textarea_value {
+        // The first newline after the start tag is not content: written twice, one is kept.
+        if value.starts_with('\n') {
+            out.push('\n');
+        }
+        escape(value, false, out);
+    } else if tag != "iframe" && tag != "script" && !(html && tag == "noscript") {
         write_children(dom, id, out);
     }
     out.push_str("</");
@@ -380,6 +403,26 @@ mod tests {
             doctype(2, 1, "html><script>", "x\"><script>", "about:legacy-compat"),
         ]);
         assert_eq!(to_html(&bad_doctype, 1), "<!DOCTYPE html SYSTEM \"about:legacy-compat\">");
+    }
+
+    #[test]
+    fn form_state_shows_as_the_user_saw_it_masked_or_not() {
+        let text = |id, parent, content: &str| Node { id, parent, next: 0, kind: NodeKind::Text(content.into()) };
+        let dom = replay(vec![
+            Node { id: 1, parent: 0, next: 0, kind: NodeKind::Document(DocumentNode {}) },
+            el(2, 1, "input", &[("type", "number"), ("value", "****")]),
+            el(3, 1, "input", &[("type", "date"), ("value", "2026-12-03")]),
+            el(4, 1, "textarea", &[("value", "\ntyped <b>")]),
+            text(5, 4, "the default text"),
+            el(6, 1, "select", &[("value", "***")]),
+            el(7, 6, "option", &[]),
+            el(8, 6, "option", &[("selected", "")]),
+        ]);
+        assert_eq!(
+            to_html(&dom, 1),
+            "<input value=\"****\" type=\"text\"><input type=\"date\" value=\"2026-12-03\">\
+             <textarea>\n\ntyped &lt;b&gt;</textarea><select value=\"***\"><option></option><option selected=\"\"></option></select>"
+        );
     }
 
     #[test]
