@@ -15,6 +15,16 @@ use crate::writer::{DeleteTarget, Writer};
 const MAX_PER_PASS: usize = 10_000;
 /// Sessions per deletion command: ingest waits behind one command at a time, never a pass.
 const CHUNK: usize = 100;
+/// Tombstones are kept at least this long, whatever the project's retention: a page keeps what
+/// it could not deliver for up to 3 days (the SDK's stash), and a batch of an erased session
+/// arriving that late must still be dropped, never bring the session back.
+const TOMBSTONES_AT_LEAST_MS: u64 = 7 * 24 * 60 * 60 * 1000;
+
+/// Tombstones older than this are purged: past the project's retention and past the time a
+/// late batch can still arrive.
+fn tombstone_cutoff(now: u64, sessions_cutoff: u64) -> u64 {
+    sessions_cutoff.min(now.saturating_sub(TOMBSTONES_AT_LEAST_MS))
+}
 
 /// Removes what has expired now; returns how many sessions went.
 pub fn sweep(store: &dyn Store, writer: &Writer, projects: &Projects) -> usize {
@@ -45,7 +55,7 @@ pub fn sweep(store: &dyn Store, writer: &Writer, projects: &Projects) -> usize {
             }
         }
         expire_telemetry(writer, project.id, cutoff);
-        if let Err(e) = store.purge_tombstones(project.id, cutoff) {
+        if let Err(e) = store.purge_tombstones(project.id, tombstone_cutoff(now_ms(), cutoff)) {
             tracing::error!(error = %e, "retention: purging tombstones failed");
         }
     }
@@ -101,5 +111,20 @@ impl Drop for Sweeper {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tombstones_outlive_what_a_page_may_still_send() {
+        let day = 24 * 60 * 60 * 1000;
+        let now = 100 * day;
+        // A project keeping sessions for 1 day keeps tombstones for 7.
+        assert_eq!(tombstone_cutoff(now, now - day), now - 7 * day);
+        // One keeping them for 30 days keeps tombstones as long.
+        assert_eq!(tombstone_cutoff(now, now - 30 * day), now - 30 * day);
     }
 }
