@@ -595,6 +595,42 @@ window.flushNow = flush;
     assert!(failed.contains("ticket=%5Bredacted%5D") && !failed.contains("t1ck3t"), "{failed}");
 }
 
+#[test]
+fn a_keyframe_carries_where_elements_were_scrolled() {
+    let (collector, _data) = start_collector();
+    let page = format!(
+        r#"<!doctype html><title>Scrolled</title><body>
+<div id="box" style="height: 50px; overflow: auto"><div style="height: 3000px">rows</div></div>
+<script type="module">
+import {{ init, flush, getSessionUrl }} from '/index.js';
+await init({{ endpoint: '{}', projectKey: '{KEY}', keyframeIntervalMs: 700 }});
+window.flushNow = flush;
+window.sessionUrl = getSessionUrl();
+document.getElementById('box').scrollTop = 400;
+</script></body></html>"#,
+        collector.base
+    );
+    let (_site, browser) = open_page(page);
+    let session = recorded_session(&browser);
+    // The last keyframe is followed by the box's position, as it was when the keyframe was taken.
+    let last_keyframe_scroll = |batches: &[Batch]| {
+        let events: Vec<&EventData> = batches.iter().flat_map(|b| &b.events).map(|e| &e.data).collect();
+        let last = events.iter().rposition(|e| matches!(e, EventData::Snapshot(_)))?;
+        let keyframes = events.iter().filter(|e| matches!(e, EventData::Snapshot(_))).count();
+        let box_id = element_with_id(&nodes_by_id(batches), "box").0;
+        (keyframes >= 2)
+            .then(|| {
+                events[last..].iter().find_map(|e| match e {
+                    EventData::Scroll(s) if s.target == box_id => Some((s.x, s.y)),
+                    _ => None,
+                })
+            })
+            .flatten()
+    };
+    let batches = recorded_when(&browser, &collector, &session, |batches| last_keyframe_scroll(batches).is_some());
+    assert_eq!(last_keyframe_scroll(&batches), Some((0, 400)));
+}
+
 /// The session's batches once `arrived` says they hold what a test waits for (up to 20 s),
 /// flushing the page (its `window.flushNow`, where it has one) before each look.
 fn recorded_when(

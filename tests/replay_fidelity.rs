@@ -5,13 +5,15 @@
 //!
 //! Both sides are written out the same way, after a normalisation for what the recorder
 //! changes on purpose:
-//! - form state (`value`, `checked`, `selected`) is left out: the recording holds it masked;
-//! - text under `data-sl-mask`, in textareas and in `contenteditable` is masked on the live side
+//! - form state (`value`, `checked`, `selected`, and a textarea's text, which the frame writes
+//!   as its value) is left out: the recording holds it masked;
+//! - text under `data-sl-mask` and in `contenteditable` is masked on the live side
 //!   as the recorder masks it (every non-space character becomes `*`);
 //! - a `data-sl-block` element keeps only its `id` and `class`, and nothing inside it;
 //! - `<script>` contents, comments, `on*` and `srcdoc` attributes are left out;
 //! - URL attributes are compared in absolute form;
-//! - the recorder's own `data-sl-blocked` attribute is left out.
+//! - the recorder's and the replay's own `data-sl-blocked` and `data-sl-scroll` attributes are
+//!   left out.
 //!
 //! In the viewer's frame the page is inert HTML, so for that comparison, on both sides, also:
 //! `<script>` elements, stylesheet elements (`<style>`, `<link rel=stylesheet>`: sheets recorded
@@ -51,13 +53,14 @@ const walk = (node, depth, masked) => {
       const attrs = [...child.attributes]
         .filter((a) => !a.name.startsWith('on') && a.name !== 'srcdoc' && !FORM_STATE.has(a.name))
         .filter((a) => !blocked || a.name === 'id' || a.name === 'class')
-        .filter((a) => a.name !== 'data-sl-blocked')
+        .filter((a) => a.name !== 'data-sl-blocked' && a.name !== 'data-sl-scroll')
         .map((a) => `${a.name}=${URLS.has(a.name) ? new URL(a.value, doc.baseURI).href : a.value}`)
         .sort();
       lines.push(`${depth} E ${tag} ${attrs.join(' ')}`);
       const editable = child.getAttribute('contenteditable');
       const masks = masked || child.hasAttribute('data-sl-mask') || tag === 'textarea' || (editable !== null && editable !== 'false');
-      if (!blocked && tag !== 'script') walk(child, depth + 1, masks && !child.hasAttribute('data-sl-unmask'));
+      // A textarea's text is its value: form state, which the frame writes as its content.
+      if (!blocked && tag !== 'script' && tag !== 'textarea') walk(child, depth + 1, masks && !child.hasAttribute('data-sl-unmask'));
     }
   }
 };
@@ -83,7 +86,9 @@ fn replay_lines(dom: &ReplayDom) -> Vec<String> {
                         .collect();
                     attrs.sort();
                     lines.push(format!("{depth} E {} {}", element.tag, attrs.join(" ")));
-                    walk(dom, child, depth + 1, lines);
+                    if element.tag != "textarea" {
+                        walk(dom, child, depth + 1, lines);
+                    }
                 }
                 _ => {}
             }

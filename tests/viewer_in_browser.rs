@@ -186,6 +186,9 @@ fn the_replay_shows_the_page_at_each_moment_and_runs_none_of_its_code() {
             text(17, 16, "After the tag manager"),
             element(18, 3, "a", &[("id", "evil-link-2"), ("href", "\u{1}java\tscript:parent.document.title = 'ESCAPED'")]),
             element(19, 8, "meta", &[("name", "referrer"), ("content", "unsafe-url")]),
+            // A container the user scrolled, as a table's or a modal's body.
+            element(20, 3, "div", &[("id", "scroller"), ("style", "height: 50px; overflow: auto")]),
+            element(21, 20, "div", &[("style", "height: 2000px")]),
         ],
     };
     let change =
@@ -215,6 +218,7 @@ fn the_replay_shows_the_page_at_each_moment_and_runs_none_of_its_code() {
         Event { dt: 0, data: EventData::Viewport(viewport) },
         Event { dt: 0, data: went(sightline_protocol::NavigationKind::Load, "https://app.acme.example/invoices") },
         Event { dt: 0, data: EventData::Snapshot(snapshot) },
+        Event { dt: 0, data: EventData::Scroll(sightline_protocol::Scroll { target: 20, x: 0, y: 300 }) },
         Event { dt: 1000, data: EventData::Pointer(click) },
         Event { dt: 500, data: EventData::Network(Box::new(failed)) },
         Event { dt: 10, data: EventData::Console(logged) },
@@ -252,6 +256,9 @@ fn the_replay_shows_the_page_at_each_moment_and_runs_none_of_its_code() {
         "return document.getElementById('replay-frame').contentDocument.getElementById('after-noscript')?.textContent;",
     );
     assert_eq!(after, "After the tag manager", "the noscript snippet swallowed nothing");
+    let scrolled =
+        "document.getElementById('replay-frame').contentDocument.getElementById('scroller')?.scrollTop === 300";
+    browser.wait_for(scrolled, Duration::from_secs(10));
     // To the end of the timeline: the change is there.
     browser.execute(
         "const t = document.getElementById('timeline'); t.value = t.max; t.dispatchEvent(new Event('input')); return true;",

@@ -233,6 +233,25 @@ function clock(ms) {
   return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
 }
 
+// Elements the user had scrolled (a table's container, a modal's body) carry their position
+// in `data-sl-scroll` (see player/src/html.rs); frames' documents too.
+function scrollElements(doc) {
+  if (!doc) return;
+  for (const element of doc.querySelectorAll('[data-sl-scroll]')) {
+    const [x, y] = element.getAttribute('data-sl-scroll').split(' ').map(Number);
+    element.scrollLeft = x;
+    element.scrollTop = y;
+  }
+  for (const inner of doc.querySelectorAll('iframe')) {
+    try {
+      if (inner.contentDocument && inner.contentDocument.readyState === 'complete') scrollElements(inner.contentDocument);
+      else inner.addEventListener('load', () => scrollElements(inner.contentDocument), { once: true });
+    } catch (_) {
+      // Not the viewer's to read.
+    }
+  }
+}
+
 // The recorded page in a sandboxed frame: no scripts run in it, forms can't submit, links
 // can't navigate; the viewer reads it (same origin) only to scroll it as the user did. It is
 // credentialless: what the recording loads (images, fonts, styles) goes out without the
@@ -324,6 +343,7 @@ async function showReplay(id, section) {
         // When the first recorded page is up, for the player benchmark (and anyone profiling).
         if (performance.getEntriesByName('sightline-first-frame').length === 0) performance.mark('sightline-first-frame');
         if (frame.contentWindow) frame.contentWindow.scrollTo(x, y);
+        scrollElements(frame.contentDocument);
       };
     } else if (frame.contentWindow) {
       frame.contentWindow.scrollTo(x, y);

@@ -744,9 +744,22 @@ export function createDomRecorder(sink, options = {}) {
       if (done) {
         recordNotedSheets();
         recordPageScroll();
+        recordElementScrolls();
       }
       return done;
     });
+  }
+
+  // The elements the page scrolled (a table's container, a modal's body, a chat), with their
+  // latest positions from scroll events, so that a snapshot carries them: a replay sought to
+  // any moment starts from the latest snapshot before it.
+  const elementScrolls = new Map();
+
+  function recordElementScrolls() {
+    for (const [el, [x, y]] of elementScrolls) {
+      if (!el.isConnected) elementScrolls.delete(el);
+      else if (ids.has(el)) sink.scroll(ids.get(el), x, y, false);
+    }
   }
 
   // Reading a scroll position makes the browser lay the page out if it changed, which on a big
@@ -1190,7 +1203,10 @@ export function createDomRecorder(sink, options = {}) {
       readPageScroll();
       scrolled.set(document, pageScroll);
     } else if (target && target.nodeType === 1) {
-      scrolled.set(target, [Math.round(target.scrollLeft), Math.round(target.scrollTop)]);
+      const position = [Math.round(target.scrollLeft), Math.round(target.scrollTop)];
+      scrolled.set(target, position);
+      if (position[0] === 0 && position[1] === 0) elementScrolls.delete(target);
+      else elementScrolls.set(target, position);
     } else if (target && target.nodeType === 9 && target.defaultView) {
       // A same-origin frame's document.
       scrolled.set(target, [Math.round(target.defaultView.scrollX), Math.round(target.defaultView.scrollY)]);

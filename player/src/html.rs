@@ -228,6 +228,11 @@ fn write_element(dom: &ReplayDom, id: u32, element: &Element, out: &mut String) 
     if masked_as_text {
         out.push_str(" type=\"text\"");
     }
+    // Where the user had scrolled the element to: the viewer scrolls it there once the frame
+    // has loaded.
+    if let Some((x, y)) = dom.node(id).and_then(|n| n.scroll).filter(|&(x, y)| x != 0 || y != 0) {
+        out.push_str(&format!(" data-sl-scroll=\"{x} {y}\""));
+    }
     if let Some(size) = blocked_size {
         let mut parts = size.split(' ').map(|n| n.parse::<u32>().unwrap_or(0));
         let (width, height) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
@@ -418,10 +423,12 @@ mod tests {
             el(7, 6, "option", &[]),
             el(8, 6, "option", &[("selected", "")]),
         ]);
+        let mut dom = dom;
+        dom.apply(&EventData::Scroll(sightline_protocol::Scroll { target: 4, x: 0, y: 120 }));
         assert_eq!(
             to_html(&dom, 1),
             "<input value=\"****\" type=\"text\"><input type=\"date\" value=\"2026-12-03\">\
-             <textarea>\n\ntyped &lt;b&gt;</textarea><select value=\"***\"><option></option><option selected=\"\"></option></select>"
+             <textarea data-sl-scroll=\"0 120\">\n\ntyped &lt;b&gt;</textarea><select value=\"***\"><option></option><option selected=\"\"></option></select>"
         );
     }
 
