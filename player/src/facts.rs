@@ -102,18 +102,16 @@ impl FactFinder {
                 )));
             }
             EventData::Input(input) => {
-                let value = match input.checked {
-                    Some(true) => "checked".to_owned(),
-                    Some(false) => "unchecked".to_owned(),
-                    None => format!("\"{}\"", input.value),
+                let target = describe(dom, input.target);
+                let select =
+                    matches!(dom.node(input.target).map(|n| &n.kind), Some(NodeKind::Element(e)) if e.tag == "select");
+                let summary = match input.checked {
+                    Some(true) => format!("Checked {target}"),
+                    Some(false) => format!("Unchecked {target}"),
+                    None if select => format!("Chose \"{}\" in {target}", input.value),
+                    None => format!("Typed into {target}: \"{}\"", input.value),
                 };
-                let line = fact(
-                    Panel::Activity,
-                    "input",
-                    format!("Typed into {}: {value}", describe(dom, input.target)),
-                    String::new(),
-                    false,
-                );
+                let line = fact(Panel::Activity, "input", summary, String::new(), false);
                 // Only network and console lines can follow the field's line, so moving it to the
                 // end keeps the lines in time order.
                 if let Some((_, at)) = typing.filter(|(field, _)| *field == input.target) {
@@ -182,7 +180,7 @@ impl FactFinder {
             EventData::Error(e) => {
                 let summary = match e.kind {
                     ErrorKind::Resource => format!("Failed to load {} {}", e.name, e.message),
-                    _ => format!("{}: {}", e.name, e.message),
+                    _ => error_line(&e.name, &e.message),
                 };
                 out.push(Some(fact(Panel::Console, "exception", summary, e.stack.clone().unwrap_or_default(), true)));
             }
@@ -196,6 +194,17 @@ impl FactFinder {
     /// The facts of everything taken, in time order.
     pub fn finish(self) -> Vec<Fact> {
         self.out.into_iter().flatten().collect()
+    }
+}
+
+/// An error as one line: `TypeError: x is not a function`, whether the message (as browsers
+/// give it) already names the error, with or without `Uncaught`, or not.
+pub(crate) fn error_line(name: &str, message: &str) -> String {
+    let message = message.strip_prefix("Uncaught ").unwrap_or(message);
+    if !name.is_empty() && message.strip_prefix(name).is_some_and(|rest| rest.starts_with(':')) {
+        message.to_owned()
+    } else {
+        format!("{name}: {message}")
     }
 }
 
@@ -247,6 +256,17 @@ fn text_of(dom: &ReplayDom, id: u32, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_is_named_once() {
+        assert_eq!(
+            error_line("TypeError", "Uncaught TypeError: x is not a function"),
+            "TypeError: x is not a function"
+        );
+        assert_eq!(error_line("TypeError", "TypeError: x"), "TypeError: x");
+        assert_eq!(error_line("Error", "disk full"), "Error: disk full");
+        assert_eq!(error_line("Error", "Errors: 3"), "Error: Errors: 3", "a prefix of a longer word is no name");
+    }
     use sightline_protocol::{fixtures, Batch, Event, Input, Pointer};
 
     /// A page's only batch, holding `events`.
@@ -316,5 +336,41 @@ mod tests {
         let lines: Vec<(u64, String)> =
             facts(&Replay::new(&[batch])).into_iter().map(|f| (f.time, f.summary)).collect();
         assert_eq!(lines, [(20, "suggestions".into()), (30, "Typed into an element: \"ab\"".into())]);
+    }
+
+    #[test]
+    fn checkboxes_and_selects_read_in_plain_words() {
+        use sightline_protocol::{DocumentNode, Element, Namespace, Node, Snapshot};
+        let element = |id, tag: &str, attrs: &[(&str, &str)]| Node {
+            id,
+            parent: 1,
+            next: 0,
+            kind: NodeKind::Element(Element {
+                tag: tag.into(),
+                attrs: attrs.iter().map(|(n, v)| ((*n).into(), (*v).into())).collect(),
+                ns: Namespace::Html,
+            }),
+        };
+        let page = Snapshot {
+            nodes: vec![
+                Node { id: 1, parent: 0, next: 0, kind: NodeKind::Document(DocumentNode {}) },
+                element(2, "input", &[("id", "all"), ("type", "checkbox")]),
+                element(3, "select", &[("id", "plan")]),
+            ],
+        };
+        let input = |target, value: &str, checked| {
+            EventData::Input(Input { target, value: value.into(), checked, masked: false })
+        };
+        let events = [
+            EventData::Snapshot(page),
+            input(2, "", Some(true)),
+            input(3, "enterprise", None),
+            input(2, "", Some(false)),
+        ]
+        .into_iter()
+        .map(|data| Event { dt: 10, data })
+        .collect();
+        let lines: Vec<String> = facts(&Replay::new(&[one_batch(events)])).into_iter().map(|f| f.summary).collect();
+        assert_eq!(lines, ["Checked input#all", "Chose \"enterprise\" in select#plan", "Unchecked input#all"]);
     }
 }

@@ -24,7 +24,7 @@
 use serde::Serialize;
 use sightline_protocol::{ErrorKind, EventData, NodeKind, PointerKind};
 
-use crate::facts::describe;
+use crate::facts::{describe, error_line};
 use crate::{Replay, ReplayDom};
 
 /// Clicks on one element within this long make a rage click (with three of them).
@@ -187,7 +187,7 @@ impl SignalFinder {
                 }
             }
             EventData::Error(e) if e.kind != ErrorKind::Resource && self.failures.len() < MAX_FAILURES => {
-                self.failures.push(Failure { index, start: time, summary: format!("{}: {}", e.name, e.message) })
+                self.failures.push(Failure { index, start: time, summary: error_line(&e.name, &e.message) })
             }
             _ => {}
         }
