@@ -330,10 +330,25 @@ fn the_replay_shows_the_page_at_each_moment_and_runs_none_of_its_code() {
     browser.wait_for("Number(document.getElementById('timeline').value) >= 22000", Duration::from_secs(3));
     browser.click("#play");
 
-    // A link to a moment opens there.
+    // Played forward in small steps from the start, the frame is changed in place, never
+    // loaded again; and what it shows at the end is what a link to the end shows.
+    let frame_dom = "const d = document.getElementById('replay-frame').contentDocument; \
+         return [d.compatMode, d.documentElement.outerHTML];";
+    let loads = "return Number(document.querySelector('.stage').dataset.loads);";
+    let loads_before = browser.execute(loads);
+    browser.execute(
+        "const t = document.getElementById('timeline'); \
+         for (let at = 0; at <= Number(t.max) + 100; at += 100) { t.value = String(at); t.dispatchEvent(new Event('input')); } \
+         return true;",
+    );
+    browser.wait_for(&changed, Duration::from_secs(10));
+    assert_eq!(browser.execute(loads), loads_before, "no frame loaded while playing forward");
+    let played_to_end = browser.execute(frame_dom);
     let end = http.get(&format!("{}/api/sessions/{session}", collector.base), TOKEN).json()["end"].as_u64().unwrap();
+    // A link to a moment opens there.
     browser.navigate(&format!("{}/sessions/{session}?t={end}", collector.base));
     browser.wait_for(&changed, Duration::from_secs(20));
+    assert_eq!(browser.execute(frame_dom), played_to_end, "played forward, or opened at the end: the same page");
     std::thread::sleep(Duration::from_millis(300));
     let page = browser.execute("return document.getElementById('current-page').textContent;");
     assert_eq!(page, "Invoices · https://app.acme.example/invoices/42", "the page at the end");
@@ -349,7 +364,8 @@ fn the_replay_shows_the_page_at_each_moment_and_runs_none_of_its_code() {
         "the recorded refresh did not navigate the frame"
     );
     assert_ne!(browser.execute("return document.title;"), "ESCAPED", "the recorded page's code never ran");
-    let frame_html = browser.execute("return document.getElementById('replay-frame').srcdoc;");
+    let frame_html =
+        browser.execute("return document.getElementById('replay-frame').contentDocument.documentElement.outerHTML;");
     let frame_html = frame_html.as_str().unwrap();
     for payload in [
         "onerror",

@@ -8,6 +8,7 @@ use actix_web::{web, HttpResponse};
 
 const PAGE: &str = include_str!("../viewer/index.html");
 const SCRIPT: &str = include_str!("../viewer/app.js");
+const FRAME_SCRIPT: &str = include_str!("../viewer/frame.js");
 const STYLE: &str = include_str!("../viewer/app.css");
 
 /// What the viewer's pages may do: run their own script (and the replay core's wasm) and read
@@ -28,6 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(page))
         .route("/sessions/{id}", web::get().to(page))
         .route("/viewer/app.js", web::get().to(|| asset("text/javascript; charset=utf-8", SCRIPT)))
+        .route("/viewer/frame.js", web::get().to(|| asset("text/javascript; charset=utf-8", FRAME_SCRIPT)))
         .route("/viewer/app.css", web::get().to(|| asset("text/css; charset=utf-8", STYLE)));
     #[cfg(sightline_player)]
     cfg.route("/viewer/player.js", web::get().to(|| asset("text/javascript; charset=utf-8", PLAYER_SCRIPT)))

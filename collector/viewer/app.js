@@ -2,6 +2,8 @@
 // query API of this collector; the token stays in this browser's storage, never in a URL that
 // could be pasted into a ticket.
 
+import { ReplayFrame } from '/viewer/frame.js';
+
 const TOKEN_KEY = 'sightline.readToken';
 const view = document.getElementById('view');
 const signOut = document.getElementById('sign-out');
@@ -233,27 +235,8 @@ function clock(ms) {
   return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
 }
 
-// Elements the user had scrolled (a table's container, a modal's body) carry their position
-// in `data-sl-scroll` (see player/src/html.rs); frames' documents too.
-function scrollElements(doc) {
-  if (!doc) return;
-  for (const element of doc.querySelectorAll('[data-sl-scroll]')) {
-    const [x, y] = element.getAttribute('data-sl-scroll').split(' ').map(Number);
-    element.scrollLeft = x;
-    element.scrollTop = y;
-  }
-  for (const inner of doc.querySelectorAll('iframe')) {
-    try {
-      if (inner.contentDocument && inner.contentDocument.readyState === 'complete') scrollElements(inner.contentDocument);
-      else inner.addEventListener('load', () => scrollElements(inner.contentDocument), { once: true });
-    } catch (_) {
-      // Not the viewer's to read.
-    }
-  }
-}
-
 // The recorded page in a sandboxed frame: no scripts run in it, forms can't submit, links
-// can't navigate; the viewer reads it (same origin) only to scroll it as the user did. It is
+// can't navigate; the viewer builds and changes its page (same origin; see frame.js). It is
 // credentialless: what the recording loads (images, fonts, styles) goes out without the
 // engineer's cookies, and without a referrer.
 async function showReplay(id, section) {
@@ -269,23 +252,23 @@ async function showReplay(id, section) {
   const replay = new module.Player(new Uint8Array(await response.arrayBuffer()));
   const start = replay.start();
   const length = Math.max(0, replay.end() - start);
-  const frame = el('iframe', {
-    id: 'replay-frame',
-    sandbox: 'allow-same-origin',
-    credentialless: true,
-    referrerpolicy: 'no-referrer',
-    title: 'The session as the user saw it',
-  });
   // The frame has the user's viewport size, scaled to fit; the cursor is drawn over it.
   const cursor = el('div', { id: 'cursor', hidden: true });
-  const stage = el('div', { class: 'stage' }, frame, cursor);
+  const stage = el('div', { class: 'stage' }, cursor);
+  const replayFrame = new ReplayFrame(stage, () =>
+    el('iframe', {
+      sandbox: 'allow-same-origin',
+      credentialless: true,
+      referrerpolicy: 'no-referrer',
+      title: 'The session as the user saw it',
+    }),
+  );
   const slider = el('input', { id: 'timeline', type: 'range', min: 0, max: length, step: 10, value: 0 });
   const time = el('span', { id: 'time', class: 'muted' });
   const play = el('button', { id: 'play', text: 'Play' });
   const speed = el('select', { id: 'speed' }, [1, 2, 4, 8].map((s) => el('option', { value: s, text: `${s}×` })));
   const copy = el('button', { id: 'copy-link', text: 'Copy link to this moment' });
   const skip = el('input', { id: 'skip-idle', type: 'checkbox', checked: true });
-  let shown = null;
   let timer = null;
   // Frustration signals read as activity; failed requests are already network problems.
   const signals = JSON.parse(replay.signals()).filter((s) => s.kind !== 'failed_request');
@@ -322,9 +305,11 @@ async function showReplay(id, section) {
     const [width, height] = replay.viewportAt(at);
     const scale = width ? Math.min(1, stage.clientWidth / width) : 1;
     if (width) {
-      frame.style.width = `${width}px`;
-      frame.style.height = `${height}px`;
-      frame.style.transform = `scale(${scale})`;
+      for (const frame of replayFrame.frames) {
+        frame.style.width = `${width}px`;
+        frame.style.height = `${height}px`;
+        frame.style.transform = `scale(${scale})`;
+      }
       stage.style.height = `${Math.ceil(height * scale)}px`;
     }
     const pointer = replay.pointerAt(at);
@@ -334,20 +319,8 @@ async function showReplay(id, section) {
       cursor.style.top = `${pointer[1] * scale}px`;
       cursor.classList.toggle('clicked', pointer[2] === 1);
     }
-    const html = replay.htmlAt(at);
-    const [x, y] = replay.scrollAt(at);
-    if (html !== shown) {
-      shown = html;
-      frame.srcdoc = html;
-      frame.onload = () => {
-        // When the first recorded page is up, for the player benchmark (and anyone profiling).
-        if (performance.getEntriesByName('sightline-first-frame').length === 0) performance.mark('sightline-first-frame');
-        if (frame.contentWindow) frame.contentWindow.scrollTo(x, y);
-        scrollElements(frame.contentDocument);
-      };
-    } else if (frame.contentWindow) {
-      frame.contentWindow.scrollTo(x, y);
-    }
+    // The frame's page changes in place; it is built anew only at a keyframe or a seek back.
+    replayFrame.show(JSON.parse(replay.frameAt(at)));
   };
   const pause = () => {
     clearInterval(timer);

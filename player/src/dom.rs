@@ -13,7 +13,9 @@
 use std::collections::HashMap;
 
 use crate::css::edit_nested;
-use sightline_protocol::{EventData, Input, Mutation, Namespace, Node, NodeKind, Snapshot, StyleRule, StyleSheet};
+use sightline_protocol::{
+    AttributeChange, EventData, Input, Mutation, Namespace, Node, NodeKind, Snapshot, StyleRule, StyleSheet, TextChange,
+};
 
 /// Nodes a replayed page holds at most: far more than any real page (a 10,000-row table is
 /// about 100,000), and a bound on what a hostile recording can make the replay hold.
@@ -169,25 +171,58 @@ impl ReplayDom {
             self.add(node);
         }
         for change in &mutation.attrs {
-            if let Some(NodeKind::Element(element)) = self.nodes.get_mut(&change.id).map(|n| &mut n.kind) {
-                let existing = element.attrs.iter().position(|(name, _)| *name == change.name);
-                match (&change.value, existing) {
-                    (Some(value), Some(at)) => element.attrs[at].1 = value.clone(),
-                    (Some(value), None) => element.attrs.push((change.name.clone(), value.clone())),
-                    (None, Some(at)) => {
-                        element.attrs.remove(at);
-                    }
-                    (None, None) => {}
-                }
-            }
+            self.set_attribute(change);
         }
         for change in &mutation.texts {
-            if let Some(node) = self.nodes.get_mut(&change.id) {
-                if let NodeKind::Text(text) | NodeKind::Comment(text) | NodeKind::CData(text) = &mut node.kind {
-                    text.clone_from(&change.text);
+            self.set_text(change);
+        }
+    }
+
+    /// An attribute set, or removed (no value).
+    pub(crate) fn set_attribute(&mut self, change: &AttributeChange) {
+        if let Some(NodeKind::Element(element)) = self.nodes.get_mut(&change.id).map(|n| &mut n.kind) {
+            let existing = element.attrs.iter().position(|(name, _)| *name == change.name);
+            match (&change.value, existing) {
+                (Some(value), Some(at)) => element.attrs[at].1 = value.clone(),
+                (Some(value), None) => element.attrs.push((change.name.clone(), value.clone())),
+                (None, Some(at)) => {
+                    element.attrs.remove(at);
                 }
+                (None, None) => {}
             }
         }
+    }
+
+    /// A text, comment or CDATA node's new content.
+    pub(crate) fn set_text(&mut self, change: &TextChange) {
+        if let Some(node) = self.nodes.get_mut(&change.id) {
+            if let NodeKind::Text(text) | NodeKind::Comment(text) | NodeKind::CData(text) = &mut node.kind {
+                text.clone_from(&change.text);
+            }
+        }
+    }
+
+    /// The sibling after `id`; 0 for none.
+    pub fn next_sibling(&self, id: u32) -> u32 {
+        self.nodes.get(&id).map_or(0, |n| n.next)
+    }
+
+    /// The nodes scrolled away from their origin, with where to.
+    pub fn scrolled(&self) -> impl Iterator<Item = (u32, (i32, i32))> + '_ {
+        self.nodes.iter().filter_map(|(id, n)| n.scroll.filter(|&(x, y)| x != 0 || y != 0).map(|s| (*id, s)))
+    }
+
+    /// The documents and shadow roots that adopted sheets.
+    pub fn adopters(&self) -> impl Iterator<Item = u32> + '_ {
+        self.adopted.keys().copied()
+    }
+
+    /// The node owning the sheet `sheet` (0 for a constructed sheet), and the documents and
+    /// shadow roots that adopted it.
+    pub fn sheet_users(&self, sheet: u32) -> (u32, Vec<u32>) {
+        let owner = self.sheets.get(&sheet).map_or(0, |s| s.owner);
+        let hosts = self.adopted.iter().filter(|(_, sheets)| sheets.contains(&sheet)).map(|(host, _)| *host).collect();
+        (owner, hosts)
     }
 
     /// A form control's new state, as the recorder wrote it into its snapshot: `value`, and
@@ -206,7 +241,7 @@ impl ReplayDom {
         }
     }
 
-    fn add(&mut self, node: &Node) {
+    pub(crate) fn add(&mut self, node: &Node) {
         if self.nodes.contains_key(&node.id) {
             self.remove(node.id);
         }
@@ -255,7 +290,7 @@ impl ReplayDom {
         }
     }
 
-    fn remove(&mut self, id: u32) {
+    pub(crate) fn remove(&mut self, id: u32) {
         let Some(node) = self.nodes.remove(&id) else { return };
         let (parent, prev, next) = (node.parent, node.prev, node.next);
         // Its neighbours point past it.
@@ -308,7 +343,7 @@ impl Iterator for Siblings<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sightline_protocol::{AttributeChange, DocumentNode, Element, Scroll, TextChange};
+    use sightline_protocol::{DocumentNode, Element, Scroll};
 
     fn element(id: u32, parent: u32, next: u32, tag: &str) -> Node {
         let kind = NodeKind::Element(Element { tag: tag.into(), attrs: vec![], ns: Namespace::Html });

@@ -1,41 +1,27 @@
-//! The replayed page as inert HTML, for a sandboxed frame without scripts: nothing in it can
-//! run, navigate, submit or fetch a script, whatever the recording holds.
+//! The replayed page as inert HTML, for a sandboxed frame without scripts: what of each
+//! element is shown is [`crate::inert`]'s to decide; this module writes it so that the frame
+//! parses it into the tree the user saw.
 //!
-//! - `on*` attributes, `srcdoc`, `ping`, and `javascript:` or `vbscript:` URLs (read the way a
-//!   browser reads them: control characters and spaces around, tabs and newlines within) are
-//!   left out, and so are `data:` URLs where they would be a document (links, forms, frames),
-//!   and SVG animations that would set a link; `referrerpolicy` attributes and `<meta
-//!   name=referrer>` are left out, so the viewer's own policy (no referrer) holds; `<script>` elements
-//!   stay (the page's structure) but empty and without their `src` (the recorder never records
-//!   a script's code; a recording that holds some anyway doesn't get it shown);
-//!   `<meta http-equiv>` is left out.
 //! - Text inside `<style>` and the like can't close its element early; it is raw text only in
 //!   HTML elements (in SVG, `<style>` text is escaped like any other).
-//! - `<noscript>` is written empty: the user's browser ran scripts and did not show its
-//!   content, and the frame, which runs none, would parse it as markup.
-//! - Tag and doctype names that HTML can't carry as they are leave out the element (and what
-//!   is under it), or fall back to `html`; a doctype keeps its public and system identifiers, so
-//!   the page replays in the mode it was shown in (a page without a doctype, in quirks mode).
-//! - Open shadow roots become declarative shadow roots (`<template shadowrootmode="open">`);
-//!   a same-origin frame's recorded document becomes the frame's `srcdoc`.
-//! - A blocked element is an empty box of its recorded size.
-//! - Stylesheets recorded as rules (linked sheets, sheets changed through the CSSOM, adopted
-//!   sheets) become `<style>` elements with those rules, so nothing is fetched for them.
+//! - Doctype names that HTML can't carry as they are fall back to `html`; a doctype keeps its
+//!   public and system identifiers, so the page replays in the mode it was shown in (a page
+//!   without a doctype, in quirks mode).
+//! - Open shadow roots become declarative shadow roots (`<template shadowrootmode="open">`).
+//! - Sheets a document or shadow root adopted become `<style>` elements of their rules.
+//! - Where the user had scrolled an element is written as `data-sl-scroll="x y"`, for the viewer
+//!   to scroll it there once the frame has loaded.
 
 use sightline_protocol::{Doctype, Element, NodeKind};
 
 use crate::dom::ReplayDom;
+use crate::inert::{inert_element, is_tag_name, Holds};
 
 /// Elements without content or end tag.
 const VOID: [&str; 14] =
     ["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"];
 /// Elements whose content is raw text.
 const RAW_TEXT: [&str; 6] = ["style", "script", "xmp", "noembed", "noframes", "noscript"];
-/// Input types whose value can't be asterisks (the browser drops such a value).
-const MASK_DROPPING_TYPES: [&str; 8] = ["number", "range", "color", "date", "time", "datetime-local", "month", "week"];
-/// Attributes that hold URLs.
-const URL_ATTRIBUTES: [&str; 9] =
-    ["href", "src", "action", "formaction", "poster", "background", "cite", "xlink:href", "data"];
 
 /// The document at `root` as inert HTML.
 pub fn to_html(dom: &ReplayDom, root: u32) -> String {
@@ -112,7 +98,7 @@ fn write_adopted(dom: &ReplayDom, host: u32, out: &mut String) {
 }
 
 /// `<!DOCTYPE name PUBLIC "…" "…">` as recorded, with what can't be written as it is left out.
-fn write_doctype(doctype: &Doctype, out: &mut String) {
+pub(crate) fn write_doctype(doctype: &Doctype, out: &mut String) {
     let Doctype { name, public_id, system_id } = doctype;
     let quotable = |id: &str| !id.contains(['"', '>']);
     out.push_str("<!DOCTYPE ");
@@ -138,144 +124,40 @@ fn write_doctype(doctype: &Doctype, out: &mut String) {
     out.push('>');
 }
 
-/// Whether a URL, read as a browser reads it, would run script.
-fn is_script_url(value: &str) -> bool {
-    scheme_is(value, "javascript") || scheme_is(value, "vbscript")
-}
-
-/// Whether a URL's scheme is `scheme`, read as a browser reads it: C0 controls and spaces
-/// around it don't count, nor do tabs and newlines anywhere, and case doesn't matter.
-fn scheme_is(value: &str, scheme: &str) -> bool {
-    let mut url = value.trim_matches(|c: char| c <= ' ').chars().filter(|c| !matches!(c, '\t' | '\n' | '\r'));
-    scheme.chars().all(|expected| url.next().is_some_and(|c| c.eq_ignore_ascii_case(&expected)))
-        && url.next() == Some(':')
-}
-
 fn write_element(dom: &ReplayDom, id: u32, element: &Element, out: &mut String) {
-    let tag = element.tag.as_str();
-    if !is_tag_name(tag) {
-        return;
-    }
-    let html = dom.is_html(id);
-    // An SVG animation can set a link's target to anything, at any moment.
-    if !html && matches!(tag, "set" | "animate") {
-        let target = element.attrs.iter().find(|(name, _)| name == "attributeName").map(|(_, value)| value.as_str());
-        if target.is_some_and(|t| t.eq_ignore_ascii_case("href") || t.eq_ignore_ascii_case("xlink:href")) {
-            return;
-        }
-    }
-    // Where a `data:` URL would be a document of its own.
-    let opens_document = |attribute: &str| match attribute {
-        "href" | "xlink:href" => !matches!(tag, "link" | "image" | "use"),
-        "action" | "formaction" => true,
-        "src" | "data" => matches!(tag, "iframe" | "frame" | "object" | "embed"),
-        _ => false,
-    };
-    if tag == "style" || tag == "link" {
-        if let Some(sheet) = dom.sheet_of(id) {
-            write_sheet(&sheet.rules, &sheet.media, out);
-            return;
-        }
-    }
-    // A refresh or a policy of the recording's own; a referrer policy would loosen the viewer's.
-    let meta = |wanted: &str| {
-        element.attrs.iter().any(|(name, value)| {
-            name.eq_ignore_ascii_case("http-equiv")
-                || (name.eq_ignore_ascii_case("name") && value.eq_ignore_ascii_case(wanted))
-        })
-    };
-    if tag == "meta" && meta("referrer") {
-        return;
-    }
+    let Some(shown) = inert_element(dom, id, element) else { return };
+    let tag = shown.tag.as_str();
     out.push('<');
     out.push_str(tag);
-    let attr = |wanted: &str| element.attrs.iter().find(|(name, _)| name == wanted).map(|(_, value)| value.as_str());
-    // A masked value is asterisks, which an input of a type that holds numbers, dates or
-    // colours would drop: such an input is shown as text, holding the mask.
-    let masked_as_text = html
-        && tag == "input"
-        && attr("type").is_some_and(|t| MASK_DROPPING_TYPES.contains(&t.to_ascii_lowercase().as_str()))
-        && attr("value").is_some_and(|v| !v.is_empty() && v.chars().all(|c| c == '*'));
-    // A textarea's value is its content.
-    let textarea_value = if html && tag == "textarea" { attr("value") } else { None };
-    let mut blocked_size = None;
-    for (name, value) in &element.attrs {
-        let lower = name.to_ascii_lowercase();
-        if (masked_as_text && lower == "type") || (textarea_value.is_some() && lower == "value") {
-            continue;
-        }
-        let url = URL_ATTRIBUTES.contains(&lower.as_str());
-        if lower.starts_with("on")
-            || lower == "srcdoc"
-            || lower == "ping"
-            || lower == "referrerpolicy"
-            || (url && is_script_url(value))
-            || (url && opens_document(&lower) && scheme_is(value, "data"))
-            || (tag == "script" && lower == "src")
-            || !is_attribute_name(name)
-        {
-            continue;
-        }
-        if lower == "data-sl-blocked" {
-            blocked_size = Some(value.clone());
-        }
+    for (name, value) in &shown.attrs {
         out.push(' ');
         out.push_str(name);
         out.push_str("=\"");
         escape(value, true, out);
         out.push('"');
     }
-    if masked_as_text {
-        out.push_str(" type=\"text\"");
-    }
-    // Where the user had scrolled the element to: the viewer scrolls it there once the frame
-    // has loaded.
     if let Some((x, y)) = dom.node(id).and_then(|n| n.scroll).filter(|&(x, y)| x != 0 || y != 0) {
         out.push_str(&format!(" data-sl-scroll=\"{x} {y}\""));
-    }
-    if let Some(size) = blocked_size {
-        let mut parts = size.split(' ').map(|n| n.parse::<u32>().unwrap_or(0));
-        let (width, height) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
-        out.push_str(&format!(" style=\"display:inline-block;width:{width}px;height:{height}px;background:#d9dce3\""));
-    }
-    if tag == "iframe" {
-        // The frame's recorded document, if any, is its child.
-        let document = dom.children(id).find(|c| matches!(dom.node(*c).map(|n| &n.kind), Some(NodeKind::Document(_))));
-        if let Some(document) = document {
-            out.push_str(" srcdoc=\"");
-            escape(&to_html(dom, document), true, out);
-            out.push('"');
-        }
     }
     out.push('>');
     if VOID.contains(&tag) && dom.is_html(id) {
         return;
     }
-    if let Some(value) = textarea_value {
-        // The first newline after the start tag is not content: written twice, one is kept.
-        if value.starts_with('\n') {
-            out.push('\n');
+    match &shown.holds {
+        Holds::Children => write_children(dom, id, out),
+        Holds::Value(value) => {
+            // The first newline after the start tag is not content: written twice, one is kept.
+            if value.starts_with('\n') {
+                out.push('\n');
+            }
+            escape(value, false, out);
         }
-        escape(value, false, out);
-    } else if tag != "iframe" && tag != "script" && !(html && tag == "noscript") {
-        write_children(dom, id, out);
+        Holds::Rules(rules) => out.push_str(&rules.replace("</", "<\\/")),
+        Holds::Nothing => {}
     }
     out.push_str("</");
     out.push_str(tag);
     out.push('>');
-}
-
-/// Tag names that HTML can carry as they are: a letter, then anything but what ends a tag.
-fn is_tag_name(name: &str) -> bool {
-    name.starts_with(|c: char| c.is_ascii_alphabetic())
-        && !name.chars().any(|c| c.is_whitespace() || matches!(c, '"' | '\'' | '>' | '<' | '/' | '=' | '\0'))
-}
-
-/// Attribute names that HTML can carry as they are; anything else (quotes, `=`, `<`, spaces)
-/// would change the markup, so it is left out.
-fn is_attribute_name(name: &str) -> bool {
-    !name.is_empty()
-        && !name.chars().any(|c| c.is_whitespace() || matches!(c, '"' | '\'' | '>' | '<' | '/' | '=' | '\0'))
 }
 
 fn escape(text: &str, attribute: bool, out: &mut String) {

@@ -2,14 +2,17 @@
 //!
 //! [`Replay`] orders a session's events in time; [`Replay::dom_at`] rebuilds the page as it was
 //! at a moment, starting from the latest keyframe before it, so seeking anywhere costs at most
-//! one keyframe interval of changes; [`html::to_html`] writes the result as inert HTML for a
-//! sandboxed frame. The viewer compiles this crate to wasm; tests use it natively to compare a
-//! replay with the live page.
+//! one keyframe interval of changes; [`inert`] decides what of it is shown, and
+//! [`html::to_html`] writes that as inert HTML for a sandboxed frame, while [`live::LiveFrame`]
+//! gives the viewer's frame the changes that take it from one moment to the next. The viewer
+//! compiles this crate to wasm; tests use it natively to compare a replay with the live page.
 
 pub mod css;
 pub mod dom;
 pub mod facts;
 pub mod html;
+pub mod inert;
+pub mod live;
 pub mod signals;
 pub mod stream;
 #[cfg(target_arch = "wasm32")]

@@ -3,12 +3,13 @@
 use sightline_protocol::Limits;
 use wasm_bindgen::prelude::*;
 
-use crate::{html::to_html, read_stream, Replay};
+use crate::{html::to_html, live::LiveFrame, read_stream, Replay};
 
 /// A session loaded for replay.
 #[wasm_bindgen]
 pub struct Player {
     replay: Replay,
+    frame: LiveFrame,
 }
 
 #[wasm_bindgen]
@@ -17,7 +18,7 @@ impl Player {
     #[wasm_bindgen(constructor)]
     pub fn new(stream: &[u8]) -> Result<Player, JsError> {
         let batches = read_stream(stream, &Limits::default()).map_err(|e| JsError::new(&format!("{e:?}")))?;
-        Ok(Player { replay: Replay::from_batches(batches) })
+        Ok(Player { replay: Replay::from_batches(batches), frame: LiveFrame::new() })
     }
 
     /// The time of the first event, in ms since the epoch (0 for an empty session).
@@ -36,6 +37,14 @@ impl Player {
     pub fn html_at(&self, time: f64) -> String {
         let dom = self.replay.dom_at(time.max(0.0) as u64);
         dom.roots().next().map(|root| to_html(&dom, root)).unwrap_or_default()
+    }
+
+    /// What brings the viewer's live frame to `time`, as JSON: `{"reset": [doctype, document
+    /// id] or null, "ops": [...]}` (see [`crate::live`]).
+    #[wasm_bindgen(js_name = frameAt)]
+    pub fn frame_at(&mut self, time: f64) -> String {
+        let frame = self.frame.advance(&self.replay, time.max(0.0) as u64);
+        serde_json::to_string(&frame).unwrap_or_else(|_| r#"{"reset":null,"ops":[]}"#.into())
     }
 
     /// The facts next to the replay (activity, network, console), in time order, as JSON.

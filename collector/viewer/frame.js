@@ -1,0 +1,271 @@
+// The replay frame that plays: the page is built once from a keyframe, then changed in place,
+// node by node, as the replay core says (player/src/live.rs), so images and fonts don't reload,
+// animations don't restart and nothing flickers between two changes.
+//
+// Two sandboxed frames (no scripts run in them; the viewer reads and changes them, same
+// origin) take turns: a page in another mode (a doctype that differs, or none: quirks) is built
+// in the hidden one and shown when it is complete, so the engineer never sees a blank frame.
+// What the ops carry has already been made inert by the replay core; the frame adds its own
+// safety net: names the DOM refuses are skipped, and a node goes only under a node shown.
+
+const NAMESPACES = ['http://www.w3.org/1999/xhtml', 'http://www.w3.org/2000/svg', 'http://www.w3.org/1998/Math/MathML'];
+const XLINK = 'http://www.w3.org/1999/xlink';
+const XML = 'http://www.w3.org/XML/1998/namespace';
+
+// Recorded frames' documents are their `srcdoc`: elements scrolled in them carry their position
+// in `data-sl-scroll` (see player/src/html.rs).
+export function scrollElements(doc) {
+  if (!doc) return;
+  for (const element of doc.querySelectorAll('[data-sl-scroll]')) {
+    const [x, y] = element.getAttribute('data-sl-scroll').split(' ').map(Number);
+    element.scrollLeft = x;
+    element.scrollTop = y;
+  }
+  for (const inner of doc.querySelectorAll('iframe')) watchInnerFrame(inner);
+}
+
+function watchInnerFrame(inner) {
+  inner.addEventListener('load', () => {
+    try {
+      scrollElements(inner.contentDocument);
+    } catch (_) {
+      // Not the viewer's to read.
+    }
+  });
+}
+
+function setAttribute(element, name, value) {
+  try {
+    if (name.startsWith('xlink:')) element.setAttributeNS(XLINK, name, value);
+    else if (name.startsWith('xml:')) element.setAttributeNS(XML, name, value);
+    else element.setAttribute(name, value);
+  } catch (_) {
+    // A name the DOM refuses: left out, as the inert HTML leaves it out.
+  }
+}
+
+export class ReplayFrame {
+  // `make` returns a new sandboxed iframe; both go into `stage`.
+  constructor(stage, make) {
+    this.frames = [make(), make()];
+    this.frames[0].id = 'replay-frame';
+    this.frames[1].id = 'replay-frame-next';
+    this.frames[1].classList.add('standby');
+    stage.prepend(...this.frames);
+    this.shown = 0;
+    this.doctype = null;
+    this.nodes = new Map();
+    this.ids = new WeakMap();
+    this.adopted = new Map();
+    this.windowScroll = null;
+    // While a page in another mode loads: what arrived meanwhile, applied once it has.
+    this.waiting = null;
+    // How often a page was built, and how often a frame loaded for it, for the player
+    // benchmark: between keyframes, neither happens.
+    this.stage = stage;
+    stage.dataset.builds = '0';
+    stage.dataset.loads = '0';
+    stage.dataset.updates = '0';
+  }
+
+  get frame() {
+    return this.frames[this.shown];
+  }
+
+  // Applies what the replay core answered for a moment: `{reset, ops}`.
+  show(step) {
+    if (step.reset || step.ops.length) this.stage.dataset.updates = String(Number(this.stage.dataset.updates) + 1);
+    if (this.waiting) {
+      this.waiting.push(step);
+      return;
+    }
+    if (step.reset) {
+      const [doctype, root] = step.reset;
+      if (doctype !== this.doctype) return this.load(doctype, step);
+      this.clear(this.frame.contentDocument, root);
+    }
+    this.apply(step.ops);
+  }
+
+  // A page in another mode: built in the hidden frame, which is shown once the page is in it.
+  load(doctype, step) {
+    const next = this.frames[1 - this.shown];
+    this.waiting = [];
+    next.addEventListener(
+      'load',
+      () => {
+        const queued = this.waiting;
+        this.waiting = null;
+        const previous = this.frame;
+        this.shown = 1 - this.shown;
+        this.doctype = doctype;
+        this.clear(next.contentDocument, step.reset[1]);
+        this.apply(step.ops);
+        for (const later of queued) this.show(later);
+        next.id = 'replay-frame';
+        next.classList.remove('standby');
+        previous.id = 'replay-frame-next';
+        previous.classList.add('standby');
+        if (previous.contentDocument) previous.contentDocument.replaceChildren();
+        // When the first recorded page is up, for the player benchmark (and anyone profiling).
+        if (performance.getEntriesByName('sightline-first-frame').length === 0) performance.mark('sightline-first-frame');
+      },
+      { once: true },
+    );
+    this.stage.dataset.loads = String(Number(this.stage.dataset.loads) + 1);
+    // The comment (after the doctype, so the mode holds) makes each load a new document, even
+    // in a frame that had this doctype before.
+    next.srcdoc = `${doctype}<!--${this.stage.dataset.loads}-->`;
+  }
+
+  clear(doc, root) {
+    doc.replaceChildren();
+    this.nodes = new Map([[root, doc]]);
+    this.ids = new WeakMap([[doc, root]]);
+    this.adopted = new Map();
+    this.windowScroll = null;
+    this.stage.dataset.builds = String(Number(this.stage.dataset.builds) + 1);
+  }
+
+  apply(ops) {
+    const doc = this.frame.contentDocument;
+    // Scrolls wait until the page has all its changes, so that only the last position of
+    // each node is set and the browser lays the page out once.
+    const scrolls = new Map();
+    for (const op of ops) {
+      switch (op.op) {
+        case 'element': {
+          let node;
+          try {
+            node = doc.createElementNS(NAMESPACES[op.ns] || NAMESPACES[0], op.tag);
+          } catch (_) {
+            node = doc.createComment('');
+          }
+          if (node.nodeType === 1) {
+            for (const [name, value] of op.attrs) setAttribute(node, name, value);
+            if (op.text !== null) node.textContent = op.text;
+            if (node.localName === 'iframe') watchInnerFrame(node);
+          }
+          this.place(op.id, op.parent, op.next, node);
+          break;
+        }
+        case 'text':
+          this.place(op.id, op.parent, op.next, doc.createTextNode(op.text));
+          break;
+        case 'hole':
+          this.place(op.id, op.parent, op.next, doc.createComment(''));
+          break;
+        case 'shadow': {
+          const host = this.nodes.get(op.host);
+          if (!host || host.nodeType !== 1) break;
+          try {
+            const root = host.shadowRoot || host.attachShadow({ mode: 'open' });
+            this.forgetChildren(root);
+            root.replaceChildren();
+            this.nodes.set(op.id, root);
+            this.ids.set(root, op.id);
+          } catch (_) {
+            // An element that can't host a shadow root: its shadow tree is left out.
+          }
+          break;
+        }
+        case 'remove':
+          this.remove(op.id);
+          break;
+        case 'attrs': {
+          const element = this.nodes.get(op.id);
+          if (!element || element.nodeType !== 1) break;
+          const wanted = new Map(op.attrs);
+          for (const name of element.getAttributeNames()) if (!wanted.has(name)) element.removeAttribute(name);
+          for (const [name, value] of op.attrs) if (element.getAttribute(name) !== value) setAttribute(element, name, value);
+          break;
+        }
+        case 'content': {
+          const node = this.nodes.get(op.id);
+          if (node && node.nodeType === 3) node.data = op.text;
+          else if (node && node.nodeType === 1) node.textContent = op.text;
+          break;
+        }
+        case 'adopted':
+          this.adopt(op.host, op.sheets);
+          break;
+        case 'scroll':
+          scrolls.set(op.id, [op.x, op.y]);
+          break;
+      }
+    }
+    for (const [id, [x, y]] of scrolls) this.scroll(id, x, y);
+    // A page grows as its images arrive: the window goes back where the user had it.
+    const view = doc.defaultView;
+    if (this.windowScroll && view && (view.scrollX !== this.windowScroll[0] || view.scrollY !== this.windowScroll[1])) {
+      view.scrollTo(this.windowScroll[0], this.windowScroll[1]);
+    }
+  }
+
+  place(id, parent, next, node) {
+    this.remove(id);
+    const under = this.nodes.get(parent);
+    if (!under) return;
+    const before = next ? this.nodes.get(next) : null;
+    try {
+      under.insertBefore(node, before && before.parentNode === under ? before : null);
+    } catch (_) {
+      // The DOM refuses it there (a second element under the document): left out.
+      return;
+    }
+    this.nodes.set(id, node);
+    this.ids.set(node, id);
+  }
+
+  remove(id) {
+    const node = this.nodes.get(id);
+    if (!node) return;
+    this.forgetChildren(node);
+    this.nodes.delete(id);
+    if (node.nodeType === 11) node.replaceChildren();
+    else node.remove();
+  }
+
+  // Everything under a node leaves the map with it, shadow trees included.
+  forgetChildren(node) {
+    const stack = [...node.childNodes];
+    if (node.shadowRoot) stack.push(node.shadowRoot);
+    while (stack.length) {
+      const below = stack.pop();
+      const id = this.ids.get(below);
+      if (id !== undefined && this.nodes.get(id) === below) this.nodes.delete(id);
+      stack.push(...below.childNodes);
+      if (below.shadowRoot) stack.push(below.shadowRoot);
+    }
+  }
+
+  // A document's or shadow root's adopted sheets, as `<style>` elements of their rules.
+  adopt(hostId, sheets) {
+    const host = this.nodes.get(hostId);
+    for (const style of this.adopted.get(hostId) || []) style.remove();
+    if (!host) return;
+    const doc = host.nodeType === 9 ? host : host.ownerDocument;
+    const parent = host.nodeType === 9 ? doc.head || doc.documentElement : host;
+    if (!parent) return;
+    const styles = sheets.map(([media, rules]) => {
+      const style = doc.createElement('style');
+      if (media) style.setAttribute('media', media);
+      style.textContent = rules;
+      parent.append(style);
+      return style;
+    });
+    this.adopted.set(hostId, styles);
+  }
+
+  scroll(id, x, y) {
+    const node = this.nodes.get(id);
+    if (!node) return;
+    if (node.nodeType === 9) {
+      this.windowScroll = [x, y];
+      if (node.defaultView) node.defaultView.scrollTo(x, y);
+    } else if (node.nodeType === 1) {
+      node.scrollLeft = x;
+      node.scrollTop = y;
+    }
+  }
+}

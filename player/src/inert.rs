@@ -1,0 +1,213 @@
+//! What of a recorded element the replay shows, decided once for both ways the viewer shows a
+//! page: as inert HTML ([`crate::html`]) and as a live frame changed in place
+//! ([`crate::live`]). Nothing shown can run, navigate, submit or fetch a script, whatever the
+//! recording holds.
+//!
+//! - `on*` attributes, `srcdoc`, `ping`, and `javascript:` or `vbscript:` URLs (read the way a
+//!   browser reads them: control characters and spaces around, tabs and newlines within) are
+//!   left out, and so are `data:` URLs where they would be a document (links, forms, frames),
+//!   and SVG animations that would set a link; `referrerpolicy` attributes and `<meta
+//!   name=referrer>` are left out, so the viewer's own policy (no referrer) holds; `<script>`
+//!   elements stay (the page's structure) but empty and without their `src` (the recorder never
+//!   records a script's code; a recording that holds some anyway doesn't get it shown);
+//!   `<meta http-equiv>` is left out.
+//! - `<noscript>` is shown empty: the user's browser ran scripts and did not show its content.
+//! - Tag names that HTML can't carry as they are leave out the element and what is under it.
+//! - A same-origin frame's recorded document becomes the frame's `srcdoc`.
+//! - A blocked element is an empty box of its recorded size.
+//! - A stylesheet recorded as rules (a linked sheet, a sheet changed through the CSSOM) is
+//!   shown as a `<style>` element of those rules, so nothing is fetched for it.
+//! - A masked value is asterisks, which an input of a type that holds numbers, dates or colours
+//!   would drop: such an input is shown as text, holding the mask. A textarea's value is its
+//!   content.
+
+use sightline_protocol::{Element, NodeKind};
+
+use crate::dom::ReplayDom;
+use crate::html::to_html;
+
+/// Input types whose value can't be asterisks (the browser drops such a value).
+const MASK_DROPPING_TYPES: [&str; 8] = ["number", "range", "color", "date", "time", "datetime-local", "month", "week"];
+/// Attributes that hold URLs.
+const URL_ATTRIBUTES: [&str; 9] =
+    ["href", "src", "action", "formaction", "poster", "background", "cite", "xlink:href", "data"];
+
+/// A recorded element as the replay shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InertElement {
+    /// The tag shown: the recorded one, or `style` for a sheet recorded as rules.
+    pub tag: String,
+    /// The attributes shown, in order.
+    pub attrs: Vec<(String, String)>,
+    /// What is shown inside it.
+    pub holds: Holds,
+}
+
+/// What an element shown by the replay holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Holds {
+    /// Its recorded children.
+    Children,
+    /// A textarea's value, as its text.
+    Value(String),
+    /// A stylesheet's rules, as its text.
+    Rules(String),
+    /// Nothing: a script, a noscript, a frame (whose document is its `srcdoc`).
+    Nothing,
+}
+
+/// What decides how an element is shown and what it holds: when it changes, the element is
+/// shown anew with everything under it; otherwise only its attributes and text change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    /// Left out, with everything under it.
+    LeftOut,
+    /// Shown, holding its children.
+    Children,
+    /// Shown, holding a textarea's value.
+    Value,
+    /// Shown, holding a sheet's rules.
+    Rules,
+    /// Shown, holding nothing.
+    Nothing,
+}
+
+/// The form of the node `id`: anything but an element is left out.
+pub fn form(dom: &ReplayDom, id: u32) -> Form {
+    match dom.node(id).map(|n| &n.kind) {
+        Some(NodeKind::Element(element)) => element_form(dom, id, element),
+        _ => Form::LeftOut,
+    }
+}
+
+fn element_form(dom: &ReplayDom, id: u32, element: &Element) -> Form {
+    let tag = element.tag.as_str();
+    let html = dom.is_html(id);
+    let attr = |wanted: &str| element.attrs.iter().find(|(name, _)| name == wanted).map(|(_, value)| value.as_str());
+    if !is_tag_name(tag) {
+        return Form::LeftOut;
+    }
+    // An SVG animation can set a link's target to anything, at any moment.
+    if !html && matches!(tag, "set" | "animate") {
+        let target = attr("attributeName");
+        if target.is_some_and(|t| t.eq_ignore_ascii_case("href") || t.eq_ignore_ascii_case("xlink:href")) {
+            return Form::LeftOut;
+        }
+    }
+    // A refresh or a policy of the recording's own; a referrer policy would loosen the viewer's.
+    let meta = element.attrs.iter().any(|(name, value)| {
+        name.eq_ignore_ascii_case("http-equiv")
+            || (name.eq_ignore_ascii_case("name") && value.eq_ignore_ascii_case("referrer"))
+    });
+    if tag == "meta" && meta {
+        return Form::LeftOut;
+    }
+    if (tag == "style" || tag == "link") && dom.sheet_of(id).is_some() {
+        return Form::Rules;
+    }
+    if html && tag == "textarea" && attr("value").is_some() {
+        return Form::Value;
+    }
+    // A frame's recorded document, if any, is its `srcdoc`.
+    if tag == "iframe" || tag == "script" || (html && tag == "noscript") {
+        return Form::Nothing;
+    }
+    Form::Children
+}
+
+/// The element `id` as the replay shows it; `None` when it is left out, with all under it.
+pub fn inert_element(dom: &ReplayDom, id: u32, element: &Element) -> Option<InertElement> {
+    let form = element_form(dom, id, element);
+    if form == Form::LeftOut {
+        return None;
+    }
+    let tag = element.tag.as_str();
+    let html = dom.is_html(id);
+    let attr = |wanted: &str| element.attrs.iter().find(|(name, _)| name == wanted).map(|(_, value)| value.as_str());
+    if form == Form::Rules {
+        let sheet = dom.sheet_of(id)?;
+        let attrs = if sheet.media.is_empty() { vec![] } else { vec![("media".to_owned(), sheet.media.clone())] };
+        let rules = sheet.rules.iter().fold(String::new(), |text, rule| text + rule + "\n");
+        return Some(InertElement { tag: "style".to_owned(), attrs, holds: Holds::Rules(rules) });
+    }
+    // Where a `data:` URL would be a document of its own.
+    let opens_document = |attribute: &str| match attribute {
+        "href" | "xlink:href" => !matches!(tag, "link" | "image" | "use"),
+        "action" | "formaction" => true,
+        "src" | "data" => matches!(tag, "iframe" | "frame" | "object" | "embed"),
+        _ => false,
+    };
+    let masked_as_text = html
+        && tag == "input"
+        && attr("type").is_some_and(|t| MASK_DROPPING_TYPES.contains(&t.to_ascii_lowercase().as_str()))
+        && attr("value").is_some_and(|v| !v.is_empty() && v.chars().all(|c| c == '*'));
+    let blocked = attr("data-sl-blocked");
+    let mut attrs = Vec::with_capacity(element.attrs.len());
+    for (name, value) in &element.attrs {
+        let lower = name.to_ascii_lowercase();
+        if (masked_as_text && lower == "type") || (form == Form::Value && lower == "value") {
+            continue;
+        }
+        let url = URL_ATTRIBUTES.contains(&lower.as_str());
+        if lower.starts_with("on")
+            || lower == "srcdoc"
+            || lower == "ping"
+            || lower == "referrerpolicy"
+            || (url && is_script_url(value))
+            || (url && opens_document(&lower) && scheme_is(value, "data"))
+            || (tag == "script" && lower == "src")
+            || (blocked.is_some() && lower == "style")
+            || !is_attribute_name(name)
+        {
+            continue;
+        }
+        attrs.push((name.clone(), value.clone()));
+    }
+    if masked_as_text {
+        attrs.push(("type".to_owned(), "text".to_owned()));
+    }
+    if let Some(size) = blocked {
+        let mut parts = size.split(' ').map(|n| n.parse::<u32>().unwrap_or(0));
+        let (width, height) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+        let style = format!("display:inline-block;width:{width}px;height:{height}px;background:#d9dce3");
+        attrs.push(("style".to_owned(), style));
+    }
+    if tag == "iframe" {
+        let document = dom.children(id).find(|c| matches!(dom.node(*c).map(|n| &n.kind), Some(NodeKind::Document(_))));
+        if let Some(document) = document {
+            attrs.push(("srcdoc".to_owned(), to_html(dom, document)));
+        }
+    }
+    let holds = match form {
+        Form::Value => Holds::Value(attr("value").unwrap_or_default().to_owned()),
+        Form::Children => Holds::Children,
+        _ => Holds::Nothing,
+    };
+    Some(InertElement { tag: tag.to_owned(), attrs, holds })
+}
+
+/// Whether a URL, read as a browser reads it, would run script.
+fn is_script_url(value: &str) -> bool {
+    scheme_is(value, "javascript") || scheme_is(value, "vbscript")
+}
+
+/// Whether a URL's scheme is `scheme`, read as a browser reads it: C0 controls and spaces
+/// around it don't count, nor do tabs and newlines anywhere, and case doesn't matter.
+fn scheme_is(value: &str, scheme: &str) -> bool {
+    let mut url = value.trim_matches(|c: char| c <= ' ').chars().filter(|c| !matches!(c, '\t' | '\n' | '\r'));
+    scheme.chars().all(|expected| url.next().is_some_and(|c| c.eq_ignore_ascii_case(&expected)))
+        && url.next() == Some(':')
+}
+
+/// Tag names that HTML can carry as they are: a letter, then anything but what ends a tag.
+pub fn is_tag_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && !name.chars().any(|c| c.is_whitespace() || matches!(c, '"' | '\'' | '>' | '<' | '/' | '=' | '\0'))
+}
+
+/// Attribute names that HTML can carry as they are; anything else (quotes, `=`, `<`, spaces)
+/// would change the markup, so it is left out.
+fn is_attribute_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.chars().any(|c| c.is_whitespace() || matches!(c, '"' | '\'' | '>' | '<' | '/' | '=' | '\0'))
+}

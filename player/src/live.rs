@@ -1,0 +1,717 @@
+//! The replay as a frame that plays: built once from a keyframe, then changed in place as time
+//! advances, the way the page itself changed. Images and fonts don't reload, CSS animations
+//! don't restart, element scroll positions hold, and nothing flickers between two changes.
+//!
+//! [`LiveFrame::advance`] answers with the [`Op`]s that bring the viewer's frame from where it
+//! was to a moment: the changes in between when the moment is later on the same keyframe, or a
+//! whole new page (a `reset` with the doctype that sets its mode, then every node in tree order)
+//! when it is earlier, or past the next keyframe. Every op names recorded nodes by id, so the
+//! frame keeps the recorded tree exactly (adjacent text nodes stay apart, tables without a
+//! `<tbody>` stay so), and everything it shows has been through [`crate::inert`], the same rules
+//! as the inert HTML: an element left out stays as an empty comment, to keep its place.
+//!
+//! Before the first keyframe, the frame shows the first keyframe: a session opened at its very
+//! start is never blank. A recorded frame's own document is shown as the frame's `srcdoc`, and
+//! a change inside it writes that again.
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde::Serialize;
+use sightline_protocol::{EventData, Mutation, Namespace, NodeKind};
+
+use crate::dom::ReplayDom;
+use crate::html::write_doctype;
+use crate::inert::{form, inert_element, Form, Holds};
+use crate::Replay;
+
+/// Events ahead past which the frame is built anew rather than changed: about a keyframe's
+/// cost on a large page.
+const FAR_AHEAD: usize = 1_000;
+
+/// One change to the viewer's frame.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "op", rename_all = "lowercase")]
+pub enum Op {
+    /// An element, placed under `parent` before `next` (last when 0), replacing any node of
+    /// the same id; `text` is its content when it holds a value or rules rather than children.
+    Element {
+        id: u32,
+        parent: u32,
+        next: u32,
+        /// 0 HTML, 1 SVG, 2 MathML.
+        ns: u8,
+        tag: String,
+        attrs: Vec<(String, String)>,
+        text: Option<String>,
+    },
+    /// A text node.
+    Text { id: u32, parent: u32, next: u32, text: String },
+    /// An empty comment: a comment, a doctype, or an element left out, keeping its place.
+    Hole { id: u32, parent: u32, next: u32 },
+    /// An open shadow root on `host`.
+    Shadow { id: u32, host: u32 },
+    /// A node gone, with all under it.
+    Remove { id: u32 },
+    /// An element's attributes, all of them.
+    Attrs { id: u32, attrs: Vec<(String, String)> },
+    /// A text node's new content, or an element's that holds a value or rules.
+    Content { id: u32, text: String },
+    /// The sheets a document or shadow root adopted, as `(media, rules)`.
+    Adopted { host: u32, sheets: Vec<(String, String)> },
+    /// Where a node was scrolled to; the document's node scrolls the frame's window.
+    Scroll { id: u32, x: i32, y: i32 },
+}
+
+/// What brings the viewer's frame to a moment.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Frame {
+    /// A new page, when the frame starts over: the doctype that sets its mode (empty for
+    /// quirks mode), and the id of its document.
+    pub reset: Option<(String, u32)>,
+    /// The changes, in order.
+    pub ops: Vec<Op>,
+}
+
+/// The page the viewer's frame shows, kept at the moment it was last brought to.
+#[derive(Debug, Default)]
+pub struct LiveFrame {
+    dom: ReplayDom,
+    /// The events applied: those before this index.
+    applied: usize,
+    /// The keyframe the page was built from.
+    keyframe: Option<usize>,
+}
+
+impl LiveFrame {
+    /// A frame that shows nothing yet.
+    pub fn new() -> LiveFrame {
+        LiveFrame::default()
+    }
+
+    /// The changes that bring the frame to `time` (ms since the epoch).
+    pub fn advance(&mut self, replay: &Replay, time: u64) -> Frame {
+        let events = replay.events();
+        let is_snapshot = |e: &(u64, u32, EventData)| matches!(e.2, EventData::Snapshot(_));
+        let until = events.partition_point(|(t, _, _)| *t <= time);
+        let (keyframe, until) = match events[..until].iter().rposition(is_snapshot) {
+            Some(keyframe) => (keyframe, until),
+            // Before the first keyframe: the first keyframe.
+            None => match events.iter().position(is_snapshot) {
+                Some(first) => (first, first + 1),
+                None => return Frame::default(),
+            },
+        };
+        // A jump far ahead is a seek: building the page anew costs less than every change.
+        let far = until.saturating_sub(self.applied) > FAR_AHEAD;
+        if self.keyframe != Some(keyframe) || until < self.applied || far {
+            self.dom = ReplayDom::new();
+            for (_, _, data) in &events[keyframe..until] {
+                self.dom.apply(data);
+            }
+            self.keyframe = Some(keyframe);
+            self.applied = until;
+            return self.build();
+        }
+        let mut ops = Vec::new();
+        for (_, _, data) in &events[self.applied..until] {
+            self.step(data, &mut ops);
+        }
+        self.applied = until;
+        Frame { reset: None, ops }
+    }
+
+    /// The whole page: its doctype, every node in tree order, adopted sheets and scrolls.
+    fn build(&self) -> Frame {
+        let Some(root) = self.dom.roots().next() else { return Frame { reset: Some((String::new(), 0)), ops: vec![] } };
+        let mut doctype = String::new();
+        let recorded = self.dom.children(root).find_map(|child| match &self.dom.node(child)?.kind {
+            NodeKind::Doctype(d) => Some(d),
+            _ => None,
+        });
+        if let Some(recorded) = recorded {
+            write_doctype(recorded, &mut doctype);
+        }
+        let mut ops = Vec::new();
+        let mut stack: Vec<u32> = self.dom.children(root).collect();
+        stack.reverse();
+        while let Some(id) = stack.pop() {
+            self.emit_node(id, 0, &mut ops, &mut stack);
+        }
+        for host in self.dom.adopters() {
+            ops.push(self.adopted(host));
+        }
+        for (id, (x, y)) in self.dom.scrolled() {
+            ops.push(Op::Scroll { id, x, y });
+        }
+        Frame { reset: Some((doctype, root)), ops }
+    }
+
+    /// The op for the node `id`, placed before `next`; its children go on `stack` (last first)
+    /// when it shows them.
+    fn emit_node(&self, id: u32, next: u32, ops: &mut Vec<Op>, stack: &mut Vec<u32>) {
+        let Some(node) = self.dom.node(id) else { return };
+        let parent = node.parent;
+        let shows_children = match &node.kind {
+            NodeKind::Element(element) => match inert_element(&self.dom, id, element) {
+                Some(shown) => {
+                    let ns = match element.ns {
+                        Namespace::Html | Namespace::Unknown(_) => 0,
+                        Namespace::Svg => 1,
+                        Namespace::MathMl => 2,
+                    };
+                    let (text, children) = match shown.holds {
+                        Holds::Children => (None, true),
+                        Holds::Value(text) | Holds::Rules(text) => (Some(text), false),
+                        Holds::Nothing => (None, false),
+                    };
+                    ops.push(Op::Element { id, parent, next, ns, tag: shown.tag, attrs: shown.attrs, text });
+                    children
+                }
+                None => {
+                    ops.push(Op::Hole { id, parent, next });
+                    false
+                }
+            },
+            NodeKind::Text(text) | NodeKind::CData(text) => {
+                ops.push(Op::Text { id, parent, next, text: text.clone() });
+                false
+            }
+            NodeKind::ShadowRoot(_) => {
+                ops.push(Op::Shadow { id, host: parent });
+                true
+            }
+            NodeKind::Doctype(_) | NodeKind::Comment(_) => {
+                ops.push(Op::Hole { id, parent, next });
+                false
+            }
+            // A document under a frame is the frame's `srcdoc`.
+            NodeKind::Document(_) => false,
+        };
+        if shows_children {
+            let at = stack.len();
+            stack.extend(self.dom.children(id));
+            stack[at..].reverse();
+        }
+    }
+
+    /// The node `id` and everything under it, placed where it is in the page.
+    fn emit_subtree(&self, id: u32, ops: &mut Vec<Op>) {
+        let mut stack = Vec::new();
+        self.emit_node(id, self.next_placed(id), ops, &mut stack);
+        while let Some(below) = stack.pop() {
+            self.emit_node(below, 0, ops, &mut stack);
+        }
+    }
+
+    /// The sibling after `id` that the frame can place a node before: shadow roots are not
+    /// among their host's children there.
+    fn next_placed(&self, id: u32) -> u32 {
+        let mut next = self.dom.next_sibling(id);
+        while next != 0 && matches!(self.dom.node(next).map(|n| &n.kind), Some(NodeKind::ShadowRoot(_))) {
+            next = self.dom.next_sibling(next);
+        }
+        next
+    }
+
+    fn adopted(&self, host: u32) -> Op {
+        let sheets = self.dom.adopted_by(host).into_iter().map(|s| (s.media.clone(), s.rules.join("\n"))).collect();
+        Op::Adopted { host, sheets }
+    }
+
+    /// Whether the node `id` is in the frame: each node above it up to the page's document
+    /// shows its children.
+    fn in_frame(&self, id: u32) -> bool {
+        let root = self.dom.roots().next().unwrap_or(0);
+        let mut at = match self.dom.node(id) {
+            Some(node) if id != root => node.parent,
+            _ => return false,
+        };
+        loop {
+            if at == root {
+                return true;
+            }
+            let Some(node) = self.dom.node(at) else { return false };
+            let shows = match node.kind {
+                NodeKind::ShadowRoot(_) => true,
+                NodeKind::Element(_) => form(&self.dom, at) == Form::Children,
+                _ => false,
+            };
+            if !shows {
+                return false;
+            }
+            at = node.parent;
+        }
+    }
+
+    /// The outermost recorded frame whose document holds the node `id`, if it is in one.
+    fn frame_holding(&self, id: u32) -> Option<u32> {
+        let mut frame = None;
+        let mut at = id;
+        while let Some(node) = self.dom.node(at) {
+            if matches!(node.kind, NodeKind::Document(_)) && node.parent != 0 {
+                frame = Some(node.parent);
+            }
+            at = node.parent;
+        }
+        frame
+    }
+
+    /// Ops for an element whose attributes, value or sheet may have changed, from what its form
+    /// was before.
+    fn changed(&self, id: u32, was: Form, ops: &mut Vec<Op>, frames: &mut BTreeSet<u32>) {
+        if let Some(frame) = self.frame_holding(id) {
+            frames.insert(frame);
+            return;
+        }
+        if !self.in_frame(id) {
+            return;
+        }
+        let now = form(&self.dom, id);
+        if now != was {
+            ops.push(Op::Remove { id });
+            self.emit_subtree(id, ops);
+            return;
+        }
+        let Some(NodeKind::Element(element)) = self.dom.node(id).map(|n| &n.kind) else { return };
+        let Some(shown) = inert_element(&self.dom, id, element) else { return };
+        ops.push(Op::Attrs { id, attrs: shown.attrs });
+        if let Holds::Value(text) | Holds::Rules(text) = shown.holds {
+            ops.push(Op::Content { id, text });
+        }
+    }
+
+    fn step(&mut self, data: &EventData, ops: &mut Vec<Op>) {
+        let mut frames = BTreeSet::new();
+        match data {
+            EventData::Snapshot(_) => {
+                // Only ever the keyframe a build starts from; a later one starts a new build.
+                self.dom.apply(data);
+            }
+            EventData::Mutation(mutation) => self.mutate(mutation, ops, &mut frames),
+            EventData::Input(input) => {
+                let was = form(&self.dom, input.target);
+                self.dom.apply(data);
+                self.changed(input.target, was, ops, &mut frames);
+            }
+            EventData::StyleSheet(_) | EventData::StyleRule(_) => {
+                let sheet = match data {
+                    EventData::StyleSheet(sheet) => sheet.id,
+                    EventData::StyleRule(rule) => rule.sheet,
+                    _ => return,
+                };
+                let owner = match data {
+                    EventData::StyleSheet(sheet) => sheet.owner,
+                    _ => self.dom.sheet_users(sheet).0,
+                };
+                let was = form(&self.dom, owner);
+                self.dom.apply(data);
+                let (_, hosts) = self.dom.sheet_users(sheet);
+                if owner != 0 {
+                    self.changed(owner, was, ops, &mut frames);
+                }
+                for host in hosts {
+                    ops.push(self.adopted(host));
+                }
+            }
+            EventData::AdoptedStyleSheets(adopted) => {
+                self.dom.apply(data);
+                ops.push(self.adopted(adopted.host));
+            }
+            EventData::Scroll(scroll) => {
+                self.dom.apply(data);
+                match self.frame_holding(scroll.target) {
+                    Some(frame) => {
+                        frames.insert(frame);
+                    }
+                    None => ops.push(Op::Scroll { id: scroll.target, x: scroll.x, y: scroll.y }),
+                }
+            }
+            _ => {}
+        }
+        // A recorded frame's document changed: the frame is written again.
+        for frame in frames {
+            let was = form(&self.dom, frame);
+            self.changed(frame, was, ops, &mut BTreeSet::new());
+        }
+    }
+
+    /// A change set, in the protocol's order: removals, additions, attributes, texts.
+    fn mutate(&mut self, mutation: &Mutation, ops: &mut Vec<Op>, frames: &mut BTreeSet<u32>) {
+        for &id in &mutation.removes {
+            if self.dom.node(id).is_none() {
+                continue;
+            }
+            let frame = self.frame_holding(id);
+            let shown = frame.is_none() && self.in_frame(id);
+            self.dom.remove(id);
+            match frame {
+                Some(frame) => {
+                    frames.insert(frame);
+                }
+                None if shown => ops.push(Op::Remove { id }),
+                None => {}
+            }
+        }
+        for node in &mutation.adds {
+            if self.dom.node(node.id).is_some() {
+                if let Some(frame) = self.frame_holding(node.id) {
+                    frames.insert(frame);
+                } else if self.in_frame(node.id) {
+                    ops.push(Op::Remove { id: node.id });
+                }
+            }
+            self.dom.add(node);
+            if self.dom.node(node.id).is_none() {
+                continue;
+            }
+            if let Some(frame) = self.frame_holding(node.id) {
+                frames.insert(frame);
+            } else if self.in_frame(node.id) {
+                self.emit_subtree(node.id, ops);
+            }
+        }
+        // Each element's form before its first change, in the order first changed.
+        let mut before: HashMap<u32, Form> = HashMap::new();
+        let mut order = Vec::new();
+        for change in &mutation.attrs {
+            if let std::collections::hash_map::Entry::Vacant(entry) = before.entry(change.id) {
+                entry.insert(form(&self.dom, change.id));
+                order.push(change.id);
+            }
+            self.dom.set_attribute(change);
+        }
+        for id in order {
+            self.changed(id, before[&id], ops, frames);
+        }
+        for change in &mutation.texts {
+            self.dom.set_text(change);
+            let Some(node) = self.dom.node(change.id) else { continue };
+            if let Some(frame) = self.frame_holding(change.id) {
+                frames.insert(frame);
+            } else if matches!(node.kind, NodeKind::Text(_) | NodeKind::CData(_)) && self.in_frame(change.id) {
+                ops.push(Op::Content { id: change.id, text: change.text.clone() });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sightline_protocol::{
+        AttributeChange, Batch, DocumentNode, Element, Event, Input, Node, Scroll, SessionId, ShadowRootNode, Snapshot,
+        StyleSheet, TextChange,
+    };
+
+    /// The viewer's frame as a tree of ids, changed by ops the way the viewer changes it.
+    #[derive(Default)]
+    struct Mirror {
+        root: u32,
+        nodes: HashMap<u32, (u32, String, Vec<u32>)>,
+        shadows: HashMap<u32, u32>,
+        scrolls: BTreeSet<(u32, i32, i32)>,
+        adopted: BTreeSet<(u32, String)>,
+    }
+
+    impl Mirror {
+        fn apply(&mut self, frame: &Frame) {
+            if let Some((_, root)) = &frame.reset {
+                *self = Mirror { root: *root, ..Mirror::default() };
+                self.nodes.insert(*root, (0, "document".into(), vec![]));
+            }
+            for op in &frame.ops {
+                match op {
+                    Op::Element { id, parent, next, tag, attrs, text, .. } => {
+                        self.place(*id, *parent, *next, format!("<{tag} {attrs:?}> {text:?}"));
+                    }
+                    Op::Text { id, parent, next, text } => self.place(*id, *parent, *next, format!("'{text}'")),
+                    Op::Hole { id, parent, next } => self.place(*id, *parent, *next, "hole".into()),
+                    Op::Shadow { id, host } => {
+                        if self.nodes.contains_key(host) {
+                            self.nodes.insert(*id, (*host, "shadow".into(), vec![]));
+                            self.shadows.insert(*host, *id);
+                        }
+                    }
+                    Op::Remove { id } => self.remove(*id),
+                    Op::Attrs { id, attrs } => {
+                        if let Some(node) = self.nodes.get_mut(id) {
+                            let (tag, rest) = node.1.split_once(' ').unwrap();
+                            let text = rest.rsplit_once("> ").unwrap().1;
+                            node.1 = format!("{tag} {attrs:?}> {text}");
+                        }
+                    }
+                    Op::Content { id, text } => {
+                        if let Some(node) = self.nodes.get_mut(id) {
+                            node.1 = match node.1.rsplit_once("> ") {
+                                Some((head, _)) => format!("{head}> {:?}", Some(text)),
+                                None => format!("'{text}'"),
+                            };
+                        }
+                    }
+                    Op::Adopted { host, sheets } => {
+                        self.adopted.retain(|(h, _)| h != host);
+                        self.adopted.insert((*host, format!("{sheets:?}")));
+                    }
+                    Op::Scroll { id, x, y } => {
+                        self.scrolls.retain(|(i, _, _)| i != id);
+                        self.scrolls.insert((*id, *x, *y));
+                    }
+                }
+            }
+        }
+
+        fn place(&mut self, id: u32, parent: u32, next: u32, what: String) {
+            self.remove(id);
+            let Some((_, _, children)) = self.nodes.get_mut(&parent) else { return };
+            match children.iter().position(|c| *c == next) {
+                Some(at) if next != 0 => children.insert(at, id),
+                _ => children.push(id),
+            }
+            self.nodes.insert(id, (parent, what, vec![]));
+        }
+
+        fn remove(&mut self, id: u32) {
+            let Some((parent, _, _)) = self.nodes.get(&id) else { return };
+            let parent = *parent;
+            if let Some((_, _, siblings)) = self.nodes.get_mut(&parent) {
+                siblings.retain(|c| *c != id);
+            }
+            self.shadows.retain(|_, shadow| *shadow != id);
+            let mut doomed = vec![id];
+            while let Some(at) = doomed.pop() {
+                if let Some((_, _, children)) = self.nodes.remove(&at) {
+                    doomed.extend(children);
+                }
+                if let Some(shadow) = self.shadows.remove(&at) {
+                    doomed.push(shadow);
+                }
+            }
+        }
+
+        fn lines(&self) -> Vec<String> {
+            let mut lines = vec![];
+            let mut stack = vec![(self.root, 0)];
+            while let Some((id, depth)) = stack.pop() {
+                let Some((_, what, children)) = self.nodes.get(&id) else { continue };
+                lines.push(format!("{depth} {id} {what}"));
+                for child in children.iter().rev() {
+                    stack.push((*child, depth + 1));
+                }
+                if let Some(shadow) = self.shadows.get(&id) {
+                    stack.push((*shadow, depth + 1));
+                }
+            }
+            lines.extend(self.scrolls.iter().map(|s| format!("scroll {s:?}")));
+            lines.extend(self.adopted.iter().map(|a| format!("adopted {a:?}")));
+            lines
+        }
+    }
+
+    fn el(id: u32, parent: u32, next: u32, tag: &str, attrs: &[(&str, &str)]) -> Node {
+        let attrs = attrs.iter().map(|(n, v)| ((*n).into(), (*v).into())).collect();
+        Node { id, parent, next, kind: NodeKind::Element(Element { tag: tag.into(), attrs, ns: Namespace::Html }) }
+    }
+
+    fn text(id: u32, parent: u32, next: u32, content: &str) -> Node {
+        Node { id, parent, next, kind: NodeKind::Text(content.into()) }
+    }
+
+    fn page(extra: &[Node]) -> EventData {
+        let mut nodes = vec![
+            Node { id: 1, parent: 0, next: 0, kind: NodeKind::Document(DocumentNode {}) },
+            el(2, 1, 0, "html", &[]),
+            el(3, 2, 0, "head", &[]),
+            el(4, 3, 0, "style", &[]),
+            text(5, 4, 0, "p { color: red }"),
+            el(6, 2, 0, "body", &[]),
+            el(7, 6, 0, "ul", &[]),
+            el(8, 7, 0, "li", &[]),
+            text(9, 8, 0, "first"),
+            text(10, 8, 0, " and more"),
+            el(11, 6, 0, "textarea", &[]),
+            text(12, 11, 0, "default"),
+            el(13, 6, 0, "iframe", &[]),
+            Node { id: 14, parent: 13, next: 0, kind: NodeKind::Document(DocumentNode {}) },
+            el(15, 14, 0, "p", &[]),
+            text(16, 15, 0, "inside"),
+            el(17, 6, 0, "div", &[("id", "host")]),
+        ];
+        nodes.extend_from_slice(extra);
+        EventData::Snapshot(Snapshot { nodes })
+    }
+
+    fn change(mutation: Mutation) -> EventData {
+        EventData::Mutation(mutation)
+    }
+
+    /// A session of two keyframes, with every kind of change between them.
+    fn session() -> Replay {
+        let attr = |id, name: &str, value: Option<&str>| AttributeChange {
+            id,
+            name: name.into(),
+            value: value.map(Into::into),
+        };
+        let timed = vec![
+            (1_000, page(&[])),
+            (
+                1_100,
+                change(Mutation {
+                    adds: vec![el(20, 7, 8, "li", &[]), text(21, 20, 0, "zeroth")],
+                    ..Default::default()
+                }),
+            ),
+            (1_200, change(Mutation { texts: vec![TextChange { id: 9, text: "1st".into() }], ..Default::default() })),
+            (
+                1_300,
+                change(Mutation {
+                    attrs: vec![attr(7, "class", Some("open")), attr(7, "onclick", Some("x()"))],
+                    ..Default::default()
+                }),
+            ),
+            (1_400, EventData::Input(Input { target: 11, value: "****".into(), checked: None, masked: true })),
+            (
+                1_500,
+                EventData::StyleSheet(StyleSheet {
+                    id: 1,
+                    owner: 4,
+                    rules: vec!["p { color: blue }".into()],
+                    media: String::new(),
+                }),
+            ),
+            (
+                1_600,
+                change(Mutation {
+                    texts: vec![TextChange { id: 16, text: "inside, changed".into() }],
+                    ..Default::default()
+                }),
+            ),
+            (
+                1_700,
+                change(Mutation {
+                    adds: vec![
+                        Node { id: 30, parent: 17, next: 0, kind: NodeKind::ShadowRoot(ShadowRootNode {}) },
+                        el(31, 30, 0, "slot", &[]),
+                        el(32, 17, 0, "span", &[]),
+                    ],
+                    ..Default::default()
+                }),
+            ),
+            (1_800, EventData::Scroll(Scroll { target: 7, x: 0, y: 40 })),
+            (
+                1_900,
+                change(Mutation {
+                    removes: vec![8],
+                    adds: vec![
+                        el(33, 6, 11, "script", &[("src", "https://evil.example/x.js")]),
+                        text(34, 33, 0, "steal()"),
+                    ],
+                    ..Default::default()
+                }),
+            ),
+            (
+                2_000,
+                change(Mutation {
+                    attrs: vec![attr(20, "data-x", Some("1"))],
+                    adds: vec![el(20, 6, 0, "li", &[])],
+                    ..Default::default()
+                }),
+            ),
+            (5_000, page(&[el(40, 6, 0, "p", &[])])),
+            (5_100, change(Mutation { adds: vec![text(41, 40, 0, "second page")], ..Default::default() })),
+        ];
+        let batch = Batch {
+            project: "slk".into(),
+            session: SessionId([1; 16]),
+            page: 0,
+            seq: 0,
+            start: 0,
+            sent: 6_000,
+            events: Event::sequence(0, timed),
+            trace_key: None,
+        };
+        Replay::new(&[batch])
+    }
+
+    fn straight_to(replay: &Replay, time: u64) -> Vec<String> {
+        let mut mirror = Mirror::default();
+        mirror.apply(&LiveFrame::new().advance(replay, time));
+        mirror.lines()
+    }
+
+    #[test]
+    fn playing_forward_shows_what_seeking_straight_there_shows() {
+        let replay = session();
+        let mut frame = LiveFrame::new();
+        let mut mirror = Mirror::default();
+        let mut resets = vec![];
+        for time in (0..=6_000).step_by(50) {
+            let step = frame.advance(&replay, time);
+            if step.reset.is_some() {
+                resets.push(time);
+            }
+            mirror.apply(&step);
+            assert_eq!(mirror.lines(), straight_to(&replay, time), "at {time}");
+        }
+        assert_eq!(resets, vec![0, 5_000], "the page is built at the start and at each keyframe, never between");
+        // A jump far ahead builds the page anew.
+        let mut far = session();
+        let (start, _, event) = far.events[3].clone();
+        let many = (1..=FAR_AHEAD as u64 + 1).map(|i| (start + i / 1_000, 0, event.clone()));
+        far.events.splice(4..4, many);
+        let mut frame = LiveFrame::new();
+        frame.advance(&far, 1_000);
+        assert!(frame.advance(&far, 1_400).reset.is_some());
+        assert_eq!(straight_to(&far, 1_400), straight_to(&replay, 1_400));
+    }
+
+    #[test]
+    fn the_frame_holds_the_recorded_tree_and_only_what_is_inert() {
+        let replay = session();
+        assert_eq!(
+            straight_to(&replay, 0),
+            straight_to(&replay, 1_000),
+            "before the first keyframe: the first keyframe"
+        );
+        let lines = straight_to(&replay, 1_800).join("\n");
+        assert!(lines.contains("'zeroth'") && lines.contains("'1st'") && lines.contains("' and more'"), "{lines}");
+        let lines = straight_to(&replay, 2_000).join("\n");
+        assert!(!lines.contains("'zeroth'") && !lines.contains("'1st'"), "moved and removed: {lines}");
+        assert!(lines.contains(r#"<ul [("class", "open")]>"#) && !lines.contains("onclick"), "{lines}");
+        assert!(lines.contains(r#"<textarea []> Some("****")"#), "{lines}");
+        assert!(lines.contains(r#"<style []> Some("p { color: blue }\n")"#), "{lines}");
+        assert!(lines.contains("inside, changed") && !lines.contains("'inside'"), "{lines}");
+        assert!(lines.contains("<script []> None") && !lines.contains("steal"), "{lines}");
+        assert!(lines.contains("shadow") && lines.contains("<slot"), "{lines}");
+        assert!(lines.contains("scroll (7, 0, 40)"), "{lines}");
+        assert!(lines.contains(r#"<li [("data-x", "1")]>"#), "{lines}");
+        let second = straight_to(&replay, 5_100).join("\n");
+        assert!(second.contains("'second page'") && !second.contains("zeroth"), "{second}");
+    }
+
+    #[test]
+    fn adjacent_text_nodes_stay_apart_and_changes_name_them() {
+        let replay = session();
+        let mut frame = LiveFrame::new();
+        frame.advance(&replay, 1_100);
+        let ops = frame.advance(&replay, 1_200).ops;
+        assert_eq!(ops, vec![Op::Content { id: 9, text: "1st".into() }]);
+        let ops = frame.advance(&replay, 1_400).ops;
+        assert_eq!(
+            ops,
+            vec![
+                Op::Attrs { id: 7, attrs: vec![("class".into(), "open".into())] },
+                // A textarea given a value now shows it, and not its children.
+                Op::Remove { id: 11 },
+                Op::Element {
+                    id: 11,
+                    parent: 6,
+                    next: 13,
+                    ns: 0,
+                    tag: "textarea".into(),
+                    attrs: vec![],
+                    text: Some("****".into())
+                },
+            ]
+        );
+    }
+}
