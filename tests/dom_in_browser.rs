@@ -423,6 +423,67 @@ window.storm = new Promise((resolve) => {{
 }
 
 #[test]
+fn an_error_inside_a_storm_pause_is_replayed_on_the_page_as_it_was() {
+    let (collector, _data) = start_collector();
+    let page = format!(
+        r#"<!doctype html><title>Storm then error</title><body><div id="storm"></div><script type="module">
+import {{ init, flush, getSessionUrl }} from '/index.js';
+await init({{ endpoint: '{}', projectKey: '{KEY}' }});
+window.flushNow = flush;
+window.sessionUrl = getSessionUrl();
+// 6,000 nodes replaced every 20 ms, 60 times, pause diffing; the page then settles and fails.
+window.storm = new Promise((resolve) => {{
+  const box = document.getElementById('storm');
+  let rounds = 0;
+  const timer = setInterval(() => {{
+    const cells = [];
+    for (let i = 0; i < 3000; i++) cells.push(`<p>cell ${{rounds}}-${{i}}</p>`);
+    box.innerHTML = cells.join('');
+    if (++rounds === 60) {{
+      clearInterval(timer);
+      box.innerHTML = '<p id="calm">SETTLED</p>';
+      setTimeout(() => {{ window.erredAt = Date.now(); resolve(true); throw new Error('after the storm'); }}, 50);
+    }}
+  }}, 20);
+}});
+</script></body>"#,
+        collector.base
+    );
+    let (_site, browser) = open_page(page);
+    let session = recorded_session(&browser);
+    assert_eq!(browser.execute("return window.storm;"), true);
+    let erred_at = browser.execute("return window.erredAt;").as_u64().expect("the error's time");
+
+    let http = Http::default();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let replay = loop {
+        browser.execute("window.flushNow(); return true;");
+        let frames = stored_stream(&http, &collector, &session, 1);
+        let batches: Vec<Batch> = frames.iter().map(|f| decode_batch(f, &Limits::default()).unwrap()).collect();
+        let replay = sightline_player::Replay::new(&batches);
+        let erred = replay.events().iter().any(|(_, _, e)| matches!(e, EventData::Error(_)));
+        if erred && replay.events().iter().any(|(_, _, e)| matches!(e, EventData::Snapshot(_))) {
+            break replay;
+        }
+        assert!(std::time::Instant::now() < deadline, "the error never arrived");
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    // The page at the error: the settled page, not the page before the storm, within the
+    // moment of the error (the pause would have lasted a second more).
+    let error_time =
+        replay.events().iter().find(|(_, _, e)| matches!(e, EventData::Error(_))).map(|(t, _, _)| *t).unwrap();
+    assert!(error_time.abs_diff(erred_at) < 1_000, "{error_time} vs {erred_at}");
+    let dom = replay.dom_at(error_time + 100);
+    let mut walk: Vec<u32> = dom.roots().collect();
+    let mut settled = false;
+    while let Some(id) = walk.pop() {
+        settled |= dom.node(id).is_some_and(|n| n.kind == NodeKind::Text("SETTLED".into()));
+        walk.extend(dom.children(id));
+    }
+    assert!(settled, "the replay at the error shows the page as it was then");
+}
+
+#[test]
 fn elements_with_attributes_last_in_a_walk_are_recorded() {
     // Frameworks mount into the body after what the HTML left there, so the last node of the
     // document, or of a set of additions, is often an element with a few attributes and

@@ -12,6 +12,9 @@ import { mimic } from './wrap.js';
 const KEYFRAME_INTERVAL_MS = 5 * 60 * 1000;
 // Browsers allow this many bytes of keepalive requests and beacons in flight per page.
 const KEEPALIVE_QUOTA = 64 * 1024;
+// When the session ends inside a mutation storm's pause, the walk of the page as it is then
+// may take this long at once (no later slice may run).
+const LEAVING_SLICE_MS = 250;
 // A batch whose request has not been answered in this long is aborted and tried again later.
 const SEND_TIMEOUT_MS = 30 * 1000;
 // A route change's title is read this long after it, once the app has rendered the route.
@@ -171,6 +174,11 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     guard(() => dom !== null && dom.keyframe());
   }
 
+  // The page as it is now, if a mutation storm paused its diffing (see dom.js).
+  function catchUp(firstSliceMs) {
+    guard(() => dom !== null && dom.catchUp(firstSliceMs));
+  }
+
   // An event whose last field is a plain-JSON value. Reading the value can run the page's code
   // (getters, proxies); if that throws, the value is null.
   function putWithValue(kind, text, value) {
@@ -244,6 +252,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   function leave() {
     settleTimezone();
     recordPendingRoutes();
+    catchUp(LEAVING_SLICE_MS);
     const kept = guard((r) => r.unload(Date.now(), beacon));
     if (kept !== undefined) stashed = saveStash(projectKey, kept, stashed);
   }
@@ -467,6 +476,8 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     const texts = [name, message, source];
     if (stack !== undefined) texts.push(stack);
     put(ERROR, [kind, line, column, stack === undefined ? 0 : 1], texts);
+    // The replay shows the page at the error, even inside a storm's pause.
+    catchUp();
   }
 
   let errorsWatched = false;
@@ -732,6 +743,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     if (state === 'recording') {
       if (keyframeTimer !== null) clearInterval(keyframeTimer);
       keyframeTimer = null;
+      catchUp(LEAVING_SLICE_MS);
       if (dom !== null) guard(() => dom.stop());
       dom = null;
       if (network !== null) network.stop();

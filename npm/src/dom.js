@@ -727,7 +727,7 @@ export function createDomRecorder(sink, options = {}) {
   }
 
   // A full snapshot, walked in slices of a few milliseconds (see `sliced`).
-  function snapshot() {
+  function snapshot(firstSliceMs = SLICE_MS) {
     if (walking) return;
     const tape = new Tape();
     let first = true;
@@ -738,8 +738,10 @@ export function createDomRecorder(sink, options = {}) {
       tape.reset();
     };
     const step = walker(document, 0, 0, maskAllText ? MASK : 0, tape, emit);
+    let sliceMs = firstSliceMs;
     sliced(() => {
-      const done = step(performance.now() + SLICE_MS, Infinity);
+      const done = step(performance.now() + sliceMs, Infinity);
+      sliceMs = SLICE_MS;
       emit();
       if (done) {
         recordNotedSheets();
@@ -1019,7 +1021,7 @@ export function createDomRecorder(sink, options = {}) {
     pauseMs = Math.min(pauseMs * 2, STORM_PAUSE_MAX_MS);
   }
 
-  function resumeAfterStorm() {
+  function resumeAfterStorm(firstSliceMs = SLICE_MS) {
     resumeTimer = null;
     if (observer === null || !running) return;
     observing = true;
@@ -1027,11 +1029,21 @@ export function createDomRecorder(sink, options = {}) {
     budget = STORM_NODES;
     budgetAt = performance.now();
     observer.takeRecords();
-    snapshot();
+    snapshot(firstSliceMs);
     // A calm minute forgives earlier storms.
     setTimeout(() => {
       if (observing) pauseMs = STORM_PAUSE_MS;
     }, 60000);
+  }
+
+  // A moment that matters came while a storm paused diffing: an error, or the end of the
+  // session (the page goes away or hides, \`stop()\`). The page is taken as it is now, so the
+  // replay shows it as it was then rather than before the storm; when the session ends, the
+  // first slice of that walk may take `firstSliceMs`, since no later slice may come.
+  function catchUp(firstSliceMs = SLICE_MS) {
+    if (!running || observing || resumeTimer === null) return;
+    clearTimeout(resumeTimer);
+    resumeAfterStorm(firstSliceMs);
   }
 
   function watchFrame(iframe) {
@@ -1370,5 +1382,5 @@ export function createDomRecorder(sink, options = {}) {
     snapshot();
   }
 
-  return { start, stop, keyframe };
+  return { start, stop, keyframe, catchUp };
 }

@@ -195,6 +195,8 @@ pub struct Outbox {
     beacon_after: u64,
     /// The batch offered to `sendBeacon` whose outcome is not known yet.
     offered: Option<u64>,
+    /// The batch in flight with `keepalive` when the page went away, and its size.
+    travelling: Option<(u64, usize)>,
     refused: u64,
     /// The last answer asked for a retry: the collector is down, unreachable or busy.
     failing: bool,
@@ -218,6 +220,7 @@ impl Outbox {
             beacon_budget: 0,
             beacon_after: 0,
             offered: None,
+            travelling: None,
             refused: 0,
             failing: false,
             told_to_wait: false,
@@ -306,7 +309,13 @@ impl Outbox {
     /// (stored once).
     pub fn leave(&mut self, now: f64) {
         let wait = self.told_to_wait && now < self.next_attempt;
-        self.beacon_budget = if wait { 0 } else { BEACON_BUDGET };
+        // A request in flight small enough to have gone with `keepalive` goes on after the page,
+        // and holds its share of the budget: it is not offered again (it stays queued, and is
+        // kept for the next page, in case it fails).
+        let travelling = self.in_flight.and_then(|id| self.queue.iter().find(|b| b.id == id));
+        self.travelling = travelling.filter(|b| b.bytes.len() <= BEACON_BUDGET).map(|b| (b.id, b.bytes.len()));
+        let held = self.travelling.map_or(0, |(_, len)| len);
+        self.beacon_budget = if wait { 0 } else { BEACON_BUDGET - held };
         self.beacons_unsure = self.failing;
         self.beacon_after = 0;
         self.offered = None;
@@ -318,7 +327,11 @@ impl Outbox {
         let (after, budget) = (self.beacon_after, self.beacon_budget);
         // Ids grow from front to back, so they mark how far the offers went.
         let unsure = self.beacons_unsure;
-        let batch = self.queue.iter().find(|b| b.id > after && b.bytes.len() <= budget && !(unsure && b.beaconed))?;
+        let travelling = self.travelling.map(|(id, _)| id);
+        let batch = self
+            .queue
+            .iter()
+            .find(|b| b.id > after && b.bytes.len() <= budget && !(unsure && b.beaconed) && Some(b.id) != travelling)?;
         self.beacon_after = batch.id;
         self.offered = Some(batch.id);
         Some(batch.bytes.clone())
@@ -432,28 +445,27 @@ mod tests {
 
     #[test]
     fn an_answer_for_a_batch_no_longer_first_settles_nothing() {
-        // The batch in flight went by beacon when the tab was hidden.
+        // The batch in flight when the tab was hidden goes on with `keepalive`: it is not
+        // offered as a beacon, and its answer settles it.
         let mut outbox = Outbox::new(1_000);
         outbox.push(batch(1, 10));
         assert_eq!(outbox.next_to_send(0.0), Some(vec![1; 10]));
         outbox.leave(0.0);
-        assert_eq!(outbox.next_beacon(), Some(vec![1; 10]));
-        outbox.beaconed(true);
+        assert_eq!(outbox.next_beacon(), None);
         outbox.push(batch(3, 10));
         assert!(outbox.answered(Some(200), None, 0.0, 10.0), "the new batch is still to send");
         assert_eq!(outbox.next_to_send(10.0), Some(vec![3; 10]));
 
-        // ...and a failure of it still tells that the collector isn't answering.
+        // ...and when it fails, the collector isn't answering: it is sent again after a wait.
         let mut outbox = Outbox::new(1_000);
         outbox.push(batch(1, 10));
         assert!(outbox.next_to_send(0.0).is_some());
         outbox.leave(0.0);
-        outbox.next_beacon();
-        outbox.beaconed(true);
+        assert_eq!(outbox.next_beacon(), None);
         outbox.push(batch(2, 10));
         assert!(!outbox.answered(None, None, 0.5, 10.0));
         assert_eq!(outbox.next_to_send(10.0), None, "the backoff runs");
-        assert!(outbox.next_to_send(510.0).is_some());
+        assert_eq!(outbox.next_to_send(510.0), Some(vec![1; 10]));
 
         // The batch in flight dropped to make room: the answer is not the new first's.
         let mut outbox = Outbox::new(100);
@@ -495,6 +507,21 @@ mod tests {
         outbox.resend(vec![7; 10]);
         assert_eq!(waiting(&outbox), vec![1, 2, 7]);
         assert_eq!(outbox.next_to_send(0.0).map(|b| b[0]), Some(1));
+    }
+
+    #[test]
+    fn a_request_in_flight_with_keepalive_holds_its_share_of_the_budget() {
+        let mut outbox = Outbox::new(1 << 20);
+        for (seq, len) in [(0, 50_000), (1, 12_000), (2, 20_000)] {
+            outbox.push(batch(seq, len));
+        }
+        assert_eq!(outbox.next_to_send(0.0).map(|b| b.len()), Some(50_000));
+        outbox.leave(0.0);
+        // The 50,000 in flight go on by themselves; 12,000 fit in what is left, 20,000 don't.
+        assert_eq!(outbox.next_beacon().map(|b| b.len()), Some(12_000));
+        outbox.beaconed(true);
+        assert_eq!(outbox.next_beacon(), None);
+        assert_eq!(waiting(&outbox), vec![0, 2], "kept, in case the request in flight fails");
     }
 
     #[test]
