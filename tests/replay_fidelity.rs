@@ -12,8 +12,8 @@
 //! - a `data-sl-block` element keeps only its `id` and `class`, and nothing inside it;
 //! - `<script>` contents, comments, `on*` and `srcdoc` attributes are left out;
 //! - URL attributes are compared in absolute form;
-//! - the recorder's and the replay's own `data-sl-blocked` and `data-sl-scroll` attributes are
-//!   left out.
+//! - the recorder's and the replay's own `data-sl-*` attributes are left out (the top layer
+//!   they stand for is compared on its own: which dialogs are modal, which popovers open).
 //!
 //! In the viewer's frame the page is inert HTML, so for that comparison, on both sides, also:
 //! `<script>` elements, stylesheet elements (`<style>`, `<link rel=stylesheet>`: sheets recorded
@@ -53,7 +53,7 @@ const walk = (node, depth, masked) => {
       const attrs = [...child.attributes]
         .filter((a) => !a.name.startsWith('on') && a.name !== 'srcdoc' && !FORM_STATE.has(a.name))
         .filter((a) => !blocked || a.name === 'id' || a.name === 'class')
-        .filter((a) => a.name !== 'data-sl-blocked' && a.name !== 'data-sl-scroll')
+        .filter((a) => !['data-sl-blocked', 'data-sl-scroll', 'data-sl-modal', 'data-sl-popover-open'].includes(a.name))
         .map((a) => `${a.name}=${URLS.has(a.name) ? new URL(a.value, doc.baseURI).href : a.value}`)
         .sort();
       lines.push(`${depth} E ${tag} ${attrs.join(' ')}`);
@@ -80,7 +80,15 @@ fn replay_lines(dom: &ReplayDom) -> Vec<String> {
                         .attrs
                         .iter()
                         .filter(|(name, _)| {
-                            !matches!(name.as_str(), "value" | "checked" | "selected" | "data-sl-blocked")
+                            !matches!(
+                                name.as_str(),
+                                "value"
+                                    | "checked"
+                                    | "selected"
+                                    | "data-sl-blocked"
+                                    | "data-sl-modal"
+                                    | "data-sl-popover-open"
+                            )
                         })
                         .map(|(name, value)| format!("{name}={value}"))
                         .collect();
@@ -107,6 +115,18 @@ fn serialized(browser: &Browser, target: &str, inert: bool) -> (u64, Vec<String>
     let written = browser.execute(&format!("return (function () {{ {SERIALIZE} }})({target}, {inert});"));
     let lines = written["lines"].as_array().unwrap().iter().map(|l| l.as_str().unwrap().to_owned()).collect();
     (written["at"].as_u64().unwrap(), lines)
+}
+
+/// What of the document `target` is in the top layer: each dialog, modal or not, and each
+/// popover, open or not.
+fn top_layer(browser: &Browser, target: &str) -> Vec<String> {
+    let script = format!(
+        "const doc = {target}; const is = (e, s) => {{ try {{ return e.matches(s); }} catch (_) {{ return false; }} }}; \
+         return [...doc.querySelectorAll('dialog')].map((d) => `dialog ${{d.id}} open=${{d.open}} modal=${{is(d, ':modal')}}`) \
+           .concat([...doc.querySelectorAll('[popover]')].map((p) => `popover ${{p.id}} open=${{is(p, ':popover-open')}}`));"
+    );
+    let states = browser.execute(&script);
+    states.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect()
 }
 
 fn assert_same(moment: &str, live: &[String], replayed: &[String]) {
@@ -139,13 +159,20 @@ fn the_replayed_dom_equals_the_live_dom_at_every_moment_checked() {
     let capture = |browser: &Browser| {
         std::thread::sleep(Duration::from_millis(400));
         let (at, lines) = serialized(browser, "document", false);
-        let (_, inert) = serialized(browser, "document", true);
+        let (_, mut inert) = serialized(browser, "document", true);
+        inert.extend(top_layer(browser, "document"));
         (at, lines, inert)
     };
     let mut moments = vec![("invoices loaded", capture(&browser))];
     browser.click("#new-invoice");
     browser.type_into("#invoice-customer", "Soylent");
-    moments.push(("the modal open, typed into", capture(&browser)));
+    let modal = capture(&browser);
+    assert!(
+        modal.2.iter().any(|l| l.contains("modal=true")),
+        "the live page's dialog is modal: {:?}",
+        &modal.2[modal.2.len() - 2..]
+    );
+    moments.push(("the modal open, typed into", modal));
     browser.click("#invoice-cancel");
     browser.click("a[href='/customers']");
     browser.wait_for("document.querySelectorAll('#customers tr').length === 3000", Duration::from_secs(10));
@@ -189,7 +216,9 @@ fn the_replayed_dom_equals_the_live_dom_at_every_moment_checked() {
     for (moment, (at, _, live)) in &moments {
         browser.navigate(&format!("{}/sessions/{session}?t={at}", collector.base));
         browser.wait_for("performance.getEntriesByName('sightline-first-frame').length > 0", Duration::from_secs(20));
-        let (_, shown) = serialized(&browser, "document.getElementById('replay-frame').contentDocument", true);
+        let frame = "document.getElementById('replay-frame').contentDocument";
+        let (_, mut shown) = serialized(&browser, frame, true);
+        shown.extend(top_layer(&browser, frame));
         assert!(shown.len() > 50, "{moment}: the viewer showed a page ({} lines)", shown.len());
         assert_same(&format!("{moment}, in the viewer"), live, &shown);
     }

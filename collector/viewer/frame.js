@@ -44,6 +44,47 @@ function setAttribute(element, name, value) {
   }
 }
 
+function matches(element, selector) {
+  try {
+    return element.matches(selector);
+  } catch (_) {
+    return false;
+  }
+}
+
+// Modal dialogs and open popovers are drawn in the top layer, over the page with a backdrop,
+// as the user saw them: the recording marks them (`data-sl-modal`, `data-sl-popover-open`),
+// and the frame's elements are put in the same state.
+function showTopLayer(doc) {
+  for (const dialog of doc.querySelectorAll('dialog')) {
+    const modal = dialog.hasAttribute('data-sl-modal');
+    if (modal === matches(dialog, ':modal')) continue;
+    try {
+      if (modal) {
+        dialog.removeAttribute('open');
+        dialog.showModal();
+      } else {
+        // Open without being modal, as recorded, or closed.
+        const open = dialog.hasAttribute('open');
+        dialog.close();
+        if (open) dialog.setAttribute('open', '');
+      }
+    } catch (_) {
+      // A dialog the frame can't show this way stays as its attributes say.
+    }
+  }
+  for (const popover of doc.querySelectorAll('[popover]')) {
+    const open = popover.hasAttribute('data-sl-popover-open');
+    if (open === matches(popover, ':popover-open')) continue;
+    try {
+      if (open) popover.showPopover();
+      else popover.hidePopover();
+    } catch (_) {
+      // Likewise.
+    }
+  }
+}
+
 export class ReplayFrame {
   // `make` returns a new sandboxed iframe; both go into `stage`.
   constructor(stage, make) {
@@ -194,6 +235,7 @@ export class ReplayFrame {
           break;
       }
     }
+    if (ops.length > 0) showTopLayer(doc);
     for (const [id, [x, y]] of scrolls) this.scroll(id, x, y);
     // A page grows as its images arrive: the window goes back where the user had it.
     const view = doc.defaultView;

@@ -618,8 +618,46 @@ export function createDomRecorder(sink, options = {}) {
       }
       const tag = el.localName;
       if (tag === 'input' || tag === 'textarea' || tag === 'select' || tag === 'option') count += pushFormState(el, flags, tape);
+      const layer = topLayer(el);
+      if (layer !== null && layer[1]) {
+        tape.text(layer[0]);
+        tape.text('');
+        count++;
+      }
     }
     nums[countAt] = count;
+  }
+
+  // Whether a dialog is modal, or a popover open, is in no attribute, yet the replay needs it
+  // to draw the element in the top layer, over the page: recorded as `data-sl-modal` and
+  // `data-sl-popover-open`. Returns [name, present], or null for other elements.
+  function topLayer(el) {
+    try {
+      if (el.localName === 'dialog') return ['data-sl-modal', el.open && el.matches(':modal')];
+      if (el.hasAttribute('popover')) return ['data-sl-popover-open', el.matches(':popover-open')];
+    } catch (_) {
+      // A browser without these pseudo-classes: the page is recorded as its attributes say.
+    }
+    return null;
+  }
+
+  // A popover shown or hidden: no attribute changes, but a `toggle` event follows.
+  function onToggle(event) {
+    if (!running || !observing) return;
+    const el = event.target;
+    if (!el || el.nodeType !== 1 || !ids.has(el) || inBlockedOrScript(el)) return;
+    const layer = topLayer(el);
+    if (layer === null) return;
+    const tape = new Tape();
+    pushLayer(tape, el, layer);
+    sink.mutation(changeTape([], EMPTY, tape, EMPTY), tape.texts.join('\0'));
+  }
+
+  function pushLayer(tape, el, [name, present]) {
+    tape.nums.push(ids.get(el), present ? 1 : 0);
+    tape.text(name);
+    if (present) tape.text('');
+    tape.count++;
   }
 
   // What a text, comment or CDATA node is recorded as, under its parent's `flags`.
@@ -993,6 +1031,8 @@ export function createDomRecorder(sink, options = {}) {
         if (value !== null) attributeTape.text(value);
         attributeTape.count++;
       }
+      // A dialog opened or closed: modal or not.
+      if (names.has('open') && el.localName === 'dialog') pushLayer(attributeTape, el, topLayer(el));
     }
     const textTape = new Tape();
     for (const node of texts) {
@@ -1322,6 +1362,7 @@ export function createDomRecorder(sink, options = {}) {
     ['change', onInput],
     ['focusin', onFocus],
     ['focusout', onFocus],
+    ['toggle', onToggle],
   ];
   const LISTEN = { capture: true, passive: true };
 
