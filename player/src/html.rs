@@ -250,11 +250,12 @@ mod tests {
             el(11, 1, "a", &[("href", "https://app.example/javascript:ok")]),
             el(12, 1, "meta", &[("name", "referrer"), ("content", "unsafe-url")]),
             el(13, 1, "img", &[("src", "https://cdn.example/a.png"), ("referrerpolicy", "unsafe-url")]),
+            svg(14, 8, "script", &[("href", "https://evil.example/x.js"), ("xlink:href", "https://evil.example/y.js")]),
         ]);
         assert_eq!(
             to_html(&dom, 1),
             "<a></a><a></a><a></a><iframe></iframe><form></form><img src=\"data:image/png;base64,AAAA\">\
-             <svg><a href=\"#ok\"></a></svg><a href=\"https://app.example/javascript:ok\"></a>\
+             <svg><a href=\"#ok\"></a><script></script></svg><a href=\"https://app.example/javascript:ok\"></a>\
              <img src=\"https://cdn.example/a.png\">"
         );
     }

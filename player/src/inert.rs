@@ -8,9 +8,9 @@
 //!   left out, and so are `data:` URLs where they would be a document (links, forms, frames),
 //!   and SVG animations that would set a link; `referrerpolicy` attributes and `<meta
 //!   name=referrer>` are left out, so the viewer's own policy (no referrer) holds; `<script>`
-//!   elements stay (the page's structure) but empty and without their `src` (the recorder never
-//!   records a script's code; a recording that holds some anyway doesn't get it shown);
-//!   `<meta http-equiv>` is left out.
+//!   elements stay (the page's structure) but empty and without their source (`src`, or `href`
+//!   in SVG; the recorder never records a script's code, and a recording that holds some anyway
+//!   doesn't get it shown); `<meta http-equiv>` is left out.
 //! - `<noscript>` is shown empty: the user's browser ran scripts and did not show its content.
 //! - Tag names that HTML can't carry as they are leave out the element and what is under it.
 //! - A same-origin frame's recorded document becomes the frame's `srcdoc`.
@@ -155,7 +155,7 @@ pub fn inert_element(dom: &ReplayDom, id: u32, element: &Element) -> Option<Iner
             || lower == "referrerpolicy"
             || (url && is_script_url(value))
             || (url && opens_document(&lower) && scheme_is(value, "data"))
-            || (tag == "script" && lower == "src")
+            || (tag == "script" && matches!(lower.as_str(), "src" | "href" | "xlink:href"))
             || (blocked.is_some() && lower == "style")
             || !is_attribute_name(name)
         {
