@@ -26,8 +26,9 @@
 
 use std::time::{Duration, Instant};
 
-use sightline_e2e::sdk::{session_of, start_collector, stored, KEY, TOKEN};
+use sightline_e2e::sdk::{dist, recorded_session, session_of, start_collector, stored, test_app, KEY, TOKEN};
 use sightline_e2e::shop::Shop;
+use sightline_e2e::static_files::StaticFiles;
 use sightline_e2e::webdriver::Browser;
 use sightline_e2e::Http;
 use sightline_player::{Replay, ReplayDom};
@@ -60,7 +61,12 @@ const walk = (node, depth, masked) => {
       const editable = child.getAttribute('contenteditable');
       const masks = masked || child.hasAttribute('data-sl-mask') || tag === 'textarea' || (editable !== null && editable !== 'false');
       // A textarea's text is its value: form state, which the frame writes as its content.
-      if (!blocked && tag !== 'script' && tag !== 'textarea') walk(child, depth + 1, masks && !child.hasAttribute('data-sl-unmask'));
+      const unmasked = masks && !child.hasAttribute('data-sl-unmask');
+      if (child.shadowRoot && !blocked) {
+        lines.push(`${depth + 1} S`);
+        walk(child.shadowRoot, depth + 2, unmasked);
+      }
+      if (!blocked && tag !== 'script' && tag !== 'textarea') walk(child, depth + 1, unmasked);
     }
   }
 };
@@ -221,5 +227,109 @@ fn the_replayed_dom_equals_the_live_dom_at_every_moment_checked() {
         shown.extend(top_layer(&browser, frame));
         assert!(shown.len() > 50, "{moment}: the viewer showed a page ({} lines)", shown.len());
         assert_same(&format!("{moment}, in the viewer"), live, &shown);
+    }
+}
+
+/// The form controls of the document `target` (shadow roots included), in document order, with
+/// their state: checks, the chosen option, and values as the recorder masks them (each
+/// character an asterisk; the replay holds them masked already).
+fn form_state(browser: &Browser, target: &str, replayed: bool) -> Vec<String> {
+    let script = format!(
+        "const out = []; \
+         const visit = (root) => {{ for (const el of root.querySelectorAll('*')) {{ \
+           if (el.shadowRoot) visit(el.shadowRoot); \
+           const tag = el.localName; const name = el.id || el.className || tag; \
+           if (tag === 'input' && (el.type === 'checkbox' || el.type === 'radio')) out.push(`${{name}} checked=${{el.checked}}`); \
+           else if (tag === 'input' || tag === 'textarea') out.push(`${{name}} value=${{{replayed} ? el.value : '*'.repeat(el.value.length)}}`); \
+           else if (tag === 'select') out.push(`${{name}} chosen=${{el.selectedIndex}}`); }} }}; \
+         visit({target}); return out;"
+    );
+    let states = browser.execute(&script);
+    states.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect()
+}
+
+/// The same todo app built with React, Vue, Lit (in a shadow root) and jQuery (its list
+/// re-rendered as HTML), driven by a user whose every step makes the framework set form state
+/// from script: the field cleared after Enter, "toggle all" checked once every todo is, the
+/// note reset, the filter set back after "clear done". At each step the viewer's frame, opened
+/// at that moment, shows the live page's DOM and its form state.
+#[test]
+fn framework_apps_replay_with_the_form_state_the_frameworks_set() {
+    let (collector, _data) = start_collector();
+    let http = Http::default();
+    let browser = Browser::start();
+    for app in ["react", "vue", "lit", "jquery"] {
+        let page = format!(
+            r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Todos</title></head><body>
+<script type="module">
+import {{ init, getSessionUrl }} from '/index.js';
+await init({{ endpoint: '{}', projectKey: '{KEY}' }});
+window.sessionUrl = getSessionUrl();
+</script>
+<script src="/app.js"></script>
+</body></html>"#,
+            collector.base
+        );
+        let site = StaticFiles::start(&dist(), vec![("/".into(), page), ("/app.js".into(), test_app(app))]);
+        browser.navigate(&format!("{}/", site.base));
+        let session = recorded_session(&browser);
+        let root = if app == "lit" { "document.querySelector('todo-app').shadowRoot" } else { "document" };
+        browser.wait_for(&format!("{root}?.getElementById('new')"), Duration::from_secs(10));
+        let control = |query: &str| browser.element_from(&format!("return {root}.querySelector(\"{query}\");"));
+        let capture = |browser: &Browser| {
+            std::thread::sleep(Duration::from_millis(400));
+            let (at, mut lines) = serialized(browser, "document", true);
+            lines.extend(form_state(browser, "document", false));
+            (at, lines)
+        };
+
+        let mut moments = Vec::new();
+        browser.type_into_element(&control("#new"), "alpha\u{E007}");
+        browser.type_into_element(&control("#new"), "beta\u{E007}");
+        browser.type_into_element(&control("#new"), "gamma");
+        moments.push(("two added, the field cleared by the app, one typed", capture(&browser)));
+        browser.click_element(&control("#list li:nth-child(1) .toggle"));
+        browser.click_element(&control("#list li:nth-child(2) .toggle"));
+        let toggled = capture(&browser);
+        assert!(toggled.1.contains(&"toggle-all checked=true".to_owned()), "{app}: {:?}", toggled.1);
+        moments.push(("both done by hand, toggle-all checked by the app", toggled));
+        browser.type_into_element(&control("#note"), "a note");
+        moments.push(("a note typed", capture(&browser)));
+        browser.click_element(&control("#reset-note"));
+        moments.push(("the note reset by the app", capture(&browser)));
+        browser.click_element(&control("#filter option[value=done]"));
+        moments.push(("the user chose a filter", capture(&browser)));
+        let last = browser.execute("return Date.now();").as_u64().unwrap();
+        browser.click_element(&control("#clear"));
+        let cleared = capture(&browser);
+        assert!(cleared.1.contains(&"filter chosen=0".to_owned()), "{app}: {:?}", cleared.1);
+        moments.push(("cleared, the filter set back by the app", cleared));
+
+        // Everything up to the last moment delivered, as in the journey above.
+        let leave_and_come_back = "window.dispatchEvent(new Event('pagehide')); \
+            window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true })); return true;";
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            browser.execute(leave_and_come_back);
+            let batches = stored(&http, &collector, &session, 1);
+            let no_gap = batches.iter().enumerate().all(|(i, b)| b.seq as usize == i);
+            if no_gap && Replay::new(&batches).span().is_some_and(|(_, end)| end >= last) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{app}: the journey's last events did not arrive");
+            std::thread::sleep(Duration::from_millis(300));
+        }
+
+        browser.navigate(&format!("{}/", collector.base));
+        browser.execute(&format!("localStorage.setItem('sightline.readToken', '{TOKEN}'); return true;"));
+        for (moment, (at, live)) in &moments {
+            browser.navigate(&format!("{}/sessions/{session}?t={at}", collector.base));
+            browser
+                .wait_for("performance.getEntriesByName('sightline-first-frame').length > 0", Duration::from_secs(20));
+            let frame = "document.getElementById('replay-frame').contentDocument";
+            let (_, mut shown) = serialized(&browser, frame, true);
+            shown.extend(form_state(&browser, frame, true));
+            assert_same(&format!("{app}: {moment}, in the viewer"), live, &shown);
+        }
     }
 }

@@ -205,6 +205,29 @@ function wrapFormState() {
   }
 }
 
+// A framework may have defined `value` or `checked` on an element itself, over a copy of the
+// prototype's setter taken before the SDK started (React does, to track what it set): such an
+// element's own setter is wrapped the same way, the first time the recorder meets it.
+const ownWrapped = new WeakSet();
+
+function wrapOwnFormState(el) {
+  if (ownWrapped.has(el)) return;
+  ownWrapped.add(el);
+  for (const name of ['value', 'checked']) {
+    if (!Object.prototype.hasOwnProperty.call(el, name)) continue;
+    const descriptor = Object.getOwnPropertyDescriptor(el, name);
+    if (!descriptor || typeof descriptor.set !== 'function' || !descriptor.configurable) continue;
+    const set = descriptor.set;
+    Object.defineProperty(el, name, {
+      ...descriptor,
+      set: mimic(function (value) {
+        set.call(this, value);
+        if (pageHooks !== null) pageHooks.formSet(this);
+      }, set),
+    });
+  }
+}
+
 // Numbers objects from 1 in the order they are first met, without keeping them alive.
 function numbering() {
   const map = new WeakMap();
@@ -399,6 +422,7 @@ export function createDomRecorder(sink, options = {}) {
   function pushFormState(el, flags, tape) {
     const tag = el.localName;
     let count = 0;
+    if (tag !== 'option') wrapOwnFormState(el);
     if (tag === 'input') {
       const type = String(el.type).toLowerCase();
       if (type === 'checkbox' || type === 'radio') {

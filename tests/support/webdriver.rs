@@ -132,9 +132,21 @@ impl Browser {
         reference.unwrap_or_else(|| panic!("no element {selector}: {found}")).to_owned()
     }
 
+    /// The WebDriver reference of the element `script` (a function body) returns: one that a
+    /// selector can't reach, in a shadow root.
+    pub fn element_from(&self, script: &str) -> String {
+        let found = self.execute(script);
+        let reference = found.as_object().and_then(|o| o.values().next()).and_then(Value::as_str);
+        reference.unwrap_or_else(|| panic!("no element from {script}: {found}")).to_owned()
+    }
+
     /// Clicks the element matching `selector` as a user would (scrolled into view, real events).
     pub fn click(&self, selector: &str) {
-        let element = self.element(selector);
+        self.click_element(&self.element(selector));
+    }
+
+    /// Clicks the element with this WebDriver reference as a user would.
+    pub fn click_element(&self, element: &str) {
         self.command("POST", &format!("/element/{element}/click"), json!({}));
     }
 
@@ -160,7 +172,11 @@ impl Browser {
 
     /// Types `text` into the element matching `selector`, key by key.
     pub fn type_into(&self, selector: &str, text: &str) {
-        let element = self.element(selector);
+        self.type_into_element(&self.element(selector), text);
+    }
+
+    /// Types `text` into the element with this WebDriver reference, key by key.
+    pub fn type_into_element(&self, element: &str, text: &str) {
         self.command("POST", &format!("/element/{element}/value"), json!({ "text": text }));
     }
 

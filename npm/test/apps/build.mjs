@@ -27,7 +27,9 @@ const svelte = {
   },
 };
 
-const apps = { svelte: 'svelte/main.js' };
+// The same todo app on React, Vue, Lit and jQuery (one DOM contract: #new, #list, #toggle-all,
+// #filter, #clear, #note, #reset-note), and a TodoMVC on Svelte.
+const apps = { svelte: 'svelte/main.js', react: 'react/main.jsx', vue: 'vue/main.js', lit: 'lit/main.js', jquery: 'jquery/main.js' };
 for (const [name, entry] of Object.entries(apps)) {
   await esbuild.build({
     entryPoints: [join(here, entry)],
@@ -37,6 +39,14 @@ for (const [name, entry] of Object.entries(apps)) {
     outfile: join(out, `${name}.js`),
     plugins: [svelte],
     conditions: ['browser'],
+    jsx: 'automatic',
+    // What the frameworks' production builds are configured with.
+    define: {
+      'process.env.NODE_ENV': '"production"',
+      __VUE_OPTIONS_API__: 'true',
+      __VUE_PROD_DEVTOOLS__: 'false',
+      __VUE_PROD_HYDRATION_MISMATCH_DETAILS__: 'false',
+    },
     logLevel: 'warning',
   });
 }
