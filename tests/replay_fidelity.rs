@@ -15,7 +15,8 @@
 //! - the recorder's and the replay's own `data-sl-*` attributes are left out (the top layer
 //!   they stand for is compared on its own: which dialogs are modal, which popovers open).
 //!
-//! In the viewer's frame the page is inert HTML, so for that comparison, on both sides, also:
+//! In the viewer's frame the page is inert, so for that comparison, on both sides, also:
+//! `<noscript>` content is left out (the user's browser, which ran scripts, did not show it);
 //! `<script>` elements, stylesheet elements (`<style>`, `<link rel=stylesheet>`: sheets recorded
 //! as rules are shown as `<style>` elements of those rules; the comparison with the replay core
 //! covers their content) and `<meta http-equiv>` are left out, and a blocked element is written
@@ -66,7 +67,10 @@ const walk = (node, depth, masked) => {
         lines.push(`${depth + 1} S`);
         walk(child.shadowRoot, depth + 2, unmasked);
       }
-      if (!blocked && tag !== 'script' && tag !== 'textarea') walk(child, depth + 1, unmasked);
+      // A noscript's content is text nobody saw in a browser that ran scripts; the replay
+      // shows none.
+      const shown = !(inert && tag === 'noscript');
+      if (!blocked && shown && tag !== 'script' && tag !== 'textarea') walk(child, depth + 1, unmasked);
     }
   }
 };
@@ -331,5 +335,94 @@ window.sessionUrl = getSessionUrl();
             shown.extend(form_state(&browser, frame, true));
             assert_same(&format!("{app}: {moment}, in the viewer"), live, &shown);
         }
+    }
+}
+
+/// What else of the document `target` the user saw: its mode, and where each element was
+/// scrolled to.
+fn document_state(browser: &Browser, target: &str) -> Vec<String> {
+    let script = format!(
+        "const doc = {target}; const out = [`mode ${{doc.compatMode}}`]; \
+         for (const el of doc.querySelectorAll('*')) if (el.scrollTop || el.scrollLeft) \
+           out.push(`scrolled ${{el.localName}}#${{el.id}} ${{el.scrollLeft}} ${{el.scrollTop}}`); \
+         return out;"
+    );
+    let states = browser.execute(&script);
+    states.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect()
+}
+
+/// A page of the kind enterprise apps still serve: no doctype (quirks mode), Google Tag
+/// Manager's noscript snippet, an inline SVG with its own `<style>`, a `<details>` the user
+/// opens, a scrolled container and a table of 10,000 nodes filled by script. The viewer's
+/// frame, opened at each moment, shows the live page: its DOM, mode and scroll positions.
+#[test]
+fn a_legacy_page_replays_in_its_mode_with_what_the_user_saw() {
+    let (collector, _data) = start_collector();
+    let page = format!(
+        r#"<html><head><title>Legacy</title><style>td {{ padding: 2px }}</style></head><body>
+<noscript><iframe src="https://www.googletagmanager.com/ns.html?id=GTM-XXXX" height="0" width="0" style="display:none;visibility:hidden"></iframe></noscript>
+<h1 id="title">Orders</h1>
+<svg width="40" height="40"><style>circle {{ fill: #b3261e; }}</style><circle cx="20" cy="20" r="10"></circle></svg>
+<details id="more"><summary id="summary">More</summary><p>Shipping notes</p></details>
+<div id="scroller" style="height: 100px; overflow: auto"><div style="height: 1000px">A long list</div></div>
+<table id="orders"></table>
+<script type="module">
+import {{ init, getSessionUrl }} from '/index.js';
+await init({{ endpoint: '{}', projectKey: '{KEY}' }});
+window.sessionUrl = getSessionUrl();
+const rows = [];
+for (let i = 0; i < 2000; i++) rows.push(`<tr><td>order ${{i}}</td><td>${{i * 7}} EUR</td></tr>`);
+document.getElementById('orders').innerHTML = rows.join('');
+window.filled = true;
+</script>
+</body></html>"#,
+        collector.base
+    );
+    let site = StaticFiles::start(&dist(), vec![("/".into(), page)]);
+    let browser = Browser::start();
+    browser.navigate(&format!("{}/", site.base));
+    let session = recorded_session(&browser);
+    browser.wait_for("window.filled", Duration::from_secs(10));
+    let capture = |browser: &Browser| {
+        std::thread::sleep(Duration::from_millis(400));
+        let (at, mut lines) = serialized(browser, "document", true);
+        lines.extend(document_state(browser, "document"));
+        (at, lines)
+    };
+    let mut moments = vec![("loaded", capture(&browser))];
+    assert!(moments[0].1 .1.contains(&"mode BackCompat".to_owned()), "the live page is in quirks mode");
+    assert!(moments[0].1 .1.len() > 10_000, "10,000 nodes and more: {}", moments[0].1 .1.len());
+    browser.click("#summary");
+    browser.execute("document.getElementById('scroller').scrollTop = 300; return true;");
+    moments.push(("details opened, the container scrolled", capture(&browser)));
+    let last = browser.execute("return Date.now();").as_u64().unwrap();
+    browser.execute(
+        "for (const td of [...document.querySelectorAll('#orders td')].slice(0, 50)) td.textContent = 'paid'; return true;",
+    );
+    moments.push(("cells changed", capture(&browser)));
+
+    let http = Http::default();
+    let leave_and_come_back = "window.dispatchEvent(new Event('pagehide')); \
+        window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true })); return true;";
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        browser.execute(leave_and_come_back);
+        let batches = stored(&http, &collector, &session, 1);
+        let no_gap = batches.iter().enumerate().all(|(i, b)| b.seq as usize == i);
+        if no_gap && Replay::new(&batches).span().is_some_and(|(_, end)| end >= last) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the page's last events did not arrive");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    browser.navigate(&format!("{}/", collector.base));
+    browser.execute(&format!("localStorage.setItem('sightline.readToken', '{TOKEN}'); return true;"));
+    for (moment, (at, live)) in &moments {
+        browser.navigate(&format!("{}/sessions/{session}?t={at}", collector.base));
+        browser.wait_for("performance.getEntriesByName('sightline-first-frame').length > 0", Duration::from_secs(20));
+        let frame = "document.getElementById('replay-frame').contentDocument";
+        let (_, mut shown) = serialized(&browser, frame, true);
+        shown.extend(document_state(&browser, frame));
+        assert_same(&format!("{moment}, in the viewer"), live, &shown);
     }
 }

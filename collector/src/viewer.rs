@@ -12,12 +12,13 @@ const FRAME_SCRIPT: &str = include_str!("../viewer/frame.js");
 const STYLE: &str = include_str!("../viewer/app.css");
 
 /// What the viewer's pages may do: run their own script (and the replay core's wasm) and read
-/// the API of this origin. The replay frame inherits this policy: the recorded page's styles,
+/// the API of this origin. The replay frame (a document the viewer makes, from a `blob:` URL of
+/// its own, so that it can be in quirks mode) inherits this policy: the recorded page's styles,
 /// images and fonts may load from anywhere, its scripts from nowhere (the frame's sandbox
 /// forbids them too). No site may frame the viewer.
 const PAGE_POLICY: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; \
      style-src * 'unsafe-inline'; img-src * data: blob:; font-src * data:; media-src *; connect-src 'self'; \
-     frame-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+     frame-src 'self' blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 #[cfg(sightline_player)]
 const PLAYER_SCRIPT: &str = include_str!(concat!(env!("SIGHTLINE_PLAYER_DIR"), "/player.js"));

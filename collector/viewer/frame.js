@@ -3,8 +3,9 @@
 // animations don't restart and nothing flickers between two changes.
 //
 // Two sandboxed frames (no scripts run in them; the viewer reads and changes them, same
-// origin) take turns: a page in another mode (a doctype that differs, or none: quirks) is built
-// in the hidden one and shown when it is complete, so the engineer never sees a blank frame.
+// origin) take turns: a page in another mode (a doctype that differs, or none: quirks) is
+// loaded with that doctype and built in the hidden one, and shown when it is complete, so the
+// engineer never sees a blank frame.
 // What the ops carry has already been made inert by the replay core; the frame adds its own
 // safety net: names the DOM refuses are skipped, and a node goes only under a node shown.
 
@@ -154,9 +155,12 @@ export class ReplayFrame {
       { once: true },
     );
     this.stage.dataset.loads = String(Number(this.stage.dataset.loads) + 1);
-    // The comment (after the doctype, so the mode holds) makes each load a new document, even
-    // in a frame that had this doctype before.
-    next.srcdoc = `${doctype}<!--${this.stage.dataset.loads}-->`;
+    // A document of its own URL, not `srcdoc`: a `srcdoc` document is never in quirks mode,
+    // whatever its doctype. The blob's document has the viewer's origin (the sandbox lets the
+    // viewer reach it, and nothing else) and inherits the viewer's content security policy.
+    const url = URL.createObjectURL(new Blob([doctype], { type: 'text/html' }));
+    next.addEventListener('load', () => URL.revokeObjectURL(url), { once: true });
+    next.src = url;
   }
 
   clear(doc, root) {
