@@ -194,6 +194,9 @@ fn the_replay_shows_the_page_at_each_moment_and_runs_none_of_its_code() {
     let change =
         Mutation { texts: vec![TextChange { id: 5, text: "Invoices (2 overdue)".into() }], ..Mutation::default() };
     let click = sightline_protocol::Pointer { kind: sightline_protocol::PointerKind::Click, target: 4, x: 40, y: 20 };
+    let point = |x, y, offset| sightline_protocol::MovePoint { x, y, offset };
+    let moves =
+        sightline_protocol::MouseMove { points: vec![point(200, 300, 0), point(120, 160, 150), point(60, 60, 300)] };
     let failed = sightline_protocol::Network {
         id: 1,
         method: "POST".into(),
@@ -219,7 +222,9 @@ fn the_replay_shows_the_page_at_each_moment_and_runs_none_of_its_code() {
         Event { dt: 0, data: went(sightline_protocol::NavigationKind::Load, "https://app.acme.example/invoices") },
         Event { dt: 0, data: EventData::Snapshot(snapshot) },
         Event { dt: 0, data: EventData::Scroll(sightline_protocol::Scroll { target: 20, x: 0, y: 300 }) },
-        Event { dt: 1000, data: EventData::Pointer(click) },
+        Event { dt: 200, data: EventData::Focus(sightline_protocol::Focus { target: 4, focused: true }) },
+        Event { dt: 400, data: EventData::MouseMove(moves) },
+        Event { dt: 400, data: EventData::Pointer(click) },
         Event { dt: 500, data: EventData::Network(Box::new(failed)) },
         Event { dt: 10, data: EventData::Console(logged) },
         Event { dt: 1490, data: EventData::Mutation(change) },
@@ -291,6 +296,13 @@ fn the_replay_shows_the_page_at_each_moment_and_runs_none_of_its_code() {
          return [f.style.width, f.style.height, !c.hidden, c.classList.contains('clicked')];",
     );
     assert_eq!(stage, serde_json::json!(["1600px", "900px", true, true]));
+    // The heading has the focus, ringed; the mouse's last second is drawn up to the click.
+    let ring =
+        browser.execute("const r = document.getElementById('focus-ring'); return [r.hidden, r.offsetWidth > 0];");
+    assert_eq!(ring, serde_json::json!([false, true]), "the focused element is ringed");
+    let trail =
+        browser.execute("return document.querySelector('#trail polyline').getAttribute('points').split(' ').length;");
+    assert_eq!(trail, 4, "three moves and the click");
     let trace = browser.execute("return document.querySelector('#panel-network li pre').textContent;");
     assert!(trace.as_str().unwrap().contains("4bf92f3577b34da6a3ce929d0e0e4736"), "{trace}");
 

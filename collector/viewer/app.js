@@ -254,7 +254,13 @@ async function showReplay(id, section) {
   const length = Math.max(0, replay.end() - start);
   // The frame has the user's viewport size, scaled to fit; the cursor is drawn over it.
   const cursor = el('div', { id: 'cursor', hidden: true });
-  const stage = el('div', { class: 'stage' }, cursor);
+  // The field that had the focus, ringed; the mouse's path over the last second.
+  const focusRing = el('div', { id: 'focus-ring', hidden: true });
+  const trail = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  trail.id = 'trail';
+  const trailLine = document.createElementNS('http://www.w3.org/2000/svg', 'polyline');
+  trail.append(trailLine);
+  const stage = el('div', { class: 'stage' }, focusRing, trail, cursor);
   const replayFrame = new ReplayFrame(stage, () =>
     el('iframe', {
       sandbox: 'allow-same-origin',
@@ -321,6 +327,18 @@ async function showReplay(id, section) {
     }
     // The frame's page changes in place; it is built anew only at a keyframe or a seek back.
     replayFrame.show(JSON.parse(replay.frameAt(at)));
+    const box = replayFrame.focusBox();
+    focusRing.hidden = box === null;
+    if (box !== null) {
+      focusRing.style.left = `${box.left * scale}px`;
+      focusRing.style.top = `${box.top * scale}px`;
+      focusRing.style.width = `${box.width * scale}px`;
+      focusRing.style.height = `${box.height * scale}px`;
+    }
+    const points = replay.trailAt(at);
+    const path = [];
+    for (let i = 0; i + 1 < points.length; i += 2) path.push(`${points[i] * scale},${points[i + 1] * scale}`);
+    trailLine.setAttribute('points', path.join(' '));
   };
   const pause = () => {
     clearInterval(timer);

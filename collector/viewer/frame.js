@@ -100,6 +100,7 @@ export class ReplayFrame {
     this.ids = new WeakMap();
     this.adopted = new Map();
     this.windowScroll = null;
+    this.focused = 0;
     // While a page in another mode loads: what arrived meanwhile, applied once it has.
     this.waiting = null;
     // How often a page was built, and how often a frame loaded for it, for the player
@@ -169,6 +170,7 @@ export class ReplayFrame {
     this.ids = new WeakMap([[doc, root]]);
     this.adopted = new Map();
     this.windowScroll = null;
+    this.focused = 0;
     this.stage.dataset.builds = String(Number(this.stage.dataset.builds) + 1);
   }
 
@@ -237,6 +239,9 @@ export class ReplayFrame {
         case 'scroll':
           scrolls.set(op.id, [op.x, op.y]);
           break;
+        case 'focus':
+          this.focused = op.id;
+          break;
       }
     }
     if (ops.length > 0) showTopLayer(doc);
@@ -246,6 +251,14 @@ export class ReplayFrame {
     if (this.windowScroll && view && (view.scrollX !== this.windowScroll[0] || view.scrollY !== this.windowScroll[1])) {
       view.scrollTo(this.windowScroll[0], this.windowScroll[1]);
     }
+  }
+
+  // Where the focused element is in the frame's viewport, if one has the focus and is shown.
+  focusBox() {
+    const element = this.focused ? this.nodes.get(this.focused) : null;
+    if (!element || element.nodeType !== 1 || !element.isConnected) return null;
+    const box = element.getBoundingClientRect();
+    return box.width > 0 || box.height > 0 ? box : null;
   }
 
   place(id, parent, next, node) {

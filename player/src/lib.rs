@@ -25,6 +25,11 @@ use sightline_protocol::{Batch, EventData, PointerKind, Size};
 
 /// How long after a click its indicator shows, in ms.
 const CLICK_SHOWN_MS: u64 = 500;
+/// How far back a mouse move event may hold points, in ms: a move event's points span at most
+/// a batch's interval.
+const MOVES_SPAN_MS: u64 = 10_000;
+/// Points a trail holds at most.
+const TRAIL_POINTS: usize = 200;
 
 /// Where the mouse was at a moment, and whether it had just clicked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,6 +121,32 @@ impl Replay {
         None
     }
 
+    /// Where the mouse went in the `span` ms up to `time`, oldest first, on the page it was on
+    /// at `time` (at most 200 points).
+    pub fn pointer_trail(&self, time: u64, span: u64) -> Vec<(i32, i32)> {
+        let until = self.events.partition_point(|(t, _, _)| *t <= time);
+        let Some(page) = self.events[..until].last().map(|e| e.1) else { return vec![] };
+        let from = time.saturating_sub(span);
+        let mut trail = Vec::new();
+        for (at, event_page, data) in self.events[..until].iter().rev() {
+            if *event_page != page || at.saturating_add(MOVES_SPAN_MS) < from || trail.len() >= TRAIL_POINTS {
+                break;
+            }
+            match data {
+                EventData::Pointer(p) if *at >= from => trail.push((p.x, p.y)),
+                EventData::MouseMove(moves) => {
+                    let within =
+                        |p: &&sightline_protocol::MovePoint| (from..=time).contains(&(at + u64::from(p.offset)));
+                    trail.extend(moves.points.iter().rev().filter(within).map(|p| (p.x, p.y)));
+                }
+                _ => {}
+            }
+        }
+        trail.truncate(TRAIL_POINTS);
+        trail.reverse();
+        trail
+    }
+
     /// The viewport's size at `time`: the latest size recorded at or before it.
     pub fn viewport_at(&self, time: u64) -> Option<Size> {
         let until = self.events.partition_point(|(t, _, _)| *t <= time);
@@ -199,5 +230,9 @@ mod tests {
         assert_eq!(replay.viewport_at(500), None);
         assert_eq!((replay.next_event_after(1_050), replay.next_event_after(1_100)), (Some(1_100), Some(2_100)));
         assert_eq!(replay.next_event_after(2_100), None);
+        assert_eq!(replay.pointer_trail(1_350, 1_000), vec![(10, 10), (30, 40)], "the moves of the last second");
+        assert_eq!(replay.pointer_trail(2_200, 1_000), vec![(30, 40), (31, 41)]);
+        assert_eq!(replay.pointer_trail(2_400, 1_000), vec![(31, 41)], "the click; the moves are older");
+        assert!(replay.pointer_trail(900, 1_000).is_empty());
     }
 }

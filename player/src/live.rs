@@ -60,6 +60,8 @@ pub enum Op {
     Adopted { host: u32, sheets: Vec<(String, String)> },
     /// Where a node was scrolled to; the document's node scrolls the frame's window.
     Scroll { id: u32, x: i32, y: i32 },
+    /// The element that has the focus; 0 for none.
+    Focus { id: u32 },
 }
 
 /// What brings the viewer's frame to a moment.
@@ -80,6 +82,8 @@ pub struct LiveFrame {
     applied: usize,
     /// The keyframe the page was built from.
     keyframe: Option<usize>,
+    /// The element that has the focus; 0 for none.
+    focused: u32,
 }
 
 impl LiveFrame {
@@ -110,6 +114,15 @@ impl LiveFrame {
             }
             self.keyframe = Some(keyframe);
             self.applied = until;
+            // The focus may have moved long before the keyframe.
+            self.focused = events[..until]
+                .iter()
+                .rev()
+                .find_map(|(_, _, data)| match data {
+                    EventData::Focus(focus) => Some(if focus.focused { focus.target } else { 0 }),
+                    _ => None,
+                })
+                .unwrap_or(0);
             return self.build();
         }
         let mut ops = Vec::new();
@@ -142,6 +155,9 @@ impl LiveFrame {
         }
         for (id, (x, y)) in self.dom.scrolled() {
             ops.push(Op::Scroll { id, x, y });
+        }
+        if self.focused != 0 {
+            ops.push(Op::Focus { id: self.focused });
         }
         Frame { reset: Some((doctype, root)), ops }
     }
@@ -317,6 +333,19 @@ impl LiveFrame {
                 self.dom.apply(data);
                 ops.push(self.adopted(adopted.host));
             }
+            EventData::Focus(focus) => {
+                let focused = if focus.focused {
+                    focus.target
+                } else if focus.target == self.focused {
+                    0
+                } else {
+                    return;
+                };
+                if focused != self.focused {
+                    self.focused = focused;
+                    ops.push(Op::Focus { id: focused });
+                }
+            }
             EventData::Scroll(scroll) => {
                 self.dom.apply(data);
                 match self.frame_holding(scroll.target) {
@@ -399,8 +428,8 @@ impl LiveFrame {
 mod tests {
     use super::*;
     use sightline_protocol::{
-        AttributeChange, Batch, DocumentNode, Element, Event, Input, Node, Scroll, SessionId, ShadowRootNode, Snapshot,
-        StyleSheet, TextChange,
+        AttributeChange, Batch, DocumentNode, Element, Event, Focus, Input, Node, Scroll, SessionId, ShadowRootNode,
+        Snapshot, StyleSheet, TextChange,
     };
 
     /// The viewer's frame as a tree of ids, changed by ops the way the viewer changes it.
@@ -411,6 +440,7 @@ mod tests {
         shadows: HashMap<u32, u32>,
         scrolls: BTreeSet<(u32, i32, i32)>,
         adopted: BTreeSet<(u32, String)>,
+        focused: u32,
     }
 
     impl Mirror {
@@ -456,6 +486,7 @@ mod tests {
                         self.scrolls.retain(|(i, _, _)| i != id);
                         self.scrolls.insert((*id, *x, *y));
                     }
+                    Op::Focus { id } => self.focused = *id,
                 }
             }
         }
@@ -503,6 +534,7 @@ mod tests {
             }
             lines.extend(self.scrolls.iter().map(|s| format!("scroll {s:?}")));
             lines.extend(self.adopted.iter().map(|a| format!("adopted {a:?}")));
+            lines.push(format!("focused {}", self.focused));
             lines
         }
     }
@@ -597,6 +629,7 @@ mod tests {
                 }),
             ),
             (1_800, EventData::Scroll(Scroll { target: 7, x: 0, y: 40 })),
+            (1_850, EventData::Focus(Focus { target: 11, focused: true })),
             (
                 1_900,
                 change(Mutation {
@@ -683,6 +716,7 @@ mod tests {
         assert!(lines.contains("<script []> None") && !lines.contains("steal"), "{lines}");
         assert!(lines.contains("shadow") && lines.contains("<slot"), "{lines}");
         assert!(lines.contains("scroll (7, 0, 40)"), "{lines}");
+        assert!(lines.contains("focused 11"), "the focus, kept across a seek: {lines}");
         assert!(lines.contains(r#"<li [("data-x", "1")]>"#), "{lines}");
         let second = straight_to(&replay, 5_100).join("\n");
         assert!(second.contains("'second page'") && !second.contains("zeroth"), "{second}");

@@ -65,6 +65,12 @@ impl Player {
         self.replay.pointer_at(time.max(0.0) as u64).map(|p| vec![p.x, p.y, i32::from(p.clicked)]).unwrap_or_default()
     }
 
+    /// Where the mouse went in the second up to `time`, as `[x0, y0, x1, y1, …]`, oldest first.
+    #[wasm_bindgen(js_name = trailAt)]
+    pub fn trail_at(&self, time: f64) -> Vec<i32> {
+        self.replay.pointer_trail(time.max(0.0) as u64, 1_000).into_iter().flat_map(|(x, y)| [x, y]).collect()
+    }
+
     /// The recorded viewport at `time`, as `[width, height]`; empty when unknown.
     #[wasm_bindgen(js_name = viewportAt)]
     pub fn viewport_at(&self, time: f64) -> Vec<u32> {
