@@ -108,7 +108,13 @@ impl FactFinder {
                 let summary = match input.checked {
                     Some(true) => format!("Checked {target}"),
                     Some(false) => format!("Unchecked {target}"),
-                    None if select => format!("Chose \"{}\" in {target}", input.value),
+                    // Named by the option's label; a masked value names none, until the options'
+                    // `selected` attributes that follow it tell which.
+                    None if select => match chosen_label(dom, input.target, (!input.masked).then_some(&input.value)) {
+                        Some(label) => format!("Chose \"{label}\" in {target}"),
+                        None if input.masked => format!("Chose an option in {target}"),
+                        None => format!("Chose \"{}\" in {target}", input.value),
+                    },
                     None => format!("Typed into {target}: \"{}\"", input.value),
                 };
                 let line = fact(Panel::Activity, "input", summary, String::new(), false);
@@ -119,6 +125,21 @@ impl FactFinder {
                 }
                 *typing = Some((input.target, out.len()));
                 out.push(Some(line));
+                return;
+            }
+            EventData::Mutation(m) => {
+                // The option chosen in the select just changed: its line names it.
+                let Some((field, at)) = *typing else { return };
+                let chose = m
+                    .attrs
+                    .iter()
+                    .any(|a| a.name == "selected" && a.value.is_some() && option_of(dom, a.id) == Some(field));
+                if let (true, Some(label)) = (chose, chosen_label(dom, field, None)) {
+                    let summary = format!("Chose \"{label}\" in {}", describe(dom, field));
+                    if let Some(Some(line)) = out.get_mut(at) {
+                        line.summary = summary;
+                    }
+                }
                 return;
             }
             EventData::Navigation(n) => {
@@ -213,6 +234,40 @@ fn capitalised(text: &str) -> String {
     chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
 }
 
+/// The select an option belongs to (directly, or through an `<optgroup>`).
+fn option_of(dom: &ReplayDom, option: u32) -> Option<u32> {
+    let is = |id: u32, tag: &str| matches!(dom.node(id).map(|n| &n.kind), Some(NodeKind::Element(e)) if e.tag == tag);
+    let parent = dom.node(option)?.parent;
+    if is(parent, "select") {
+        return Some(parent);
+    }
+    let grandparent = dom.node(parent)?.parent;
+    (is(parent, "optgroup") && is(grandparent, "select")).then_some(grandparent)
+}
+
+/// The label of the option of `select` whose value is `value`, or, without one, of the option
+/// marked `selected`.
+fn chosen_label(dom: &ReplayDom, select: u32, value: Option<&String>) -> Option<String> {
+    let mut options: Vec<u32> = Vec::new();
+    for child in dom.children(select) {
+        match dom.node(child).map(|n| &n.kind) {
+            Some(NodeKind::Element(e)) if e.tag == "option" => options.push(child),
+            Some(NodeKind::Element(e)) if e.tag == "optgroup" => options.extend(dom.children(child)),
+            _ => {}
+        }
+    }
+    options.into_iter().find_map(|id| {
+        let Some(NodeKind::Element(option)) = dom.node(id).map(|n| &n.kind) else { return None };
+        let attr = |name: &str| option.attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+        let text = text_of(dom, id, 60);
+        let chosen = match value {
+            Some(value) => attr("value").unwrap_or(&text) == value.as_str(),
+            None => attr("selected").is_some(),
+        };
+        chosen.then(|| attr("label").map_or(text.clone(), str::to_owned))
+    })
+}
+
 /// What a support engineer would call an element: its tag, id or first class, and its text.
 pub(crate) fn describe(dom: &ReplayDom, id: u32) -> String {
     let Some(node) = dom.node(id) else { return "an element".into() };
@@ -226,7 +281,8 @@ pub(crate) fn describe(dom: &ReplayDom, id: u32) -> String {
         name.push('.');
         name.push_str(class);
     }
-    let text = text_of(dom, id, 60);
+    // A select's text is all its options' run together: not what anyone calls it.
+    let text = if element.tag == "select" { String::new() } else { text_of(dom, id, 60) };
     if text.is_empty() {
         name
     } else {
@@ -267,7 +323,7 @@ mod tests {
         assert_eq!(error_line("Error", "disk full"), "Error: disk full");
         assert_eq!(error_line("Error", "Errors: 3"), "Error: Errors: 3", "a prefix of a longer word is no name");
     }
-    use sightline_protocol::{fixtures, Batch, Event, Input, Pointer};
+    use sightline_protocol::{fixtures, AttributeChange, Batch, Event, Input, Mutation, Pointer};
 
     /// A page's only batch, holding `events`.
     fn one_batch(events: Vec<Event>) -> Batch {
@@ -356,21 +412,46 @@ mod tests {
                 Node { id: 1, parent: 0, next: 0, kind: NodeKind::Document(DocumentNode {}) },
                 element(2, "input", &[("id", "all"), ("type", "checkbox")]),
                 element(3, "select", &[("id", "plan")]),
+                Node { id: 4, parent: 3, next: 0, ..element(4, "option", &[("value", "team")]) },
+                Node { id: 5, parent: 4, next: 0, kind: NodeKind::Text("Team".into()) },
+                Node { id: 6, parent: 3, next: 0, ..element(6, "option", &[("value", "enterprise")]) },
+                Node { id: 7, parent: 6, next: 0, kind: NodeKind::Text(" Enterprise ".into()) },
             ],
         };
         let input = |target, value: &str, checked| {
             EventData::Input(Input { target, value: value.into(), checked, masked: false })
         };
+        let chosen = |option| {
+            let attr =
+                |id, value: Option<&str>| AttributeChange { id, name: "selected".into(), value: value.map(Into::into) };
+            EventData::Mutation(Mutation {
+                attrs: vec![attr(4, (option == 4).then_some("")), attr(6, (option == 6).then_some(""))],
+                ..Mutation::default()
+            })
+        };
+        let masked = EventData::Input(Input { target: 3, value: "****".into(), checked: None, masked: true });
         let events = [
             EventData::Snapshot(page),
             input(2, "", Some(true)),
             input(3, "enterprise", None),
+            chosen(6),
             input(2, "", Some(false)),
+            masked,
+            chosen(4),
         ]
         .into_iter()
         .map(|data| Event { dt: 10, data })
         .collect();
         let lines: Vec<String> = facts(&Replay::new(&[one_batch(events)])).into_iter().map(|f| f.summary).collect();
-        assert_eq!(lines, ["Checked input#all", "Chose \"enterprise\" in select#plan", "Unchecked input#all"]);
+        assert_eq!(
+            lines,
+            [
+                "Checked input#all",
+                "Chose \"Enterprise\" in select#plan",
+                "Unchecked input#all",
+                "Chose \"Team\" in select#plan"
+            ],
+            "named by the options' labels, masked or not"
+        );
     }
 }
