@@ -88,6 +88,30 @@ const JOURNEYS = {
       await sleep(5);
     }
   },
+  // A form of 1,000 fields (text, checkbox, select) that the app re-renders 20 times, setting
+  // every field's value, check or choice from script, as a framework does after a change:
+  // what wrapping the form elements' setters costs.
+  async form() {
+    const big = document.getElementById('big');
+    const fields = [];
+    for (let i = 0; i < 1000; i++) {
+      if (i % 3 === 0) fields.push(`<input type="checkbox" id="f${i}">`);
+      else if (i % 3 === 1) fields.push(`<input id="f${i}">`);
+      else fields.push(`<select id="f${i}"><option>a</option><option>b</option><option>c</option></select>`);
+    }
+    big.innerHTML = `<form>${fields.join('')}</form>`;
+    const controls = big.querySelectorAll('input, select');
+    await sleep(100);
+    for (let round = 0; round < 20; round++) {
+      for (let i = 0; i < controls.length; i++) {
+        const control = controls[i];
+        if (control.type === 'checkbox') control.checked = (i + round) % 2 === 0;
+        else if (control.localName === 'select') control.selectedIndex = (i + round) % 3;
+        else control.value = `value ${round}`;
+      }
+      await sleep(20);
+    }
+  },
   // A 10,000-row table rendered, then re-rendered three times with new values.
   async table() {
     const big = document.getElementById('big');

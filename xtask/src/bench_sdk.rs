@@ -27,8 +27,9 @@ const API_RESPONSE: &str = r#"{"id":42,"customer":"Globex","amount":1024,"curren
 const MODES: [&str; 3] = ["none", "sightline", "rrweb"];
 /// Where each recorder's code runs from, for attributing profile samples.
 const RECORDER_FILES: [&str; 4] = ["/index.js", "sightline_bg.wasm", "/rrweb-record.js", "/rrweb-network.js"];
-const JOURNEYS: [(&str, &str); 4] = [
+const JOURNEYS: [(&str, &str); 5] = [
     ("interactions", "400 steps of typing, clicks, list changes, row highlights, scrolls and mouse moves"),
+    ("form", "a form of 1,000 fields re-rendered 20 times: every value, check and choice set from script"),
     ("table", "a 10,000-row table rendered, then re-rendered three times"),
     ("storm", "100,000 nodes a second replaced for 3 s (2,500 paragraphs every 50 ms)"),
     ("api", "1,000 API calls one after the other, half fetch and half XHR (rrweb with its network plugin)"),

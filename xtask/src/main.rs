@@ -30,7 +30,7 @@ tasks:
   bench-sdk [options]       scripted journeys in headless Chromium: no recorder, this SDK, rrweb
                             (npm install in npm/ first)
       --runs N              runs of each journey and recorder, medians printed (default 3)
-      --journey NAME        only this journey: interactions, table or api";
+      --journey NAME        only this journey: interactions, form, table, storm or api";
 
 /// `[--runs N] [--journey NAME]`: 3 runs of every journey by default.
 fn bench_sdk_options(args: &[String]) -> Result<bench_sdk::Options, String> {
