@@ -184,7 +184,11 @@ export class ReplayFrame {
         case 'element': {
           let node;
           try {
-            node = doc.createElementNS(NAMESPACES[op.ns] || NAMESPACES[0], op.tag);
+            // createElement for HTML: createElementNS would read `x:meta` as a prefixed `meta`,
+            // past the replay core's rules, which compare whole names.
+            if (!op.ns) node = doc.createElement(op.tag);
+            else if (op.tag.includes(':')) node = doc.createComment('');
+            else node = doc.createElementNS(NAMESPACES[op.ns] || NAMESPACES[0], op.tag);
           } catch (_) {
             node = doc.createComment('');
           }

@@ -8,6 +8,7 @@ mod bench_sdk;
 mod build_player;
 mod build_sdk;
 mod demo;
+mod fuzz;
 mod rng;
 mod test;
 mod tools;
@@ -25,6 +26,9 @@ tasks:
       --seconds N           how long to load it (default 10)
       --connections N       concurrent keep-alive connections (default 64)
       --batch-kib N         compressed batch size in KiB (default 4)
+  fuzz [--seconds N] [TARGET…]
+                            run the fuzz targets (batch, stream, replay, otlp) N seconds each
+                            (default 60); failing inputs are kept in fuzz/regressions
   bench-player              a synthetic 30-minute session: first frame and seek times, natively and in the viewer
   bench-query               the session list's queries over 100,000 sessions
   bench-sdk [options]       scripted journeys in headless Chromium: no recorder, this SDK, rrweb
@@ -54,6 +58,7 @@ fn main() -> ExitCode {
         Some("test") => test::test_all(),
         Some("build-sdk") => build_sdk::build_sdk(),
         Some("build-player") => build_player::build_player(),
+        Some("fuzz") => fuzz::Options::parse(&args[1..]).and_then(fuzz::run),
         // Benchmarks measure optimised code on both sides of the wire.
         Some("bench-ingest") if cfg!(debug_assertions) => tools::in_release(&args),
         Some("bench-ingest") => bench_ingest::Options::parse(&args[1..]).and_then(bench_ingest::run),
