@@ -234,6 +234,26 @@ fn the_replayed_dom_equals_the_live_dom_at_every_moment_checked() {
     }
 }
 
+/// Waits until the session holds, without a gap, everything recorded up to `last` (ms since
+/// the epoch): the page is hidden as if left and shown again as if restored from the
+/// back-forward cache, which sends what waits.
+fn delivered_until(browser: &Browser, collector: &sightline_e2e::Collector, session: &str, last: u64) {
+    let http = Http::default();
+    let leave_and_come_back = "window.dispatchEvent(new Event('pagehide')); \
+        window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true })); return true;";
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        browser.execute(leave_and_come_back);
+        let batches = stored(&http, collector, session, 1);
+        let no_gap = batches.iter().enumerate().all(|(i, b)| b.seq as usize == i);
+        if no_gap && Replay::new(&batches).span().is_some_and(|(_, end)| end >= last) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the page's last events did not arrive");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
 /// The form controls of the document `target` (shadow roots included), in document order, with
 /// their state: checks, the chosen option, and values as the recorder masks them (each
 /// character an asterisk; the replay holds them masked already).
@@ -260,7 +280,6 @@ fn form_state(browser: &Browser, target: &str, replayed: bool) -> Vec<String> {
 #[test]
 fn framework_apps_replay_with_the_form_state_the_frameworks_set() {
     let (collector, _data) = start_collector();
-    let http = Http::default();
     let browser = Browser::start();
     for app in ["react", "vue", "lit", "jquery"] {
         let page = format!(
@@ -309,20 +328,7 @@ window.sessionUrl = getSessionUrl();
         assert!(cleared.1.contains(&"filter chosen=0".to_owned()), "{app}: {:?}", cleared.1);
         moments.push(("cleared, the filter set back by the app", cleared));
 
-        // Everything up to the last moment delivered, as in the journey above.
-        let leave_and_come_back = "window.dispatchEvent(new Event('pagehide')); \
-            window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true })); return true;";
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            browser.execute(leave_and_come_back);
-            let batches = stored(&http, &collector, &session, 1);
-            let no_gap = batches.iter().enumerate().all(|(i, b)| b.seq as usize == i);
-            if no_gap && Replay::new(&batches).span().is_some_and(|(_, end)| end >= last) {
-                break;
-            }
-            assert!(Instant::now() < deadline, "{app}: the journey's last events did not arrive");
-            std::thread::sleep(Duration::from_millis(300));
-        }
+        delivered_until(&browser, &collector, &session, last);
 
         browser.navigate(&format!("{}/", collector.base));
         browser.execute(&format!("localStorage.setItem('sightline.readToken', '{TOKEN}'); return true;"));
@@ -401,20 +407,7 @@ window.filled = true;
     );
     moments.push(("cells changed", capture(&browser)));
 
-    let http = Http::default();
-    let leave_and_come_back = "window.dispatchEvent(new Event('pagehide')); \
-        window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true })); return true;";
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        browser.execute(leave_and_come_back);
-        let batches = stored(&http, &collector, &session, 1);
-        let no_gap = batches.iter().enumerate().all(|(i, b)| b.seq as usize == i);
-        if no_gap && Replay::new(&batches).span().is_some_and(|(_, end)| end >= last) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the page's last events did not arrive");
-        std::thread::sleep(Duration::from_millis(300));
-    }
+    delivered_until(&browser, &collector, &session, last);
     browser.navigate(&format!("{}/", collector.base));
     browser.execute(&format!("localStorage.setItem('sightline.readToken', '{TOKEN}'); return true;"));
     for (moment, (at, live)) in &moments {

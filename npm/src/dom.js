@@ -182,18 +182,7 @@ function wrapFormState() {
   formWrapped = true;
   for (const [type, names] of FORM_SETTERS) {
     const proto = globalThis[type] && globalThis[type].prototype;
-    for (const name of names) {
-      const descriptor = proto && Object.getOwnPropertyDescriptor(proto, name);
-      if (!descriptor || typeof descriptor.set !== 'function' || !descriptor.configurable) continue;
-      const set = descriptor.set;
-      Object.defineProperty(proto, name, {
-        ...descriptor,
-        set: mimic(function (value) {
-          set.call(this, value);
-          if (pageHooks !== null) pageHooks.formSet(this);
-        }, set),
-      });
-    }
+    if (proto) for (const name of names) wrapFormSetter(proto, name);
   }
   const reset = typeof HTMLFormElement !== 'undefined' ? HTMLFormElement.prototype.reset : undefined;
   if (typeof reset === 'function') {
@@ -214,18 +203,23 @@ function wrapOwnFormState(el) {
   if (ownWrapped.has(el)) return;
   ownWrapped.add(el);
   for (const name of ['value', 'checked']) {
-    if (!Object.prototype.hasOwnProperty.call(el, name)) continue;
-    const descriptor = Object.getOwnPropertyDescriptor(el, name);
-    if (!descriptor || typeof descriptor.set !== 'function' || !descriptor.configurable) continue;
-    const set = descriptor.set;
-    Object.defineProperty(el, name, {
-      ...descriptor,
-      set: mimic(function (value) {
-        set.call(this, value);
-        if (pageHooks !== null) pageHooks.formSet(this);
-      }, set),
-    });
+    if (Object.prototype.hasOwnProperty.call(el, name)) wrapFormSetter(el, name);
   }
+}
+
+// Replaces `target`'s own setter of `name` (a prototype's, or an element's) with one that calls
+// it, then reports the element to the running DOM recorder; getters stay as they are.
+function wrapFormSetter(target, name) {
+  const descriptor = Object.getOwnPropertyDescriptor(target, name);
+  if (!descriptor || typeof descriptor.set !== 'function' || !descriptor.configurable) return;
+  const set = descriptor.set;
+  Object.defineProperty(target, name, {
+    ...descriptor,
+    set: mimic(function (value) {
+      set.call(this, value);
+      if (pageHooks !== null) pageHooks.formSet(this);
+    }, set),
+  });
 }
 
 // Numbers objects from 1 in the order they are first met, without keeping them alive.
