@@ -272,6 +272,21 @@ fn form_state(browser: &Browser, target: &str, replayed: bool) -> Vec<String> {
     states.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect()
 }
 
+/// How each todo's title is drawn (struck through when done), shadow roots included: the
+/// styles in force, adopted sheets among them.
+fn title_styles(browser: &Browser, target: &str) -> Vec<String> {
+    let script = format!(
+        "const out = []; \
+         const visit = (root) => {{ for (const el of root.querySelectorAll('*')) {{ \
+           if (el.shadowRoot) visit(el.shadowRoot); \
+           if (el.localName === 'span' && el.parentElement && el.parentElement.localName === 'li') \
+             out.push(`${{el.textContent}} drawn ${{getComputedStyle(el).textDecorationLine}}`); }} }}; \
+         visit({target}); return out;"
+    );
+    let styles = browser.execute(&script);
+    styles.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect()
+}
+
 /// The same todo app built with React, Vue, Lit (in a shadow root) and jQuery (its list
 /// re-rendered as HTML), driven by a user whose every step makes the framework set form state
 /// from script: the field cleared after Enter, "toggle all" checked once every todo is, the
@@ -303,6 +318,7 @@ window.sessionUrl = getSessionUrl();
             std::thread::sleep(Duration::from_millis(400));
             let (at, mut lines) = serialized(browser, "document", true);
             lines.extend(form_state(browser, "document", false));
+            lines.extend(title_styles(browser, "document"));
             (at, lines)
         };
 
@@ -315,6 +331,10 @@ window.sessionUrl = getSessionUrl();
         browser.click_element(&control("#list li:nth-child(2) .toggle"));
         let toggled = capture(&browser);
         assert!(toggled.1.contains(&"toggle-all checked=true".to_owned()), "{app}: {:?}", toggled.1);
+        if app == "lit" {
+            // Struck through by the sheet the shadow root adopted.
+            assert!(toggled.1.contains(&"alpha drawn line-through".to_owned()), "{app}: {:?}", toggled.1);
+        }
         moments.push(("both done by hand, toggle-all checked by the app", toggled));
         browser.type_into_element(&control("#note"), "a note");
         moments.push(("a note typed", capture(&browser)));
@@ -339,6 +359,7 @@ window.sessionUrl = getSessionUrl();
             let frame = "document.getElementById('replay-frame').contentDocument";
             let (_, mut shown) = serialized(&browser, frame, true);
             shown.extend(form_state(&browser, frame, true));
+            shown.extend(title_styles(&browser, frame));
             assert_same(&format!("{app}: {moment}, in the viewer"), live, &shown);
         }
     }

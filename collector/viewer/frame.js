@@ -22,7 +22,15 @@ export function scrollElements(doc) {
     element.scrollLeft = x;
     element.scrollTop = y;
   }
-  for (const inner of doc.querySelectorAll('iframe')) watchInnerFrame(inner);
+  for (const inner of doc.querySelectorAll('iframe')) {
+    watchInnerFrame(inner);
+    // A frame inside a `srcdoc` has loaded before the document holding it: scrolled now.
+    try {
+      if (inner.contentDocument && inner.contentDocument.readyState === 'complete') scrollElements(inner.contentDocument);
+    } catch (_) {
+      // Not the viewer's to read.
+    }
+  }
 }
 
 function watchInnerFrame(inner) {
@@ -98,7 +106,6 @@ export class ReplayFrame {
     this.doctype = null;
     this.nodes = new Map();
     this.ids = new WeakMap();
-    this.adopted = new Map();
     this.windowScroll = null;
     this.focused = 0;
     // While a page in another mode loads: what arrived meanwhile, applied once it has.
@@ -119,6 +126,8 @@ export class ReplayFrame {
   show(step) {
     if (step.reset || step.ops.length) this.stage.dataset.updates = String(Number(this.stage.dataset.updates) + 1);
     if (this.waiting) {
+      // A new page makes what came before it moot.
+      if (step.reset) this.waiting = [];
       this.waiting.push(step);
       return;
     }
@@ -168,7 +177,7 @@ export class ReplayFrame {
     doc.replaceChildren();
     this.nodes = new Map([[root, doc]]);
     this.ids = new WeakMap([[doc, root]]);
-    this.adopted = new Map();
+    doc.adoptedStyleSheets = [];
     this.windowScroll = null;
     this.focused = 0;
     this.stage.dataset.builds = String(Number(this.stage.dataset.builds) + 1);
@@ -213,6 +222,7 @@ export class ReplayFrame {
             const root = host.shadowRoot || host.attachShadow({ mode: 'open' });
             this.forgetChildren(root);
             root.replaceChildren();
+            root.adoptedStyleSheets = [];
             this.nodes.set(op.id, root);
             this.ids.set(root, op.id);
           } catch (_) {
@@ -291,33 +301,37 @@ export class ReplayFrame {
 
   // Everything under a node leaves the map with it, shadow trees included.
   forgetChildren(node) {
-    const stack = [...node.childNodes];
-    if (node.shadowRoot) stack.push(node.shadowRoot);
+    const stack = [];
+    // One at a time: spreading a node's children into a call fails past ~100,000 of them.
+    const pushChildren = (parent) => {
+      for (let child = parent.firstChild; child; child = child.nextSibling) stack.push(child);
+      if (parent.shadowRoot) stack.push(parent.shadowRoot);
+    };
+    pushChildren(node);
     while (stack.length) {
       const below = stack.pop();
       const id = this.ids.get(below);
       if (id !== undefined && this.nodes.get(id) === below) this.nodes.delete(id);
-      stack.push(...below.childNodes);
-      if (below.shadowRoot) stack.push(below.shadowRoot);
+      pushChildren(below);
     }
   }
 
-  // A document's or shadow root's adopted sheets, as `<style>` elements of their rules.
+  // A document's or shadow root's adopted sheets, adopted in the frame too: constructed in
+  // the frame's own realm, they apply after every sheet of the tree, as they did for the user.
   adopt(hostId, sheets) {
     const host = this.nodes.get(hostId);
-    for (const style of this.adopted.get(hostId) || []) style.remove();
-    if (!host) return;
-    const doc = host.nodeType === 9 ? host : host.ownerDocument;
-    const parent = host.nodeType === 9 ? doc.head || doc.documentElement : host;
-    if (!parent) return;
-    const styles = sheets.map(([media, rules]) => {
-      const style = doc.createElement('style');
-      if (media) style.setAttribute('media', media);
-      style.textContent = rules;
-      parent.append(style);
-      return style;
-    });
-    this.adopted.set(hostId, styles);
+    if (!host || (host.nodeType !== 9 && host.nodeType !== 11)) return;
+    const view = (host.nodeType === 9 ? host : host.ownerDocument).defaultView;
+    if (!view) return;
+    try {
+      host.adoptedStyleSheets = sheets.map(([media, rules]) => {
+        const sheet = new view.CSSStyleSheet(media ? { media } : {});
+        sheet.replaceSync(rules);
+        return sheet;
+      });
+    } catch (_) {
+      // A browser without constructed sheets: the page shows without them.
+    }
   }
 
   scroll(id, x, y) {

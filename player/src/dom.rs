@@ -62,6 +62,8 @@ pub struct ReplayDom {
     nodes: HashMap<u32, ReplayNode>,
     roots: Ends,
     sheets: HashMap<u32, ReplaySheet>,
+    /// The sheet each owner node holds, the latest recorded for it.
+    owned: HashMap<u32, u32>,
     adopted: HashMap<u32, Vec<u32>>,
 }
 
@@ -108,7 +110,7 @@ impl ReplayDom {
 
     /// The sheet owned by a `<style>` or `<link>` node, when one was recorded as rules.
     pub fn sheet_of(&self, owner: u32) -> Option<&ReplaySheet> {
-        self.sheets.values().find(|sheet| sheet.owner == owner && owner != 0)
+        self.owned.get(&owner).and_then(|sheet| self.sheets.get(sheet))
     }
 
     /// The sheets a document or shadow root adopted, in order.
@@ -131,6 +133,7 @@ impl ReplayDom {
         self.nodes.clear();
         self.roots = Ends::default();
         self.sheets.clear();
+        self.owned.clear();
         self.adopted.clear();
         for node in &snapshot.nodes {
             self.add(node);
@@ -139,7 +142,14 @@ impl ReplayDom {
 
     fn sheet(&mut self, sheet: &StyleSheet) {
         let replayed = ReplaySheet { owner: sheet.owner, rules: sheet.rules.clone(), media: sheet.media.clone() };
-        self.sheets.insert(sheet.id, replayed);
+        if let Some(was) = self.sheets.insert(sheet.id, replayed) {
+            if was.owner != sheet.owner && self.owned.get(&was.owner) == Some(&sheet.id) {
+                self.owned.remove(&was.owner);
+            }
+        }
+        if sheet.owner != 0 {
+            self.owned.insert(sheet.owner, sheet.id);
+        }
     }
 
     /// A rule inserted or deleted through the CSSOM, at the top level of its sheet or inside a
@@ -315,9 +325,11 @@ impl ReplayDom {
         }
     }
 
-    /// Whether an element is in the HTML namespace.
+    /// Whether an element is in the HTML namespace, or in one the replay doesn't know, which
+    /// the viewer's frame shows as HTML.
     pub fn is_html(&self, id: u32) -> bool {
-        matches!(self.nodes.get(&id).map(|n| &n.kind), Some(NodeKind::Element(e)) if e.ns == Namespace::Html)
+        matches!(self.nodes.get(&id).map(|n| &n.kind),
+            Some(NodeKind::Element(e)) if !matches!(e.ns, Namespace::Svg | Namespace::MathMl))
     }
 }
 

@@ -2,8 +2,11 @@
 //! element is shown is [`crate::inert`]'s to decide; this module writes it so that the frame
 //! parses it into the tree the user saw.
 //!
-//! - Text inside `<style>` and the like can't close its element early; it is raw text only in
-//!   HTML elements (in SVG, `<style>` text is escaped like any other).
+//! - Text is written raw (inside `<style>` and the like) only where the frame's parser surely
+//!   reads it as raw text: an element it parses as HTML, outside SVG and MathML unless at one of
+//!   their integration points (`<foreignObject>`), holding only text, none of which can close
+//!   it early. Everywhere else text is escaped, and so are `<` and `>` in attribute values.
+//! - The writing doesn't recurse: a page may be any depth.
 //! - Doctype names that HTML can't carry as they are fall back to `html`; a doctype keeps its
 //!   public and system identifiers, so the page replays in the mode it was shown in (a page
 //!   without a doctype, in quirks mode).
@@ -23,56 +26,104 @@ const VOID: [&str; 14] =
 /// Elements whose content is raw text.
 const RAW_TEXT: [&str; 6] = ["style", "script", "xmp", "noembed", "noframes", "noscript"];
 
+/// How the frame's parser reads the tags written at some place: as HTML, or as SVG or MathML
+/// (foreign content, where `<style>` holds markup rather than raw text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Parsed {
+    Html,
+    Svg,
+    MathMl,
+}
+
+impl Parsed {
+    /// The namespace the parser gives an element whose tag is written here. Tags that leave
+    /// foreign content (`<div>` inside `<svg>`) are taken to stay in it: text is then escaped
+    /// where the parser might have read it raw, which shows it, but never the other way.
+    fn element(self, tag: &str) -> Parsed {
+        match (self, tag) {
+            (Parsed::Html, "svg") => Parsed::Svg,
+            (Parsed::Html, "math") => Parsed::MathMl,
+            (context, _) => context,
+        }
+    }
+
+    /// How the parser reads what is written inside an element it parsed as `self`: the
+    /// integration points of SVG and MathML hold HTML.
+    fn inside(self, tag: &str, element: &Element) -> Parsed {
+        let html_annotation = || {
+            element.attrs.iter().any(|(name, value)| {
+                name.eq_ignore_ascii_case("encoding")
+                    && (value.eq_ignore_ascii_case("text/html") || value.eq_ignore_ascii_case("application/xhtml+xml"))
+            })
+        };
+        match (self, tag) {
+            (Parsed::Svg, "foreignobject" | "desc" | "title") => Parsed::Html,
+            (Parsed::MathMl, "mi" | "mo" | "mn" | "ms" | "mtext") => Parsed::Html,
+            (Parsed::MathMl, "annotation-xml") if html_annotation() => Parsed::Html,
+            (context, _) => context,
+        }
+    }
+}
+
+/// What is left to write, without recursion: a page may be any depth.
+enum Step {
+    /// A node, written where the parser reads tags as given.
+    Node(u32, Parsed),
+    /// The text of a raw-text element's text child: only an end tag could close it early.
+    RawText(u32),
+    /// An end tag, or other closing markup.
+    Close(String),
+    /// The sheets a document or shadow root adopted.
+    Adopted(u32),
+}
+
 /// The document at `root` as inert HTML.
 pub fn to_html(dom: &ReplayDom, root: u32) -> String {
     let mut out = String::new();
-    write_node(dom, root, &mut out);
+    let mut steps = vec![Step::Node(root, Parsed::Html)];
+    while let Some(step) = steps.pop() {
+        match step {
+            Step::Node(id, parsed) => write_node(dom, id, parsed, &mut out, &mut steps),
+            Step::RawText(id) => {
+                if let Some(NodeKind::Text(text) | NodeKind::CData(text)) = dom.node(id).map(|n| &n.kind) {
+                    out.push_str(&text.replace("</", "<\\/"));
+                }
+            }
+            Step::Close(markup) => out.push_str(&markup),
+            Step::Adopted(host) => write_adopted(dom, host, &mut out),
+        }
+    }
     out
 }
 
-fn write_node(dom: &ReplayDom, id: u32, out: &mut String) {
+fn write_node(dom: &ReplayDom, id: u32, parsed: Parsed, out: &mut String, steps: &mut Vec<Step>) {
     let Some(node) = dom.node(id) else { return };
     match &node.kind {
         NodeKind::Document(_) => {
-            write_children(dom, id, out);
-            write_adopted(dom, id, out);
+            steps.push(Step::Adopted(id));
+            push_children(dom, id, parsed, steps);
         }
         NodeKind::Doctype(doctype) => write_doctype(doctype, out),
-        NodeKind::Element(element) => write_element(dom, id, element, out),
-        NodeKind::Text(text) | NodeKind::CData(text) => {
-            let raw =
-                dom.is_html(node.parent) && parent_tag(dom, node.parent).is_some_and(|tag| RAW_TEXT.contains(&tag));
-            if raw {
-                // `</` can't close the element early.
-                out.push_str(&text.replace("</", "<\\/"));
-            } else {
-                escape(text, false, out);
-            }
-        }
+        NodeKind::Element(element) => write_element(dom, id, element, parsed, out, steps),
+        NodeKind::Text(text) | NodeKind::CData(text) => escape(text, false, out),
         NodeKind::Comment(_) => out.push_str("<!---->"),
         NodeKind::ShadowRoot(_) => {
             out.push_str("<template shadowrootmode=\"open\">");
             write_adopted(dom, id, out);
-            write_children(dom, id, out);
-            out.push_str("</template>");
+            steps.push(Step::Close("</template>".to_owned()));
+            push_children(dom, id, parsed, steps);
         }
     }
 }
 
-fn parent_tag(dom: &ReplayDom, parent: u32) -> Option<&str> {
-    match &dom.node(parent)?.kind {
-        NodeKind::Element(e) => Some(e.tag.as_str()),
-        _ => None,
-    }
-}
-
-fn write_children(dom: &ReplayDom, id: u32, out: &mut String) {
-    // A shadow root goes first, as the declarative form requires.
-    let (shadow, light): (Vec<u32>, Vec<u32>) =
-        dom.children(id).partition(|child| matches!(dom.node(*child).map(|n| &n.kind), Some(NodeKind::ShadowRoot(_))));
-    for child in shadow.into_iter().chain(light) {
-        write_node(dom, child, out);
-    }
+/// The children of `id` onto `steps`, to be written first to last; a shadow root goes first,
+/// as the declarative form requires.
+fn push_children(dom: &ReplayDom, id: u32, parsed: Parsed, steps: &mut Vec<Step>) {
+    let is_shadow = |child: &u32| matches!(dom.node(*child).map(|n| &n.kind), Some(NodeKind::ShadowRoot(_)));
+    let at = steps.len();
+    steps.extend(dom.children(id).filter(is_shadow).map(|child| Step::Node(child, parsed)));
+    steps.extend(dom.children(id).filter(|child| !is_shadow(child)).map(|child| Step::Node(child, parsed)));
+    steps[at..].reverse();
 }
 
 /// A sheet's rules as a `<style>` element.
@@ -124,9 +175,11 @@ pub(crate) fn write_doctype(doctype: &Doctype, out: &mut String) {
     out.push('>');
 }
 
-fn write_element(dom: &ReplayDom, id: u32, element: &Element, out: &mut String) {
+fn write_element(dom: &ReplayDom, id: u32, element: &Element, context: Parsed, out: &mut String, steps: &mut Vec<Step>) {
     let Some(shown) = inert_element(dom, id, element) else { return };
     let tag = shown.tag.as_str();
+    let lower = tag.to_ascii_lowercase();
+    let parsed = context.element(&lower);
     out.push('<');
     out.push_str(tag);
     for (name, value) in &shown.attrs {
@@ -140,32 +193,44 @@ fn write_element(dom: &ReplayDom, id: u32, element: &Element, out: &mut String) 
         out.push_str(&format!(" data-sl-scroll=\"{x} {y}\""));
     }
     out.push('>');
-    if VOID.contains(&tag) && dom.is_html(id) {
+    if parsed == Parsed::Html && VOID.contains(&lower.as_str()) {
         return;
     }
-    match &shown.holds {
-        Holds::Children => write_children(dom, id, out),
+    // Raw text only where the parser surely reads it so; anywhere else it is escaped.
+    let raw = parsed == Parsed::Html && RAW_TEXT.contains(&lower.as_str());
+    steps.push(Step::Close(format!("</{tag}>")));
+    match shown.holds {
+        Holds::Children if raw => {
+            // Only text: an element's markup would be text there, and could close it early.
+            let at = steps.len();
+            steps.extend(
+                dom.children(id)
+                    .filter(|child| matches!(dom.node(*child).map(|n| &n.kind), Some(NodeKind::Text(_) | NodeKind::CData(_))))
+                    .map(Step::RawText),
+            );
+            steps[at..].reverse();
+        }
+        Holds::Children => push_children(dom, id, parsed.inside(&lower, element), steps),
         Holds::Value(value) => {
             // The first newline after the start tag is not content: written twice, one is kept.
             if value.starts_with('\n') {
                 out.push('\n');
             }
-            escape(value, false, out);
+            escape(&value, false, out);
         }
-        Holds::Rules(rules) => out.push_str(&rules.replace("</", "<\\/")),
+        Holds::Rules(rules) if raw => out.push_str(&rules.replace("</", "<\\/")),
+        Holds::Rules(rules) => escape(&rules, false, out),
         Holds::Nothing => {}
     }
-    out.push_str("</");
-    out.push_str(tag);
-    out.push('>');
 }
 
 fn escape(text: &str, attribute: bool, out: &mut String) {
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
-            '<' if !attribute => out.push_str("&lt;"),
-            '>' if !attribute => out.push_str("&gt;"),
+            // In attributes too: markup that holds no `<` can't close a raw-text element early.
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
             '"' if attribute => out.push_str("&quot;"),
             '\u{a0}' => out.push_str("&nbsp;"),
             c => out.push(c),
@@ -227,10 +292,59 @@ mod tests {
         let html = to_html(&dom, 1);
         assert_eq!(
             html,
-            "<!DOCTYPE html><html><body><a title=\"a &quot;quoted&quot; <title>\"></a><script></script>\
+            "<!DOCTYPE html><html><body><a title=\"a &quot;quoted&quot; &lt;title&gt;\"></a><script></script>\
              <style>p{}<\\/style><img src=x onerror=steal()></style><iframe></iframe>1 &lt; 2 &amp; 3\
              <img src=\"https://cdn.example/a.png\"></body></html>"
         );
+    }
+
+    #[test]
+    fn text_is_raw_only_where_the_parser_reads_it_raw() {
+        let text = |id, parent, content: &str| Node { id, parent, next: 0, kind: NodeKind::Text(content.into()) };
+        let steal = "<img src=x onerror=steal()>";
+        let dom = replay(vec![
+            Node { id: 1, parent: 0, next: 0, kind: NodeKind::Document(DocumentNode {}) },
+            // An HTML `<style>` placed by script inside an SVG: the parser makes it SVG's, whose
+            // content is markup.
+            svg_el(2, 1, "svg", &[]),
+            el(3, 2, "style", &[]),
+            text(4, 3, steal),
+            // An HTML element named `svg` opens SVG for the parser all the same.
+            el(5, 1, "svg", &[]),
+            el(6, 5, "style", &[]),
+            text(7, 6, steal),
+            // A raw-text element holding an element whose markup would close it early.
+            el(8, 1, "style", &[]),
+            el(9, 8, "style", &[("title", "</style>")]),
+            text(10, 8, steal),
+            // SVG's integration point holds HTML: there, style is raw text again.
+            svg_el(11, 1, "svg", &[]),
+            svg_el(12, 11, "foreignObject", &[]),
+            el(13, 12, "style", &[]),
+            text(14, 13, "a > b { color: red }"),
+            // Names as a browser compares them.
+            el(15, 1, "SCRIPT", &[("SRC", "https://evil.example/x.js")]),
+            el(16, 1, "META", &[("HTTP-EQUIV", "refresh"), ("content", "0;url=https://evil.example")]),
+            el(17, 1, "P", &[("class", "first"), ("CLASS", "second")]),
+        ]);
+        assert_eq!(
+            to_html(&dom, 1),
+            "<svg><style>&lt;img src=x onerror=steal()&gt;</style></svg>\
+             <svg><style>&lt;img src=x onerror=steal()&gt;</style></svg>\
+             <style><img src=x onerror=steal()></style>\
+             <svg><foreignObject><style>a > b { color: red }</style></foreignObject></svg>\
+             <script></script><p class=\"first\"></p>"
+        );
+    }
+
+    #[test]
+    fn a_page_of_any_depth_is_written_without_recursion() {
+        let depth = 200_000;
+        let mut nodes = vec![Node { id: 1, parent: 0, next: 0, kind: NodeKind::Document(DocumentNode {}) }];
+        nodes.extend((2..depth + 2).map(|id| el(id, id - 1, "div", &[])));
+        let html = to_html(&replay(nodes), 1);
+        assert_eq!(html.len(), depth as usize * "<div></div>".len());
+        assert!(html.starts_with("<div><div>") && html.ends_with("</div></div>"));
     }
 
     #[test]
@@ -366,7 +480,7 @@ mod tests {
         assert_eq!(
             to_html(&dom, 1),
             "<div id=\"host\"><template shadowrootmode=\"open\"><slot></slot></template><p></p></div>\
-             <iframe srcdoc=\"<p class=&quot;inner&quot;></p>\"></iframe>\
+             <iframe srcdoc=\"&lt;p class=&quot;inner&quot;&gt;&lt;/p&gt;\"></iframe>\
              <div data-sl-blocked=\"120 40\" class=\"chart\" style=\"display:inline-block;width:120px;height:40px;background:#d9dce3\"></div>"
         );
     }

@@ -13,6 +13,8 @@
 //!   doesn't get it shown); `<meta http-equiv>` is left out.
 //! - `<noscript>` is shown empty: the user's browser ran scripts and did not show its content.
 //! - Tag names that HTML can't carry as they are leave out the element and what is under it.
+//!   Names are compared as a browser compares them (`SCRIPT` is a script), and an attribute
+//!   recorded twice keeps its first value, as a parser keeps it.
 //! - A same-origin frame's recorded document becomes the frame's `srcdoc`.
 //! - A blocked element is an empty box of its recorded size.
 //! - A stylesheet recorded as rules (a linked sheet, a sheet changed through the CSSOM) is
@@ -20,6 +22,8 @@
 //! - A masked value is asterisks, which an input of a type that holds numbers, dates or colours
 //!   would drop: such an input is shown as text, holding the mask. A textarea's value is its
 //!   content.
+
+use std::borrow::Cow;
 
 use sightline_protocol::{Element, NodeKind};
 
@@ -81,38 +85,56 @@ pub fn form(dom: &ReplayDom, id: u32) -> Form {
 }
 
 fn element_form(dom: &ReplayDom, id: u32, element: &Element) -> Form {
-    let tag = element.tag.as_str();
+    if !is_tag_name(&element.tag) {
+        return Form::LeftOut;
+    }
+    // The rules compare names as a browser does: an HTML parser reads `SCRIPT` as `script`.
+    let tag = lowercase(&element.tag);
     let html = dom.is_html(id);
-    let attr = |wanted: &str| element.attrs.iter().find(|(name, _)| name == wanted).map(|(_, value)| value.as_str());
-    if !is_tag_name(tag) {
-        return Form::LeftOut;
-    }
-    // An SVG animation can set a link's target to anything, at any moment.
-    if !html && matches!(tag, "set" | "animate") {
-        let target = attr("attributeName");
-        if target.is_some_and(|t| t.eq_ignore_ascii_case("href") || t.eq_ignore_ascii_case("xlink:href")) {
-            return Form::LeftOut;
+    // Only what the tag calls for is looked up: this runs for every element above a change.
+    match tag.as_ref() {
+        // An SVG animation can set a link's target to anything, at any moment.
+        "set" | "animate" if !html => {
+            let target = attribute(element, "attributename");
+            if target.is_some_and(|t| t.eq_ignore_ascii_case("href") || t.eq_ignore_ascii_case("xlink:href")) {
+                return Form::LeftOut;
+            }
+            Form::Children
         }
+        // A refresh or a policy of the recording's own; a referrer policy would loosen the
+        // viewer's.
+        "meta" => {
+            let meta = element.attrs.iter().any(|(name, value)| {
+                name.eq_ignore_ascii_case("http-equiv")
+                    || (name.eq_ignore_ascii_case("name") && value.eq_ignore_ascii_case("referrer"))
+            });
+            if meta {
+                Form::LeftOut
+            } else {
+                Form::Children
+            }
+        }
+        "style" | "link" if dom.sheet_of(id).is_some() => Form::Rules,
+        "textarea" if html && attribute(element, "value").is_some() => Form::Value,
+        // A frame's recorded document, if any, is its `srcdoc`.
+        "iframe" | "script" => Form::Nothing,
+        "noscript" if html => Form::Nothing,
+        _ => Form::Children,
     }
-    // A refresh or a policy of the recording's own; a referrer policy would loosen the viewer's.
-    let meta = element.attrs.iter().any(|(name, value)| {
-        name.eq_ignore_ascii_case("http-equiv")
-            || (name.eq_ignore_ascii_case("name") && value.eq_ignore_ascii_case("referrer"))
-    });
-    if tag == "meta" && meta {
-        return Form::LeftOut;
+}
+
+/// A name in lower case, copied only when it isn't already.
+fn lowercase(name: &str) -> Cow<'_, str> {
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(name)
     }
-    if (tag == "style" || tag == "link") && dom.sheet_of(id).is_some() {
-        return Form::Rules;
-    }
-    if html && tag == "textarea" && attr("value").is_some() {
-        return Form::Value;
-    }
-    // A frame's recorded document, if any, is its `srcdoc`.
-    if tag == "iframe" || tag == "script" || (html && tag == "noscript") {
-        return Form::Nothing;
-    }
-    Form::Children
+}
+
+/// The value of an element's attribute, its name compared as an HTML parser compares it.
+fn attribute<'a>(element: &'a Element, wanted: &str) -> Option<&'a str> {
+    element.attrs.iter().find(|(name, _)| name.eq_ignore_ascii_case(wanted)).map(|(_, value)| value.as_str())
 }
 
 /// The element `id` as the replay shows it; `None` when it is left out, with all under it.
@@ -121,9 +143,10 @@ pub fn inert_element(dom: &ReplayDom, id: u32, element: &Element) -> Option<Iner
     if form == Form::LeftOut {
         return None;
     }
-    let tag = element.tag.as_str();
+    let lower = element.tag.to_ascii_lowercase();
+    let tag = lower.as_str();
     let html = dom.is_html(id);
-    let attr = |wanted: &str| element.attrs.iter().find(|(name, _)| name == wanted).map(|(_, value)| value.as_str());
+    let attr = |wanted: &str| attribute(element, wanted);
     if form == Form::Rules {
         let sheet = dom.sheet_of(id)?;
         let attrs = if sheet.media.is_empty() { vec![] } else { vec![("media".to_owned(), sheet.media.clone())] };
@@ -142,7 +165,7 @@ pub fn inert_element(dom: &ReplayDom, id: u32, element: &Element) -> Option<Iner
         && attr("type").is_some_and(|t| MASK_DROPPING_TYPES.contains(&t.to_ascii_lowercase().as_str()))
         && attr("value").is_some_and(|v| !v.is_empty() && v.chars().all(|c| c == '*'));
     let blocked = attr("data-sl-blocked");
-    let mut attrs = Vec::with_capacity(element.attrs.len());
+    let mut attrs: Vec<(String, String)> = Vec::with_capacity(element.attrs.len());
     for (name, value) in &element.attrs {
         let lower = name.to_ascii_lowercase();
         if (masked_as_text && lower == "type") || (form == Form::Value && lower == "value") {
@@ -158,6 +181,8 @@ pub fn inert_element(dom: &ReplayDom, id: u32, element: &Element) -> Option<Iner
             || (tag == "script" && matches!(lower.as_str(), "src" | "href" | "xlink:href"))
             || (blocked.is_some() && lower == "style")
             || !is_attribute_name(name)
+            // A name twice: the first holds, as when a browser parses it.
+            || attrs.iter().any(|(kept, _)| kept.eq_ignore_ascii_case(name))
         {
             continue;
         }
@@ -183,7 +208,10 @@ pub fn inert_element(dom: &ReplayDom, id: u32, element: &Element) -> Option<Iner
         Form::Children => Holds::Children,
         _ => Holds::Nothing,
     };
-    Some(InertElement { tag: tag.to_owned(), attrs, holds })
+    // HTML names are case-insensitive, and shown as a browser shows them; SVG and MathML keep
+    // theirs (`foreignObject`).
+    let shown = if html { lower.clone() } else { element.tag.clone() };
+    Some(InertElement { tag: shown, attrs, holds })
 }
 
 /// Whether a URL, read as a browser reads it, would run script.

@@ -14,7 +14,7 @@
 //! start is never blank. A recorded frame's own document is shown as the frame's `srcdoc`, and
 //! a change inside it writes that again.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashSet};
 
 use serde::Serialize;
 use sightline_protocol::{EventData, Mutation, Namespace, NodeKind};
@@ -86,6 +86,42 @@ pub struct LiveFrame {
     focused: u32,
 }
 
+/// Where a node is, as the viewer's frame holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// In the frame: every node above it shows its children.
+    Shown,
+    /// Not in the frame.
+    Hidden,
+    /// Inside the document of the recorded frame (the outermost one), shown as its `srcdoc`.
+    InFrame(u32),
+}
+
+/// What changed while the frame was brought to a moment, and is sent once, as it is at the
+/// end: an attribute set many times, a sheet changed rule by rule, or a recorded frame whose
+/// document changed throughout costs one op each.
+#[derive(Debug, Default)]
+struct Pending {
+    /// Elements and texts changed, with each element's form before its first change, in the
+    /// order first changed.
+    changed: Vec<(u32, Form)>,
+    seen: HashSet<u32>,
+    /// Documents and shadow roots whose adopted sheets changed.
+    adopters: BTreeSet<u32>,
+    /// Recorded frames whose documents changed.
+    frames: BTreeSet<u32>,
+    /// The page's document itself was replaced: the frame starts over.
+    rebuild: bool,
+}
+
+impl Pending {
+    fn touch(&mut self, dom: &ReplayDom, id: u32) {
+        if id != 0 && self.seen.insert(id) {
+            self.changed.push((id, form(dom, id)));
+        }
+    }
+}
+
 impl LiveFrame {
     /// A frame that shows nothing yet.
     pub fn new() -> LiveFrame {
@@ -105,32 +141,46 @@ impl LiveFrame {
                 None => return Frame::default(),
             },
         };
-        // A jump far ahead is a seek: building the page anew costs less than every change.
-        let far = until.saturating_sub(self.applied) > FAR_AHEAD;
-        if self.keyframe != Some(keyframe) || until < self.applied || far {
+        let onward = self.keyframe == Some(keyframe) && until >= self.applied;
+        if !onward {
             self.dom = ReplayDom::new();
-            for (_, _, data) in &events[keyframe..until] {
+            self.applied = keyframe;
+        }
+        // A jump far ahead is a seek: building the page anew costs less than every change.
+        let far = onward && events[self.applied..until].iter().filter(|e| changes_page(&e.2)).nth(FAR_AHEAD).is_some();
+        if !onward || far {
+            for (_, _, data) in &events[self.applied..until] {
                 self.dom.apply(data);
             }
-            self.keyframe = Some(keyframe);
-            self.applied = until;
-            // The focus may have moved long before the keyframe.
-            self.focused = events[..until]
-                .iter()
-                .rev()
-                .find_map(|(_, _, data)| match data {
-                    EventData::Focus(focus) => Some(if focus.focused { focus.target } else { 0 }),
-                    _ => None,
-                })
-                .unwrap_or(0);
-            return self.build();
+            return self.rebuilt(replay, keyframe, until);
         }
         let mut ops = Vec::new();
+        let mut pending = Pending::default();
         for (_, _, data) in &events[self.applied..until] {
-            self.step(data, &mut ops);
+            self.step(data, &mut ops, &mut pending);
         }
         self.applied = until;
+        if pending.rebuild {
+            return self.rebuilt(replay, keyframe, until);
+        }
+        self.flush(pending, &mut ops);
         Frame { reset: None, ops }
+    }
+
+    /// The whole page, once its tree is at `until`.
+    fn rebuilt(&mut self, replay: &Replay, keyframe: usize, until: usize) -> Frame {
+        self.keyframe = Some(keyframe);
+        self.applied = until;
+        // The focus may have moved long before the keyframe.
+        self.focused = replay.events()[..until]
+            .iter()
+            .rev()
+            .find_map(|(_, _, data)| match data {
+                EventData::Focus(focus) => Some(if focus.focused { focus.target } else { 0 }),
+                _ => None,
+            })
+            .unwrap_or(0);
+        self.build()
     }
 
     /// The whole page: its doctype, every node in tree order, adopted sheets and scrolls.
@@ -171,9 +221,9 @@ impl LiveFrame {
             NodeKind::Element(element) => match inert_element(&self.dom, id, element) {
                 Some(shown) => {
                     let ns = match element.ns {
-                        Namespace::Html | Namespace::Unknown(_) => 0,
                         Namespace::Svg => 1,
                         Namespace::MathMl => 2,
+                        Namespace::Html | Namespace::Unknown(_) => 0,
                     };
                     let (text, children) = match shown.holds {
                         Holds::Children => (None, true),
@@ -219,6 +269,12 @@ impl LiveFrame {
         }
     }
 
+    /// The node `id` shown anew, with all under it.
+    fn replace_subtree(&self, id: u32, ops: &mut Vec<Op>) {
+        ops.push(Op::Remove { id });
+        self.emit_subtree(id, ops);
+    }
+
     /// The sibling after `id` that the frame can place a node before: shadow roots are not
     /// among their host's children there.
     fn next_placed(&self, id: u32) -> u32 {
@@ -234,61 +290,56 @@ impl LiveFrame {
         Op::Adopted { host, sheets }
     }
 
-    /// Whether the node `id` is in the frame: each node above it up to the page's document
-    /// shows its children.
-    fn in_frame(&self, id: u32) -> bool {
+    /// Where the node `id` is, found in one walk up to the page's document.
+    fn place(&self, id: u32) -> Place {
         let root = self.dom.roots().next().unwrap_or(0);
         let mut at = match self.dom.node(id) {
             Some(node) if id != root => node.parent,
-            _ => return false,
+            _ => return Place::Hidden,
         };
-        loop {
-            if at == root {
-                return true;
-            }
-            let Some(node) = self.dom.node(at) else { return false };
-            let shows = match node.kind {
-                NodeKind::ShadowRoot(_) => true,
-                NodeKind::Element(_) => form(&self.dom, at) == Form::Children,
-                _ => false,
-            };
-            if !shows {
-                return false;
-            }
-            at = node.parent;
-        }
-    }
-
-    /// The outermost recorded frame whose document holds the node `id`, if it is in one.
-    fn frame_holding(&self, id: u32) -> Option<u32> {
+        let mut shown = true;
         let mut frame = None;
-        let mut at = id;
-        while let Some(node) = self.dom.node(at) {
-            if matches!(node.kind, NodeKind::Document(_)) && node.parent != 0 {
-                frame = Some(node.parent);
+        while at != root {
+            let Some(node) = self.dom.node(at) else { return Place::Hidden };
+            match node.kind {
+                NodeKind::ShadowRoot(_) => {}
+                NodeKind::Element(_) => shown = shown && form(&self.dom, at) == Form::Children,
+                NodeKind::Document(_) => {
+                    frame = Some(node.parent);
+                    shown = false;
+                }
+                _ => shown = false,
             }
             at = node.parent;
         }
-        frame
+        match frame {
+            Some(frame) => Place::InFrame(frame),
+            None if shown => Place::Shown,
+            None => Place::Hidden,
+        }
     }
 
     /// Ops for an element whose attributes, value or sheet may have changed, from what its form
     /// was before.
     fn changed(&self, id: u32, was: Form, ops: &mut Vec<Op>, frames: &mut BTreeSet<u32>) {
-        if let Some(frame) = self.frame_holding(id) {
-            frames.insert(frame);
+        match self.place(id) {
+            Place::Shown => {}
+            Place::Hidden => return,
+            Place::InFrame(frame) => {
+                frames.insert(frame);
+                return;
+            }
+        }
+        let node = self.dom.node(id).map(|n| &n.kind);
+        if let Some(NodeKind::Text(text) | NodeKind::CData(text)) = node {
+            ops.push(Op::Content { id, text: text.clone() });
             return;
         }
-        if !self.in_frame(id) {
+        if form(&self.dom, id) != was {
+            self.replace_subtree(id, ops);
             return;
         }
-        let now = form(&self.dom, id);
-        if now != was {
-            ops.push(Op::Remove { id });
-            self.emit_subtree(id, ops);
-            return;
-        }
-        let Some(NodeKind::Element(element)) = self.dom.node(id).map(|n| &n.kind) else { return };
+        let Some(NodeKind::Element(element)) = node else { return };
         let Some(shown) = inert_element(&self.dom, id, element) else { return };
         ops.push(Op::Attrs { id, attrs: shown.attrs });
         if let Holds::Value(text) | Holds::Rules(text) = shown.holds {
@@ -296,42 +347,50 @@ impl LiveFrame {
         }
     }
 
-    fn step(&mut self, data: &EventData, ops: &mut Vec<Op>) {
-        let mut frames = BTreeSet::new();
+    /// The changes that wait for the end of a step through time, as they are now.
+    fn flush(&self, pending: Pending, ops: &mut Vec<Op>) {
+        let mut frames = pending.frames;
+        for (id, was) in pending.changed {
+            self.changed(id, was, ops, &mut frames);
+        }
+        for host in pending.adopters {
+            if self.dom.node(host).is_some() {
+                ops.push(self.adopted(host));
+            }
+        }
+        // A recorded frame's document changed: the frame is written again.
+        for frame in frames {
+            self.changed(frame, form(&self.dom, frame), ops, &mut BTreeSet::new());
+        }
+    }
+
+    fn step(&mut self, data: &EventData, ops: &mut Vec<Op>, pending: &mut Pending) {
         match data {
             EventData::Snapshot(_) => {
                 // Only ever the keyframe a build starts from; a later one starts a new build.
                 self.dom.apply(data);
             }
-            EventData::Mutation(mutation) => self.mutate(mutation, ops, &mut frames),
+            EventData::Mutation(mutation) => self.mutate(mutation, ops, pending),
             EventData::Input(input) => {
-                let was = form(&self.dom, input.target);
+                pending.touch(&self.dom, input.target);
                 self.dom.apply(data);
-                self.changed(input.target, was, ops, &mut frames);
             }
-            EventData::StyleSheet(_) | EventData::StyleRule(_) => {
-                let sheet = match data {
-                    EventData::StyleSheet(sheet) => sheet.id,
-                    EventData::StyleRule(rule) => rule.sheet,
-                    _ => return,
-                };
-                let owner = match data {
-                    EventData::StyleSheet(sheet) => sheet.owner,
-                    _ => self.dom.sheet_users(sheet).0,
-                };
-                let was = form(&self.dom, owner);
+            EventData::StyleSheet(sheet) => {
+                // The sheet may move from one owner to another: both are shown anew.
+                pending.touch(&self.dom, self.dom.sheet_users(sheet.id).0);
+                pending.touch(&self.dom, sheet.owner);
                 self.dom.apply(data);
-                let (_, hosts) = self.dom.sheet_users(sheet);
-                if owner != 0 {
-                    self.changed(owner, was, ops, &mut frames);
-                }
-                for host in hosts {
-                    ops.push(self.adopted(host));
-                }
+                pending.adopters.extend(self.dom.sheet_users(sheet.id).1);
+            }
+            EventData::StyleRule(rule) => {
+                let (owner, hosts) = self.dom.sheet_users(rule.sheet);
+                pending.touch(&self.dom, owner);
+                self.dom.apply(data);
+                pending.adopters.extend(hosts);
             }
             EventData::AdoptedStyleSheets(adopted) => {
                 self.dom.apply(data);
-                ops.push(self.adopted(adopted.host));
+                pending.adopters.insert(adopted.host);
             }
             EventData::Focus(focus) => {
                 let focused = if focus.focused {
@@ -348,85 +407,90 @@ impl LiveFrame {
             }
             EventData::Scroll(scroll) => {
                 self.dom.apply(data);
-                match self.frame_holding(scroll.target) {
-                    Some(frame) => {
-                        frames.insert(frame);
+                match self.place(scroll.target) {
+                    Place::InFrame(frame) => {
+                        pending.frames.insert(frame);
                     }
-                    None => ops.push(Op::Scroll { id: scroll.target, x: scroll.x, y: scroll.y }),
+                    _ => ops.push(Op::Scroll { id: scroll.target, x: scroll.x, y: scroll.y }),
                 }
             }
             _ => {}
         }
-        // A recorded frame's document changed: the frame is written again.
-        for frame in frames {
-            let was = form(&self.dom, frame);
-            self.changed(frame, was, ops, &mut BTreeSet::new());
-        }
     }
 
     /// A change set, in the protocol's order: removals, additions, attributes, texts.
-    fn mutate(&mut self, mutation: &Mutation, ops: &mut Vec<Op>, frames: &mut BTreeSet<u32>) {
+    fn mutate(&mut self, mutation: &Mutation, ops: &mut Vec<Op>, pending: &mut Pending) {
+        let root = self.dom.roots().next().unwrap_or(0);
         for &id in &mutation.removes {
-            if self.dom.node(id).is_none() {
-                continue;
-            }
-            let frame = self.frame_holding(id);
-            let shown = frame.is_none() && self.in_frame(id);
+            let Some(node) = self.dom.node(id) else { continue };
+            let (host, shadow) = (node.parent, matches!(node.kind, NodeKind::ShadowRoot(_)));
+            let place = self.place(id);
             self.dom.remove(id);
-            match frame {
-                Some(frame) => {
-                    frames.insert(frame);
+            match place {
+                _ if id == root => pending.rebuild = true,
+                Place::InFrame(frame) => {
+                    pending.frames.insert(frame);
                 }
-                None if shown => ops.push(Op::Remove { id }),
-                None => {}
+                // A shadow root can't be taken off its host in the frame: the host is shown
+                // anew, without it.
+                Place::Shown if shadow => self.replace_subtree(host, ops),
+                Place::Shown => ops.push(Op::Remove { id }),
+                Place::Hidden => {}
             }
         }
         for node in &mutation.adds {
+            if node.id == root || node.parent == 0 {
+                pending.rebuild = true;
+            }
             if self.dom.node(node.id).is_some() {
-                if let Some(frame) = self.frame_holding(node.id) {
-                    frames.insert(frame);
-                } else if self.in_frame(node.id) {
-                    ops.push(Op::Remove { id: node.id });
+                match self.place(node.id) {
+                    Place::InFrame(frame) => {
+                        pending.frames.insert(frame);
+                    }
+                    Place::Shown => ops.push(Op::Remove { id: node.id }),
+                    Place::Hidden => {}
                 }
             }
             self.dom.add(node);
-            if self.dom.node(node.id).is_none() {
-                continue;
-            }
-            if let Some(frame) = self.frame_holding(node.id) {
-                frames.insert(frame);
-            } else if self.in_frame(node.id) {
-                self.emit_subtree(node.id, ops);
+            match self.place(node.id) {
+                Place::InFrame(frame) => {
+                    pending.frames.insert(frame);
+                }
+                Place::Shown => self.emit_subtree(node.id, ops),
+                Place::Hidden => {}
             }
         }
-        // Each element's form before its first change, in the order first changed.
-        let mut before: HashMap<u32, Form> = HashMap::new();
-        let mut order = Vec::new();
         for change in &mutation.attrs {
-            if let std::collections::hash_map::Entry::Vacant(entry) = before.entry(change.id) {
-                entry.insert(form(&self.dom, change.id));
-                order.push(change.id);
-            }
+            pending.touch(&self.dom, change.id);
             self.dom.set_attribute(change);
         }
-        for id in order {
-            self.changed(id, before[&id], ops, frames);
-        }
         for change in &mutation.texts {
-            self.dom.set_text(change);
-            let Some(node) = self.dom.node(change.id) else { continue };
-            if let Some(frame) = self.frame_holding(change.id) {
-                frames.insert(frame);
-            } else if matches!(node.kind, NodeKind::Text(_) | NodeKind::CData(_)) && self.in_frame(change.id) {
-                ops.push(Op::Content { id: change.id, text: change.text.clone() });
+            if matches!(self.dom.node(change.id).map(|n| &n.kind), Some(NodeKind::Text(_) | NodeKind::CData(_))) {
+                pending.touch(&self.dom, change.id);
             }
+            self.dom.set_text(change);
         }
     }
+}
+
+/// Whether an event changes what the frame shows of the page.
+fn changes_page(data: &EventData) -> bool {
+    matches!(
+        data,
+        EventData::Snapshot(_)
+            | EventData::Mutation(_)
+            | EventData::Input(_)
+            | EventData::StyleSheet(_)
+            | EventData::StyleRule(_)
+            | EventData::AdoptedStyleSheets(_)
+            | EventData::Scroll(_)
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
     use sightline_protocol::{
         AttributeChange, Batch, DocumentNode, Element, Event, Focus, Input, Node, Scroll, SessionId, ShadowRootNode,
         Snapshot, StyleSheet, TextChange,
@@ -649,6 +713,25 @@ mod tests {
                     ..Default::default()
                 }),
             ),
+            // The shadow root goes: its host shows its own children again.
+            (2_050, change(Mutation { removes: vec![30], ..Default::default() })),
+            // The sheet moves to another `<style>`: the first shows its own text again.
+            (
+                2_080,
+                change(Mutation {
+                    adds: vec![el(50, 3, 0, "STYLE", &[]), text(51, 50, 0, "q { margin: 0 }")],
+                    ..Default::default()
+                }),
+            ),
+            (
+                2_100,
+                EventData::StyleSheet(StyleSheet {
+                    id: 1,
+                    owner: 50,
+                    rules: vec!["q { margin: 1px }".into()],
+                    media: String::new(),
+                }),
+            ),
             (5_000, page(&[el(40, 6, 0, "p", &[])])),
             (5_100, change(Mutation { adds: vec![text(41, 40, 0, "second page")], ..Default::default() })),
         ];
@@ -718,8 +801,82 @@ mod tests {
         assert!(lines.contains("scroll (7, 0, 40)"), "{lines}");
         assert!(lines.contains("focused 11"), "the focus, kept across a seek: {lines}");
         assert!(lines.contains(r#"<li [("data-x", "1")]>"#), "{lines}");
+        let lines = straight_to(&replay, 2_100).join("\n");
+        assert!(!lines.contains("shadow") && lines.contains("<span"), "{lines}");
+        assert!(lines.contains("'p { color: red }'"), "the sheet's first owner shows its text: {lines}");
+        assert!(lines.contains(r#"<style []> Some("q { margin: 1px }\n")"#), "{lines}");
         let second = straight_to(&replay, 5_100).join("\n");
         assert!(second.contains("'second page'") && !second.contains("zeroth"), "{second}");
+    }
+
+    #[test]
+    fn what_changed_many_times_between_two_moments_is_sent_once_as_it_is() {
+        let replay = session();
+        let mut frame = LiveFrame::new();
+        frame.advance(&replay, 2_000);
+        let ops = frame.advance(&replay, 2_100).ops;
+        // The shadow root can't leave its host in the frame: the host is shown anew.
+        assert_eq!(ops[0], Op::Remove { id: 17 });
+        assert!(matches!(&ops[1], Op::Element { id: 17, .. }), "{ops:?}");
+        assert!(!ops.iter().any(|op| matches!(op, Op::Shadow { .. })), "{ops:?}");
+        // Both owners of the sheet that moved are shown anew; the new one's tag as a browser
+        // shows it.
+        let shown: Vec<_> = ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::Element { id, tag, text, .. } if *id == 4 || *id == 50 => Some((*id, tag.as_str(), text.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(shown.last(), Some(&(50, "style", Some("q { margin: 1px }\n".to_owned()))), "{ops:?}");
+        assert!(shown.contains(&(4, "style", None)), "{ops:?}");
+
+        // A hundred changes to one element and one sheet: one op each.
+        let mut many = session();
+        let at = many.events.iter().position(|e| e.0 == 2_000).unwrap();
+        let attr = |i: u64| AttributeChange { id: 7, name: "class".into(), value: Some(format!("c{i}")) };
+        let rule = |i: u64| sightline_protocol::StyleRule { sheet: 1, path: vec![0], rule: Some(format!("p{i} {{}}")) };
+        let changes = (0..100).flat_map(|i| {
+            [
+                (1_950, 0, change(Mutation { attrs: vec![attr(i)], ..Default::default() })),
+                (1_950, 0, EventData::StyleRule(rule(i))),
+            ]
+        });
+        many.events.splice(at..at, changes);
+        let mut frame = LiveFrame::new();
+        frame.advance(&many, 1_900);
+        let ops = frame.advance(&many, 1_950).ops;
+        assert_eq!(ops.len(), 3, "{ops:?}");
+        assert_eq!(ops[0], Op::Attrs { id: 7, attrs: vec![("class".into(), "c99".into())] });
+        assert_eq!(ops[1], Op::Attrs { id: 4, attrs: vec![] });
+        assert!(matches!(&ops[2], Op::Content { id: 4, text } if text.starts_with("p99 {}\np98 {}")), "{ops:?}");
+    }
+
+    #[test]
+    fn only_changes_to_the_page_count_toward_a_rebuild_and_a_new_document_is_one() {
+        let mut quiet = session();
+        let at = quiet.events.iter().position(|e| e.0 == 1_850).unwrap();
+        let focus = |i: u64| (1_840, 0, EventData::Focus(Focus { target: 11, focused: i % 2 == 0 }));
+        quiet.events.splice(at..at, (0..FAR_AHEAD as u64 * 2).map(focus));
+        let mut frame = LiveFrame::new();
+        frame.advance(&quiet, 1_800);
+        assert_eq!(frame.advance(&quiet, 1_850).reset, None, "focus moves alone are not a seek");
+
+        let mut replaced = session();
+        let at = replaced.events.iter().position(|e| e.0 == 2_000).unwrap();
+        let document = Node { id: 1, parent: 0, next: 0, kind: NodeKind::Document(DocumentNode {}) };
+        let new_page = change(Mutation { adds: vec![document, el(60, 1, 0, "main", &[])], ..Default::default() });
+        replaced.events.insert(at, (1_990, 0, new_page));
+        let mut frame = LiveFrame::new();
+        frame.advance(&replaced, 1_900);
+        let step = frame.advance(&replaced, 1_990);
+        assert_eq!(step.reset, Some((String::new(), 1)), "{step:?}");
+        assert_eq!(straight_to(&replaced, 1_990), {
+            let mut mirror = Mirror::default();
+            mirror.apply(&step);
+            mirror.lines()
+        });
+        assert!(straight_to(&replaced, 1_990).iter().any(|line| line.contains("<main")));
     }
 
     #[test]
