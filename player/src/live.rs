@@ -856,7 +856,7 @@ mod tests {
     fn only_changes_to_the_page_count_toward_a_rebuild_and_a_new_document_is_one() {
         let mut quiet = session();
         let at = quiet.events.iter().position(|e| e.0 == 1_850).unwrap();
-        let focus = |i: u64| (1_840, 0, EventData::Focus(Focus { target: 11, focused: i % 2 == 0 }));
+        let focus = |i: u64| (1_840, 0, EventData::Focus(Focus { target: 11, focused: i.is_multiple_of(2) }));
         quiet.events.splice(at..at, (0..FAR_AHEAD as u64 * 2).map(focus));
         let mut frame = LiveFrame::new();
         frame.advance(&quiet, 1_800);
