@@ -12,7 +12,9 @@
 use sightline_protocol::frame::HEADER_LEN;
 use sightline_protocol::{decode_batch, EventData, SessionId};
 
-use crate::store::{Store, StoreError, STORED};
+use sightline_protocol::stream::STORED_LIMITS;
+
+use crate::store::{Store, StoreError};
 
 /// Batches a session holds at most: a batch every 5 s for a 12-hour session is 8,640.
 pub const MAX_SESSION_BATCHES: u64 = 20_000;
@@ -55,7 +57,7 @@ pub fn read_session(
             reading.complete = false;
             continue;
         }
-        let batch = decode_batch(&bytes, &STORED).map_err(|e| StoreError::Corrupt {
+        let batch = decode_batch(&bytes, &STORED_LIMITS).map_err(|e| StoreError::Corrupt {
             key: format!("batch {}/{}/{}", key.session, key.page, key.seq),
             message: e.to_string(),
         })?;

@@ -6,7 +6,8 @@
 use sightline_collector::telemetry::otlp::{self, Encoding};
 use sightline_player::html::to_html;
 use sightline_player::live::LiveFrame;
-use sightline_player::{facts, read_stream, signals, Replay};
+use sightline_player::{facts, signals, Replay};
+use sightline_protocol::stream::read_stream;
 use sightline_protocol::{decode_batch, decode_payload, encode_batch, Limits};
 
 /// A batch as the collector's ingest reads it (framed, compressed); one that decodes encodes
@@ -22,7 +23,7 @@ pub fn batch(data: &[u8]) {
 
 /// The events stream the viewer reads from the collector.
 pub fn stream(data: &[u8]) {
-    let _ = read_stream(data, &Limits::default());
+    let _ = read_stream(data);
 }
 
 /// A recording replayed as the viewer and the analyzer do: an uncompressed batch payload,

@@ -14,12 +14,10 @@ pub mod html;
 pub mod inert;
 pub mod live;
 pub mod signals;
-pub mod stream;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
 pub use dom::{ReplayDom, ReplayNode};
-pub use stream::{read_stream, StreamError};
 
 use sightline_protocol::{Batch, EventData, PointerKind, Size};
 

@@ -1,9 +1,8 @@
 //! The replay core for the viewer, through wasm-bindgen.
 
-use sightline_protocol::Limits;
 use wasm_bindgen::prelude::*;
 
-use crate::{html::to_html, live::LiveFrame, read_stream, Replay};
+use crate::{html::to_html, live::LiveFrame, Replay};
 
 /// A session loaded for replay.
 #[wasm_bindgen]
@@ -17,7 +16,7 @@ impl Player {
     /// Loads a session from the events stream the collector serves for it.
     #[wasm_bindgen(constructor)]
     pub fn new(stream: &[u8]) -> Result<Player, JsError> {
-        let batches = read_stream(stream, &Limits::default()).map_err(|e| JsError::new(&format!("{e:?}")))?;
+        let batches = sightline_protocol::stream::read_stream(stream).map_err(|e| JsError::new(&format!("{e:?}")))?;
         Ok(Player { replay: Replay::from_batches(batches), frame: LiveFrame::new() })
     }
 

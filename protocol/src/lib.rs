@@ -21,6 +21,7 @@ mod ids;
 mod limits;
 mod read;
 mod scan;
+pub mod stream;
 mod trace_key;
 mod value;
 mod write;

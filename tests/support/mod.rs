@@ -274,13 +274,7 @@ pub fn sample_session(key: &str, session: SessionId) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// Splits an events stream (`u32` little-endian length, then the batch) into batches.
-pub fn split_frames(mut stream: &[u8]) -> Vec<Vec<u8>> {
-    let mut frames = Vec::new();
-    while !stream.is_empty() {
-        let len = u32::from_le_bytes(stream[..4].try_into().expect("length")) as usize;
-        frames.push(stream[4..4 + len].to_vec());
-        stream = &stream[4 + len..];
-    }
-    frames
+/// The batches of an events stream, as the collector stored them.
+pub fn split_frames(stream: &[u8]) -> Vec<Vec<u8>> {
+    sightline_protocol::stream::frames(stream).map(|frame| frame.expect("a whole stream").to_vec()).collect()
 }

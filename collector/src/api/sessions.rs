@@ -18,7 +18,6 @@ use crate::writer::DeleteTarget;
 
 /// Media type of the events stream: each batch as a u32 little-endian length and the batch's
 /// bytes exactly as the SDK sent them.
-pub const BATCHES_CONTENT_TYPE: &str = "application/vnd.sightline.batches";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -109,14 +108,9 @@ pub async fn events(
     }
     // Batches are read from the store one at a time as the client consumes them.
     let frames = state.store.batches(access.0.id, session).map(|entry| {
-        entry.map(|(_, bytes)| {
-            let mut frame = Vec::with_capacity(4 + bytes.len());
-            frame.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-            frame.extend_from_slice(&bytes);
-            web::Bytes::from(frame)
-        })
+        entry.map(|(_, bytes)| web::Bytes::from(sightline_protocol::stream::frame(&bytes)))
     });
-    Ok(HttpResponse::Ok().content_type(BATCHES_CONTENT_TYPE).streaming(stream::iter(frames)))
+    Ok(HttpResponse::Ok().content_type(sightline_protocol::stream::MEDIA_TYPE).streaming(stream::iter(frames)))
 }
 
 #[derive(Deserialize)]

@@ -16,21 +16,10 @@ mod sled_store;
 pub use keys::Cursor;
 pub use sled_store::SledStore;
 
-use sightline_protocol::{Limits, SessionId, TraceId};
+use sightline_protocol::{SessionId, TraceId};
 
 use crate::summary::SessionSummary;
 use crate::telemetry::BackendRecord;
-
-/// Ceilings for reading back stored batches: they passed the configured limits when they
-/// arrived, whatever those were then, so only a sanity bound applies here.
-pub(crate) const STORED: Limits = Limits {
-    max_compressed: 1 << 30,
-    max_decompressed: 1 << 30,
-    max_depth: 64,
-    max_string: 1 << 30,
-    max_collection: 1 << 26,
-    max_items: 1 << 28,
-};
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]

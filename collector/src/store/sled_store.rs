@@ -6,7 +6,8 @@ use std::path::Path;
 use sightline_protocol::{decode_batch, SessionId, TraceId};
 
 use super::keys::{self, key};
-use super::{BatchKey, Cursor, Listed, Store, StoreError, StoreIter, TraceHeader, TraceHit, Write, STORED};
+use super::{BatchKey, Cursor, Listed, Store, StoreError, StoreIter, TraceHeader, TraceHit, Write};
+use sightline_protocol::stream::STORED_LIMITS;
 use crate::summary::{BatchDigest, SessionSummary};
 use crate::telemetry::BackendRecord;
 
@@ -181,7 +182,7 @@ impl Store for SledStore {
         // the stored batches say which trace ids they carry.
         for entry in self.tree.scan_prefix(Self::session_prefix(keys::BATCH, project, session)) {
             let (k, bytes) = entry?;
-            let trace_ids = BatchDigest::of(&decode_batch(&bytes, &STORED).map_err(|e| corrupt(&k, e))?).traces;
+            let trace_ids = BatchDigest::of(&decode_batch(&bytes, &STORED_LIMITS).map_err(|e| corrupt(&k, e))?).traces;
             for (trace, _) in trace_ids {
                 batch.remove(keys::trace(project, trace, Some(session)));
                 self.remove_telemetry(&mut batch, project, trace)?;
