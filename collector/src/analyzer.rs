@@ -3,8 +3,8 @@
 //!
 //! A signal can span batches (a click in one, the silence or the error after it in the next),
 //! so it is found over the whole recording, with the replay core's rules, the same ones the
-//! viewer and the digest apply. A session is analysed once it has been quiet for
-//! [`QUIET`], or every [`MAX_WAIT`] while it keeps changing; the counts reach its summary
+//! viewer and the digest apply. A session is analysed once it has been quiet for a moment, or
+//! now and then while it keeps changing (see [`PendingAnalysis`]); the counts reach its summary
 //! through the writer, which keeps them only if no batch arrived since the analysis read the
 //! session (a newer batch marks it for analysis again).
 //!
@@ -14,9 +14,8 @@
 //! before a heavy session is analysed, a mark is made durable; a mark found at the next start
 //! means that analysis never finished, and the session gets one more try, then none.
 
-use std::collections::HashMap;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -27,12 +26,8 @@ use crate::metrics::METRICS;
 use crate::recording::read_session;
 use crate::store::{Store, StoreError};
 use crate::summary::SignalCounts;
-use crate::writer::Writer;
+use crate::writer::{PendingAnalysis, Writer};
 
-/// How long a session must go without new batches before it is analysed.
-pub const QUIET: Duration = Duration::from_secs(2);
-/// How long a session that keeps changing waits for its analysis at most.
-pub const MAX_WAIT: Duration = Duration::from_secs(30);
 /// Sessions analysed per pass at most.
 const PER_PASS: usize = 200;
 /// Recent sessions checked at start for analyses a restart interrupted.
@@ -40,45 +35,6 @@ const RECHECKED_AT_START: usize = 10_000;
 /// Sessions with more decoded payload than this are marked durably before their analysis (see
 /// the module's docs); lighter ones can't bring the process down, and skip the cost of a flush.
 const MARKED_ABOVE_DECODED: u64 = 8 << 20;
-
-/// Sessions with batches their signal counts don't cover yet.
-#[derive(Default)]
-pub struct Pending {
-    sessions: Mutex<HashMap<(u32, SessionId), (Instant, Instant)>>,
-}
-
-impl Pending {
-    /// Marks a session as changed now.
-    pub fn changed(&self, project: u32, session: SessionId) {
-        let now = Instant::now();
-        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
-        sessions.entry((project, session)).and_modify(|(_, last)| *last = now).or_insert((now, now));
-    }
-
-    /// Takes every session due for analysis at `now`.
-    #[cfg(test)]
-    pub(crate) fn due_at(&self, now: Instant) -> Vec<(u32, SessionId)> {
-        self.due(now, usize::MAX)
-    }
-
-    /// Takes the sessions due for analysis at `now`, oldest change first, at most `max`.
-    fn due(&self, now: Instant, max: usize) -> Vec<(u32, SessionId)> {
-        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
-        let mut due: Vec<_> = sessions
-            .iter()
-            .filter(|(_, (first, last))| {
-                now.saturating_duration_since(*last) >= QUIET || now.saturating_duration_since(*first) >= MAX_WAIT
-            })
-            .map(|(key, (first, _))| (*first, *key))
-            .collect();
-        due.sort();
-        due.truncate(max);
-        for (_, key) in &due {
-            sessions.remove(key);
-        }
-        due.into_iter().map(|(_, key)| key).collect()
-    }
-}
 
 /// The signal counts of a session's recording, and how many batches they cover.
 pub fn analyse(store: &dyn Store, project: u32, session: SessionId) -> Result<(u64, SignalCounts), StoreError> {
@@ -145,7 +101,12 @@ pub struct Analyzer {
 impl Analyzer {
     /// Starts analysing the sessions the writer marks in `pending`, after first marking recent
     /// sessions whose counts are behind (a restart forgets what was pending).
-    pub fn start(store: Arc<dyn Store>, writer: Arc<Writer>, pending: Arc<Pending>, projects: Vec<u32>) -> Analyzer {
+    pub fn start(
+        store: Arc<dyn Store>,
+        writer: Arc<Writer>,
+        pending: Arc<PendingAnalysis>,
+        projects: Vec<u32>,
+    ) -> Analyzer {
         let (stop, stopped) = mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("sightline-analyzer".into())
@@ -175,7 +136,7 @@ impl Analyzer {
                         analysed(store.as_ref(), project, session);
                         match result {
                             Ok(Ok((batches, counts))) => {
-                                if writer.signals(project, session, batches, counts).is_err() {
+                                if writer.record_signals(project, session, batches, counts).is_err() {
                                     pending.changed(project, session); // the queue is full: later
                                 }
                             }
@@ -200,7 +161,7 @@ impl Analyzer {
     }
 }
 
-fn recheck(store: &dyn Store, pending: &Pending, projects: &[u32]) {
+fn recheck(store: &dyn Store, pending: &PendingAnalysis, projects: &[u32]) {
     for &project in projects {
         for listed in store.listed(project, None).take(RECHECKED_AT_START) {
             let Ok(listed) = listed else { break };
@@ -241,23 +202,5 @@ mod tests {
         assert!(may_analyse(&store, 1, heavy, true).unwrap(), "tried once more");
         assert!(!may_analyse(&store, 1, heavy, true).unwrap(), "never a third time");
         assert!(!may_analyse(&store, 1, heavy, true).unwrap());
-    }
-
-    #[test]
-    fn a_session_is_due_once_quiet_or_after_the_longest_wait() {
-        let pending = Pending::default();
-        let session = SessionId([1; 16]);
-        pending.changed(1, session);
-        let start = Instant::now();
-        assert!(pending.due(start, 10).is_empty(), "just changed");
-        assert_eq!(pending.due(start + QUIET, 10), [(1, session)]);
-        assert!(pending.due(start + QUIET, 10).is_empty(), "taken once");
-
-        // Changing every second, it still comes due after the longest wait.
-        pending.changed(1, session);
-        let first = Instant::now();
-        pending.sessions.lock().unwrap().get_mut(&(1, session)).unwrap().1 = first + MAX_WAIT;
-        assert!(pending.due(first + MAX_WAIT - Duration::from_secs(1), 10).is_empty());
-        assert_eq!(pending.due(first + MAX_WAIT, 10), [(1, session)]);
     }
 }

@@ -161,7 +161,7 @@ pub struct PageVisit {
 /// What a summary needs from one batch, extracted where the batch is decoded so the single
 /// writer folds a few fields instead of walking every event.
 #[derive(Debug, Default, Clone, PartialEq)]
-pub struct BatchDigest {
+pub struct BatchTally {
     /// Page index of the batch.
     pub page: u32,
     /// Events in the batch.
@@ -190,13 +190,13 @@ pub struct BatchDigest {
     pub identity: Option<(String, Option<String>, serde_json::Value)>,
 }
 
-impl BatchDigest {
-    /// Extracts the digest of a decoded batch.
-    pub fn of(batch: &Batch) -> BatchDigest {
-        let mut digest = BatchDigest { page: batch.page, events: batch.events.len() as u64, ..Default::default() };
+impl BatchTally {
+    /// Tallies what a decoded batch adds to its session summary.
+    pub fn of(batch: &Batch) -> BatchTally {
+        let mut tally = BatchTally { page: batch.page, events: batch.events.len() as u64, ..Default::default() };
         for timed in batch.timed_events() {
             let time = timed.time;
-            digest.span = Some(digest.span.map_or((time, time), |(a, b)| (a.min(time), b.max(time))));
+            tally.span = Some(tally.span.map_or((time, time), |(a, b)| (a.min(time), b.max(time))));
             match &timed.event.data {
                 EventData::Meta(meta) => {
                     let device = Device {
@@ -220,29 +220,29 @@ impl BatchDigest {
                         title: clip(&meta.title, TEXT),
                         start: time,
                     };
-                    digest.urls.push(clip(&meta.url, URL));
-                    digest.meta = Some((device, visit));
+                    tally.urls.push(clip(&meta.url, URL));
+                    tally.meta = Some((device, visit));
                 }
                 EventData::Navigation(nav) => {
                     if nav.kind == NavigationKind::Load {
-                        digest.loads.push(PageVisit {
+                        tally.loads.push(PageVisit {
                             page: batch.page,
                             url: clip(&nav.url, URL),
                             title: clip(&nav.title, TEXT),
                             start: time,
                         });
                     }
-                    digest.urls.push(clip(&nav.url, URL));
+                    tally.urls.push(clip(&nav.url, URL));
                 }
-                EventData::Error(_) => digest.errors += 1,
-                EventData::Pointer(p) if p.kind == PointerKind::Click => digest.clicks += 1,
+                EventData::Error(_) => tally.errors += 1,
+                EventData::Pointer(p) if p.kind == PointerKind::Click => tally.clicks += 1,
                 EventData::Network(request) => {
-                    digest.requests += 1;
+                    tally.requests += 1;
                     if request.failed() {
-                        digest.failed_requests += 1;
+                        tally.failed_requests += 1;
                     }
                     if let Some(trace) = request.trace.filter(|t| !t.trace_id.is_zero()) {
-                        digest.traces.push((trace.trace_id, time.saturating_sub(u64::from(request.duration))));
+                        tally.traces.push((trace.trace_id, time.saturating_sub(u64::from(request.duration))));
                     }
                 }
                 EventData::Identify(identify) => {
@@ -256,12 +256,12 @@ impl BatchDigest {
                     if serde_json::to_vec(&traits).map_or(true, |json| json.len() > MAX_TRAITS) {
                         traits = serde_json::json!({ "_truncated": true });
                     }
-                    digest.identity = Some((clip(&identify.user_id, SHORT_TEXT), email, traits));
+                    tally.identity = Some((clip(&identify.user_id, SHORT_TEXT), email, traits));
                 }
                 _ => {}
             }
         }
-        digest
+        tally
     }
 }
 
@@ -279,33 +279,33 @@ impl SessionSummary {
 
     /// Folds one batch in; `bytes` is its compressed size. Returns the user ids and emails
     /// that now identify the session.
-    pub fn apply(&mut self, digest: &BatchDigest, bytes: usize, received_at: u64) -> Vec<String> {
+    pub fn apply(&mut self, tally: &BatchTally, bytes: usize, received_at: u64) -> Vec<String> {
         self.last_seen = self.last_seen.max(received_at);
         self.batch_count += 1;
         self.bytes += bytes as u64;
-        self.decoded_bytes += digest.decoded;
-        self.event_count += digest.events;
-        if let Some((first, last)) = digest.span {
+        self.decoded_bytes += tally.decoded;
+        self.event_count += tally.events;
+        if let Some((first, last)) = tally.span {
             self.observe_time(first);
             self.observe_time(last);
         }
-        if let Some((device, visit)) = &digest.meta {
+        if let Some((device, visit)) = &tally.meta {
             self.device = device.clone();
             self.add_page(visit);
         }
-        for visit in &digest.loads {
+        for visit in &tally.loads {
             self.add_page(visit);
         }
-        for url in &digest.urls {
+        for url in &tally.urls {
             self.add_url(url);
         }
-        self.error_count += digest.errors;
-        self.click_count += digest.clicks;
-        self.request_count += digest.requests;
-        self.failed_request_count += digest.failed_requests;
-        self.trace_count += digest.traces.len() as u64;
+        self.error_count += tally.errors;
+        self.click_count += tally.clicks;
+        self.request_count += tally.requests;
+        self.failed_request_count += tally.failed_requests;
+        self.trace_count += tally.traces.len() as u64;
         let mut users = Vec::new();
-        if let Some((user_id, email, traits)) = &digest.identity {
+        if let Some((user_id, email, traits)) = &tally.identity {
             if !user_id.is_empty() {
                 self.user_id = Some(user_id.clone());
                 users.push(user_id.clone());
@@ -409,15 +409,15 @@ mod tests {
             }),
         });
         let mut summary = SessionSummary::new(batch.session, 1);
-        summary.apply(&BatchDigest::of(&batch), 10, 1);
+        summary.apply(&BatchTally::of(&batch), 10, 1);
         // Many long, distinct URLs and pages add up to a bounded list.
-        let mut digest = BatchDigest::of(&batch);
+        let mut tally = BatchTally::of(&batch);
         for page in 1..300 {
-            digest.page = page;
-            digest.meta.as_mut().unwrap().1.page = page;
-            digest.meta.as_mut().unwrap().1.url = format!("https://x.example/{page}/{}", "p".repeat(2_000));
-            digest.urls = vec![format!("https://x.example/{page}/{}", "u".repeat(2_000))];
-            summary.apply(&digest, 10, 1);
+            tally.page = page;
+            tally.meta.as_mut().unwrap().1.page = page;
+            tally.meta.as_mut().unwrap().1.url = format!("https://x.example/{page}/{}", "p".repeat(2_000));
+            tally.urls = vec![format!("https://x.example/{page}/{}", "u".repeat(2_000))];
+            summary.apply(&tally, 10, 1);
         }
         let list_bytes = |urls: &mut dyn Iterator<Item = usize>| urls.sum::<usize>();
         assert!(list_bytes(&mut summary.urls.iter().map(String::len)) < MAX_LIST_BYTES + URL);
@@ -437,10 +437,10 @@ mod tests {
     fn folds_the_sample_session() {
         let mut summary = SessionSummary::new(fixtures::page_start().session, 1_000);
         let mut users = Vec::new();
-        let mut digests = Vec::new();
+        let mut tallies = Vec::new();
         for (i, (_, batch)) in fixtures::all().iter().enumerate() {
-            digests.push(BatchDigest::of(batch));
-            users.push(summary.apply(&digests[i], 100, 1_000 + i as u64));
+            tallies.push(BatchTally::of(batch));
+            users.push(summary.apply(&tallies[i], 100, 1_000 + i as u64));
         }
         assert_eq!(summary.batch_count, 3);
         assert_eq!(summary.bytes, 300);
@@ -469,10 +469,10 @@ mod tests {
         assert_eq!(summary.duration_ms, summary.end - summary.start);
         assert!(summary.mentions("enterprise") && summary.mentions("jane@") && !summary.mentions("globex"));
         assert_eq!(users[2], vec!["u_1842", "jane@acme.com"]);
-        assert_eq!(digests[2].traces.len(), 1);
-        assert_eq!(digests[2].traces[0].0.to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(tallies[2].traces.len(), 1);
+        assert_eq!(tallies[2].traces[0].0.to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
         let facts = fixtures::facts();
-        assert_eq!(digests[2].traces[0].1, facts.start + 250 - 184, "a request starts its duration before it ends");
-        assert_eq!(digests[2].span, Some((facts.start, facts.end())));
+        assert_eq!(tallies[2].traces[0].1, facts.start + 250 - 184, "a request starts its duration before it ends");
+        assert_eq!(tallies[2].span, Some((facts.start, facts.end())));
     }
 }

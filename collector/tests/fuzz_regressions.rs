@@ -7,10 +7,13 @@ use std::path::Path;
 #[path = "../../fuzz/src/lib.rs"]
 mod fuzzing;
 
+/// A fuzz target: what it is called, and what it runs on an input.
+type Target = (&'static str, fn(&[u8]));
+
 #[test]
 fn every_input_the_fuzzers_kept_is_read_without_failing() {
     let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
-    let targets: [(&str, fn(&[u8])); 4] =
+    let targets: [Target; 4] =
         [("batch", fuzzing::batch), ("stream", fuzzing::stream), ("replay", fuzzing::replay), ("otlp", fuzzing::otlp)];
     let mut read = 0;
     for (target, run) in targets {

@@ -175,7 +175,14 @@ pub(crate) fn write_doctype(doctype: &Doctype, out: &mut String) {
     out.push('>');
 }
 
-fn write_element(dom: &ReplayDom, id: u32, element: &Element, context: Parsed, out: &mut String, steps: &mut Vec<Step>) {
+fn write_element(
+    dom: &ReplayDom,
+    id: u32,
+    element: &Element,
+    context: Parsed,
+    out: &mut String,
+    steps: &mut Vec<Step>,
+) {
     let Some(shown) = inert_element(dom, id, element) else { return };
     let tag = shown.tag.as_str();
     let lower = tag.to_ascii_lowercase();
@@ -205,7 +212,9 @@ fn write_element(dom: &ReplayDom, id: u32, element: &Element, context: Parsed, o
             let at = steps.len();
             steps.extend(
                 dom.children(id)
-                    .filter(|child| matches!(dom.node(*child).map(|n| &n.kind), Some(NodeKind::Text(_) | NodeKind::CData(_))))
+                    .filter(|child| {
+                        matches!(dom.node(*child).map(|n| &n.kind), Some(NodeKind::Text(_) | NodeKind::CData(_)))
+                    })
                     .map(Step::RawText),
             );
             steps[at..].reverse();

@@ -490,11 +490,11 @@ fn changes_page(data: &EventData) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
     use sightline_protocol::{
         AttributeChange, Batch, DocumentNode, Element, Event, Focus, Input, Node, Scroll, SessionId, ShadowRootNode,
         Snapshot, StyleSheet, TextChange,
     };
+    use std::collections::HashMap;
 
     /// The viewer's frame as a tree of ids, changed by ops the way the viewer changes it.
     #[derive(Default)]

@@ -11,8 +11,9 @@
 //! The header lets a receiver reject foreign bytes, unknown versions and oversized payloads
 //! before it decompresses anything; the decompressed length must match exactly.
 
-use crate::write::{Encode, Writer};
-use crate::{read, scan, trace_key, Batch, DecodeError, EncodeError, Limits};
+use crate::codec::write::{Encode, Writer};
+use crate::codec::{read, scan};
+use crate::{trace_key, Batch, DecodeError, EncodeError, Limits};
 
 /// The newest protocol version, which this build writes for batches that use what it added
 /// (derived trace ids); it reads every version from [`OLDEST_VERSION`] on.

@@ -13,18 +13,16 @@
 //! by the serde derivations decides everything else.
 
 mod batch;
+mod codec;
 mod encoding;
 mod error;
 mod event;
 pub mod frame;
 mod ids;
 mod limits;
-mod read;
-mod scan;
 pub mod stream;
 mod trace_key;
 mod value;
-mod write;
 
 #[cfg(feature = "fixtures")]
 pub mod fixtures;

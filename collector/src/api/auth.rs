@@ -1,9 +1,11 @@
-//! Read access: a bearer token names exactly one project, and every read is confined to it.
+//! Who may do what: a page sends with its project's ingest key; a read token names exactly one
+//! project, and every read is confined to it.
 
 use std::future::{ready, Ready};
 use std::sync::Arc;
 
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use serde::Deserialize;
 
 use super::AppState;
 use crate::error::ApiError;
@@ -32,4 +34,26 @@ fn authorize(req: &HttpRequest) -> Result<ReadAccess, ApiError> {
         .filter(|t| !t.is_empty())
         .ok_or(ApiError::Unauthenticated("send the read token as `Authorization: Bearer <token>`"))?;
     state.projects.by_read_token(token).cloned().map(ReadAccess).ok_or(ApiError::BadCredentials("unknown read token"))
+}
+
+#[derive(Deserialize)]
+struct KeyQuery {
+    key: Option<String>,
+}
+
+/// The ingest key in the `key` query parameter, where `sendBeacon` and preflights carry it.
+pub(super) fn query_key(req: &HttpRequest) -> Option<String> {
+    web::Query::<KeyQuery>::from_query(req.query_string()).ok().and_then(|q| q.into_inner().key)
+}
+
+/// The project whose ingest key the request carries (in `x-sightline-key` or `?key=`).
+pub(super) fn project_of_key(req: &HttpRequest, state: &AppState) -> Result<Arc<Project>, ApiError> {
+    let key = req
+        .headers()
+        .get("x-sightline-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| query_key(req))
+        .ok_or(ApiError::Unauthenticated("send the ingest key in `x-sightline-key` or the `key` query parameter"))?;
+    state.projects.by_ingest_key(&key).cloned().ok_or(ApiError::BadCredentials("unknown ingest key"))
 }

@@ -6,21 +6,21 @@
 //! the page needs to read it (a 429's `Retry-After` among them), so the SDK can tell a refusal
 //! from an unreachable collector.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
-use actix_web::http::header::{self, HeaderMap, HeaderValue};
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
-use serde::Deserialize;
 use sightline_protocol::{decode_batch, Limits, SessionId};
 use tokio::sync::Semaphore;
 
+use super::auth::{project_of_key, query_key};
 use super::body::{media_type, read_body};
+use super::cors::{allow_origin, allow_request_origin, origin};
 use super::{now_ms, AppState};
 use crate::error::ApiError;
-use crate::projects::Project;
 use crate::recording::{decoded_len, MAX_SESSION_BATCHES, MAX_SESSION_DECODED};
 use crate::store::BatchKey;
-use crate::summary::BatchDigest;
+use crate::summary::BatchTally;
 use crate::writer::{IngestJob, Outcome};
 
 /// Content types a batch may come with: ours, the generic binary type, and `text/plain`, the
@@ -40,32 +40,7 @@ struct Decoded {
     session: SessionId,
     page: u32,
     seq: u32,
-    digest: BatchDigest,
-}
-
-#[derive(Deserialize)]
-struct KeyQuery {
-    key: Option<String>,
-}
-
-fn query_key(req: &HttpRequest) -> Option<String> {
-    web::Query::<KeyQuery>::from_query(req.query_string()).ok().and_then(|q| q.into_inner().key)
-}
-
-pub(super) fn origin(req: &HttpRequest) -> Option<&str> {
-    req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok())
-}
-
-/// Adds the headers that let a page at `origin` read the answer.
-fn allow_origin(headers: &mut HeaderMap, origin: &str) {
-    if let Ok(value) = HeaderValue::from_str(origin) {
-        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
-        headers.insert(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("retry-after, x-sightline-error, x-sightline-session"),
-        );
-    }
-    headers.insert(header::VARY, HeaderValue::from_static("origin"));
+    tally: BatchTally,
 }
 
 pub async fn post_batch(req: HttpRequest, body: web::Payload, state: web::Data<AppState>) -> HttpResponse {
@@ -75,15 +50,6 @@ pub async fn post_batch(req: HttpRequest, body: web::Payload, state: web::Data<A
     };
     allow_request_origin(&req, response.headers_mut());
     response
-}
-
-/// Lets the page that sent `req` read the answer. A success implies an allowed origin. A
-/// refusal is readable by any page: it grants nothing, and it lets the SDK tell "refused, stop"
-/// (a wrong key, a disallowed origin) from "unreachable, retry".
-pub(super) fn allow_request_origin(req: &HttpRequest, headers: &mut HeaderMap) {
-    if let Some(origin) = origin(req) {
-        allow_origin(headers, origin);
-    }
 }
 
 fn outcome_body(outcome: Outcome) -> &'static str {
@@ -126,9 +92,9 @@ async fn ingest(req: &HttpRequest, body: web::Payload, state: &AppState) -> Resu
     // every batch there costs 40% of ingest throughput on two cores.)
     let decode = move |bytes: &[u8], limits: &Limits| {
         decode_batch(bytes, limits).map(|batch| {
-            let mut digest = BatchDigest::of(&batch);
-            digest.decoded = decoded_len(bytes);
-            Decoded { project: batch.project, session: batch.session, page: batch.page, seq: batch.seq, digest }
+            let mut tally = BatchTally::of(&batch);
+            tally.decoded = decoded_len(bytes);
+            Decoded { project: batch.project, session: batch.session, page: batch.page, seq: batch.seq, tally }
         })
     };
     let (bytes, decoded) = if decoded_len(&bytes) <= INLINE_DECODE_BYTES {
@@ -163,7 +129,7 @@ async fn ingest(req: &HttpRequest, body: web::Payload, state: &AppState) -> Resu
         _ => Default::default(),
     };
     let key = BatchKey { project: project.id, session: batch.session, page: batch.page, seq: batch.seq };
-    let job = IngestJob { key, digest: batch.digest, bytes, geo, received_at: now_ms() };
+    let job = IngestJob { key, tally: batch.tally, bytes, geo, received_at: now_ms() };
     let durable = state.writer.ingest(job)?;
     match durable.await.map_err(|_| ApiError::ShuttingDown)?? {
         Outcome::SessionFull => Err(ApiError::SessionFull {
@@ -180,18 +146,6 @@ async fn ingest(req: &HttpRequest, body: web::Payload, state: &AppState) -> Resu
         }),
         outcome => Ok(outcome),
     }
-}
-
-/// The project whose ingest key the request carries (in `x-sightline-key` or `?key=`).
-pub(super) fn project_of_key(req: &HttpRequest, state: &AppState) -> Result<Arc<Project>, ApiError> {
-    let key = req
-        .headers()
-        .get("x-sightline-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| query_key(req))
-        .ok_or(ApiError::Unauthenticated("send the ingest key in `x-sightline-key` or the `key` query parameter"))?;
-    state.projects.by_ingest_key(&key).cloned().ok_or(ApiError::BadCredentials("unknown ingest key"))
 }
 
 /// `OPTIONS /v1/batches`: the CORS preflight. The key usually isn't there (it travels in a

@@ -17,11 +17,14 @@
 
 mod auth;
 mod body;
+mod cors;
 mod ingest;
 mod ops;
 mod otlp;
 mod sdk_reports;
 mod sessions;
+mod traces;
+mod users;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -107,7 +110,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(
         web::resource("/api/traces/{trace}")
-            .route(web::get().to(sessions::trace))
+            .route(web::get().to(traces::trace))
             .default_service(web::to(method_not_allowed)),
     )
     .service(
@@ -133,7 +136,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(
         web::resource("/api/users/{id}")
-            .route(web::delete().to(sessions::delete_user))
+            .route(web::delete().to(users::delete_user))
             .default_service(web::to(method_not_allowed)),
     )
     .service(web::resource("/healthz").route(web::get().to(ops::healthz)))

@@ -11,8 +11,9 @@
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde::Deserialize;
 
+use super::auth::project_of_key;
 use super::body::read_body;
-use super::ingest::{allow_request_origin, project_of_key};
+use super::cors::{allow_request_origin, origin};
 use super::AppState;
 use crate::error::ApiError;
 use crate::metrics::METRICS;
@@ -54,7 +55,7 @@ pub async fn post_report(req: HttpRequest, body: web::Payload, state: web::Data<
 
 async fn count(req: &HttpRequest, body: web::Payload, state: &AppState) -> Result<(), ApiError> {
     let project = project_of_key(req, state)?;
-    if let Some(origin) = super::ingest::origin(req).filter(|o| !project.allows_origin(o)) {
+    if let Some(origin) = origin(req).filter(|o| !project.allows_origin(o)) {
         return Err(ApiError::Forbidden {
             code: "origin_not_allowed",
             message: format!("origin {origin} may not send reports to this project"),

@@ -4,7 +4,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::stream;
 use serde::Deserialize;
-use sightline_protocol::{SessionId, TraceId};
+use sightline_protocol::SessionId;
 
 use super::auth::ReadAccess;
 use super::{now_ms, AppState};
@@ -12,8 +12,7 @@ use crate::digest::{to_markdown, Recording};
 use crate::error::ApiError;
 use crate::query::{find_sessions, SessionFilter};
 use crate::recording::read_session;
-use crate::store::{Cursor, StoreError};
-use crate::telemetry::TraceTelemetry;
+use crate::store::Cursor;
 use crate::writer::DeleteTarget;
 
 /// Media type of the events stream: each batch as a u32 little-endian length and the batch's
@@ -107,9 +106,10 @@ pub async fn events(
         return Err(ApiError::NotFound("no such session"));
     }
     // Batches are read from the store one at a time as the client consumes them.
-    let frames = state.store.batches(access.0.id, session).map(|entry| {
-        entry.map(|(_, bytes)| web::Bytes::from(sightline_protocol::stream::frame(&bytes)))
-    });
+    let frames = state
+        .store
+        .batches(access.0.id, session)
+        .map(|entry| entry.map(|(_, bytes)| web::Bytes::from(sightline_protocol::stream::frame(&bytes))));
     Ok(HttpResponse::Ok().content_type(sightline_protocol::stream::MEDIA_TYPE).streaming(stream::iter(frames)))
 }
 
@@ -158,34 +158,8 @@ pub async fn digest(
     })
 }
 
-/// `GET /api/traces/{trace}`: a trace's backend spans and log lines, and where sessions made
-/// requests with it.
-pub async fn trace(req: HttpRequest, access: ReadAccess, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let trace: TraceId = req
-        .match_info()
-        .get("trace")
-        .and_then(|t| t.to_ascii_lowercase().parse().ok())
-        .ok_or_else(|| ApiError::bad_request("bad_trace_id", "a trace id is 32 hex digits"))?;
-    let project = access.0.id;
-    let store = state.store.clone();
-    let (records, hits) =
-        web::block(move || Ok::<_, StoreError>((store.telemetry(project, trace)?, store.trace_hits(project, trace)?)))
-            .await
-            .map_err(|_| ApiError::ShuttingDown)??;
-    let telemetry = TraceTelemetry::new(trace, records);
-    let sessions: Vec<_> = hits
-        .iter()
-        .map(|h| serde_json::json!({ "session": h.session.to_string(), "page": h.page, "time": h.time }))
-        .collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "trace": telemetry.trace,
-        "spans": telemetry.spans,
-        "logs": telemetry.logs,
-        "sessions": sessions,
-    })))
-}
-
-async fn delete_sessions(state: &AppState, project: u32, target: DeleteTarget) -> Result<usize, ApiError> {
+/// Deletes what `target` names, once the deletion is durable; answers how many sessions went.
+pub(super) async fn delete_sessions(state: &AppState, project: u32, target: DeleteTarget) -> Result<usize, ApiError> {
     let done = state.writer.delete(project, target, now_ms())?;
     Ok(done.await.map_err(|_| ApiError::ShuttingDown)??)
 }
@@ -200,14 +174,4 @@ pub async fn delete(
         return Err(ApiError::NotFound("no such session"));
     }
     Ok(HttpResponse::Ok().json(serde_json::json!({ "deleted": 1 })))
-}
-
-pub async fn delete_user(
-    req: HttpRequest,
-    access: ReadAccess,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let user = req.match_info().get("id").unwrap_or_default().to_owned();
-    let deleted = delete_sessions(&state, access.0.id, DeleteTarget::User(user)).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "deleted": deleted })))
 }

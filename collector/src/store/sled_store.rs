@@ -7,9 +7,9 @@ use sightline_protocol::{decode_batch, SessionId, TraceId};
 
 use super::keys::{self, key};
 use super::{BatchKey, Cursor, Listed, Store, StoreError, StoreIter, TraceHeader, TraceHit, Write};
-use sightline_protocol::stream::STORED_LIMITS;
-use crate::summary::{BatchDigest, SessionSummary};
+use crate::summary::{BatchTally, SessionSummary};
 use crate::telemetry::BackendRecord;
+use sightline_protocol::stream::STORED_LIMITS;
 
 /// Sessions stored in a sled database.
 pub struct SledStore {
@@ -182,7 +182,7 @@ impl Store for SledStore {
         // the stored batches say which trace ids they carry.
         for entry in self.tree.scan_prefix(Self::session_prefix(keys::BATCH, project, session)) {
             let (k, bytes) = entry?;
-            let trace_ids = BatchDigest::of(&decode_batch(&bytes, &STORED_LIMITS).map_err(|e| corrupt(&k, e))?).traces;
+            let trace_ids = BatchTally::of(&decode_batch(&bytes, &STORED_LIMITS).map_err(|e| corrupt(&k, e))?).traces;
             for (trace, _) in trace_ids {
                 batch.remove(keys::trace(project, trace, Some(session)));
                 self.remove_telemetry(&mut batch, project, trace)?;

@@ -13,7 +13,13 @@
 //! at the first one reached: the scan then names the limit. So it never takes what the scan would
 //! refuse, and a payload it accepts needs no separate scan.
 
-use crate::*;
+use crate::{
+    AdoptedStyleSheets, AttributeChange, Batch, Body, CanvasFrame, Console, ConsoleLevel, Custom, DeviceType, Doctype,
+    DocumentNode, Element, ErrorEvent, ErrorKind, Event, EventData, Focus, HttpMessage, Identify, Initiator, Input,
+    Limits, MouseMove, MovePoint, Mutation, Namespace, Navigation, NavigationKind, Network, Node, NodeKind, PageMeta,
+    Pointer, PointerKind, Scroll, SessionId, ShadowRootNode, Size, Snapshot, Software, SpanId, StyleRule, StyleSheet,
+    TextChange, TraceContext, TraceId, TraceKey, Value, Viewport, Visibility,
+};
 
 /// Open levels of nesting the schema's own structure reaches (an attribute pair of an element
 /// in a node list); below a `max_depth` this low, the reader leaves the payload to the scan.
@@ -719,7 +725,7 @@ mod tests {
         let (mut low, mut high) = (0, 1 << 24);
         while low < high {
             let mid = (low + high) / 2;
-            if crate::scan::check(payload, &with(set, mid)).is_ok() {
+            if crate::codec::scan::check(payload, &with(set, mid)).is_ok() {
                 high = mid;
             } else {
                 low = mid + 1;
@@ -739,7 +745,7 @@ mod tests {
                 if with(set, at).max_depth >= SCHEMA_DEPTH {
                     assert!(batch(&payload, &with(set, at)).is_some(), "{:?}", with(set, at));
                 }
-                assert!(crate::scan::check(&payload, &with(set, at - 1)).is_err());
+                assert!(crate::codec::scan::check(&payload, &with(set, at - 1)).is_err());
                 assert_eq!(batch(&payload, &with(set, at - 1)), None, "{:?}", with(set, at - 1));
             }
         }
@@ -779,7 +785,7 @@ mod tests {
                     tried += 1;
                     let Some(ours) = batch(&bytes, limits) else { continue };
                     accepted += 1;
-                    assert_eq!(crate::scan::check(&bytes, limits), Ok(()), "{limits:?} {bytes:02x?}");
+                    assert_eq!(crate::codec::scan::check(&bytes, limits), Ok(()), "{limits:?} {bytes:02x?}");
                     assert!(same(serde(&bytes).as_ref(), Some(&ours)), "{bytes:02x?}");
                 }
             }

@@ -7,7 +7,7 @@
 //! what serde does not is a request whose trace ids derive from the batch's [`TraceKey`]: a
 //! `true` in place of the ids.
 
-use crate::*;
+use crate::{Batch, Event, EventData, Network, Node, NodeKind, PageMeta, Size, Software, TraceKey, Value};
 
 /// A growing MessagePack buffer with the shortest encoding of every value, and the key of the
 /// batch being written, if it has one.

@@ -1,0 +1,246 @@
+//! A group: the commands the writer takes at once, each decided (new, duplicate, or of a
+//! deleted session) and folded into its session's summary, then applied as one atomic write.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::mpsc::Sender;
+
+use sightline_protocol::{SessionId, TraceId};
+
+use super::cache::{CachedSession, SummaryCache};
+use super::flush::Applied;
+use super::{IngestJob, Outcome, Reply, TelemetryJob, TelemetryOutcome};
+use crate::recording::{MAX_SESSION_BATCHES, MAX_SESSION_DECODED};
+use crate::store::{BatchKey, Store, StoreError, TraceHeader, Write};
+use crate::summary::{SessionSummary, SignalCounts};
+use crate::telemetry::MAX_RECORDS_PER_TRACE;
+
+/// The batches gathered for the next apply.
+pub(super) struct Group {
+    writes: Vec<Write>,
+    replies: Vec<(Reply<Outcome>, Outcome)>,
+    telemetry_replies: Vec<(Reply<TelemetryOutcome>, TelemetryOutcome)>,
+    /// Trace headers as this group leaves them.
+    traces: HashMap<(u32, TraceId), TraceHeader>,
+    /// Sessions whose summaries this group changed.
+    touched: HashSet<(u32, SessionId)>,
+    /// Sessions whose only change in this group is new signal counts.
+    analysed: HashSet<(u32, SessionId)>,
+    /// The batches of the group, each with a hash of its bytes (a retry must be the same).
+    keys: HashMap<BatchKey, u64>,
+    stored: Vec<(usize, u64)>,
+    pub(super) cache: SummaryCache,
+}
+
+impl Default for Group {
+    fn default() -> Self {
+        Group {
+            writes: Vec::new(),
+            replies: Vec::new(),
+            telemetry_replies: Vec::new(),
+            traces: HashMap::new(),
+            touched: HashSet::new(),
+            analysed: HashSet::new(),
+            keys: HashMap::new(),
+            stored: Vec::new(),
+            cache: SummaryCache::new(SummaryCache::CAPACITY),
+        }
+    }
+}
+
+impl Group {
+    /// A group whose summary cache holds at most what `cache` holds.
+    #[cfg(test)]
+    pub(super) fn with_cache(cache: SummaryCache) -> Group {
+        Group { cache, ..Group::default() }
+    }
+
+    pub(super) fn add(&mut self, store: &dyn Store, job: IngestJob, reply: Reply<Outcome>) {
+        match self.decide(store, job) {
+            Ok(outcome) => self.replies.push((reply, outcome)),
+            Err(e) => {
+                tracing::error!(error = %e, "reading the store failed");
+                let _ = reply.send(Err(e));
+            }
+        }
+    }
+
+    fn decide(&mut self, store: &dyn Store, job: IngestJob) -> Result<Outcome, StoreError> {
+        let IngestJob { key, tally, bytes, geo, received_at } = job;
+        let (project, session) = (key.project, key.session);
+        let hash = bytes_hash(&bytes);
+        if let Some(earlier) = self.keys.get(&key) {
+            return Ok(if *earlier == hash { Outcome::Duplicate } else { Outcome::Conflict });
+        }
+        // A summary is written with every batch, so a session without one has no batches.
+        let cached = match self.cache.get_mut(store, project, session)? {
+            Some(cached) => {
+                if !cached.certainly_new(&key) {
+                    if let Some(stored) = store.batch(&key)? {
+                        return Ok(if stored == bytes { Outcome::Duplicate } else { Outcome::Conflict });
+                    }
+                }
+                let summary = &cached.summary;
+                if summary.batch_count >= MAX_SESSION_BATCHES
+                    || summary.decoded_bytes.saturating_add(tally.decoded) > MAX_SESSION_DECODED
+                {
+                    return Ok(Outcome::SessionFull);
+                }
+                cached
+            }
+            None if store.is_deleted(project, session)? => return Ok(Outcome::Dropped),
+            None => {
+                self.writes.push(Write::Listed { project, session, first_seen: received_at });
+                let fresh =
+                    CachedSession { summary: SessionSummary::new(session, received_at), newest: Some(HashMap::new()) };
+                self.cache.insert((project, session), fresh)
+            }
+        };
+        cached.stored(&key);
+        let summary = &mut cached.summary;
+        self.touched.insert((project, session));
+        self.analysed.remove(&(project, session));
+        if summary.geo.country.is_none() && summary.geo.city.is_none() {
+            summary.geo = geo;
+        }
+        for user in summary.apply(&tally, bytes.len(), received_at) {
+            self.writes.push(Write::User { project, session, user });
+        }
+        // Every signal starts with a click: a session without one needs no analysis.
+        if summary.click_count == 0 {
+            summary.analyzed_batches = summary.batch_count;
+            self.analysed.insert((project, session));
+        }
+        self.stored.push((bytes.len(), tally.events));
+        self.writes.push(Write::Batch { key, bytes, traces: tally.traces });
+        self.keys.insert(key, hash);
+        Ok(Outcome::Stored)
+    }
+
+    pub(super) fn add_telemetry(&mut self, store: &dyn Store, job: TelemetryJob, reply: Reply<TelemetryOutcome>) {
+        match self.add_records(store, job) {
+            Ok(outcome) => self.telemetry_replies.push((reply, outcome)),
+            Err(e) => {
+                tracing::error!(error = %e, "reading the store failed");
+                let _ = reply.send(Err(e));
+            }
+        }
+    }
+
+    /// Numbers each record within its trace and queues it, up to the per-trace limit. Every
+    /// header is read before anything is queued, so a failed read queues nothing.
+    fn add_records(&mut self, store: &dyn Store, job: TelemetryJob) -> Result<TelemetryOutcome, StoreError> {
+        let TelemetryJob { project, records, received_at } = job;
+        let mut by_trace: HashMap<TraceId, Vec<Vec<u8>>> = HashMap::new();
+        for (trace, json) in records {
+            by_trace.entry(trace).or_default().push(json);
+        }
+        let mut headers = Vec::with_capacity(by_trace.len());
+        let mut deleted = 0;
+        for (trace, records) in by_trace {
+            if store.is_deleted_trace(project, trace)? {
+                deleted += records.len();
+                continue;
+            }
+            let header = match self.traces.get(&(project, trace)) {
+                Some(header) => *header,
+                None => store
+                    .trace_header(project, trace)?
+                    .unwrap_or(TraceHeader { first_received: received_at, records: 0 }),
+            };
+            headers.push((trace, header, records));
+        }
+        let mut outcome = TelemetryOutcome { deleted, ..Default::default() };
+        for (trace, header, mut records) in headers {
+            let room = MAX_RECORDS_PER_TRACE.saturating_sub(header.records) as usize;
+            if records.len() > room {
+                outcome.over_limit += records.len() - room;
+                records.truncate(room);
+            }
+            if records.is_empty() {
+                continue;
+            }
+            outcome.stored += records.len();
+            let header = TraceHeader { records: header.records + records.len() as u32, ..header };
+            self.traces.insert((project, trace), header);
+            self.writes.push(Write::Telemetry { project, trace, header, records });
+        }
+        Ok(outcome)
+    }
+
+    /// Records signal counts in a session's summary, unless a batch arrived since they were
+    /// found.
+    pub(super) fn set_signals(
+        &mut self,
+        store: &dyn Store,
+        project: u32,
+        session: SessionId,
+        batches: u64,
+        counts: SignalCounts,
+    ) -> Result<(), StoreError> {
+        if let Some(cached) = self.cache.get_mut(store, project, session)? {
+            if cached.summary.batch_count == batches {
+                cached.summary.signals = counts;
+                cached.summary.analyzed_batches = batches;
+                self.touched.insert((project, session));
+                self.analysed.insert((project, session));
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies the group and hands its replies to the flusher; returns the sessions due an
+    /// analysis: those that got new batches, and, if the apply failed, every session it touched
+    /// (their new counts were lost with it).
+    pub(super) fn apply(&mut self, store: &dyn Store, flusher: &Sender<Applied>) -> Vec<(u32, SessionId)> {
+        if self.replies.is_empty() && self.telemetry_replies.is_empty() && self.touched.is_empty() {
+            return Vec::new();
+        }
+        self.traces.clear();
+        let touched: Vec<_> = self.touched.drain().collect();
+        let analysed = std::mem::take(&mut self.analysed);
+        let changed: Vec<_> = touched.iter().filter(|key| !analysed.contains(key)).copied().collect();
+        for &(project, session) in &touched {
+            if let Some(cached) = self.cache.entries.get(&(project, session)) {
+                self.writes.push(Write::Summary { project, session, summary: cached.summary.clone() });
+            }
+        }
+        let applied = Applied {
+            replies: std::mem::take(&mut self.replies),
+            telemetry: std::mem::take(&mut self.telemetry_replies),
+            stored: std::mem::take(&mut self.stored),
+        };
+        self.keys.clear();
+        self.cache.trim();
+        match store.apply(std::mem::take(&mut self.writes)) {
+            Ok(()) => {
+                if flusher.send(applied).is_err() {
+                    tracing::error!("the flusher has stopped; batches left unacknowledged");
+                }
+                changed
+            }
+            Err(e) => {
+                tracing::error!(error = %e, batches = applied.replies.len(), "apply failed");
+                // The cached summaries now hold batches the store doesn't: forget them.
+                for &(project, session) in &touched {
+                    self.cache.remove(project, session);
+                }
+                for (reply, _) in applied.replies {
+                    let _ = reply.send(Err(StoreError::CommitFailed(e.to_string())));
+                }
+                for (reply, _) in applied.telemetry {
+                    let _ = reply.send(Err(StoreError::CommitFailed(e.to_string())));
+                }
+                touched
+            }
+        }
+    }
+}
+
+/// A hash of a batch's bytes, to tell a retry (the same bytes) from another batch under the
+/// same numbers within one group.
+fn bytes_hash(bytes: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    hasher.finish()
+}
