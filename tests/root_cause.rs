@@ -173,7 +173,11 @@ fn the_digest_and_the_viewer_lead_from_the_failed_click_to_the_backend_error() {
     let offset = error_click["time"].as_u64().unwrap() - digest["start"].as_u64().unwrap();
     browser.navigate(&format!("{}/", collector.base));
     browser.execute(&format!("localStorage.setItem('sightline.readToken', '{TOKEN}'); return true;"));
-    browser.set_window_size(1440, 1100);
+    // A laptop's screen, as the README's picture shows the workspace.
+    browser.cdp(
+        "Emulation.setDeviceMetricsOverride",
+        serde_json::json!({ "width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": false }),
+    );
     browser.navigate(link);
     browser.wait_for("document.getElementById('timeline')", Duration::from_secs(20));
     let at = browser.execute("return Number(document.getElementById('timeline').value);").as_u64().unwrap();

@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 
 use sightline_e2e::sdk::{start_collector, KEY, TOKEN};
 use sightline_e2e::webdriver::Browser;
-use sightline_e2e::{batch_bytes, random_session, Http};
+use sightline_e2e::{batch_bytes, random_session, Collector, Http};
 use sightline_protocol::{
-    DeviceType, ErrorEvent, ErrorKind, Event, EventData, Identify, Navigation, NavigationKind, PageMeta, Software,
-    Value,
+    DeviceType, ErrorEvent, ErrorKind, Event, EventData, Identify, Navigation, NavigationKind, PageMeta, SessionId,
+    Software, Value,
 };
 
 /// A session of `user` on one page, with an uncaught error when `broken`.
@@ -92,8 +92,18 @@ fn a_support_engineer_signs_in_finds_the_session_and_opens_it() {
         "return [...document.querySelector('tr[data-session=\"{broken}\"]').children].map((c) => c.textContent);"
     ));
     assert_eq!(row[2], "Chrome 126 · macOS 14.5 · desktop");
-    assert_eq!(row[6], "1", "one error: {row}");
+    assert_eq!(row[3], "Europe/Paris", "no location known: the time zone");
+    assert_eq!(row[5], "1", "one route: {row}");
+    assert_eq!(row[6], "TypeError: total is undefined", "the first problem: {row}");
+    assert_eq!(row[7], "1", "one error: {row}");
     assert!(row[1].as_str().unwrap().contains("plan: enterprise"), "{row}");
+    assert!(row[0].as_str().unwrap().ends_with("live"), "sent within the minute: {row}");
+
+    // Sorted from a column's header, in the URL; the user's cell filters by the user.
+    browser.click("button.sort[data-sort=errors]");
+    browser.wait_for("location.search === '?sort=-errors'", Duration::from_secs(10));
+    let first = browser.execute("return document.querySelector('#sessions tr').dataset.session;");
+    assert_eq!(first, broken.as_str(), "most errors first");
 
     // The token is in the browser, never in the page's URL.
     assert_eq!(browser.execute("return localStorage.getItem('sightline.readToken');"), TOKEN);
@@ -104,7 +114,7 @@ fn a_support_engineer_signs_in_finds_the_session_and_opens_it() {
     browser.click("#filters input[name=has_errors]");
     browser.click("#filters button");
     browser.wait_for("document.querySelectorAll('#sessions tr').length === 1", Duration::from_secs(10));
-    assert_eq!(browser.execute("return location.search;"), "?has_errors=true");
+    assert_eq!(browser.execute("return location.search;"), "?has_errors=true&sort=-errors", "the sort holds");
     browser.click("#filters input[name=has_errors]");
     browser.type_into("#filters input[name=user]", "u_ana");
     browser.click("#filters button");
@@ -149,10 +159,13 @@ fn text(id: u32, parent: u32, content: &str) -> sightline_protocol::Node {
     sightline_protocol::Node { id, parent, next: 0, kind: sightline_protocol::NodeKind::Text(content.into()) }
 }
 
-#[test]
-fn the_replay_shows_the_page_at_each_moment_and_runs_none_of_its_code() {
+/// A session of one page with everything the viewer shows: a snapshot holding what a
+/// recording must never run (handlers, scripts, `javascript:` links, a refresh, a frame's
+/// document, a tag manager's noscript), a scrolled container, a click with the mouse's way to
+/// it, a failed request with its parts and trace, a console error, a change and a route, then
+/// twenty idle seconds.
+fn replay_session(collector: &Collector) -> SessionId {
     use sightline_protocol::{DocumentNode, Mutation, Node, NodeKind, Snapshot, TextChange};
-    let (collector, _data) = start_collector();
     let session = random_session();
     let snapshot = Snapshot {
         nodes: vec![
@@ -206,6 +219,25 @@ fn the_replay_shows_the_page_at_each_moment_and_runs_none_of_its_code() {
         trace: sightline_protocol::TraceContext::from_traceparent(
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
         ),
+        request: Some(sightline_protocol::HttpMessage {
+            headers: vec![
+                ("content-type".into(), "application/json".into()),
+                ("authorization".into(), "[redacted]".into()),
+            ],
+            body: Some(sightline_protocol::Body {
+                text: Some(r#"{"to":"billing@acme.example","note":"it's overdue"}"#.into()),
+                size: 51,
+                truncated: false,
+            }),
+        }),
+        response: Some(sightline_protocol::HttpMessage {
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: Some(sightline_protocol::Body {
+                text: Some(r#"{"error":"smtp_refused","retry":true}"#.into()),
+                size: 37,
+                truncated: false,
+            }),
+        }),
         ..sightline_protocol::Network::default()
     };
     let logged = sightline_protocol::Console {
@@ -217,7 +249,15 @@ fn the_replay_shows_the_page_at_each_moment_and_runs_none_of_its_code() {
     let went = |kind, url: &str| {
         EventData::Navigation(sightline_protocol::Navigation { kind, url: url.into(), title: "Invoices".into() })
     };
+    let meta = PageMeta {
+        url: "https://app.acme.example/invoices".into(),
+        title: "Invoices".into(),
+        browser: Software { name: "Chrome".into(), version: "126.0.6478.126".into() },
+        timezone: "Europe/Paris".into(),
+        ..PageMeta::default()
+    };
     let events = vec![
+        Event { dt: 0, data: EventData::Meta(Box::new(meta)) },
         Event { dt: 0, data: EventData::Viewport(viewport) },
         Event { dt: 0, data: went(sightline_protocol::NavigationKind::Load, "https://app.acme.example/invoices") },
         Event { dt: 0, data: EventData::Snapshot(snapshot) },
@@ -234,6 +274,14 @@ fn the_replay_shows_the_page_at_each_moment_and_runs_none_of_its_code() {
     ];
     let http = Http::default();
     assert_eq!(http.post_batch(&collector.base, KEY, &batch_bytes(KEY, session, 0, 0, events)).status, 200);
+    session
+}
+
+#[test]
+fn the_replay_shows_the_page_at_each_moment_and_runs_none_of_its_code() {
+    let (collector, _data) = start_collector();
+    let session = replay_session(&collector);
+    let http = Http::default();
 
     let browser = Browser::start();
     browser.navigate(&format!("{}/", collector.base));
@@ -303,7 +351,7 @@ fn the_replay_shows_the_page_at_each_moment_and_runs_none_of_its_code() {
     let trail =
         browser.execute("return document.querySelector('#trail polyline').getAttribute('points').split(' ').length;");
     assert_eq!(trail, 4, "three moves and the click");
-    let trace = browser.execute("return document.querySelector('#panel-network li pre').textContent;");
+    let trace = browser.execute("return document.querySelector('#panel-network li .request-detail').textContent;");
     assert!(trace.as_str().unwrap().contains("4bf92f3577b34da6a3ce929d0e0e4736"), "{trace}");
 
     // The context names the page at the playhead.
@@ -398,4 +446,225 @@ fn the_replay_shows_the_page_at_each_moment_and_runs_none_of_its_code() {
         "return document.getElementById('replay-frame').contentDocument.getElementById('evil-frame').hasAttribute('srcdoc');",
     );
     assert_eq!(nested, false, "the recorded frame's own document is not carried over");
+}
+
+/// Whether each of `selectors` is shown, whole, inside the window, and the page itself doesn't
+/// scroll: the answer lists what is not.
+fn outside_the_window(browser: &Browser, selectors: &[&str]) -> Vec<String> {
+    let script = format!(
+        "const out = []; \
+         for (const selector of {selectors:?}) {{ \
+           const el = document.querySelector(selector); \
+           if (!el) {{ out.push(`${{selector}} missing`); continue; }} \
+           const r = el.getBoundingClientRect(); \
+           if (r.width === 0 || r.height === 0 || r.left < 0 || r.top < 0 || r.right > innerWidth + 0.5 || r.bottom > innerHeight + 0.5) \
+             out.push(`${{selector}} at ${{Math.round(r.left)}},${{Math.round(r.top)}} ${{Math.round(r.width)}}x${{Math.round(r.height)}} in ${{innerWidth}}x${{innerHeight}}`); \
+         }} \
+         if (document.scrollingElement.scrollHeight > innerHeight) out.push(`the page scrolls: ${{document.scrollingElement.scrollHeight}}`); \
+         return out;"
+    );
+    let answer = browser.execute(&script);
+    answer.as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect()
+}
+
+/// A key pressed as the engineer presses it (a trusted event, to whatever has the focus).
+fn press(browser: &Browser, key: &str) {
+    let code = match key {
+        " " => "Space",
+        "ArrowRight" | "ArrowLeft" | "Escape" => key,
+        "[" => "BracketLeft",
+        "]" => "BracketRight",
+        "?" => "Slash",
+        _ => "",
+    };
+    let text = if key.chars().count() == 1 { key } else { "" };
+    for kind in ["keyDown", "keyUp"] {
+        let kind = if kind == "keyDown" && !text.is_empty() { "keyDown" } else { kind };
+        browser.cdp(
+            "Input.dispatchKeyEvent",
+            serde_json::json!({ "type": kind, "key": key, "code": code, "text": if kind == "keyDown" { text } else { "" } }),
+        );
+    }
+}
+
+fn timeline(browser: &Browser) -> u64 {
+    browser.execute("return Number(document.getElementById('timeline').value);").as_u64().unwrap()
+}
+
+/// The session as a workspace, at the sizes support engineers work at: the replay, its play
+/// button and timeline, and the first entries of the panel in front are all on one screen;
+/// opening a request lays it out (headers as a table, JSON bodies indented and folded, a curl
+/// command with redacted values left so) and leaves the replay where it was; the keyboard
+/// drives the replay; layout choices survive a reload; and a session that is gone, or has no
+/// page yet, or a sign-in that expired, each says so.
+#[test]
+fn the_session_is_a_workspace_on_one_screen_driven_from_the_keyboard() {
+    let (collector, _data) = start_collector();
+    let session = replay_session(&collector);
+    let http = Http::default();
+    let browser = Browser::start();
+    browser.navigate(&format!("{}/", collector.base));
+    browser.execute(&format!("localStorage.setItem('sightline.readToken', '{TOKEN}'); return true;"));
+    let first_frame = "performance.getEntriesByName('sightline-first-frame').length > 0";
+    let essentials = [".stage", "#play", "#timeline", "#panel-network > li:first-child", "#tab-network"];
+
+    for (width, height) in [(1280, 800), (1920, 1080)] {
+        browser.cdp(
+            "Emulation.setDeviceMetricsOverride",
+            serde_json::json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": false }),
+        );
+        browser.navigate(&format!("{}/sessions/{session}", collector.base));
+        browser.wait_for(first_frame, Duration::from_secs(20));
+        browser.wait_for("document.querySelector('#panel-network > li .summary')", Duration::from_secs(10));
+        std::thread::sleep(Duration::from_millis(300));
+        let outside = outside_the_window(&browser, &essentials);
+        assert!(outside.is_empty(), "at {width}×{height}: {outside:?}");
+
+        // Opening the request moves nothing but its list.
+        let stage = "const r = document.querySelector('.stage').getBoundingClientRect(); return [r.left, r.top, r.width, r.height];";
+        let before = browser.execute(stage);
+        browser.click("#panel-network > li");
+        browser.wait_for("!document.querySelector('#panel-network .request-detail').hidden", Duration::from_secs(5));
+        browser.wait_for("document.querySelector('#panel-network .backend')", Duration::from_secs(5));
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(browser.execute(stage), before, "at {width}×{height}, the replay stayed where it was");
+        let outside = outside_the_window(&browser, &essentials[..3]);
+        assert!(outside.is_empty(), "at {width}×{height}, with a request open: {outside:?}");
+        let picture = browser.screenshot();
+        assert!(picture.starts_with(b"\x89PNG"), "a PNG");
+        let name = format!("viewer-{width}x{height}.png");
+        std::fs::write(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target").join(&name), &picture)
+            .unwrap();
+        if let Ok(dir) = std::env::var("SIGHTLINE_SCREENSHOTS") {
+            std::fs::write(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir).join(&name), &picture)
+                .unwrap();
+        }
+    }
+
+    // The request, laid out: a table of its parts, headers as a table, the JSON bodies folded
+    // and indented; a curl command that leaves redacted values redacted.
+    let detail = browser.execute(
+        "const d = document.querySelector('#panel-network .request-detail'); \
+         const bodies = [...d.querySelectorAll('details.body')]; \
+         return [d.querySelector('.summary-table').textContent, \
+                 [...d.querySelectorAll('table.headers:not(.summary-table) tr')].map((r) => [...r.children].map((c) => c.textContent).join(': ')), \
+                 bodies.map((b) => b.open), bodies.map((b) => b.querySelector('pre').textContent)];",
+    );
+    assert!(detail[0].as_str().unwrap().contains("Trace4bf92f3577b34da6a3ce929d0e0e4736"), "{detail}");
+    assert!(detail[1].as_array().unwrap().contains(&serde_json::json!("authorization: [redacted]")), "{detail}");
+    assert_eq!(detail[2], serde_json::json!([false, false]), "bodies start folded");
+    assert_eq!(detail[3][1], "{\n  \"error\": \"smtp_refused\",\n  \"retry\": true\n}", "JSON indented");
+    let command = browser.execute_async(
+        "const done = arguments[arguments.length - 1]; \
+         import('/viewer/panels.js').then((m) => done(m.curl({ method: 'POST', url: 'https://app.acme.example/api/send', \
+           sent: { headers: [['authorization', '[redacted]']], body: '{\"note\":\"it\\'s\"}' } })));",
+    );
+    assert_eq!(
+        command,
+        r#"curl -X POST 'https://app.acme.example/api/send' -H 'authorization: [redacted]' --data-raw '{"note":"it'\''s"}'"#
+    );
+    // The backend's records have a style of their own, not the grey of what hasn't happened.
+    let colour = browser.execute(
+        "const b = document.querySelector('#panel-network .backend'); const li = b.closest('li'); \
+         return [getComputedStyle(b).color, getComputedStyle(li).color, li.classList.contains('past')];",
+    );
+    assert_eq!(colour[0], "rgb(27, 33, 48)", "{colour}");
+
+    // The keyboard: `]` and `[` go from problem to problem (the error click, then the failed
+    // request), bringing its panel to the front; arrows step through every event; Space plays
+    // and pauses; `?` lists the keys.
+    browser.execute(
+        "const t = document.getElementById('timeline'); t.value = 0; t.dispatchEvent(new Event('input')); \
+         document.activeElement.blur(); return true;",
+    );
+    press(&browser, "]");
+    assert_eq!(timeline(&browser), 1000, "the error click");
+    assert_eq!(
+        browser.execute("return document.getElementById('tab-activity').getAttribute('aria-selected');"),
+        "true"
+    );
+    press(&browser, "]");
+    assert_eq!(timeline(&browser), 1500, "the failed request");
+    assert_eq!(browser.execute("return document.getElementById('tab-network').getAttribute('aria-selected');"), "true");
+    press(&browser, "[");
+    assert_eq!(timeline(&browser), 1000);
+    press(&browser, "ArrowRight");
+    let next = timeline(&browser);
+    assert!(next > 1000 && next <= 1500, "the next event after the click: {next}");
+    press(&browser, "ArrowLeft");
+    assert_eq!(timeline(&browser), 1000);
+    press(&browser, " ");
+    assert_eq!(browser.execute("return document.getElementById('play').textContent;"), "Pause");
+    press(&browser, " ");
+    assert_eq!(browser.execute("return document.getElementById('play').textContent;"), "Play");
+    press(&browser, "?");
+    assert_eq!(browser.execute("return document.getElementById('keys').hidden;"), false);
+    press(&browser, "Escape");
+    assert_eq!(browser.execute("return document.getElementById('keys').hidden;"), true);
+
+    // The user's clock, and the panels' width and tab, survive a reload.
+    browser.click("#time-mode");
+    assert!(browser
+        .execute("return document.getElementById('time').textContent;")
+        .as_str()
+        .unwrap()
+        .contains("Europe/Paris"));
+    browser.click("#tab-console");
+    let narrow = browser.execute("return document.getElementById('side').offsetWidth;").as_u64().unwrap();
+    browser.click("#widen");
+    let wide = browser.execute("return document.getElementById('side').offsetWidth;").as_u64().unwrap();
+    assert!(wide > narrow + 100, "widened from {narrow} to {wide}");
+    browser.navigate(&format!("{}/sessions/{session}", collector.base));
+    browser.wait_for(first_frame, Duration::from_secs(20));
+    assert_eq!(browser.execute("return document.getElementById('tab-console').getAttribute('aria-selected');"), "true");
+    assert_eq!(browser.execute("return document.getElementById('side').offsetWidth;").as_u64().unwrap(), wide);
+    assert!(browser
+        .execute("return document.getElementById('time').textContent;")
+        .as_str()
+        .unwrap()
+        .contains("Europe/Paris"));
+    let outside = outside_the_window(&browser, &[".stage", "#play", "#timeline", "#panel-console > li:first-child"]);
+    assert!(outside.is_empty(), "widened: {outside:?}");
+
+    // The viewer has an icon.
+    let icon = http.get(&format!("{}/favicon.ico", collector.base), "");
+    assert_eq!((icon.status, icon.header("content-type")), (200, Some("image/svg+xml")));
+
+    // A session without a page yet shows its facts and says why there is no replay.
+    let early = random_session();
+    let request = sightline_protocol::Network {
+        id: 1,
+        method: "GET".into(),
+        url: "https://app.acme.example/api/me".into(),
+        status: 200,
+        duration: 12,
+        ..Default::default()
+    };
+    let bytes = batch_bytes(KEY, early, 0, 0, vec![Event { dt: 0, data: EventData::Network(Box::new(request)) }]);
+    assert_eq!(http.post_batch(&collector.base, KEY, &bytes).status, 200);
+    browser.navigate(&format!("{}/sessions/{early}", collector.base));
+    let said = browser.wait_for("document.querySelector('#replay .notice')?.textContent", Duration::from_secs(20));
+    assert!(said.as_str().unwrap().contains("Nothing to replay yet"), "{said}");
+    browser.wait_for(
+        "document.getElementById('panel-network').textContent.includes('GET https://app.acme.example/api/me')",
+        Duration::from_secs(5),
+    );
+
+    // A session deleted meanwhile says it is gone.
+    let deleted = http.request(
+        "DELETE",
+        &format!("{}/api/sessions/{early}", collector.base),
+        &[("authorization", &format!("Bearer {TOKEN}"))],
+        None,
+    );
+    assert_eq!(deleted.status, 200);
+    browser.navigate(&format!("{}/sessions/{early}", collector.base));
+    let said = browser.wait_for("document.querySelector('.notice')?.textContent", Duration::from_secs(10));
+    assert!(said.as_str().unwrap().contains("This session is gone"), "{said}");
+
+    // An expired sign-in asks to sign in again, saying why.
+    browser.execute("localStorage.setItem('sightline.readToken', 'slr_revoked'); return true;");
+    browser.navigate(&format!("{}/sessions/{session}", collector.base));
+    let said = browser.wait_for("document.querySelector('#sign-in .error')?.textContent", Duration::from_secs(10));
+    assert!(said.as_str().unwrap().contains("expired"), "{said}");
 }

@@ -34,6 +34,24 @@ fn clip(text: &str, max: usize) -> String {
     text[..end].to_owned()
 }
 
+/// The first thing that went wrong in a session.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FirstProblem {
+    /// When, in ms since the epoch.
+    pub time: u64,
+    /// What, in a line: `TypeError: x is undefined`, `POST /api/send → 500`.
+    pub text: String,
+}
+
+/// A URL's path and query, for a line that names a request: the origin is most often the
+/// page's own.
+fn path_of(url: &str) -> &str {
+    match url.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or(url, |at| &rest[at..]),
+        None => url,
+    }
+}
+
 /// What the query API knows about a session without reading its events.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -67,6 +85,8 @@ pub struct SessionSummary {
     pub urls: Vec<String>,
     /// JS errors (uncaught, rejections, failed resources).
     pub error_count: u64,
+    /// The session's first JS error or failed request, as a line the session list shows.
+    pub first_problem: Option<FirstProblem>,
     /// Requests that failed: status ≥ 500 or no response.
     pub failed_request_count: u64,
     /// Clicks.
@@ -178,6 +198,8 @@ pub struct BatchTally {
     pub urls: Vec<String>,
     /// JS errors.
     pub errors: u64,
+    /// The batch's first JS error or failed request.
+    pub first_problem: Option<FirstProblem>,
     /// Clicks (what every frustration signal starts from).
     pub clicks: u64,
     /// Requests.
@@ -191,6 +213,13 @@ pub struct BatchTally {
 }
 
 impl BatchTally {
+    /// Notes a problem at `time`, if it is the batch's first.
+    fn problem(&mut self, time: u64, text: &str) {
+        if self.first_problem.as_ref().is_none_or(|p| time < p.time) {
+            self.first_problem = Some(FirstProblem { time, text: clip(text, TEXT) });
+        }
+    }
+
     /// Tallies what a decoded batch adds to its session summary.
     pub fn of(batch: &Batch) -> BatchTally {
         let mut tally = BatchTally { page: batch.page, events: batch.events.len() as u64, ..Default::default() };
@@ -234,12 +263,26 @@ impl BatchTally {
                     }
                     tally.urls.push(clip(&nav.url, URL));
                 }
-                EventData::Error(_) => tally.errors += 1,
+                EventData::Error(error) => {
+                    tally.errors += 1;
+                    let text = match (error.name.is_empty(), error.message.is_empty()) {
+                        (false, false) => format!("{}: {}", error.name, error.message),
+                        (true, false) => error.message.clone(),
+                        _ => error.name.clone(),
+                    };
+                    tally.problem(time, &text);
+                }
                 EventData::Pointer(p) if p.kind == PointerKind::Click => tally.clicks += 1,
                 EventData::Network(request) => {
                     tally.requests += 1;
                     if request.failed() {
                         tally.failed_requests += 1;
+                        let status = match (&request.error, request.status) {
+                            (_, status) if status != 0 => status.to_string(),
+                            (Some(error), _) => error.clone(),
+                            (None, _) => "no response".to_owned(),
+                        };
+                        tally.problem(time, &format!("{} {} → {status}", request.method, path_of(&request.url)));
                     }
                     if let Some(trace) = request.trace.filter(|t| !t.trace_id.is_zero()) {
                         tally.traces.push((trace.trace_id, time.saturating_sub(u64::from(request.duration))));
@@ -295,6 +338,11 @@ impl SessionSummary {
         }
         for visit in &tally.loads {
             self.add_page(visit);
+        }
+        if let Some(problem) = &tally.first_problem {
+            if self.first_problem.as_ref().is_none_or(|p| problem.time < p.time) {
+                self.first_problem = Some(problem.clone());
+            }
         }
         for url in &tally.urls {
             self.add_url(url);
@@ -461,6 +509,9 @@ mod tests {
         assert_eq!(summary.error_count, 2);
         assert_eq!(summary.request_count, 2);
         assert_eq!(summary.failed_request_count, 2, "a 500 and a request with no response");
+        let first = summary.first_problem.as_ref().expect("the first problem");
+        assert_eq!(first.text, "POST /api/invoices/42/send → 500");
+        assert_eq!(first.time, fixtures::facts().start + 250);
         assert_eq!(summary.user_id.as_deref(), Some("u_1842"));
         assert_eq!(summary.email.as_deref(), Some("jane@acme.com"));
         assert_eq!(summary.traits["plan"], "enterprise");

@@ -9,7 +9,12 @@ use actix_web::{web, HttpResponse};
 const PAGE: &str = include_str!("../viewer/index.html");
 const SCRIPT: &str = include_str!("../viewer/app.js");
 const FRAME_SCRIPT: &str = include_str!("../viewer/frame.js");
+const COMMON_SCRIPT: &str = include_str!("../viewer/common.js");
+const LIST_SCRIPT: &str = include_str!("../viewer/list.js");
+const SESSION_SCRIPT: &str = include_str!("../viewer/session.js");
+const PANELS_SCRIPT: &str = include_str!("../viewer/panels.js");
 const STYLE: &str = include_str!("../viewer/app.css");
+const ICON: &str = include_str!("../viewer/icon.svg");
 
 /// What the viewer's pages may do: run their own script (and the replay core's wasm) and read
 /// the API of this origin. The replay frame (a document the viewer makes, from a `blob:` URL of
@@ -31,7 +36,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/sessions/{id}", web::get().to(page))
         .route("/viewer/app.js", web::get().to(|| asset("text/javascript; charset=utf-8", SCRIPT)))
         .route("/viewer/frame.js", web::get().to(|| asset("text/javascript; charset=utf-8", FRAME_SCRIPT)))
-        .route("/viewer/app.css", web::get().to(|| asset("text/css; charset=utf-8", STYLE)));
+        .route("/viewer/common.js", web::get().to(|| asset("text/javascript; charset=utf-8", COMMON_SCRIPT)))
+        .route("/viewer/list.js", web::get().to(|| asset("text/javascript; charset=utf-8", LIST_SCRIPT)))
+        .route("/viewer/session.js", web::get().to(|| asset("text/javascript; charset=utf-8", SESSION_SCRIPT)))
+        .route("/viewer/panels.js", web::get().to(|| asset("text/javascript; charset=utf-8", PANELS_SCRIPT)))
+        .route("/viewer/app.css", web::get().to(|| asset("text/css; charset=utf-8", STYLE)))
+        // Browsers ask for `/favicon.ico` whatever the page says.
+        .route("/viewer/icon.svg", web::get().to(|| asset("image/svg+xml", ICON)))
+        .route("/favicon.ico", web::get().to(|| asset("image/svg+xml", ICON)));
     #[cfg(sightline_player)]
     cfg.route("/viewer/player.js", web::get().to(|| asset("text/javascript; charset=utf-8", PLAYER_SCRIPT)))
         .route("/viewer/player_bg.wasm", web::get().to(|| asset("application/wasm", PLAYER_WASM)));

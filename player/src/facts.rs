@@ -37,6 +37,41 @@ pub struct Fact {
     pub problem: bool,
     /// The request's trace id, to find the backend's logs of it.
     pub trace: Option<String>,
+    /// A request's parts, for the network panel to lay out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request: Option<RequestParts>,
+}
+
+/// A recorded request as the network panel lays it out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RequestParts {
+    /// HTTP method.
+    pub method: String,
+    /// The URL, as recorded (credentials redacted).
+    pub url: String,
+    /// HTTP status; 0 when no response arrived.
+    pub status: u16,
+    /// How long it took, in ms.
+    pub duration: u32,
+    /// Why it failed, when it did without a status.
+    pub error: Option<String>,
+    /// What was sent, for URLs the page allowed.
+    pub sent: Option<MessageParts>,
+    /// What came back, likewise.
+    pub received: Option<MessageParts>,
+}
+
+/// Headers and body of one side of a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MessageParts {
+    /// Name and value pairs, as recorded (credential-like values redacted).
+    pub headers: Vec<(String, String)>,
+    /// The body's text, if it was captured as text.
+    pub body: Option<String>,
+    /// The body's full size in bytes.
+    pub size: u64,
+    /// Whether the text was cut at the recorder's cap.
+    pub truncated: bool,
 }
 
 /// Lines a [`FactFinder`] keeps at most (a line holds the event's text), so that its memory is
@@ -83,6 +118,7 @@ impl FactFinder {
             detail,
             problem,
             trace: None,
+            request: None,
         };
         match data {
             EventData::Pointer(p)
@@ -185,6 +221,23 @@ impl FactFinder {
                     n.failed(),
                 );
                 line.trace = n.trace.map(|t| t.trace_id.to_string());
+                let parts = |message: &Option<sightline_protocol::HttpMessage>| {
+                    message.as_ref().map(|m| MessageParts {
+                        headers: m.headers.clone(),
+                        body: m.body.as_ref().and_then(|b| b.text.clone()),
+                        size: m.body.as_ref().map_or(0, |b| b.size),
+                        truncated: m.body.as_ref().is_some_and(|b| b.truncated),
+                    })
+                };
+                line.request = Some(RequestParts {
+                    method: n.method.clone(),
+                    url: n.url.clone(),
+                    status: n.status,
+                    duration: n.duration,
+                    error: n.error.clone(),
+                    sent: parts(&n.request),
+                    received: parts(&n.response),
+                });
                 out.push(Some(line));
             }
             EventData::Console(c) => {
@@ -351,6 +404,13 @@ mod tests {
             failed.summary
         );
         assert!(failed.trace.as_ref().is_some_and(|t| t.len() == 32));
+        let parts = failed.request.as_ref().expect("the request's parts");
+        assert_eq!((parts.method.as_str(), parts.status, parts.duration), ("POST", 500, 184));
+        let sent = parts.sent.as_ref().expect("what was sent");
+        assert_eq!(sent.headers[1], ("authorization".to_owned(), "[redacted]".to_owned()), "redacted stays redacted");
+        assert_eq!(sent.body.as_deref(), Some(r#"{"to":"billing@acme.com","password":"[redacted]"}"#));
+        let received = parts.received.as_ref().expect("what came back");
+        assert_eq!((received.body.as_deref(), received.size), (None, 61), "a binary body, by size only");
         assert!(facts.iter().any(|f| f.panel == Panel::Console && f.kind == "exception" && f.problem));
         assert!(facts.iter().any(|f| f.panel == Panel::Activity && f.kind == "click"));
     }

@@ -30,6 +30,12 @@ impl Player {
         self.replay.span().map_or(0.0, |(_, end)| end as f64)
     }
 
+    /// Whether the session holds a page to show: a keyframe.
+    #[wasm_bindgen(js_name = hasPage)]
+    pub fn has_page(&self) -> bool {
+        self.replay.events().iter().any(|(_, _, data)| matches!(data, sightline_protocol::EventData::Snapshot(_)))
+    }
+
     /// The page at `time` as inert HTML for a sandboxed frame, and its scroll position: empty
     /// when nothing was recorded yet at that time.
     #[wasm_bindgen(js_name = htmlAt)]

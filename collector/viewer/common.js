@@ -1,0 +1,102 @@
+// What every page of the viewer shares: building elements from API text (as text, never as
+// markup), calling the query API with the engineer's read token, and formatting.
+
+export const TOKEN_KEY = 'sightline.readToken';
+
+// Text from the API goes into the page as text, never as markup.
+export function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name === 'text') node.textContent = String(value);
+    else node.setAttribute(name, value === true ? '' : String(value));
+  }
+  for (const child of children.flat(Infinity)) {
+    if (child !== null && child !== undefined) node.append(child instanceof Node ? child : String(child));
+  }
+  return node;
+}
+
+export function token() {
+  return localStorage.getItem(TOKEN_KEY);
+}
+
+// The read token was refused: the engineer signs in again.
+export class SignedOut extends Error {}
+
+// An answer of the API that is not a success, with its status.
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+export async function fetchApi(path) {
+  const response = await fetch(path, { headers: { authorization: `Bearer ${token()}` } });
+  if (response.status === 401) throw new SignedOut();
+  return response;
+}
+
+export async function api(path) {
+  const response = await fetchApi(path);
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new ApiError(response.status, body.message || `${response.status}`);
+  return body;
+}
+
+// --- formatting --------------------------------------------------------------------------------
+
+export function when(ms) {
+  return ms ? new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' }) : '–';
+}
+
+export function duration(ms) {
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ${seconds % 60} s`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+export function device(d) {
+  const browser = [d.browser, d.browser_version && d.browser_version.split('.')[0]].filter(Boolean).join(' ');
+  const os = [d.os, d.os_version].filter(Boolean).join(' ');
+  return [browser, os, d.kind && d.kind !== 'unknown' ? d.kind : ''].filter(Boolean).join(' · ') || '–';
+}
+
+export function traitsSummary(traits) {
+  if (!traits || typeof traits !== 'object') return '';
+  return Object.entries(traits)
+    .filter(([key]) => key !== 'email')
+    .slice(0, 3)
+    .map(([key, value]) => `${key}: ${typeof value === 'object' ? JSON.stringify(value) : value}`)
+    .join(', ');
+}
+
+// Where the user was: the city and country when known, else their language and time zone.
+export function place(geo, d) {
+  const located = [geo.city, geo.country].filter(Boolean).join(', ');
+  return located || [d.language, d.timezone].filter(Boolean).join(' · ') || '–';
+}
+
+// Minutes and seconds into the session.
+export function clock(ms) {
+  const seconds = Math.max(0, Math.floor(ms / 1000));
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+}
+
+// The time on the user's clock, in their time zone when it is known and valid.
+export function wallClock(ms, timezone) {
+  const options = { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false };
+  try {
+    return new Date(ms).toLocaleTimeString(undefined, timezone ? { ...options, timeZone: timezone } : options);
+  } catch (_) {
+    return new Date(ms).toLocaleTimeString(undefined, options);
+  }
+}
+
+// A session still sending: its last batch arrived within the last minute.
+export function isLive(session, now = Date.now()) {
+  return now - (session.last_seen || 0) < 60_000;
+}
