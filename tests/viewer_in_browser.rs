@@ -123,6 +123,16 @@ fn a_support_engineer_signs_in_finds_the_session_and_opens_it() {
         Duration::from_secs(10),
     );
 
+    // And from the filters under the column headers: the problem column's.
+    browser.navigate(&format!("{}/", collector.base));
+    browser.wait_for("document.querySelectorAll('#sessions tr').length === 3", Duration::from_secs(10));
+    browser.execute(
+        "const s = document.querySelector('select[name=column-problem]'); s.value = 'has_errors'; \
+         s.dispatchEvent(new Event('change')); return true;",
+    );
+    browser.wait_for("document.querySelectorAll('#sessions tr').length === 1", Duration::from_secs(10));
+    assert_eq!(browser.execute("return location.search;"), "?has_errors=true");
+
     // Open the broken one from a link, as a support ticket would.
     browser.navigate(&format!("{}/sessions/{broken}", collector.base));
     browser.wait_for("document.getElementById('context')", Duration::from_secs(10));

@@ -134,6 +134,46 @@ function header(params, navigate) {
 
 // Shows the list for the URL's filters; `navigate` shows what the URL now says, `failed` what
 // went wrong.
+// Filters under the column headers, for what the columns show: the user, the routes, the
+// problems and the frustration; each change applies at once.
+function columnFilters(params, navigate) {
+  const apply = (changes) => {
+    const next = new URLSearchParams(params);
+    next.delete('cursor');
+    for (const [name, value] of Object.entries(changes)) {
+      if (value) next.set(name, value);
+      else next.delete(name);
+    }
+    go(next, navigate);
+  };
+  const text = (name, placeholder) => {
+    const input = el('input', { type: 'search', name: `column-${name}`, placeholder, value: params.get(name) || '' });
+    input.addEventListener('change', () => apply({ [name]: input.value.trim() }));
+    return input;
+  };
+  const choice = (name, options) => {
+    const select = el('select', { name: `column-${name}` }, options.map(([value, label]) => el('option', { value, text: label, selected: params.get(value) === 'true' })));
+    select.addEventListener('change', () => apply(Object.fromEntries(options.filter(([v]) => v).map(([v]) => [v, v === select.value ? 'true' : '']))));
+    return select;
+  };
+  const cells = {
+    user: text('user', 'id or email'),
+    routes: text('url', 'URL contains'),
+    problem: choice('problem', [
+      ['', 'any'],
+      ['has_errors', 'JS errors'],
+      ['has_failed_requests', 'failed requests'],
+    ]),
+    frustration: choice('frustration', [
+      ['', 'any'],
+      ['has_rage_clicks', 'rage clicks'],
+      ['has_dead_clicks', 'dead clicks'],
+      ['has_error_clicks', 'error clicks'],
+    ]),
+  };
+  return el('tr', { class: 'column-filters' }, COLUMNS.map(([key]) => el('th', {}, cells[key] || null)));
+}
+
 export async function showList(view, navigate, failed) {
   const params = new URLSearchParams(location.search);
   const rows = el('tbody', { id: 'sessions' });
@@ -141,7 +181,7 @@ export async function showList(view, navigate, failed) {
   const status = el('p', { class: 'muted', id: 'status', text: 'Loading…' });
   view.replaceChildren(
     el('div', { class: 'card' }, filterForm(params, navigate)),
-    el('div', { class: 'card' }, el('table', { class: 'sessions' }, el('thead', {}, header(params, navigate)), rows), status, more),
+    el('div', { class: 'card' }, el('table', { class: 'sessions' }, el('thead', {}, header(params, navigate), columnFilters(params, navigate)), rows), status, more),
   );
   const sort = params.get('sort') || '';
   const column = COLUMNS.find(([key]) => sort.replace(/^-/, '') === key);
