@@ -678,3 +678,74 @@ fn the_session_is_a_workspace_on_one_screen_driven_from_the_keyboard() {
     let said = browser.wait_for("document.querySelector('#sign-in .error')?.textContent", Duration::from_secs(10));
     assert!(said.as_str().unwrap().contains("expired"), "{said}");
 }
+
+/// A session in progress, followed live: the viewer shows each batch once it is stored, at the
+/// end of the timeline; while it follows, the answers to the session's batches say it is
+/// watched (so that the page sends sooner), and once it stops, they don't.
+#[test]
+fn a_session_in_progress_is_followed_live() {
+    use sightline_protocol::{DocumentNode, Mutation, Node, NodeKind, Snapshot, TextChange};
+    let (collector, _data) = start_collector();
+    let http = Http::default();
+    let session = random_session();
+    let snapshot = Snapshot {
+        nodes: vec![
+            Node { id: 1, parent: 0, next: 0, kind: NodeKind::Document(DocumentNode {}) },
+            element(2, 1, "html", &[]),
+            element(3, 2, "body", &[]),
+            element(4, 3, "h1", &[]),
+            text(5, 4, "Invoices"),
+        ],
+    };
+    let viewport = sightline_protocol::Viewport { size: sightline_protocol::Size { width: 1200, height: 800 } };
+    let first = vec![
+        Event { dt: 0, data: EventData::Viewport(viewport) },
+        Event { dt: 0, data: EventData::Snapshot(snapshot) },
+    ];
+    assert_eq!(http.post_batch(&collector.base, KEY, &batch_bytes(KEY, session, 0, 0, first)).status, 200);
+
+    let browser = Browser::start();
+    browser.navigate(&format!("{}/", collector.base));
+    browser.execute(&format!("localStorage.setItem('sightline.readToken', '{TOKEN}'); return true;"));
+    browser.navigate(&format!("{}/sessions/{session}", collector.base));
+    browser.wait_for("performance.getEntriesByName('sightline-first-frame').length > 0", Duration::from_secs(20));
+    browser.wait_for("!document.getElementById('go-live').hidden", Duration::from_secs(10));
+
+    // The next batch: a click, and the page's answer to it.
+    let click = sightline_protocol::Pointer { kind: sightline_protocol::PointerKind::Click, target: 4, x: 40, y: 20 };
+    let change = Mutation { texts: vec![TextChange { id: 5, text: "Invoices (3 new)".into() }], ..Mutation::default() };
+    let second =
+        vec![Event { dt: 100, data: EventData::Pointer(click) }, Event { dt: 50, data: EventData::Mutation(change) }];
+    let answer = http.post_batch(&collector.base, KEY, &batch_bytes(KEY, session, 0, 1, second));
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.json(), serde_json::json!({ "result": "stored", "watched": true }));
+    let heading = "document.getElementById('replay-frame').contentDocument.querySelector('h1')?.textContent";
+    browser.wait_for(&format!("({heading}) === 'Invoices (3 new)'"), Duration::from_secs(5));
+    let activity = browser.execute("return document.getElementById('panel-activity').textContent;");
+    assert!(activity.as_str().unwrap().contains("Click h1"), "{activity}");
+    let at_end =
+        browser.execute("const t = document.getElementById('timeline'); return [Number(t.value), Number(t.max)];");
+    assert_eq!(at_end[0], at_end[1], "the playhead follows the end: {at_end}");
+
+    // What came after a batch, and nothing else.
+    let after = http.get(&format!("{}/api/sessions/{session}/events?after=0.0", collector.base), TOKEN);
+    assert_eq!(sightline_e2e::split_frames(&after.body).len(), 1);
+    let bad = http.get(&format!("{}/api/sessions/{session}/events?after=zero", collector.base), TOKEN);
+    assert_eq!((bad.status, bad.json()["error"].as_str()), (400, Some("bad_after")));
+
+    // Nobody follows any more: the answers stop saying so.
+    browser.navigate(&format!("{}/", collector.base));
+    let mut seq = 2;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let more =
+            vec![Event { dt: 10, data: EventData::Visibility(sightline_protocol::Visibility { visible: true }) }];
+        let answer = http.post_batch(&collector.base, KEY, &batch_bytes(KEY, session, 0, seq, more));
+        if answer.json() == serde_json::json!({ "result": "stored" }) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still watched 10 s after the viewer left: {}", answer.json());
+        seq += 1;
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}

@@ -88,6 +88,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         metrics_token: config.metrics_token.clone(),
         public_url: config.public_url.clone(),
         store_size: std::sync::Mutex::new(None),
+        watchers: Default::default(),
         sources: crate::rate::SourceLimiter::new(config.limits.source_rate_limit),
     });
     let analyzer = analyzer::Analyzer::start(

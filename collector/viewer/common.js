@@ -32,8 +32,8 @@ export class ApiError extends Error {
   }
 }
 
-export async function fetchApi(path) {
-  const response = await fetch(path, { headers: { authorization: `Bearer ${token()}` } });
+export async function fetchApi(path, init = {}) {
+  const response = await fetch(path, { ...init, headers: { authorization: `Bearer ${token()}` } });
   if (response.status === 401) throw new SignedOut();
   return response;
 }

@@ -181,6 +181,7 @@ export class SidePanels {
   // The facts, each in its panel; the replay starts at `start`.
   fill(facts, start) {
     this.start = start;
+    this.entries = [];
     for (const [panel, list] of this.lists) {
       if (panel === 'context') continue;
       const items = facts.filter((f) => f.panel === panel).map((fact) => this.item(fact));

@@ -190,7 +190,7 @@ async function showReplay(id, session, column, actions, panels, layout, signal) 
   const bytes = new Uint8Array(await response.arrayBuffer());
   const replay = new module.Player(bytes);
   const start = replay.start();
-  const length = Math.max(0, replay.end() - start);
+  let length = Math.max(0, replay.end() - start);
   if (bytes.length === 0 || !replay.hasPage()) {
     column.replaceChildren(bar, notice('Nothing to replay yet', 'The page has not sent its first snapshot. Sessions show as soon as a page starts sending; the replay follows within seconds. Reload this page in a moment.'));
     // What was recorded besides the page (requests, console) is there already.
@@ -236,12 +236,36 @@ async function showReplay(id, session, column, actions, panels, layout, signal) 
     el('dl', {}, KEYS.map(([key, what]) => [el('dt', {}, el('kbd', { text: key })), el('dd', { text: what })])),
   );
   let timer = null;
-  // Frustration signals read as activity; failed requests are already network problems.
-  const signals = JSON.parse(replay.signals()).filter((s) => s.kind !== 'failed_request');
-  const facts = JSON.parse(replay.facts())
-    .concat(signals.map((s) => ({ time: s.time, panel: 'activity', kind: s.kind, summary: s.summary, detail: s.cause || '', problem: true, trace: null })))
-    .sort((a, b) => a.time - b.time);
-  const problems = facts.filter((f) => f.problem);
+  let facts = [];
+  let problems = [];
+  // The facts of the replay as it is (a live session's grow): in the panels and on the
+  // timeline.
+  const markers = el('div', { class: 'markers', id: 'markers' });
+  const readFacts = () => {
+    // Frustration signals read as activity; failed requests are already network problems.
+    const signals = JSON.parse(replay.signals()).filter((s) => s.kind !== 'failed_request');
+    facts = JSON.parse(replay.facts())
+      .concat(signals.map((s) => ({ time: s.time, panel: 'activity', kind: s.kind, summary: s.summary, detail: s.cause || '', problem: true, trace: null })))
+      .sort((a, b) => a.time - b.time);
+    problems = facts.filter((f) => f.problem);
+    panels.fill(facts, start);
+    // Markers on the timeline for clicks, navigations, errors, failed requests and signals.
+    markers.replaceChildren();
+    for (const fact of facts) {
+      const marked = fact.problem || fact.kind === 'click' || fact.kind === 'navigation';
+      if (!marked || length === 0) continue;
+      const marker = el('button', {
+        class: `marker ${fact.problem ? 'problem' : fact.kind} ${fact.kind}`,
+        title: fact.summary,
+        style: `left: ${(((fact.time - start) / length) * 100).toFixed(2)}%`,
+      });
+      marker.addEventListener('click', () => {
+        seekTo(fact.time);
+        panels.point(fact);
+      });
+      markers.append(marker);
+    }
+  };
   const timezone = session.device.timezone;
   const label = (offset) => (layout.get('clock') === 'user' ? wallClock(start + offset, timezone) : clock(offset));
 
@@ -341,22 +365,6 @@ async function showReplay(id, session, column, actions, panels, layout, signal) 
       digest.textContent = `Digest not copied: ${error.message}`;
     }
   });
-  // Markers on the timeline for clicks, navigations, errors, failed requests and signals.
-  const markers = el('div', { class: 'markers', id: 'markers' });
-  for (const fact of facts) {
-    const marked = fact.problem || fact.kind === 'click' || fact.kind === 'navigation';
-    if (!marked || length === 0) continue;
-    const marker = el('button', {
-      class: `marker ${fact.problem ? 'problem' : fact.kind} ${fact.kind}`,
-      title: fact.summary,
-      style: `left: ${(((fact.time - start) / length) * 100).toFixed(2)}%`,
-    });
-    marker.addEventListener('click', () => {
-      seekTo(fact.time);
-      panels.point(fact);
-    });
-    markers.append(marker);
-  }
   keysButton.addEventListener('click', () => (help.hidden = !help.hidden));
   // The keyboard: the replay's, unless the engineer is typing somewhere.
   const step = (list, forward) => {
@@ -400,12 +408,67 @@ async function showReplay(id, session, column, actions, panels, layout, signal) 
   );
   column.replaceChildren(bar, stageBox, el('div', { class: 'timeline' }, markers, slider), controls, help);
   panels.relabel(label);
-  panels.fill(facts, start);
+  readFacts();
   // The room for the replay changes with the window and the panels' width.
   const resized = new ResizeObserver(() => render(playhead));
   resized.observe(stageBox);
   signal.addEventListener('abort', () => resized.disconnect());
   const asked = Number(new URLSearchParams(location.search).get('t'));
   render(asked > 0 ? Math.min(Math.max(asked - start, 0), length) : 0);
+
+  // A session still sending is followed: each batch, once stored, joins the replay, and the
+  // playhead, when it was at the end, stays there.
+  const liveButton = el('button', { id: 'go-live', class: 'live-button', hidden: true, title: 'Follow the session as it happens', text: '● Live' });
+  liveButton.addEventListener('click', () => render(length));
+  controls.insertBefore(liveButton, keysButton);
+  let catching = null;
+  let again = false;
+  const catchUp = async () => {
+    if (catching) {
+      again = true;
+      return catching;
+    }
+    catching = (async () => {
+      do {
+        again = false;
+        const answer = await fetchApi(`/api/sessions/${encodeURIComponent(id)}/events?after=${replay.lastBatch()}`, { signal });
+        if (!answer.ok) return;
+        const more = new Uint8Array(await answer.arrayBuffer());
+        if (more.length === 0) continue;
+        if (!replay.append(more)) {
+          // A batch came in out of order: the session is read again.
+          location.reload();
+          return;
+        }
+        const atEnd = playhead >= length - 1000;
+        length = Math.max(0, replay.end() - start);
+        slider.max = String(length);
+        readFacts();
+        render(atEnd ? length : playhead);
+      } while (again);
+    })().finally(() => (catching = null));
+    return catching;
+  };
+  const follow = async () => {
+    const answer = await fetchApi(`/api/sessions/${encodeURIComponent(id)}/live`, { signal });
+    if (!answer.ok || !answer.body) return;
+    liveButton.hidden = false;
+    const reader = answer.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+        const message = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const event = /^event: (\w+)/m.exec(message);
+        // Whatever came while the stream was opening is read on `ready`.
+        if (event && ['stored', 'lagged', 'ready'].includes(event[1])) await catchUp();
+      }
+    }
+    liveButton.hidden = true;
+  };
+  if (isLive(session)) follow().catch(() => (liveButton.hidden = true));
   return (fact) => seekTo(fact.time);
 }

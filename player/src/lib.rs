@@ -67,6 +67,16 @@ impl Replay {
         Replay { events }
     }
 
+    /// A batch that came after all the others (a session followed live): its events are added
+    /// at the end.
+    pub fn extend(&mut self, batch: Batch) {
+        let mut time = batch.start;
+        for event in batch.events {
+            time = time.saturating_add(u64::from(event.dt));
+            self.events.push((time, batch.page, event.data));
+        }
+    }
+
     /// The events with their times and pages, in order.
     pub fn events(&self) -> &[(u64, u32, EventData)] {
         &self.events
@@ -182,6 +192,16 @@ impl Replay {
 mod tests {
     use super::*;
     use sightline_protocol::{Event, MouseMove, MovePoint, Pointer, SessionId, Viewport};
+
+    #[test]
+    fn a_session_followed_live_grows_into_the_session_read_at_once() {
+        let batches: Vec<Batch> = sightline_protocol::fixtures::all().into_iter().map(|(_, b)| b).collect();
+        let mut growing = Replay::from_batches(batches[..1].to_vec());
+        for later in &batches[1..] {
+            growing.extend(later.clone());
+        }
+        assert_eq!(growing.events(), Replay::new(&batches).events());
+    }
 
     fn batch(events: Vec<Event>) -> Batch {
         Batch {

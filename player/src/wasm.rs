@@ -9,6 +9,8 @@ use crate::{html::to_html, live::LiveFrame, Replay};
 pub struct Player {
     replay: Replay,
     frame: LiveFrame,
+    /// The page and seq of the last batch, for a live view to ask for what came after.
+    last: Option<(u32, u32)>,
 }
 
 #[wasm_bindgen]
@@ -17,7 +19,30 @@ impl Player {
     #[wasm_bindgen(constructor)]
     pub fn new(stream: &[u8]) -> Result<Player, JsError> {
         let batches = sightline_protocol::stream::read_stream(stream).map_err(|e| JsError::new(&format!("{e:?}")))?;
-        Ok(Player { replay: Replay::from_batches(batches), frame: LiveFrame::new() })
+        let last = batches.iter().map(|b| (b.page, b.seq)).max();
+        Ok(Player { replay: Replay::from_batches(batches), frame: LiveFrame::new(), last })
+    }
+
+    /// The last batch as `page.seq`, what a live view asks for batches after; empty for none.
+    #[wasm_bindgen(js_name = lastBatch)]
+    pub fn last_batch(&self) -> String {
+        self.last.map(|(page, seq)| format!("{page}.{seq}")).unwrap_or_default()
+    }
+
+    /// Adds the batches of `stream`, which came after the last one (a session followed live);
+    /// `false`, adding nothing, when one of them doesn't come after it (load the session again).
+    pub fn append(&mut self, stream: &[u8]) -> Result<bool, JsError> {
+        let mut batches =
+            sightline_protocol::stream::read_stream(stream).map_err(|e| JsError::new(&format!("{e:?}")))?;
+        batches.sort_by_key(|b| (b.page, b.seq));
+        if batches.first().is_some_and(|b| self.last.is_some_and(|last| (b.page, b.seq) <= last)) {
+            return Ok(false);
+        }
+        for batch in batches {
+            self.last = Some((batch.page, batch.seq));
+            self.replay.extend(batch);
+        }
+        Ok(true)
     }
 
     /// The time of the first event, in ms since the epoch (0 for an empty session).

@@ -45,25 +45,32 @@ struct Decoded {
 
 pub async fn post_batch(req: HttpRequest, body: web::Payload, state: web::Data<AppState>) -> HttpResponse {
     let mut response = match ingest(&req, body, &state).await {
-        Ok(outcome) => HttpResponse::Ok().content_type("application/json").body(outcome_body(outcome)),
+        Ok((outcome, watched)) => {
+            HttpResponse::Ok().content_type("application/json").body(outcome_body(outcome, watched))
+        }
         Err(error) => error.error_response(),
     };
     allow_request_origin(&req, response.headers_mut());
     response
 }
 
-fn outcome_body(outcome: Outcome) -> &'static str {
-    match outcome {
-        Outcome::Stored => r#"{"result":"stored"}"#,
-        Outcome::Duplicate => r#"{"result":"duplicate"}"#,
-        Outcome::Dropped => r#"{"result":"dropped"}"#,
+/// The answer to a batch; `watched` when someone follows its session live, so that the page
+/// sends sooner (see `live`).
+fn outcome_body(outcome: Outcome, watched: bool) -> &'static str {
+    match (outcome, watched) {
+        (Outcome::Stored, true) => r#"{"result":"stored","watched":true}"#,
+        (Outcome::Duplicate, true) => r#"{"result":"duplicate","watched":true}"#,
+        (Outcome::Stored, false) => r#"{"result":"stored"}"#,
+        (Outcome::Duplicate, false) => r#"{"result":"duplicate"}"#,
+        (Outcome::Dropped, _) => r#"{"result":"dropped"}"#,
         // Answered as an error (see `ingest`).
-        Outcome::SessionFull => r#"{"result":"session_full"}"#,
-        Outcome::Conflict => r#"{"result":"conflict"}"#,
+        (Outcome::SessionFull, _) => r#"{"result":"session_full"}"#,
+        (Outcome::Conflict, _) => r#"{"result":"conflict"}"#,
     }
 }
 
-async fn ingest(req: &HttpRequest, body: web::Payload, state: &AppState) -> Result<Outcome, ApiError> {
+/// The batch's outcome, and whether its session is followed live.
+async fn ingest(req: &HttpRequest, body: web::Payload, state: &AppState) -> Result<(Outcome, bool), ApiError> {
     let project = project_of_key(req, state)?;
 
     if let Some(origin) = origin(req).filter(|o| !project.allows_origin(o)) {
@@ -144,7 +151,7 @@ async fn ingest(req: &HttpRequest, body: web::Payload, state: &AppState) -> Resu
                 key.page, key.seq, key.session
             ),
         }),
-        outcome => Ok(outcome),
+        outcome => Ok((outcome, state.watchers.watched(project.id, key.session))),
     }
 }
 

@@ -9,6 +9,7 @@
 //! | `GET /api/sessions`           | find sessions                                |
 //! | `GET /api/sessions/{id}`      | one session's summary                        |
 //! | `GET /api/sessions/{id}/events` | the session's batches, streamed in order   |
+//! | `GET /api/sessions/{id}/live` | the session followed as it happens (Server-Sent Events) |
 //! | `GET /api/sessions/{id}/digest` | the support digest, JSON or Markdown       |
 //! | `DELETE /api/sessions/{id}`   | delete a session                             |
 //! | `GET /api/traces/{trace}`     | a trace's backend spans and logs, and where sessions made it |
@@ -19,6 +20,7 @@ mod auth;
 mod body;
 mod cors;
 mod ingest;
+mod live;
 mod ops;
 mod otlp;
 mod sdk_reports;
@@ -59,6 +61,8 @@ pub struct AppState {
     pub public_url: Option<String>,
     /// The budget of each source address on the SDK's endpoints.
     pub sources: crate::rate::SourceLimiter,
+    /// The sessions followed live, so the answers to their batches say they are watched.
+    pub watchers: live::Watchers,
     /// The store's size on disk and when it was measured (measuring walks its files).
     pub store_size: std::sync::Mutex<Option<(std::time::Instant, u64)>>,
 }
@@ -127,6 +131,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/api/sessions/{id}/events")
             .route(web::get().to(sessions::events))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/api/sessions/{id}/live")
+            .route(web::get().to(live::follow))
             .default_service(web::to(method_not_allowed)),
     )
     .service(

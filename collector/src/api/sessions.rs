@@ -12,7 +12,7 @@ use crate::digest::{to_markdown, Recording};
 use crate::error::ApiError;
 use crate::query::{find_sessions, SessionFilter};
 use crate::recording::read_session;
-use crate::store::Cursor;
+use crate::store::{BatchKey, Cursor};
 use crate::writer::DeleteTarget;
 
 /// Media type of the events stream: each batch as a u32 little-endian length and the batch's
@@ -83,7 +83,7 @@ pub async fn list(req: HttpRequest, access: ReadAccess, state: web::Data<AppStat
     Ok(HttpResponse::Ok().json(page))
 }
 
-fn session_id(req: &HttpRequest) -> Result<SessionId, ApiError> {
+pub(super) fn session_id(req: &HttpRequest) -> Result<SessionId, ApiError> {
     req.match_info()
         .get("id")
         .and_then(|id| id.to_ascii_lowercase().parse().ok())
@@ -105,12 +105,34 @@ pub async fn events(
     if state.store.summary(access.0.id, session)?.is_none() {
         return Err(ApiError::NotFound("no such session"));
     }
-    // Batches are read from the store one at a time as the client consumes them.
-    let frames = state
-        .store
-        .batches(access.0.id, session)
-        .map(|entry| entry.map(|(_, bytes)| web::Bytes::from(sightline_protocol::stream::frame(&bytes))));
+    // Batches are read from the store one at a time as the client consumes them; a live view
+    // asks only for those after the last it read.
+    let after = web::Query::<EventsParams>::from_query(req.query_string())
+        .map_err(|e| ApiError::bad_request("bad_query", e.to_string()))?
+        .into_inner()
+        .after
+        .map(|after| parse_after(&after, access.0.id, session))
+        .transpose()?;
+    let batches = match after {
+        Some(after) => state.store.batches_after(&after),
+        None => state.store.batches(access.0.id, session),
+    };
+    let frames =
+        batches.map(|entry| entry.map(|(_, bytes)| web::Bytes::from(sightline_protocol::stream::frame(&bytes))));
     Ok(HttpResponse::Ok().content_type(sightline_protocol::stream::MEDIA_TYPE).streaming(stream::iter(frames)))
+}
+
+#[derive(Deserialize)]
+struct EventsParams {
+    /// `page.seq` of the last batch the client has.
+    after: Option<String>,
+}
+
+/// `page.seq` as the key of that batch of the session.
+fn parse_after(after: &str, project: u32, session: SessionId) -> Result<BatchKey, ApiError> {
+    let bad = || ApiError::bad_request("bad_after", "`after` is the page and seq of a batch: `0.12`");
+    let (page, seq) = after.split_once('.').ok_or_else(bad)?;
+    Ok(BatchKey { project, session, page: page.parse().map_err(|_| bad())?, seq: seq.parse().map_err(|_| bad())? })
 }
 
 #[derive(Deserialize)]

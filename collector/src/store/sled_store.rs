@@ -114,12 +114,19 @@ impl Store for SledStore {
 
     fn batches(&self, project: u32, session: SessionId) -> StoreIter<'static, (BatchKey, Vec<u8>)> {
         let prefix = Self::session_prefix(keys::BATCH, project, session);
-        Box::new(self.tree.scan_prefix(&prefix).map(move |entry| {
-            let (k, v) = entry?;
-            let rest = k.get(21..29).ok_or_else(|| corrupt(&k, "short batch key"))?;
-            let key = BatchKey { project, session, page: be_u32(&rest[..4]), seq: be_u32(&rest[4..]) };
-            Ok((key, v.to_vec()))
-        }))
+        Box::new(self.tree.scan_prefix(&prefix).map(move |entry| stored_batch(project, session, entry)))
+    }
+
+    fn batches_after(&self, after: &BatchKey) -> StoreIter<'static, (BatchKey, Vec<u8>)> {
+        let (project, session) = (after.project, after.session);
+        let prefix = Self::session_prefix(keys::BATCH, project, session);
+        let from = (std::ops::Bound::Excluded(keys::batch(after)), std::ops::Bound::Unbounded);
+        Box::new(
+            self.tree
+                .range::<Vec<u8>, _>(from)
+                .take_while(move |entry| entry.as_ref().map_or(true, |(k, _)| k.starts_with(&prefix)))
+                .map(move |entry| stored_batch(project, session, entry)),
+        )
     }
 
     fn listed(&self, project: u32, cursor: Option<Cursor>) -> StoreIter<'static, Listed> {
@@ -299,4 +306,16 @@ fn meta_key(name: &str) -> Vec<u8> {
     let mut k = vec![keys::META];
     k.extend_from_slice(name.as_bytes());
     k
+}
+
+/// A stored batch of the session, from its entry: the page and seq are in its key.
+fn stored_batch(
+    project: u32,
+    session: SessionId,
+    entry: sled::Result<(sled::IVec, sled::IVec)>,
+) -> Result<(BatchKey, Vec<u8>), StoreError> {
+    let (k, v) = entry?;
+    let rest = k.get(21..29).ok_or_else(|| corrupt(&k, "short batch key"))?;
+    let key = BatchKey { project, session, page: be_u32(&rest[..4]), seq: be_u32(&rest[4..]) };
+    Ok((key, v.to_vec()))
 }

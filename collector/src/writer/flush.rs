@@ -1,22 +1,25 @@
 //! The flusher: makes applied groups durable with one fsync for everything applied so far, and
-//! only then answers their requests.
+//! only then answers their requests, and tells whoever follows a session that its batch is
+//! stored.
 
 use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 use std::time::Instant;
 
+use tokio::sync::broadcast;
+
 use super::{Outcome, Reply, TelemetryOutcome};
 use crate::metrics::METRICS;
-use crate::store::{Store, StoreError};
+use crate::store::{BatchKey, Store, StoreError};
 
 /// An applied group waiting for the flush that makes it durable.
 pub(super) struct Applied {
     pub(super) replies: Vec<(Reply<Outcome>, Outcome)>,
     pub(super) telemetry: Vec<(Reply<TelemetryOutcome>, TelemetryOutcome)>,
-    pub(super) stored: Vec<(usize, u64)>,
+    pub(super) stored: Vec<(BatchKey, usize, u64)>,
 }
 
-pub(super) fn flush_loop(store: Arc<dyn Store>, rx: Receiver<Applied>) {
+pub(super) fn flush_loop(store: Arc<dyn Store>, rx: Receiver<Applied>, durable: broadcast::Sender<BatchKey>) {
     while let Ok(first) = rx.recv() {
         let mut pending = vec![first];
         pending.extend(rx.try_iter());
@@ -29,8 +32,10 @@ pub(super) fn flush_loop(store: Arc<dyn Store>, rx: Receiver<Applied>) {
         }
         for applied in pending {
             if result.is_ok() {
-                for (bytes, events) in applied.stored {
+                for (key, bytes, events) in applied.stored {
                     METRICS.stored(bytes, events);
+                    // Nobody following is no error.
+                    let _ = durable.send(key);
                 }
             }
             for (reply, outcome) in applied.telemetry {

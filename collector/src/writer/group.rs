@@ -27,7 +27,8 @@ pub(super) struct Group {
     analysed: HashSet<(u32, SessionId)>,
     /// The batches of the group, each with a hash of its bytes (a retry must be the same).
     keys: HashMap<BatchKey, u64>,
-    stored: Vec<(usize, u64)>,
+    /// Each batch stored: its key, size and events.
+    stored: Vec<(BatchKey, usize, u64)>,
     pub(super) cache: SummaryCache,
 }
 
@@ -110,7 +111,7 @@ impl Group {
             summary.analyzed_batches = summary.batch_count;
             self.analysed.insert((project, session));
         }
-        self.stored.push((bytes.len(), tally.events));
+        self.stored.push((key, bytes.len(), tally.events));
         self.writes.push(Write::Batch { key, bytes, traces: tally.traces });
         self.keys.insert(key, hash);
         Ok(Outcome::Stored)

@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use sightline_protocol::{SessionId, TraceId};
-use tokio::sync::oneshot;
+use tokio::sync::{broadcast, oneshot};
 
 use crate::store::{BatchKey, Store, StoreError};
 use crate::summary::{BatchTally, Geo, SignalCounts};
@@ -35,6 +35,9 @@ use cache::SummaryCache;
 use flush::{flush_loop, Applied};
 use group::Group;
 pub use pending::{PendingAnalysis, MAX_WAIT, QUIET};
+
+/// Durable batches announced to live views that have not taken them yet, at most.
+const DURABLE_BACKLOG: usize = 4096;
 
 /// A decoded batch waiting to be stored.
 pub struct IngestJob {
@@ -132,6 +135,8 @@ pub struct Writer {
     max_queued_bytes: usize,
     /// Sessions whose signal counts are behind their batches.
     pending: Arc<PendingAnalysis>,
+    /// Each batch once it is durable, for live views.
+    durable: broadcast::Sender<BatchKey>,
 }
 
 impl Writer {
@@ -144,6 +149,8 @@ impl Writer {
         let (applied_tx, applied_rx) = mpsc::channel();
         let flusher_store = store.clone();
         let pending = Arc::new(PendingAnalysis::default());
+        let (durable, _) = broadcast::channel(DURABLE_BACKLOG);
+        let announce = durable.clone();
         let changed = pending.clone();
         let threads = vec![
             std::thread::Builder::new()
@@ -152,10 +159,23 @@ impl Writer {
                 .expect("spawning the writer thread"),
             std::thread::Builder::new()
                 .name("sightline-flusher".into())
-                .spawn(move || flush_loop(flusher_store, applied_rx))
+                .spawn(move || flush_loop(flusher_store, applied_rx, announce))
                 .expect("spawning the flusher thread"),
         ];
-        Writer { queue: Mutex::new(Some(tx)), threads: Mutex::new(threads), queued_bytes, max_queued_bytes, pending }
+        Writer {
+            queue: Mutex::new(Some(tx)),
+            threads: Mutex::new(threads),
+            queued_bytes,
+            max_queued_bytes,
+            pending,
+            durable,
+        }
+    }
+
+    /// Every batch from now on, once it is durable. A receiver that falls more than a backlog
+    /// behind is told it lagged, and reads the store again.
+    pub fn durable_batches(&self) -> broadcast::Receiver<BatchKey> {
+        self.durable.subscribe()
     }
 
     /// The sessions stored batches have changed since their last analysis.
