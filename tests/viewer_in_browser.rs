@@ -672,6 +672,34 @@ fn the_session_is_a_workspace_on_one_screen_driven_from_the_keyboard() {
     let said = browser.wait_for("document.querySelector('.notice')?.textContent", Duration::from_secs(10));
     assert!(said.as_str().unwrap().contains("This session is gone"), "{said}");
 
+    // A share link opens the session without signing in, and only it.
+    let link = http.request(
+        "POST",
+        &format!("{}/api/sessions/{session}/share", collector.base),
+        &[("authorization", &format!("Bearer {TOKEN}"))],
+        Some(br#"{"days": 1}"#),
+    );
+    let url = link.json()["url"].as_str().unwrap().to_owned();
+    browser.execute("localStorage.clear(); return true;");
+    browser.navigate(&url);
+    browser.wait_for(first_frame, Duration::from_secs(20));
+    let shown = browser.execute(
+        "return [document.getElementById('sign-out').hidden, !!document.getElementById('share'), \
+         document.getElementById('panel-network').textContent.includes('/send')];",
+    );
+    assert_eq!(shown, serde_json::json!([true, false, true]), "read-only, no sign-in, the facts there");
+    let id = link.json()["id"].as_str().unwrap().to_owned();
+    let revoked = http.request(
+        "DELETE",
+        &format!("{}/api/shares/{id}", collector.base),
+        &[("authorization", &format!("Bearer {TOKEN}"))],
+        None,
+    );
+    assert_eq!(revoked.status, 200);
+    browser.navigate(&url);
+    let said = browser.wait_for("document.querySelector('.notice')?.textContent", Duration::from_secs(10));
+    assert!(said.as_str().unwrap().contains("no longer opens"), "{said}");
+
     // An expired sign-in asks to sign in again, saying why.
     browser.execute("localStorage.setItem('sightline.readToken', 'slr_revoked'); return true;");
     browser.navigate(&format!("{}/sessions/{session}", collector.base));

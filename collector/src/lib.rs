@@ -21,6 +21,7 @@ pub mod query;
 pub mod rate;
 pub mod recording;
 pub mod retention;
+pub mod share;
 pub mod store;
 pub mod summary;
 pub mod telemetry;
@@ -89,6 +90,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         public_url: config.public_url.clone(),
         store_size: std::sync::Mutex::new(None),
         watchers: Default::default(),
+        share_key: share::ShareKey::load(store.as_ref())?,
         sources: crate::rate::SourceLimiter::new(config.limits.source_rate_limit),
     });
     let analyzer = analyzer::Analyzer::start(

@@ -100,6 +100,11 @@ impl Projects {
         self.by_read_token.get(token)
     }
 
+    /// The project with internal id `id`.
+    pub fn by_id(&self, id: u32) -> Option<&Arc<Project>> {
+        self.all.iter().find(|project| project.id == id)
+    }
+
     /// Every project.
     pub fn iter(&self) -> impl Iterator<Item = &Arc<Project>> {
         self.all.iter()

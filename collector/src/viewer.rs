@@ -34,6 +34,7 @@ const PLAYER_WASM: &[u8] = include_bytes!(concat!(env!("SIGHTLINE_PLAYER_DIR"), 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(page))
         .route("/sessions/{id}", web::get().to(page))
+        .route("/share/{token}", web::get().to(page))
         .route("/viewer/app.js", web::get().to(|| asset("text/javascript; charset=utf-8", SCRIPT)))
         .route("/viewer/frame.js", web::get().to(|| asset("text/javascript; charset=utf-8", FRAME_SCRIPT)))
         .route("/viewer/common.js", web::get().to(|| asset("text/javascript; charset=utf-8", COMMON_SCRIPT)))

@@ -332,6 +332,103 @@ fn the_read_api_needs_a_token_and_shows_only_its_projects_sessions() {
     assert_eq!(http.get(&urls[1], TOKEN_B).json()["batch_count"], 1);
 }
 
+/// A share link opens its one session (summary, events, digest, the traces of its requests)
+/// and nothing else: not the list, not another session, not another project's; it can't make
+/// links or delete; it stops at its expiry, when revoked, and when forged.
+#[test]
+fn a_share_link_opens_one_session_until_it_expires_or_is_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let collector = start(dir.path(), CONFIG);
+    let http = Http::default();
+    let (shared, other) = (random_session(), random_session());
+    for session in [shared, other] {
+        assert_eq!(http.post_batch(&collector.base, KEY_A, &small_batch(KEY_A, session, 0)).status, 200);
+    }
+    let share = |session: SessionId, body: &str, token: &str| {
+        http.request(
+            "POST",
+            &format!("{}/api/sessions/{session}/share", collector.base),
+            &[("authorization", &format!("Bearer {token}")), ("content-type", "application/json")],
+            Some(body.as_bytes()),
+        )
+    };
+    let made = share(shared, r#"{"days": 7}"#, TOKEN_A);
+    assert_eq!(made.status, 201, "{}", made.json());
+    let link = made.json();
+    let token = link["token"].as_str().unwrap().to_owned();
+    assert!(link["url"].as_str().unwrap().ends_with(&format!("/share/{token}")), "{link}");
+    let week = link["expires"].as_u64().unwrap() - sightline_collector::api::now_ms();
+    assert!((7 * 86_400_000 - 60_000..=7 * 86_400_000).contains(&week), "{week}");
+
+    let base = &collector.base;
+    for url in [
+        format!("{base}/api/sessions/{shared}"),
+        format!("{base}/api/sessions/{shared}/events"),
+        format!("{base}/api/sessions/{shared}/digest"),
+    ] {
+        assert_eq!(http.get(&url, &token).status, 200, "{url}");
+    }
+    for url in [
+        format!("{base}/api/sessions"),
+        format!("{base}/api/sessions/{other}"),
+        format!("{base}/api/sessions/{other}/events"),
+        format!("{base}/api/sessions/{other}/digest"),
+    ] {
+        let refused = http.get(&url, &token);
+        assert_eq!((refused.status, refused.error_code().as_str()), (403, "share_link_scope"), "{url}");
+    }
+    assert_eq!(http.delete(&format!("{base}/api/sessions/{shared}"), &token).status, 403);
+    assert_eq!(share(shared, "{}", &token).status, 403, "a link makes no links");
+    assert_eq!(http.get(&format!("{base}/api/traces/4bf92f3577b34da6a3ce929d0e0e4736"), &token).status, 404);
+    // Project b's token can't share project a's session.
+    assert_eq!(share(shared, "{}", TOKEN_B).status, 404);
+    // Bad requests are refused with a reason.
+    for body in [
+        r#"{"days": 91}"#,
+        r#"{"days": -1}"#,
+        r#"{"seconds": 0}"#,
+        r#"{"days": 1, "seconds": 1}"#,
+        "{",
+        r#"{"weeks": 1}"#,
+    ] {
+        let refused = share(shared, body, TOKEN_A);
+        assert_eq!(refused.status, 400, "{body}: {}", refused.json());
+    }
+
+    // Forged: another session in the same token, or a later expiry.
+    let forged = token.replacen(&shared.to_string(), &other.to_string(), 1);
+    assert_eq!(http.get(&format!("{base}/api/sessions/{other}"), &forged).status, 401);
+    // Expired.
+    let brief = share(shared, r#"{"seconds": 1}"#, TOKEN_A).json()["token"].as_str().unwrap().to_owned();
+    assert_eq!(http.get(&format!("{base}/api/sessions/{shared}"), &brief).status, 200);
+    std::thread::sleep(std::time::Duration::from_millis(1_100));
+    let expired = http.get(&format!("{base}/api/sessions/{shared}"), &brief);
+    assert_eq!(expired.status, 401);
+    assert!(expired.json()["message"].as_str().unwrap().contains("expired"), "{}", expired.json());
+    // Revoked, also across a restart.
+    let id = link["id"].as_str().unwrap();
+    assert_eq!(http.delete(&format!("{base}/api/shares/{id}"), &token).status, 403, "not by the link itself");
+    assert_eq!(http.delete(&format!("{base}/api/shares/{id}"), TOKEN_A).status, 200);
+    let revoked = http.get(&format!("{base}/api/sessions/{shared}"), &token);
+    assert_eq!(revoked.status, 401);
+    assert!(revoked.json()["message"].as_str().unwrap().contains("revoked"));
+    drop(collector);
+    let collector = start(dir.path(), CONFIG);
+    assert_eq!(http.get(&format!("{}/api/sessions/{shared}", collector.base), &token).status, 401);
+    let fresh = http.request(
+        "POST",
+        &format!("{}/api/sessions/{shared}/share", collector.base),
+        &[("authorization", &format!("Bearer {TOKEN_A}"))],
+        None,
+    );
+    let fresh = fresh.json()["token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        http.get(&format!("{}/api/sessions/{shared}", collector.base), &fresh).status,
+        200,
+        "the signing key is kept"
+    );
+}
+
 fn assert_gone(data: &Path, project: u32, session: SessionId, user: &str) {
     let store = SledStore::open(data).unwrap();
     assert!(store.summary(project, session).unwrap().is_none());

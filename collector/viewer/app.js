@@ -7,7 +7,7 @@
 // - session.js: one session as a workspace; panels.js its side panels; frame.js the replay
 //   frame.
 
-import { TOKEN_KEY, SignedOut, api, el, token } from '/viewer/common.js';
+import { TOKEN_KEY, SignedOut, api, el, sharedLink, token, useShareLink } from '/viewer/common.js';
 import { showList } from '/viewer/list.js';
 import { showSession } from '/viewer/session.js';
 
@@ -47,6 +47,17 @@ function showSignIn(message) {
 }
 
 function failed(error) {
+  if (error instanceof SignedOut && sharedLink()) {
+    view.replaceChildren(
+      el(
+        'div',
+        { class: 'card notice' },
+        el('h2', { text: 'This link no longer opens the session' }),
+        el('p', { text: 'It has expired or was revoked. Ask whoever shared it for a new one.' }),
+      ),
+    );
+    return;
+  }
   if (error instanceof SignedOut) {
     localStorage.removeItem(TOKEN_KEY);
     showSignIn('Your sign-in has expired or the token was revoked. Sign in again with a current read token.');
@@ -66,6 +77,15 @@ function failed(error) {
 function route() {
   shown.abort();
   shown = new AbortController();
+  // A share link: that one session, read-only, without signing in.
+  const share = location.pathname.match(/^\/share\/(sls_[0-9]+_([0-9a-f]{32})_[0-9a-f_]+)$/);
+  if (share) {
+    useShareLink(share[1]);
+    signOut.hidden = true;
+    document.body.classList.add('workspace-mode');
+    showSession(view, share[2], shown.signal).catch(failed);
+    return;
+  }
   if (!token()) {
     showSignIn();
     return;

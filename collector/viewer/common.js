@@ -17,8 +17,19 @@ export function el(tag, attributes = {}, ...children) {
   return node;
 }
 
+// A share link's token, when the viewer was opened from one: it reads that session only.
+let shared = null;
+
+export function useShareLink(shareToken) {
+  shared = shareToken;
+}
+
+export function sharedLink() {
+  return shared !== null;
+}
+
 export function token() {
-  return localStorage.getItem(TOKEN_KEY);
+  return shared || localStorage.getItem(TOKEN_KEY);
 }
 
 // The read token was refused: the engineer signs in again.

@@ -3,7 +3,7 @@
 // on its own. The engineer's choices (the panels' width, the tab in front, session time or the
 // user's clock) are kept in this browser. The keyboard drives the replay (`?` lists the keys).
 
-import { ApiError, api, clock, duration, el, fetchApi, isLive, place, wallClock, when, device } from '/viewer/common.js';
+import { ApiError, api, clock, device, duration, el, fetchApi, isLive, place, sharedLink, token, wallClock, when } from '/viewer/common.js';
 import { ReplayFrame } from '/viewer/frame.js';
 import { SidePanels } from '/viewer/panels.js';
 
@@ -228,7 +228,29 @@ async function showReplay(id, session, column, actions, panels, layout, signal) 
   const keysButton = el('button', { id: 'keys-button', class: 'quiet', title: 'Keyboard shortcuts', text: '?' });
   const copy = el('button', { id: 'copy-link', text: 'Copy link to this moment' });
   const digest = el('button', { id: 'copy-digest', text: 'Copy digest' });
-  actions.replaceChildren(copy, digest);
+  // A link for someone without the project's read token: this session only, for a week.
+  const share = sharedLink() ? null : el('button', { id: 'share', title: 'A link that opens this session only, read-only, for 7 days', text: 'Share' });
+  actions.replaceChildren(copy, digest, share || '');
+  if (share) {
+    share.addEventListener('click', async () => {
+      try {
+        const answer = await fetch(`/api/sessions/${encodeURIComponent(id)}/share`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token()}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ days: 7 }),
+        });
+        const made = await answer.json();
+        if (!answer.ok) throw new Error(made.message || answer.status);
+        share.dataset.url = made.url;
+        await navigator.clipboard.writeText(made.url).then(
+          () => (share.textContent = 'Share link copied (7 days)'),
+          () => (share.textContent = made.url),
+        );
+      } catch (error) {
+        share.textContent = `Not shared: ${error.message}`;
+      }
+    });
+  }
   const help = el(
     'div',
     { id: 'keys', class: 'keys', hidden: true, role: 'dialog', 'aria-label': 'Keyboard shortcuts' },
@@ -348,7 +370,7 @@ async function showReplay(id, session, column, actions, panels, layout, signal) 
     render(playhead);
   });
   copy.addEventListener('click', () => {
-    const link = `${location.origin}/sessions/${id}?t=${Math.round(start + Number(slider.value))}`;
+    const link = `${location.origin}${location.pathname}?t=${Math.round(start + Number(slider.value))}`;
     navigator.clipboard.writeText(link).then(
       () => (copy.textContent = 'Link copied'),
       () => (copy.textContent = link),

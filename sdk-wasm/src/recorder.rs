@@ -20,6 +20,10 @@ use crate::{intake, tape};
 
 /// A batch is cut at least this often while events arrive.
 const BATCH_INTERVAL_MS: f64 = 5_000.0;
+/// And this often while a support engineer watches the session live.
+const WATCHED_BATCH_INTERVAL_MS: f64 = 1_000.0;
+/// A session stops counting as watched this long after an answer last said it was.
+const WATCHED_FOR_MS: f64 = 30_000.0;
 /// A batch is cut as soon as this many events wait.
 const BATCH_MAX_EVENTS: usize = 2_000;
 /// A batch is cut as soon as its events hold about this many bytes of text, well under the
@@ -48,6 +52,19 @@ struct State {
     refusal_keyframe_at: f64,
     /// When a dropped tape last asked for a keyframe.
     tape_keyframe_at: f64,
+    /// Until when the session counts as watched live (see [`Recorder::watched`]).
+    watched_until: f64,
+}
+
+impl State {
+    /// How often a batch is cut now.
+    fn batch_interval(&self, now: f64) -> f64 {
+        if now < self.watched_until {
+            WATCHED_BATCH_INTERVAL_MS
+        } else {
+            BATCH_INTERVAL_MS
+        }
+    }
 }
 
 /// Records one page into the current session and ships it to the collector.
@@ -75,6 +92,7 @@ impl Recorder {
             keyframe_due: false,
             refusal_keyframe_at: f64::NEG_INFINITY,
             tape_keyframe_at: f64::NEG_INFINITY,
+            watched_until: f64::NEG_INFINITY,
         };
         Ok(Recorder { state: Rc::new(RefCell::new(state)) })
     }
@@ -152,7 +170,7 @@ impl Recorder {
                 // The user is still at it: the next session starts now, page changes and all.
                 state.rotate(now);
             } else if !state.batcher.is_empty()
-                && (session.is_idle(now as u64) || now - state.last_cut >= BATCH_INTERVAL_MS)
+                && (session.is_idle(now as u64) || now - state.last_cut >= state.batch_interval(now))
             {
                 // An idle session's last events go out now; the next one starts with the user's
                 // next action (see `push`).
@@ -188,6 +206,12 @@ impl Recorder {
             state.keyframe_due = true;
         }
         next
+    }
+
+    /// The collector's answer said a support engineer follows the session live: batches are
+    /// cut every second rather than every five, until answers have not said so for 30 s.
+    pub fn watched(&self, now: f64) {
+        self.state.borrow_mut().watched_until = now + WATCHED_FOR_MS;
     }
 
     /// The collector holds as much of session `session` (32 hex digits) as a session may: if it

@@ -7,12 +7,44 @@ use std::sync::Arc;
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
 use serde::Deserialize;
 
-use super::AppState;
+use super::{now_ms, AppState};
 use crate::error::ApiError;
 use crate::projects::Project;
+use crate::share::{self, ShareError};
+use sightline_protocol::SessionId;
 
-/// The project a valid read token grants access to.
-pub struct ReadAccess(pub Arc<Project>);
+/// What a valid read credential grants: every session of a project (a read token), or one
+/// session of it (a share link, see `crate::share`).
+pub struct ReadAccess {
+    /// The project.
+    pub project: Arc<Project>,
+    /// The one session a share link opens.
+    pub only: Option<SessionId>,
+}
+
+impl ReadAccess {
+    /// The project, if the credential reads all of it: a share link doesn't.
+    pub fn whole_project(&self) -> Result<u32, ApiError> {
+        match self.only {
+            None => Ok(self.project.id),
+            Some(_) => Err(ApiError::Forbidden {
+                code: "share_link_scope",
+                message: "a share link opens one session, not the project's".into(),
+            }),
+        }
+    }
+
+    /// The project, if the credential reads `session`.
+    pub fn session(&self, session: SessionId) -> Result<u32, ApiError> {
+        match self.only {
+            Some(only) if only != session => Err(ApiError::Forbidden {
+                code: "share_link_scope",
+                message: "a share link opens its own session only".into(),
+            }),
+            _ => Ok(self.project.id),
+        }
+    }
+}
 
 impl FromRequest for ReadAccess {
     type Error = ApiError;
@@ -33,7 +65,18 @@ fn authorize(req: &HttpRequest) -> Result<ReadAccess, ApiError> {
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or(ApiError::Unauthenticated("send the read token as `Authorization: Bearer <token>`"))?;
-    state.projects.by_read_token(token).cloned().map(ReadAccess).ok_or(ApiError::BadCredentials("unknown read token"))
+    if token.starts_with(share::PREFIX) {
+        let share = state.share_key.check(state.store.as_ref(), token, now_ms()).map_err(|e| match e {
+            ShareError::Invalid => ApiError::BadCredentials("not a valid share link"),
+            ShareError::Expired => ApiError::BadCredentials("this share link has expired"),
+            ShareError::Revoked => ApiError::BadCredentials("this share link was revoked"),
+        })?;
+        let project =
+            state.projects.by_id(share.project).cloned().ok_or(ApiError::BadCredentials("not a valid share link"))?;
+        return Ok(ReadAccess { project, only: Some(share.session) });
+    }
+    let project = state.projects.by_read_token(token).cloned().ok_or(ApiError::BadCredentials("unknown read token"))?;
+    Ok(ReadAccess { project, only: None })
 }
 
 #[derive(Deserialize)]

@@ -82,7 +82,7 @@ pub async fn follow(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let session = session_id(&req)?;
-    let project = access.0.id;
+    let project = access.session(session)?;
     if state.store.summary(project, session)?.is_none() {
         return Err(ApiError::NotFound("no such session"));
     }

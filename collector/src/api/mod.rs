@@ -10,6 +10,8 @@
 //! | `GET /api/sessions/{id}`      | one session's summary                        |
 //! | `GET /api/sessions/{id}/events` | the session's batches, streamed in order   |
 //! | `GET /api/sessions/{id}/live` | the session followed as it happens (Server-Sent Events) |
+//! | `POST /api/sessions/{id}/share` | a link that opens this one session, read-only, for a while |
+//! | `DELETE /api/shares/{id}`     | revoke a share link                          |
 //! | `GET /api/sessions/{id}/digest` | the support digest, JSON or Markdown       |
 //! | `DELETE /api/sessions/{id}`   | delete a session                             |
 //! | `GET /api/traces/{trace}`     | a trace's backend spans and logs, and where sessions made it |
@@ -25,6 +27,7 @@ mod ops;
 mod otlp;
 mod sdk_reports;
 mod sessions;
+mod shares;
 mod traces;
 mod users;
 
@@ -61,6 +64,8 @@ pub struct AppState {
     pub public_url: Option<String>,
     /// The budget of each source address on the SDK's endpoints.
     pub sources: crate::rate::SourceLimiter,
+    /// The key share links are signed with.
+    pub share_key: crate::share::ShareKey,
     /// The sessions followed live, so the answers to their batches say they are watched.
     pub watchers: live::Watchers,
     /// The store's size on disk and when it was measured (measuring walks its files).
@@ -136,6 +141,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/api/sessions/{id}/live")
             .route(web::get().to(live::follow))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/api/sessions/{id}/share")
+            .route(web::post().to(shares::create))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/api/shares/{id}")
+            .route(web::delete().to(shares::delete))
             .default_service(web::to(method_not_allowed)),
     )
     .service(

@@ -76,7 +76,7 @@ pub async fn list(req: HttpRequest, access: ReadAccess, state: web::Data<AppStat
         text: non_empty(params.q),
     };
     let store = state.store.clone();
-    let project = access.0.id;
+    let project = access.whole_project()?;
     let page = web::block(move || find_sessions(store.as_ref(), project, &filter, cursor, limit))
         .await
         .map_err(|_| ApiError::ShuttingDown)??;
@@ -92,7 +92,8 @@ pub(super) fn session_id(req: &HttpRequest) -> Result<SessionId, ApiError> {
 
 pub async fn get(req: HttpRequest, access: ReadAccess, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let session = session_id(&req)?;
-    let summary = state.store.summary(access.0.id, session)?.ok_or(ApiError::NotFound("no such session"))?;
+    let summary =
+        state.store.summary(access.session(session)?, session)?.ok_or(ApiError::NotFound("no such session"))?;
     Ok(HttpResponse::Ok().json(summary))
 }
 
@@ -102,7 +103,8 @@ pub async fn events(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let session = session_id(&req)?;
-    if state.store.summary(access.0.id, session)?.is_none() {
+    let project = access.session(session)?;
+    if state.store.summary(project, session)?.is_none() {
         return Err(ApiError::NotFound("no such session"));
     }
     // Batches are read from the store one at a time as the client consumes them; a live view
@@ -111,11 +113,11 @@ pub async fn events(
         .map_err(|e| ApiError::bad_request("bad_query", e.to_string()))?
         .into_inner()
         .after
-        .map(|after| parse_after(&after, access.0.id, session))
+        .map(|after| parse_after(&after, project, session))
         .transpose()?;
     let batches = match after {
         Some(after) => state.store.batches_after(&after),
-        None => state.store.batches(access.0.id, session),
+        None => state.store.batches(project, session),
     };
     let frames =
         batches.map(|entry| entry.map(|(_, bytes)| web::Bytes::from(sightline_protocol::stream::frame(&bytes))));
@@ -163,7 +165,7 @@ pub async fn digest(
             .is_some_and(|accept| accept.contains("text/markdown")),
     };
     let viewer = state.viewer_base(&req);
-    let project = access.0.id;
+    let project = access.session(session)?;
     let store = state.store.clone();
     let digest = web::block(move || {
         let summary = store.summary(project, session)?.ok_or(ApiError::NotFound("no such session"))?;
@@ -192,7 +194,7 @@ pub async fn delete(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let session = session_id(&req)?;
-    if delete_sessions(&state, access.0.id, DeleteTarget::Sessions(vec![session])).await? == 0 {
+    if delete_sessions(&state, access.whole_project()?, DeleteTarget::Sessions(vec![session])).await? == 0 {
         return Err(ApiError::NotFound("no such session"));
     }
     Ok(HttpResponse::Ok().json(serde_json::json!({ "deleted": 1 })))

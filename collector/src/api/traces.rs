@@ -18,12 +18,16 @@ pub async fn trace(req: HttpRequest, access: ReadAccess, state: web::Data<AppSta
         .get("trace")
         .and_then(|t| t.to_ascii_lowercase().parse().ok())
         .ok_or_else(|| ApiError::bad_request("bad_trace_id", "a trace id is 32 hex digits"))?;
-    let project = access.0.id;
+    let project = access.project.id;
     let store = state.store.clone();
     let (records, hits) =
         web::block(move || Ok::<_, StoreError>((store.telemetry(project, trace)?, store.trace_hits(project, trace)?)))
             .await
             .map_err(|_| ApiError::ShuttingDown)??;
+    // A share link reads the traces of its own session's requests only.
+    if access.only.is_some_and(|only| !hits.iter().any(|hit| hit.session == only)) {
+        return Err(ApiError::NotFound("no such trace in the shared session"));
+    }
     let telemetry = TraceTelemetry::new(trace, records);
     let sessions: Vec<_> = hits
         .iter()

@@ -15,6 +15,6 @@ pub async fn delete_user(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let user = req.match_info().get("id").unwrap_or_default().to_owned();
-    let deleted = delete_sessions(&state, access.0.id, DeleteTarget::User(user)).await?;
+    let deleted = delete_sessions(&state, access.whole_project()?, DeleteTarget::User(user)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "deleted": deleted })))
 }
