@@ -202,6 +202,45 @@ fn the_digest_and_the_viewer_lead_from_the_failed_click_to_the_backend_error() {
         std::fs::write(Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path), &picture).unwrap();
     }
 
+    // The session in one file, opened from disk with the network cut: the replay at the failed
+    // click, the request's backend log line, and nothing fetched.
+    let export = http.request(
+        "GET",
+        &format!("{}/api/sessions/{session}/export", collector.base),
+        &[("authorization", &format!("Bearer {TOKEN}"))],
+        None,
+    );
+    assert_eq!(export.status, 200);
+    assert!(export.header("content-disposition").is_some_and(|d| d.contains("attachment")));
+    let folder = tempfile::tempdir().unwrap();
+    let file = folder.path().join(format!("sightline-{session}.html"));
+    std::fs::write(&file, &export.body).unwrap();
+    let offline = Browser::start_with(&["--host-resolver-rules=MAP * ~NOTFOUND"]);
+    offline.cdp(
+        "Emulation.setDeviceMetricsOverride",
+        serde_json::json!({ "width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": false }),
+    );
+    offline.navigate(&format!("file://{}?t={}", file.display(), error_click["time"]));
+    offline.wait_for("performance.getEntriesByName('sightline-first-frame').length > 0", Duration::from_secs(30));
+    let at = offline.execute("return Number(document.getElementById('timeline').value);").as_u64().unwrap();
+    assert!(at.abs_diff(offset) <= 10, "the file opened at {at} ms, the click was at {offset} ms");
+    let page = offline.execute("return document.getElementById('replay-frame').contentDocument.body.textContent;");
+    assert!(page.as_str().unwrap().contains("INV-40"), "the page at the click");
+    offline.execute(
+        "[...document.querySelectorAll('#panel-network li')].find((li) => li.textContent.includes('/send')).click(); return true;",
+    );
+    let shown = offline.wait_for(
+        "(document.querySelector('#panel-network .backend') || {}).textContent?.includes('SMTP relay') && document.querySelector('#panel-network .backend').textContent",
+        Duration::from_secs(10),
+    );
+    assert!(shown.as_str().unwrap().contains("acme-billing-api"), "{shown}");
+    let fetched = offline.execute(
+        "return performance.getEntriesByType('resource').map((e) => e.name).filter((n) => !n.startsWith('data:'));",
+    );
+    assert_eq!(fetched, serde_json::json!([]), "the file fetched nothing");
+    let stamp = offline.execute("return document.querySelector('header .exported').textContent;");
+    assert!(stamp.as_str().unwrap().contains(&collector.base), "says where from: {stamp}");
+
     // The digest as Markdown, as the viewer's button copies it.
     let markdown = http.request(
         "GET",

@@ -13,6 +13,7 @@ const COMMON_SCRIPT: &str = include_str!("../viewer/common.js");
 const LIST_SCRIPT: &str = include_str!("../viewer/list.js");
 const SESSION_SCRIPT: &str = include_str!("../viewer/session.js");
 const PANELS_SCRIPT: &str = include_str!("../viewer/panels.js");
+const EXPORT_SCRIPT: &str = include_str!("../viewer/export.js");
 const STYLE: &str = include_str!("../viewer/app.css");
 const ICON: &str = include_str!("../viewer/icon.svg");
 
@@ -67,3 +68,79 @@ async fn asset(content_type: &'static str, body: impl actix_web::body::MessageBo
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .body(body)
 }
+
+/// What an exported file carries.
+pub struct Export<'a> {
+    /// The session's id.
+    pub session: &'a str,
+    /// What the viewer reads in place of the API (see `viewer/export.js`).
+    pub data: &'a serde_json::Value,
+    /// When, in ms since the epoch.
+    pub exported: u64,
+    /// The collector's viewer it came from.
+    pub from: &'a str,
+}
+
+/// A module as a `data:` URL, its imports of the viewer's modules pointing at theirs.
+fn module_url(source: &str, imports: &[(&str, &str)]) -> String {
+    use base64::Engine as _;
+    let mut source = source.to_owned();
+    for (path, url) in imports {
+        source = source.replace(&format!("'{path}'"), &format!("'{url}'"));
+    }
+    format!("data:text/javascript;base64,{}", base64::engine::general_purpose::STANDARD.encode(source))
+}
+
+/// The exported file: the viewer's workspace, its modules as `data:` URLs (a file opened from
+/// disk loads nothing else), the replay core's wasm and the session's data inline. Its policy
+/// runs no script but the viewer's own, as the viewer's pages do.
+pub fn export_page(export: &Export<'_>) -> String {
+    use base64::Engine as _;
+    let common = module_url(COMMON_SCRIPT, &[]);
+    let frame = module_url(FRAME_SCRIPT, &[]);
+    let panels = module_url(PANELS_SCRIPT, &[("/viewer/common.js", &common)]);
+    #[cfg(sightline_player)]
+    let (player, wasm) =
+        (module_url(PLAYER_SCRIPT, &[]), base64::engine::general_purpose::STANDARD.encode(PLAYER_WASM));
+    #[cfg(not(sightline_player))]
+    let (player, wasm) = (String::from("data:text/javascript,throw new Error('no replay core')"), String::new());
+    let session = module_url(
+        SESSION_SCRIPT,
+        &[
+            ("/viewer/common.js", &common),
+            ("/viewer/frame.js", &frame),
+            ("/viewer/panels.js", &panels),
+            ("/viewer/player.js", &player),
+        ],
+    );
+    let start = module_url(EXPORT_SCRIPT, &[("/viewer/common.js", &common), ("/viewer/session.js", &session)]);
+    let mut data = export.data.clone();
+    if let Some(object) = data.as_object_mut() {
+        object.insert("wasm".into(), serde_json::Value::String(wasm));
+    }
+    // Inside `<script>`, `</` must not appear: JSON may write it as `<\/`.
+    let data = serde_json::to_string(&data).unwrap_or_default().replace("</", "<\\/");
+    let escape =
+        |text: &str| text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+    let exported = export.exported;
+    format!(
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"{policy}\">\n\
+         <title>Sightline session {session}</title>\n<style>{STYLE}</style>\n</head>\n\
+         <body class=\"workspace-mode\">\n<header><span class=\"brand\">Sightline</span><span class=\"spacer\"></span>\
+         <span class=\"exported\" data-exported=\"{exported}\">Session {session}, exported from {from}</span></header>\n\
+         <main id=\"view\"></main>\n<script type=\"application/json\" id=\"sightline-export\">{data}</script>\n\
+         <script type=\"module\" src=\"{start}\"></script>\n</body>\n</html>\n",
+        policy = EXPORT_POLICY,
+        session = escape(export.session),
+        from = escape(export.from),
+    )
+}
+
+/// An exported file's policy: the viewer's modules (`data:` URLs) and the wasm run, nothing
+/// connects anywhere; the recorded page's styles, images and fonts may load when online, as in
+/// the viewer, and its frame is written by the viewer.
+const EXPORT_POLICY: &str = "default-src 'none'; script-src data: 'wasm-unsafe-eval'; \
+     style-src * 'unsafe-inline'; img-src * data: blob:; font-src * data:; media-src *; connect-src 'none'; \
+     frame-src 'self' about: blob:; base-uri 'none'; form-action 'none'";

@@ -43,7 +43,44 @@ export class ApiError extends Error {
   }
 }
 
+// An exported file carries its session: what the API would answer is in the file, and nothing
+// is fetched.
+let embedded = null;
+
+export function useEmbedded(data) {
+  embedded = data;
+}
+
+export function exported() {
+  return embedded !== null;
+}
+
+function bytesOf(base64) {
+  const text = atob(base64);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+// The replay core's wasm, when the file carries it.
+export function embeddedWasm() {
+  return embedded && embedded.wasm ? bytesOf(embedded.wasm) : null;
+}
+
+function embeddedAnswer(path) {
+  const url = new URL(path, 'https://export.invalid');
+  const json = (body, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+  const missing = () => json({ error: 'not_found', message: 'not in this file' }, 404);
+  const trace = url.pathname.match(/^\/api\/traces\/([0-9a-f]{32})$/);
+  if (trace) return embedded.traces[trace[1]] ? json(embedded.traces[trace[1]]) : missing();
+  if (/^\/api\/sessions\/[0-9a-f]{32}$/.test(url.pathname)) return json(embedded.session);
+  if (url.pathname.endsWith('/events')) return new Response(url.searchParams.has('after') ? new Uint8Array(0) : bytesOf(embedded.events));
+  if (url.pathname.endsWith('/digest')) return new Response(embedded.digest, { headers: { 'content-type': 'text/markdown' } });
+  return missing();
+}
+
 export async function fetchApi(path, init = {}) {
+  if (embedded) return embeddedAnswer(path);
   const response = await fetch(path, { ...init, headers: { authorization: `Bearer ${token()}` } });
   if (response.status === 401) throw new SignedOut();
   return response;

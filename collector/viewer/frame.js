@@ -95,8 +95,11 @@ function showTopLayer(doc) {
 }
 
 export class ReplayFrame {
-  // `make` returns a new sandboxed iframe; both go into `stage`.
-  constructor(stage, make) {
+  // `make` returns a new sandboxed iframe; both go into `stage`. With `write`, a page in
+  // another mode is written into the hidden frame rather than loaded from a `blob:` URL: a
+  // file opened from disk has an origin of its own that such a document would not share.
+  constructor(stage, make, { write = false } = {}) {
+    this.write = write;
     this.frames = [make(), make()];
     this.frames[0].id = 'replay-frame';
     this.frames[1].id = 'replay-frame-next';
@@ -143,9 +146,7 @@ export class ReplayFrame {
   load(doctype, step) {
     const next = this.frames[1 - this.shown];
     this.waiting = [];
-    next.addEventListener(
-      'load',
-      () => {
+    const loaded = () => {
         const queued = this.waiting;
         this.waiting = null;
         const previous = this.frame;
@@ -161,10 +162,18 @@ export class ReplayFrame {
         if (previous.contentDocument) previous.contentDocument.replaceChildren();
         // When the first recorded page is up, for the player benchmark (and anyone profiling).
         if (performance.getEntriesByName('sightline-first-frame').length === 0) performance.mark('sightline-first-frame');
-      },
-      { once: true },
-    );
+    };
     this.stage.dataset.loads = String(Number(this.stage.dataset.loads) + 1);
+    if (this.write) {
+      // The parser takes the mode from what is written first: the doctype, or none (quirks).
+      const doc = next.contentDocument;
+      doc.open();
+      doc.write(doctype);
+      doc.close();
+      loaded();
+      return;
+    }
+    next.addEventListener('load', loaded, { once: true });
     // A document of its own URL, not `srcdoc`: a `srcdoc` document is never in quirks mode,
     // whatever its doctype. The blob's document has the viewer's origin (the sandbox lets the
     // viewer reach it, and nothing else) and inherits the viewer's content security policy.

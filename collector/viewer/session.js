@@ -3,7 +3,7 @@
 // on its own. The engineer's choices (the panels' width, the tab in front, session time or the
 // user's clock) are kept in this browser. The keyboard drives the replay (`?` lists the keys).
 
-import { ApiError, api, clock, device, duration, el, fetchApi, isLive, place, sharedLink, token, wallClock, when } from '/viewer/common.js';
+import { ApiError, api, clock, device, duration, el, embeddedWasm, exported, fetchApi, isLive, place, sharedLink, token, wallClock, when } from '/viewer/common.js';
 import { ReplayFrame } from '/viewer/frame.js';
 import { SidePanels } from '/viewer/panels.js';
 
@@ -44,7 +44,7 @@ let player = null;
 async function loadPlayer() {
   if (player === null) {
     player = import('/viewer/player.js').then(async (module) => {
-      await module.default({ module_or_path: '/viewer/player_bg.wasm' });
+      await module.default({ module_or_path: embeddedWasm() || '/viewer/player_bg.wasm' });
       return module;
     });
   }
@@ -211,13 +211,16 @@ async function showReplay(id, session, column, actions, panels, layout, signal) 
   // can't navigate; the viewer builds and changes its page (same origin; see frame.js). It is
   // credentialless: what the recording loads (images, fonts, styles) goes out without the
   // engineer's cookies, and without a referrer.
-  const replayFrame = new ReplayFrame(stage, () =>
-    el('iframe', {
-      sandbox: 'allow-same-origin',
-      credentialless: true,
-      referrerpolicy: 'no-referrer',
-      title: 'The session as the user saw it',
-    }),
+  const replayFrame = new ReplayFrame(
+    stage,
+    () =>
+      el('iframe', {
+        sandbox: 'allow-same-origin',
+        credentialless: true,
+        referrerpolicy: 'no-referrer',
+        title: 'The session as the user saw it',
+      }),
+    { write: exported() },
   );
   const slider = el('input', { id: 'timeline', type: 'range', min: 0, max: length, step: 10, value: 0, 'aria-label': 'Timeline' });
   const time = el('span', { id: 'time', class: 'muted' });
@@ -229,8 +232,24 @@ async function showReplay(id, session, column, actions, panels, layout, signal) 
   const copy = el('button', { id: 'copy-link', text: 'Copy link to this moment' });
   const digest = el('button', { id: 'copy-digest', text: 'Copy digest' });
   // A link for someone without the project's read token: this session only, for a week.
-  const share = sharedLink() ? null : el('button', { id: 'share', title: 'A link that opens this session only, read-only, for 7 days', text: 'Share' });
-  actions.replaceChildren(copy, digest, share || '');
+  const share = sharedLink() || exported() ? null : el('button', { id: 'share', title: 'A link that opens this session only, read-only, for 7 days', text: 'Share' });
+  // The session as one HTML file, for a ticket: it opens offline, from disk.
+  const exportButton = exported() ? null : el('button', { id: 'export', title: 'One HTML file with the replay, the facts and the backend records; it opens offline', text: 'Export' });
+  actions.replaceChildren(exported() ? '' : copy, digest, share || '', exportButton || '');
+  if (exportButton) {
+    exportButton.addEventListener('click', async () => {
+      try {
+        const answer = await fetchApi(`/api/sessions/${encodeURIComponent(id)}/export`);
+        if (!answer.ok) throw new Error(answer.status);
+        const link = el('a', { href: URL.createObjectURL(await answer.blob()), download: `sightline-${id}.html` });
+        link.click();
+        setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+        exportButton.textContent = 'Exported';
+      } catch (error) {
+        exportButton.textContent = `Not exported: ${error.message}`;
+      }
+    });
+  }
   if (share) {
     share.addEventListener('click', async () => {
       try {

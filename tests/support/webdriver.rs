@@ -47,6 +47,12 @@ impl Browser {
     /// Starts ChromeDriver (`CHROMEDRIVER`, else `/usr/bin/chromedriver`) and a headless
     /// Chromium (`CHROMIUM`, else `/usr/bin/chromium`) with a fresh profile.
     pub fn start() -> Browser {
+        Browser::start_with(&[])
+    }
+
+    /// The same, with more Chromium flags: `--host-resolver-rules=MAP * ~NOTFOUND` cuts the
+    /// network, say.
+    pub fn start_with(flags: &[&str]) -> Browser {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(60)))
@@ -73,13 +79,24 @@ impl Browser {
             .expect("chromedriver did not start");
         let profile = tempfile::tempdir().expect("profile dir");
         let binary = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let mut args: Vec<String> = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-dev-shm-usage",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ]
+        .iter()
+        .chain(flags)
+        .map(|flag| (*flag).to_owned())
+        .collect();
+        args.push(format!("--user-data-dir={}", profile.path().display()));
         let capabilities = json!({ "capabilities": { "alwaysMatch": { "goog:chromeOptions": {
             "binary": binary,
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", format!("--user-data-dir={}", profile.path().display()),
-            ],
+            "args": args,
         }}}});
         let created = read_json(agent.post(&format!("{base}/session")).send(capabilities.to_string()));
         let id = created["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {created}")).to_owned();

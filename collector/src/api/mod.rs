@@ -10,6 +10,7 @@
 //! | `GET /api/sessions/{id}`      | one session's summary                        |
 //! | `GET /api/sessions/{id}/events` | the session's batches, streamed in order   |
 //! | `GET /api/sessions/{id}/live` | the session followed as it happens (Server-Sent Events) |
+//! | `GET /api/sessions/{id}/export` | the session as one self-contained HTML file  |
 //! | `POST /api/sessions/{id}/share` | a link that opens this one session, read-only, for a while |
 //! | `DELETE /api/shares/{id}`     | revoke a share link                          |
 //! | `GET /api/sessions/{id}/digest` | the support digest, JSON or Markdown       |
@@ -21,6 +22,7 @@
 mod auth;
 mod body;
 mod cors;
+mod export;
 mod ingest;
 mod live;
 mod ops;
@@ -141,6 +143,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/api/sessions/{id}/live")
             .route(web::get().to(live::follow))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/api/sessions/{id}/export")
+            .route(web::get().to(export::export))
             .default_service(web::to(method_not_allowed)),
     )
     .service(

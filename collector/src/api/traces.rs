@@ -7,8 +7,8 @@ use sightline_protocol::TraceId;
 use super::auth::ReadAccess;
 use super::AppState;
 use crate::error::ApiError;
-use crate::store::StoreError;
-use crate::telemetry::TraceTelemetry;
+use crate::store::{StoreError, TraceHit};
+use crate::telemetry::{BackendRecord, TraceTelemetry};
 
 /// `GET /api/traces/{trace}`: a trace's backend spans and log lines, and where sessions made
 /// requests with it.
@@ -28,15 +28,20 @@ pub async fn trace(req: HttpRequest, access: ReadAccess, state: web::Data<AppSta
     if access.only.is_some_and(|only| !hits.iter().any(|hit| hit.session == only)) {
         return Err(ApiError::NotFound("no such trace in the shared session"));
     }
+    Ok(HttpResponse::Ok().json(trace_json(trace, records, &hits)))
+}
+
+/// A trace as the API answers it: its spans and log lines, and where sessions made it.
+pub(super) fn trace_json(trace: TraceId, records: Vec<BackendRecord>, hits: &[TraceHit]) -> serde_json::Value {
     let telemetry = TraceTelemetry::new(trace, records);
     let sessions: Vec<_> = hits
         .iter()
         .map(|h| serde_json::json!({ "session": h.session.to_string(), "page": h.page, "time": h.time }))
         .collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({
+    serde_json::json!({
         "trace": telemetry.trace,
         "spans": telemetry.spans,
         "logs": telemetry.logs,
         "sessions": sessions,
-    })))
+    })
 }
