@@ -80,6 +80,31 @@ fn analysed(http: &Http, collector: &Collector, session: &str) -> Value {
     }
 }
 
+/// The session's reproduction script, run with Node and playwright-core (the npm package's
+/// development dependency) in Chromium against the site at `base`, with what the recording
+/// masked filled in as a developer would; answers whether it passed, and its output and text.
+fn reproduce(http: &Http, collector: &Collector, session: &str, base: &str) -> (bool, String, String) {
+    let script = http.get(&format!("{}/api/sessions/{session}/repro", collector.base), TOKEN);
+    assert_eq!(script.status, 200);
+    let script = String::from_utf8(script.body).unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let file = folder.path().join("repro.js");
+    std::fs::write(&file, &script).unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let _ = std::fs::write(root.join(format!("target/repro-{session}.js")), &script);
+    let run = std::process::Command::new("node")
+        .arg(&file)
+        .env("NODE_PATH", root.join("npm/node_modules"))
+        .env("CHROMIUM", std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()))
+        .env("SIGHTLINE_BASE_URL", base)
+        .env("LOGIN_EMAIL", "jane@acme.com")
+        .env("LOGIN_PASSWORD", "pw-for-the-demo")
+        .output()
+        .expect("node runs");
+    let output = format!("{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
+    (run.status.success(), output, script)
+}
+
 fn problems<'a>(digest: &'a Value, kind: &str) -> Vec<&'a Value> {
     digest["problems"].as_array().unwrap().iter().filter(|p| p["kind"] == kind).collect()
 }
@@ -241,6 +266,20 @@ fn the_digest_and_the_viewer_lead_from_the_failed_click_to_the_backend_error() {
     let stamp = offline.execute("return document.querySelector('header .exported').textContent;");
     assert!(stamp.as_str().unwrap().contains(&collector.base), "says where from: {stamp}");
 
+    // A script that does what the user did, with the answers the browser got, fails as the
+    // user's session did; found by what a person would find each element by.
+    let (passed, output, script) = reproduce(&http, &collector, &session, &shop.base);
+    assert!(passed, "{output}\n{script}");
+    for line in [
+        "await page.goto(BASE + \"/login\");",
+        "await page.locator(\"#login-email\").fill(LOGIN_EMAIL);",
+        "hasText: \"INV-40\" }).getByRole(\"button\", { name: \"Send\", exact: true }).click();",
+        "r.method === \"POST\" && r.path === \"/api/invoices/40/send\" && r.status === 500",
+    ] {
+        assert!(script.contains(line), "{line:?} missing from\n{script}");
+    }
+    assert!(!script.contains("pw-for-the-demo") && !script.contains("jane@acme.com"), "nothing masked in it");
+
     // The digest as Markdown, as the viewer's button copies it.
     let markdown = http.request(
         "GET",
@@ -289,4 +328,8 @@ fn a_journey_without_trouble_has_no_signal() {
     );
     let found = http.get(&format!("{}/api/sessions?has_dead_clicks=true", collector.base), TOKEN).json();
     assert_eq!(found["sessions"], serde_json::json!([]));
+    // Its reproduction runs through without trouble.
+    let (passed, output, script) = reproduce(&http, &collector, &session, &shop.base);
+    assert!(passed, "{output}\n{script}");
+    assert!(script.contains("no request failed"), "{script}");
 }

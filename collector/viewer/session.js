@@ -235,21 +235,23 @@ async function showReplay(id, session, column, actions, panels, layout, signal) 
   const share = sharedLink() || exported() ? null : el('button', { id: 'share', title: 'A link that opens this session only, read-only, for 7 days', text: 'Share' });
   // The session as one HTML file, for a ticket: it opens offline, from disk.
   const exportButton = exported() ? null : el('button', { id: 'export', title: 'One HTML file with the replay, the facts and the backend records; it opens offline', text: 'Export' });
-  actions.replaceChildren(exported() ? '' : copy, digest, share || '', exportButton || '');
-  if (exportButton) {
-    exportButton.addEventListener('click', async () => {
-      try {
-        const answer = await fetchApi(`/api/sessions/${encodeURIComponent(id)}/export`);
-        if (!answer.ok) throw new Error(answer.status);
-        const link = el('a', { href: URL.createObjectURL(await answer.blob()), download: `sightline-${id}.html` });
-        link.click();
-        setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
-        exportButton.textContent = 'Exported';
-      } catch (error) {
-        exportButton.textContent = `Not exported: ${error.message}`;
-      }
-    });
-  }
+  // A Playwright script doing what the user did.
+  const repro = exported() ? null : el('button', { id: 'repro', title: 'A Playwright script that does what the user did and checks what went wrong', text: 'Repro' });
+  actions.replaceChildren(exported() ? '' : copy, digest, share || '', exportButton || '', repro || '');
+  const download = async (button, path, name) => {
+    try {
+      const answer = await fetchApi(path);
+      if (!answer.ok) throw new Error(answer.status);
+      const link = el('a', { href: URL.createObjectURL(await answer.blob()), download: name });
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+      button.textContent = 'Saved';
+    } catch (error) {
+      button.textContent = `Not saved: ${error.message}`;
+    }
+  };
+  if (repro) repro.addEventListener('click', () => download(repro, `/api/sessions/${encodeURIComponent(id)}/repro`, `repro-${id}.js`));
+  if (exportButton) exportButton.addEventListener('click', () => download(exportButton, `/api/sessions/${encodeURIComponent(id)}/export`, `sightline-${id}.html`));
   if (share) {
     share.addEventListener('click', async () => {
       try {

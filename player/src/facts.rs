@@ -343,7 +343,8 @@ pub(crate) fn describe(dom: &ReplayDom, id: u32) -> String {
     }
 }
 
-fn text_of(dom: &ReplayDom, id: u32, max: usize) -> String {
+/// The text under `id`, spaces collapsed, at most `max` characters.
+pub(crate) fn text_of(dom: &ReplayDom, id: u32, max: usize) -> String {
     let mut text = String::new();
     let mut stack = vec![id];
     while let Some(id) = stack.pop() {

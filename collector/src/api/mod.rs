@@ -11,6 +11,7 @@
 //! | `GET /api/sessions/{id}/events` | the session's batches, streamed in order   |
 //! | `GET /api/sessions/{id}/live` | the session followed as it happens (Server-Sent Events) |
 //! | `GET /api/sessions/{id}/export` | the session as one self-contained HTML file  |
+//! | `GET /api/sessions/{id}/repro` | a Playwright script that does what the user did |
 //! | `POST /api/sessions/{id}/share` | a link that opens this one session, read-only, for a while |
 //! | `DELETE /api/shares/{id}`     | revoke a share link                          |
 //! | `GET /api/sessions/{id}/digest` | the support digest, JSON or Markdown       |
@@ -26,6 +27,7 @@ mod export;
 mod ingest;
 mod live;
 mod ops;
+mod repro;
 mod otlp;
 mod sdk_reports;
 mod sessions;
@@ -148,6 +150,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/api/sessions/{id}/export")
             .route(web::get().to(export::export))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/api/sessions/{id}/repro")
+            .route(web::get().to(repro::repro))
             .default_service(web::to(method_not_allowed)),
     )
     .service(
