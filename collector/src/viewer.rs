@@ -118,8 +118,9 @@ pub fn export_page(export: &Export<'_>) -> String {
     if let Some(object) = data.as_object_mut() {
         object.insert("wasm".into(), serde_json::Value::String(wasm));
     }
-    // Inside `<script>`, `</` must not appear: JSON may write it as `<\/`.
-    let data = serde_json::to_string(&data).unwrap_or_default().replace("</", "<\\/");
+    // Inside `<script>`, no `<` may appear (`</script>` would end it, `<!--` would change how
+    // the parser looks for that end): JSON writes it as `\u003c`.
+    let data = serde_json::to_string(&data).unwrap_or_default().replace('<', "\\u003c");
     let escape =
         |text: &str| text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
     let exported = export.exported;
@@ -144,3 +145,24 @@ pub fn export_page(export: &Export<'_>) -> String {
 const EXPORT_POLICY: &str = "default-src 'none'; script-src data: 'wasm-unsafe-eval'; \
      style-src * 'unsafe-inline'; img-src * data: blob:; font-src * data:; media-src *; connect-src 'none'; \
      frame-src 'self' about: blob:; base-uri 'none'; form-action 'none'";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recorded_text_stays_inside_the_exported_files_data() {
+        let hostile = "</script><script>alert(1)</script><!--<script>";
+        let data = serde_json::json!({ "session": { "id": "abc" }, "note": hostile });
+        let page = export_page(&Export { session: "abc<b>", data: &data, exported: 1, from: "http://x\"><b>" });
+        let open = "id=\"sightline-export\">";
+        let start = page.find(open).unwrap() + open.len();
+        let end = start + page[start..].find("</script>").unwrap();
+        let inline = &page[start..end];
+        assert!(!inline.contains('<'), "{inline}");
+        let read: serde_json::Value = serde_json::from_str(inline).unwrap();
+        assert_eq!(read["note"], hostile);
+        assert_eq!(page.matches("<script").count(), 2, "the data and the viewer's module, nothing else");
+        assert!(!page.contains("<b>"), "names are escaped");
+    }
+}

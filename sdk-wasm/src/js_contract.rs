@@ -1,7 +1,7 @@
 //! The numbers the page's JavaScript and the recorder agree on, written on both sides: the
-//! event kinds of the [intake](crate::intake) (`npm/src/api.js`), the node kinds of the
-//! [tape](crate::tape) and the namespaces (`npm/src/dom.js`). These tests read the JavaScript
-//! and hold each number to the Rust one.
+//! event kinds of the [intake](crate::intake), the node kinds of the [tape](crate::tape) and the
+//! namespaces, all in `npm/src/kinds.js`. These tests read the JavaScript and hold each number
+//! to the Rust one.
 
 use std::collections::HashMap;
 
@@ -9,11 +9,15 @@ use sightline_protocol::Namespace;
 
 use crate::{intake, tape};
 
-/// Every `const NAME = number;` at the start of a line of `source`.
+/// The JavaScript side: the constants the SDK's modules import.
+const KINDS_JS: &str = include_str!("../../npm/src/kinds.js");
+
+/// Every `const NAME = number;` (exported or not) at the start of a line of `source`.
 fn js_constants(source: &str) -> HashMap<&str, u32> {
     source
         .lines()
         .filter_map(|line| {
+            let line = line.strip_prefix("export ").unwrap_or(line);
             let (name, value) = line.strip_prefix("const ")?.split_once(" = ")?;
             Some((name, value.split(';').next()?.trim().parse().ok()?))
         })
@@ -53,15 +57,14 @@ fn the_event_kinds_are_the_intakes() {
         ("SCROLL_POSITION", intake::SCROLL_POSITION),
     ];
     let expected: Vec<(&str, u32)> = kinds.iter().map(|(name, kind)| (*name, u32::from(*kind))).collect();
-    assert_same(include_str!("../../npm/src/api.js"), "api.js", &expected);
+    assert_same(KINDS_JS, "kinds.js", &expected);
 }
 
 #[test]
 fn the_node_kinds_and_namespaces_are_the_tapes() {
-    let dom = include_str!("../../npm/src/dom.js");
     assert_same(
-        dom,
-        "dom.js",
+        KINDS_JS,
+        "kinds.js",
         &[
             ("DOCUMENT", tape::DOCUMENT),
             ("DOCTYPE", tape::DOCTYPE),
@@ -72,7 +75,8 @@ fn the_node_kinds_and_namespaces_are_the_tapes() {
             ("SHADOW_ROOT", tape::SHADOW_ROOT),
         ],
     );
-    let namespaces = dom.lines().find(|l| l.starts_with("const NAMESPACES = ")).expect("NAMESPACES in dom.js");
+    let namespaces =
+        KINDS_JS.lines().find(|l| l.starts_with("export const NAMESPACES = ")).expect("NAMESPACES in kinds.js");
     for (uri, ns) in
         [("http://www.w3.org/2000/svg", Namespace::Svg), ("http://www.w3.org/1998/Math/MathML", Namespace::MathMl)]
     {
@@ -82,6 +86,6 @@ fn the_node_kinds_and_namespaces_are_the_tapes() {
 
 #[test]
 fn the_reader_of_constants_reads_them() {
-    let found = js_constants("const A = 1;\n  const B = 2;\nconst C = 'x';\nconst D = 40; // why");
-    assert_eq!(found, HashMap::from([("A", 1), ("D", 40)]));
+    let found = js_constants("const A = 1;\n  const B = 2;\nconst C = 'x';\nconst D = 40; // why\nexport const E = 5;");
+    assert_eq!(found, HashMap::from([("A", 1), ("D", 40), ("E", 5)]));
 }

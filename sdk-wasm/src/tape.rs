@@ -26,7 +26,7 @@ use sightline_protocol::{
     TextChange,
 };
 
-/// Node kinds on the tape (`npm/src/dom.js` writes the same numbers; a test holds them
+/// Node kinds on the tape (`npm/src/kinds.js` has the same numbers; a test holds them
 /// together).
 pub const DOCUMENT: u32 = 0;
 pub const DOCTYPE: u32 = 1;

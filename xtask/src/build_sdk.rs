@@ -15,28 +15,48 @@ use crate::tools::{
     SIZE_TOOLCHAIN,
 };
 
+/// The SDK's JavaScript modules in `npm/src` (and in `dist`, unbundled, at the same paths), each
+/// after the modules it imports: the script-tag build joins them in this order into one scope.
+const MODULES: [&str; 21] = [
+    "wrap.js",
+    "tape.js",
+    "stash.js",
+    "kinds.js",
+    "dom/tape.js",
+    "dom/page-hooks.js",
+    "dom/privacy.js",
+    "dom/form-state.js",
+    "dom/stylesheets.js",
+    "dom/interactions.js",
+    "dom/frames.js",
+    "dom/canvas.js",
+    "dom/serialize.js",
+    "dom/mutations.js",
+    "dom.js",
+    "network.js",
+    "api/page.js",
+    "api/routes.js",
+    "api/delivery.js",
+    "api/console.js",
+    "api.js",
+];
+
+/// The directories of `MODULES` under `npm/src`.
+const MODULE_DIRS: [&str; 2] = ["dom", "api"];
+
 /// The files a page loads from the built package in `dist` (one `index.js` when bundled), each
 /// with its size raw and gzipped.
 pub fn page_load(dist: &Path) -> Result<Vec<(&'static str, usize, usize)>, String> {
-    [
-        "sightline_bg.wasm",
-        "index.js",
-        "sightline.js",
-        "wrap.js",
-        "tape.js",
-        "stash.js",
-        "dom.js",
-        "network.js",
-        "api.js",
-    ]
-    .into_iter()
-    .filter(|file| dist.join(file).exists())
-    .map(|file| {
-        let path = dist.join(file);
-        let raw = std::fs::metadata(&path).map_err(|e| format!("{}: {e}", path.display()))?.len() as usize;
-        Ok((file, raw, gzip_size(&path).unwrap_or(0)))
-    })
-    .collect()
+    ["sightline_bg.wasm", "index.js", "sightline.js"]
+        .into_iter()
+        .chain(MODULES)
+        .filter(|file| dist.join(file).exists())
+        .map(|file| {
+            let path = dist.join(file);
+            let raw = std::fs::metadata(&path).map_err(|e| format!("{}: {e}", path.display()))?.len() as usize;
+            Ok((file, raw, gzip_size(&path).unwrap_or(0)))
+        })
+        .collect()
 }
 
 /// Compiles a workspace crate to wasm with a size-tuned `profile` (`wasm`, or `wasm-sdk` for
@@ -136,7 +156,7 @@ pub fn build_sdk() -> Result<(), String> {
     let glue = read(&scratch.path().join("sightline_iife.js"))?;
     // The modules become one script: their imports are the functions defined before them.
     let mut modules = String::new();
-    for module in ["wrap.js", "tape.js", "stash.js", "dom.js", "network.js", "api.js"] {
+    for module in MODULES {
         for line in read(&root.join("npm/src").join(module))?.lines() {
             if !line.starts_with("import ") {
                 modules.push_str(line.strip_prefix("export ").unwrap_or(line));
@@ -176,7 +196,10 @@ pub fn build_sdk() -> Result<(), String> {
     if !wasm_opt.exists() {
         eprintln!("wasm-opt not found (npm install in npm/ brings it); the wasm is not post-optimised");
     }
-    for file in ["wrap.js", "tape.js", "stash.js", "dom.js", "network.js", "api.js", "index.js", "index.d.ts"] {
+    for dir in MODULE_DIRS {
+        std::fs::create_dir_all(dist.join(dir)).map_err(|e| format!("creating {dir}: {e}"))?;
+    }
+    for file in MODULES.into_iter().chain(["index.js", "index.d.ts"]) {
         std::fs::copy(root.join("npm/src").join(file), dist.join(file)).map_err(|e| format!("copying {file}: {e}"))?;
     }
     let esbuild = root.join("npm/node_modules/.bin/esbuild");
@@ -187,8 +210,11 @@ pub fn build_sdk() -> Result<(), String> {
         let index = dist.join("index.js").to_string_lossy().into_owned();
         let out = format!("--outfile={index}");
         run(&esbuild, &[&index, "--bundle", "--format=esm", minify, "--allow-overwrite", &out, "--log-level=warning"])?;
-        for file in ["sightline.js", "wrap.js", "tape.js", "stash.js", "dom.js", "network.js", "api.js"] {
+        for file in ["sightline.js"].into_iter().chain(MODULES) {
             std::fs::remove_file(dist.join(file)).map_err(|e| format!("removing {file}: {e}"))?;
+        }
+        for dir in MODULE_DIRS {
+            std::fs::remove_dir(dist.join(dir)).map_err(|e| format!("removing {dir}: {e}"))?;
         }
         let iife = dist.join("sightline.iife.js").to_string_lossy().into_owned();
         let out = format!("--outfile={iife}");

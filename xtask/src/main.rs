@@ -2,6 +2,7 @@
 //! only plain commands.
 
 mod bench_ingest;
+mod bench_live;
 mod bench_player;
 mod bench_query;
 mod bench_sdk;
@@ -29,6 +30,7 @@ tasks:
   fuzz [--seconds N] [TARGET…]
                             run the fuzz targets (batch, stream, replay, otlp) N seconds each
                             (default 60); failing inputs are kept in fuzz/regressions
+  bench-live                a click in the example app, timed until the viewer watching live shows it
   bench-player              a synthetic 30-minute session: first frame and seek times, natively and in the viewer
   bench-query               the session list's queries over 100,000 sessions
   bench-sdk [options]       scripted journeys in headless Chromium: no recorder, this SDK, rrweb
@@ -62,6 +64,8 @@ fn main() -> ExitCode {
         // Benchmarks measure optimised code on both sides of the wire.
         Some("bench-ingest") if cfg!(debug_assertions) => tools::in_release(&args),
         Some("bench-ingest") => bench_ingest::Options::parse(&args[1..]).and_then(bench_ingest::run),
+        Some("bench-live") if cfg!(debug_assertions) => tools::in_release(&args),
+        Some("bench-live") => bench_live::run(),
         Some("bench-player") if cfg!(debug_assertions) => tools::in_release(&args),
         Some("bench-player") => bench_player::run(),
         Some("bench-query") if cfg!(debug_assertions) => tools::in_release(&args),

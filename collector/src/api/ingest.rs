@@ -46,7 +46,13 @@ struct Decoded {
 pub async fn post_batch(req: HttpRequest, body: web::Payload, state: web::Data<AppState>) -> HttpResponse {
     let mut response = match ingest(&req, body, &state).await {
         Ok((outcome, watched)) => {
-            HttpResponse::Ok().content_type("application/json").body(outcome_body(outcome, watched))
+            let mut answer = HttpResponse::Ok();
+            answer.content_type("application/json");
+            if watched {
+                // The same as the body says, readable without reading the body.
+                answer.insert_header(("x-sightline-watched", "1"));
+            }
+            answer.body(outcome_body(outcome, watched))
         }
         Err(error) => error.error_response(),
     };

@@ -1,0 +1,181 @@
+// Console output and errors, and the page's values made into what the recorder takes: console
+// arguments rendered as capped text, identify() and track() values flattened as plain JSON.
+// The console methods are wrapped so that the original runs first, with the same arguments and
+// result; what is recorded is a capped text rendering of each argument. Nothing the SDK itself
+// logs is recorded.
+
+import { CONSOLE, ERROR } from '../kinds.js';
+import { mimic } from '../wrap.js';
+
+const LEVELS = { debug: 0, log: 1, info: 2, warn: 3, error: 4 };
+const MAX_ARG = 1024;
+const MAX_ARGS_TEXT = 8192;
+// Values of identify() and track() are capped at this many characters of text and values
+// together, 8 levels deep and 100 items per list or object.
+export const MAX_VALUE_TEXT = 8192;
+
+// A plain-JSON value as the recorder's intake reads it, depth first: numbers (a tag, then a
+// number or a length where the tag needs one) and text fields. What isn't plain JSON becomes
+// null.
+export function flattenValue(value, nums, texts, depth, budget) {
+  // Every value costs one unit too, so shared or cyclic references can't multiply the work.
+  budget.left -= 1;
+  if (depth > 8 || budget.left <= 0 || value === null || value === undefined) return nums.push(0);
+  if (typeof value === 'boolean') return nums.push(value ? 2 : 1);
+  if (typeof value === 'number') return nums.push(3, value);
+  if (typeof value === 'string') {
+    const text = value.slice(0, budget.left);
+    budget.left -= text.length;
+    texts.push(text);
+    return nums.push(4);
+  }
+  if (typeof value !== 'object') return nums.push(0);
+  if (Array.isArray(value)) {
+    const items = value.slice(0, 100);
+    nums.push(5, items.length);
+    for (const item of items) flattenValue(item, nums, texts, depth + 1, budget);
+    return undefined;
+  }
+  const entries = Object.entries(value).slice(0, 100);
+  nums.push(6, entries.length);
+  for (const [key, item] of entries) {
+    budget.left -= key.length;
+    texts.push(key);
+    flattenValue(item, nums, texts, depth + 1, budget);
+  }
+  return undefined;
+}
+
+function clip(text, max) {
+  return text.length > max ? text.slice(0, max) + '…' : text;
+}
+
+function render(value) {
+  try {
+    if (typeof value === 'string') return clip(value, MAX_ARG);
+    if (value instanceof Error) return clip(`${value.name}: ${value.message}`, MAX_ARG);
+    if (typeof Node !== 'undefined' && value instanceof Node) {
+      const el = value;
+      if (el.nodeType !== 1) return `#${el.nodeName.toLowerCase()}`;
+      const id = el.id ? `#${el.id}` : '';
+      const cls = typeof el.className === 'string' && el.className ? `.${el.className.trim().split(/\s+/).join('.')}` : '';
+      return clip(`<${el.tagName.toLowerCase()}${id}${cls}>`, MAX_ARG);
+    }
+    if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
+    if (typeof value === 'symbol' || typeof value === 'bigint') return String(value);
+    if (value === undefined) return 'undefined';
+    const seen = new WeakSet();
+    let budget = MAX_ARG;
+    const text = JSON.stringify(value, (key, v) => {
+      if (budget <= 0) return undefined;
+      budget -= key.length + 1;
+      if (typeof v === 'object' && v !== null) {
+        if (seen.has(v)) return '[Circular]';
+        seen.add(v);
+        if (typeof Node !== 'undefined' && v instanceof Node) return render(v);
+      }
+      if (typeof v === 'string') budget -= v.length;
+      if (typeof v === 'bigint') return String(v);
+      return v;
+    });
+    return clip(text === undefined ? String(value) : text, MAX_ARG);
+  } catch (_) {
+    return '[unrenderable]';
+  }
+}
+
+function stackHere() {
+  const stack = new Error().stack;
+  // Drop the lines of the SDK's own frames (the Error line and the wrapper).
+  return typeof stack === 'string' ? stack.split('\n').slice(3).join('\n') : undefined;
+}
+
+// `put` and `catchUp` are the API's calls into the recorders (see api.js); `pageUrl` redacts a
+// failed resource's URL (see page.js).
+export function createConsoleAndErrors(isRecording, put, catchUp, pageUrl) {
+  let inSdk = false;
+
+  function wrapConsole() {
+    if (typeof console === 'undefined') return;
+    for (const [method, level] of Object.entries(LEVELS)) {
+      const original = console[method];
+      if (typeof original !== 'function') continue;
+      console[method] = mimic(function (...args) {
+        const result = original.apply(this, args);
+        if (isRecording() && !inSdk) {
+          inSdk = true;
+          try {
+            let budget = MAX_ARGS_TEXT;
+            const texts = [];
+            for (const arg of args) {
+              if (budget <= 0) break;
+              const text = render(arg);
+              budget -= text.length;
+              texts.push(text);
+            }
+            const stack = level >= 3 ? stackHere() : undefined;
+            put(CONSOLE, [level, texts.length, stack === undefined ? 0 : 1], stack === undefined ? texts : texts.concat(stack));
+          } finally {
+            inSdk = false;
+          }
+        }
+        return result;
+      }, original);
+    }
+  }
+
+  // The SDK's own word on the console, that it switched itself off: not recorded.
+  function logDisabled(error) {
+    inSdk = true;
+    try {
+      console.debug('[sightline] disabled:', error);
+    } finally {
+      inSdk = false;
+    }
+  }
+
+  function onError(event) {
+    if (!isRecording()) return;
+    const target = event.target;
+    if (target && target !== window && target.tagName) {
+      // A resource (image, script, stylesheet) failed to load; these don't bubble, hence capture.
+      const url = pageUrl(String(target.currentSrc || target.src || target.href || ''));
+      put(ERROR, [2, 0, 0, 0], [target.tagName.toLowerCase(), clip(url, 2048), '']);
+      return;
+    }
+    const error = event.error;
+    const name = error && error.name ? String(error.name) : 'Error';
+    const message = clip(String(event.message || (error && error.message) || ''), 4096);
+    const stack = error && typeof error.stack === 'string' ? clip(error.stack, 16384) : undefined;
+    putError(0, name, message, stack, String(event.filename || ''), event.lineno >>> 0, event.colno >>> 0);
+  }
+
+  function onRejection(event) {
+    if (!isRecording()) return;
+    const reason = event.reason;
+    const isError = reason instanceof Error;
+    const name = isError ? String(reason.name) : 'UnhandledRejection';
+    const message = isError ? clip(String(reason.message), 4096) : render(reason);
+    const stack = isError && typeof reason.stack === 'string' ? clip(reason.stack, 16384) : undefined;
+    putError(1, name, message, stack, '', 0, 0);
+  }
+
+  function putError(kind, name, message, stack, source, line, column) {
+    const texts = [name, message, source];
+    if (stack !== undefined) texts.push(stack);
+    put(ERROR, [kind, line, column, stack === undefined ? 0 : 1], texts);
+    // The replay shows the page at the error, even inside a storm's pause.
+    catchUp();
+  }
+
+  let errorsWatched = false;
+  function watchErrors() {
+    if (errorsWatched) return;
+    errorsWatched = true;
+    wrapConsole();
+    addEventListener('error', onError, true);
+    addEventListener('unhandledrejection', onRejection);
+  }
+
+  return { watchErrors, logDisabled };
+}
