@@ -146,7 +146,11 @@ impl ReproFinder {
                         .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
                         .map_or_else(String::new, |(_, value)| value.clone());
                     let key = format!("{} {path}", request.method);
-                    answers.entry(key).or_default().push(Answer { status: request.status, content_type, body: body.clone() });
+                    answers.entry(key).or_default().push(Answer {
+                        status: request.status,
+                        content_type,
+                        body: body.clone(),
+                    });
                 }
                 if request.failed() && request.status != 0 && failed.len() < 20 {
                     failed.push((request.method.clone(), path, request.status));
