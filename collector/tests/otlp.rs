@@ -385,6 +385,13 @@ fn the_digest_tells_what_failed_with_the_backend_records_of_its_trace() {
         "the click before it is among the last steps: {failed}"
     );
     assert!(problems.iter().any(|p| p["kind"] == "js_error"), "{digest}");
+    let headline = digest["headline"].as_str().unwrap();
+    assert!(
+        headline.starts_with(
+            "POST /api/invoices/42/send failed with 500 (mail server refused) after the user right-clicked span"
+        ) && headline.ends_with("into the session on /invoices/42#lines"),
+        "{headline}"
+    );
     assert!(problems.windows(2).all(|w| w[0]["time"].as_u64() <= w[1]["time"].as_u64()), "in time order");
 
     let markdown =
@@ -393,6 +400,7 @@ fn the_digest_tells_what_failed_with_the_backend_records_of_its_trace() {
     assert!(markdown.header("content-type").unwrap().starts_with("text/markdown"));
     let text = String::from_utf8(markdown.body).unwrap();
     assert!(text.contains("### ") && text.contains("Failed request at"), "{text}");
+    assert!(text.contains("**POST /api/invoices/42/send failed with 500"), "the headline first: {text}");
     assert!(text.contains("log ERROR billing-api: mail server refused"), "{text}");
     assert!(text.contains(&format!("?t={time})")), "{text}");
     let negotiated =

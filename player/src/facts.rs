@@ -151,6 +151,11 @@ impl FactFinder {
                         None if input.masked => format!("Chose an option in {target}"),
                         None => format!("Chose \"{}\" in {target}", input.value),
                     },
+                    // What the recorder masked is no text to quote: only how much was typed.
+                    None if input.masked => {
+                        let typed = input.value.chars().count();
+                        format!("Typed {typed} character{} (masked) into {target}", if typed == 1 { "" } else { "s" })
+                    }
                     None => format!("Typed into {target}: \"{}\"", input.value),
                 };
                 let line = fact(Panel::Activity, "input", summary, String::new(), false);

@@ -15,6 +15,9 @@ pub fn to_markdown(digest: &Digest) -> String {
     let who = &digest.who;
     let name = who.email.as_deref().or(who.user_id.as_deref()).map_or_else(|| "Anonymous user".to_owned(), text);
     let _ = writeln!(out, "# Session of {name}\n");
+    if let Some(headline) = &digest.headline {
+        let _ = writeln!(out, "**{}**\n", text(headline));
+    }
     let _ = writeln!(out, "[Open the session in Sightline]({})\n", digest.link);
 
     let _ = writeln!(out, "**Who**");
@@ -78,6 +81,7 @@ fn write_problem(out: &mut String, n: usize, p: &Problem) {
         ProblemKind::RageClick => "Rage click",
         ProblemKind::DeadClick => "Dead click",
         ProblemKind::ErrorClick => "Error click",
+        ProblemKind::SlowRequest => "Slow request",
     };
     let _ = writeln!(out, "### {n}. {kind} at {}: {}\n", offset(p.offset_ms), text(&p.summary));
     let _ = writeln!(out, "[Watch this moment]({})\n", p.link);

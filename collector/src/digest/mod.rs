@@ -11,6 +11,9 @@ mod markdown;
 
 pub use markdown::to_markdown;
 
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
 use serde::Serialize;
 use sightline_player::facts::{Fact, FactFinder, Panel};
 use sightline_player::signals::{Signal, SignalFinder, SignalKind};
@@ -44,6 +47,9 @@ pub struct Digest {
     pub duration_ms: u64,
     /// Pages and routes in the order the user saw them.
     pub pages: Vec<PageStep>,
+    /// What the engineer reads first: the first problem in one line, with the backend's reason
+    /// and what the user did just before; `None` for a session without trouble.
+    pub headline: Option<String>,
     /// What went wrong, in time order.
     pub problems: Vec<Problem>,
     /// Problems left out past [`MAX_PROBLEMS`].
@@ -100,6 +106,8 @@ pub enum ProblemKind {
     DeadClick,
     /// A click followed by an error or a failed request.
     ErrorClick,
+    /// A request far slower than the same call usually is, and slower than 3 s.
+    SlowRequest,
 }
 
 /// One problem and what surrounds it.
@@ -130,6 +138,8 @@ pub struct Problem {
 pub struct Step {
     /// When, ms since the epoch.
     pub time: u64,
+    /// What kind: `click`, `input`, `navigation`, `custom`, …
+    pub kind: &'static str,
     /// What they did.
     pub summary: String,
 }
@@ -155,6 +165,12 @@ pub struct RequestFacts {
 
 /// Failed requests a digest gathers at most (it lists [`MAX_PROBLEMS`] problems).
 const MAX_FAILED_REQUESTS: usize = 1_000;
+/// Requests a digest keeps to find the slow ones and what was pending when, at most.
+const MAX_REQUESTS: usize = 5_000;
+/// A request is slow when it takes this long at least…
+const SLOW_FLOOR_MS: u32 = 3_000;
+/// …and this many times as long as the same call usually takes.
+const SLOW_FACTOR: u32 = 3;
 
 /// What a digest needs of a recording, gathered from its events one at a time (see
 /// `recording::read_session`), keeping bounded state.
@@ -164,6 +180,8 @@ pub struct Recording {
     facts: FactFinder,
     signals: SignalFinder,
     failed_requests: Vec<(u64, RequestFacts)>,
+    /// The requests that didn't fail, for the slow ones and for what was pending when.
+    requests: Vec<RequestFacts>,
 }
 
 impl Recording {
@@ -173,19 +191,21 @@ impl Recording {
         self.facts.push(time, data);
         self.signals.push(time, page, data);
         if let EventData::Network(n) = data {
-            if n.failed() && self.failed_requests.len() < MAX_FAILED_REQUESTS {
-                self.failed_requests.push((
-                    time,
-                    RequestFacts {
-                        method: n.method.clone(),
-                        url: n.url.clone(),
-                        status: n.status,
-                        error: n.error.clone(),
-                        start: time.saturating_sub(u64::from(n.duration)),
-                        duration_ms: n.duration,
-                        trace: n.trace.map(|t| t.trace_id.to_string()),
-                    },
-                ));
+            let facts = || RequestFacts {
+                method: n.method.clone(),
+                url: n.url.clone(),
+                status: n.status,
+                error: n.error.clone(),
+                start: time.saturating_sub(u64::from(n.duration)),
+                duration_ms: n.duration,
+                trace: n.trace.map(|t| t.trace_id.to_string()),
+            };
+            if n.failed() {
+                if self.failed_requests.len() < MAX_FAILED_REQUESTS {
+                    self.failed_requests.push((time, facts()));
+                }
+            } else if self.requests.len() < MAX_REQUESTS {
+                self.requests.push(facts());
             }
         }
     }
@@ -204,7 +224,7 @@ pub fn build(
         Some(t) => format!("{viewer}/sessions/{}?t={t}", summary.id),
         None => format!("{viewer}/sessions/{}", summary.id),
     };
-    let Recording { span, facts, signals, failed_requests } = recording;
+    let Recording { span, facts, signals, failed_requests, requests } = recording;
     let (start, end) = span.unwrap_or((summary.start, summary.end));
     let facts = facts.finish();
     let activity: Vec<&Fact> = facts.iter().filter(|f| f.panel == Panel::Activity).collect();
@@ -212,7 +232,7 @@ pub fn build(
         let before = activity.partition_point(|f| f.time <= time);
         activity[before.saturating_sub(STEPS)..before]
             .iter()
-            .map(|f| Step { time: f.time, summary: f.summary.clone() })
+            .map(|f| Step { time: f.time, kind: f.kind, summary: f.summary.clone() })
             .collect()
     };
 
@@ -243,12 +263,35 @@ pub fn build(
             // Listed above with the request's facts.
             SignalKind::FailedRequest => continue,
         };
-        let Signal { time, summary, .. } = signal;
+        let Signal { time, mut summary, .. } = signal;
+        // Clicking again and again while the app waits on the backend: say on what.
+        if kind == ProblemKind::RageClick {
+            let pending = requests
+                .iter()
+                .chain(failed_requests_at(&problems))
+                .filter(|r| r.start <= time && time <= r.start + u64::from(r.duration_ms))
+                .max_by_key(|r| r.duration_ms);
+            if let Some(r) = pending {
+                let _ = write!(
+                    summary,
+                    " while {} {} was pending for {:.1} s",
+                    r.method,
+                    path_of(&r.url),
+                    f64::from(r.duration_ms) / 1000.0
+                );
+            }
+        }
         problems.push(problem(kind, time, summary, String::new()));
     }
+    problems.extend(slow_requests(&requests));
     problems.sort_by_key(|p| p.time);
     let more_problems = problems.len().saturating_sub(MAX_PROBLEMS);
     problems.truncate(MAX_PROBLEMS);
+    let pages: Vec<PageStep> = activity
+        .iter()
+        .filter(|f| f.kind == "navigation")
+        .map(|f| PageStep { time: f.time, summary: f.summary.clone() })
+        .collect();
     for p in &mut problems {
         p.offset_ms = p.time.saturating_sub(start);
         p.link = link(Some(p.time));
@@ -288,17 +331,154 @@ pub fn build(
         start,
         end,
         duration_ms: end.saturating_sub(start),
-        pages: activity
-            .iter()
-            .filter(|f| f.kind == "navigation")
-            .map(|f| PageStep { time: f.time, summary: f.summary.clone() })
-            .collect(),
+        headline: leading(&problems).map(|lead| headline(lead, &pages)),
+        pages,
         problems,
         more_problems,
     })
 }
 
 /// At most [`BACKEND_LINES`] of `records` (in time order), those that are errors kept first.
+/// The requests that failed, as the problems list them (for what was pending when).
+fn failed_requests_at(problems: &[Problem]) -> impl Iterator<Item = &RequestFacts> {
+    problems.iter().filter_map(|p| p.request.as_ref())
+}
+
+/// A URL's path and query: the origin is most often the page's own.
+fn path_of(url: &str) -> &str {
+    match url.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or(url, |at| &rest[at..]),
+        None => url,
+    }
+}
+
+/// The call a request makes, whatever ids it carries: `PUT /api/todos/:id`.
+fn call_of(request: &RequestFacts) -> String {
+    let path = path_of(&request.url).split(['?', '#']).next().unwrap_or_default();
+    let segments: Vec<&str> = path
+        .split('/')
+        .map(|segment| {
+            let id = !segment.is_empty()
+                && (segment.chars().all(|c| c.is_ascii_digit())
+                    || (segment.len() >= 16 && segment.chars().all(|c| c.is_ascii_hexdigit() || c == '-')));
+            if id {
+                ":id"
+            } else {
+                segment
+            }
+        })
+        .collect();
+    format!("{} {}", request.method, segments.join("/"))
+}
+
+/// Requests far slower than the same call usually is (and than [`SLOW_FLOOR_MS`]), as
+/// problems of their own.
+fn slow_requests(requests: &[RequestFacts]) -> Vec<Problem> {
+    let mut usual: HashMap<String, Vec<u32>> = HashMap::new();
+    for request in requests {
+        usual.entry(call_of(request)).or_default().push(request.duration_ms);
+    }
+    for durations in usual.values_mut() {
+        durations.sort_unstable();
+    }
+    let mut slow = Vec::new();
+    for request in requests.iter().filter(|r| r.duration_ms >= SLOW_FLOOR_MS) {
+        let durations = &usual[&call_of(request)];
+        let median = durations[durations.len() / 2];
+        let others = durations.len() > 1;
+        if others && request.duration_ms < median.saturating_mul(SLOW_FACTOR) {
+            continue;
+        }
+        let usually =
+            if others && median < request.duration_ms { format!(" (usually {median} ms)") } else { String::new() };
+        let summary = format!(
+            "{} {} took {:.1} s{usually}",
+            request.method,
+            request.url,
+            f64::from(request.duration_ms) / 1000.0
+        );
+        let mut p =
+            problem(ProblemKind::SlowRequest, request.start + u64::from(request.duration_ms), summary, String::new());
+        p.request = Some(request.clone());
+        slow.push(p);
+    }
+    slow
+}
+
+/// The problem a support engineer should read first: the first failed request (it carries the
+/// backend's reason), else the first error, slow request, console error, then the clicks.
+fn leading(problems: &[Problem]) -> Option<&Problem> {
+    let rank = |kind: ProblemKind| match kind {
+        ProblemKind::FailedRequest => 0,
+        ProblemKind::JsError => 1,
+        ProblemKind::SlowRequest => 2,
+        ProblemKind::ConsoleError => 3,
+        ProblemKind::ErrorClick => 4,
+        ProblemKind::RageClick => 5,
+        ProblemKind::DeadClick => 6,
+    };
+    problems.iter().min_by_key(|p| (rank(p.kind), p.time))
+}
+
+/// A problem in a line: what went wrong (the request and its status, led by the
+/// backend's reason when it gave one), what the user did just before, and where.
+fn headline(lead: &Problem, pages: &[PageStep]) -> String {
+    let mut line = match &lead.request {
+        Some(r) if lead.kind == ProblemKind::FailedRequest && r.status != 0 => {
+            format!("{} {} failed with {}", r.method, path_of(&r.url), r.status)
+        }
+        Some(r) if lead.kind == ProblemKind::FailedRequest => {
+            format!("{} {} failed: {}", r.method, path_of(&r.url), r.error.as_deref().unwrap_or("no response"))
+        }
+        _ => lead.summary.clone(),
+    };
+    let reason = lead.backend.as_ref().and_then(|backend| {
+        let log = backend.logs.iter().find(|l| l.is_error()).map(|l| l.message.clone());
+        log.or_else(|| {
+            backend
+                .spans
+                .iter()
+                .find(|s| s.status == "error" && !s.status_message.is_empty())
+                .map(|s| s.status_message.clone())
+        })
+    });
+    if let Some(reason) = reason {
+        let _ = write!(line, " ({})", reason.lines().next().unwrap_or_default());
+    }
+    // What the user did: a route change or an app's event follows from it, it isn't it.
+    if let Some(step) =
+        lead.steps.iter().rev().find(|s| matches!(s.kind, "click" | "double click" | "context click" | "input"))
+    {
+        let did = match step.kind {
+            "click" => step.summary.strip_prefix("Click ").map(|rest| format!("clicked {rest}")),
+            "double click" => step.summary.strip_prefix("Double click ").map(|rest| format!("double-clicked {rest}")),
+            "context click" => step.summary.strip_prefix("Context click ").map(|rest| format!("right-clicked {rest}")),
+            _ => None,
+        };
+        let _ = write!(line, " after the user {}", did.unwrap_or_else(|| lowercased_first(&step.summary)));
+    }
+    let _ = write!(line, ", {} into the session", seconds(lead.offset_ms));
+    let page = pages.iter().rev().find(|p| p.time <= lead.time);
+    if let Some(url) = page.and_then(|p| p.summary.split_whitespace().find(|w| w.contains("://"))) {
+        let _ = write!(line, " on {}", path_of(url));
+    }
+    line
+}
+
+fn lowercased_first(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_lowercase().collect::<String>() + chars.as_str()).unwrap_or_default()
+}
+
+/// `1.4 s`, `2 min 5 s`.
+fn seconds(ms: u64) -> String {
+    if ms < 60_000 {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    } else {
+        format!("{} min {} s", ms / 60_000, (ms % 60_000) / 1000)
+    }
+}
+
 fn errors_first<T>(records: Vec<T>, is_error: impl Fn(&T) -> bool) -> Vec<T> {
     if records.len() <= BACKEND_LINES {
         return records;
@@ -333,6 +513,58 @@ fn problem(kind: ProblemKind, time: u64, summary: String, detail: String) -> Pro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn request(method: &str, url: &str, start: u64, duration_ms: u32) -> RequestFacts {
+        RequestFacts {
+            method: method.into(),
+            url: url.into(),
+            status: 200,
+            error: None,
+            start,
+            duration_ms,
+            trace: None,
+        }
+    }
+
+    #[test]
+    fn a_call_far_slower_than_usual_is_a_problem_and_a_slow_one_alone_too() {
+        let mut requests: Vec<RequestFacts> =
+            (0..5).map(|i| request("PUT", &format!("https://app.example/api/todos/{i}"), i * 1000, 120)).collect();
+        requests.push(request("PUT", "https://app.example/api/todos/9?x=1", 9_000, 6_000));
+        requests.push(request("GET", "https://app.example/api/report", 20_000, 3_500));
+        requests.push(request("GET", "https://app.example/api/search", 30_000, 2_900));
+        let slow = slow_requests(&requests);
+        let lines: Vec<&str> = slow.iter().map(|p| p.summary.as_str()).collect();
+        assert_eq!(
+            lines,
+            [
+                "PUT https://app.example/api/todos/9?x=1 took 6.0 s (usually 120 ms)",
+                "GET https://app.example/api/report took 3.5 s"
+            ]
+        );
+        assert_eq!(slow[0].time, 15_000, "at its end");
+        assert_eq!(call_of(&requests[5]), "PUT /api/todos/:id");
+    }
+
+    #[test]
+    fn the_headline_leads_with_the_failed_request_its_reason_and_the_step_before() {
+        let mut failed = problem(ProblemKind::FailedRequest, 5_000, "POST … answered 500".into(), String::new());
+        failed.request =
+            Some(RequestFacts { status: 500, ..request("POST", "https://app.example/api/todos", 4_800, 200) });
+        failed.offset_ms = 1_400;
+        failed.steps = vec![
+            Step { time: 4_700, kind: "click", summary: "Click button#save \"Save\"".into() },
+            Step { time: 4_750, kind: "navigation", summary: "Went to https://app.example/todos/1".into() },
+        ];
+        let click = problem(ProblemKind::ErrorClick, 4_700, "Error click on button#save".into(), String::new());
+        let pages = [PageStep { time: 0, summary: "Loaded https://app.example/todos?x=1".into() }];
+        let problems = [click, failed];
+        let lead = leading(&problems).unwrap();
+        assert_eq!(
+            headline(lead, &pages),
+            "POST /api/todos failed with 500 after the user clicked button#save \"Save\", 1.4 s into the session on /todos?x=1"
+        );
+    }
 
     #[test]
     fn a_long_trace_keeps_its_errors() {
