@@ -781,6 +781,55 @@ window.sessionUrl = getSessionUrl();
     assert_eq!(resource.message, format!("{}/missing.png", site.base));
 }
 
+/// A click whose handler fails is the failure's cause, whichever listener ran first: the page's
+/// own capture listeners, registered before the SDK, throw or log an error before the SDK's
+/// listeners on the document would have seen the click.
+#[test]
+fn an_error_raised_while_a_click_is_dispatched_follows_the_click() {
+    let (collector, _data) = start_collector();
+    let page = format!(
+        r#"<!doctype html><title>Listeners</title><body><button id="boom">Boom</button><button id="save">Save</button>
+<script type="module">
+import {{ init, flush, getSessionUrl }} from '/index.js';
+document.addEventListener('click', (e) => {{ if (e.target.id === 'boom') throw new Error('boom handler failed'); }}, true);
+addEventListener('click', (e) => {{ if (e.target.id === 'save') console.error('save failed'); }}, true);
+await init({{ endpoint: '{}', projectKey: '{KEY}' }});
+window.flush = flush;
+window.sessionUrl = getSessionUrl();
+</script></body>"#,
+        collector.base
+    );
+    let (_site, browser) = open_page(page);
+    let url = browser.wait_for("window.sessionUrl", Duration::from_secs(20));
+    browser.click("#boom");
+    browser.click("#save");
+    std::thread::sleep(Duration::from_millis(200));
+    browser.execute("window.flush(); return true;");
+    let session = session_of(&url);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let kinds = loop {
+        let events: Vec<EventData> = stored(&Http::default(), &collector, &session, 1)
+            .into_iter()
+            .flat_map(|b| b.events)
+            .map(|e| e.data)
+            .collect();
+        let kinds: Vec<&str> = events
+            .iter()
+            .filter_map(|e| match e {
+                EventData::Pointer(p) if p.kind == sightline_protocol::PointerKind::Click => Some("click"),
+                EventData::Error(_) => Some("error"),
+                EventData::Console(c) if c.level == ConsoleLevel::Error => Some("console error"),
+                _ => None,
+            })
+            .collect();
+        if kinds.len() >= 4 || std::time::Instant::now() > deadline {
+            break kinds.join(", ");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(kinds, "click, error, click, console error");
+}
+
 #[test]
 fn a_page_under_a_strict_content_security_policy_is_recorded() {
     let (collector, _data) = start_collector();

@@ -50,7 +50,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     settleTimezone,
     recordPendingRoutes,
   );
-  const { watchErrors, logDisabled } = createConsoleAndErrors(isRecording, put, catchUp, pageUrl);
+  const { watchErrors, logDisabled } = createConsoleAndErrors(isRecording, put, catchUp, pageUrl, recordEventInProgress);
 
   function isRecording() {
     return state === 'recording';
@@ -124,6 +124,10 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   }
 
   // The page as it is now, if a mutation storm paused its diffing (see dom/mutations.js).
+  function recordEventInProgress() {
+    guard(() => dom !== null && dom.recordEventInProgress());
+  }
+
   function catchUp(firstSliceMs) {
     guard(() => dom !== null && dom.catchUp(firstSliceMs));
   }

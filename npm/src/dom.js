@@ -104,5 +104,5 @@ export function createDomRecorder(sink, options = {}) {
     stopListening(document);
   }
 
-  return { start, stop, keyframe, catchUp };
+  return { start, stop, keyframe, catchUp, recordEventInProgress: interactions.recordEventInProgress };
 }

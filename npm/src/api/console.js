@@ -92,7 +92,9 @@ function stackHere() {
 
 // `put` and `catchUp` are the API's calls into the recorders (see api.js); `pageUrl` redacts a
 // failed resource's URL (see page.js).
-export function createConsoleAndErrors(isRecording, put, catchUp, pageUrl) {
+// `recordEventInProgress` records the user's click being dispatched, if one is, before an error
+// the page logs.
+export function createConsoleAndErrors(isRecording, put, catchUp, pageUrl, recordEventInProgress) {
   let inSdk = false;
 
   function wrapConsole() {
@@ -113,6 +115,9 @@ export function createConsoleAndErrors(isRecording, put, catchUp, pageUrl) {
               budget -= text.length;
               texts.push(text);
             }
+            // An error logged by the page's own click handler is the click's, whichever
+            // listener ran first.
+            if (level >= 3) recordEventInProgress();
             const stack = level >= 3 ? stackHere() : undefined;
             put(CONSOLE, [level, texts.length, stack === undefined ? 0 : 1], stack === undefined ? texts : texts.concat(stack));
           } finally {

@@ -67,8 +67,13 @@ export function topLayer(el) {
 export function createInteractions(ctx, { flagsAt, formValueMasked, inBlockedOrScript }) {
   const { sink, ids, idOf } = ctx;
 
+  // Each pointer event once, whichever comes first: the SDK's listener, or an error raised
+  // while the event is dispatched (see `recordEventInProgress`).
+  const pointed = new WeakSet();
+
   function onPointer(event) {
-    if (!ctx.running) return;
+    if (!ctx.running || pointed.has(event)) return;
+    pointed.add(event);
     flushMoves();
     const point = event.changedTouches && event.changedTouches.length > 0 ? event.changedTouches[0] : event;
     const [dx, dy] = frameOffset(event);
@@ -340,13 +345,28 @@ export function createInteractions(ctx, { flagsAt, formValueMasked, inBlockedOrS
   }
   const handlers = LISTENERS.map(([type, handler]) => [type, guarded(handler)]);
 
+  // Clicks are also taken on the window, before any listener on the document or below it: a
+  // page's listener that throws then can't get its error recorded ahead of the click.
+  const onWindow = handlers.filter(([type]) => POINTER_KINDS[type] !== undefined);
+
   function listenTo(doc) {
     for (const [type, handler] of handlers) doc.addEventListener(type, handler, LISTEN);
+    const view = doc.defaultView;
+    if (view) for (const [type, handler] of onWindow) view.addEventListener(type, handler, LISTEN);
   }
 
   function stopListening(doc) {
     for (const [type, handler] of handlers) doc.removeEventListener(type, handler, LISTEN);
+    const view = doc.defaultView;
+    if (view) for (const [type, handler] of onWindow) view.removeEventListener(type, handler, LISTEN);
   }
 
-  return { listenTo, stopListening, flushMoves, readPageScrollWhenIdle, recordScrollPositions, pushLayer, hooks };
+  // The page logs an error: if a click the user made is being dispatched (the page's own
+  // listener runs before the SDK's), the click is recorded first, so the error is its.
+  function recordEventInProgress() {
+    const event = typeof window !== 'undefined' ? window.event : undefined;
+    if (event && event.isTrusted && POINTER_KINDS[event.type] !== undefined) onPointer(event);
+  }
+
+  return { listenTo, stopListening, flushMoves, readPageScrollWhenIdle, recordScrollPositions, pushLayer, hooks, recordEventInProgress };
 }
