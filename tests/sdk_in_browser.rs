@@ -830,6 +830,61 @@ window.sessionUrl = getSessionUrl();
     assert_eq!(kinds, "click, error, click, console error");
 }
 
+/// Keys that act (Enter, Escape, a shortcut) and form submissions are recorded, on the element
+/// they were pressed in; the characters typed never are.
+#[test]
+fn keys_that_act_and_submissions_are_recorded_and_typed_characters_are_not() {
+    let (collector, _data) = start_collector();
+    let page = format!(
+        r#"<!doctype html><title>Keys</title><body><form id="f"><input id="todo"></form>
+<script type="module">
+import {{ init, flush, getSessionUrl }} from '/index.js';
+document.getElementById('f').addEventListener('submit', (e) => e.preventDefault());
+await init({{ endpoint: '{}', projectKey: '{KEY}' }});
+window.flush = flush;
+window.sessionUrl = getSessionUrl();
+</script></body>"#,
+        collector.base
+    );
+    let (_site, browser) = open_page(page);
+    let url = browser.wait_for("window.sessionUrl", Duration::from_secs(20));
+    browser.type_into("#todo", "abc\u{E007}");
+    browser.type_into("#todo", "\u{E00C}");
+    browser.type_into("#todo", "\u{E009}k\u{E000}");
+    std::thread::sleep(Duration::from_millis(200));
+    browser.execute("window.flush(); return true;");
+    let session = session_of(&url);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let events: Vec<EventData> = stored(&Http::default(), &collector, &session, 1)
+            .into_iter()
+            .flat_map(|b| b.events)
+            .map(|e| e.data)
+            .collect();
+        let acted: Vec<String> = events
+            .iter()
+            .filter_map(|e| match e {
+                EventData::Key(k) => Some(format!("{} {}", k.modifiers, k.key)),
+                EventData::Submit(_) => Some("submit".into()),
+                _ => None,
+            })
+            .collect();
+        if acted.len() >= 4 || std::time::Instant::now() > deadline {
+            assert_eq!(acted, ["0 Enter", "submit", "0 Escape", "1 k"]);
+            let targets: Vec<u32> = events
+                .iter()
+                .filter_map(|e| match e {
+                    EventData::Key(k) => Some(k.target),
+                    _ => None,
+                })
+                .collect();
+            assert!(targets.iter().all(|t| *t == targets[0] && *t != 0), "pressed in the field: {targets:?}");
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 #[test]
 fn a_page_under_a_strict_content_security_policy_is_recorded() {
     let (collector, _data) = start_collector();

@@ -11,7 +11,7 @@ import { createDelivery, LEAVING_SLICE_MS } from './api/delivery.js';
 import { createPageMetadata } from './api/page.js';
 import { createRoutes } from './api/routes.js';
 import { createDomRecorder } from './dom.js';
-import { ADOPTED_STYLE_SHEETS, CANVAS, CUSTOM, FOCUS, IDENTIFY, INPUT, MOUSE_MOVES, NETWORK, POINTER, SCROLL, SCROLL_POSITION, STYLE_RULE, STYLE_SHEET, TRACE_KEY } from './kinds.js';
+import { ADOPTED_STYLE_SHEETS, CANVAS, CUSTOM, FOCUS, IDENTIFY, INPUT, KEY, MOUSE_MOVES, NETWORK, POINTER, SCROLL, SCROLL_POSITION, STYLE_RULE, STYLE_SHEET, SUBMIT, TRACE_KEY } from './kinds.js';
 import { createNetworkRecorder } from './network.js';
 import { joinTexts } from './tape.js';
 
@@ -256,6 +256,8 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       scroll: (id, x, y, byUser) => put(byUser ? SCROLL : SCROLL_POSITION, [id, x, y]),
       input: (id, value, checked, masked) => put(INPUT, [id, checked, masked ? 1 : 0], [value]),
       focus: (id, focused) => put(FOCUS, [id, focused ? 1 : 0]),
+      key: (id, modifiers, key) => put(KEY, [id, modifiers], [key]),
+      submit: (id) => put(SUBMIT, [id]),
       styleSheet: (id, owner, rules, media) => put(STYLE_SHEET, [id, owner], [media].concat(rules)),
       styleRule: (sheet, path, rule) =>
         put(STYLE_RULE, [sheet, rule === undefined ? 0 : 1].concat(Array.from(path)), rule === undefined ? [] : [rule]),

@@ -24,6 +24,8 @@ export const IDENTIFY = 18;
 export const TIMEZONE = 19;
 export const TRACE_KEY = 20;
 export const SCROLL_POSITION = 21;
+export const KEY = 22;
+export const SUBMIT = 23;
 
 // Node kinds on the DOM tape (sdk-wasm/src/tape.rs).
 export const DOCUMENT = 0;

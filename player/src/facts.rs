@@ -137,6 +137,35 @@ impl FactFinder {
                     false,
                 )));
             }
+            EventData::Key(key) => {
+                let name = match key.key.as_str() {
+                    " " => "Space".to_owned(),
+                    k if k.chars().count() == 1 => k.to_uppercase(),
+                    k => k.to_owned(),
+                };
+                let held: String = [(1, "Ctrl+"), (2, "Alt+"), (4, "Shift+"), (8, "Meta+")]
+                    .iter()
+                    .filter(|(bit, _)| key.modifiers & bit != 0)
+                    .map(|(_, name)| *name)
+                    .collect();
+                // Pressed on the page itself rather than in a field or on a control.
+                let on_page = key.target == 0
+                    || match dom.node(key.target).map(|n| &n.kind) {
+                        Some(NodeKind::Element(e)) => matches!(e.tag.to_ascii_lowercase().as_str(), "body" | "html"),
+                        Some(NodeKind::Document(_)) => true,
+                        _ => false,
+                    };
+                let summary = if on_page {
+                    format!("Pressed {held}{name}")
+                } else {
+                    format!("Pressed {held}{name} in {}", describe(dom, key.target))
+                };
+                out.push(Some(fact(Panel::Activity, "key", summary, String::new(), false)));
+            }
+            EventData::Submit(submit) => {
+                let summary = format!("Submitted {}", describe(dom, submit.target));
+                out.push(Some(fact(Panel::Activity, "submit", summary, String::new(), false)));
+            }
             EventData::Input(input) => {
                 let target = describe(dom, input.target);
                 let select =
@@ -440,6 +469,37 @@ mod tests {
                 "Typed into an element: \"x\"",
                 "Click an element",
                 "Typed into an element: \"xy\""
+            ]
+        );
+    }
+
+    #[test]
+    fn keys_that_act_and_submissions_are_steps_and_masked_typing_says_how_much() {
+        let typed =
+            |value: &str| EventData::Input(Input { target: 5, value: value.into(), checked: None, masked: true });
+        let key = |key: &str, modifiers, target| {
+            EventData::Key(sightline_protocol::Key { target, key: key.into(), modifiers })
+        };
+        let events = [
+            typed("*"),
+            typed("**"),
+            key("Enter", 0, 5),
+            EventData::Submit(sightline_protocol::Submit { target: 5 }),
+            key("k", 1, 0),
+            key(" ", 0, 5),
+        ]
+        .into_iter()
+        .map(|data| Event { dt: 10, data })
+        .collect();
+        let lines: Vec<String> = facts(&Replay::new(&[one_batch(events)])).into_iter().map(|f| f.summary).collect();
+        assert_eq!(
+            lines,
+            [
+                "Typed 2 characters (masked) into an element",
+                "Pressed Enter in an element",
+                "Submitted an element",
+                "Pressed Ctrl+K",
+                "Pressed Space in an element"
             ]
         );
     }

@@ -1,7 +1,7 @@
 //! A reproduction: what the user did on the page, as a Playwright script a developer runs to
 //! see the failure on their own machine (`node repro.js`, with `playwright-core`).
 //!
-//! - Navigations, clicks, checks, choices and typing, each on its element found the way a
+//! - Navigations, clicks, keys that act (Enter, Escape, shortcuts), checks, choices and typing, each on its element found the way a
 //!   person would find it: its id, its `data-testid`, its role and name, or, when those are not
 //!   unique, the same within its row or list item; never a chain of positions.
 //! - Typing the recorder masked becomes a named placeholder at the top of the script, to fill in
@@ -28,9 +28,17 @@ enum Step {
     Visit(String),
     Back,
     Click(String),
-    Fill { field: String, value: Value },
+    Fill {
+        field: String,
+        value: Value,
+    },
     Check(String, bool),
-    Choose { field: String, label: Value },
+    /// A key pressed on an element, or on the page (`None`), as Playwright names it.
+    Press(Option<String>, String),
+    Choose {
+        field: String,
+        label: Value,
+    },
     Scroll(i32, i32),
 }
 
@@ -130,6 +138,20 @@ impl ReproFinder {
                     }
                 }
                 steps.push((time, step));
+            }
+            EventData::Key(key) => {
+                let name = match key.key.as_str() {
+                    " " => "Space".to_owned(),
+                    k => k.to_owned(),
+                };
+                let held: String = [(1, "Control+"), (2, "Alt+"), (4, "Shift+"), (8, "Meta+")]
+                    .iter()
+                    .filter(|(bit, _)| key.modifiers & bit != 0)
+                    .map(|(_, name)| *name)
+                    .collect();
+                let on_page = matches!(tag(dom, key.target).as_deref(), None | Some("body" | "html"));
+                let target = if on_page { None } else { locator(dom, key.target) };
+                steps.push((time, Step::Press(target, format!("{held}{name}"))));
             }
             EventData::Scroll(scroll) if dom.roots().next() == Some(scroll.target) => {
                 steps.push((time, Step::Scroll(scroll.x, scroll.y)))
@@ -476,6 +498,8 @@ fn write_script(
             Step::Click(locator) => format!("await {locator}.click();"),
             Step::Fill { field, value: v } => format!("await {field}.fill({});", value(v)),
             Step::Check(field, checked) => format!("await {field}.setChecked({checked});"),
+            Step::Press(Some(field), keys) => format!("await {field}.press({});", js(keys)),
+            Step::Press(None, keys) => format!("await page.keyboard.press({});", js(keys)),
             Step::Choose { field, label } => format!("await {field}.selectOption({{ label: {} }});", value(label)),
             Step::Scroll(x, y) => format!("await page.evaluate(() => window.scrollTo({x}, {y}));"),
         };

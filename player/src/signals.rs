@@ -122,6 +122,9 @@ pub struct SignalFinder {
     /// Each page's last event time and its last click.
     pages: std::collections::HashMap<u32, (u64, Option<usize>)>,
     failures: Vec<Failure>,
+    /// (time, index) of the user's other actions (keys that act, submissions), in order: a
+    /// failure after one of them is its, not the click's before.
+    actions: Vec<(u64, usize)>,
     out: Vec<Signal>,
     /// The index of the next event.
     index: usize,
@@ -186,6 +189,9 @@ impl SignalFinder {
                     });
                 }
             }
+            EventData::Key(_) | EventData::Submit(_) if self.actions.len() < MAX_CLICKS => {
+                self.actions.push((time, index));
+            }
             EventData::Error(e) if e.kind != ErrorKind::Resource && self.failures.len() < MAX_FAILURES => {
                 self.failures.push(Failure { index, start: time, summary: error_line(&e.name, &e.message) })
             }
@@ -196,7 +202,7 @@ impl SignalFinder {
 
     /// The signals of everything taken, in time order.
     pub fn finish(self) -> Vec<Signal> {
-        let SignalFinder { mut clicks, mut responses, pages, mut failures, mut out, .. } = self;
+        let SignalFinder { mut clicks, mut responses, pages, mut failures, actions, mut out, .. } = self;
         let last_page = pages.keys().max().copied().unwrap_or(0);
         for click in &mut clicks {
             let (end, _) = pages[&click.page];
@@ -210,7 +216,7 @@ impl SignalFinder {
         // Sorted by time, so each click looks only at its own window.
         responses.sort_unstable();
         failures.sort_by_key(|f| (f.start, f.index));
-        judge_clicks(&clicks, &responses, &failures, &mut out);
+        judge_clicks(&clicks, &responses, &failures, &actions, &mut out);
         out.sort_by_key(|s| s.time);
         out
     }
@@ -225,7 +231,13 @@ fn any_after(sorted: &[(u64, usize)], window: &std::ops::RangeInclusive<u64>, af
     sorted[from..].iter().take_while(|(time, _)| time <= window.end()).any(|(_, index)| *index > after)
 }
 
-fn judge_clicks(clicks: &[Click], responses: &[(u64, usize)], failures: &[Failure], out: &mut Vec<Signal>) {
+fn judge_clicks(
+    clicks: &[Click],
+    responses: &[(u64, usize)],
+    failures: &[Failure],
+    actions: &[(u64, usize)],
+    out: &mut Vec<Signal>,
+) {
     // Where the run of clicks starting at each click ends: following clicks on the same element
     // of the same page, each soon after the one before (found once, from the end).
     let mut run_end = vec![0; clicks.len()];
@@ -259,8 +271,11 @@ fn judge_clicks(clicks: &[Click], responses: &[(u64, usize)], failures: &[Failur
         }
         for (j, click) in clicks.iter().enumerate().take(if rage { burst } else { i + 1 }).skip(i) {
             let window = click.time..=click.time.saturating_add(RESPONSE_WINDOW_MS);
-            // A failure belongs to the latest click before it, not to every click in reach.
-            let next_click = clicks.get(j + 1).map_or(u64::MAX, |c| c.time);
+            // A failure belongs to the latest action before it (a click, a key, a submission),
+            // not to every click in reach.
+            let next_action =
+                actions.get(actions.partition_point(|(_, index)| *index <= click.index)).map_or(u64::MAX, |a| a.0);
+            let next_click = clicks.get(j + 1).map_or(u64::MAX, |c| c.time).min(next_action);
             let from = failures.partition_point(|f| (f.start, f.index) <= (click.time, click.index));
             let failure = failures[from..]
                 .iter()
@@ -499,6 +514,22 @@ mod tests {
         let found = signals(&replay);
         assert_eq!(kinds(&replay), [(SignalKind::ErrorClick, 1_000)]);
         assert_eq!(found[0].cause.as_deref(), Some("TypeError: x is undefined"));
+    }
+
+    #[test]
+    fn a_failure_after_a_key_press_is_the_keys_not_the_clicks_before() {
+        let error = EventData::Error(Box::new(ErrorEvent {
+            name: "TypeError".into(),
+            message: "x is undefined".into(),
+            ..Default::default()
+        }));
+        // The click that focused the field, then Enter in it, then the failure.
+        let enter = EventData::Key(sightline_protocol::Key { target: 7, key: "Enter".into(), modifiers: 0 });
+        let replay = session(vec![(1_000, click(7)), (1_300, enter), (1_350, error)]);
+        assert_eq!(kinds(&replay), []);
+        let submitted = EventData::Submit(sightline_protocol::Submit { target: 3 });
+        let replay = session(vec![(1_000, click(7)), (1_300, submitted), (1_600, request(500, 200))]);
+        assert_eq!(kinds(&replay), [(SignalKind::FailedRequest, 1_600)]);
     }
 
     #[test]

@@ -86,6 +86,11 @@ tagged_union! {
         Custom(Custom) = 19,
         /// A periodic image of a `<canvas>`.
         Canvas(CanvasFrame) = 20,
+        /// A key that acts (Enter, Escape, Tab, Space on a control, a shortcut); never one that
+        /// types.
+        Key(Key) = 21,
+        /// A form was submitted.
+        Submit(Submit) = 22,
     }
     unknown: Unknown
 }
@@ -460,6 +465,27 @@ pub struct Pointer {
     pub x: i32,
     /// Y in CSS pixels from the viewport's top.
     pub y: i32,
+}
+
+/// A key that acts, pressed on an element. The characters a user types are never recorded as
+/// keys: only Enter, Escape, Tab, Space on a button, checkbox, radio button or link, the arrow
+/// keys, and keys pressed with Ctrl, Alt or Meta (shortcuts).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Key {
+    /// The element that had the focus.
+    pub target: u32,
+    /// `KeyboardEvent.key`: `Enter`, `Escape`, `Tab`, `ArrowDown`, ` ` for Space, the key of a
+    /// shortcut (`k`).
+    pub key: String,
+    /// Modifiers held: 1 Ctrl, 2 Alt, 4 Shift, 8 Meta.
+    pub modifiers: u8,
+}
+
+/// A form was submitted (by a button, Enter in a field, or script).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Submit {
+    /// The form's id.
+    pub target: u32,
 }
 
 /// Mouse positions sampled over a short time; the event's time is the first sample's.

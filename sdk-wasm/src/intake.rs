@@ -22,6 +22,8 @@
 //! | [`SCROLL_POSITION`] | target, x, y: a scroll the page made, or the position a snapshot finds; not the user's | |
 //! | [`INPUT`] | target, checked (0 not a checkbox or radio, 1 unchecked, 2 checked), masked | value |
 //! | [`FOCUS`] | target, focused | |
+//! | [`KEY`] | target, modifiers (1 Ctrl, 2 Alt, 4 Shift, 8 Meta) | the key (`Enter`, `Escape`, …) |
+//! | [`SUBMIT`] | the form | |
 //! | [`CUSTOM`] | a [value](#values) | name, then the value's |
 //! | [`IDENTIFY`] | a [value](#values) | user id, then the value's |
 //! | [`TIMEZONE`] | | the time zone, for the page's metadata |
@@ -36,9 +38,9 @@
 
 use sightline_protocol::{
     AdoptedStyleSheets, Body, CanvasFrame, Console, ConsoleLevel, Custom, DeviceType, ErrorEvent, ErrorKind, EventData,
-    Focus, HttpMessage, Identify, Initiator, Input, MouseMove, MovePoint, Navigation, NavigationKind, Network,
-    PageMeta, Pointer, PointerKind, Scroll, Size, Software, StyleRule, StyleSheet, TraceContext, Value, Viewport,
-    Visibility,
+    Focus, HttpMessage, Identify, Initiator, Input, Key, MouseMove, MovePoint, Navigation, NavigationKind, Network,
+    PageMeta, Pointer, PointerKind, Scroll, Size, Software, StyleRule, StyleSheet, Submit, TraceContext, Value,
+    Viewport, Visibility,
 };
 
 use crate::tape::{clip, Reader, TapeError, MAX_FIELD};
@@ -67,6 +69,8 @@ pub const TIMEZONE: u8 = 19;
 /// ([`TraceKey::derive`](sightline_protocol::TraceKey::derive)).
 pub const TRACE_KEY: u8 = 20;
 pub const SCROLL_POSITION: u8 = 21;
+pub const KEY: u8 = 22;
+pub const SUBMIT: u8 = 23;
 
 /// Values nest at most this deep; deeper ones are an error (the wrapper stops at 8).
 const MAX_VALUE_DEPTH: usize = 16;
@@ -235,6 +239,8 @@ pub fn event(kind: u8, nums: &[f64], texts: &str) -> Result<EventData, TapeError
             EventData::Input(Input { target, value: r.text(MAX_FIELD), checked, masked })
         }
         FOCUS => EventData::Focus(Focus { target: r.int(), focused: r.flag() }),
+        KEY => EventData::Key(Key { target: r.int(), modifiers: r.int(), key: r.text(32) }),
+        SUBMIT => EventData::Submit(Submit { target: r.int() }),
         CUSTOM => EventData::Custom(Custom { name: r.text(1024), props: r.value(0) }),
         IDENTIFY => EventData::Identify(Identify { user_id: r.text(256), traits: r.value(0) }),
         other => return Err(TapeError::UnknownKind(u32::from(other))),

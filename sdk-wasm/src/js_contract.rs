@@ -55,6 +55,8 @@ fn the_event_kinds_are_the_intakes() {
         ("TIMEZONE", intake::TIMEZONE),
         ("TRACE_KEY", intake::TRACE_KEY),
         ("SCROLL_POSITION", intake::SCROLL_POSITION),
+        ("KEY", intake::KEY),
+        ("SUBMIT", intake::SUBMIT),
     ];
     let expected: Vec<(&str, u32)> = kinds.iter().map(|(name, kind)| (*name, u32::from(*kind))).collect();
     assert_same(KINDS_JS, "kinds.js", &expected);

@@ -349,7 +349,12 @@ impl Recorder {
 /// changes (`pushState`, back and forward) count: usually the user's.
 fn is_user_activity(data: &EventData) -> bool {
     match data {
-        EventData::Pointer(_) | EventData::MouseMove(_) | EventData::Scroll(_) | EventData::Input(_) => true,
+        EventData::Pointer(_)
+        | EventData::MouseMove(_)
+        | EventData::Scroll(_)
+        | EventData::Input(_)
+        | EventData::Key(_)
+        | EventData::Submit(_) => true,
         // A blur also comes of the window losing focus, or of the focused element removed.
         EventData::Focus(focus) => focus.focused,
         EventData::Navigation(navigation) => navigation.kind != NavigationKind::Replace,

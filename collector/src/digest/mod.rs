@@ -446,8 +446,11 @@ fn headline(lead: &Problem, pages: &[PageStep]) -> String {
         let _ = write!(line, " ({})", reason.lines().next().unwrap_or_default());
     }
     // What the user did: a route change or an app's event follows from it, it isn't it.
-    if let Some(step) =
-        lead.steps.iter().rev().find(|s| matches!(s.kind, "click" | "double click" | "context click" | "input"))
+    if let Some(step) = lead
+        .steps
+        .iter()
+        .rev()
+        .find(|s| matches!(s.kind, "click" | "double click" | "context click" | "input" | "key" | "submit"))
     {
         let did = match step.kind {
             "click" => step.summary.strip_prefix("Click ").map(|rest| format!("clicked {rest}")),

@@ -15,6 +15,10 @@ const USER_SCROLL_MS = 3000;
 
 const POINTER_KINDS = { click: 0, dblclick: 1, contextmenu: 2, touchstart: 5, touchend: 6 };
 const LISTEN = { capture: true, passive: true };
+// Keys recorded whatever has the focus.
+const ACTING_KEYS = new Set(['Enter', 'Escape', 'Tab', 'ArrowUp', 'ArrowDown', 'ArrowLeft', 'ArrowRight']);
+// Space presses a button, checkbox, radio button or link; elsewhere it types.
+const SPACE_ACTS = /^(button:.*|a:.*|input:(checkbox|radio|button|submit|reset))$/;
 
 // Runs `fn` once the current script is done: the browser's own `queueMicrotask`, taken before a
 // page can replace it.
@@ -169,6 +173,29 @@ export function createInteractions(ctx, { flagsAt, formValueMasked, inBlockedOrS
 
   function onUserInput(event) {
     inputAt = event.timeStamp;
+  }
+
+  // Keys that act, never those that type: what was typed is the field's value, masked.
+  function onKeyDown(event) {
+    onUserInput(event);
+    if (!ctx.running || !event.isTrusted || event.repeat) return;
+    const key = event.key;
+    if (typeof key !== 'string') return;
+    const modifiers = (event.ctrlKey ? 1 : 0) | (event.altKey ? 2 : 0) | (event.shiftKey ? 4 : 0) | (event.metaKey ? 8 : 0);
+    // AltGr types (`@` on many layouts) and reports itself as Ctrl and Alt.
+    const typing = typeof event.getModifierState === 'function' && event.getModifierState('AltGraph');
+    const target = targetOf(event);
+    const acts =
+      ACTING_KEYS.has(key) ||
+      (key === ' ' && target && target.nodeType === 1 && SPACE_ACTS.test(target.localName + ':' + (target.type || ''))) ||
+      (!typing && (modifiers & 11) !== 0 && key.length === 1);
+    if (acts) sink.key(idOf(target), modifiers, key);
+  }
+
+  function onSubmit(event) {
+    if (!ctx.running) return;
+    const form = targetOf(event);
+    if (form && form.nodeType === 1) sink.submit(idOf(form));
   }
 
   function onScroll(event) {
@@ -329,7 +356,8 @@ export function createInteractions(ctx, { flagsAt, formValueMasked, inBlockedOrS
     ['touchmove', onMouseMove],
     ['scroll', onScroll],
     ['wheel', onUserInput],
-    ['keydown', onUserInput],
+    ['keydown', onKeyDown],
+    ['submit', onSubmit],
     ['pointerdown', onUserInput],
     ['touchmove', onUserInput],
     ['input', onInput],

@@ -16,9 +16,9 @@
 use crate::{
     AdoptedStyleSheets, AttributeChange, Batch, Body, CanvasFrame, Console, ConsoleLevel, Custom, DeviceType, Doctype,
     DocumentNode, Element, ErrorEvent, ErrorKind, Event, EventData, Focus, HttpMessage, Identify, Initiator, Input,
-    Limits, MouseMove, MovePoint, Mutation, Namespace, Navigation, NavigationKind, Network, Node, NodeKind, PageMeta,
-    Pointer, PointerKind, Scroll, SessionId, ShadowRootNode, Size, Snapshot, Software, SpanId, StyleRule, StyleSheet,
-    TextChange, TraceContext, TraceId, TraceKey, Value, Viewport, Visibility,
+    Key, Limits, MouseMove, MovePoint, Mutation, Namespace, Navigation, NavigationKind, Network, Node, NodeKind,
+    PageMeta, Pointer, PointerKind, Scroll, SessionId, ShadowRootNode, Size, Snapshot, Software, SpanId, StyleRule,
+    StyleSheet, Submit, TextChange, TraceContext, TraceId, TraceKey, Value, Viewport, Visibility,
 };
 
 /// Open levels of nesting the schema's own structure reaches (an attribute pair of an element
@@ -360,6 +360,14 @@ impl<'a> Reader<'a> {
             12 => {
                 self.fields(2)?;
                 EventData::Focus(Focus { target: self.int()?, focused: self.bool()? })
+            }
+            21 => {
+                self.fields(3)?;
+                EventData::Key(Key { target: self.int()?, key: self.string()?, modifiers: self.int()? })
+            }
+            22 => {
+                self.fields(1)?;
+                EventData::Submit(Submit { target: self.int()? })
             }
             13 => {
                 self.fields(1)?;

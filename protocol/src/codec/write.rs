@@ -261,6 +261,16 @@ impl Encode for Event {
                 w.uint(u64::from(f.target));
                 w.bool(f.focused);
             }
+            EventData::Key(k) => {
+                w.array(3);
+                w.uint(u64::from(k.target));
+                w.str(&k.key);
+                w.uint(u64::from(k.modifiers));
+            }
+            EventData::Submit(s) => {
+                w.array(1);
+                w.uint(u64::from(s.target));
+            }
             EventData::Visibility(v) => {
                 w.array(1);
                 w.bool(v.visible);
