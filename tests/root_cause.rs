@@ -97,6 +97,7 @@ fn reproduce(http: &Http, collector: &Collector, session: &str, base: &str) -> (
         .env("NODE_PATH", root.join("npm/node_modules"))
         .env("CHROMIUM", std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()))
         .env("SIGHTLINE_BASE_URL", base)
+        .env("CHROMIUM_NO_SANDBOX", "1")
         .env("LOGIN_EMAIL", "jane@acme.com")
         .env("LOGIN_PASSWORD", "pw-for-the-demo")
         .output()

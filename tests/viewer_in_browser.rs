@@ -571,7 +571,7 @@ fn the_session_is_a_workspace_on_one_screen_driven_from_the_keyboard() {
     );
     assert_eq!(
         command,
-        r#"curl -X POST 'https://app.acme.example/api/send' -H 'authorization: [redacted]' --data-raw '{"note":"it'\''s"}'"#
+        r#"curl -X 'POST' --url 'https://app.acme.example/api/send' -H 'authorization: [redacted]' --data-raw '{"note":"it'\''s"}'"#
     );
     // The backend's records have a style of their own, not the grey of what hasn't happened.
     let colour = browser.execute(

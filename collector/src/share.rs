@@ -107,7 +107,7 @@ impl ShareKey {
         if now >= expires {
             return Err(ShareError::Expired);
         }
-        if is_revoked(store, id).map_err(|_| ShareError::Invalid)? {
+        if is_revoked(store, project, id).map_err(|_| ShareError::Invalid)? {
             return Err(ShareError::Revoked);
         }
         Ok(Share { project, session, expires, id })
@@ -121,13 +121,13 @@ pub fn new_id() -> u64 {
     u64::from_le_bytes(bytes)
 }
 
-/// Revokes the link `id` for good.
-pub fn revoke(store: &dyn Store, id: u64) -> Result<(), StoreError> {
-    store.set_meta(&format!("{REVOKED_META}{id:016x}"), b"revoked")
+/// Revokes the link `id` of `project` for good.
+pub fn revoke(store: &dyn Store, project: u32, id: u64) -> Result<(), StoreError> {
+    store.set_meta(&format!("{REVOKED_META}{project}/{id:016x}"), b"revoked")
 }
 
-fn is_revoked(store: &dyn Store, id: u64) -> Result<bool, StoreError> {
-    Ok(store.meta(&format!("{REVOKED_META}{id:016x}"))?.is_some())
+fn is_revoked(store: &dyn Store, project: u32, id: u64) -> Result<bool, StoreError> {
+    Ok(store.meta(&format!("{REVOKED_META}{project}/{id:016x}"))?.is_some())
 }
 
 /// Hex digits as bytes.
@@ -168,7 +168,9 @@ mod tests {
             assert_eq!(key.check(&store, junk, 0), Err(ShareError::Invalid), "{junk:?}");
         }
 
-        revoke(&store, share.id).unwrap();
+        revoke(&store, 4, share.id).unwrap();
+        assert_eq!(key.check(&store, &token, 0), Ok(share), "another project's revocation is not this one's");
+        revoke(&store, 3, share.id).unwrap();
         assert_eq!(key.check(&store, &token, 0), Err(ShareError::Revoked));
     }
 }

@@ -73,8 +73,9 @@ async fn asset(content_type: &'static str, body: impl actix_web::body::MessageBo
 pub struct Export<'a> {
     /// The session's id.
     pub session: &'a str,
-    /// What the viewer reads in place of the API (see `viewer/export.js`).
-    pub data: &'a serde_json::Value,
+    /// What the viewer reads in place of the API (see `viewer/export.js`); the replay core is
+    /// added to it.
+    pub data: serde_json::Value,
     /// When, in ms since the epoch.
     pub exported: u64,
     /// The collector's viewer it came from.
@@ -94,7 +95,7 @@ fn module_url(source: &str, imports: &[(&str, &str)]) -> String {
 /// The exported file: the viewer's workspace, its modules as `data:` URLs (a file opened from
 /// disk loads nothing else), the replay core's wasm and the session's data inline. Its policy
 /// runs no script but the viewer's own, as the viewer's pages do.
-pub fn export_page(export: &Export<'_>) -> String {
+pub fn export_page(export: Export<'_>) -> String {
     use base64::Engine as _;
     let common = module_url(COMMON_SCRIPT, &[]);
     let frame = module_url(FRAME_SCRIPT, &[]);
@@ -114,13 +115,16 @@ pub fn export_page(export: &Export<'_>) -> String {
         ],
     );
     let start = module_url(EXPORT_SCRIPT, &[("/viewer/common.js", &common), ("/viewer/session.js", &session)]);
-    let mut data = export.data.clone();
+    let mut data = export.data;
     if let Some(object) = data.as_object_mut() {
         object.insert("wasm".into(), serde_json::Value::String(wasm));
     }
     // Inside `<script>`, no `<` may appear (`</script>` would end it, `<!--` would change how
     // the parser looks for that end): JSON writes it as `\u003c`.
-    let data = serde_json::to_string(&data).unwrap_or_default().replace('<', "\\u003c");
+    let mut data = serde_json::to_string(&data).unwrap_or_default();
+    if data.contains('<') {
+        data = data.replace('<', "\\u003c");
+    }
     let escape =
         |text: &str| text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
     let exported = export.exported;
@@ -139,11 +143,11 @@ pub fn export_page(export: &Export<'_>) -> String {
     )
 }
 
-/// An exported file's policy: the viewer's modules (`data:` URLs) and the wasm run, nothing
-/// connects anywhere; the recorded page's styles, images and fonts may load when online, as in
-/// the viewer, and its frame is written by the viewer.
+/// An exported file's policy: the viewer's modules (`data:` URLs) and the wasm run, and nothing
+/// loads from anywhere: not even the recorded page's images and fonts, which would tell their
+/// hosts when and where the file was opened. The page's styles are in the recording.
 const EXPORT_POLICY: &str = "default-src 'none'; script-src data: 'wasm-unsafe-eval'; \
-     style-src * 'unsafe-inline'; img-src * data: blob:; font-src * data:; media-src *; connect-src 'none'; \
+     style-src 'unsafe-inline'; img-src data: blob:; font-src data:; media-src data: blob:; connect-src 'none'; \
      frame-src 'self' about: blob:; base-uri 'none'; form-action 'none'";
 
 #[cfg(test)]
@@ -154,7 +158,7 @@ mod tests {
     fn recorded_text_stays_inside_the_exported_files_data() {
         let hostile = "</script><script>alert(1)</script><!--<script>";
         let data = serde_json::json!({ "session": { "id": "abc" }, "note": hostile });
-        let page = export_page(&Export { session: "abc<b>", data: &data, exported: 1, from: "http://x\"><b>" });
+        let page = export_page(Export { session: "abc<b>", data, exported: 1, from: "http://x\"><b>" });
         let open = "id=\"sightline-export\">";
         let start = page.find(open).unwrap() + open.len();
         let end = start + page[start..].find("</script>").unwrap();

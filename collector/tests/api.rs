@@ -373,6 +373,9 @@ fn a_share_link_opens_one_session_until_it_expires_or_is_revoked() {
         format!("{base}/api/sessions/{other}"),
         format!("{base}/api/sessions/{other}/events"),
         format!("{base}/api/sessions/{other}/digest"),
+        // A file or a script would outlive the link.
+        format!("{base}/api/sessions/{shared}/export"),
+        format!("{base}/api/sessions/{shared}/repro"),
     ] {
         let refused = http.get(&url, &token);
         assert_eq!((refused.status, refused.error_code().as_str()), (403, "share_link_scope"), "{url}");
@@ -384,6 +387,7 @@ fn a_share_link_opens_one_session_until_it_expires_or_is_revoked() {
     assert_eq!(share(shared, "{}", TOKEN_B).status, 404);
     // Bad requests are refused with a reason.
     for body in [
+        r#"{"days": 1e-9}"#,
         r#"{"days": 91}"#,
         r#"{"days": -1}"#,
         r#"{"seconds": 0}"#,
@@ -408,6 +412,8 @@ fn a_share_link_opens_one_session_until_it_expires_or_is_revoked() {
     // Revoked, also across a restart.
     let id = link["id"].as_str().unwrap();
     assert_eq!(http.delete(&format!("{base}/api/shares/{id}"), &token).status, 403, "not by the link itself");
+    assert_eq!(http.delete(&format!("{base}/api/shares/{id}"), TOKEN_B).status, 200, "b revokes its own ids only");
+    assert_eq!(http.get(&format!("{base}/api/sessions/{shared}"), &token).status, 200, "still open");
     assert_eq!(http.delete(&format!("{base}/api/shares/{id}"), TOKEN_A).status, 200);
     let revoked = http.get(&format!("{base}/api/sessions/{shared}"), &token);
     assert_eq!(revoked.status, 401);

@@ -79,8 +79,8 @@ function route() {
   shown = new AbortController();
   // A share link: that one session, read-only, without signing in.
   const share = location.pathname.match(/^\/share\/(sls_[0-9]+_([0-9a-f]{32})_[0-9a-f_]+)$/);
+  useShareLink(share ? share[1] : null);
   if (share) {
-    useShareLink(share[1]);
     signOut.hidden = true;
     document.body.classList.add('workspace-mode');
     showSession(view, share[2], shown.signal).catch(failed);

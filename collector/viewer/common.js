@@ -25,7 +25,7 @@ export function useShareLink(shareToken) {
 }
 
 export function sharedLink() {
-  return shared !== null;
+  return shared !== null && shared !== undefined;
 }
 
 export function token() {

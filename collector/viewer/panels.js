@@ -26,7 +26,9 @@ export function reveal(list, item, center = false) {
 // A shell command that sends the request again as recorded: redacted values stay redacted.
 export function curl(parts) {
   const quote = (text) => `'${String(text).replace(/'/g, "'\\''")}'`;
-  const args = ['curl', '-X', parts.method, quote(parts.url)];
+  // Everything recorded is quoted, and the URL is given as `--url`: a recording is the page's
+  // (anyone's) to write, and can't add a command or an option.
+  const args = ['curl', '-X', quote(parts.method), '--url', quote(parts.url)];
   for (const [name, value] of (parts.sent && parts.sent.headers) || []) args.push('-H', quote(`${name}: ${value}`));
   if (parts.sent && parts.sent.body) args.push('--data-raw', quote(parts.sent.body));
   return args.join(' ');

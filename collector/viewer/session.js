@@ -161,6 +161,13 @@ function facts(pairs) {
   );
 }
 
+// Whether the batch `page`.`seq` comes after `last` (`page.seq`, or empty for none).
+function after(last, page, seq) {
+  if (!last) return true;
+  const [lastPage, lastSeq] = last.split('.').map(Number);
+  return page > lastPage || (page === lastPage && seq > lastSeq);
+}
+
 // Whether a key press is for a field the engineer is typing into rather than for the replay.
 function typing(target) {
   if (!(target instanceof Element)) return false;
@@ -234,9 +241,9 @@ async function showReplay(id, session, column, actions, panels, layout, signal) 
   // A link for someone without the project's read token: this session only, for a week.
   const share = sharedLink() || exported() ? null : el('button', { id: 'share', title: 'A link that opens this session only, read-only, for 7 days', text: 'Share' });
   // The session as one HTML file, for a ticket: it opens offline, from disk.
-  const exportButton = exported() ? null : el('button', { id: 'export', title: 'One HTML file with the replay, the facts and the backend records; it opens offline', text: 'Export' });
+  const exportButton = exported() || sharedLink() ? null : el('button', { id: 'export', title: 'One HTML file with the replay, the facts and the backend records; it opens offline', text: 'Export' });
   // A Playwright script doing what the user did.
-  const repro = exported() ? null : el('button', { id: 'repro', title: 'A Playwright script that does what the user did and checks what went wrong', text: 'Repro' });
+  const repro = exported() || sharedLink() ? null : el('button', { id: 'repro', title: 'A Playwright script that does what the user did and checks what went wrong', text: 'Repro' });
   actions.replaceChildren(exported() ? '' : copy, digest, share || '', exportButton || '', repro || '');
   const download = async (button, path, name) => {
     try {
@@ -506,6 +513,14 @@ async function showReplay(id, session, column, actions, panels, layout, signal) 
         const message = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
         const event = /^event: (\w+)/m.exec(message);
+        // A batch stored after one that comes later in the session (a page's last, sent by the
+        // next page): what was read no longer holds; the session is read again, at the moment
+        // shown.
+        const stored = event && event[1] === 'stored' ? /^data: \{"page":(\d+),"seq":(\d+)\}/m.exec(message) : null;
+        if (stored && !after(replay.lastBatch(), Number(stored[1]), Number(stored[2]))) {
+          location.replace(`${location.pathname}?t=${Math.round(start + playhead)}`);
+          return;
+        }
         // Whatever came while the stream was opening is read on `ready`.
         if (event && ['stored', 'lagged', 'ready'].includes(event[1])) await catchUp();
       }

@@ -377,14 +377,25 @@ pub(crate) fn describe(dom: &ReplayDom, id: u32) -> String {
     }
 }
 
+/// Nodes [`text_of`] visits at most.
+const MAX_TEXT_VISITS: usize = 2_000;
+
 /// The text under `id`, spaces collapsed, at most `max` characters.
 pub(crate) fn text_of(dom: &ReplayDom, id: u32, max: usize) -> String {
     let mut text = String::new();
     let mut stack = vec![id];
+    // A subtree of many nodes and little text is not walked whole for a few words.
+    let mut visits = 0;
     while let Some(id) = stack.pop() {
+        visits += 1;
+        if visits > MAX_TEXT_VISITS {
+            break;
+        }
         let Some(node) = dom.node(id) else { continue };
         if let NodeKind::Text(t) = &node.kind {
-            text.push_str(t);
+            let room = (max + 1).saturating_sub(text.len());
+            let end = (0..=room.min(t.len())).rev().find(|at| t.is_char_boundary(*at)).unwrap_or(0);
+            text.push_str(&t[..end]);
             if text.len() > max {
                 break;
             }

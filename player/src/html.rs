@@ -26,13 +26,17 @@ const VOID: [&str; 14] =
 /// Elements whose content is raw text.
 const RAW_TEXT: [&str; 6] = ["style", "script", "xmp", "noembed", "noframes", "noscript"];
 
-/// How the frame's parser reads the tags written at some place: as HTML, or as SVG or MathML
-/// (foreign content, where `<style>` holds markup rather than raw text).
+/// How the frame's parser reads the tags written at some place: as HTML, as SVG or MathML
+/// (foreign content, where `<style>` holds markup rather than raw text), as HTML at one of
+/// MathML's text integration points (where `<mglyph>` and `<malignmark>` stay MathML), or as
+/// HTML inside a `<select>` (where raw-text elements are not opened).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Parsed {
     Html,
     Svg,
     MathMl,
+    MathText,
+    Select,
 }
 
 impl Parsed {
@@ -41,24 +45,28 @@ impl Parsed {
     /// where the parser might have read it raw, which shows it, but never the other way.
     fn element(self, tag: &str) -> Parsed {
         match (self, tag) {
-            (Parsed::Html, "svg") => Parsed::Svg,
-            (Parsed::Html, "math") => Parsed::MathMl,
+            (Parsed::Html | Parsed::MathText | Parsed::Select, "svg") => Parsed::Svg,
+            (Parsed::Html | Parsed::MathText | Parsed::Select, "math") => Parsed::MathMl,
+            (Parsed::MathText, "mglyph" | "malignmark") => Parsed::MathMl,
+            (Parsed::MathText, _) => Parsed::Html,
             (context, _) => context,
         }
     }
 
-    /// How the parser reads what is written inside an element it parsed as `self`: the
-    /// integration points of SVG and MathML hold HTML.
-    fn inside(self, tag: &str, element: &Element) -> Parsed {
+    /// How the parser reads what is written inside an element it parsed as `self`, with the
+    /// attributes written for it: the integration points of SVG and MathML hold HTML, and a
+    /// select holds what it holds.
+    fn inside(self, tag: &str, attrs: &[(String, String)]) -> Parsed {
         let html_annotation = || {
-            element.attrs.iter().any(|(name, value)| {
+            attrs.iter().any(|(name, value)| {
                 name.eq_ignore_ascii_case("encoding")
                     && (value.eq_ignore_ascii_case("text/html") || value.eq_ignore_ascii_case("application/xhtml+xml"))
             })
         };
         match (self, tag) {
+            (Parsed::Html, "select") => Parsed::Select,
             (Parsed::Svg, "foreignobject" | "desc" | "title") => Parsed::Html,
-            (Parsed::MathMl, "mi" | "mo" | "mn" | "ms" | "mtext") => Parsed::Html,
+            (Parsed::MathMl, "mi" | "mo" | "mn" | "ms" | "mtext") => Parsed::MathText,
             (Parsed::MathMl, "annotation-xml") if html_annotation() => Parsed::Html,
             (context, _) => context,
         }
@@ -200,11 +208,13 @@ fn write_element(
         out.push_str(&format!(" data-sl-scroll=\"{x} {y}\""));
     }
     out.push('>');
-    if parsed == Parsed::Html && VOID.contains(&lower.as_str()) {
+    if matches!(parsed, Parsed::Html | Parsed::Select) && VOID.contains(&lower.as_str()) {
         return;
     }
     // Raw text only where the parser surely reads it so; anywhere else it is escaped.
-    let raw = parsed == Parsed::Html && RAW_TEXT.contains(&lower.as_str());
+    // Not a `<noscript>`: the frame runs no scripts, so its parser reads one's content as
+    // markup.
+    let raw = parsed == Parsed::Html && dom.is_html(id) && lower != "noscript" && RAW_TEXT.contains(&lower.as_str());
     steps.push(Step::Close(format!("</{tag}>")));
     match shown.holds {
         Holds::Children if raw => {
@@ -219,7 +229,7 @@ fn write_element(
             );
             steps[at..].reverse();
         }
-        Holds::Children => push_children(dom, id, parsed.inside(&lower, element), steps),
+        Holds::Children => push_children(dom, id, parsed.inside(&lower, &shown.attrs), steps),
         Holds::Value(value) => {
             // The first newline after the start tag is not content: written twice, one is kept.
             if value.starts_with('\n') {
@@ -344,6 +354,43 @@ mod tests {
              <svg><foreignObject><style>a > b { color: red }</style></foreignObject></svg>\
              <script></script><p class=\"first\"></p>"
         );
+    }
+
+    #[test]
+    fn text_is_escaped_where_the_parser_might_read_markup() {
+        let text = |id, parent, content: &str| Node { id, parent, next: 0, kind: NodeKind::Text(content.into()) };
+        let math = |id, parent, tag: &str, attrs: &[(&str, &str)]| {
+            let mut node = el(id, parent, tag, attrs);
+            if let NodeKind::Element(e) = &mut node.kind {
+                e.ns = Namespace::MathMl;
+            }
+            node
+        };
+        let steal = "<img src=x onerror=steal()>";
+        let escaped = "&lt;img src=x onerror=steal()&gt;";
+        let dom = replay(vec![
+            Node { id: 1, parent: 0, next: 0, kind: NodeKind::Document(DocumentNode {}) },
+            // A noscript of another namespace: shown, and read as markup without scripts.
+            svg_el(2, 1, "noscript", &[]),
+            text(3, 2, steal),
+            // The encoding the parser sees is the first one written.
+            math(4, 1, "math", &[]),
+            math(5, 4, "annotation-xml", &[("encoding", "x"), ("ENCODING", "text/html")]),
+            el(6, 5, "style", &[]),
+            text(7, 6, steal),
+            // mglyph stays MathML at a text integration point.
+            math(8, 4, "mi", &[]),
+            math(9, 8, "mglyph", &[]),
+            el(10, 9, "style", &[]),
+            text(11, 10, steal),
+            // Inside a select, a style isn't opened.
+            el(12, 1, "select", &[]),
+            el(13, 12, "style", &[]),
+            text(14, 13, steal),
+        ]);
+        let html = to_html(&dom, 1);
+        assert_eq!(html.matches(escaped).count(), 4, "{html}");
+        assert!(!html.contains(steal), "{html}");
     }
 
     #[test]

@@ -166,11 +166,13 @@ pub fn inert_element(dom: &ReplayDom, id: u32, element: &Element) -> Option<Iner
         && attr("value").is_some_and(|v| !v.is_empty() && v.chars().all(|c| c == '*'));
     let blocked = attr("data-sl-blocked");
     let mut attrs: Vec<(String, String)> = Vec::with_capacity(element.attrs.len());
+    let mut seen = std::collections::HashSet::with_capacity(element.attrs.len());
     for (name, value) in &element.attrs {
         let lower = name.to_ascii_lowercase();
         if (masked_as_text && lower == "type") || (form == Form::Value && lower == "value") {
             continue;
         }
+        let first = seen.insert(lower.clone());
         let url = URL_ATTRIBUTES.contains(&lower.as_str());
         if lower.starts_with("on")
             || lower == "srcdoc"
@@ -182,7 +184,7 @@ pub fn inert_element(dom: &ReplayDom, id: u32, element: &Element) -> Option<Iner
             || (blocked.is_some() && lower == "style")
             || !is_attribute_name(name)
             // A name twice: the first holds, as when a browser parses it.
-            || attrs.iter().any(|(kept, _)| kept.eq_ignore_ascii_case(name))
+            || !first
         {
             continue;
         }

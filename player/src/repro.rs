@@ -12,7 +12,7 @@
 //! - At the end, what went wrong is asserted (each failed request's status, each uncaught
 //!   error's message); a session without trouble asserts there is none.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 
 use sightline_protocol::{ErrorKind, EventData, NavigationKind, NodeKind, PointerKind};
@@ -55,9 +55,12 @@ struct Answer {
     body: String,
 }
 
-/// Recorded answers the script carries at most, in bytes of body: past them, calls go to the
-/// backend.
+/// Recorded answers the script carries at most, in bytes (bodies, calls and content types) and
+/// in number: past them, calls go to the backend.
 const MAX_ANSWER_BYTES: usize = 8 << 20;
+const MAX_ANSWERS: usize = 2_000;
+/// The script's own names, which a field's placeholder may not take.
+const RESERVED: [&str; 6] = ["BASE", "RECORDED", "ASSERT", "CHROMIUM", "PATHOF", "FIELD"];
 /// Steps the script takes at most.
 const MAX_STEPS: usize = 2_000;
 /// Pages with more elements than this are not searched for what makes an element unique (that
@@ -82,12 +85,17 @@ pub struct ReproFinder {
     origin: String,
     answers: BTreeMap<String, Vec<Answer>>,
     answer_bytes: usize,
+    answer_count: usize,
     failed: Vec<(String, String, u16)>,
     errors: Vec<String>,
     /// Each masked field's placeholder: its name, how many characters the user typed, and what
     /// stands in for them until filled in.
     placeholders: Vec<(String, usize, String)>,
     names: HashMap<u32, String>,
+    /// The placeholder names given, for a new one to differ in constant time.
+    taken: HashSet<String>,
+    /// The field the last step fills, while keystrokes into it go on.
+    filling: Option<u32>,
 }
 
 impl ReproFinder {
@@ -100,7 +108,24 @@ impl ReproFinder {
     }
 
     fn step(&mut self, time: u64, data: &EventData) {
-        let ReproFinder { dom, steps, origin, answers, answer_bytes, failed, errors, placeholders, names } = self;
+        let ReproFinder {
+            dom,
+            steps,
+            origin,
+            answers,
+            answer_bytes,
+            answer_count,
+            failed,
+            errors,
+            placeholders,
+            names,
+            taken,
+            filling,
+        } = self;
+        // Anything but typing ends the field's fill.
+        if !matches!(data, EventData::Input(_)) && is_step(data) {
+            *filling = None;
+        }
         match data {
             EventData::Navigation(nav) if nav.kind == NavigationKind::Load => {
                 if origin.is_empty() {
@@ -115,9 +140,25 @@ impl ReproFinder {
                 }
             }
             EventData::Input(input) => {
+                // Another keystroke into the field being filled: only the value changes.
+                if let (Some((at, Step::Fill { value, .. })), Some(target)) = (steps.last_mut(), *filling) {
+                    if target == input.target && input.checked.is_none() {
+                        *at = time;
+                        *value = if input.masked {
+                            let name = placeholder_name(dom, input.target, names, taken);
+                            let length = input.value.chars().count();
+                            placeholders.retain(|(n, ..)| *n != name);
+                            placeholders.push((name.clone(), length, stand_in(dom, input.target, length)));
+                            Value::Masked(name)
+                        } else {
+                            Value::Text(input.value.clone())
+                        };
+                        return;
+                    }
+                }
                 let Some(field) = locator(dom, input.target) else { return };
                 let value = if input.masked {
-                    let name = placeholder_name(dom, input.target, names);
+                    let name = placeholder_name(dom, input.target, names, taken);
                     let length = input.value.chars().count();
                     placeholders.retain(|(n, ..)| *n != name);
                     placeholders.push((name.clone(), length, stand_in(dom, input.target, length)));
@@ -131,12 +172,7 @@ impl ReproFinder {
                     (None, true) => Step::Choose { field, label: value },
                     (None, false) => Step::Fill { field, value },
                 };
-                // Keystrokes into one field are one fill, of the last value.
-                if let (Some((_, Step::Fill { field: last, .. })), Step::Fill { field, .. }) = (steps.last(), &step) {
-                    if last == field {
-                        steps.pop();
-                    }
-                }
+                *filling = matches!(step, Step::Fill { .. }).then_some(input.target);
                 steps.push((time, step));
             }
             EventData::Key(key) => {
@@ -159,15 +195,20 @@ impl ReproFinder {
             EventData::Network(request) => {
                 let path = relative(&request.url, origin);
                 let body = request.response.as_ref().and_then(|r| r.body.as_ref()).and_then(|b| b.text.as_ref());
-                if let Some(body) = body.filter(|b| *answer_bytes + b.len() <= MAX_ANSWER_BYTES) {
-                    *answer_bytes += body.len();
+                let key = format!("{} {path}", request.method);
+                let weight = body.map_or(0, |b| b.len() + key.len() + 64);
+                let room = *answer_bytes + weight <= MAX_ANSWER_BYTES && *answer_count < MAX_ANSWERS;
+                // Only the page's own calls (its origin's paths): an answer is never a document or
+                // a script from elsewhere.
+                if let Some(body) = body.filter(|_| room && path.starts_with('/')) {
+                    *answer_bytes += weight;
+                    *answer_count += 1;
                     let content_type = request
                         .response
                         .iter()
                         .flat_map(|r| &r.headers)
                         .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
                         .map_or_else(String::new, |(_, value)| value.clone());
-                    let key = format!("{} {path}", request.method);
                     answers.entry(key).or_default().push(Answer {
                         status: request.status,
                         content_type,
@@ -188,6 +229,16 @@ impl ReproFinder {
     /// The script, for the session `session`.
     pub fn finish(self, session: &str) -> String {
         write_script(session, &self.origin, &self.steps, &self.answers, &self.failed, &self.errors, &self.placeholders)
+    }
+}
+
+/// Whether an event can become a step of its own (typing aside).
+fn is_step(data: &EventData) -> bool {
+    match data {
+        EventData::Navigation(nav) => matches!(nav.kind, NavigationKind::Load | NavigationKind::Pop),
+        EventData::Pointer(p) => p.kind == PointerKind::Click,
+        EventData::Key(_) | EventData::Scroll(_) => true,
+        _ => false,
     }
 }
 
@@ -317,14 +368,14 @@ fn locator(dom: &ReplayDom, id: u32) -> Option<String> {
         let same = |e: u32| role_and_name(dom, e).is_some_and(|(r, n)| r == role && n == name);
         (
             format!("getByRole({}, {{ name: {}, exact: true }})", js(role), js(&name)),
-            all.iter().filter(|e| same(**e)).count(),
+            if searched { all.iter().filter(|e| same(**e)).count() } else { 1 },
         )
     });
     if let Some((expression, 1)) = &by_role {
         return Some(format!("page.{expression}"));
     }
     // Not unique: within its row or list item, found by the text only it has.
-    if let Some((expression, _)) = &by_role {
+    if let Some((expression, _)) = by_role.as_ref().filter(|_| searched) {
         let mut at = dom.node(id)?.parent;
         while let Some(container) = tag(dom, at) {
             if matches!(container.as_str(), "tr" | "li") {
@@ -390,7 +441,7 @@ fn stand_in(dom: &ReplayDom, id: u32, length: usize) -> String {
 
 /// A placeholder's name from its field: `LOGIN_EMAIL` for `#login-email`; each field has one,
 /// and no two fields the same.
-fn placeholder_name(dom: &ReplayDom, id: u32, names: &mut HashMap<u32, String>) -> String {
+fn placeholder_name(dom: &ReplayDom, id: u32, names: &mut HashMap<u32, String>, taken: &mut HashSet<String>) -> String {
     if let Some(name) = names.get(&id) {
         return name.clone();
     }
@@ -402,17 +453,18 @@ fn placeholder_name(dom: &ReplayDom, id: u32, names: &mut HashMap<u32, String>) 
         .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
         .collect();
     let base = base.trim_matches('_');
+    // Names of the script's own stay its own.
     let base = match base.chars().next() {
-        Some(c) if c.is_ascii_alphabetic() => base.to_owned(),
+        Some(c) if c.is_ascii_alphabetic() && !RESERVED.contains(&base) => base.to_owned(),
         _ => format!("FIELD_{base}"),
     };
     let mut name = base.clone();
-    for n in 2.. {
-        if !names.values().any(|taken| *taken == name) {
-            break;
-        }
+    let mut n = 2;
+    while taken.contains(&name) {
         name = format!("{base}_{n}");
+        n += 1;
     }
+    taken.insert(name.clone());
     names.insert(id, name.clone());
     name
 }
@@ -464,7 +516,15 @@ fn write_script(
     let _ = writeln!(out, "}};\n");
     let _ = writeln!(out, "const pathOf = (url) => (url.startsWith(BASE) ? url.slice(BASE.length) || '/' : url);\n");
     let _ = writeln!(out, "(async () => {{");
-    let _ = writeln!(out, "  const browser = await chromium.launch({{ executablePath: process.env.CHROMIUM || undefined, args: ['--no-sandbox'] }});");
+    let _ = writeln!(
+        out,
+        "  // CHROMIUM_NO_SANDBOX=1 where the browser's sandbox can't run (as root, in some containers)."
+    );
+    let _ = writeln!(out, "  const args = process.env.CHROMIUM_NO_SANDBOX ? ['--no-sandbox'] : [];");
+    let _ = writeln!(
+        out,
+        "  const browser = await chromium.launch({{ executablePath: process.env.CHROMIUM || undefined, args }});"
+    );
     let _ = writeln!(out, "  const page = await browser.newPage();");
     let _ = writeln!(out, "  const responses = [];");
     let _ = writeln!(out, "  const errors = [];");
@@ -472,6 +532,8 @@ fn write_script(
     let _ = writeln!(out, "  page.on('pageerror', (e) => errors.push(e.message));");
     let _ = writeln!(out, "  await page.route('**/*', (route) => {{");
     let _ = writeln!(out, "    const request = route.request();");
+    let _ = writeln!(out, "    // Only the page's own calls: never a document, a script or a style.");
+    let _ = writeln!(out, "    if (!['fetch', 'xhr'].includes(request.resourceType()) || !request.url().startsWith(BASE + '/')) return route.continue();");
     let _ = writeln!(out, "    const queue = RECORDED[`${{request.method()}} ${{pathOf(request.url())}}`];");
     let _ = writeln!(out, "    if (!queue || queue.length === 0) return route.continue();");
     let _ = writeln!(out, "    const answer = queue.length > 1 ? queue.shift() : queue[0];");
@@ -493,7 +555,8 @@ fn write_script(
         };
         let line = match step {
             Step::Visit(path) if path.starts_with('/') => format!("await page.goto(BASE + {});", js(path)),
-            Step::Visit(url) => format!("await page.goto({});", js(url)),
+            // Another site: where the user went, not something this script opens.
+            Step::Visit(url) => format!("// The user went to another site here: {}", js(url)),
             Step::Back => "await page.goBack();".into(),
             Step::Click(locator) => format!("await {locator}.click();"),
             Step::Fill { field, value: v } => format!("await {field}.fill({});", value(v)),
@@ -542,4 +605,73 @@ fn write_script(
     let _ = writeln!(out, "  process.exitCode = 1;");
     let _ = writeln!(out, "}});");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sightline_protocol::{
+        Batch, DocumentNode, Element, Event, HttpMessage, Input, Namespace, Navigation, Network, Node, Pointer,
+        SessionId, Snapshot,
+    };
+
+    fn element(id: u32, parent: u32, tag: &str, attrs: &[(&str, &str)]) -> Node {
+        let attrs = attrs.iter().map(|(n, v)| ((*n).into(), (*v).into())).collect();
+        Node { id, parent, next: 0, kind: NodeKind::Element(Element { tag: tag.into(), attrs, ns: Namespace::Html }) }
+    }
+
+    #[test]
+    fn what_the_recording_holds_stays_inside_strings_and_the_page_own_calls() {
+        let hostile = "x\");require('child_process').exec('rm -rf ~');//";
+        let snapshot = Snapshot {
+            nodes: vec![
+                Node { id: 1, parent: 0, next: 0, kind: NodeKind::Document(DocumentNode {}) },
+                element(2, 1, "body", &[]),
+                element(3, 2, "button", &[("id", hostile)]),
+                element(4, 2, "input", &[("id", "base")]),
+            ],
+        };
+        let answer = |url: &str| {
+            EventData::Network(Box::new(Network {
+                method: "GET".into(),
+                url: url.into(),
+                status: 200,
+                response: Some(HttpMessage {
+                    headers: vec![("content-type".into(), "text/html".into())],
+                    body: Some(sightline_protocol::Body { text: Some(hostile.into()), size: 10, truncated: false }),
+                }),
+                ..Default::default()
+            }))
+        };
+        let load = |url: &str| {
+            EventData::Navigation(Navigation { kind: NavigationKind::Load, url: url.into(), title: String::new() })
+        };
+        let typed =
+            |value: &str| EventData::Input(Input { target: 4, value: value.into(), checked: None, masked: true });
+        let mut events = vec![load("https://app.example/"), EventData::Snapshot(snapshot)];
+        events.extend((1..=3).map(|n| typed(&"*".repeat(n))));
+        events.push(EventData::Pointer(Pointer { kind: PointerKind::Click, target: 3, x: 1, y: 1 }));
+        events.push(answer("https://app.example/api/me"));
+        events.push(answer("https://evil.example/steal.js"));
+        events.push(load("javascript:alert(1)"));
+        let batch = Batch {
+            project: "slk".into(),
+            session: SessionId([1; 16]),
+            page: 0,
+            seq: 0,
+            start: 1_000,
+            sent: 2_000,
+            events: events.into_iter().map(|data| Event { dt: 10, data }).collect(),
+            trace_key: None,
+        };
+        let script = repro(&Replay::new(&[batch]), "s");
+        assert!(!script.contains("');require"), "{script}");
+        assert!(script.contains(r#"x\");require('child_process')"#), "escaped inside a string: {script}");
+        assert!(script.contains("const FIELD_BASE = "), "the script's own names stay its own: {script}");
+        assert_eq!(script.matches(".fill(").count(), 1, "three keystrokes, one fill: {script}");
+        assert!(script.contains("\"GET /api/me\""), "{script}");
+        assert!(!script.contains("evil.example/steal.js\": ["), "another site's answer is not served: {script}");
+        assert!(script.contains("// The user went to another site here: \"javascript:alert(1)\""), "{script}");
+        assert!(!script.contains("page.goto(\"javascript:"), "{script}");
+    }
 }

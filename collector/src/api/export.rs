@@ -29,9 +29,12 @@ pub async fn export(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let session = session_id(&req)?;
-    let project = access.session(session)?;
+    // Not for a share link: a file or a script would outlive its expiry and revocation.
+    let project = access.whole_project()?;
     let viewer = state.viewer_base(&req);
     let store = state.store.clone();
+    // Files and scripts are built one at a time: each reads a whole session.
+    let _building = super::BUILDING.acquire().await.map_err(|_| ApiError::ShuttingDown)?;
     let page = web::block(move || {
         let summary = store.summary(project, session)?.ok_or(ApiError::NotFound("no such session"))?;
         let mut stream = Vec::new();
@@ -60,7 +63,7 @@ pub async fn export(
             "exported": now_ms(),
             "from": viewer,
         });
-        Ok::<_, ApiError>(export_page(&Export { session: &summary.id, data: &data, exported: now_ms(), from: &viewer }))
+        Ok::<_, ApiError>(export_page(Export { session: &summary.id, data, exported: now_ms(), from: &viewer }))
     })
     .await
     .map_err(|_| ApiError::ShuttingDown)??;

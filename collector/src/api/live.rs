@@ -26,6 +26,9 @@ use crate::store::BatchKey;
 /// Live views open at once at most, over all projects: each holds a connection and a place in
 /// the announcements.
 const MAX_FOLLOWERS: usize = 256;
+/// And per project, so that one project's viewers (or one holder of a share link) can't take
+/// them all.
+const MAX_FOLLOWERS_PER_PROJECT: usize = 32;
 /// How often a quiet stream says it is still there.
 const HEARTBEAT: Duration = Duration::from_secs(15);
 
@@ -42,7 +45,8 @@ impl Watchers {
     /// Counts a follower in, until the guard is dropped; none past the ceiling.
     fn follow(&self, project: u32, session: SessionId) -> Option<Following> {
         let mut followed = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if followed.values().sum::<usize>() >= MAX_FOLLOWERS {
+        let of_project: usize = followed.iter().filter(|((p, _), _)| *p == project).map(|(_, n)| n).sum();
+        if followed.values().sum::<usize>() >= MAX_FOLLOWERS || of_project >= MAX_FOLLOWERS_PER_PROJECT {
             return None;
         }
         *followed.entry((project, session)).or_default() += 1;

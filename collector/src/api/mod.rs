@@ -85,7 +85,14 @@ impl AppState {
         }
         let host =
             req.headers().get(actix_web::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-        format!("http://{host}")
+        // Behind a proxy that terminates TLS (trusted for the client's address, and so for
+        // this too), links keep the scheme the engineer used.
+        let scheme = if self.trust_forwarded_for {
+            req.headers().get("x-forwarded-proto").and_then(|h| h.to_str().ok()).filter(|s| *s == "https")
+        } else {
+            None
+        };
+        format!("{}://{host}", scheme.unwrap_or("http"))
     }
 
     /// The client's IP: the peer, or the first `X-Forwarded-For` entry when trusted.
@@ -189,6 +196,11 @@ async fn not_found() -> Result<HttpResponse, ApiError> {
 async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
     Err(ApiError::MethodNotAllowed)
 }
+
+/// Exports and reproduction scripts being built: one at a time, so that a few requests can't
+/// take the collector's memory and cores from ingest.
+static BUILDING: std::sync::LazyLock<tokio::sync::Semaphore> =
+    std::sync::LazyLock::new(|| tokio::sync::Semaphore::new(1));
 
 /// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> u64 {

@@ -14,8 +14,11 @@ use crate::recording::read_session;
 
 pub async fn repro(req: HttpRequest, access: ReadAccess, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let session = session_id(&req)?;
-    let project = access.session(session)?;
+    // Not for a share link: a file or a script would outlive its expiry and revocation.
+    let project = access.whole_project()?;
     let store = state.store.clone();
+    // Files and scripts are built one at a time: each reads a whole session.
+    let _building = super::BUILDING.acquire().await.map_err(|_| ApiError::ShuttingDown)?;
     let script = web::block(move || {
         store.summary(project, session)?.ok_or(ApiError::NotFound("no such session"))?;
         let mut finder = ReproFinder::default();

@@ -15,9 +15,6 @@ use crate::recording::read_session;
 use crate::store::{BatchKey, Cursor};
 use crate::writer::DeleteTarget;
 
-/// Media type of the events stream: each batch as a u32 little-endian length and the batch's
-/// bytes exactly as the SDK sent them.
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ListParams {

@@ -44,7 +44,7 @@ pub async fn create(
     };
     let seconds = match (asked.days, asked.seconds) {
         (Some(_), Some(_)) => return Err(ApiError::bad_request("bad_share", "give `days` or `seconds`, not both")),
-        (Some(days), None) if days.is_finite() && days > 0.0 => (days * 86_400.0).round() as u64,
+        (Some(days), None) if days.is_finite() && (days * 86_400.0).round() >= 1.0 => (days * 86_400.0).round() as u64,
         (None, Some(seconds)) if seconds > 0 => seconds,
         (None, None) => (DEFAULT_DAYS * 86_400.0) as u64,
         _ => return Err(ApiError::bad_request("bad_share", "a link works for a positive time")),
@@ -70,12 +70,12 @@ pub async fn delete(
     access: ReadAccess,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    access.whole_project()?;
+    let project = access.whole_project()?;
     let id = req
         .match_info()
         .get("id")
         .and_then(|id| u64::from_str_radix(id, 16).ok())
         .ok_or_else(|| ApiError::bad_request("bad_share_id", "a share link's id is 16 hex digits"))?;
-    revoke(state.store.as_ref(), id)?;
+    revoke(state.store.as_ref(), project, id)?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "revoked": format!("{id:016x}") })))
 }

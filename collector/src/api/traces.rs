@@ -24,9 +24,14 @@ pub async fn trace(req: HttpRequest, access: ReadAccess, state: web::Data<AppSta
         web::block(move || Ok::<_, StoreError>((store.telemetry(project, trace)?, store.trace_hits(project, trace)?)))
             .await
             .map_err(|_| ApiError::ShuttingDown)??;
-    // A share link reads the traces of its own session's requests only.
-    if access.only.is_some_and(|only| !hits.iter().any(|hit| hit.session == only)) {
-        return Err(ApiError::NotFound("no such trace in the shared session"));
+    // A share link reads the traces of its own session's requests only, and learns of no other
+    // session that made them.
+    let mut hits = hits;
+    if let Some(only) = access.only {
+        if !hits.iter().any(|hit| hit.session == only) {
+            return Err(ApiError::NotFound("no such trace in the shared session"));
+        }
+        hits.retain(|hit| hit.session == only);
     }
     Ok(HttpResponse::Ok().json(trace_json(trace, records, &hits)))
 }

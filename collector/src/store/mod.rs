@@ -152,10 +152,10 @@ pub trait Store: Send + Sync + 'static {
     /// The session's summary.
     fn summary(&self, project: u32, session: SessionId) -> Result<Option<SessionSummary>, StoreError>;
     /// The session's batches as `(key, bytes)` in `(page, seq)` order.
+    fn batches(&self, project: u32, session: SessionId) -> StoreIter<'static, (BatchKey, Vec<u8>)>;
     /// The session's batches after `after` (a page and seq), in `(page, seq)` order: what a
     /// live view has not read yet.
     fn batches_after(&self, after: &BatchKey) -> StoreIter<'static, (BatchKey, Vec<u8>)>;
-    fn batches(&self, project: u32, session: SessionId) -> StoreIter<'static, (BatchKey, Vec<u8>)>;
     /// Sessions newest first, starting strictly after `cursor`.
     fn listed(&self, project: u32, cursor: Option<Cursor>) -> StoreIter<'static, Listed>;
     /// Sessions first seen before `before` (ms), oldest first.
