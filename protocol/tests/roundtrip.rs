@@ -198,6 +198,12 @@ fn event_data() -> impl Strategy<Value = EventData> {
         (text(), value()).prop_map(|(user_id, traits)| EventData::Identify(Identify { user_id, traits })),
         (text(), value()).prop_map(|(name, props)| EventData::Custom(Custom { name, props })),
         (any::<u32>(), text()).prop_map(|(target, data_url)| EventData::Canvas(CanvasFrame { target, data_url })),
+        (any::<u32>(), text(), any::<u8>()).prop_map(|(target, key, modifiers)| EventData::Key(Key {
+            target,
+            key,
+            modifiers
+        })),
+        any::<u32>().prop_map(|target| EventData::Submit(Submit { target })),
     ]
 }
 
@@ -252,7 +258,7 @@ proptest! {
     }
 
     #[test]
-    fn unknown_event_kinds_are_skipped(known in event_data(), tag in 21u8..=255, body in value()) {
+    fn unknown_event_kinds_are_skipped(known in event_data(), tag in 23u8..=255, body in value()) {
         // A newer SDK's event kind, with a body of any shape, between two known events. The
         // tuple below is laid out exactly as `Batch` is: a 7-element array.
         let first = Event { dt: 0, data: known.clone() };

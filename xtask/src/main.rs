@@ -36,13 +36,18 @@ tasks:
   bench-sdk [options]       scripted journeys in headless Chromium: no recorder, this SDK, rrweb
                             (npm install in npm/ first)
       --runs N              runs of each journey and recorder, medians printed (default 3)
-      --journey NAME        only this journey: interactions, form, table, storm or api";
+      --journey NAME        only this journey: interactions, form, table, storm or api
+      --sizes               only what a page loads, against PostHog's recorder and Sentry's SDK";
 
 /// `[--runs N] [--journey NAME]`: 3 runs of every journey by default.
 fn bench_sdk_options(args: &[String]) -> Result<bench_sdk::Options, String> {
-    let mut options = bench_sdk::Options { runs: 3, journey: None };
+    let mut options = bench_sdk::Options { runs: 3, journey: None, sizes_only: false };
     let mut args = args.iter();
     while let Some(flag) = args.next() {
+        if flag == "--sizes" {
+            options.sizes_only = true;
+            continue;
+        }
         let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
             "--runs" => options.runs = value.parse().ok().filter(|n| *n > 0).ok_or("--runs needs a positive number")?,
