@@ -726,9 +726,18 @@ fn a_session_in_progress_is_followed_live() {
         ],
     };
     let viewport = sightline_protocol::Viewport { size: sightline_protocol::Size { width: 1200, height: 800 } };
+    let failed = sightline_protocol::Network {
+        id: 1,
+        method: "GET".into(),
+        url: "https://app.acme.example/api/invoices".into(),
+        status: 503,
+        duration: 40,
+        ..sightline_protocol::Network::default()
+    };
     let first = vec![
         Event { dt: 0, data: EventData::Viewport(viewport) },
         Event { dt: 0, data: EventData::Snapshot(snapshot) },
+        Event { dt: 10, data: EventData::Network(Box::new(failed)) },
     ];
     assert_eq!(http.post_batch(&collector.base, KEY, &batch_bytes(KEY, session, 0, 0, first)).status, 200);
 
@@ -738,6 +747,11 @@ fn a_session_in_progress_is_followed_live() {
     browser.navigate(&format!("{}/sessions/{session}", collector.base));
     browser.wait_for("performance.getEntriesByName('sightline-first-frame').length > 0", Duration::from_secs(20));
     browser.wait_for("!document.getElementById('go-live').hidden", Duration::from_secs(10));
+
+    // The engineer opens the failed request; what arrives next leaves it open.
+    browser.click("#tab-network");
+    browser.click("#panel-network > li");
+    browser.wait_for("!document.querySelector('#panel-network .request-detail').hidden", Duration::from_secs(5));
 
     // The next batch: a click, and the page's answer to it.
     let click = sightline_protocol::Pointer { kind: sightline_protocol::PointerKind::Click, target: 4, x: 40, y: 20 };
@@ -754,6 +768,8 @@ fn a_session_in_progress_is_followed_live() {
     let at_end =
         browser.execute("const t = document.getElementById('timeline'); return [Number(t.value), Number(t.max)];");
     assert_eq!(at_end[0], at_end[1], "the playhead follows the end: {at_end}");
+    let still_open = browser.execute("return !document.querySelector('#panel-network .request-detail').hidden;");
+    assert_eq!(still_open, true, "the request the engineer opened stays open");
 
     // What came after a batch, and nothing else.
     let after = http.get(&format!("{}/api/sessions/{session}/events?after=0.0", collector.base), TOKEN);

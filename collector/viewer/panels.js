@@ -181,7 +181,12 @@ export class SidePanels {
   }
 
   // The facts, each in its panel; the replay starts at `start`.
+  // A live session's facts come again with each batch: what the engineer had open stays open,
+  // and each list stays where it was scrolled.
   fill(facts, start) {
+    const key = (fact) => `${fact.time} ${fact.panel} ${fact.summary}`;
+    const open = new Set(this.entries.filter(([, item]) => item.classList.contains('open')).map(([fact]) => key(fact)));
+    const scrolled = new Map([...this.lists].map(([panel, list]) => [panel, list.scrollTop]));
     this.start = start;
     this.entries = [];
     for (const [panel, list] of this.lists) {
@@ -191,6 +196,8 @@ export class SidePanels {
       const [, title] = TABS.find(([name]) => name === panel);
       this.tabs.get(panel).textContent = `${title} (${items.length})`;
     }
+    for (const [fact, item] of this.entries) if (open.has(key(fact))) item.toggleDetail();
+    for (const [panel, list] of this.lists) list.scrollTop = scrolled.get(panel) || 0;
     this.filter();
   }
 
@@ -205,11 +212,10 @@ export class SidePanels {
     const bodies = fact.request ? [fact.request.sent, fact.request.received].filter(Boolean).map((m) => m.body || '').join(' ') : '';
     item.dataset.search = `${fact.summary} ${fact.detail || ''} ${fact.trace || ''} ${bodies}`.toLowerCase();
     let backend = null;
-    item.addEventListener('click', (event) => {
-      // Inside the details (a body to fold, text to select), a click is not a seek.
-      if (event.target.closest('.request-detail, .backend, pre.detail')) return;
-      this.seek(fact);
+    // Opens or closes the fact's details, and the backend's records of its trace.
+    item.toggleDetail = () => {
       if (detail) detail.hidden = !detail.hidden;
+      item.classList.toggle('open', detail ? !detail.hidden : backend === null || backend.hidden);
       if (fact.trace && backend === null) {
         backend = el('div', { class: 'backend', text: 'Loading the backend records of this trace…' });
         item.append(backend);
@@ -223,6 +229,12 @@ export class SidePanels {
       } else if (backend !== null) {
         backend.hidden = detail ? detail.hidden : !backend.hidden;
       }
+    };
+    item.addEventListener('click', (event) => {
+      // Inside the details (a body to fold, text to select), a click is not a seek.
+      if (event.target.closest('.request-detail, .backend, pre.detail')) return;
+      this.seek(fact);
+      item.toggleDetail();
     });
     this.entries.push([fact, item, at]);
     return item;
