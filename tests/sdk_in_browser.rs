@@ -781,23 +781,48 @@ window.sessionUrl = getSessionUrl();
     assert_eq!(resource.message, format!("{}/missing.png", site.base));
 }
 
+/// A page of `markup` recorded by the SDK, after `before_init` has run: its own listeners
+/// come first. Hands the test `flush` and the session's URL.
+fn page_with_listeners(collector: &str, markup: &str, before_init: &str) -> String {
+    format!(
+        r#"<!doctype html><title>Listeners</title><body>{markup}
+<script type="module">
+import {{ init, flush, getSessionUrl }} from '/index.js';
+{before_init}
+await init({{ endpoint: '{collector}', projectKey: '{KEY}' }});
+window.flush = flush;
+window.sessionUrl = getSessionUrl();
+</script></body>"#
+    )
+}
+
+/// The session's recorded events once `enough` says so of them, or after 20 s whatever they are.
+fn events_once(collector: &Collector, session: &str, enough: impl Fn(&[EventData]) -> bool) -> Vec<EventData> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let events: Vec<EventData> = stored(&Http::default(), collector, session, 1)
+            .into_iter()
+            .flat_map(|b| b.events)
+            .map(|e| e.data)
+            .collect();
+        if enough(&events) || std::time::Instant::now() > deadline {
+            return events;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 /// A click whose handler fails is the failure's cause, whichever listener ran first: the page's
 /// own capture listeners, registered before the SDK, throw or log an error before the SDK's
 /// listeners on the document would have seen the click.
 #[test]
 fn an_error_raised_while_a_click_is_dispatched_follows_the_click() {
     let (collector, _data) = start_collector();
-    let page = format!(
-        r#"<!doctype html><title>Listeners</title><body><button id="boom">Boom</button><button id="save">Save</button>
-<script type="module">
-import {{ init, flush, getSessionUrl }} from '/index.js';
-document.addEventListener('click', (e) => {{ if (e.target.id === 'boom') throw new Error('boom handler failed'); }}, true);
-addEventListener('click', (e) => {{ if (e.target.id === 'save') console.error('save failed'); }}, true);
-await init({{ endpoint: '{}', projectKey: '{KEY}' }});
-window.flush = flush;
-window.sessionUrl = getSessionUrl();
-</script></body>"#,
-        collector.base
+    let page = page_with_listeners(
+        &collector.base,
+        r#"<button id="boom">Boom</button><button id="save">Save</button>"#,
+        "document.addEventListener('click', (e) => { if (e.target.id === 'boom') throw new Error('boom handler failed'); }, true);\n\
+         addEventListener('click', (e) => { if (e.target.id === 'save') console.error('save failed'); }, true);",
     );
     let (_site, browser) = open_page(page);
     let url = browser.wait_for("window.sessionUrl", Duration::from_secs(20));
@@ -805,15 +830,8 @@ window.sessionUrl = getSessionUrl();
     browser.click("#save");
     std::thread::sleep(Duration::from_millis(200));
     browser.execute("window.flush(); return true;");
-    let session = session_of(&url);
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    let kinds = loop {
-        let events: Vec<EventData> = stored(&Http::default(), &collector, &session, 1)
-            .into_iter()
-            .flat_map(|b| b.events)
-            .map(|e| e.data)
-            .collect();
-        let kinds: Vec<&str> = events
+    let kinds = |events: &[EventData]| -> Vec<&'static str> {
+        events
             .iter()
             .filter_map(|e| match e {
                 EventData::Pointer(p) if p.kind == sightline_protocol::PointerKind::Click => Some("click"),
@@ -821,13 +839,10 @@ window.sessionUrl = getSessionUrl();
                 EventData::Console(c) if c.level == ConsoleLevel::Error => Some("console error"),
                 _ => None,
             })
-            .collect();
-        if kinds.len() >= 4 || std::time::Instant::now() > deadline {
-            break kinds.join(", ");
-        }
-        std::thread::sleep(Duration::from_millis(200));
+            .collect()
     };
-    assert_eq!(kinds, "click, error, click, console error");
+    let events = events_once(&collector, &session_of(&url), |events| kinds(events).len() >= 4);
+    assert_eq!(kinds(&events).join(", "), "click, error, click, console error");
 }
 
 /// Keys that act (Enter, Escape, a shortcut) and form submissions are recorded, on the element
@@ -835,16 +850,10 @@ window.sessionUrl = getSessionUrl();
 #[test]
 fn keys_that_act_and_submissions_are_recorded_and_typed_characters_are_not() {
     let (collector, _data) = start_collector();
-    let page = format!(
-        r#"<!doctype html><title>Keys</title><body><form id="f"><input id="todo"></form>
-<script type="module">
-import {{ init, flush, getSessionUrl }} from '/index.js';
-document.getElementById('f').addEventListener('submit', (e) => e.preventDefault());
-await init({{ endpoint: '{}', projectKey: '{KEY}' }});
-window.flush = flush;
-window.sessionUrl = getSessionUrl();
-</script></body>"#,
-        collector.base
+    let page = page_with_listeners(
+        &collector.base,
+        r#"<form id="f"><input id="todo"></form>"#,
+        "document.getElementById('f').addEventListener('submit', (e) => e.preventDefault());",
     );
     let (_site, browser) = open_page(page);
     let url = browser.wait_for("window.sessionUrl", Duration::from_secs(20));
@@ -853,36 +862,26 @@ window.sessionUrl = getSessionUrl();
     browser.type_into("#todo", "\u{E009}k\u{E000}");
     std::thread::sleep(Duration::from_millis(200));
     browser.execute("window.flush(); return true;");
-    let session = session_of(&url);
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let events: Vec<EventData> = stored(&Http::default(), &collector, &session, 1)
-            .into_iter()
-            .flat_map(|b| b.events)
-            .map(|e| e.data)
-            .collect();
-        let acted: Vec<String> = events
+    let acted = |events: &[EventData]| -> Vec<String> {
+        events
             .iter()
             .filter_map(|e| match e {
                 EventData::Key(k) => Some(format!("{} {}", k.modifiers, k.key)),
                 EventData::Submit(_) => Some("submit".into()),
                 _ => None,
             })
-            .collect();
-        if acted.len() >= 4 || std::time::Instant::now() > deadline {
-            assert_eq!(acted, ["0 Enter", "submit", "0 Escape", "1 k"]);
-            let targets: Vec<u32> = events
-                .iter()
-                .filter_map(|e| match e {
-                    EventData::Key(k) => Some(k.target),
-                    _ => None,
-                })
-                .collect();
-            assert!(targets.iter().all(|t| *t == targets[0] && *t != 0), "pressed in the field: {targets:?}");
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
+            .collect()
+    };
+    let events = events_once(&collector, &session_of(&url), |events| acted(events).len() >= 4);
+    assert_eq!(acted(&events), ["0 Enter", "submit", "0 Escape", "1 k"]);
+    let targets: Vec<u32> = events
+        .iter()
+        .filter_map(|e| match e {
+            EventData::Key(k) => Some(k.target),
+            _ => None,
+        })
+        .collect();
+    assert!(targets.iter().all(|t| *t == targets[0] && *t != 0), "pressed in the field: {targets:?}");
 }
 
 #[test]

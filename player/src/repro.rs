@@ -144,28 +144,12 @@ impl ReproFinder {
                 if let (Some((at, Step::Fill { value, .. })), Some(target)) = (steps.last_mut(), *filling) {
                     if target == input.target && input.checked.is_none() {
                         *at = time;
-                        *value = if input.masked {
-                            let name = placeholder_name(dom, input.target, names, taken);
-                            let length = input.value.chars().count();
-                            placeholders.retain(|(n, ..)| *n != name);
-                            placeholders.push((name.clone(), length, stand_in(dom, input.target, length)));
-                            Value::Masked(name)
-                        } else {
-                            Value::Text(input.value.clone())
-                        };
+                        *value = typed_value(dom, input, names, taken, placeholders);
                         return;
                     }
                 }
                 let Some(field) = locator(dom, input.target) else { return };
-                let value = if input.masked {
-                    let name = placeholder_name(dom, input.target, names, taken);
-                    let length = input.value.chars().count();
-                    placeholders.retain(|(n, ..)| *n != name);
-                    placeholders.push((name.clone(), length, stand_in(dom, input.target, length)));
-                    Value::Masked(name)
-                } else {
-                    Value::Text(input.value.clone())
-                };
+                let value = typed_value(dom, input, names, taken, placeholders);
                 let select = tag(dom, input.target).as_deref() == Some("select");
                 let step = match (input.checked, select) {
                     (Some(checked), _) => Step::Check(field, checked),
@@ -230,6 +214,25 @@ impl ReproFinder {
     pub fn finish(self, session: &str) -> String {
         write_script(session, &self.origin, &self.steps, &self.answers, &self.failed, &self.errors, &self.placeholders)
     }
+}
+
+/// What a field's value is in the script: as recorded, or, where the recorder masked it, the
+/// field's placeholder (noted with how much the user typed).
+fn typed_value(
+    dom: &ReplayDom,
+    input: &sightline_protocol::Input,
+    names: &mut HashMap<u32, String>,
+    taken: &mut HashSet<String>,
+    placeholders: &mut Vec<(String, usize, String)>,
+) -> Value {
+    if !input.masked {
+        return Value::Text(input.value.clone());
+    }
+    let name = placeholder_name(dom, input.target, names, taken);
+    let length = input.value.chars().count();
+    placeholders.retain(|(n, ..)| *n != name);
+    placeholders.push((name.clone(), length, stand_in(dom, input.target, length)));
+    Value::Masked(name)
 }
 
 /// Whether an event can become a step of its own (typing aside).

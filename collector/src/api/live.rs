@@ -18,7 +18,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::broadcast::Receiver;
 
 use super::auth::ReadAccess;
-use super::sessions::session_id;
+use super::sessions::stored_session;
 use super::AppState;
 use crate::error::ApiError;
 use crate::store::BatchKey;
@@ -85,11 +85,7 @@ pub async fn follow(
     access: ReadAccess,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let session = session_id(&req)?;
-    let project = access.session(session)?;
-    if state.store.summary(project, session)?.is_none() {
-        return Err(ApiError::NotFound("no such session"));
-    }
+    let (project, session) = stored_session(&req, &access, &state)?;
     let durable = state.writer.durable_batches();
     // As many live views as the collector holds are open: try again shortly.
     let following = state.watchers.follow(project, session).ok_or(ApiError::Overloaded { retry_after: 30 })?;

@@ -80,6 +80,20 @@ pub async fn list(req: HttpRequest, access: ReadAccess, state: web::Data<AppStat
     Ok(HttpResponse::Ok().json(page))
 }
 
+/// The session `{id}` names, if the credential reads it and it is stored: its project and id.
+pub(super) fn stored_session(
+    req: &HttpRequest,
+    access: &ReadAccess,
+    state: &AppState,
+) -> Result<(u32, SessionId), ApiError> {
+    let session = session_id(req)?;
+    let project = access.session(session)?;
+    if state.store.summary(project, session)?.is_none() {
+        return Err(ApiError::NotFound("no such session"));
+    }
+    Ok((project, session))
+}
+
 pub(super) fn session_id(req: &HttpRequest) -> Result<SessionId, ApiError> {
     req.match_info()
         .get("id")
@@ -99,11 +113,7 @@ pub async fn events(
     access: ReadAccess,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let session = session_id(&req)?;
-    let project = access.session(session)?;
-    if state.store.summary(project, session)?.is_none() {
-        return Err(ApiError::NotFound("no such session"));
-    }
+    let (project, session) = stored_session(&req, &access, &state)?;
     // Batches are read from the store one at a time as the client consumes them; a live view
     // asks only for those after the last it read.
     let after = web::Query::<EventsParams>::from_query(req.query_string())
