@@ -742,6 +742,10 @@ fn a_session_in_progress_is_followed_live() {
     assert_eq!(http.post_batch(&collector.base, KEY, &batch_bytes(KEY, session, 0, 0, first)).status, 200);
 
     let browser = Browser::start();
+    browser.cdp(
+        "Emulation.setDeviceMetricsOverride",
+        serde_json::json!({ "width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": false }),
+    );
     browser.navigate(&format!("{}/", collector.base));
     browser.execute(&format!("localStorage.setItem('sightline.readToken', '{TOKEN}'); return true;"));
     browser.navigate(&format!("{}/sessions/{session}", collector.base));
@@ -770,6 +774,17 @@ fn a_session_in_progress_is_followed_live() {
     assert_eq!(at_end[0], at_end[1], "the playhead follows the end: {at_end}");
     let still_open = browser.execute("return !document.querySelector('#panel-network .request-detail').hidden;");
     assert_eq!(still_open, true, "the request the engineer opened stays open");
+    // The README's picture of the live view (`SIGHTLINE_SCREENSHOTS=docs` retakes it).
+    let picture = browser.screenshot();
+    std::fs::write(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/viewer-live.png"), &picture)
+        .unwrap();
+    if let Ok(dir) = std::env::var("SIGHTLINE_SCREENSHOTS") {
+        std::fs::write(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir).join("viewer-live.png"),
+            &picture,
+        )
+        .unwrap();
+    }
 
     // What came after a batch, and nothing else.
     let after = http.get(&format!("{}/api/sessions/{session}/events?after=0.0", collector.base), TOKEN);
