@@ -164,7 +164,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   function sampling(rate) {
     if (rate === undefined || rate === null || Number(rate) >= 1) return 'in';
     const key = 'sightline.sampled';
-    let decision = null;
+    let decision;
     let fresh = false;
     try {
       decision = sessionStorage.getItem(key);

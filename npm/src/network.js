@@ -8,6 +8,7 @@
 // from clones, capped, with credential-like values redacted before anything reaches the
 // recorder. The SDK's own requests to the collector are neither recorded nor traced.
 
+import { createRedaction, REDACTED, toMatcher } from './redact.js';
 import { mimic } from './wrap.js';
 
 const FETCH = 0;
@@ -15,22 +16,6 @@ const XHR = 1;
 const BEACON = 2;
 
 const DEFAULT_MAX_BODY = 64 * 1024;
-const REDACTED = '[redacted]';
-const CREDENTIAL_KEYS =
-  /authorization|cookie|passw(or)?d|^pwd$|secret|token|(^|[-_ ])key$|apikey|credential|session|card[-_ ]?number|^cvc$|^cvv$|^pin$|^code$|^sig$|signature|^otp$|ticket|^auth$|jwt|saml/i;
-
-// Strings match text that contains them (`prefix`: that starts with them); RegExps by test.
-function toMatcher(list, prefix) {
-  const items = Array.isArray(list) ? list : [];
-  const matches = prefix ? (text, item) => text.startsWith(item) : (text, item) => text.includes(item);
-  return (text) =>
-    items.some((item) => {
-      if (!(item instanceof RegExp)) return matches(text, String(item));
-      item.lastIndex = 0; // a `g` or `y` RegExp would go on from its last match
-      return item.test(text);
-    });
-}
-
 // Two hex digits for each byte value.
 const HEX = Array.from({ length: 256 }, (_, b) => (b < 16 ? '0' : '') + b.toString(16));
 
@@ -107,7 +92,6 @@ function utf8Size(text) {
 // and parsing a URL per request is the wrappers' largest cost.
 const PLAIN_PATH = /^\/(?![/\\])[\w\-.~!$&()*+,;=:@/?%#]*$/;
 const DOT_SEGMENT = /\/(\.|%2e)/i;
-const FRAGMENT_PAIRS = /^#[^=&#]+=/;
 
 
 // `traceKey`: the page's 32 random bytes for deriving trace ids (the recorder has them too).
@@ -120,7 +104,7 @@ export function createNetworkRecorder(sink, options, traceKey) {
   const own = String(options.endpoint || '');
   const detailed = toMatcher(options.networkDetailUrls);
   const traced = toMatcher(options.tracePropagationTargets, true);
-  const extraKeys = toMatcher(options.redactKeys);
+  const { isCredential, redactParams, cleanUrl, redactJson } = createRedaction(options.redactKeys);
   const maxBody = Number(options.networkMaxBodyBytes) > 0 ? Number(options.networkMaxBodyBytes) : DEFAULT_MAX_BODY;
   let running = false;
   // Leaving the page cancels its requests, which then fail like a network error would. They
@@ -143,10 +127,6 @@ export function createNetworkRecorder(sink, options, traceKey) {
   const pageOrigin = location.origin;
   let baseHref = null;
   let baseOrigin = '';
-
-  function isCredential(key) {
-    return CREDENTIAL_KEYS.test(key) || extraKeys(key);
-  }
 
   // Where a request goes, resolved as the browser resolves it (against the document's base
   // URL): `{ href, origin }`, or null when it doesn't parse.
@@ -180,66 +160,6 @@ export function createNetworkRecorder(sink, options, traceKey) {
   // an unexpected header makes the browser ask the server first (CORS) and may break the call.
   function wantsTrace(to) {
     return to.origin === pageOrigin || traced(to.href);
-  }
-
-  // Whether any key of `k=v` pairs (a query or a fragment, without its `?` or `#`) looks like
-  // a credential, decoded as URLSearchParams decodes it.
-  function namesCredential(pairs) {
-    for (const pair of pairs.split('&')) {
-      const equals = pair.indexOf('=');
-      let key = equals === -1 ? pair : pair.slice(0, equals);
-      try {
-        key = decodeURIComponent(key.replace(/\+/g, ' '));
-      } catch (_) {
-        return true; // not valid percent-encoding: let the full parse decide
-      }
-      if (isCredential(key)) return true;
-    }
-    return false;
-  }
-
-  // Redacts the credential-like values of `k=v` pairs in place; whether there were any.
-  function redactParams(params) {
-    let changed = false;
-    for (const key of new Set(params.keys())) {
-      if (isCredential(key)) {
-        params.set(key, REDACTED);
-        changed = true;
-      }
-    }
-    return changed;
-  }
-
-  // The URL with credential-like values redacted in its query, and in a fragment of `k=v`
-  // pairs (where OAuth puts an access token).
-  function cleanUrl(href) {
-    const hash = href.indexOf('#');
-    const fragment = hash === -1 ? '' : href.slice(hash);
-    const query = href.indexOf('?');
-    const search = query === -1 || (hash !== -1 && query > hash) ? '' : href.slice(query + 1, hash === -1 ? undefined : hash);
-    const suspect =
-      (search !== '' && namesCredential(search)) ||
-      // URLSearchParams drops a leading `?`, so `#?token=…` holds pairs too.
-      (FRAGMENT_PAIRS.test(fragment) && namesCredential(fragment.slice(fragment[1] === '?' ? 2 : 1)));
-    if (!suspect) return href;
-    const copy = new URL(href);
-    let changed = redactParams(copy.searchParams);
-    if (FRAGMENT_PAIRS.test(copy.hash)) {
-      const fragment = new URLSearchParams(copy.hash.slice(1));
-      if (redactParams(fragment)) {
-        copy.hash = fragment.toString();
-        changed = true;
-      }
-    }
-    return changed ? copy.href : href;
-  }
-
-  function redactJson(value, depth) {
-    if (depth > 32 || value === null || typeof value !== 'object') return value;
-    if (Array.isArray(value)) return value.map((v) => redactJson(v, depth + 1));
-    const out = {};
-    for (const [key, v] of Object.entries(value)) out[key] = isCredential(key) ? REDACTED : redactJson(v, depth + 1);
-    return out;
   }
 
   // A body's text, redacted and capped: [text, size, truncated]; text is undefined for binary.

@@ -17,7 +17,7 @@ use crate::tools::{
 
 /// The SDK's JavaScript modules in `npm/src` (and in `dist`, unbundled, at the same paths), each
 /// after the modules it imports: the script-tag build joins them in this order into one scope.
-const MODULES: [&str; 21] = [
+const MODULES: [&str; 22] = [
     "wrap.js",
     "tape.js",
     "stash.js",
@@ -33,6 +33,7 @@ const MODULES: [&str; 21] = [
     "dom/serialize.js",
     "dom/mutations.js",
     "dom.js",
+    "redact.js",
     "network.js",
     "api/page.js",
     "api/routes.js",

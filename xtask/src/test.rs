@@ -18,6 +18,15 @@ pub fn test_all() -> Result<(), String> {
     } else {
         eprintln!("the package's types are not checked: no TypeScript compiler until `npm ci` runs in npm/");
     }
+    // Its lint, and the unit tests of its pure parts (masking, flattening, redaction).
+    let eslint = root.join("npm/node_modules/.bin/eslint");
+    if eslint.exists() {
+        let npm = root.join("npm");
+        run_in(&npm, &eslint, &["src", "test/unit"])?;
+    } else {
+        eprintln!("the package is not linted: no ESLint until `npm ci` runs in npm/");
+    }
+    run(std::path::Path::new("node"), &["--test", &root.join("npm/test/unit/").to_string_lossy()])?;
     build_test_apps()?;
     crate::build_player::build_player()?;
     // The example app's binary, which the end-to-end tests start (the collector's is built for
@@ -35,6 +44,16 @@ pub fn test_all() -> Result<(), String> {
         &["test", "--locked", "-p", "sightline-sdk", "--target", "wasm32-unknown-unknown", "--tests"],
         &[runner, ("CHROMEDRIVER", &chromedriver)],
     )
+}
+
+/// Runs `program` with `args` in `dir`.
+fn run_in(dir: &std::path::Path, program: &std::path::Path, args: &[&str]) -> Result<(), String> {
+    let status = std::process::Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .status()
+        .map_err(|e| format!("running {}: {e}", program.display()))?;
+    status.success().then_some(()).ok_or_else(|| format!("{} failed ({status})", program.display()))
 }
 
 /// The apps the browser tests record, built with real frameworks from npm (`npm/test/apps`)

@@ -31,7 +31,7 @@ export function createFrames(ctx, { listenTo }, addSubtree) {
     iframe.addEventListener('load', () =>
       sink.guard(() => {
         if (!ctx.running || !ids.has(iframe) || !iframe.isConnected) return;
-        let doc = null;
+        let doc;
         try {
           doc = iframe.contentDocument;
         } catch (_) {
