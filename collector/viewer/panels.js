@@ -132,6 +132,9 @@ export class SidePanels {
     this.lists = new Map();
     this.tabs = new Map();
     this.format = (ms) => clock(ms);
+    // The backend's records of each trace, once loaded: a live session's panels are filled
+    // again with every batch.
+    this.traces = new Map();
     this.start = 0;
     const bar = el('div', { class: 'tabs', role: 'tablist' });
     for (const [panel, title] of TABS) {
@@ -196,7 +199,7 @@ export class SidePanels {
       const [, title] = TABS.find(([name]) => name === panel);
       this.tabs.get(panel).textContent = `${title} (${items.length})`;
     }
-    for (const [fact, item] of this.entries) if (open.has(key(fact))) item.toggleDetail();
+    for (const [fact, item] of this.entries) if (open.has(key(fact))) item.toggleDetail(false);
     for (const [panel, list] of this.lists) list.scrollTop = scrolled.get(panel) || 0;
     this.filter();
   }
@@ -213,18 +216,24 @@ export class SidePanels {
     item.dataset.search = `${fact.summary} ${fact.detail || ''} ${fact.trace || ''} ${bodies}`.toLowerCase();
     let backend = null;
     // Opens or closes the fact's details, and the backend's records of its trace.
-    item.toggleDetail = () => {
+    item.toggleDetail = (reveals = true) => {
       if (detail) detail.hidden = !detail.hidden;
       item.classList.toggle('open', detail ? !detail.hidden : backend === null || backend.hidden);
       if (fact.trace && backend === null) {
         backend = el('div', { class: 'backend', text: 'Loading the backend records of this trace…' });
         item.append(backend);
-        api(`/api/traces/${fact.trace}`).then(
+        if (!this.traces.has(fact.trace)) this.traces.set(fact.trace, api(`/api/traces/${fact.trace}`));
+        this.traces.get(fact.trace).then(
           (trace) => {
+            // Nothing yet may be something later: the backend sends on its own schedule.
+            if (trace.spans.length === 0 && trace.logs.length === 0) this.traces.delete(fact.trace);
             backend.replaceChildren(...backendRecords(trace, this.start, this.format));
-            reveal(item.parentNode, item);
+            if (reveals) reveal(item.parentNode, item);
           },
-          (error) => (backend.textContent = `Backend records not loaded: ${error.message}`),
+          (error) => {
+            this.traces.delete(fact.trace);
+            backend.textContent = `Backend records not loaded: ${error.message}`;
+          },
         );
       } else if (backend !== null) {
         backend.hidden = detail ? detail.hidden : !backend.hidden;

@@ -505,6 +505,9 @@ async function showReplay(id, session, column, actions, panels, layout, signal) 
     liveButton.hidden = false;
     const reader = answer.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = '';
+    // The latest batch announced: one announced after it that comes earlier in the session
+    // is out of order.
+    let announced = replay.lastBatch();
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
@@ -517,9 +520,13 @@ async function showReplay(id, session, column, actions, panels, layout, signal) 
         // next page): what was read no longer holds; the session is read again, at the moment
         // shown.
         const stored = event && event[1] === 'stored' ? /^data: \{"page":(\d+),"seq":(\d+)\}/m.exec(message) : null;
-        if (stored && !after(replay.lastBatch(), Number(stored[1]), Number(stored[2]))) {
-          location.replace(`${location.pathname}?t=${Math.round(start + playhead)}`);
-          return;
+        if (stored) {
+          const [page, seq] = [Number(stored[1]), Number(stored[2])];
+          if (!after(announced, page, seq) && !after(replay.lastBatch(), page, seq)) {
+            location.replace(`${location.pathname}?t=${Math.round(start + playhead)}`);
+            return;
+          }
+          if (after(announced, page, seq)) announced = `${page}.${seq}`;
         }
         // Whatever came while the stream was opening is read on `ready`.
         if (event && ['stored', 'lagged', 'ready'].includes(event[1])) await catchUp();

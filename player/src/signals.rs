@@ -110,6 +110,9 @@ pub fn signals(replay: &Replay) -> Vec<Signal> {
     finder.finish()
 }
 
+/// A submission this soon after a click is that click's doing (a submit button).
+const SUBMIT_OF_CLICK_MS: u64 = 100;
+
 /// Finds the signals of a recording fed to it one event at a time, in recorded order, so a
 /// session can be read one batch at a time: it keeps the page as a tree and a few numbers per
 /// click, request and error, never the events themselves.
@@ -189,7 +192,21 @@ impl SignalFinder {
                     });
                 }
             }
-            EventData::Key(_) | EventData::Submit(_) if self.actions.len() < MAX_CLICKS => {
+            // Keys that do something of their own (not Tab or the arrows, which move), and a
+            // submission that isn't the click just before it.
+            EventData::Key(key)
+                if self.actions.len() < MAX_CLICKS
+                    && (matches!(key.key.as_str(), "Enter" | " " | "Escape") || key.modifiers & 9 != 0) =>
+            {
+                self.actions.push((time, index));
+            }
+            EventData::Submit(_)
+                if self.actions.len() < MAX_CLICKS
+                    && !self
+                        .clicks
+                        .last()
+                        .is_some_and(|click| time.saturating_sub(click.time) < SUBMIT_OF_CLICK_MS) =>
+            {
                 self.actions.push((time, index));
             }
             EventData::Error(e) if e.kind != ErrorKind::Resource && self.failures.len() < MAX_FAILURES => {
@@ -527,9 +544,16 @@ mod tests {
         let enter = EventData::Key(sightline_protocol::Key { target: 7, key: "Enter".into(), modifiers: 0 });
         let replay = session(vec![(1_000, click(7)), (1_300, enter), (1_350, error)]);
         assert_eq!(kinds(&replay), []);
-        let submitted = EventData::Submit(sightline_protocol::Submit { target: 3 });
-        let replay = session(vec![(1_000, click(7)), (1_300, submitted), (1_600, request(500, 200))]);
+        let submitted = || EventData::Submit(sightline_protocol::Submit { target: 3 });
+        let replay = session(vec![(1_000, click(7)), (1_300, submitted()), (1_600, request(500, 200))]);
         assert_eq!(kinds(&replay), [(SignalKind::FailedRequest, 1_600)]);
+        // The submit button's click submits: the failure is still that click's.
+        let replay = session(vec![(1_000, click(7)), (1_000, submitted()), (1_600, request(500, 200))]);
+        assert_eq!(kinds(&replay), [(SignalKind::ErrorClick, 1_000), (SignalKind::FailedRequest, 1_600)]);
+        // Tab moves on; it does nothing of its own.
+        let tab = EventData::Key(sightline_protocol::Key { target: 7, key: "Tab".into(), modifiers: 0 });
+        let replay = session(vec![(1_000, click(7)), (1_100, tab), (1_600, request(500, 200))]);
+        assert_eq!(kinds(&replay), [(SignalKind::ErrorClick, 1_000), (SignalKind::FailedRequest, 1_600)]);
     }
 
     #[test]

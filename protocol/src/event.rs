@@ -469,7 +469,7 @@ pub struct Pointer {
 
 /// A key that acts, pressed on an element. The characters a user types are never recorded as
 /// keys: only Enter, Escape, Tab, Space on a button, checkbox, radio button or link, the arrow
-/// keys, and keys pressed with Ctrl, Alt or Meta (shortcuts).
+/// keys, and shortcuts (a printable key with Ctrl or Meta, outside a field being typed into).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Key {
     /// The element that had the focus.

@@ -33,9 +33,11 @@ pub async fn export(
     let project = access.whole_project()?;
     let viewer = state.viewer_base(&req);
     let store = state.store.clone();
-    // Files and scripts are built one at a time: each reads a whole session.
-    let _building = super::BUILDING.acquire().await.map_err(|_| ApiError::ShuttingDown)?;
+    // Files and scripts are built one at a time: each reads a whole session. The permit goes
+    // with the work, which runs on even if the client leaves.
+    let building = super::BUILDING.clone().acquire_owned().await.map_err(|_| ApiError::ShuttingDown)?;
     let page = web::block(move || {
+        let _building = building;
         let summary = store.summary(project, session)?.ok_or(ApiError::NotFound("no such session"))?;
         let mut stream = Vec::new();
         for entry in store.batches(project, session) {

@@ -26,8 +26,7 @@ use crate::store::BatchKey;
 /// Live views open at once at most, over all projects: each holds a connection and a place in
 /// the announcements.
 const MAX_FOLLOWERS: usize = 256;
-/// And per project, so that one project's viewers (or one holder of a share link) can't take
-/// them all.
+/// And per project, so that one project's viewers can't take them all from the others.
 const MAX_FOLLOWERS_PER_PROJECT: usize = 32;
 /// How often a quiet stream says it is still there.
 const HEARTBEAT: Duration = Duration::from_secs(15);

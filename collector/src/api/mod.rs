@@ -199,8 +199,8 @@ async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
 
 /// Exports and reproduction scripts being built: one at a time, so that a few requests can't
 /// take the collector's memory and cores from ingest.
-static BUILDING: std::sync::LazyLock<tokio::sync::Semaphore> =
-    std::sync::LazyLock::new(|| tokio::sync::Semaphore::new(1));
+static BUILDING: std::sync::LazyLock<std::sync::Arc<tokio::sync::Semaphore>> =
+    std::sync::LazyLock::new(|| std::sync::Arc::new(tokio::sync::Semaphore::new(1)));
 
 /// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> u64 {

@@ -17,9 +17,11 @@ pub async fn repro(req: HttpRequest, access: ReadAccess, state: web::Data<AppSta
     // Not for a share link: a file or a script would outlive its expiry and revocation.
     let project = access.whole_project()?;
     let store = state.store.clone();
-    // Files and scripts are built one at a time: each reads a whole session.
-    let _building = super::BUILDING.acquire().await.map_err(|_| ApiError::ShuttingDown)?;
+    // Files and scripts are built one at a time: each reads a whole session. The permit goes
+    // with the work, which runs on even if the client leaves.
+    let building = super::BUILDING.clone().acquire_owned().await.map_err(|_| ApiError::ShuttingDown)?;
     let script = web::block(move || {
+        let _building = building;
         store.summary(project, session)?.ok_or(ApiError::NotFound("no such session"))?;
         let mut finder = ReproFinder::default();
         read_session(store.as_ref(), project, session, |time, _page, data| finder.push(time, data))?;

@@ -445,13 +445,14 @@ fn headline(lead: &Problem, pages: &[PageStep]) -> String {
     if let Some(reason) = reason {
         let _ = write!(line, " ({})", reason.lines().next().unwrap_or_default());
     }
-    // What the user did: a route change or an app's event follows from it, it isn't it.
-    if let Some(step) = lead
-        .steps
-        .iter()
-        .rev()
-        .find(|s| matches!(s.kind, "click" | "double click" | "context click" | "input" | "key" | "submit"))
-    {
+    // What the user did: a route change or an app's event follows from it, it isn't it; Tab
+    // and the arrows move between things, they don't do them.
+    let acts = |s: &&Step| match s.kind {
+        "click" | "double click" | "context click" | "input" | "submit" => true,
+        "key" => !s.summary.starts_with("Pressed Tab") && !s.summary.starts_with("Pressed Arrow"),
+        _ => false,
+    };
+    if let Some(step) = lead.steps.iter().rev().find(acts) {
         let did = match step.kind {
             "click" => step.summary.strip_prefix("Click ").map(|rest| format!("clicked {rest}")),
             "double click" => step.summary.strip_prefix("Double click ").map(|rest| format!("double-clicked {rest}")),

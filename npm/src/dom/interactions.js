@@ -19,6 +19,16 @@ const LISTEN = { capture: true, passive: true };
 const ACTING_KEYS = new Set(['Enter', 'Escape', 'Tab', 'ArrowUp', 'ArrowDown', 'ArrowLeft', 'ArrowRight']);
 // Space presses a button, checkbox, radio button or link; elsewhere it types.
 const SPACE_ACTS = /^(button:.*|a:.*|input:(checkbox|radio|button|submit|reset))$/;
+// The key of a shortcut: one printable ASCII character.
+const SHORTCUT_KEY = /^[\x21-\x7e]$/;
+// Fields text is typed into, where Ctrl and Meta edit.
+const TEXT_INPUTS = /^(|text|search|email|password|url|tel|number)$/;
+
+function isTextField(el) {
+  if (!el || el.nodeType !== 1) return false;
+  if (el.isContentEditable || el.localName === 'textarea') return true;
+  return el.localName === 'input' && TEXT_INPUTS.test(String(el.getAttribute('type') || '').toLowerCase());
+}
 
 // Runs `fn` once the current script is done: the browser's own `queueMicrotask`, taken before a
 // page can replace it.
@@ -75,8 +85,13 @@ export function createInteractions(ctx, { flagsAt, formValueMasked, inBlockedOrS
   // while the event is dispatched (see `recordEventInProgress`).
   const pointed = new WeakSet();
 
+  // When Enter or Space was last recorded: the click it makes a control fire (or a form's
+  // default button, on Enter in a field) is that key's doing, not a second action.
+  let activatedAt = -Infinity;
+
   function onPointer(event) {
     if (!ctx.running || pointed.has(event)) return;
+    if (event.type === 'click' && event.detail === 0 && event.timeStamp - activatedAt < 100) return;
     pointed.add(event);
     flushMoves();
     const point = event.changedTouches && event.changedTouches.length > 0 ? event.changedTouches[0] : event;
@@ -178,18 +193,24 @@ export function createInteractions(ctx, { flagsAt, formValueMasked, inBlockedOrS
   // Keys that act, never those that type: what was typed is the field's value, masked.
   function onKeyDown(event) {
     onUserInput(event);
-    if (!ctx.running || !event.isTrusted || event.repeat) return;
+    // An input method composing text uses Enter and the arrows to choose what it types.
+    if (!ctx.running || !event.isTrusted || event.repeat || event.isComposing || event.keyCode === 229) return;
     const key = event.key;
     if (typeof key !== 'string') return;
     const modifiers = (event.ctrlKey ? 1 : 0) | (event.altKey ? 2 : 0) | (event.shiftKey ? 4 : 0) | (event.metaKey ? 8 : 0);
-    // AltGr types (`@` on many layouts) and reports itself as Ctrl and Alt.
+    // AltGr types (`@` on many layouts) and reports itself as Ctrl and Alt; Alt alone types on a
+    // Mac (Option+L is `@`). A shortcut is Ctrl or Meta with a plain key, on anything but a field
+    // being typed into (there, it edits: copy, paste, select all).
     const typing = typeof event.getModifierState === 'function' && event.getModifierState('AltGraph');
     const target = targetOf(event);
+    const shortcut = !typing && (modifiers & 9) !== 0 && SHORTCUT_KEY.test(key) && !isTextField(target);
     const acts =
       ACTING_KEYS.has(key) ||
       (key === ' ' && target && target.nodeType === 1 && SPACE_ACTS.test(target.localName + ':' + (target.type || ''))) ||
-      (!typing && (modifiers & 11) !== 0 && key.length === 1);
-    if (acts) sink.key(idOf(target), modifiers, key);
+      shortcut;
+    if (!acts) return;
+    if (key === 'Enter' || key === ' ') activatedAt = event.timeStamp;
+    sink.key(idOf(target), modifiers, key);
   }
 
   function onSubmit(event) {
