@@ -132,7 +132,7 @@ fn is_revoked(store: &dyn Store, project: u32, id: u64) -> Result<bool, StoreErr
 
 /// Hex digits as bytes.
 fn hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 || !text.is_ascii() {
+    if !text.len().is_multiple_of(2) || !text.is_ascii() {
         return None;
     }
     (0..text.len()).step_by(2).map(|at| u8::from_str_radix(&text[at..at + 2], 16).ok()).collect()

@@ -202,10 +202,7 @@ impl SignalFinder {
             }
             EventData::Submit(_)
                 if self.actions.len() < MAX_CLICKS
-                    && !self
-                        .clicks
-                        .last()
-                        .is_some_and(|click| time.saturating_sub(click.time) < SUBMIT_OF_CLICK_MS) =>
+                    && self.clicks.last().is_none_or(|click| time.saturating_sub(click.time) >= SUBMIT_OF_CLICK_MS) =>
             {
                 self.actions.push((time, index));
             }
