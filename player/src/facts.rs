@@ -484,6 +484,12 @@ mod tests {
         );
     }
 
+    /// The lines of events 10 ms apart, in one batch.
+    fn summaries(events: Vec<EventData>) -> Vec<String> {
+        let events = events.into_iter().map(|data| Event { dt: 10, data }).collect();
+        facts(&Replay::new(&[one_batch(events)])).into_iter().map(|f| f.summary).collect()
+    }
+
     #[test]
     fn keys_that_act_and_submissions_are_steps_and_masked_typing_says_how_much() {
         let typed =
@@ -491,18 +497,14 @@ mod tests {
         let key = |key: &str, modifiers, target| {
             EventData::Key(sightline_protocol::Key { target, key: key.into(), modifiers })
         };
-        let events = [
+        let lines = summaries(vec![
             typed("*"),
             typed("**"),
             key("Enter", 0, 5),
             EventData::Submit(sightline_protocol::Submit { target: 5 }),
             key("k", 1, 0),
             key(" ", 0, 5),
-        ]
-        .into_iter()
-        .map(|data| Event { dt: 10, data })
-        .collect();
-        let lines: Vec<String> = facts(&Replay::new(&[one_batch(events)])).into_iter().map(|f| f.summary).collect();
+        ]);
         assert_eq!(
             lines,
             [
@@ -567,7 +569,7 @@ mod tests {
             })
         };
         let masked = EventData::Input(Input { target: 3, value: "****".into(), checked: None, masked: true });
-        let events = [
+        let lines = summaries(vec![
             EventData::Snapshot(page),
             input(2, "", Some(true)),
             input(3, "enterprise", None),
@@ -575,11 +577,7 @@ mod tests {
             input(2, "", Some(false)),
             masked,
             chosen(4),
-        ]
-        .into_iter()
-        .map(|data| Event { dt: 10, data })
-        .collect();
-        let lines: Vec<String> = facts(&Replay::new(&[one_batch(events)])).into_iter().map(|f| f.summary).collect();
+        ]);
         assert_eq!(
             lines,
             [
