@@ -106,8 +106,15 @@ fn reproduce(http: &Http, collector: &Collector, session: &str, base: &str) -> (
     (run.status.success(), output, script)
 }
 
+/// The digest's problems of `kind`, leading or listed under another of the same action.
 fn problems<'a>(digest: &'a Value, kind: &str) -> Vec<&'a Value> {
-    digest["problems"].as_array().unwrap().iter().filter(|p| p["kind"] == kind).collect()
+    digest["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| std::iter::once(p).chain(p["related"].as_array().into_iter().flatten()))
+        .filter(|p| p["kind"] == kind)
+        .collect()
 }
 
 #[test]
@@ -166,6 +173,10 @@ fn the_digest_and_the_viewer_lead_from_the_failed_click_to_the_backend_error() {
     assert_eq!(log["span_id"], span["span_id"], "the log line was emitted in the request's span");
     let consoles = problems(&digest, "console_error");
     assert!(consoles.iter().any(|c| c["summary"].as_str().unwrap().contains("Sending INV-40 failed")), "{digest:#}");
+    // One click, one problem: led by the request, the error click and the console error under it.
+    let related: Vec<&str> =
+        failed["related"].as_array().unwrap().iter().map(|r| r["kind"].as_str().unwrap()).collect();
+    assert!(related.contains(&"error_click") && related.contains(&"console_error"), "{failed:#}");
     assert!(
         failed["steps"]
             .as_array()

@@ -384,7 +384,9 @@ fn the_digest_tells_what_failed_with_the_backend_records_of_its_trace() {
         failed["steps"].as_array().unwrap().iter().any(|s| s["summary"].as_str().unwrap().contains("click")),
         "the click before it is among the last steps: {failed}"
     );
-    assert!(problems.iter().any(|p| p["kind"] == "js_error"), "{digest}");
+    let all: Vec<&serde_json::Value> =
+        problems.iter().flat_map(|p| std::iter::once(p).chain(p["related"].as_array().into_iter().flatten())).collect();
+    assert!(all.iter().any(|p| p["kind"] == "js_error"), "{digest}");
     let headline = digest["headline"].as_str().unwrap();
     assert!(
         headline.starts_with(

@@ -73,8 +73,8 @@ pub fn to_markdown(digest: &Digest) -> String {
     out
 }
 
-fn write_problem(out: &mut String, n: usize, p: &Problem) {
-    let kind = match p.kind {
+fn kind_name(kind: ProblemKind) -> &'static str {
+    match kind {
         ProblemKind::JsError => "JS error",
         ProblemKind::ConsoleError => "Console error",
         ProblemKind::FailedRequest => "Failed request",
@@ -82,7 +82,11 @@ fn write_problem(out: &mut String, n: usize, p: &Problem) {
         ProblemKind::DeadClick => "Dead click",
         ProblemKind::ErrorClick => "Error click",
         ProblemKind::SlowRequest => "Slow request",
-    };
+    }
+}
+
+fn write_problem(out: &mut String, n: usize, p: &Problem) {
+    let kind = kind_name(p.kind);
     let _ = writeln!(out, "### {n}. {kind} at {}: {}\n", offset(p.offset_ms), text(&p.summary));
     let _ = writeln!(out, "[Watch this moment]({})\n", p.link);
     if let Some(first) = p.detail.lines().find(|l| !l.trim().is_empty()) {
@@ -132,6 +136,19 @@ fn write_problem(out: &mut String, n: usize, p: &Problem) {
             }
             out.push('\n');
         }
+    }
+    if !p.related.is_empty() {
+        let _ = writeln!(out, "Also from the same action:");
+        for related in &p.related {
+            let _ = writeln!(
+                out,
+                "- {} at {}: {}",
+                kind_name(related.kind),
+                offset(related.offset_ms),
+                text(&related.summary)
+            );
+        }
+        out.push('\n');
     }
 }
 

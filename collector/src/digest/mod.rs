@@ -131,6 +131,24 @@ pub struct Problem {
     pub request: Option<RequestFacts>,
     /// The backend's spans and log lines of the request's trace.
     pub backend: Option<TraceTelemetry>,
+    /// What else the same action of the user caused (an error click, the console error the app
+    /// logged), listed under this one, which leads: the failed request, whose backend says why.
+    pub related: Vec<Related>,
+}
+
+/// A problem the same user action caused as another, listed under it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Related {
+    /// What kind.
+    pub kind: ProblemKind,
+    /// When, ms since the epoch.
+    pub time: u64,
+    /// ms after the session's start.
+    pub offset_ms: u64,
+    /// One line.
+    pub summary: String,
+    /// The viewer at this moment.
+    pub link: String,
 }
 
 /// A step the user took.
@@ -310,6 +328,7 @@ pub fn build(
             p.backend = Some(backend);
         }
     }
+    let problems = grouped(problems);
 
     let device = &summary.device;
     let joined = |a: &str, b: &str| [a, b].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(" ");
@@ -408,15 +427,6 @@ fn slow_requests(requests: &[RequestFacts]) -> Vec<Problem> {
 /// The problem a support engineer should read first: the first failed request (it carries the
 /// backend's reason), else the first error, slow request, console error, then the clicks.
 fn leading(problems: &[Problem]) -> Option<&Problem> {
-    let rank = |kind: ProblemKind| match kind {
-        ProblemKind::FailedRequest => 0,
-        ProblemKind::JsError => 1,
-        ProblemKind::SlowRequest => 2,
-        ProblemKind::ConsoleError => 3,
-        ProblemKind::ErrorClick => 4,
-        ProblemKind::RageClick => 5,
-        ProblemKind::DeadClick => 6,
-    };
     problems.iter().min_by_key(|p| (rank(p.kind), p.time))
 }
 
@@ -511,6 +521,72 @@ fn problem(kind: ProblemKind, time: u64, summary: String, detail: String) -> Pro
         steps: Vec::new(),
         request: None,
         backend: None,
+        related: Vec::new(),
+    }
+}
+
+/// How soon after the user's action what went wrong is still that action's.
+const CAUSE_WINDOW_MS: u64 = 10_000;
+
+/// The user's action a problem follows from: the click itself for an error click; else the last
+/// click, key, submission or typing among its steps, if recent.
+fn cause_of(p: &Problem) -> Option<u64> {
+    match p.kind {
+        ProblemKind::ErrorClick => Some(p.time),
+        ProblemKind::FailedRequest | ProblemKind::JsError | ProblemKind::ConsoleError | ProblemKind::SlowRequest => p
+            .steps
+            .iter()
+            .rev()
+            .find(|s| matches!(s.kind, "click" | "double click" | "context click" | "key" | "submit" | "input"))
+            .map(|s| s.time)
+            .filter(|time| p.time.saturating_sub(*time) <= CAUSE_WINDOW_MS),
+        // Rage and dead clicks are about the clicking itself.
+        ProblemKind::RageClick | ProblemKind::DeadClick => None,
+    }
+}
+
+/// Problems one user action caused, as one: led by the one an engineer reads first (the failed
+/// request, whose backend says why), the others listed under it.
+fn grouped(problems: Vec<Problem>) -> Vec<Problem> {
+    let mut out: Vec<Problem> = Vec::with_capacity(problems.len());
+    let mut by_cause: HashMap<u64, usize> = HashMap::new();
+    for p in problems {
+        let Some(cause) = cause_of(&p) else {
+            out.push(p);
+            continue;
+        };
+        let Some(&at) = by_cause.get(&cause) else {
+            by_cause.insert(cause, out.len());
+            out.push(p);
+            continue;
+        };
+        let lead = &mut out[at];
+        if rank(p.kind) < rank(lead.kind) {
+            let mut previous = std::mem::replace(lead, p);
+            lead.related.append(&mut previous.related);
+            lead.related.push(as_related(previous));
+        } else {
+            lead.related.push(as_related(p));
+        }
+        lead.related.sort_by_key(|r| r.time);
+    }
+    out
+}
+
+fn as_related(p: Problem) -> Related {
+    Related { kind: p.kind, time: p.time, offset_ms: p.offset_ms, summary: p.summary, link: p.link }
+}
+
+/// Which of a cause's problems leads: lower first.
+fn rank(kind: ProblemKind) -> u8 {
+    match kind {
+        ProblemKind::FailedRequest => 0,
+        ProblemKind::JsError => 1,
+        ProblemKind::SlowRequest => 2,
+        ProblemKind::ConsoleError => 3,
+        ProblemKind::ErrorClick => 4,
+        ProblemKind::RageClick => 5,
+        ProblemKind::DeadClick => 6,
     }
 }
 
@@ -567,6 +643,34 @@ mod tests {
         assert_eq!(
             headline(lead, &pages),
             "POST /api/todos failed with 500 after the user clicked button#save \"Save\", 1.4 s into the session on /todos?x=1"
+        );
+    }
+
+    #[test]
+    fn what_one_action_caused_is_one_problem_led_by_the_failed_request() {
+        let click = Step { time: 1_000, kind: "click", summary: "Click button#send \"Send\"".into() };
+        let with_steps = |kind, time, summary: &str| {
+            let mut p = problem(kind, time, summary.into(), String::new());
+            p.steps = vec![click.clone()];
+            p
+        };
+        let error_click = problem(ProblemKind::ErrorClick, 1_000, "Error click on button#send".into(), String::new());
+        let failed = with_steps(ProblemKind::FailedRequest, 1_300, "POST /api/send answered 500");
+        let logged = with_steps(ProblemKind::ConsoleError, 1_310, "Could not send");
+        let rage =
+            problem(ProblemKind::RageClick, 5_000, "Rage click: 4 clicks on button#report".into(), String::new());
+        let later = with_steps(ProblemKind::JsError, 20_000, "TypeError: late");
+        let grouped = grouped(vec![error_click, failed, logged, rage, later]);
+        let kinds: Vec<(ProblemKind, Vec<ProblemKind>)> =
+            grouped.iter().map(|p| (p.kind, p.related.iter().map(|r| r.kind).collect())).collect();
+        assert_eq!(
+            kinds,
+            [
+                (ProblemKind::FailedRequest, vec![ProblemKind::ErrorClick, ProblemKind::ConsoleError]),
+                (ProblemKind::RageClick, vec![]),
+                (ProblemKind::JsError, vec![]),
+            ],
+            "a failure 19 s after the click is not that click's"
         );
     }
 
