@@ -213,9 +213,18 @@ impl FactFinder {
                 return;
             }
             EventData::Navigation(n) => {
+                // A link to `#/active` changes the hash and pops history: a click on it is the
+                // user going there, not back or forward.
+                let clicked = out
+                    .iter()
+                    .rev()
+                    .flatten()
+                    .find(|f| f.panel == Panel::Activity && f.kind != "navigation")
+                    .is_some_and(|f| f.kind == "click" && time.saturating_sub(f.time) <= CLICK_TO_ROUTE_MS);
                 let how = match n.kind {
                     NavigationKind::Load => "Loaded",
-                    NavigationKind::Push | NavigationKind::Replace => "Went to",
+                    NavigationKind::Push | NavigationKind::Replace | NavigationKind::Hash => "Went to",
+                    _ if clicked => "Went to",
                     _ => "Back/forward to",
                 };
                 out.push(Some(fact(Panel::Activity, "navigation", format!("{how} {}", n.url), n.title.clone(), false)));
@@ -377,6 +386,9 @@ pub(crate) fn describe(dom: &ReplayDom, id: u32) -> String {
     }
 }
 
+/// A route change this soon after a click is the click's.
+const CLICK_TO_ROUTE_MS: u64 = 1_000;
+
 /// Nodes [`text_of`] visits at most.
 const MAX_TEXT_VISITS: usize = 2_000;
 
@@ -488,6 +500,22 @@ mod tests {
     fn summaries(events: Vec<EventData>) -> Vec<String> {
         let events = events.into_iter().map(|data| Event { dt: 10, data }).collect();
         facts(&Replay::new(&[one_batch(events)])).into_iter().map(|f| f.summary).collect()
+    }
+
+    #[test]
+    fn a_link_clicked_to_a_route_reads_as_going_there() {
+        let went = |kind, url: &str| {
+            EventData::Navigation(sightline_protocol::Navigation { kind, url: url.into(), title: String::new() })
+        };
+        let click = EventData::Pointer(Pointer { kind: PointerKind::Click, target: 3, x: 0, y: 0 });
+        let lines = summaries(vec![
+            click,
+            went(NavigationKind::Hash, "https://todo.example/#/active"),
+            went(NavigationKind::Pop, "https://todo.example/#/active"),
+        ]);
+        assert_eq!(lines[1..], ["Went to https://todo.example/#/active", "Went to https://todo.example/#/active"]);
+        let lines = summaries(vec![went(NavigationKind::Pop, "https://todo.example/#/all")]);
+        assert_eq!(lines, ["Back/forward to https://todo.example/#/all"], "no click: the browser's buttons");
     }
 
     #[test]
