@@ -45,7 +45,7 @@ pub struct FirstProblem {
 
 /// A URL's path and query, for a line that names a request: the origin is most often the
 /// page's own.
-fn path_of(url: &str) -> &str {
+pub(crate) fn path_of(url: &str) -> &str {
     match url.split_once("://") {
         Some((_, rest)) => rest.find('/').map_or(url, |at| &rest[at..]),
         None => url,

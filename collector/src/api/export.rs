@@ -6,7 +6,6 @@
 
 use std::collections::BTreeSet;
 
-use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use base64::Engine as _;
 use sightline_protocol::EventData;
@@ -33,11 +32,7 @@ pub async fn export(
     let project = access.whole_project()?;
     let viewer = state.viewer_base(&req);
     let store = state.store.clone();
-    // Files and scripts are built one at a time: each reads a whole session. The permit goes
-    // with the work, which runs on even if the client leaves.
-    let building = super::BUILDING.clone().acquire_owned().await.map_err(|_| ApiError::ShuttingDown)?;
-    let page = web::block(move || {
-        let _building = building;
+    let page = super::build_one_at_a_time(move || {
         let summary = store.summary(project, session)?.ok_or(ApiError::NotFound("no such session"))?;
         let mut stream = Vec::new();
         for entry in store.batches(project, session) {
@@ -57,21 +52,17 @@ pub async fn export(
             let json = trace_json(trace, store.telemetry(project, trace)?, &store.trace_hits(project, trace)?);
             traces.insert(trace.to_string(), json);
         }
+        let exported = now_ms();
         let data = serde_json::json!({
             "session": summary,
             "events": base64::engine::general_purpose::STANDARD.encode(&stream),
             "traces": traces,
             "digest": to_markdown(&digest),
-            "exported": now_ms(),
+            "exported": exported,
             "from": viewer,
         });
-        Ok::<_, ApiError>(export_page(Export { session: &summary.id, data, exported: now_ms(), from: &viewer }))
+        Ok(export_page(Export { session: &summary.id, data, exported, from: &viewer }))
     })
-    .await
-    .map_err(|_| ApiError::ShuttingDown)??;
-    Ok(HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"sightline-{session}.html\"")))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(page))
+    .await?;
+    Ok(super::attachment("text/html; charset=utf-8", &format!("sightline-{session}.html"), page))
 }

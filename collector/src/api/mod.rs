@@ -202,6 +202,29 @@ async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
 static BUILDING: std::sync::LazyLock<std::sync::Arc<tokio::sync::Semaphore>> =
     std::sync::LazyLock::new(|| std::sync::Arc::new(tokio::sync::Semaphore::new(1)));
 
+/// Runs `work` (reading a whole session) off the async workers, one such work at a time; the
+/// permit goes with the work, which runs on even if the client leaves.
+async fn build_one_at_a_time<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let building = BUILDING.clone().acquire_owned().await.map_err(|_| ApiError::ShuttingDown)?;
+    web::block(move || {
+        let _building = building;
+        work()
+    })
+    .await
+    .map_err(|_| ApiError::ShuttingDown)?
+}
+
+/// A file to save, not to show.
+fn attachment(content_type: &str, filename: &str, body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((actix_web::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .body(body)
+}
+
 /// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)

@@ -20,7 +20,7 @@ use sightline_player::signals::{Signal, SignalFinder, SignalKind};
 use sightline_protocol::{EventData, TraceId};
 
 use crate::store::{Store, StoreError};
-use crate::summary::SessionSummary;
+use crate::summary::{path_of, SessionSummary};
 use crate::telemetry::{LogLine, TraceTelemetry};
 
 /// Problems listed at most; a digest is meant to be read.
@@ -361,14 +361,6 @@ pub fn build(
 /// The requests that failed, as the problems list them (for what was pending when).
 fn failed_requests_at(problems: &[Problem]) -> impl Iterator<Item = &RequestFacts> {
     problems.iter().filter_map(|p| p.request.as_ref())
-}
-
-/// A URL's path and query: the origin is most often the page's own.
-fn path_of(url: &str) -> &str {
-    match url.split_once("://") {
-        Some((_, rest)) => rest.find('/').map_or(url, |at| &rest[at..]),
-        None => url,
-    }
 }
 
 /// The call a request makes, whatever ids it carries: `PUT /api/todos/:id`.
