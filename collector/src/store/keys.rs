@@ -9,10 +9,7 @@
 //! | `t` | first_seen ms (u64) · session (16)            | empty (listing, newest last)   |
 //! | `u` | user length (u16) · user (UTF-8) · session    | empty                          |
 //! | `r` | trace id (16) · session (16)                  | page (u32) · seq (u32) · ms (u64) |
-//! | `i` | session (16) · key of a `t` or `u` entry     | empty (what to delete with it) |
-//!
-//! `r` entries have no `i` back-reference: a session's trace ids are read back from its
-//! batches when it is deleted, which keeps ingest to one index write per request.
+//! | `i` | session (16) · key of a `t`, `u` or `r` entry | empty (what to delete with it) |
 //! | `x` | session (16)                                  | deleted at, ms (u64)           |
 //! | `o` | trace id (16) · 0 (u32)                        | trace header: first received ms (u64) · records (u32) |
 //! | `o` | trace id (16) · n (u32), n ≥ 1                 | backend record n, JSON         |
@@ -20,6 +17,11 @@
 //! | `q` | trace id (16)                                  | deleted at, ms (u64): a trace of a deleted session |
 //!
 //! Metadata lives under `m` followed by its name, outside any project.
+//!
+//! Deleting a session walks its `i` entries alone: they name every index entry it has and,
+//! through its `r` entries, the trace ids whose backend records go with it. Stores written
+//! before `r` entries had back-references are given them once when opened (see
+//! [`LAYOUT_META`]).
 
 use std::fmt;
 use std::str::FromStr;
@@ -39,6 +41,11 @@ pub(super) const META: u8 = b'm';
 pub(super) const TELEMETRY: u8 = b'o';
 pub(super) const TELEMETRY_AGE: u8 = b'p';
 pub(super) const TRACE_TOMBSTONE: u8 = b'q';
+
+/// The metadata entry holding the layout version of the tree: absent in stores whose `r`
+/// entries have no `i` back-references, `2` once they all have.
+pub(super) const LAYOUT_META: &str = "layout";
+pub(super) const LAYOUT: &[u8] = b"2";
 
 /// Key of `tag`, project and the given parts, concatenated.
 pub(super) fn key(tag: u8, project: u32, parts: &[&[u8]]) -> Vec<u8> {
@@ -84,6 +91,14 @@ pub(super) fn telemetry_age(project: u32, first_received: u64, trace: TraceId) -
 }
 
 /// The trailing 16 bytes of a key, as a session id.
+/// The trace id of an `r` key found behind an `i` back-reference, if it is one.
+pub(super) fn trace_of_index_key(index_key: &[u8]) -> Option<TraceId> {
+    if index_key.len() != 37 || index_key[0] != TRACE {
+        return None;
+    }
+    Some(TraceId(index_key[5..21].try_into().ok()?))
+}
+
 pub(super) fn session_suffix(key: &[u8]) -> Option<SessionId> {
     let tail = key.len().checked_sub(16).map(|start| &key[start..])?;
     Some(SessionId(tail.try_into().ok()?))
@@ -134,6 +149,17 @@ mod tests {
         let cursor = Cursor { first_seen: 1_780_000_000_000, session: SessionId([0xab; 16]) };
         assert_eq!(cursor.to_string().parse::<Cursor>(), Ok(cursor));
         assert!("zz".parse::<Cursor>().is_err());
+    }
+
+    #[test]
+    fn a_trace_key_behind_a_back_reference_gives_its_trace_id() {
+        let trace = TraceId([0x4b; 16]);
+        assert_eq!(trace_of_index_key(&self::trace(7, trace, Some(SessionId([1; 16])))), Some(trace));
+        assert_eq!(
+            trace_of_index_key(&user(7, "a-user-id-of-37-bytes-is-still-a-user", Some(SessionId([1; 16])))),
+            None
+        );
+        assert_eq!(trace_of_index_key(&self::trace(7, trace, None)), None);
     }
 
     #[test]

@@ -27,7 +27,37 @@ impl SledStore {
             .cache_capacity(256 << 20)
             .open()?;
         let tree = db.open_tree("v1")?;
-        Ok(SledStore { db, tree })
+        let store = SledStore { db, tree };
+        store.upgrade_layout()?;
+        Ok(store)
+    }
+
+    /// Gives every `r` entry of a store written before they had back-references its `i`
+    /// entry, reading the trace ids from the stored batches, once.
+    fn upgrade_layout(&self) -> Result<(), StoreError> {
+        if self.meta(keys::LAYOUT_META)?.as_deref() == Some(keys::LAYOUT) {
+            return Ok(());
+        }
+        let mut upgraded = 0usize;
+        for entry in self.tree.scan_prefix([keys::BATCH]) {
+            let (k, bytes) = entry?;
+            let (project, session) = match (k.get(1..5), keys::session_suffix(k.get(..21).unwrap_or_default())) {
+                (Some(project), Some(session)) => (be_u32(project), session),
+                _ => return Err(corrupt(&k, "short batch key")),
+            };
+            let traces = BatchTally::of(&decode_batch(&bytes, &STORED_LIMITS).map_err(|e| corrupt(&k, e))?).traces;
+            let mut batch = sled::Batch::default();
+            for (trace, _) in traces {
+                let index_key = keys::trace(project, trace, Some(session));
+                batch.insert(key(keys::SESSION_INDEX, project, &[session.as_bytes(), &index_key]), &[][..]);
+            }
+            self.tree.apply_batch(batch)?;
+            upgraded += 1;
+        }
+        if upgraded > 0 {
+            tracing::info!(batches = upgraded, "store layout upgraded: trace ids indexed per session");
+        }
+        self.set_meta(keys::LAYOUT_META, keys::LAYOUT)
     }
 
     fn session_prefix(tag: u8, project: u32, session: SessionId) -> Vec<u8> {
@@ -62,7 +92,7 @@ impl Store for SledStore {
                     hit[4..8].copy_from_slice(&k.seq.to_be_bytes());
                     for (trace, time) in traces {
                         hit[8..].copy_from_slice(&time.to_be_bytes());
-                        batch.insert(keys::trace(k.project, trace, Some(k.session)), &hit[..]);
+                        indexed(&mut batch, k.project, k.session, keys::trace(k.project, trace, Some(k.session)), &hit);
                     }
                     batch.insert(keys::batch(&k), bytes);
                 }
@@ -182,20 +212,16 @@ impl Store for SledStore {
         let index_prefix = Self::session_prefix(keys::SESSION_INDEX, project, session);
         for entry in self.tree.scan_prefix(&index_prefix) {
             let k = entry?.0;
-            batch.remove(&k[index_prefix.len()..]);
-            batch.remove(k);
-        }
-        // The trace index has no back-references (ingest would pay for them on every batch);
-        // the stored batches say which trace ids they carry.
-        for entry in self.tree.scan_prefix(Self::session_prefix(keys::BATCH, project, session)) {
-            let (k, bytes) = entry?;
-            let trace_ids = BatchTally::of(&decode_batch(&bytes, &STORED_LIMITS).map_err(|e| corrupt(&k, e))?).traces;
-            for (trace, _) in trace_ids {
-                batch.remove(keys::trace(project, trace, Some(session)));
+            let index_key = &k[index_prefix.len()..];
+            if let Some(trace) = keys::trace_of_index_key(index_key) {
                 self.remove_telemetry(&mut batch, project, trace)?;
                 batch.insert(key(keys::TRACE_TOMBSTONE, project, &[trace.as_bytes()]), &now.to_be_bytes()[..]);
             }
+            batch.remove(index_key);
             batch.remove(k);
+        }
+        for entry in self.tree.scan_prefix(Self::session_prefix(keys::BATCH, project, session)) {
+            batch.remove(entry?.0);
         }
         batch.remove(summary_key);
         batch.insert(Self::session_prefix(keys::TOMBSTONE, project, session), &now.to_be_bytes()[..]);
@@ -318,4 +344,73 @@ fn stored_batch(
     let rest = k.get(21..29).ok_or_else(|| corrupt(&k, "short batch key"))?;
     let key = BatchKey { project, session, page: be_u32(&rest[..4]), seq: be_u32(&rest[4..]) };
     Ok((key, v.to_vec()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sightline_protocol::{encode_batch, fixtures};
+
+    /// A store holding one session of the fixture's batches, with backend records for its
+    /// trace; `back_references` false writes it the way stores did before `r` entries had them.
+    fn store_with_traced_session(dir: &Path, back_references: bool) -> (SessionId, TraceId) {
+        let store = SledStore::open(dir).unwrap();
+        let facts = fixtures::facts();
+        let session = facts.session;
+        let k = BatchKey { project: 1, session, page: facts.page, seq: facts.seq };
+        let bytes = encode_batch(&facts).unwrap();
+        let traces = BatchTally::of(&facts).traces;
+        let trace = traces[0].0;
+        let mut writes = vec![
+            Write::Summary { project: 1, session, summary: SessionSummary::new(session, 1_000) },
+            Write::Telemetry {
+                project: 1,
+                trace,
+                header: TraceHeader { first_received: 1_000, records: 1 },
+                records: vec![b"{}".to_vec()],
+            },
+        ];
+        if back_references {
+            writes.push(Write::Batch { key: k, bytes, traces });
+        } else {
+            store.tree.insert(keys::batch(&k), bytes).unwrap();
+            store.tree.insert(keys::trace(1, trace, Some(session)), &[0u8; 16][..]).unwrap();
+            store.tree.remove(meta_key(keys::LAYOUT_META)).unwrap();
+        }
+        store.apply(writes).unwrap();
+        store.flush().unwrap();
+        (session, trace)
+    }
+
+    fn assert_deleted_with_its_traces(store: &SledStore, session: SessionId, trace: TraceId) {
+        assert_eq!(store.trace_hits(1, trace).unwrap().len(), 1);
+        assert!(store.delete_session(1, session, 2_000).unwrap());
+        assert!(store.trace_hits(1, trace).unwrap().is_empty(), "the trace index entry goes");
+        assert!(store.trace_header(1, trace).unwrap().is_none(), "the backend records go");
+        assert!(store.telemetry(1, trace).unwrap().is_empty());
+        assert!(store.is_deleted_trace(1, trace).unwrap());
+        assert!(store.tree.scan_prefix([keys::SESSION_INDEX]).next().is_none(), "no back-reference left");
+        assert!(store.tree.scan_prefix([keys::BATCH]).next().is_none());
+    }
+
+    #[test]
+    fn deleting_a_session_deletes_its_traces_without_reading_its_batches() {
+        let dir = tempfile::tempdir().unwrap();
+        let (session, trace) = store_with_traced_session(dir.path(), true);
+        let store = SledStore::open(dir.path()).unwrap();
+        // A batch that no longer decodes cannot stop the deletion: its bytes are not read.
+        for entry in store.tree.scan_prefix([keys::BATCH]) {
+            store.tree.insert(entry.unwrap().0, &b"not a batch"[..]).unwrap();
+        }
+        assert_deleted_with_its_traces(&store, session, trace);
+    }
+
+    #[test]
+    fn a_store_from_before_trace_back_references_gets_them_when_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let (session, trace) = store_with_traced_session(dir.path(), false);
+        let store = SledStore::open(dir.path()).unwrap();
+        assert_eq!(store.meta(keys::LAYOUT_META).unwrap().as_deref(), Some(keys::LAYOUT));
+        assert_deleted_with_its_traces(&store, session, trace);
+    }
 }
