@@ -155,7 +155,7 @@ fn the_digest_and_the_viewer_lead_from_the_failed_click_to_the_backend_error() {
     let error_clicks = problems(&digest, "error_click");
     assert_eq!(error_clicks.len(), 1, "{digest:#}");
     let error_click = error_clicks[0];
-    assert!(error_click["summary"].as_str().unwrap().contains("button.send \"Send\""), "{error_click:#}");
+    assert!(error_click["summary"].as_str().unwrap().contains("the \"Send\" button (button.send)"), "{error_click:#}");
     let failed = problems(&digest, "failed_request")[0];
     let request = &failed["request"];
     assert_eq!(request["status"], 500);
@@ -182,7 +182,7 @@ fn the_digest_and_the_viewer_lead_from_the_failed_click_to_the_backend_error() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|s| s["summary"].as_str().unwrap().contains("Click button.send")),
+            .any(|s| s["summary"].as_str().unwrap().contains("Click the \"Send\" button (button.send)")),
         "{failed:#}"
     );
 
@@ -192,7 +192,11 @@ fn the_digest_and_the_viewer_lead_from_the_failed_click_to_the_backend_error() {
     assert!(dead[0]["summary"].as_str().unwrap().contains("button#download-pdf"), "{:#}", dead[0]);
     let rage = problems(&digest, "rage_click");
     assert_eq!(rage.len(), 1, "4 clicks in {rage_ms} ms: {digest:#}");
-    assert!(rage[0]["summary"].as_str().unwrap().contains("4 clicks on button#report"), "{:#}", rage[0]);
+    assert!(
+        rage[0]["summary"].as_str().unwrap().contains("4 clicks on the \"Load revenue report\" button (button#report)"),
+        "{:#}",
+        rage[0]
+    );
 
     // The session list finds it by each of its signals.
     assert_eq!(

@@ -390,7 +390,7 @@ fn the_digest_tells_what_failed_with_the_backend_records_of_its_trace() {
     let headline = digest["headline"].as_str().unwrap();
     assert!(
         headline.starts_with(
-            "POST /api/invoices/42/send failed with 500 (mail server refused) after the user right-clicked span"
+            "POST /api/invoices/42/send failed with 500 (mail server refused) after the user right-clicked \"Total: €2,048.00\" (span)"
         ) && headline.ends_with("into the session on /invoices/42#lines"),
         "{headline}"
     );

@@ -5,6 +5,7 @@
 use serde::Serialize;
 use sightline_protocol::{ConsoleLevel, ErrorKind, EventData, NavigationKind, NodeKind, PointerKind};
 
+use crate::naming::{describe, text_of};
 use crate::{Replay, ReplayDom};
 
 /// Which side panel a fact belongs to.
@@ -364,61 +365,8 @@ fn chosen_label(dom: &ReplayDom, select: u32, value: Option<&String>) -> Option<
     })
 }
 
-/// What a support engineer would call an element: its tag, id or first class, and its text.
-pub(crate) fn describe(dom: &ReplayDom, id: u32) -> String {
-    let Some(node) = dom.node(id) else { return "an element".into() };
-    let NodeKind::Element(element) = &node.kind else { return "the page".into() };
-    let attr = |name: &str| element.attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
-    let mut name = element.tag.clone();
-    if let Some(id) = attr("id") {
-        name.push('#');
-        name.push_str(id);
-    } else if let Some(class) = attr("class").and_then(|c| c.split_whitespace().next()) {
-        name.push('.');
-        name.push_str(class);
-    }
-    // A select's text is all its options' run together: not what anyone calls it.
-    let text = if element.tag == "select" { String::new() } else { text_of(dom, id, 60) };
-    if text.is_empty() {
-        name
-    } else {
-        format!("{name} \"{text}\"")
-    }
-}
-
 /// A route change this soon after a click is the click's.
 const CLICK_TO_ROUTE_MS: u64 = 1_000;
-
-/// Nodes [`text_of`] visits at most.
-const MAX_TEXT_VISITS: usize = 2_000;
-
-/// The text under `id`, spaces collapsed, at most `max` characters.
-pub(crate) fn text_of(dom: &ReplayDom, id: u32, max: usize) -> String {
-    let mut text = String::new();
-    let mut stack = vec![id];
-    // A subtree of many nodes and little text is not walked whole for a few words.
-    let mut visits = 0;
-    while let Some(id) = stack.pop() {
-        visits += 1;
-        if visits > MAX_TEXT_VISITS {
-            break;
-        }
-        let Some(node) = dom.node(id) else { continue };
-        if let NodeKind::Text(t) = &node.kind {
-            let room = (max + 1).saturating_sub(text.len());
-            let end = (0..=room.min(t.len())).rev().find(|at| t.is_char_boundary(*at)).unwrap_or(0);
-            text.push_str(&t[..end]);
-            if text.len() > max {
-                break;
-            }
-        }
-        let first = stack.len();
-        stack.extend(dom.children(id));
-        stack[first..].reverse();
-    }
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    text.chars().take(max).collect()
-}
 
 #[cfg(test)]
 mod tests {

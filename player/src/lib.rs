@@ -13,6 +13,7 @@ pub mod facts;
 pub mod html;
 pub mod inert;
 pub mod live;
+mod naming;
 pub mod repro;
 pub mod signals;
 #[cfg(target_arch = "wasm32")]

@@ -17,7 +17,7 @@ use std::fmt::Write as _;
 
 use sightline_protocol::{ErrorKind, EventData, NavigationKind, NodeKind, PointerKind};
 
-use crate::facts::text_of;
+use crate::naming::text_of;
 use crate::{Replay, ReplayDom};
 
 /// The longest wait the script keeps of a pause in the recording.

@@ -24,7 +24,8 @@
 use serde::Serialize;
 use sightline_protocol::{ErrorKind, EventData, NodeKind, PointerKind};
 
-use crate::facts::{describe, error_line};
+use crate::facts::error_line;
+use crate::naming::describe;
 use crate::{Replay, ReplayDom};
 
 /// Clicks on one element within this long make a rage click (with three of them).

@@ -165,14 +165,40 @@ fn text(untrusted: &str) -> String {
             out.push_str(&code(word));
             continue;
         }
-        for c in word.chars() {
-            if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '!' | '#' | '(' | ')') {
-                out.push('\\');
-            }
-            out.push(c);
+        // A selector in parentheses or ending a clause: the selector as code, the rest as text.
+        let core = word.trim_start_matches('(').trim_end_matches([')', ',', ':', ';']);
+        if is_selector(core) {
+            let at = word.find(core).unwrap_or(0);
+            escaped(&mut out, &word[..at]);
+            out.push_str(&code(core));
+            escaped(&mut out, &word[at + core.len()..]);
+            continue;
         }
+        escaped(&mut out, word);
     }
     out
+}
+
+/// Text with what Markdown would read as markup escaped; parentheses stay as they are, since
+/// with brackets escaped they make no link.
+fn escaped(out: &mut String, text: &str) {
+    for c in text.chars() {
+        if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '!' | '#') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+}
+
+/// `button#send`, `input.new-todo`: a tag with one id or class, as the digest names elements.
+fn is_selector(word: &str) -> bool {
+    let Some(split) = word.find(['#', '.']) else { return false };
+    let (tag, rest) = word.split_at(split);
+    let name = &rest[1..];
+    tag.starts_with(|c: char| c.is_ascii_lowercase())
+        && tag.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !name.is_empty()
+        && name.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_')
 }
 
 /// Untrusted text as inline code: one line, fenced by more backticks than it holds in a row.
@@ -255,6 +281,10 @@ mod tests {
             "Went to `https://evil.example/x` and `www.evil.example`"
         );
         assert_eq!(text("mail jane@acme.com"), "mail `jane@acme.com`", "no mailto link either");
+        assert_eq!(
+            text("Click the \"Send\" button (button#send-now), then input.new-todo: done. #1"),
+            "Click the \"Send\" button (`button#send-now`), then `input.new-todo`: done. \\#1"
+        );
         assert_eq!(text("a_b*c<script>"), "a\\_b\\*c\\<script\\>");
         assert_eq!(code("GET /a"), "`GET /a`");
         assert_eq!(code("x ``y`` z"), "```x ``y`` z```");

@@ -7,6 +7,7 @@
 //! [`Recording`] one event at a time) and the backend records stored under the trace ids the
 //! requests carried.
 
+mod grouping;
 mod markdown;
 
 pub use markdown::to_markdown;
@@ -18,6 +19,8 @@ use serde::Serialize;
 use sightline_player::facts::{Fact, FactFinder, Panel};
 use sightline_player::signals::{Signal, SignalFinder, SignalKind};
 use sightline_protocol::{EventData, TraceId};
+
+use grouping::{follows_response, grouped, rank};
 
 use crate::store::{Store, StoreError};
 use crate::summary::{path_of, SessionSummary};
@@ -198,6 +201,9 @@ pub struct Recording {
     facts: FactFinder,
     signals: SignalFinder,
     failed_requests: Vec<(u64, RequestFacts)>,
+    /// Requests answered with a 4xx: routine (a 401 before sign-in, a 404 of a lookup) unless
+    /// an error follows in the tasks that handled the answer.
+    client_errors: Vec<(u64, RequestFacts)>,
     /// The requests that didn't fail, for the slow ones and for what was pending when.
     requests: Vec<RequestFacts>,
 }
@@ -222,7 +228,12 @@ impl Recording {
                 if self.failed_requests.len() < MAX_FAILED_REQUESTS {
                     self.failed_requests.push((time, facts()));
                 }
-            } else if self.requests.len() < MAX_REQUESTS {
+                return;
+            }
+            if (400..500).contains(&n.status) && self.client_errors.len() < MAX_FAILED_REQUESTS {
+                self.client_errors.push((time, facts()));
+            }
+            if self.requests.len() < MAX_REQUESTS {
                 self.requests.push(facts());
             }
         }
@@ -242,7 +253,7 @@ pub fn build(
         Some(t) => format!("{viewer}/sessions/{}?t={t}", summary.id),
         None => format!("{viewer}/sessions/{}", summary.id),
     };
-    let Recording { span, facts, signals, failed_requests, requests } = recording;
+    let Recording { span, facts, signals, failed_requests, client_errors, requests } = recording;
     let (start, end) = span.unwrap_or((summary.start, summary.end));
     let facts = facts.finish();
     let activity: Vec<&Fact> = facts.iter().filter(|f| f.panel == Panel::Activity).collect();
@@ -259,7 +270,11 @@ pub fn build(
         let kind = if fact.kind == "exception" { ProblemKind::JsError } else { ProblemKind::ConsoleError };
         problems.push(problem(kind, fact.time, fact.summary.clone(), fact.detail.clone()));
     }
-    for (time, request) in failed_requests {
+    // A 4xx the app then reports as an error is where that error came from.
+    let errors: Vec<u64> = problems.iter().map(|p| p.time).collect();
+    let answered_then_reported =
+        client_errors.into_iter().filter(|(time, _)| errors.iter().any(|error| follows_response(*error, *time)));
+    for (time, request) in failed_requests.into_iter().chain(answered_then_reported) {
         let summary = match request.status {
             0 => format!(
                 "{} {} failed: {}",
@@ -517,71 +532,6 @@ fn problem(kind: ProblemKind, time: u64, summary: String, detail: String) -> Pro
     }
 }
 
-/// How soon after the user's action what went wrong is still that action's.
-const CAUSE_WINDOW_MS: u64 = 10_000;
-
-/// The user's action a problem follows from: the click itself for an error click; else the last
-/// click, key, submission or typing among its steps, if recent.
-fn cause_of(p: &Problem) -> Option<u64> {
-    match p.kind {
-        ProblemKind::ErrorClick => Some(p.time),
-        ProblemKind::FailedRequest | ProblemKind::JsError | ProblemKind::ConsoleError | ProblemKind::SlowRequest => p
-            .steps
-            .iter()
-            .rev()
-            .find(|s| matches!(s.kind, "click" | "double click" | "context click" | "key" | "submit" | "input"))
-            .map(|s| s.time)
-            .filter(|time| p.time.saturating_sub(*time) <= CAUSE_WINDOW_MS),
-        // Rage and dead clicks are about the clicking itself.
-        ProblemKind::RageClick | ProblemKind::DeadClick => None,
-    }
-}
-
-/// Problems one user action caused, as one: led by the one an engineer reads first (the failed
-/// request, whose backend says why), the others listed under it.
-fn grouped(problems: Vec<Problem>) -> Vec<Problem> {
-    let mut out: Vec<Problem> = Vec::with_capacity(problems.len());
-    let mut by_cause: HashMap<u64, usize> = HashMap::new();
-    for p in problems {
-        let Some(cause) = cause_of(&p) else {
-            out.push(p);
-            continue;
-        };
-        let Some(&at) = by_cause.get(&cause) else {
-            by_cause.insert(cause, out.len());
-            out.push(p);
-            continue;
-        };
-        let lead = &mut out[at];
-        if rank(p.kind) < rank(lead.kind) {
-            let mut previous = std::mem::replace(lead, p);
-            lead.related.append(&mut previous.related);
-            lead.related.push(as_related(previous));
-        } else {
-            lead.related.push(as_related(p));
-        }
-        lead.related.sort_by_key(|r| r.time);
-    }
-    out
-}
-
-fn as_related(p: Problem) -> Related {
-    Related { kind: p.kind, time: p.time, offset_ms: p.offset_ms, summary: p.summary, link: p.link }
-}
-
-/// Which of a cause's problems leads: lower first.
-fn rank(kind: ProblemKind) -> u8 {
-    match kind {
-        ProblemKind::FailedRequest => 0,
-        ProblemKind::JsError => 1,
-        ProblemKind::SlowRequest => 2,
-        ProblemKind::ConsoleError => 3,
-        ProblemKind::ErrorClick => 4,
-        ProblemKind::RageClick => 5,
-        ProblemKind::DeadClick => 6,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -664,6 +614,45 @@ mod tests {
             ],
             "a failure 19 s after the click is not that click's"
         );
+    }
+
+    #[test]
+    fn an_error_logged_where_a_4xx_was_handled_leads_to_that_request_and_a_routine_4xx_is_none() {
+        use sightline_protocol::{Console, ConsoleLevel, Initiator, Network, SessionId};
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::SledStore::open(dir.path()).unwrap();
+        let call = |url: &str, status| {
+            EventData::Network(Box::new(Network {
+                initiator: Initiator::Fetch,
+                method: "PUT".into(),
+                url: url.into(),
+                status,
+                duration: 40,
+                ..Network::default()
+            }))
+        };
+        let logged = |text: &str| {
+            EventData::Console(Console { level: ConsoleLevel::Error, args: vec![text.into()], stack: None })
+        };
+        let mut recording = Recording::default();
+        recording.push(1_000, 0, &call("https://app.example/api/me", 401));
+        recording.push(5_000, 0, &call("https://app.example/api/sync", 409));
+        // The app's handler logs it after reading the answer's body, in a later task.
+        recording.push(5_030, 0, &logged("sync conflict"));
+        recording.push(9_000, 0, &call("https://app.example/api/lookup/7", 404));
+        recording.push(20_000, 0, &logged("unrelated"));
+        let summary = SessionSummary::new(SessionId([1; 16]), 0);
+        let digest = build(&store, 1, &summary, recording, "https://viewer").unwrap();
+        let kinds: Vec<(ProblemKind, Vec<&str>)> =
+            digest.problems.iter().map(|p| (p.kind, p.related.iter().map(|r| r.summary.as_str()).collect())).collect();
+        assert_eq!(
+            kinds,
+            [(ProblemKind::FailedRequest, vec!["sync conflict"]), (ProblemKind::ConsoleError, vec![])],
+            "{digest:#?}"
+        );
+        let request = digest.problems[0].request.as_ref().unwrap();
+        assert_eq!((request.status, request.url.as_str()), (409, "https://app.example/api/sync"));
+        assert!(digest.headline.unwrap().starts_with("PUT /api/sync failed with 409"));
     }
 
     #[test]
