@@ -12,6 +12,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use sightline_e2e::digest::{digest_when, problems};
 use sightline_e2e::sdk::{session_of, start_collector, KEY, TOKEN};
 use sightline_e2e::shop::Shop;
 use sightline_e2e::webdriver::Browser;
@@ -33,38 +34,6 @@ fn signed_in(browser: &Browser, shop: &Shop) -> String {
 /// browser's 64 KiB; the rest is kept for the next page of the site.
 fn leave(browser: &Browser) {
     browser.navigate("about:blank");
-}
-
-/// The session's digest once `ready` holds of it (the recording and the backend's records
-/// arrive on their own schedules). When it still doesn't after a while, the user comes back to
-/// the site (`come_back`), whose next page sends what the last one kept.
-fn digest_when(
-    http: &Http,
-    collector: &Collector,
-    session: &str,
-    come_back: impl Fn(),
-    ready: impl Fn(&Value) -> bool,
-) -> Value {
-    let started = Instant::now();
-    let deadline = started + Duration::from_secs(30);
-    let mut came_back = false;
-    loop {
-        let response = http.get(&format!("{}/api/sessions/{session}/digest", collector.base), TOKEN);
-        if response.status == 200 {
-            let digest = response.json();
-            if ready(&digest) {
-                return digest;
-            }
-            assert!(Instant::now() < deadline, "the digest never got there: {digest:#}");
-        } else {
-            assert!(Instant::now() < deadline, "no digest: {}", response.status);
-        }
-        if !came_back && started.elapsed() > Duration::from_secs(8) {
-            came_back = true;
-            come_back();
-        }
-        std::thread::sleep(Duration::from_millis(300));
-    }
 }
 
 /// The session's summary once the analyzer has covered all its batches.
@@ -104,17 +73,6 @@ fn reproduce(http: &Http, collector: &Collector, session: &str, base: &str) -> (
         .expect("node runs");
     let output = format!("{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
     (run.status.success(), output, script)
-}
-
-/// The digest's problems of `kind`, leading or listed under another of the same action.
-fn problems<'a>(digest: &'a Value, kind: &str) -> Vec<&'a Value> {
-    digest["problems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|p| std::iter::once(p).chain(p["related"].as_array().into_iter().flatten()))
-        .filter(|p| p["kind"] == kind)
-        .collect()
 }
 
 #[test]

@@ -41,6 +41,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
 
   const { pageUrl, pageTitle, recordMeta, settleTimezone, recordViewport, onResize } = createPageMetadata(sdk, isRecording, put);
   const { recordPendingRoutes, watchRoutes } = createRoutes(isRecording, guard, put, pageUrl, pageTitle);
+  const { watchErrors, logDisabled, releaseErrors } = createConsoleAndErrors(isRecording, put, catchUp, pageUrl, recordEventInProgress);
   const { deliver, leave, resendStash, unstashDelivered, onPageShow, onVisibilityChange } = createDelivery(
     sdk,
     isRecording,
@@ -49,8 +50,8 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     catchUp,
     settleTimezone,
     recordPendingRoutes,
+    releaseErrors,
   );
-  const { watchErrors, logDisabled } = createConsoleAndErrors(isRecording, put, catchUp, pageUrl, recordEventInProgress);
 
   function isRecording() {
     return state === 'recording';
@@ -254,7 +255,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       // A scroll the user made, or one the page made (or a snapshot found): only the user's
       // keeps the session alive.
       scroll: (id, x, y, byUser) => put(byUser ? SCROLL : SCROLL_POSITION, [id, x, y]),
-      input: (id, value, checked, masked) => put(INPUT, [id, checked, masked ? 1 : 0], [value]),
+      input: (id, value, checked, masked, scripted) => put(INPUT, [id, checked, masked ? 1 : 0, scripted ? 1 : 0], [value]),
       focus: (id, focused) => put(FOCUS, [id, focused ? 1 : 0]),
       key: (id, modifiers, key) => put(KEY, [id, modifiers], [key]),
       submit: (id) => put(SUBMIT, [id]),

@@ -464,7 +464,13 @@ mod tests {
     #[test]
     fn a_snapshot_replaces_everything_and_input_and_scroll_land_on_their_nodes() {
         let mut dom = page();
-        dom.apply(&EventData::Input(Input { target: 5, value: "****".into(), checked: None, masked: true }));
+        dom.apply(&EventData::Input(Input {
+            target: 5,
+            value: "****".into(),
+            checked: None,
+            masked: true,
+            scripted: false,
+        }));
         dom.apply(&EventData::Scroll(Scroll { target: 1, x: 0, y: 480 }));
         let NodeKind::Element(li) = &dom.node(5).unwrap().kind else { panic!() };
         assert_eq!(li.attrs, vec![("value".to_owned(), "****".to_owned())]);

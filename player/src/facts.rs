@@ -167,6 +167,9 @@ impl FactFinder {
                 let summary = format!("Submitted {}", describe(dom, submit.target));
                 out.push(Some(fact(Panel::Activity, "submit", summary, String::new(), false)));
             }
+            // The page's script set it (a field cleared after Enter): replayed, but no step of
+            // the user's.
+            EventData::Input(input) if input.scripted => return,
             EventData::Input(input) => {
                 let target = describe(dom, input.target);
                 let select =
@@ -424,7 +427,7 @@ mod tests {
     #[test]
     fn keystrokes_into_one_field_read_as_one_line() {
         let typed = |target: u32, value: &str| {
-            EventData::Input(Input { target, value: value.into(), checked: None, masked: false })
+            EventData::Input(Input { target, value: value.into(), checked: None, masked: false, scripted: false })
         };
         let click = EventData::Pointer(Pointer { kind: PointerKind::Click, target: 3, x: 0, y: 0 });
         let events = [typed(5, "a"), typed(5, "ab"), typed(5, "abc"), typed(6, "x"), click, typed(6, "xy")]
@@ -468,8 +471,9 @@ mod tests {
 
     #[test]
     fn keys_that_act_and_submissions_are_steps_and_masked_typing_says_how_much() {
-        let typed =
-            |value: &str| EventData::Input(Input { target: 5, value: value.into(), checked: None, masked: true });
+        let typed = |value: &str| {
+            EventData::Input(Input { target: 5, value: value.into(), checked: None, masked: true, scripted: false })
+        };
         let key = |key: &str, modifiers, target| {
             EventData::Key(sightline_protocol::Key { target, key: key.into(), modifiers })
         };
@@ -494,9 +498,20 @@ mod tests {
     }
 
     #[test]
+    fn state_the_page_set_is_no_step_of_the_users() {
+        let input = |value: &str, scripted| {
+            EventData::Input(Input { target: 5, value: value.into(), checked: None, masked: true, scripted })
+        };
+        let key = EventData::Key(sightline_protocol::Key { target: 5, key: "Enter".into(), modifiers: 0 });
+        let lines = summaries(vec![input("****", false), key, input("", true)]);
+        assert_eq!(lines, ["Typed 4 characters (masked) into an element", "Pressed Enter in an element"]);
+    }
+
+    #[test]
     fn a_request_while_typing_leaves_one_line_for_the_field() {
-        let typed =
-            |value: &str| EventData::Input(Input { target: 5, value: value.into(), checked: None, masked: false });
+        let typed = |value: &str| {
+            EventData::Input(Input { target: 5, value: value.into(), checked: None, masked: false, scripted: false })
+        };
         let logged = EventData::Console(sightline_protocol::Console {
             level: ConsoleLevel::Log,
             args: vec!["suggestions".into()],
@@ -534,7 +549,7 @@ mod tests {
             ],
         };
         let input = |target, value: &str, checked| {
-            EventData::Input(Input { target, value: value.into(), checked, masked: false })
+            EventData::Input(Input { target, value: value.into(), checked, masked: false, scripted: false })
         };
         let chosen = |option| {
             let attr =
@@ -544,7 +559,8 @@ mod tests {
                 ..Mutation::default()
             })
         };
-        let masked = EventData::Input(Input { target: 3, value: "****".into(), checked: None, masked: true });
+        let masked =
+            EventData::Input(Input { target: 3, value: "****".into(), checked: None, masked: true, scripted: false });
         let lines = summaries(vec![
             EventData::Snapshot(page),
             input(2, "", Some(true)),

@@ -664,7 +664,16 @@ mod tests {
                     ..Default::default()
                 }),
             ),
-            (1_400, EventData::Input(Input { target: 11, value: "****".into(), checked: None, masked: true })),
+            (
+                1_400,
+                EventData::Input(Input {
+                    target: 11,
+                    value: "****".into(),
+                    checked: None,
+                    masked: true,
+                    scripted: false,
+                }),
+            ),
             (
                 1_500,
                 EventData::StyleSheet(StyleSheet {

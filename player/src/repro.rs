@@ -139,6 +139,8 @@ impl ReproFinder {
                     steps.push((time, Step::Click(locator)));
                 }
             }
+            // What the page's script set, the page sets again when the script runs.
+            EventData::Input(input) if input.scripted => {}
             EventData::Input(input) => {
                 // Another keystroke into the field being filled: only the value changes.
                 if let (Some((at, Step::Fill { value, .. })), Some(target)) = (steps.last_mut(), *filling) {
@@ -649,8 +651,9 @@ mod tests {
         let load = |url: &str| {
             EventData::Navigation(Navigation { kind: NavigationKind::Load, url: url.into(), title: String::new() })
         };
-        let typed =
-            |value: &str| EventData::Input(Input { target: 4, value: value.into(), checked: None, masked: true });
+        let typed = |value: &str| {
+            EventData::Input(Input { target: 4, value: value.into(), checked: None, masked: true, scripted: false })
+        };
         let mut events = vec![load("https://app.example/"), EventData::Snapshot(snapshot)];
         events.extend((1..=3).map(|n| typed(&"*".repeat(n))));
         events.push(EventData::Pointer(Pointer { kind: PointerKind::Click, target: 3, x: 1, y: 1 }));

@@ -535,6 +535,16 @@ pub struct Input {
     pub checked: Option<bool>,
     /// Whether `value` was masked by the recorder.
     pub masked: bool,
+    /// Whether the page's script set this state rather than the user (a framework clearing a
+    /// field after Enter, unchecking "toggle all" as it renders): replayed the same, but no
+    /// step of the user's. Written only when set, so a recorder that never sets it writes the
+    /// four fields it always did.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub scripted: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 /// Focus moved to or away from an element.

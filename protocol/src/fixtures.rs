@@ -134,10 +134,28 @@ pub fn interaction() -> Batch {
             ),
             event(200, EventData::Pointer(Pointer { kind: PointerKind::Click, target: 9, x: 40, y: 25 })),
             event(1, EventData::Focus(Focus { target: 9, focused: true })),
-            event(400, EventData::Input(Input { target: 9, value: "********".into(), checked: None, masked: true })),
+            event(
+                400,
+                EventData::Input(Input {
+                    target: 9,
+                    value: "********".into(),
+                    checked: None,
+                    masked: true,
+                    scripted: false,
+                }),
+            ),
             event(90, EventData::Key(Key { target: 9, key: "Enter".into(), modifiers: 0 })),
             event(2, EventData::Submit(Submit { target: 8 })),
-            event(30, EventData::Input(Input { target: 16, value: String::new(), checked: Some(true), masked: false })),
+            event(
+                30,
+                EventData::Input(Input {
+                    target: 16,
+                    value: String::new(),
+                    checked: Some(true),
+                    masked: false,
+                    scripted: false,
+                }),
+            ),
             event(700, EventData::Scroll(Scroll { target: 1, x: 0, y: 1200 })),
             event(
                 16,

@@ -179,8 +179,11 @@ fn event_data() -> impl Strategy<Value = EventData> {
             y
         })),
         size().prop_map(|size| EventData::Viewport(Viewport { size })),
-        (any::<u32>(), text(), option::of(any::<bool>()), any::<bool>())
-            .prop_map(|(target, value, checked, masked)| EventData::Input(Input { target, value, checked, masked })),
+        (any::<u32>(), text(), option::of(any::<bool>()), any::<bool>(), any::<bool>()).prop_map(
+            |(target, value, checked, masked, scripted)| {
+                EventData::Input(Input { target, value, checked, masked, scripted })
+            }
+        ),
         (any::<u32>(), any::<bool>()).prop_map(|(target, focused)| EventData::Focus(Focus { target, focused })),
         any::<bool>().prop_map(|visible| EventData::Visibility(Visibility { visible })),
         (byte_enum(NavigationKind::from_u8), text(), text())

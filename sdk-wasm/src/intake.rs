@@ -20,7 +20,7 @@
 //! | [`MOUSE_MOVES`] | `x, y, offset` triples | |
 //! | [`SCROLL`] | target, x, y | |
 //! | [`SCROLL_POSITION`] | target, x, y: a scroll the page made, or the position a snapshot finds; not the user's | |
-//! | [`INPUT`] | target, checked (0 not a checkbox or radio, 1 unchecked, 2 checked), masked | value |
+//! | [`INPUT`] | target, checked (0 not a checkbox or radio, 1 unchecked, 2 checked), masked, set by script | value |
 //! | [`FOCUS`] | target, focused | |
 //! | [`KEY`] | target, modifiers (1 Ctrl, 2 Alt, 4 Shift, 8 Meta) | the key (`Enter`, `Escape`, …) |
 //! | [`SUBMIT`] | the form | |
@@ -236,7 +236,8 @@ pub fn event(kind: u8, nums: &[f64], texts: &str) -> Result<EventData, TapeError
                 _ => None,
             };
             let masked = r.flag();
-            EventData::Input(Input { target, value: r.text(MAX_FIELD), checked, masked })
+            let scripted = r.flag();
+            EventData::Input(Input { target, value: r.text(MAX_FIELD), checked, masked, scripted })
         }
         FOCUS => EventData::Focus(Focus { target: r.int(), focused: r.flag() }),
         KEY => EventData::Key(Key { target: r.int(), modifiers: r.int(), key: r.text(32) }),
@@ -312,12 +313,28 @@ mod tests {
             })
         );
         assert_eq!(
-            event(INPUT, &[7.0, 0.0, 1.0], "****").unwrap(),
-            EventData::Input(Input { target: 7, value: "****".into(), checked: None, masked: true })
+            event(INPUT, &[7.0, 0.0, 1.0, 0.0], "****").unwrap(),
+            EventData::Input(Input { target: 7, value: "****".into(), checked: None, masked: true, scripted: false })
         );
         assert_eq!(
-            event(INPUT, &[8.0, 2.0, 0.0], "").unwrap(),
-            EventData::Input(Input { target: 8, value: String::new(), checked: Some(true), masked: false })
+            event(INPUT, &[8.0, 2.0, 0.0, 0.0], "").unwrap(),
+            EventData::Input(Input {
+                target: 8,
+                value: String::new(),
+                checked: Some(true),
+                masked: false,
+                scripted: false
+            })
+        );
+        assert_eq!(
+            event(INPUT, &[8.0, 1.0, 0.0, 1.0], "").unwrap(),
+            EventData::Input(Input {
+                target: 8,
+                value: String::new(),
+                checked: Some(false),
+                masked: false,
+                scripted: true
+            })
         );
         assert_eq!(
             event(POINTER, &[0.0, 12.0, -3.0, 40.0], "").unwrap(),
@@ -410,7 +427,7 @@ mod tests {
         let deep = [5.0, 1.0].repeat(40);
         assert_eq!(event(CUSTOM, &deep, "n"), Err(TapeError::Truncated), "nesting is bounded");
         let long = "é".repeat(MAX_FIELD);
-        let EventData::Input(input) = event(INPUT, &[1.0, 0.0, 1.0], &long).unwrap() else { panic!("input") };
+        let EventData::Input(input) = event(INPUT, &[1.0, 0.0, 1.0, 0.0], &long).unwrap() else { panic!("input") };
         assert!(input.value.len() <= MAX_FIELD && input.value.is_char_boundary(input.value.len()));
     }
 }

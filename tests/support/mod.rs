@@ -11,10 +11,12 @@ use sightline_protocol::{encode_batch, Batch, Event, SessionId};
 
 pub use sightline_protocol::fixtures;
 
+pub mod digest;
 pub mod mmdb;
 pub mod sdk;
 pub mod shop;
 pub mod static_files;
+pub mod todo_site;
 pub mod webdriver;
 
 /// The collector binary: `SIGHTLINE_COLLECTOR_BIN`, or the one cargo built next to the tests.

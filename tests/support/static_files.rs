@@ -63,12 +63,12 @@ impl StaticFiles {
     }
 }
 
-fn resolve(root: &Path, path: &str) -> Option<PathBuf> {
+pub(crate) fn resolve(root: &Path, path: &str) -> Option<PathBuf> {
     let relative = Path::new(path.trim_start_matches('/'));
     relative.components().all(|c| matches!(c, Component::Normal(_))).then(|| root.join(relative))
 }
 
-fn content_type(file: &Path) -> &'static str {
+pub(crate) fn content_type(file: &Path) -> &'static str {
     match file.extension().and_then(|e| e.to_str()) {
         Some("js") => "text/javascript",
         Some("wasm") => "application/wasm",

@@ -85,6 +85,7 @@ fn event(rng: &mut Rng) -> Event {
             value: "*".repeat(rng.below(20) as usize),
             checked: None,
             masked: true,
+            scripted: false,
         }),
         8 => {
             let mut trace = [0u8; 16];

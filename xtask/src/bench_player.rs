@@ -132,7 +132,7 @@ fn synthetic_session(session: SessionId) -> (Vec<Batch>, usize) {
             }
             for i in 0..2 {
                 let value = "*".repeat(1 + random.below(12) as usize);
-                let input = Input { target: INPUT, value, checked: None, masked: true };
+                let input = Input { target: INPUT, value, checked: None, masked: true, scripted: false };
                 timed.push((at + i * 500 + 40, EventData::Input(input)));
             }
             if second % 2 == 0 {

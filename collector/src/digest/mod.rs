@@ -30,6 +30,8 @@ use crate::telemetry::{LogLine, TraceTelemetry};
 const MAX_PROBLEMS: usize = 20;
 /// Steps shown before each problem.
 const STEPS: usize = 5;
+/// How soon after a burst's first click a request it sent starts.
+const RAGE_SENT_MS: u64 = 500;
 /// Backend log lines and spans shown per problem, each.
 const BACKEND_LINES: usize = 10;
 
@@ -302,7 +304,8 @@ pub fn build(
             let pending = requests
                 .iter()
                 .chain(failed_requests_at(&problems))
-                .filter(|r| r.start <= time && time <= r.start + u64::from(r.duration_ms))
+                // The first click may be the one that sent it: the request starts just after.
+                .filter(|r| r.start <= time + RAGE_SENT_MS && time <= r.start + u64::from(r.duration_ms))
                 .max_by_key(|r| r.duration_ms);
             if let Some(r) = pending {
                 let _ = write!(
@@ -328,11 +331,12 @@ pub fn build(
     for p in &mut problems {
         p.offset_ms = p.time.saturating_sub(start);
         p.link = link(Some(p.time));
-        // Steps strictly before a click signal: the click itself is the problem.
-        let cutoff = if matches!(p.kind, ProblemKind::RageClick | ProblemKind::DeadClick | ProblemKind::ErrorClick) {
-            p.time.saturating_sub(1)
-        } else {
-            p.time
+        // Steps strictly before a click signal: the click itself is the problem. A slow
+        // request is what the user did before it was sent, not the clicking while it was pending.
+        let cutoff = match (p.kind, &p.request) {
+            (ProblemKind::RageClick | ProblemKind::DeadClick | ProblemKind::ErrorClick, _) => p.time.saturating_sub(1),
+            (ProblemKind::SlowRequest, Some(r)) => r.start,
+            _ => p.time,
         };
         p.steps = steps_before(cutoff);
         if let Some(trace) = p.request.as_ref().and_then(|r| r.trace.as_deref()).and_then(|t| t.parse::<TraceId>().ok())
@@ -447,10 +451,15 @@ fn headline(lead: &Problem, pages: &[PageStep]) -> String {
         Some(r) if lead.kind == ProblemKind::FailedRequest => {
             format!("{} {} failed: {}", r.method, path_of(&r.url), r.error.as_deref().unwrap_or("no response"))
         }
+        Some(r) if lead.kind == ProblemKind::SlowRequest => {
+            format!("{} {} took {:.1} s", r.method, path_of(&r.url), f64::from(r.duration_ms) / 1000.0)
+        }
         _ => lead.summary.clone(),
     };
     let reason = lead.backend.as_ref().and_then(|backend| {
-        let log = backend.logs.iter().find(|l| l.is_error()).map(|l| l.message.clone());
+        let log = (backend.logs.iter().find(|l| l.is_error()))
+            .or_else(|| backend.logs.iter().find(|l| l.is_warning()))
+            .map(|l| l.message.clone());
         log.or_else(|| {
             backend
                 .spans

@@ -138,6 +138,12 @@ impl LogLine {
     pub fn is_error(&self) -> bool {
         self.severity_number >= 17 || matches!(self.severity.to_ascii_uppercase().as_str(), "ERROR" | "FATAL")
     }
+
+    /// Whether the line is at warning severity or above: how a backend often logs why it
+    /// refused a request (a 409, a 422).
+    pub fn is_warning(&self) -> bool {
+        self.severity_number >= 13 || self.is_error() || self.severity.to_ascii_uppercase().starts_with("WARN")
+    }
 }
 
 /// At most `max` bytes of `text`, cut at a character boundary.

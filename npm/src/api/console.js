@@ -152,7 +152,31 @@ export function createConsoleAndErrors(isRecording, put, catchUp, pageUrl, recor
     const name = error && error.name ? String(error.name) : 'Error';
     const message = clip(String(event.message || (error && error.message) || ''), 4096);
     const stack = error && typeof error.stack === 'string' ? clip(error.stack, 16384) : undefined;
-    putError(0, name, message, stack, String(event.filename || ''), event.lineno >>> 0, event.colno >>> 0);
+    hold([0, name, message, stack, String(event.filename || ''), event.lineno >>> 0, event.colno >>> 0]);
+  }
+
+  // An uncaught error is recorded at the end of the task that raised it. When the page's own
+  // listener throws while the user's click or key is dispatched, before the SDK's listener has
+  // seen it, the browser reports the error in an event of its own (so the click being
+  // dispatched can't be read then); held to the end of the task, the error follows the click
+  // or key the SDK records meanwhile, and is theirs.
+  const held = [];
+  let releasing = false;
+  const channel = typeof MessageChannel === 'function' ? new MessageChannel() : null;
+  if (channel !== null) channel.port1.onmessage = releaseErrors;
+
+  function hold(error) {
+    held.push(error);
+    if (releasing) return;
+    releasing = true;
+    if (channel !== null) channel.port2.postMessage(0);
+    else setTimeout(releaseErrors, 0);
+  }
+
+  // Records the errors held; the page calls it too when it is leaving, before what waits goes.
+  function releaseErrors() {
+    releasing = false;
+    for (const error of held.splice(0)) putError(...error);
   }
 
   function onRejection(event) {
@@ -182,5 +206,5 @@ export function createConsoleAndErrors(isRecording, put, catchUp, pageUrl, recor
     addEventListener('unhandledrejection', onRejection);
   }
 
-  return { watchErrors, logDisabled };
+  return { watchErrors, logDisabled, releaseErrors };
 }

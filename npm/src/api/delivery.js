@@ -18,7 +18,7 @@ const SEND_TIMEOUT_MS = 30 * 1000;
 // `sdk` is what start-up learns (the endpoint, the project key) and `guard`, `put`, `catchUp`
 // the API's calls into the recorders (see api.js); what waits for the title or the time zone
 // is settled before the page leaves.
-export function createDelivery(sdk, isRecording, guard, put, catchUp, settleTimezone, recordPendingRoutes) {
+export function createDelivery(sdk, isRecording, guard, put, catchUp, settleTimezone, recordPendingRoutes, releaseErrors) {
   // Posts the batch the recorder hands out and reports the collector's answer; the recorder
   // decides what goes when (one at a time, retries after a backoff).
   function deliver() {
@@ -79,6 +79,7 @@ export function createDelivery(sdk, isRecording, guard, put, catchUp, settleTime
   function leave() {
     settleTimezone();
     recordPendingRoutes();
+    releaseErrors();
     catchUp(LEAVING_SLICE_MS);
     const kept = guard((r) => r.unload(Date.now(), beacon));
     if (kept !== undefined) stashed = saveStash(sdk.projectKey, kept, stashed);

@@ -251,19 +251,21 @@ export function createInteractions(ctx, { flagsAt, formValueMasked, inBlockedOrS
     if (!ctx.running) return;
     const el = targetOf(event);
     if (!el || el.nodeType !== 1 || !isFormControl(el)) return;
-    recordControl(el);
+    // An input event a script dispatched is the script's doing.
+    recordControl(el, !event.isTrusted);
   }
 
   // What each control was last recorded as, so that the same state is not recorded twice (the
   // user's input, then a framework setting the value it already has).
   const recordedState = new WeakMap();
 
-  // `seen` tells the state apart where the value alone doesn't (a select's index).
-  function recordState(el, value, checked, masked, seen = value) {
+  // `seen` tells the state apart where the value alone doesn't (a select's index); `scripted`
+  // says the page's script set it, not the user.
+  function recordState(el, value, checked, masked, scripted, seen = value) {
     const state = `${checked}:${seen}`;
     if (recordedState.get(el) === state) return false;
     recordedState.set(el, state);
-    sink.input(ids.get(el), value, checked, masked);
+    sink.input(ids.get(el), value, checked, masked, scripted);
     return true;
   }
 
@@ -283,18 +285,19 @@ export function createInteractions(ctx, { flagsAt, formValueMasked, inBlockedOrS
     if (tape.count > 0) sink.mutation(changeTape([], EMPTY, tape, EMPTY), tape.texts.join('\0'));
   }
 
-  // Records a control's state as it is now, masked as its place in the page says.
-  function recordControl(el) {
+  // Records a control's state as it is now, masked as its place in the page says, as the
+  // user's doing or (`scripted`) the page's.
+  function recordControl(el, scripted) {
     if (!ids.has(el)) return;
     const flags = flagsAt(el);
     const type = String(el.type || '').toLowerCase();
     if (type === 'checkbox' || type === 'radio') {
       if (flags & MASK) return;
-      recordState(el, '', el.checked ? 2 : 1, false);
+      recordState(el, '', el.checked ? 2 : 1, false, scripted);
       if (type === 'radio' && el.checked && el.name) {
         // The radio that lost its check fires nothing.
         const group = (el.form || el.getRootNode()).querySelectorAll(`input[type=radio][name="${CSS.escape(el.name)}"]`);
-        for (const other of group) if (other !== el && ids.has(other)) recordState(other, '', 1, false);
+        for (const other of group) if (other !== el && ids.has(other)) recordState(other, '', 1, false, scripted);
       }
       return;
     }
@@ -303,11 +306,11 @@ export function createInteractions(ctx, { flagsAt, formValueMasked, inBlockedOrS
     const masked = formValueMasked(el, flags);
     const recorded = masked ? maskValue(value) : value;
     if (el.localName !== 'select') {
-      recordState(el, recorded, 0, masked);
+      recordState(el, recorded, 0, masked, scripted);
       return;
     }
     // Another option with the same masked length is still a change.
-    if (recordState(el, recorded, 0, masked, `${el.selectedIndex}:${recorded}`)) recordChosen(el, flags);
+    if (recordState(el, recorded, 0, masked, scripted, `${el.selectedIndex}:${recorded}`)) recordChosen(el, flags);
   }
 
   function onFocus(event) {
@@ -329,7 +332,7 @@ export function createInteractions(ctx, { flagsAt, formValueMasked, inBlockedOrS
   function recordScriptSet() {
     const controls = Array.from(scriptSet);
     scriptSet.clear();
-    if (ctx.running) for (const el of controls) recordControl(el);
+    if (ctx.running) for (const el of controls) recordControl(el, true);
   }
 
   // What the form setter wrappers report (see form-state.js).

@@ -28,7 +28,8 @@ const svelte = {
 };
 
 // The same todo app on React, Vue, Lit and jQuery (one DOM contract: #new, #list, #toggle-all,
-// #filter, #clear, #note, #reset-note), and a TodoMVC on Svelte.
+// #filter, #clear, #note, #reset-note; React and Vue add #sync and save to the API `api.js`
+// calls when the page gives them one), and a TodoMVC on Svelte.
 const apps = { svelte: 'svelte/main.js', react: 'react/main.jsx', vue: 'vue/main.js', lit: 'lit/main.js', jquery: 'jquery/main.js' };
 for (const [name, entry] of Object.entries(apps)) {
   await esbuild.build({

@@ -351,11 +351,17 @@ impl<'a> Reader<'a> {
                 EventData::Viewport(Viewport { size: self.size()? })
             }
             11 => {
-                self.fields(4)?;
+                // The fifth field, `scripted`, is written only when set.
+                let fields = self.array()?;
+                if !(4..=5).contains(&fields) {
+                    return None;
+                }
                 let target = self.int()?;
                 let value = self.string()?;
                 let checked = self.optional(Self::bool)?;
-                EventData::Input(Input { target, value, checked, masked: self.bool()? })
+                let masked = self.bool()?;
+                let scripted = if fields == 5 { self.bool()? } else { false };
+                EventData::Input(Input { target, value, checked, masked, scripted })
             }
             12 => {
                 self.fields(2)?;

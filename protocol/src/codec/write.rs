@@ -247,7 +247,7 @@ impl Encode for Event {
                 size(w, v.size);
             }
             EventData::Input(i) => {
-                w.array(4);
+                w.array(if i.scripted { 5 } else { 4 });
                 w.uint(u64::from(i.target));
                 w.str(&i.value);
                 match i.checked {
@@ -255,6 +255,9 @@ impl Encode for Event {
                     None => w.nil(),
                 }
                 w.bool(i.masked);
+                if i.scripted {
+                    w.bool(true);
+                }
             }
             EventData::Focus(f) => {
                 w.array(2);

@@ -2,6 +2,7 @@
 // framework sets values, checks and the chosen option from script after each render.
 import { useState } from 'react';
 import { createRoot } from 'react-dom/client';
+import { hasApi, save, sync } from '../api.js';
 
 let nextId = 1;
 
@@ -10,11 +11,13 @@ function App() {
   const [text, setText] = useState('');
   const [filter, setFilter] = useState('all');
   const [note, setNote] = useState('');
+  const [syncing, setSyncing] = useState(false);
   const shown = todos.filter((t) => filter === 'all' || (filter === 'done') === t.done);
   const allDone = todos.length > 0 && todos.every((t) => t.done);
   const add = (event) => {
     if (event.key !== 'Enter' || !text.trim()) return;
     setTodos([...todos, { id: nextId++, title: text.trim(), done: false }]);
+    save(text.trim());
     setText('');
   };
   const toggle = (id) => setTodos(todos.map((t) => (t.id === id ? { ...t, done: !t.done } : t)));
@@ -39,6 +42,11 @@ function App() {
       <button id="clear" onClick={() => (setTodos(todos.filter((t) => !t.done)), setFilter('all'))}>
         Clear done
       </button>
+      {hasApi && (
+        <button id="sync" onClick={() => sync(setSyncing)}>
+          {syncing ? 'Syncing…' : 'Sync'}
+        </button>
+      )}
       <textarea id="note" value={note} onChange={(e) => setNote(e.target.value)} />
       <button id="reset-note" onClick={() => setNote('')}>
         Reset note

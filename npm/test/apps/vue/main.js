@@ -1,13 +1,14 @@
 // A todo app the way Vue apps are written: a template with v-model on every field, compiled
 // at run time by Vue's full build.
 import { createApp } from 'vue/dist/vue.esm-bundler.js';
+import { hasApi, save, sync } from '../api.js';
 
 let nextId = 1;
 
 const root = document.body.appendChild(document.createElement('div'));
 root.id = 'app';
 createApp({
-  data: () => ({ todos: [], text: '', filter: 'all', note: '' }),
+  data: () => ({ todos: [], text: '', filter: 'all', note: '', hasApi, syncing: false }),
   computed: {
     shown() {
       return this.todos.filter((t) => this.filter === 'all' || (this.filter === 'done') === t.done);
@@ -20,11 +21,15 @@ createApp({
     add() {
       if (!this.text.trim()) return;
       this.todos.push({ id: nextId++, title: this.text.trim(), done: false });
+      save(this.text.trim());
       this.text = '';
     },
     toggleAll() {
       const done = !this.allDone;
       for (const t of this.todos) t.done = done;
+    },
+    sync() {
+      sync((syncing) => (this.syncing = syncing));
     },
     clear() {
       this.todos = this.todos.filter((t) => !t.done);
@@ -48,6 +53,7 @@ createApp({
         <option value="done">Done</option>
       </select>
       <button id="clear" @click="clear">Clear done</button>
+      <button v-if="hasApi" id="sync" @click="sync">{{ syncing ? 'Syncing…' : 'Sync' }}</button>
       <textarea id="note" v-model="note"></textarea>
       <button id="reset-note" @click="note = ''">Reset note</button>
     </main>`,
