@@ -76,6 +76,22 @@ window.sessionUrl = getSessionUrl();
     }
 }
 
+impl Journey {
+    /// The session's summary once the analyzer has read all its batches.
+    fn analysed(&self) -> Value {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let url = format!("{}/api/sessions/{}", self.collector.base, self.session);
+            let summary = Http::default().get(&url, TOKEN).json();
+            if summary["analyzed_batches"].as_u64() > Some(0) && summary["analyzed_batches"] == summary["batch_count"] {
+                return summary;
+            }
+            assert!(std::time::Instant::now() < deadline, "never analysed: {summary:#}");
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+}
+
 fn text(value: &Value) -> &str {
     value.as_str().unwrap_or_default()
 }
@@ -128,6 +144,8 @@ fn react_a_save_answering_500_reads_as_the_enter_key_that_sent_it() {
     assert_eq!(related_kinds(lead), ["console_error"], "{lead:#}");
     assert!(problems(&digest, "error_click").is_empty(), "the click that focused the field is no error click");
     assert_eq!(digest["problems"].as_array().unwrap().len(), 1, "one cause, one problem: {digest:#}");
+    // The session list shows the same headline.
+    assert_eq!(journey.analysed()["headline"], digest["headline"]);
 }
 
 #[test]

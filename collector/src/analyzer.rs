@@ -1,5 +1,5 @@
 //! The analyzer: finds each session's frustration signals (rage, dead and error clicks) so the
-//! session list can filter on them.
+//! session list can filter on them, and the digest's headline the list shows.
 //!
 //! A signal can span batches (a click in one, the silence or the error after it in the next),
 //! so it is found over the whole recording, with the replay core's rules, the same ones the
@@ -8,9 +8,9 @@
 //! through the writer, which keeps them only if no batch arrived since the analysis read the
 //! session (a newer batch marks it for analysis again).
 //!
-//! A session is read one batch at a time ([`read_session`]) and the replay core's
-//! [`SignalFinder`] keeps bounded state, so an analysis takes bounded memory whatever the
-//! recording holds. Should one still bring the process down, it can't do so twice in a row:
+//! A session is read one batch at a time ([`read_session`]) into the digest's [`Recording`],
+//! whose replay-core finders keep bounded state, so an analysis takes bounded memory whatever
+//! the recording holds. Should one still bring the process down, it can't do so twice in a row:
 //! before a heavy session is analysed, a mark is made durable; a mark found at the next start
 //! means that analysis never finished, and the session gets one more try, then none.
 
@@ -19,13 +19,13 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use sightline_player::signals::{SignalFinder, SignalKind};
 use sightline_protocol::SessionId;
 
+use crate::digest::{self, Recording};
 use crate::metrics::METRICS;
 use crate::recording::read_session;
 use crate::store::{Store, StoreError};
-use crate::summary::SignalCounts;
+use crate::summary::{Analysis, SessionSummary};
 use crate::writer::{PendingAnalysis, Writer};
 
 /// Sessions analysed per pass at most.
@@ -36,20 +36,14 @@ const RECHECKED_AT_START: usize = 10_000;
 /// the module's docs); lighter ones can't bring the process down, and skip the cost of a flush.
 const MARKED_ABOVE_DECODED: u64 = 8 << 20;
 
-/// The signal counts of a session's recording, and how many batches they cover.
-pub fn analyse(store: &dyn Store, project: u32, session: SessionId) -> Result<(u64, SignalCounts), StoreError> {
-    let mut finder = SignalFinder::default();
-    let reading = read_session(store, project, session, |time, page, data| finder.push(time, page, data))?;
-    let mut counts = SignalCounts::default();
-    for signal in finder.finish() {
-        match signal.kind {
-            SignalKind::RageClick => counts.rage_clicks += 1,
-            SignalKind::DeadClick => counts.dead_clicks += 1,
-            SignalKind::ErrorClick => counts.error_clicks += 1,
-            SignalKind::FailedRequest => {}
-        }
-    }
-    Ok((reading.batches, counts))
+/// The signal counts and the digest's headline of a session's recording, and how many batches
+/// they cover.
+pub fn analyse(store: &dyn Store, project: u32, session: SessionId) -> Result<Analysis, StoreError> {
+    let mut recording = Recording::default();
+    let reading = read_session(store, project, session, |time, page, data| recording.push(time, page, data))?;
+    let summary = store.summary(project, session)?.unwrap_or_else(|| SessionSummary::new(session, 0));
+    let digest = digest::build(store, project, &summary, recording, "")?;
+    Ok(Analysis { batches: reading.batches, signals: digest.signals, headline: digest.headline })
 }
 
 /// The durable mark of a heavy session's analysis under way.
@@ -135,8 +129,8 @@ impl Analyzer {
                         }));
                         analysed(store.as_ref(), project, session);
                         match result {
-                            Ok(Ok((batches, counts))) => {
-                                if writer.record_signals(project, session, batches, counts).is_err() {
+                            Ok(Ok(analysis)) => {
+                                if writer.record_analysis(project, session, analysis).is_err() {
                                     pending.changed(project, session); // the queue is full: later
                                 }
                             }

@@ -108,6 +108,20 @@ pub struct SessionSummary {
     pub signals: SignalCounts,
     /// Batches the signal counts cover; fewer than `batch_count` while an analysis is due.
     pub analyzed_batches: u64,
+    /// The digest's headline as of `analyzed_batches` (what went wrong first, with the
+    /// backend's reason and the user's step before it), for the session list.
+    pub headline: Option<String>,
+}
+
+/// What an analysis of a session's whole recording found, over its first `batches` batches.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Analysis {
+    /// Batches read.
+    pub batches: u64,
+    /// Its frustration signals.
+    pub signals: SignalCounts,
+    /// The digest's headline, if the session had a problem.
+    pub headline: Option<String>,
 }
 
 /// How many of each frustration signal a session has.

@@ -90,7 +90,8 @@ function sessionRow(session, moment, params) {
   const link = `/sessions/${session.id}${moment ? `?t=${moment}` : ''}`;
   const user = session.user_id || session.email || 'anonymous';
   const who = session.user_id || session.email ? filterLink(params, 'user', session.email || session.user_id, user, { class: 'user' }) : el('span', { class: 'user', text: user });
-  const problem = session.first_problem;
+  // The digest's headline once the session is analysed; until then its first problem.
+  const problem = session.headline || (session.first_problem && session.first_problem.text);
   const count = (n, filter) => (n ? filterLink(params, filter, 'true', String(n)) : '0');
   return el(
     'tr',
@@ -107,7 +108,7 @@ function sessionRow(session, moment, params) {
     el('td', { text: place(session.geo, session.device) }),
     el('td', { class: 'number', text: duration(session.duration_ms) }),
     el('td', { class: 'number', title: session.urls.join('\n'), text: session.urls.length }),
-    el('td', { class: problem ? 'problem-line' : 'muted', title: problem ? problem.text : '', text: problem ? problem.text : '–' }),
+    el('td', { class: problem ? 'problem-line' : 'muted', title: problem || '', text: problem || '–' }),
     el('td', { class: `number${session.error_count ? ' bad' : ''}` }, count(session.error_count, 'has_errors')),
     el('td', { class: `number${session.failed_request_count ? ' bad' : ''}` }, count(session.failed_request_count, 'has_failed_requests')),
     frustration(session.signals || {}),

@@ -23,7 +23,7 @@ use sightline_protocol::{EventData, TraceId};
 use grouping::{follows_response, grouped, rank};
 
 use crate::store::{Store, StoreError};
-use crate::summary::{path_of, SessionSummary};
+use crate::summary::{path_of, SessionSummary, SignalCounts};
 use crate::telemetry::{LogLine, TraceTelemetry};
 
 /// Problems listed at most; a digest is meant to be read.
@@ -59,6 +59,9 @@ pub struct Digest {
     pub problems: Vec<Problem>,
     /// Problems left out past [`MAX_PROBLEMS`].
     pub more_problems: usize,
+    /// Every frustration signal found, before grouping and the cap (the analyzer's counts).
+    #[serde(skip)]
+    pub signals: SignalCounts,
 }
 
 /// The user and their device.
@@ -290,11 +293,21 @@ pub fn build(
         p.request = Some(request);
         problems.push(p);
     }
+    let mut counts = SignalCounts::default();
     for signal in signals.finish() {
         let kind = match signal.kind {
-            SignalKind::RageClick => ProblemKind::RageClick,
-            SignalKind::DeadClick => ProblemKind::DeadClick,
-            SignalKind::ErrorClick => ProblemKind::ErrorClick,
+            SignalKind::RageClick => {
+                counts.rage_clicks += 1;
+                ProblemKind::RageClick
+            }
+            SignalKind::DeadClick => {
+                counts.dead_clicks += 1;
+                ProblemKind::DeadClick
+            }
+            SignalKind::ErrorClick => {
+                counts.error_clicks += 1;
+                ProblemKind::ErrorClick
+            }
             // Listed above with the request's facts.
             SignalKind::FailedRequest => continue,
         };
@@ -373,6 +386,7 @@ pub fn build(
         pages,
         problems,
         more_problems,
+        signals: counts,
     })
 }
 

@@ -11,7 +11,7 @@ use super::flush::Applied;
 use super::{IngestJob, Outcome, Reply, TelemetryJob, TelemetryOutcome};
 use crate::recording::{MAX_SESSION_BATCHES, MAX_SESSION_DECODED};
 use crate::store::{BatchKey, Store, StoreError, TraceHeader, Write};
-use crate::summary::{SessionSummary, SignalCounts};
+use crate::summary::{Analysis, SessionSummary};
 use crate::telemetry::MAX_RECORDS_PER_TRACE;
 
 /// The batches gathered for the next apply.
@@ -106,8 +106,9 @@ impl Group {
         for user in summary.apply(&tally, bytes.len(), received_at) {
             self.writes.push(Write::User { project, session, user });
         }
-        // Every signal starts with a click: a session without one needs no analysis.
-        if summary.click_count == 0 {
+        // Every signal starts with a click, and a headline with a problem: a session with
+        // neither needs no analysis.
+        if summary.click_count == 0 && summary.first_problem.is_none() {
             summary.analyzed_batches = summary.batch_count;
             self.analysed.insert((project, session));
         }
@@ -170,18 +171,18 @@ impl Group {
 
     /// Records signal counts in a session's summary, unless a batch arrived since they were
     /// found.
-    pub(super) fn set_signals(
+    pub(super) fn set_analysis(
         &mut self,
         store: &dyn Store,
         project: u32,
         session: SessionId,
-        batches: u64,
-        counts: SignalCounts,
+        analysis: Analysis,
     ) -> Result<(), StoreError> {
         if let Some(cached) = self.cache.get_mut(store, project, session)? {
-            if cached.summary.batch_count == batches {
-                cached.summary.signals = counts;
-                cached.summary.analyzed_batches = batches;
+            if cached.summary.batch_count == analysis.batches {
+                cached.summary.signals = analysis.signals;
+                cached.summary.headline = analysis.headline;
+                cached.summary.analyzed_batches = analysis.batches;
                 self.touched.insert((project, session));
                 self.analysed.insert((project, session));
             }

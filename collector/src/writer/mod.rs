@@ -29,7 +29,7 @@ use sightline_protocol::{SessionId, TraceId};
 use tokio::sync::{broadcast, oneshot};
 
 use crate::store::{BatchKey, Store, StoreError};
-use crate::summary::{BatchTally, Geo, SignalCounts};
+use crate::summary::{Analysis, BatchTally, Geo};
 
 use cache::SummaryCache;
 use flush::{flush_loop, Applied};
@@ -110,7 +110,7 @@ pub(crate) type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 pub(crate) enum Command {
     Ingest(Box<IngestJob>, Reply<Outcome>),
     Telemetry(TelemetryJob, Reply<TelemetryOutcome>),
-    Signals { project: u32, session: SessionId, batches: u64, counts: SignalCounts },
+    Analysis { project: u32, session: SessionId, analysis: Analysis },
     Delete { project: u32, target: DeleteTarget, now: u64, reply: Reply<usize> },
 }
 
@@ -183,16 +183,10 @@ impl Writer {
         self.pending.clone()
     }
 
-    /// Records a session's signal counts, found over its first `batches` batches; ignored if
-    /// more have been stored since.
-    pub fn record_signals(
-        &self,
-        project: u32,
-        session: SessionId,
-        batches: u64,
-        counts: SignalCounts,
-    ) -> Result<(), SubmitError> {
-        self.send(Command::Signals { project, session, batches, counts })
+    /// Records what an analysis of a session found over its first `analysis.batches` batches;
+    /// ignored if more have been stored since.
+    pub fn record_analysis(&self, project: u32, session: SessionId, analysis: Analysis) -> Result<(), SubmitError> {
+        self.send(Command::Analysis { project, session, analysis })
     }
 
     fn send(&self, command: Command) -> Result<(), SubmitError> {
@@ -281,8 +275,8 @@ fn write_loop(
                     queued_bytes.fetch_sub(job.bytes(), Ordering::AcqRel);
                     group.add_telemetry(store.as_ref(), job, reply)
                 }
-                Command::Signals { project, session, batches, counts } => {
-                    if let Err(e) = group.set_signals(store.as_ref(), project, session, batches, counts) {
+                Command::Analysis { project, session, analysis } => {
+                    if let Err(e) = group.set_analysis(store.as_ref(), project, session, analysis) {
                         tracing::error!(error = %e, "reading the store failed");
                     }
                 }
@@ -337,6 +331,7 @@ const EXPIRED_RECORDS_PER_COMMAND: usize = 10_000;
 mod tests {
     use super::*;
     use crate::store::SledStore;
+    use crate::summary::SignalCounts;
 
     fn job(session: SessionId, page: u32, seq: u32) -> IngestJob {
         IngestJob {
@@ -367,15 +362,20 @@ mod tests {
         clicked(1);
         let pending = writer.pending_analysis();
         let counts = SignalCounts { rage_clicks: 1, dead_clicks: 2, error_clicks: 3 };
+        let headline = Some("POST /api/todos failed with 500".to_owned());
         // Found over both batches: kept.
-        writer.record_signals(1, session, 2, counts).unwrap();
+        writer
+            .record_analysis(1, session, Analysis { batches: 2, signals: counts, headline: headline.clone() })
+            .unwrap();
         // Found over one batch, but two are stored: stale, ignored.
-        writer.record_signals(1, session, 1, SignalCounts { rage_clicks: 9, ..counts }).unwrap();
+        let stale = Analysis { batches: 1, signals: SignalCounts { rage_clicks: 9, ..counts }, headline: None };
+        writer.record_analysis(1, session, stale).unwrap();
         // A batch after them leaves the counts as they were, now behind.
         clicked(2);
         writer.shutdown();
         let summary = store.summary(1, session).unwrap().unwrap();
         assert_eq!((summary.signals, summary.analyzed_batches, summary.batch_count), (counts, 2, 3));
+        assert_eq!(summary.headline, headline);
         // The session is due for analysis again (QUIET after its last batch).
         let later = std::time::Instant::now() + QUIET;
         assert_eq!(pending.due_at(later), [(1, session)]);
