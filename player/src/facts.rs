@@ -573,10 +573,10 @@ mod tests {
         assert_eq!(
             lines,
             [
-                "Checked input#all",
-                "Chose \"Enterprise\" in select#plan",
-                "Unchecked input#all",
-                "Chose \"Team\" in select#plan"
+                "Checked the checkbox (input#all)",
+                "Chose \"Enterprise\" in the dropdown (select#plan)",
+                "Unchecked the checkbox (input#all)",
+                "Chose \"Team\" in the dropdown (select#plan)"
             ],
             "named by the options' labels, masked or not"
         );

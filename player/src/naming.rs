@@ -17,7 +17,8 @@ const LABEL_VISITS: usize = 300;
 const MAX_TEXT_VISITS: usize = 2_000;
 
 /// What a support engineer would call element `id`: its name and kind when it has them, then its
-/// selector (`the "Send" button (button.send)`, `"Invoices" (h1)`, `input.toggle`).
+/// selector (`the "Send" button (button.send)`, `"Invoices" (h1)`, `the checkbox
+/// (input.toggle)`, `div.card`).
 pub(crate) fn describe(dom: &ReplayDom, id: u32) -> String {
     let Some(node) = dom.node(id) else { return "an element".into() };
     let NodeKind::Element(element) = &node.kind else { return "the page".into() };
@@ -26,7 +27,8 @@ pub(crate) fn describe(dom: &ReplayDom, id: u32) -> String {
     match (name_of(dom, id, element, kind), kind) {
         (Some(name), Some(kind)) => format!("the \"{name}\" {kind} ({selector})"),
         (Some(name), None) => format!("\"{name}\" ({selector})"),
-        (None, _) => selector,
+        (None, Some(kind)) => format!("the {kind} ({selector})"),
+        (None, None) => selector,
     }
 }
 
@@ -48,8 +50,9 @@ fn kind_of(element: &Element) -> Option<&'static str> {
     let kind = match element.tag.as_str() {
         "button" => "button",
         "a" if attr(element, "href").is_some() => "link",
-        "select" => "list",
+        "select" => "dropdown",
         "textarea" => "field",
+        "form" => "form",
         "input" => match attr(element, "type").unwrap_or("text").to_ascii_lowercase().as_str() {
             "submit" | "button" | "reset" | "image" => "button",
             "checkbox" => "checkbox",
@@ -65,7 +68,7 @@ fn kind_of(element: &Element) -> Option<&'static str> {
             "tab" => "tab",
             "menuitem" => "menu item",
             "textbox" | "searchbox" => "field",
-            "combobox" | "listbox" => "list",
+            "combobox" | "listbox" => "dropdown",
             _ => return None,
         },
     };
@@ -91,6 +94,10 @@ fn name_of(dom: &ReplayDom, id: u32, element: &Element, kind: Option<&str>) -> O
     }
     if element.tag == "img" {
         return own("alt").or_else(|| own("title"));
+    }
+    if element.tag == "form" {
+        // Its text is every label and button in it: not what anyone calls it.
+        return own("title");
     }
     let text = text_of(dom, id, MAX_NAME);
     if is_name(&text) {
@@ -235,19 +242,25 @@ mod tests {
             (20, 2, "span", &[("class", "secret")]),
             (21, 20, "#text", &[("", "*******")]),
             (22, 2, "input", &[("id", "email"), ("value", "jane@acme.com"), ("type", "email")]),
+            (23, 2, "form", &[("id", "signup")]),
+            (24, 23, "#text", &[("", "Email Sign up")]),
+            (25, 2, "form", &[("aria-label", "Sign up"), ("class", "signup")]),
         ]);
         let named = |id| describe(&dom, id);
         assert_eq!(named(3), "the \"Send\" button (button.send)");
         assert_eq!(named(5), "the \"What needs to be done?\" field (input.new-todo)");
         assert_eq!(named(7), "the \"Mark all as complete\" checkbox (input#toggle-all)", "a label nearby names it");
-        assert_eq!(named(12), "the \"Plan\" list (select)", "the label around it names it");
+        assert_eq!(named(12), "the \"Plan\" dropdown (select)", "the label around it names it");
         assert_eq!(named(13), "the \"Delete\" button (button.destroy)");
         assert_eq!(named(14), "the \"Pay now\" button (input)");
-        assert_eq!(named(15), "input.toggle", "nothing to call it by: its selector");
+        assert_eq!(named(15), "the checkbox (input.toggle)", "no name: its kind and selector");
         assert_eq!(named(16), "\"Invoices\" (h1)");
         assert_eq!(named(18), "the \"Active\" link (a)");
         assert_eq!(named(20), "span.secret", "masked text names nothing");
-        assert_eq!(named(22), "input#email", "a field's value is never its name");
+        assert_eq!(named(6), "div", "nothing to call it by: its selector");
+        assert_eq!(named(22), "the field (input#email)", "a field's value is never its name");
+        assert_eq!(named(23), "the form (form#signup)", "a form is not named by all the text in it");
+        assert_eq!(named(25), "the \"Sign up\" form (form.signup)");
         assert_eq!(named(1), "the page");
         assert_eq!(named(99), "an element");
     }

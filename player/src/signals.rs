@@ -469,7 +469,7 @@ mod tests {
         let found = signals(&replay);
         assert_eq!(kinds(&replay), [(SignalKind::RageClick, 1_000)]);
         assert_eq!(found[0].clicks, 4);
-        assert_eq!(found[0].summary, "Rage click: 4 clicks on button#send");
+        assert_eq!(found[0].summary, "Rage click: 4 clicks on the button (button#send)");
     }
 
     #[test]
@@ -490,7 +490,7 @@ mod tests {
         let replay = session(vec![(1_000, click(4)), (2_500, changed())]);
         let found = signals(&replay);
         assert_eq!(kinds(&replay), [(SignalKind::DeadClick, 1_000)]);
-        assert_eq!(found[0].target.as_deref(), Some("button#send"));
+        assert_eq!(found[0].target.as_deref(), Some("the button (button#send)"));
     }
 
     #[test]
@@ -515,7 +515,7 @@ mod tests {
             session(vec![(1_000, click(7)), (1_100, changed()), (1_300, click(4)), (1_600, request(500, 200))]);
         let found = signals(&replay);
         assert_eq!(kinds(&replay), [(SignalKind::ErrorClick, 1_300), (SignalKind::FailedRequest, 1_600)]);
-        assert_eq!(found[0].target.as_deref(), Some("button#send"));
+        assert_eq!(found[0].target.as_deref(), Some("the button (button#send)"));
     }
 
     #[test]

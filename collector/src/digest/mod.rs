@@ -598,32 +598,46 @@ mod tests {
             Some(RequestFacts { status: 500, ..request("POST", "https://app.example/api/todos", 4_800, 200) });
         failed.offset_ms = 1_400;
         failed.steps = vec![
-            Step { time: 4_700, kind: "click", summary: "Click button#save \"Save\"".into() },
+            Step { time: 4_700, kind: "click", summary: "Click the \"Save\" button (button#save)".into() },
             Step { time: 4_750, kind: "navigation", summary: "Went to https://app.example/todos/1".into() },
         ];
-        let click = problem(ProblemKind::ErrorClick, 4_700, "Error click on button#save".into(), String::new());
+        let click = problem(
+            ProblemKind::ErrorClick,
+            4_700,
+            "Error click on the \"Save\" button (button#save)".into(),
+            String::new(),
+        );
         let pages = [PageStep { time: 0, summary: "Loaded https://app.example/todos?x=1".into() }];
         let problems = [click, failed];
         let lead = leading(&problems).unwrap();
         assert_eq!(
             headline(lead, &pages),
-            "POST /api/todos failed with 500 after the user clicked button#save \"Save\", 1.4 s into the session on /todos?x=1"
+            "POST /api/todos failed with 500 after the user clicked the \"Save\" button (button#save), 1.4 s into the session on /todos?x=1"
         );
     }
 
     #[test]
     fn what_one_action_caused_is_one_problem_led_by_the_failed_request() {
-        let click = Step { time: 1_000, kind: "click", summary: "Click button#send \"Send\"".into() };
+        let click = Step { time: 1_000, kind: "click", summary: "Click the \"Send\" button (button#send)".into() };
         let with_steps = |kind, time, summary: &str| {
             let mut p = problem(kind, time, summary.into(), String::new());
             p.steps = vec![click.clone()];
             p
         };
-        let error_click = problem(ProblemKind::ErrorClick, 1_000, "Error click on button#send".into(), String::new());
+        let error_click = problem(
+            ProblemKind::ErrorClick,
+            1_000,
+            "Error click on the \"Send\" button (button#send)".into(),
+            String::new(),
+        );
         let failed = with_steps(ProblemKind::FailedRequest, 1_300, "POST /api/send answered 500");
         let logged = with_steps(ProblemKind::ConsoleError, 1_310, "Could not send");
-        let rage =
-            problem(ProblemKind::RageClick, 5_000, "Rage click: 4 clicks on button#report".into(), String::new());
+        let rage = problem(
+            ProblemKind::RageClick,
+            5_000,
+            "Rage click: 4 clicks on the \"Report\" button (button#report)".into(),
+            String::new(),
+        );
         let later = with_steps(ProblemKind::JsError, 20_000, "TypeError: late");
         let grouped = grouped(vec![error_click, failed, logged, rage, later]);
         let kinds: Vec<(ProblemKind, Vec<ProblemKind>)> =
