@@ -112,13 +112,19 @@ pub fn find_sessions(
     Ok(page)
 }
 
-/// Sessions of a user id or email; emails are indexed lowercased, user ids as given.
+/// Sessions of a user id or email; emails are indexed lowercased, user ids as given (one index
+/// for both: what the lowercased lookup finds counts only where it is the session's email, so
+/// `JSmith` never finds the sessions of user id `jsmith`).
 pub fn sessions_of_user(store: &dyn Store, project: u32, user: &str) -> Result<Vec<SessionId>, StoreError> {
     let exact = user_key(user);
     let mut sessions = store.sessions_of_user(project, &exact)?;
     let lower = user_key(&user.to_lowercase());
     if lower != exact {
-        sessions.extend(store.sessions_of_user(project, &lower)?);
+        for session in store.sessions_of_user(project, &lower)? {
+            if store.summary(project, session)?.is_some_and(|s| s.email.as_deref() == Some(lower.as_str())) {
+                sessions.push(session);
+            }
+        }
     }
     sessions.sort();
     sessions.dedup();

@@ -89,6 +89,16 @@ impl ShareKey {
         format!("{PREFIX}{body}_{signature}")
     }
 
+    /// The same link id for a session all through one day (`day`, days since the epoch): a link
+    /// handed out again and again (to a helpdesk sidebar, on each look at a ticket) is one
+    /// link, revoked as one.
+    pub fn daily_id(&self, project: u32, session: SessionId, day: u64) -> u64 {
+        let mut signer = self.signer();
+        signer.update(format!("daily_{project}_{session}_{day}").as_bytes());
+        let digest = signer.finalize().into_bytes();
+        u64::from_le_bytes(digest[..8].try_into().unwrap_or_default())
+    }
+
     /// What `token` grants at `now`, if this collector signed it, it has not expired and it was
     /// not revoked.
     pub fn check(&self, store: &dyn Store, token: &str, now: u64) -> Result<Share, ShareError> {

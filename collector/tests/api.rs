@@ -734,3 +734,85 @@ fn garbage_sent_with_the_page_key_spends_its_sources_budget_not_the_projects() {
     assert_eq!(statuses[..5], [400; 5]);
     assert!(statuses[5..].iter().all(|s| *s == 429), "{statuses:?}");
 }
+
+#[test]
+fn a_helpdesk_finds_a_users_recent_problems_in_one_call() {
+    use sightline_protocol::{Identify, Value};
+    let dir = tempfile::tempdir().unwrap();
+    let collector = start(dir.path(), CONFIG);
+    let http = Http::default();
+    // The sample session: Jane's, with a failed request and an error.
+    let troubled = random_session();
+    for batch in sample_session(KEY_A, troubled) {
+        assert_eq!(http.post_batch(&collector.base, KEY_A, &batch).status, 200);
+    }
+    // Another session of hers where nothing went wrong, and one of another user's that did.
+    let identified = |user: &str, email: &str| Event {
+        dt: 0,
+        data: EventData::Identify(Identify {
+            user_id: user.into(),
+            traits: Value::Map(vec![("email".into(), Value::Str(email.into()))]),
+        }),
+    };
+    let quiet = random_session();
+    let batch = batch_bytes(KEY_A, quiet, 0, 0, vec![identified("u_1842", "jane@acme.com")]);
+    assert_eq!(http.post_batch(&collector.base, KEY_A, &batch).status, 200);
+    let someone_else = random_session();
+    for batch in sample_session(KEY_A, someone_else) {
+        let mut decoded = decode_batch(&batch, &Limits::default()).unwrap();
+        for event in &mut decoded.events {
+            if let EventData::Identify(identify) = &mut event.data {
+                *identify = Identify { user_id: "u_7".into(), traits: Value::Map(Vec::new()) };
+            }
+        }
+        assert_eq!(http.post_batch(&collector.base, KEY_A, &encode_batch(&decoded).unwrap()).status, 200);
+    }
+
+    // By email, in any case; once analysed, the digest's headline.
+    let url = format!("{}/api/users/Jane@Acme.com/problems", collector.base);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let answer = loop {
+        let answer = http.get(&url, TOKEN_A);
+        assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
+        let answer = answer.json();
+        if answer["sessions"][0]["headline"].as_str().is_some_and(|h| h.contains(" after the user ")) {
+            break answer;
+        }
+        assert!(std::time::Instant::now() < deadline, "never analysed: {answer:#}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    let sessions = answer["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 1, "only her session with a problem: {answer:#}");
+    let found = &sessions[0];
+    assert_eq!(found["session"], troubled.to_string());
+    assert!(found["headline"].as_str().unwrap().starts_with("POST /api/invoices/42/send failed with 500"), "{found}");
+    assert_eq!(found["failed_requests"], 2, "a 500 and a request with no answer");
+    assert_eq!(found["link"], format!("{}/sessions/{troubled}", collector.base));
+    // Its links work: the digest with the read token, the share link with nothing else.
+    let digest = http.get(found["digest"].as_str().unwrap(), TOKEN_A);
+    assert_eq!(digest.status, 200);
+    assert!(String::from_utf8_lossy(&digest.body).contains("Failed request"));
+    let share = found["share"].as_str().unwrap();
+    let token = share.rsplit('/').next().unwrap();
+    let summary = http.get(&format!("{}/api/sessions/{troubled}", collector.base), token);
+    assert_eq!(summary.status, 200, "the share link opens that session");
+    // Asked again (a sidebar, each time the ticket is looked at): the same link, revoked as one.
+    let again = http.get(&url, TOKEN_A).json();
+    assert_eq!(again["sessions"][0]["share"], found["share"]);
+    assert_eq!(answer["truncated"], false);
+
+    // Bad asks get a reason; another project's token sees nothing of hers.
+    assert_eq!(http.get(&format!("{url}?days=0"), TOKEN_A).error_code(), "bad_query");
+    assert_eq!(http.get(&format!("{url}?limit=51"), TOKEN_A).error_code(), "bad_query");
+    assert_eq!(http.get(&format!("{url}?other=1"), TOKEN_A).error_code(), "bad_query");
+    assert_eq!(http.get(&url, TOKEN_B).json()["sessions"], serde_json::json!([]));
+    assert_eq!(http.get(&url, "").status, 401);
+    // A share token is no key to her other sessions.
+    assert_eq!(http.get(&url, token).status, 403);
+    let revoke = format!("{}/api/shares/{}", collector.base, found["share_id"].as_str().unwrap());
+    assert_eq!(http.delete(&revoke, TOKEN_A).status, 200);
+    assert_eq!(http.get(&format!("{}/api/sessions/{troubled}", collector.base), token).status, 401);
+    // An id the path had to encode is looked up as itself.
+    let encoded = format!("{}/api/users/jane%2Bvip%40acme.com/problems", collector.base);
+    assert_eq!(http.get(&encoded, TOKEN_A).json()["user"], "jane+vip@acme.com");
+}

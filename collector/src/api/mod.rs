@@ -17,6 +17,7 @@
 //! | `GET /api/sessions/{id}/digest` | the support digest, JSON or Markdown       |
 //! | `DELETE /api/sessions/{id}`   | delete a session                             |
 //! | `GET /api/traces/{trace}`     | a trace's backend spans and logs, and where sessions made it |
+//! | `GET /api/users/{id}/problems` | a user's recent sessions with problems, for a helpdesk |
 //! | `DELETE /api/users/{id}`      | delete every session of a user               |
 //! | `GET /healthz`, `GET /metrics` | operations                                  |
 
@@ -177,6 +178,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/api/sessions/{id}/digest")
             .route(web::get().to(sessions::digest))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/api/users/{id}/problems")
+            .route(web::get().to(users::problems))
             .default_service(web::to(method_not_allowed)),
     )
     .service(
