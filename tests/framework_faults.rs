@@ -200,6 +200,8 @@ fn vue_a_409_the_app_reports_leads_to_the_request_and_the_backends_reason() {
 fn react_a_slow_sync_clicked_again_and_again_says_what_was_pending() {
     let journey = Journey::open("react", Fault::SlowSync, "");
     journey.browser.click_repeatedly("#sync", 4);
+    // Leaving before the sync is answered would abort it: wait for it to be sent, then answered.
+    journey.browser.wait_for("document.getElementById('sync').textContent === 'Syncing…'", Duration::from_secs(5));
     journey.browser.wait_for("document.getElementById('sync').textContent === 'Sync'", Duration::from_secs(12));
     let digest = journey.digest("react-slow-sync", |d| {
         !problems(d, "slow_request").is_empty() && !problems(d, "rage_click").is_empty()
@@ -207,20 +209,23 @@ fn react_a_slow_sync_clicked_again_and_again_says_what_was_pending() {
 
     let headline = text(&digest["headline"]);
     assert!(
-        headline.starts_with("POST /api/sync took 6.")
-            && headline.contains("s after the user clicked the \"Sync\" button (button#sync)"),
+        headline.starts_with("POST /api/sync took ")
+            && headline.contains(" s after the user clicked the \"Sync\" button (button#sync)"),
         "what sent it, not the clicks while it was pending: {headline}"
     );
     let slow = problems(&digest, "slow_request");
     assert_eq!(slow.len(), 1, "{digest:#}");
     let duration = slow[0]["request"]["duration_ms"].as_u64().unwrap();
     assert!((6_000..8_000).contains(&duration), "{duration} ms");
-    assert!(text(&slow[0]["summary"]).contains("/api/sync took 6."), "{:#}", slow[0]);
+    let seconds = format!("{:.1} s", duration as f64 / 1000.0);
+    assert!(text(&slow[0]["summary"]).contains(&format!("/api/sync took {seconds}")), "{:#}", slow[0]);
     let rage = problems(&digest, "rage_click");
     assert_eq!(rage.len(), 1, "{digest:#}");
     let summary = text(&rage[0]["summary"]);
     assert!(
-        summary.contains("4 clicks on the \"Sync\" button (button#sync) while POST /api/sync was pending for 6."),
+        summary.contains(&format!(
+            "4 clicks on the \"Sync\" button (button#sync) while POST /api/sync was pending for {seconds}"
+        )),
         "{summary}"
     );
     assert!(problems(&digest, "dead_click").is_empty(), "the button said it was syncing: {digest:#}");

@@ -250,14 +250,14 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       guard,
       snapshot: (nums, texts) => recovered(guard((r) => r.snapshot(nums, texts, Date.now())), 'snapshot_tape'),
       mutation: (nums, texts) => recovered(guard((r) => r.mutation(nums, texts, Date.now())), 'mutation_tape'),
-      pointer: (kind, id, x, y) => put(POINTER, [kind, id, x, y]),
+      pointer: (kind, id, x, y, dispatchedAt) => userEvent(dispatchedAt, () => put(POINTER, [kind, id, x, y])),
       mouseMoves: (samples, at) => put(MOUSE_MOVES, samples, [], at),
       // A scroll the user made, or one the page made (or a snapshot found): only the user's
       // keeps the session alive.
       scroll: (id, x, y, byUser) => put(byUser ? SCROLL : SCROLL_POSITION, [id, x, y]),
       input: (id, value, checked, masked, scripted) => put(INPUT, [id, checked, masked ? 1 : 0, scripted ? 1 : 0], [value]),
       focus: (id, focused) => put(FOCUS, [id, focused ? 1 : 0]),
-      key: (id, modifiers, key) => put(KEY, [id, modifiers], [key]),
+      key: (id, modifiers, key, dispatchedAt) => userEvent(dispatchedAt, () => put(KEY, [id, modifiers], [key])),
       submit: (id) => put(SUBMIT, [id]),
       styleSheet: (id, owner, rules, media) => put(STYLE_SHEET, [id, owner], [media].concat(rules)),
       styleRule: (sheet, path, rule) =>
@@ -266,6 +266,15 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       canvas: (id, image) => put(CANVAS, [id], [image]),
       cleanUrl: pageUrl,
     };
+  }
+
+  // A click or key of the user's: the errors held from before it was dispatched are recorded
+  // before it; those raised while it was (by a page listener that ran before the SDK's), after
+  // it, as its own.
+  function userEvent(dispatchedAt, record) {
+    releaseErrors(dispatchedAt);
+    record();
+    releaseErrors();
   }
 
   function networkSink() {
@@ -297,6 +306,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       if (keyframeTimer !== null) clearInterval(keyframeTimer);
       keyframeTimer = null;
       catchUp(LEAVING_SLICE_MS);
+      releaseErrors();
       if (dom !== null) guard(() => dom.stop());
       dom = null;
       if (sdk.network !== null) sdk.network.stop();

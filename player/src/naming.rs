@@ -121,7 +121,7 @@ fn label_of(dom: &ReplayDom, id: u32, element: &Element) -> Option<String> {
     for _ in 0..LABEL_ANCESTORS {
         match dom.node(at).map(|n| &n.kind) {
             Some(NodeKind::Element(e)) if e.tag == "label" => {
-                return Some(text_of(dom, at, MAX_NAME)).filter(|t| is_name(t));
+                return Some(label_text(dom, at)).filter(|t| is_name(t));
             }
             Some(NodeKind::Element(_)) => at = dom.node(at)?.parent,
             _ => break,
@@ -139,7 +139,7 @@ fn label_of(dom: &ReplayDom, id: u32, element: &Element) -> Option<String> {
             }
             if let Some(NodeKind::Element(e)) = dom.node(node).map(|n| &n.kind) {
                 if e.tag == "label" && attr(e, "for") == Some(own_id) {
-                    return Some(text_of(dom, node, MAX_NAME)).filter(|t| is_name(t));
+                    return Some(label_text(dom, node)).filter(|t| is_name(t));
                 }
                 stack.extend(dom.children(node));
             }
@@ -164,6 +164,15 @@ fn clipped(text: &str) -> String {
 
 /// The text under `id`, spaces collapsed, at most `max` characters.
 pub(crate) fn text_of(dom: &ReplayDom, id: u32, max: usize) -> String {
+    text_under(dom, id, max, false)
+}
+
+/// A label's own text: not that of the field it wraps (a select's options, a textarea's value).
+fn label_text(dom: &ReplayDom, label: u32) -> String {
+    text_under(dom, label, MAX_NAME, true)
+}
+
+fn text_under(dom: &ReplayDom, id: u32, max: usize, skip_fields: bool) -> String {
     let mut text = String::new();
     let mut stack = vec![id];
     // A subtree of many nodes and little text is not walked whole for a few words.
@@ -180,6 +189,13 @@ pub(crate) fn text_of(dom: &ReplayDom, id: u32, max: usize) -> String {
             text.push_str(&t[..end]);
             if text.len() > max {
                 break;
+            }
+        }
+        if skip_fields {
+            if let NodeKind::Element(e) = &node.kind {
+                if matches!(e.tag.as_str(), "input" | "select" | "textarea") {
+                    continue;
+                }
             }
         }
         let first = stack.len();
@@ -245,12 +261,19 @@ mod tests {
             (23, 2, "form", &[("id", "signup")]),
             (24, 23, "#text", &[("", "Email Sign up")]),
             (25, 2, "form", &[("aria-label", "Sign up"), ("class", "signup")]),
+            (26, 12, "option", &[]),
+            (27, 26, "#text", &[("", "Free")]),
+            (28, 2, "label", &[]),
+            (29, 28, "#text", &[("", "Notes")]),
+            (30, 28, "textarea", &[]),
+            (31, 30, "#text", &[("", "my private note")]),
         ]);
         let named = |id| describe(&dom, id);
         assert_eq!(named(3), "the \"Send\" button (button.send)");
         assert_eq!(named(5), "the \"What needs to be done?\" field (input.new-todo)");
         assert_eq!(named(7), "the \"Mark all as complete\" checkbox (input#toggle-all)", "a label nearby names it");
-        assert_eq!(named(12), "the \"Plan\" dropdown (select)", "the label around it names it");
+        assert_eq!(named(12), "the \"Plan\" dropdown (select)", "the label around it names it, not its options");
+        assert_eq!(named(30), "the \"Notes\" field (textarea)", "nor the value of the field it wraps");
         assert_eq!(named(13), "the \"Delete\" button (button.destroy)");
         assert_eq!(named(14), "the \"Pay now\" button (input)");
         assert_eq!(named(15), "the checkbox (input.toggle)", "no name: its kind and selector");

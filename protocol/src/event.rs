@@ -537,8 +537,8 @@ pub struct Input {
     pub masked: bool,
     /// Whether the page's script set this state rather than the user (a framework clearing a
     /// field after Enter, unchecking "toggle all" as it renders): replayed the same, but no
-    /// step of the user's. Written only when set, so a recorder that never sets it writes the
-    /// four fields it always did.
+    /// step of the user's. Written only when set, as a fifth field, in a batch of protocol
+    /// version 4.
     #[serde(default, skip_serializing_if = "is_false")]
     pub scripted: bool,
 }

@@ -350,6 +350,14 @@ pub fn derived_traces() -> Batch {
     Batch { trace_key: Some(key), ..envelope(3, 1_780_000_020_000, events) }
 }
 
+/// A batch with an input the page's script set (a framework clearing a field after Enter).
+pub fn scripted_input() -> Batch {
+    let typed = Input { target: 9, value: "********".into(), checked: None, masked: true, scripted: false };
+    let cleared = Input { value: String::new(), scripted: true, ..typed.clone() };
+    let events = vec![event(0, EventData::Input(typed)), event(12, EventData::Input(cleared))];
+    envelope(4, 1_780_000_030_000, events)
+}
+
 /// The sample session's batches with the names of their golden vectors.
 pub fn all() -> Vec<(&'static str, Batch)> {
     vec![("page_start", page_start()), ("interaction", interaction()), ("facts", facts())]

@@ -16,11 +16,14 @@ use crate::codec::{read, scan};
 use crate::{trace_key, Batch, DecodeError, EncodeError, Limits};
 
 /// The newest protocol version, which this build writes for batches that use what it added
-/// (derived trace ids); it reads every version from [`OLDEST_VERSION`] on.
-pub const PROTOCOL_VERSION: u8 = 3;
+/// (inputs set by script); it reads every version from [`OLDEST_VERSION`] on.
+pub const PROTOCOL_VERSION: u8 = 4;
+
+/// The version that added derived trace ids.
+pub const TRACE_KEY_VERSION: u8 = 3;
 
 /// The oldest protocol version this build reads, and writes for batches that need nothing
-/// newer, so receivers that predate version 3 still take them.
+/// newer, so receivers that predate the newer versions still take them.
 pub const OLDEST_VERSION: u8 = 2;
 
 /// The first three bytes of every batch.
@@ -38,8 +41,19 @@ pub fn encode_payload(batch: &Batch) -> Result<Vec<u8>, EncodeError> {
 
 /// Encodes a batch for the wire: header, then the LZ4-compressed MessagePack payload.
 pub fn encode_batch(batch: &Batch) -> Result<Vec<u8>, EncodeError> {
-    let version = if batch.trace_key.is_some() { PROTOCOL_VERSION } else { OLDEST_VERSION };
-    frame(&encode_payload(batch)?, version)
+    frame(&encode_payload(batch)?, version_needed(batch))
+}
+
+/// The oldest version that can carry `batch`: what a batch doesn't use, older receivers take.
+pub fn version_needed(batch: &Batch) -> u8 {
+    let scripted = batch.events.iter().any(|e| matches!(&e.data, crate::EventData::Input(i) if i.scripted));
+    if scripted {
+        PROTOCOL_VERSION
+    } else if batch.trace_key.is_some() {
+        TRACE_KEY_VERSION
+    } else {
+        OLDEST_VERSION
+    }
 }
 
 /// Frames an already encoded MessagePack payload as the newest version.

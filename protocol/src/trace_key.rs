@@ -187,7 +187,7 @@ mod tests {
     fn derived_ids_travel_as_a_marker_and_are_derived_again_on_both_decoding_paths() {
         let batch = keyed_batch();
         let framed = crate::encode_batch(&batch).unwrap();
-        assert_eq!(framed[3], crate::PROTOCOL_VERSION, "a keyed batch is version 3");
+        assert_eq!(framed[3], crate::frame::TRACE_KEY_VERSION, "a keyed batch is version 3");
         let payload = crate::encode_payload(&batch).unwrap();
         let unkeyed = crate::encode_payload(&crate::Batch { trace_key: None, ..batch.clone() }).unwrap();
         // Two derived requests: 29 bytes of ids become 1 each, and the key costs 34.

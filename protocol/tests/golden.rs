@@ -25,12 +25,14 @@ macro_rules! vectors {
     };
 }
 
-const VECTORS: [(&str, &[u8], &[u8]); 4] = vectors!("page_start", "interaction", "facts", "derived_traces");
+const VECTORS: [(&str, &[u8], &[u8]); 5] =
+    vectors!("page_start", "interaction", "facts", "derived_traces", "scripted_input");
 
-/// The sample session, and a batch with derived trace ids.
+/// The sample session, a batch with derived trace ids, and one with an input set by script.
 fn samples() -> Vec<(&'static str, sightline_protocol::Batch)> {
     let mut samples = fixtures::all();
     samples.push(("derived_traces", fixtures::derived_traces()));
+    samples.push(("scripted_input", fixtures::scripted_input()));
     samples
 }
 

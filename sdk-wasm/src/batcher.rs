@@ -110,7 +110,7 @@ mod tests {
 
     #[test]
     fn the_trace_key_goes_only_with_batches_whose_requests_derived_their_ids_from_it() {
-        use sightline_protocol::{Network, TraceKey, PROTOCOL_VERSION};
+        use sightline_protocol::{Network, TraceKey};
         let key = TraceKey([5; 32]);
         let call = |id, trace| EventData::Network(Box::new(Network { id, trace, ..Network::default() }));
         let mut batcher = Batcher::new("slk_key", SessionId([7; 16]), 0);
@@ -124,7 +124,7 @@ mod tests {
         batcher.restart(SessionId([8; 16]), 1);
         batcher.push(1_003, call(3, Some(key.derive(3))));
         let keyed = batcher.take(1_004).unwrap().unwrap().bytes;
-        assert_eq!(keyed[3], PROTOCOL_VERSION);
+        assert_eq!(keyed[3], sightline_protocol::frame::TRACE_KEY_VERSION);
         let decoded = decode_batch(&keyed, &Limits::default()).unwrap();
         assert_eq!(decoded.trace_key, Some(key));
         let traces: Vec<_> = decoded

@@ -345,16 +345,17 @@ impl Recorder {
 /// Whether an event is the user's doing, which keeps the session alive. What the page does on
 /// its own does not: changes, requests, logs, its own calls (`track`, `identify`,
 /// `replaceState`), a tab going into the background, a blur, a resize (which an app or a
-/// rotating phone can cause), a scroll the page made ([`intake::SCROLL_POSITION`]). Route
+/// rotating phone can cause), a scroll the page made ([`intake::SCROLL_POSITION`]), form state
+/// its script set. Route
 /// changes (`pushState`, back and forward) count: usually the user's.
 fn is_user_activity(data: &EventData) -> bool {
     match data {
         EventData::Pointer(_)
         | EventData::MouseMove(_)
         | EventData::Scroll(_)
-        | EventData::Input(_)
         | EventData::Key(_)
         | EventData::Submit(_) => true,
+        EventData::Input(input) => !input.scripted,
         // A blur also comes of the window losing focus, or of the focused element removed.
         EventData::Focus(focus) => focus.focused,
         EventData::Navigation(navigation) => navigation.kind != NavigationKind::Replace,

@@ -29,6 +29,11 @@ enum Cause {
 /// The user's action a problem follows from: the click itself for an error click; else the last
 /// click, key, submission or typing among its steps, if recent.
 fn action_of(p: &Problem) -> Option<u64> {
+    // A slow request follows from what sent it, however long it then took.
+    let from = match (&p.request, p.kind) {
+        (Some(request), ProblemKind::SlowRequest) => request.start,
+        _ => p.time,
+    };
     match p.kind {
         ProblemKind::ErrorClick => Some(p.time),
         ProblemKind::FailedRequest | ProblemKind::JsError | ProblemKind::ConsoleError | ProblemKind::SlowRequest => p
@@ -37,7 +42,7 @@ fn action_of(p: &Problem) -> Option<u64> {
             .rev()
             .find(|s| matches!(s.kind, "click" | "double click" | "context click" | "key" | "submit" | "input"))
             .map(|s| s.time)
-            .filter(|time| p.time.saturating_sub(*time) <= CAUSE_WINDOW_MS),
+            .filter(|time| from.saturating_sub(*time) <= CAUSE_WINDOW_MS),
         // Rage and dead clicks are about the clicking itself.
         ProblemKind::RageClick | ProblemKind::DeadClick => None,
     }
@@ -48,13 +53,18 @@ pub(super) fn follows_response(error: u64, answered: u64) -> bool {
     answered.saturating_sub(CHAIN_BEFORE_MS) <= error && error <= answered + CHAIN_AFTER_MS
 }
 
+/// Whether nothing at `now` or later can be the handling of a response recorded at `answered`.
+pub(super) fn chain_ended(answered: u64, now: u64) -> bool {
+    now > answered + CHAIN_AFTER_MS
+}
+
 fn is_error(kind: ProblemKind) -> bool {
     matches!(kind, ProblemKind::JsError | ProblemKind::ConsoleError)
 }
 
 /// The cause of each problem: an error handled in a failed request's tasks shares the
-/// request's, whatever the user did before; others their user action, and a failed request
-/// with none is a cause of its own.
+/// request's, unless the user acted after the answer; others their user action, and a failed
+/// request with none is a cause of its own.
 fn causes(problems: &[Problem]) -> Vec<Option<Cause>> {
     let own = |p: &Problem| {
         action_of(p)
@@ -68,8 +78,10 @@ fn causes(problems: &[Problem]) -> Vec<Option<Cause>> {
             .enumerate()
             .filter(|(_, q)| q.kind == ProblemKind::FailedRequest && follows_response(p.time, q.time))
             .min_by_key(|(_, q)| (q.time > p.time, p.time.abs_diff(q.time)));
-        if let Some((at, _)) = answered {
-            causes[i] = causes[at];
+        if let Some((at, q)) = answered {
+            if action_of(p).is_none_or(|action| action <= q.time) {
+                causes[i] = causes[at];
+            }
         }
     }
     causes

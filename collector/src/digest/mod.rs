@@ -12,15 +12,15 @@ mod markdown;
 
 pub use markdown::to_markdown;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
 
 use serde::Serialize;
 use sightline_player::facts::{Fact, FactFinder, Panel};
 use sightline_player::signals::{Signal, SignalFinder, SignalKind};
-use sightline_protocol::{EventData, TraceId};
+use sightline_protocol::{ConsoleLevel, ErrorKind, EventData, TraceId};
 
-use grouping::{follows_response, grouped, rank};
+use grouping::{chain_ended, follows_response, grouped, rank};
 
 use crate::store::{Store, StoreError};
 use crate::summary::{path_of, SessionSummary, SignalCounts};
@@ -32,6 +32,9 @@ const MAX_PROBLEMS: usize = 20;
 const STEPS: usize = 5;
 /// How soon after a burst's first click a request it sent starts.
 const RAGE_SENT_MS: u64 = 500;
+/// How late a step may be recorded after the request it sent started (an app that sends on
+/// `pointerdown` or `keydown` starts the request before the SDK records the key or click).
+const SENT_BY_MS: u64 = 50;
 /// Backend log lines and spans shown per problem, each.
 const BACKEND_LINES: usize = 10;
 
@@ -170,6 +173,19 @@ pub struct Step {
     pub summary: String,
 }
 
+impl Step {
+    /// Whether the user did something with this step: a route change or an app's event follows
+    /// from what they did, it isn't it; Tab and the arrows move between things, they don't do
+    /// them.
+    fn acts(&self) -> bool {
+        match self.kind {
+            "click" | "double click" | "context click" | "input" | "submit" => true,
+            "key" => !self.summary.starts_with("Pressed Tab") && !self.summary.starts_with("Pressed Arrow"),
+            _ => false,
+        }
+    }
+}
+
 /// A request as the browser saw it.
 #[derive(Debug, Clone, Serialize)]
 pub struct RequestFacts {
@@ -206,9 +222,13 @@ pub struct Recording {
     facts: FactFinder,
     signals: SignalFinder,
     failed_requests: Vec<(u64, RequestFacts)>,
-    /// Requests answered with a 4xx: routine (a 401 before sign-in, a 404 of a lookup) unless
-    /// an error follows in the tasks that handled the answer.
+    /// Requests answered with a 4xx that an error followed in the tasks that handled the
+    /// answer; others are routine (a 401 before sign-in, a 404 of a lookup).
     client_errors: Vec<(u64, RequestFacts)>,
+    /// 4xx answers an error may still follow.
+    recent_client_errors: VecDeque<(u64, RequestFacts)>,
+    /// When the page last raised or logged an error, and whether a 4xx was found its cause.
+    last_error: Option<(u64, bool)>,
     /// The requests that didn't fail, for the slow ones and for what was pending when.
     requests: Vec<RequestFacts>,
 }
@@ -219,6 +239,15 @@ impl Recording {
         self.span = Some(self.span.map_or((time, time), |(first, last)| (first.min(time), last.max(time))));
         self.facts.push(time, data);
         self.signals.push(time, page, data);
+        while self.recent_client_errors.front().is_some_and(|(answered, _)| chain_ended(*answered, time)) {
+            self.recent_client_errors.pop_front();
+        }
+        match data {
+            EventData::Console(c) if c.level == ConsoleLevel::Error => self.error_raised(time),
+            // A resource that failed to load is no handler's error.
+            EventData::Error(e) if e.kind != ErrorKind::Resource => self.error_raised(time),
+            _ => {}
+        }
         if let EventData::Network(n) = data {
             let facts = || RequestFacts {
                 method: n.method.clone(),
@@ -235,12 +264,36 @@ impl Recording {
                 }
                 return;
             }
-            if (400..500).contains(&n.status) && self.client_errors.len() < MAX_FAILED_REQUESTS {
-                self.client_errors.push((time, facts()));
+            if (400..500).contains(&n.status) {
+                // The recorder notes an answer once it has read its body, which may be after
+                // the page's handler reported it.
+                if let Some((error, false)) = self.last_error.filter(|(error, _)| follows_response(*error, time)) {
+                    self.last_error = Some((error, true));
+                    self.reported(time, facts());
+                } else if self.recent_client_errors.len() < MAX_FAILED_REQUESTS {
+                    self.recent_client_errors.push_back((time, facts()));
+                }
             }
             if self.requests.len() < MAX_REQUESTS {
                 self.requests.push(facts());
             }
+        }
+    }
+
+    /// The page raised or logged an error at `time`: the 4xx answered last before it, if its
+    /// handling may have raised it, is where it came from.
+    fn error_raised(&mut self, time: u64) {
+        let nearest = self.recent_client_errors.iter().rposition(|(answered, _)| follows_response(time, *answered));
+        let found = nearest.and_then(|at| self.recent_client_errors.remove(at));
+        self.last_error = Some((time, found.is_some()));
+        if let Some((answered, request)) = found {
+            self.reported(answered, request);
+        }
+    }
+
+    fn reported(&mut self, answered: u64, request: RequestFacts) {
+        if self.client_errors.len() < MAX_FAILED_REQUESTS {
+            self.client_errors.push((answered, request));
         }
     }
 }
@@ -258,7 +311,7 @@ pub fn build(
         Some(t) => format!("{viewer}/sessions/{}?t={t}", summary.id),
         None => format!("{viewer}/sessions/{}", summary.id),
     };
-    let Recording { span, facts, signals, failed_requests, client_errors, requests } = recording;
+    let Recording { span, facts, signals, failed_requests, client_errors, requests, .. } = recording;
     let (start, end) = span.unwrap_or((summary.start, summary.end));
     let facts = facts.finish();
     let activity: Vec<&Fact> = facts.iter().filter(|f| f.panel == Panel::Activity).collect();
@@ -275,11 +328,8 @@ pub fn build(
         let kind = if fact.kind == "exception" { ProblemKind::JsError } else { ProblemKind::ConsoleError };
         problems.push(problem(kind, fact.time, fact.summary.clone(), fact.detail.clone()));
     }
-    // A 4xx the app then reports as an error is where that error came from.
-    let errors: Vec<u64> = problems.iter().map(|p| p.time).collect();
-    let answered_then_reported =
-        client_errors.into_iter().filter(|(time, _)| errors.iter().any(|error| follows_response(*error, *time)));
-    for (time, request) in failed_requests.into_iter().chain(answered_then_reported) {
+    // A 4xx the app then reported as an error is where that error came from.
+    for (time, request) in failed_requests.into_iter().chain(client_errors) {
         let summary = match request.status {
             0 => format!(
                 "{} {} failed: {}",
@@ -345,13 +395,22 @@ pub fn build(
         p.offset_ms = p.time.saturating_sub(start);
         p.link = link(Some(p.time));
         // Steps strictly before a click signal: the click itself is the problem. A slow
-        // request is what the user did before it was sent, not the clicking while it was pending.
-        let cutoff = match (p.kind, &p.request) {
-            (ProblemKind::RageClick | ProblemKind::DeadClick | ProblemKind::ErrorClick, _) => p.time.saturating_sub(1),
-            (ProblemKind::SlowRequest, Some(r)) => r.start,
-            _ => p.time,
+        // request is what the user did before it was sent, not the clicking while it was pending
+        // (an action recorded just after it started, when there is none before, sent it).
+        p.steps = match (p.kind, &p.request) {
+            (ProblemKind::RageClick | ProblemKind::DeadClick | ProblemKind::ErrorClick, _) => {
+                steps_before(p.time.saturating_sub(1))
+            }
+            (ProblemKind::SlowRequest, Some(r)) => {
+                let before = steps_before(r.start);
+                if before.iter().any(|s| s.acts()) {
+                    before
+                } else {
+                    steps_before(r.start + SENT_BY_MS)
+                }
+            }
+            _ => steps_before(p.time),
         };
-        p.steps = steps_before(cutoff);
         if let Some(trace) = p.request.as_ref().and_then(|r| r.trace.as_deref()).and_then(|t| t.parse::<TraceId>().ok())
         {
             let mut backend = TraceTelemetry::new(trace, store.telemetry(project, trace)?);
@@ -485,14 +544,7 @@ fn headline(lead: &Problem, pages: &[PageStep]) -> String {
     if let Some(reason) = reason {
         let _ = write!(line, " ({})", reason.lines().next().unwrap_or_default());
     }
-    // What the user did: a route change or an app's event follows from it, it isn't it; Tab
-    // and the arrows move between things, they don't do them.
-    let acts = |s: &&Step| match s.kind {
-        "click" | "double click" | "context click" | "input" | "submit" => true,
-        "key" => !s.summary.starts_with("Pressed Tab") && !s.summary.starts_with("Pressed Arrow"),
-        _ => false,
-    };
-    if let Some(step) = lead.steps.iter().rev().find(acts) {
+    if let Some(step) = lead.steps.iter().rev().find(|s| s.acts()) {
         let did = match step.kind {
             "click" => step.summary.strip_prefix("Click ").map(|rest| format!("clicked {rest}")),
             "double click" => step.summary.strip_prefix("Double click ").map(|rest| format!("double-clicked {rest}")),
@@ -677,16 +729,30 @@ mod tests {
         // The app's handler logs it after reading the answer's body, in a later task.
         recording.push(5_030, 0, &logged("sync conflict"));
         recording.push(9_000, 0, &call("https://app.example/api/lookup/7", 404));
+        // An image that failed to load is no handler's error.
+        let image = sightline_protocol::ErrorEvent { kind: ErrorKind::Resource, ..Default::default() };
+        recording.push(9_010, 0, &EventData::Error(Box::new(image)));
         recording.push(20_000, 0, &logged("unrelated"));
+        // Of three lookups answered 404 at once, the error the app logs is the last one's.
+        for (at, id) in [(30_000, 1), (30_005, 2), (30_010, 3)] {
+            recording.push(at, 0, &call(&format!("https://app.example/api/lookup/{id}"), 404));
+        }
+        recording.push(30_020, 0, &logged("lookup failed"));
         let summary = SessionSummary::new(SessionId([1; 16]), 0);
         let digest = build(&store, 1, &summary, recording, "https://viewer").unwrap();
         let kinds: Vec<(ProblemKind, Vec<&str>)> =
             digest.problems.iter().map(|p| (p.kind, p.related.iter().map(|r| r.summary.as_str()).collect())).collect();
         assert_eq!(
             kinds,
-            [(ProblemKind::FailedRequest, vec!["sync conflict"]), (ProblemKind::ConsoleError, vec![])],
+            [
+                (ProblemKind::FailedRequest, vec!["sync conflict"]),
+                (ProblemKind::JsError, vec![]),
+                (ProblemKind::ConsoleError, vec![]),
+                (ProblemKind::FailedRequest, vec!["lookup failed"]),
+            ],
             "{digest:#?}"
         );
+        assert!(digest.problems[3].request.as_ref().unwrap().url.ends_with("/lookup/3"));
         let request = digest.problems[0].request.as_ref().unwrap();
         assert_eq!((request.status, request.url.as_str()), (409, "https://app.example/api/sync"));
         assert!(digest.headline.unwrap().starts_with("PUT /api/sync failed with 409"));

@@ -90,7 +90,6 @@ pub(super) fn telemetry_age(project: u32, first_received: u64, trace: TraceId) -
     key(TELEMETRY_AGE, project, &[&first_received.to_be_bytes(), trace.as_bytes()])
 }
 
-/// The trailing 16 bytes of a key, as a session id.
 /// The trace id of an `r` key found behind an `i` back-reference, if it is one.
 pub(super) fn trace_of_index_key(index_key: &[u8]) -> Option<TraceId> {
     if index_key.len() != 37 || index_key[0] != TRACE {
@@ -99,6 +98,7 @@ pub(super) fn trace_of_index_key(index_key: &[u8]) -> Option<TraceId> {
     Some(TraceId(index_key[5..21].try_into().ok()?))
 }
 
+/// The trailing 16 bytes of a key, as a session id.
 pub(super) fn session_suffix(key: &[u8]) -> Option<SessionId> {
     let tail = key.len().checked_sub(16).map(|start| &key[start..])?;
     Some(SessionId(tail.try_into().ok()?))
@@ -155,10 +155,10 @@ mod tests {
     fn a_trace_key_behind_a_back_reference_gives_its_trace_id() {
         let trace = TraceId([0x4b; 16]);
         assert_eq!(trace_of_index_key(&self::trace(7, trace, Some(SessionId([1; 16])))), Some(trace));
-        assert_eq!(
-            trace_of_index_key(&user(7, "a-user-id-of-37-bytes-is-still-a-user", Some(SessionId([1; 16])))),
-            None
-        );
+        // A user key of the same length: `u`, project 4, user length 2, user 14, session 16.
+        let user_key = user(7, "jane@acme.test", Some(SessionId([1; 16])));
+        assert_eq!(user_key.len(), 37);
+        assert_eq!(trace_of_index_key(&user_key), None);
         assert_eq!(trace_of_index_key(&self::trace(7, trace, None)), None);
     }
 

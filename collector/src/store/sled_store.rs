@@ -3,13 +3,15 @@
 
 use std::path::Path;
 
-use sightline_protocol::{decode_batch, SessionId, TraceId};
+use sightline_protocol::{SessionId, TraceId};
 
 use super::keys::{self, key};
 use super::{BatchKey, Cursor, Listed, Store, StoreError, StoreIter, TraceHeader, TraceHit, Write};
-use crate::summary::{BatchTally, SessionSummary};
+use crate::summary::SessionSummary;
 use crate::telemetry::BackendRecord;
-use sightline_protocol::stream::STORED_LIMITS;
+
+/// Back-references written per write while upgrading a store's layout.
+const UPGRADE_SLICE: usize = 10_000;
 
 /// Sessions stored in a sled database.
 pub struct SledStore {
@@ -33,29 +35,35 @@ impl SledStore {
     }
 
     /// Gives every `r` entry of a store written before they had back-references its `i`
-    /// entry, reading the trace ids from the stored batches, once.
+    /// entry, once. The `r` keys say all it takes (project, trace, session), so no batch is
+    /// read; written in slices, and idempotent, so an upgrade cut short is simply done again.
     fn upgrade_layout(&self) -> Result<(), StoreError> {
         if self.meta(keys::LAYOUT_META)?.as_deref() == Some(keys::LAYOUT) {
             return Ok(());
         }
         let mut upgraded = 0usize;
-        for entry in self.tree.scan_prefix([keys::BATCH]) {
-            let (k, bytes) = entry?;
-            let (project, session) = match (k.get(1..5), keys::session_suffix(k.get(..21).unwrap_or_default())) {
-                (Some(project), Some(session)) => (be_u32(project), session),
-                _ => return Err(corrupt(&k, "short batch key")),
+        let mut batch = sled::Batch::default();
+        for entry in self.tree.scan_prefix([keys::TRACE]) {
+            let k = entry?.0;
+            let (Some(project), Some(session)) = (k.get(1..5), keys::session_suffix(&k).filter(|_| k.len() == 37))
+            else {
+                return Err(corrupt(&k, "bad trace key"));
             };
-            let traces = BatchTally::of(&decode_batch(&bytes, &STORED_LIMITS).map_err(|e| corrupt(&k, e))?).traces;
-            let mut batch = sled::Batch::default();
-            for (trace, _) in traces {
-                let index_key = keys::trace(project, trace, Some(session));
-                batch.insert(key(keys::SESSION_INDEX, project, &[session.as_bytes(), &index_key]), &[][..]);
+            let project = be_u32(project);
+            // An entry of a session without a summary (a deletion cut short) is left out: no
+            // deletion would ever walk its back-reference.
+            if !self.tree.contains_key(Self::session_prefix(keys::SUMMARY, project, session))? {
+                continue;
             }
-            self.tree.apply_batch(batch)?;
+            batch.insert(key(keys::SESSION_INDEX, project, &[session.as_bytes(), &k]), &[][..]);
             upgraded += 1;
+            if upgraded.is_multiple_of(UPGRADE_SLICE) {
+                self.tree.apply_batch(std::mem::take(&mut batch))?;
+            }
         }
+        self.tree.apply_batch(batch)?;
         if upgraded > 0 {
-            tracing::info!(batches = upgraded, "store layout upgraded: trace ids indexed per session");
+            tracing::info!(entries = upgraded, "store layout upgraded: trace ids indexed per session");
         }
         self.set_meta(keys::LAYOUT_META, keys::LAYOUT)
     }
@@ -213,9 +221,13 @@ impl Store for SledStore {
         for entry in self.tree.scan_prefix(&index_prefix) {
             let k = entry?.0;
             let index_key = &k[index_prefix.len()..];
+            // A trace's backend records go with the last session that made requests under it (a
+            // page may send its own `traceparent`, shared by sessions).
             if let Some(trace) = keys::trace_of_index_key(index_key) {
-                self.remove_telemetry(&mut batch, project, trace)?;
-                batch.insert(key(keys::TRACE_TOMBSTONE, project, &[trace.as_bytes()]), &now.to_be_bytes()[..]);
+                if !self.traced_by_another(project, trace, session)? {
+                    self.remove_telemetry(&mut batch, project, trace)?;
+                    batch.insert(key(keys::TRACE_TOMBSTONE, project, &[trace.as_bytes()]), &now.to_be_bytes()[..]);
+                }
             }
             batch.remove(index_key);
             batch.remove(k);
@@ -307,6 +319,16 @@ impl Store for SledStore {
 }
 
 impl SledStore {
+    /// Whether a session other than `session` made requests under `trace`.
+    fn traced_by_another(&self, project: u32, trace: TraceId, session: SessionId) -> Result<bool, StoreError> {
+        for entry in self.tree.scan_prefix(keys::trace(project, trace, None)) {
+            if keys::session_suffix(&entry?.0) != Some(session) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// Adds the removal of a trace's records, header and age entry to `batch`; returns how
     /// many entries that is.
     fn remove_telemetry(&self, batch: &mut sled::Batch, project: u32, trace: TraceId) -> Result<usize, StoreError> {
@@ -349,12 +371,12 @@ fn stored_batch(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::summary::BatchTally;
     use sightline_protocol::{encode_batch, fixtures};
 
     /// A store holding one session of the fixture's batches, with backend records for its
     /// trace; `back_references` false writes it the way stores did before `r` entries had them.
-    fn store_with_traced_session(dir: &Path, back_references: bool) -> (SessionId, TraceId) {
-        let store = SledStore::open(dir).unwrap();
+    fn store_with_traced_session(store: &SledStore, back_references: bool) -> (SessionId, TraceId) {
         let facts = fixtures::facts();
         let session = facts.session;
         let k = BatchKey { project: 1, session, page: facts.page, seq: facts.seq };
@@ -396,8 +418,8 @@ mod tests {
     #[test]
     fn deleting_a_session_deletes_its_traces_without_reading_its_batches() {
         let dir = tempfile::tempdir().unwrap();
-        let (session, trace) = store_with_traced_session(dir.path(), true);
         let store = SledStore::open(dir.path()).unwrap();
+        let (session, trace) = store_with_traced_session(&store, true);
         // A batch that no longer decodes cannot stop the deletion: its bytes are not read.
         for entry in store.tree.scan_prefix([keys::BATCH]) {
             store.tree.insert(entry.unwrap().0, &b"not a batch"[..]).unwrap();
@@ -406,10 +428,32 @@ mod tests {
     }
 
     #[test]
-    fn a_store_from_before_trace_back_references_gets_them_when_opened() {
+    fn a_trace_two_sessions_share_keeps_its_records_until_both_are_deleted() {
         let dir = tempfile::tempdir().unwrap();
-        let (session, trace) = store_with_traced_session(dir.path(), false);
         let store = SledStore::open(dir.path()).unwrap();
+        let (session, trace) = store_with_traced_session(&store, true);
+        let other = SessionId([0xee; 16]);
+        let k = BatchKey { project: 1, session: other, page: 0, seq: 0 };
+        store.apply(vec![Write::Batch { key: k, bytes: b"other".to_vec(), traces: vec![(trace, 5)] }]).unwrap();
+        store
+            .apply(vec![Write::Summary { project: 1, session: other, summary: SessionSummary::new(other, 1) }])
+            .unwrap();
+        assert!(store.delete_session(1, session, 2_000).unwrap());
+        assert_eq!(store.trace_hits(1, trace).unwrap().len(), 1, "the other session's entry stays");
+        assert!(store.trace_header(1, trace).unwrap().is_some(), "and the backend records with it");
+        assert!(!store.is_deleted_trace(1, trace).unwrap());
+        assert!(store.delete_session(1, other, 3_000).unwrap());
+        assert!(store.trace_header(1, trace).unwrap().is_none());
+        assert!(store.is_deleted_trace(1, trace).unwrap());
+    }
+
+    #[test]
+    fn a_store_from_before_trace_back_references_is_given_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let (session, trace) = store_with_traced_session(&store, false);
+        // What opening the store does.
+        store.upgrade_layout().unwrap();
         assert_eq!(store.meta(keys::LAYOUT_META).unwrap().as_deref(), Some(keys::LAYOUT));
         assert_deleted_with_its_traces(&store, session, trace);
     }

@@ -152,31 +152,43 @@ export function createConsoleAndErrors(isRecording, put, catchUp, pageUrl, recor
     const name = error && error.name ? String(error.name) : 'Error';
     const message = clip(String(event.message || (error && error.message) || ''), 4096);
     const stack = error && typeof error.stack === 'string' ? clip(error.stack, 16384) : undefined;
-    hold([0, name, message, stack, String(event.filename || ''), event.lineno >>> 0, event.colno >>> 0]);
+    const raisedAt = performance.timeOrigin + (event.timeStamp || performance.now());
+    hold(raisedAt, [0, name, message, stack, String(event.filename || ''), event.lineno >>> 0, event.colno >>> 0]);
   }
 
-  // An uncaught error is recorded at the end of the task that raised it. When the page's own
-  // listener throws while the user's click or key is dispatched, before the SDK's listener has
-  // seen it, the browser reports the error in an event of its own (so the click being
-  // dispatched can't be read then); held to the end of the task, the error follows the click
-  // or key the SDK records meanwhile, and is theirs.
+  // An uncaught error is held for a moment. When the page's own listener throws while the
+  // user's click or key is dispatched, before the SDK's listener has seen it, the browser
+  // reports the error in an event of its own, so the click being dispatched can't be read then:
+  // held, the error is recorded once the SDK has recorded that click or key, as its own
+  // (`releaseErrors(dispatchedAt)` before it, `releaseErrors()` after), or else by a message
+  // posted to the next task, or when the page leaves or the SDK stops.
   const held = [];
+  let channel;
   let releasing = false;
-  const channel = typeof MessageChannel === 'function' ? new MessageChannel() : null;
-  if (channel !== null) channel.port1.onmessage = releaseErrors;
 
-  function hold(error) {
-    held.push(error);
+  function hold(raisedAt, error) {
+    held.push([Number(raisedAt) || 0, error]);
     if (releasing) return;
     releasing = true;
-    if (channel !== null) channel.port2.postMessage(0);
-    else setTimeout(releaseErrors, 0);
+    try {
+      if (channel === undefined) {
+        channel = null;
+        channel = new MessageChannel();
+        channel.port1.onmessage = () => releaseErrors();
+        // Outside a browser (a server render, a test runner) the port must not keep the process up.
+        if (typeof channel.port1.unref === 'function') channel.port1.unref();
+      }
+      channel.port2.postMessage(0);
+    } catch (_) {
+      setTimeout(releaseErrors, 0);
+    }
   }
 
-  // Records the errors held; the page calls it too when it is leaving, before what waits goes.
-  function releaseErrors() {
-    releasing = false;
-    for (const error of held.splice(0)) putError(...error);
+  // Records the errors held that were raised before `before` (ms since the epoch, when a click
+  // or key was made), or all.
+  function releaseErrors(before = Infinity) {
+    while (held.length > 0 && held[0][0] < before) putError(...held.shift()[1]);
+    if (held.length === 0) releasing = false;
   }
 
   function onRejection(event) {

@@ -97,7 +97,7 @@ export function createInteractions(ctx, { flagsAt, formValueMasked, inBlockedOrS
     const point = event.changedTouches && event.changedTouches.length > 0 ? event.changedTouches[0] : event;
     const [dx, dy] = frameOffset(event);
     const [x, y] = [Math.round(point.clientX + dx) | 0, Math.round(point.clientY + dy) | 0];
-    sink.pointer(POINTER_KINDS[event.type], idOf(targetOf(event)), x, y);
+    sink.pointer(POINTER_KINDS[event.type], idOf(targetOf(event)), x, y, dispatchedAt(event));
   }
 
   let moves = [];
@@ -191,6 +191,14 @@ export function createInteractions(ctx, { flagsAt, formValueMasked, inBlockedOrS
   }
 
   // Keys that act, never those that type: what was typed is the field's value, masked.
+  // When the event was made, in ms since the epoch: a frame's event counts from the frame's
+  // own time origin, the errors it is compared with from the page's.
+  function dispatchedAt(event) {
+    const view = event.view || (event.target && event.target.ownerDocument && event.target.ownerDocument.defaultView);
+    const timing = (view && view.performance) || performance;
+    return timing.timeOrigin + event.timeStamp;
+  }
+
   function onKeyDown(event) {
     onUserInput(event);
     // An input method composing text uses Enter and the arrows to choose what it types.
@@ -210,7 +218,7 @@ export function createInteractions(ctx, { flagsAt, formValueMasked, inBlockedOrS
       shortcut;
     if (!acts) return;
     if (key === 'Enter' || key === ' ') activatedAt = event.timeStamp;
-    sink.key(idOf(target), modifiers, key);
+    sink.key(idOf(target), modifiers, key, dispatchedAt(event));
   }
 
   function onSubmit(event) {
@@ -251,7 +259,8 @@ export function createInteractions(ctx, { flagsAt, formValueMasked, inBlockedOrS
     if (!ctx.running) return;
     const el = targetOf(event);
     if (!el || el.nodeType !== 1 || !isFormControl(el)) return;
-    // An input event a script dispatched is the script's doing.
+    // An input event a script dispatched (an input mask, a helper setting the value) is the
+    // script's doing.
     recordControl(el, !event.isTrusted);
   }
 
@@ -260,11 +269,14 @@ export function createInteractions(ctx, { flagsAt, formValueMasked, inBlockedOrS
   const recordedState = new WeakMap();
 
   // `seen` tells the state apart where the value alone doesn't (a select's index); `scripted`
-  // says the page's script set it, not the user.
+  // says the page's script set it, not the user. A state the user's input event reports that a
+  // script set first is recorded again as the user's: a framework re-sets a checkbox inside
+  // the click's dispatch, before the browser fires `input`.
   function recordState(el, value, checked, masked, scripted, seen = value) {
     const state = `${checked}:${seen}`;
-    if (recordedState.get(el) === state) return false;
-    recordedState.set(el, state);
+    const last = recordedState.get(el);
+    if (last === state || (last === `s:${state}` && scripted)) return false;
+    recordedState.set(el, scripted ? `s:${state}` : state);
     sink.input(ids.get(el), value, checked, masked, scripted);
     return true;
   }
