@@ -7,26 +7,11 @@
 
 use std::time::Duration;
 
-use sightline_e2e::sdk::{dist, recorded_session, start_collector, stored, test_app, KEY};
+use sightline_e2e::sdk::{app_page, dist, recorded_session, start_collector, stored, test_app};
 use sightline_e2e::static_files::StaticFiles;
 use sightline_e2e::webdriver::Browser;
 use sightline_e2e::{Collector, Http};
 use sightline_protocol::{Batch, EventData, NodeKind};
-
-/// A page that installs the SDK and then runs the app's bundle, as an app's `index.html` does.
-fn app_page(collector: &str) -> String {
-    format!(
-        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Todos</title></head><body>
-<script type="module">
-import {{ init, getSessionUrl, status }} from '/index.js';
-await init({{ endpoint: '{collector}', projectKey: '{KEY}' }});
-window.sdkStatus = status;
-window.sessionUrl = getSessionUrl();
-</script>
-<script src="/app.js"></script>
-</body></html>"#
-    )
-}
 
 /// The texts and element tags of page `page`'s snapshot and its changes, in recorded order.
 fn recorded_texts(batches: &[Batch], page: u32) -> (Vec<String>, bool) {
@@ -70,7 +55,7 @@ fn sdk_recoveries(collector: &Collector) -> usize {
 #[test]
 fn a_svelte_app_is_recorded_on_every_load() {
     let (collector, _data) = start_collector();
-    let pages = vec![("/".into(), app_page(&collector.base)), ("/app.js".into(), test_app("svelte"))];
+    let pages = vec![("/".into(), app_page(&collector.base, "")), ("/app.js".into(), test_app("svelte"))];
     let site = StaticFiles::start(&dist(), pages);
     let browser = Browser::start();
     let http = Http::default();

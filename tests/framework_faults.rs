@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use sightline_e2e::digest::{digest_when, problems};
-use sightline_e2e::sdk::{dist, recorded_session, start_collector, test_app, KEY, TOKEN};
+use sightline_e2e::sdk::{app_page, dist, recorded_session, start_collector, test_app, KEY, TOKEN};
 use sightline_e2e::todo_site::{Fault, TodoSite, SAVE_ERROR, SERVICE, SYNC_CONFLICT};
 use sightline_e2e::webdriver::Browser;
 use sightline_e2e::{backend_key, Collector, Http};
@@ -36,19 +36,8 @@ impl Journey {
     /// run before the SDK is installed.
     fn open(app: &str, fault: Fault, before_sdk: &str) -> Journey {
         let (collector, data) = start_collector();
-        let page = format!(
-            r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Todos</title></head><body>
-<script>{before_sdk}</script>
-<script>window.todoApi = '/api';</script>
-<script type="module">
-import {{ init, getSessionUrl }} from '/index.js';
-await init({{ endpoint: '{}', projectKey: '{KEY}' }});
-window.sessionUrl = getSessionUrl();
-</script>
-<script src="/app.js"></script>
-</body></html>"#,
-            collector.base
-        );
+        let before = format!("<script>{before_sdk}</script>\n<script>window.todoApi = '/api';</script>");
+        let page = app_page(&collector.base, &before);
         let site = TodoSite::start(page, test_app(app), dist(), fault, &collector.base, &backend_key(KEY));
         let browser = Browser::start();
         browser.navigate(&format!("{}/", site.base));

@@ -27,7 +27,7 @@
 
 use std::time::{Duration, Instant};
 
-use sightline_e2e::sdk::{dist, recorded_session, session_of, start_collector, stored, test_app, KEY, TOKEN};
+use sightline_e2e::sdk::{app_page, dist, recorded_session, session_of, start_collector, stored, test_app, KEY, TOKEN};
 use sightline_e2e::shop::Shop;
 use sightline_e2e::static_files::StaticFiles;
 use sightline_e2e::webdriver::Browser;
@@ -297,17 +297,7 @@ fn framework_apps_replay_with_the_form_state_the_frameworks_set() {
     let (collector, _data) = start_collector();
     let browser = Browser::start();
     for app in ["react", "vue", "lit", "jquery"] {
-        let page = format!(
-            r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Todos</title></head><body>
-<script type="module">
-import {{ init, getSessionUrl }} from '/index.js';
-await init({{ endpoint: '{}', projectKey: '{KEY}' }});
-window.sessionUrl = getSessionUrl();
-</script>
-<script src="/app.js"></script>
-</body></html>"#,
-            collector.base
-        );
+        let page = app_page(&collector.base, "");
         let site = StaticFiles::start(&dist(), vec![("/".into(), page), ("/app.js".into(), test_app(app))]);
         browser.navigate(&format!("{}/", site.base));
         let session = recorded_session(&browser);

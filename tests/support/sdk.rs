@@ -39,6 +39,24 @@ pub fn test_app(name: &str) -> String {
         .unwrap_or_else(|e| panic!("{}: {e}; `cargo xtask test` builds the test apps", path.display()))
 }
 
+/// A page that installs the SDK and then runs the app's bundle at `/app.js`, as an app's
+/// `index.html` does; `before` is the page's own markup ahead of both (its scripts run first).
+/// The module sets `window.sdkStatus` and, once recording, `window.sessionUrl`.
+pub fn app_page(collector: &str, before: &str) -> String {
+    format!(
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Todos</title></head><body>
+{before}
+<script type="module">
+import {{ init, getSessionUrl, status }} from '/index.js';
+await init({{ endpoint: '{collector}', projectKey: '{KEY}' }});
+window.sdkStatus = status;
+window.sessionUrl = getSessionUrl();
+</script>
+<script src="/app.js"></script>
+</body></html>"#
+    )
+}
+
 /// `page` served at `/` next to the npm package, open in headless Chromium (the server lives
 /// as long as the first of the pair).
 pub fn open_page(page: String) -> (StaticFiles, Browser) {

@@ -1,7 +1,7 @@
 //! A static file server on loopback, for the pages browser tests load.
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
+use std::net::{TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
 
 /// Serves files under `root` at `http://127.0.0.1:PORT/`, plus `pages` given in memory, until
@@ -50,17 +50,21 @@ impl StaticFiles {
                             }
                         }
                     };
-                    let mut stream = &stream;
-                    let head = format!(
-                        "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                        body.len()
-                    );
-                    let _ = stream.write_all(head.as_bytes()).and_then(|_| stream.write_all(&body));
+                    respond(&stream, status, content_type, &body);
                 });
             }
         });
         StaticFiles { base }
     }
+}
+
+/// Writes a whole answer that closes the connection; a client gone meanwhile is no error here.
+pub(crate) fn respond(mut stream: &TcpStream, status: &str, content_type: &str, body: &[u8]) {
+    let head = format!(
+        "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(head.as_bytes()).and_then(|_| stream.write_all(body));
 }
 
 pub(crate) fn resolve(root: &Path, path: &str) -> Option<PathBuf> {

@@ -3,12 +3,12 @@
 //! injects. Like an instrumented backend, it reports why it failed to the collector over OTLP,
 //! under the trace id of the request's `traceparent`.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::static_files::{content_type, resolve};
+use crate::static_files::{content_type, resolve, respond};
 use crate::Http;
 
 /// The service name the backend's records carry.
@@ -133,12 +133,7 @@ impl Site {
             },
             _ => ("405 Method Not Allowed", b"{}".to_vec(), "application/json"),
         };
-        let mut stream = &stream;
-        let head = format!(
-            "HTTP/1.1 {status}\r\ncontent-type: {kind}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-            content.len()
-        );
-        let _ = stream.write_all(head.as_bytes()).and_then(|_| stream.write_all(&content));
+        respond(&stream, status, kind, &content);
     }
 
     /// Sends the collector one log record in the request's span, as OTLP/JSON, before the

@@ -190,7 +190,6 @@ export function createInteractions(ctx, { flagsAt, formValueMasked, inBlockedOrS
     inputAt = event.timeStamp;
   }
 
-  // Keys that act, never those that type: what was typed is the field's value, masked.
   // When the event was made, in ms since the epoch: a frame's event counts from the frame's
   // own time origin, the errors it is compared with from the page's.
   function dispatchedAt(event) {
@@ -199,6 +198,7 @@ export function createInteractions(ctx, { flagsAt, formValueMasked, inBlockedOrS
     return timing.timeOrigin + event.timeStamp;
   }
 
+  // Keys that act, never those that type: what was typed is the field's value, masked.
   function onKeyDown(event) {
     onUserInput(event);
     // An input method composing text uses Enter and the arrows to choose what it types.
