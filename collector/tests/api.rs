@@ -816,3 +816,38 @@ fn a_helpdesk_finds_a_users_recent_problems_in_one_call() {
     let encoded = format!("{}/api/users/jane%2Bvip%40acme.com/problems", collector.base);
     assert_eq!(http.get(&encoded, TOKEN_A).json()["user"], "jane+vip@acme.com");
 }
+
+#[test]
+fn a_user_with_many_sessions_is_erased_in_slices_and_no_one_else() {
+    use sightline_protocol::{Identify, Value};
+    let dir = tempfile::tempdir().unwrap();
+    let collector = start(dir.path(), CONFIG);
+    let http = Http::default();
+    let identified = |user: &str| {
+        vec![Event {
+            dt: 0,
+            data: EventData::Identify(Identify { user_id: user.into(), traits: Value::Map(Vec::new()) }),
+        }]
+    };
+    // More sessions than one slice of the writer's (64) holds, and a user whose id differs only
+    // in case: another person.
+    let sessions: Vec<SessionId> = (0..150).map(|_| random_session()).collect();
+    for session in &sessions {
+        let batch = batch_bytes(KEY_A, *session, 0, 0, identified("JSmith"));
+        assert_eq!(http.post_batch(&collector.base, KEY_A, &batch).status, 200);
+    }
+    let other = random_session();
+    assert_eq!(
+        http.post_batch(&collector.base, KEY_A, &batch_bytes(KEY_A, other, 0, 0, identified("jsmith"))).status,
+        200
+    );
+
+    let erased = http.delete(&format!("{}/api/users/JSmith", collector.base), TOKEN_A);
+    assert_eq!((erased.status, erased.json()["deleted"].as_u64()), (200, Some(150)));
+    let left = |user: &str| {
+        let page = http.get(&format!("{}/api/sessions?user={user}&limit=200", collector.base), TOKEN_A).json();
+        page["sessions"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+    };
+    assert_eq!(left("JSmith"), Vec::<String>::new());
+    assert_eq!(left("jsmith"), vec![other.to_string()], "user id jsmith is someone else");
+}

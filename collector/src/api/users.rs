@@ -24,6 +24,8 @@ const MAX_LIMIT: usize = 50;
 /// A user's sessions read at most, so that a lookup costs a bounded time (a user with more is
 /// looked up among that many of them).
 const MAX_READ: usize = 5_000;
+/// Sessions one writer command deletes at most, when a user's are erased.
+const DELETE_SLICE: usize = 64;
 /// How long the share links in an answer work at least: to the end of the day they were first
 /// handed out, and this many days more.
 const SHARE_DAYS: u64 = 7;
@@ -171,13 +173,26 @@ pub async fn problems(
     })))
 }
 
-/// Deletes the sessions of the user `{id}`, including any whose batches are still queued.
+/// Deletes the sessions of the user `{id}`, including any whose batches are still queued: found
+/// outside the writer, deleted by it [`DELETE_SLICE`] at a time so that other tenants' batches
+/// are written in between, and last the user's sessions the writer itself finds (those of
+/// batches identifying them that were queued meanwhile).
 pub async fn delete_user(
     req: HttpRequest,
     access: ReadAccess,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    let project = access.whole_project()?;
     let user = user_of(&req)?;
-    let deleted = delete_sessions(&state, access.whole_project()?, DeleteTarget::User(user)).await?;
+    let store = state.store.clone();
+    let lookup = user.clone();
+    let sessions = web::block(move || sessions_of_user(store.as_ref(), project, &lookup))
+        .await
+        .map_err(|_| ApiError::ShuttingDown)??;
+    let mut deleted = 0;
+    for slice in sessions.chunks(DELETE_SLICE) {
+        deleted += delete_sessions(&state, project, DeleteTarget::Sessions(slice.to_vec())).await?;
+    }
+    deleted += delete_sessions(&state, project, DeleteTarget::User(user)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "deleted": deleted })))
 }
