@@ -4,7 +4,8 @@
 //! backend refuses with a 409 the app then logs, a slow sync clicked again and again, a page
 //! handler that throws before the SDK sees the click — asserting on the digest's JSON: the
 //! headline, the step that caused it (keys included), the request with its status and
-//! duration, the backend's log line, and nothing reported on a journey without trouble.
+//! duration, the backend's log line, the errors the app logged and showed under it, and nothing
+//! reported on a journey without trouble.
 //!
 //! Each journey leaves its digest as Markdown in `target/digest-<journey>.md` (the README's
 //! examples are these). Needs `npm/dist`, `target/test-apps` (both built by `cargo xtask
@@ -130,7 +131,9 @@ fn react_a_save_answering_500_reads_as_the_enter_key_that_sent_it() {
     let typed = steps.iter().position(|s| *s == format!("Typed 8 characters (masked) into {field}"));
     let pressed = steps.iter().position(|s| *s == format!("Pressed Enter in {field}"));
     assert!(typed.is_some() && pressed == Some(steps.len() - 1) && typed < pressed, "{steps:#?}");
-    assert_eq!(related_kinds(lead), ["console_error"], "{lead:#}");
+    // What the app logged and what it showed the user, under the request they came from.
+    assert_eq!(related_kinds(lead), ["console_error", "error_shown"], "{lead:#}");
+    assert_eq!(lead["related"][1]["summary"], "Shown: Could not save your todo");
     assert!(problems(&digest, "error_click").is_empty(), "the click that focused the field is no error click");
     assert_eq!(digest["problems"].as_array().unwrap().len(), 1, "one cause, one problem: {digest:#}");
     // The session list shows the same headline.
@@ -158,7 +161,7 @@ fn vue_a_save_whose_connection_drops_names_the_network_error() {
     let steps = step_summaries(lead);
     assert_eq!(steps.last(), Some(&format!("Pressed Enter in {field}").as_str()), "{steps:#?}");
     assert!(steps.contains(&format!("Typed 13 characters (masked) into {field}").as_str()), "{steps:#?}");
-    assert_eq!(related_kinds(lead), ["console_error"], "{lead:#}");
+    assert_eq!(related_kinds(lead), ["console_error", "error_shown"], "{lead:#}");
     assert_eq!(digest["problems"].as_array().unwrap().len(), 1, "{digest:#}");
 }
 
@@ -179,7 +182,7 @@ fn vue_a_409_the_app_reports_leads_to_the_request_and_the_backends_reason() {
     let lead = &digest["problems"][0];
     assert_eq!(lead["request"]["status"], 409, "{digest:#}");
     assert_eq!(lead["backend"]["logs"][0]["severity"], "WARN");
-    assert_eq!(related_kinds(lead), ["console_error"], "the app's error is the 409's: {lead:#}");
+    assert_eq!(related_kinds(lead), ["console_error", "error_shown"], "the app's errors are the 409's: {lead:#}");
     let logged = &lead["related"][0];
     assert_eq!(logged["summary"], "Sync failed: sync conflict");
     assert_eq!(digest["problems"].as_array().unwrap().len(), 1, "{digest:#}");

@@ -5,6 +5,7 @@
 use serde::Serialize;
 use sightline_protocol::{ConsoleLevel, ErrorKind, EventData, NavigationKind, NodeKind, PointerKind};
 
+use crate::alerts::ShownErrors;
 use crate::naming::{describe, text_of};
 use crate::{Replay, ReplayDom};
 
@@ -100,12 +101,16 @@ pub struct FactFinder {
     /// something else (requests and console output meanwhile don't end the typing): the field
     /// being typed into and its line.
     typing: Option<(u32, usize)>,
+    /// Failures the page showed in its alerts.
+    alerts: ShownErrors,
+    /// How many of those so far.
+    errors_shown: usize,
 }
 
 impl FactFinder {
     /// Takes the next event of the recording.
     pub fn push(&mut self, time: u64, data: &EventData) {
-        let FactFinder { dom, out, typing } = self;
+        let FactFinder { dom, out, typing, alerts, errors_shown } = self;
         let lines = out.len();
         dom.apply(data);
         if lines >= MAX_FACTS {
@@ -202,6 +207,11 @@ impl FactFinder {
                 return;
             }
             EventData::Mutation(m) => {
+                // An error the page showed the user is a problem of its own, like one it logged.
+                for text in alerts.push(dom, m) {
+                    *errors_shown += 1;
+                    out.push(Some(fact(Panel::Console, "alert", format!("Shown: {text}"), String::new(), true)));
+                }
                 // The option chosen in the select just changed: its line names it.
                 let Some((field, at)) = *typing else { return };
                 let chose = m
@@ -310,6 +320,11 @@ impl FactFinder {
         if out[lines..].iter().flatten().any(|f| f.panel == Panel::Activity) {
             *typing = None;
         }
+    }
+
+    /// How many errors the page has shown in its alerts so far.
+    pub fn errors_shown(&self) -> usize {
+        self.errors_shown
     }
 
     /// The facts of everything taken, in time order.

@@ -7,6 +7,7 @@
 //! gives the viewer's frame the changes that take it from one moment to the next. The viewer
 //! compiles this crate to wasm; tests use it natively to compare a replay with the live page.
 
+mod alerts;
 pub mod css;
 pub mod dom;
 pub mod facts;

@@ -36,7 +36,11 @@ fn action_of(p: &Problem) -> Option<u64> {
     };
     match p.kind {
         ProblemKind::ErrorClick => Some(p.time),
-        ProblemKind::FailedRequest | ProblemKind::JsError | ProblemKind::ConsoleError | ProblemKind::SlowRequest => p
+        ProblemKind::FailedRequest
+        | ProblemKind::JsError
+        | ProblemKind::ConsoleError
+        | ProblemKind::ErrorShown
+        | ProblemKind::SlowRequest => p
             .steps
             .iter()
             .rev()
@@ -59,7 +63,7 @@ pub(super) fn chain_ended(answered: u64, now: u64) -> bool {
 }
 
 fn is_error(kind: ProblemKind) -> bool {
-    matches!(kind, ProblemKind::JsError | ProblemKind::ConsoleError)
+    matches!(kind, ProblemKind::JsError | ProblemKind::ConsoleError | ProblemKind::ErrorShown)
 }
 
 /// The cause of each problem: an error handled in a failed request's tasks shares the
@@ -127,8 +131,9 @@ pub(super) fn rank(kind: ProblemKind) -> u8 {
         ProblemKind::JsError => 1,
         ProblemKind::SlowRequest => 2,
         ProblemKind::ConsoleError => 3,
-        ProblemKind::ErrorClick => 4,
-        ProblemKind::RageClick => 5,
-        ProblemKind::DeadClick => 6,
+        ProblemKind::ErrorShown => 4,
+        ProblemKind::ErrorClick => 5,
+        ProblemKind::RageClick => 6,
+        ProblemKind::DeadClick => 7,
     }
 }

@@ -77,6 +77,7 @@ fn kind_name(kind: ProblemKind) -> &'static str {
     match kind {
         ProblemKind::JsError => "JS error",
         ProblemKind::ConsoleError => "Console error",
+        ProblemKind::ErrorShown => "Error shown",
         ProblemKind::FailedRequest => "Failed request",
         ProblemKind::RageClick => "Rage click",
         ProblemKind::DeadClick => "Dead click",

@@ -109,6 +109,8 @@ pub enum ProblemKind {
     JsError,
     /// A `console.error` call.
     ConsoleError,
+    /// A failure the page showed the user in an alert ("Could not save your todo").
+    ErrorShown,
     /// A request that failed.
     FailedRequest,
     /// Repeated clicks on one element.
@@ -237,8 +239,12 @@ impl Recording {
     /// Takes the next event of the recording.
     pub fn push(&mut self, time: u64, page: u32, data: &EventData) {
         self.span = Some(self.span.map_or((time, time), |(first, last)| (first.min(time), last.max(time))));
+        let shown = self.facts.errors_shown();
         self.facts.push(time, data);
         self.signals.push(time, page, data);
+        if self.facts.errors_shown() > shown {
+            self.error_raised(time);
+        }
         while self.recent_client_errors.front().is_some_and(|(answered, _)| chain_ended(*answered, time)) {
             self.recent_client_errors.pop_front();
         }
@@ -325,7 +331,11 @@ pub fn build(
 
     let mut problems = Vec::new();
     for fact in facts.iter().filter(|f| f.panel == Panel::Console && f.problem) {
-        let kind = if fact.kind == "exception" { ProblemKind::JsError } else { ProblemKind::ConsoleError };
+        let kind = match fact.kind {
+            "exception" => ProblemKind::JsError,
+            "alert" => ProblemKind::ErrorShown,
+            _ => ProblemKind::ConsoleError,
+        };
         problems.push(problem(kind, fact.time, fact.summary.clone(), fact.detail.clone()));
     }
     // A 4xx the app then reported as an error is where that error came from.
