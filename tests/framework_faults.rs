@@ -94,6 +94,11 @@ fn related_kinds(problem: &Value) -> Vec<&str> {
     problem["related"].as_array().unwrap().iter().map(|r| text(&r["kind"])).collect()
 }
 
+/// The app's error shown on the page has arrived (the last batch may come after the request's).
+fn with_error_shown(digest: &Value) -> bool {
+    !problems(digest, "error_shown").is_empty()
+}
+
 /// The lead problem has its backend's log lines.
 fn with_backend_logs(digest: &Value) -> bool {
     digest["problems"]
@@ -108,7 +113,7 @@ fn react_a_save_answering_500_reads_as_the_enter_key_that_sent_it() {
     journey.browser.click("#new");
     journey.browser.type_into("#new", &format!("Buy milk{ENTER}"));
     journey.browser.wait_for("document.getElementById('notice')?.textContent", Duration::from_secs(10));
-    let digest = journey.digest("react-save-500", with_backend_logs);
+    let digest = journey.digest("react-save-500", |d| with_backend_logs(d) && with_error_shown(d));
 
     let field = "the \"What needs doing?\" field (input#new)";
     let headline = text(&digest["headline"]);
@@ -146,7 +151,8 @@ fn vue_a_save_whose_connection_drops_names_the_network_error() {
     journey.browser.click("#new");
     journey.browser.type_into("#new", &format!("Call the bank{ENTER}"));
     journey.browser.wait_for("document.getElementById('notice')?.textContent", Duration::from_secs(10));
-    let digest = journey.digest("vue-save-dropped", |d| !problems(d, "failed_request").is_empty());
+    let digest =
+        journey.digest("vue-save-dropped", |d| !problems(d, "failed_request").is_empty() && with_error_shown(d));
 
     let field = "the \"What needs doing?\" field (input#new)";
     let headline = text(&digest["headline"]);
@@ -170,7 +176,7 @@ fn vue_a_409_the_app_reports_leads_to_the_request_and_the_backends_reason() {
     let journey = Journey::open("vue", Fault::SyncConflict, "");
     journey.browser.click("#sync");
     journey.browser.wait_for("document.getElementById('notice')?.textContent", Duration::from_secs(10));
-    let digest = journey.digest("vue-sync-409", with_backend_logs);
+    let digest = journey.digest("vue-sync-409", |d| with_backend_logs(d) && with_error_shown(d));
 
     let headline = text(&digest["headline"]);
     assert!(

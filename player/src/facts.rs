@@ -103,16 +103,22 @@ pub struct FactFinder {
     typing: Option<(u32, usize)>,
     /// Failures the page showed in its alerts.
     alerts: ShownErrors,
-    /// How many of those so far.
-    errors_shown: usize,
 }
 
 impl FactFinder {
     /// Takes the next event of the recording.
     pub fn push(&mut self, time: u64, data: &EventData) {
-        let FactFinder { dom, out, typing, alerts, errors_shown } = self;
+        let FactFinder { dom, out, typing, alerts } = self;
         let lines = out.len();
+        // The parents a change's removals empty, read before it removes them.
+        let removed_from: Vec<u32> = match data {
+            EventData::Mutation(m) => m.removes.iter().filter_map(|id| dom.node(*id).map(|n| n.parent)).collect(),
+            _ => Vec::new(),
+        };
         dom.apply(data);
+        if let EventData::Snapshot(snapshot) = data {
+            alerts.snapshot(dom, snapshot);
+        }
         if lines >= MAX_FACTS {
             return;
         }
@@ -208,8 +214,7 @@ impl FactFinder {
             }
             EventData::Mutation(m) => {
                 // An error the page showed the user is a problem of its own, like one it logged.
-                for text in alerts.push(dom, m) {
-                    *errors_shown += 1;
+                for text in alerts.push(dom, m, &removed_from) {
                     out.push(Some(fact(Panel::Console, "alert", format!("Shown: {text}"), String::new(), true)));
                 }
                 // The option chosen in the select just changed: its line names it.
@@ -320,11 +325,6 @@ impl FactFinder {
         if out[lines..].iter().flatten().any(|f| f.panel == Panel::Activity) {
             *typing = None;
         }
-    }
-
-    /// How many errors the page has shown in its alerts so far.
-    pub fn errors_shown(&self) -> usize {
-        self.errors_shown
     }
 
     /// The facts of everything taken, in time order.

@@ -7,13 +7,12 @@ use serde::{Deserialize, Serialize};
 use sightline_protocol::SessionId;
 
 use super::auth::ReadAccess;
-use super::sessions::delete_sessions;
 use super::{now_ms, AppState};
 use crate::error::ApiError;
 use crate::query::sessions_of_user;
 use crate::share::Share;
 use crate::summary::{SessionSummary, SignalCounts};
-use crate::writer::DeleteTarget;
+use crate::writer::{DeleteTarget, SubmitError};
 
 /// How far back a lookup goes unless asked otherwise, and at most.
 const DEFAULT_DAYS: u64 = 14;
@@ -26,6 +25,9 @@ const MAX_LIMIT: usize = 50;
 const MAX_READ: usize = 5_000;
 /// Sessions one writer command deletes at most, when a user's are erased.
 const DELETE_SLICE: usize = 64;
+/// How often, and how far apart, a slice is offered to a full writer queue.
+const QUEUE_TRIES: usize = 200;
+const QUEUE_WAIT: std::time::Duration = std::time::Duration::from_millis(25);
 /// How long the share links in an answer work at least: to the end of the day they were first
 /// handed out, and this many days more.
 const SHARE_DAYS: u64 = 7;
@@ -191,8 +193,21 @@ pub async fn delete_user(
         .map_err(|_| ApiError::ShuttingDown)??;
     let mut deleted = 0;
     for slice in sessions.chunks(DELETE_SLICE) {
-        deleted += delete_sessions(&state, project, DeleteTarget::Sessions(slice.to_vec())).await?;
+        deleted += delete_when_queued(&state, project, DeleteTarget::Sessions(slice.to_vec())).await?;
     }
-    deleted += delete_sessions(&state, project, DeleteTarget::User(user)).await?;
+    deleted += delete_when_queued(&state, project, DeleteTarget::User(user)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "deleted": deleted })))
+}
+
+/// A deletion queued as soon as the writer's queue has room (it is full only for a moment
+/// under ingest load), so that an erasure under way is not cut off half done.
+async fn delete_when_queued(state: &AppState, project: u32, target: DeleteTarget) -> Result<usize, ApiError> {
+    for _ in 0..QUEUE_TRIES {
+        match state.writer.delete(project, target.clone(), now_ms()) {
+            Ok(done) => return done.await.map_err(|_| ApiError::ShuttingDown)?.map_err(ApiError::from),
+            Err(SubmitError::Full) => tokio::time::sleep(QUEUE_WAIT).await,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(SubmitError::Full.into())
 }

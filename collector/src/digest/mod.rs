@@ -239,12 +239,8 @@ impl Recording {
     /// Takes the next event of the recording.
     pub fn push(&mut self, time: u64, page: u32, data: &EventData) {
         self.span = Some(self.span.map_or((time, time), |(first, last)| (first.min(time), last.max(time))));
-        let shown = self.facts.errors_shown();
         self.facts.push(time, data);
         self.signals.push(time, page, data);
-        if self.facts.errors_shown() > shown {
-            self.error_raised(time);
-        }
         while self.recent_client_errors.front().is_some_and(|(answered, _)| chain_ended(*answered, time)) {
             self.recent_client_errors.pop_front();
         }

@@ -115,6 +115,7 @@ pub(crate) enum Command {
 }
 
 /// What a deletion removes.
+#[derive(Debug, Clone)]
 pub enum DeleteTarget {
     /// These sessions.
     Sessions(Vec<SessionId>),
