@@ -842,6 +842,8 @@ fn a_user_with_many_sessions_is_erased_in_slices_and_no_one_else() {
         200
     );
 
+    let blank = http.delete(&format!("{}/api/users/%20", collector.base), TOKEN_A);
+    assert_eq!((blank.status, blank.error_code()), (400, "bad_user".to_owned()), "a blank id erases no one");
     let erased = http.delete(&format!("{}/api/users/JSmith", collector.base), TOKEN_A);
     assert_eq!((erased.status, erased.json()["deleted"].as_u64()), (200, Some(150)));
     let left = |user: &str| {

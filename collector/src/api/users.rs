@@ -65,7 +65,7 @@ struct SessionProblems {
     share_expires: u64,
 }
 
-/// The `{id}` of the path, percent-decoded whole (the router leaves `%2B`, `%2F` and `%25`
+/// The `{id}` of the path, not blank, percent-decoded whole (the router leaves `%2B`, `%2F` and `%25`
 /// encoded, and helpdesks encode `jane+vip@acme.com` so).
 fn user_of(req: &HttpRequest) -> Result<String, ApiError> {
     let raw = req.match_info().get("id").unwrap_or_default().as_bytes();
@@ -85,7 +85,11 @@ fn user_of(req: &HttpRequest) -> Result<String, ApiError> {
         }
     }
     let user = String::from_utf8(bytes).map_err(|_| ApiError::bad_request("bad_user", "a user id is UTF-8"))?;
-    Ok(user.trim().to_owned())
+    let user = user.trim();
+    if user.is_empty() {
+        return Err(ApiError::bad_request("bad_user", "give a user id or an email"));
+    }
+    Ok(user.to_owned())
 }
 
 /// Whether anything went wrong in the session that a support engineer would want to see.
@@ -108,9 +112,6 @@ pub async fn problems(
 ) -> Result<HttpResponse, ApiError> {
     let project = access.whole_project()?;
     let user = user_of(&req)?;
-    if user.is_empty() {
-        return Err(ApiError::bad_request("bad_user", "give a user id or an email"));
-    }
     let params = web::Query::<ProblemsParams>::from_query(req.query_string())
         .map_err(|e| ApiError::bad_request("bad_query", e.to_string()))?
         .into_inner();
