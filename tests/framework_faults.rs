@@ -15,7 +15,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::Value;
-use sightline_e2e::digest::{digest_when, problems};
+use sightline_e2e::digest::{analysed, digest_when, problems};
 use sightline_e2e::sdk::{app_page, dist, recorded_session, start_collector, test_app, KEY, TOKEN};
 use sightline_e2e::todo_site::{Fault, TodoSite, SAVE_ERROR, SERVICE, SYNC_CONFLICT};
 use sightline_e2e::webdriver::Browser;
@@ -63,22 +63,6 @@ impl Journey {
         let target = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../target/digest-{name}.md"));
         std::fs::write(target, &markdown.body).unwrap();
         digest
-    }
-}
-
-impl Journey {
-    /// The session's summary once the analyzer has read all its batches.
-    fn analysed(&self) -> Value {
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            let url = format!("{}/api/sessions/{}", self.collector.base, self.session);
-            let summary = Http::default().get(&url, TOKEN).json();
-            if summary["analyzed_batches"].as_u64() > Some(0) && summary["analyzed_batches"] == summary["batch_count"] {
-                return summary;
-            }
-            assert!(std::time::Instant::now() < deadline, "never analysed: {summary:#}");
-            std::thread::sleep(Duration::from_millis(300));
-        }
     }
 }
 
@@ -142,7 +126,7 @@ fn react_a_save_answering_500_reads_as_the_enter_key_that_sent_it() {
     assert!(problems(&digest, "error_click").is_empty(), "the click that focused the field is no error click");
     assert_eq!(digest["problems"].as_array().unwrap().len(), 1, "one cause, one problem: {digest:#}");
     // The session list shows the same headline.
-    assert_eq!(journey.analysed()["headline"], digest["headline"]);
+    assert_eq!(analysed(&Http::default(), &journey.collector, &journey.session)["headline"], digest["headline"]);
 }
 
 #[test]

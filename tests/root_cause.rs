@@ -11,8 +11,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-use sightline_e2e::digest::{digest_when, problems};
+use sightline_e2e::digest::{analysed, digest_when, problems};
 use sightline_e2e::sdk::{session_of, start_collector, KEY, TOKEN};
 use sightline_e2e::shop::Shop;
 use sightline_e2e::webdriver::Browser;
@@ -34,19 +33,6 @@ fn signed_in(browser: &Browser, shop: &Shop) -> String {
 /// browser's 64 KiB; the rest is kept for the next page of the site.
 fn leave(browser: &Browser) {
     browser.navigate("about:blank");
-}
-
-/// The session's summary once the analyzer has covered all its batches.
-fn analysed(http: &Http, collector: &Collector, session: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let summary = http.get(&format!("{}/api/sessions/{session}", collector.base), TOKEN).json();
-        if summary["analyzed_batches"].as_u64() > Some(0) && summary["analyzed_batches"] == summary["batch_count"] {
-            return summary;
-        }
-        assert!(Instant::now() < deadline, "never analysed: {summary:#}");
-        std::thread::sleep(Duration::from_millis(300));
-    }
 }
 
 /// The session's reproduction script, run with Node and playwright-core (the npm package's

@@ -1,5 +1,5 @@
 //! Reading a session's digest in a test: once what it waits for has arrived, and its problems
-//! of one kind wherever the grouping put them.
+//! of one kind wherever the grouping put them; its summary once the analyzer has read it all.
 
 use std::time::{Duration, Instant};
 
@@ -49,4 +49,17 @@ pub fn problems<'a>(digest: &'a Value, kind: &str) -> Vec<&'a Value> {
         .flat_map(|p| std::iter::once(p).chain(p["related"].as_array().into_iter().flatten()))
         .filter(|p| p["kind"] == kind)
         .collect()
+}
+
+/// The session's summary once the analyzer has covered all its batches.
+pub fn analysed(http: &Http, collector: &Collector, session: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let summary = http.get(&format!("{}/api/sessions/{session}", collector.base), TOKEN).json();
+        if summary["analyzed_batches"].as_u64() > Some(0) && summary["analyzed_batches"] == summary["batch_count"] {
+            return summary;
+        }
+        assert!(Instant::now() < deadline, "never analysed: {summary:#}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
 }
