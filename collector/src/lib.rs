@@ -15,6 +15,7 @@ pub mod config;
 pub mod digest;
 pub mod error;
 pub mod geo;
+pub mod mcp;
 pub mod metrics;
 pub mod projects;
 pub mod query;
@@ -55,6 +56,16 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
 }
 
+/// Where this process reaches itself at `addr`: an address of all interfaces is reached on
+/// loopback.
+fn loopback(addr: std::net::SocketAddr) -> std::net::SocketAddr {
+    match addr.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => (std::net::Ipv4Addr::LOCALHOST, addr.port()).into(),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => (std::net::Ipv6Addr::LOCALHOST, addr.port()).into(),
+        _ => addr,
+    }
+}
+
 /// Runs the collector until SIGINT or SIGTERM, then drains in-flight requests, commits what
 /// the writer holds, and flushes the store.
 pub async fn serve(config: Config) -> Result<(), ServeError> {
@@ -89,6 +100,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         metrics_token: config.metrics_token.clone(),
         public_url: config.public_url.clone(),
         store_size: std::sync::Mutex::new(None),
+        own_url: std::sync::OnceLock::new(),
         watchers: Default::default(),
         share_key: share::ShareKey::load(store.as_ref())?,
         sources: crate::rate::SourceLimiter::new(config.limits.source_rate_limit),
@@ -106,6 +118,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         Duration::from_secs(config.retention_sweep_seconds.max(1)),
     );
 
+    let own_state = state.clone();
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -129,6 +142,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     for addr in server.addrs() {
         println!("sightline-collector listening on http://{addr}");
         tracing::info!(%addr, data = %config.data.display(), "listening");
+        let _ = own_state.own_url.set(format!("http://{}", loopback(addr)));
     }
     let result = server.run().await;
 

@@ -1,5 +1,6 @@
 //! `sightline-collector serve`: the collector on its embedded default, sled in
-//! `./sightline-data`, listening on `127.0.0.1:8686`.
+//! `./sightline-data`, listening on `127.0.0.1:8686`. `sightline-collector mcp`: the tools for
+//! AI agents on stdio, reading a running collector's query API.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -25,6 +26,19 @@ struct Cli {
 enum Command {
     /// Run the collector.
     Serve(ServeArgs),
+    /// Serve the tools for AI agents (Model Context Protocol) on stdin and stdout, reading a
+    /// collector's query API with a read token.
+    Mcp(McpArgs),
+}
+
+#[derive(clap::Args)]
+struct McpArgs {
+    /// The collector's address.
+    #[arg(long, env = "SIGHTLINE_URL", default_value = "http://127.0.0.1:8686")]
+    url: String,
+    /// A read token of the project the agent works on.
+    #[arg(long, env = "SIGHTLINE_TOKEN", hide_env_values = true)]
+    token: String,
 }
 
 #[derive(clap::Args)]
@@ -50,7 +64,35 @@ enum LogFormat {
 }
 
 fn main() -> ExitCode {
-    let Command::Serve(args) = Cli::parse().command;
+    match Cli::parse().command {
+        Command::Serve(args) => serve(args),
+        Command::Mcp(args) => mcp(args),
+    }
+}
+
+/// The agent tools on stdio. Stdout carries the protocol, so logs go to stderr, warnings only
+/// unless `SIGHTLINE_LOG` says otherwise.
+fn mcp(args: McpArgs) -> ExitCode {
+    let filter = EnvFilter::try_from_env("SIGHTLINE_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false).init();
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("sightline-collector: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let client = sightline_collector::mcp::ApiClient::new(&args.url, &args.token);
+    match runtime.block_on(sightline_collector::mcp::serve_stdio(client)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sightline-collector: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
     let filter = EnvFilter::try_from_env("SIGHTLINE_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)

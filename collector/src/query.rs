@@ -34,6 +34,9 @@ pub struct SessionFilter {
     pub has_dead_clicks: bool,
     /// Only sessions with error clicks.
     pub has_error_clicks: bool,
+    /// Only sessions where anything went wrong (any of the above, or a problem the digest
+    /// found).
+    pub has_problems: bool,
     /// Sessions that made a request with this trace id.
     pub trace: Option<TraceId>,
     /// Free text over the user id, email and traits (case-insensitive).
@@ -52,6 +55,7 @@ impl SessionFilter {
             && (!self.has_rage_clicks || s.signals.rage_clicks > 0)
             && (!self.has_dead_clicks || s.signals.dead_clicks > 0)
             && (!self.has_error_clicks || s.signals.error_clicks > 0)
+            && (!self.has_problems || s.had_problem())
             && self.from.is_none_or(|from| s.first_seen >= from)
             && self.to.is_none_or(|to| s.first_seen < to)
             && self.url.as_deref().is_none_or(|url| s.urls.iter().any(|u| u.contains(url)))

@@ -323,6 +323,17 @@ impl BatchTally {
 }
 
 impl SessionSummary {
+    /// Whether anything went wrong in the session that a support engineer would want to see.
+    pub fn had_problem(&self) -> bool {
+        self.error_count > 0
+            || self.failed_request_count > 0
+            || self.headline.is_some()
+            || self.first_problem.is_some()
+            || self.signals.rage_clicks > 0
+            || self.signals.dead_clicks > 0
+            || self.signals.error_clicks > 0
+    }
+
     /// An empty summary for a session first seen now.
     pub fn new(session: SessionId, received_at: u64) -> Self {
         SessionSummary {

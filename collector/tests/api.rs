@@ -853,3 +853,59 @@ fn a_user_with_many_sessions_is_erased_in_slices_and_no_one_else() {
     assert_eq!(left("JSmith"), Vec::<String>::new());
     assert_eq!(left("jsmith"), vec![other.to_string()], "user id jsmith is someone else");
 }
+
+#[test]
+fn the_page_at_a_moment_is_told_in_words_for_one_moment_named_once() {
+    use sightline_protocol::{Element, Namespace, Node, NodeKind, PageMeta, Pointer, PointerKind, Snapshot};
+    let dir = tempfile::tempdir().unwrap();
+    let collector = start(dir.path(), CONFIG);
+    let http = Http::default();
+    let session = random_session();
+    let node = |id, parent, kind| Node { id, parent, next: 0, kind };
+    let element = |tag: &str| NodeKind::Element(Element { tag: tag.into(), attrs: vec![], ns: Namespace::Html });
+    let events = vec![
+        Event {
+            dt: 0,
+            data: EventData::Meta(Box::new(PageMeta {
+                url: "https://app.a.example/billing".into(),
+                title: "Billing".into(),
+                ..Default::default()
+            })),
+        },
+        Event {
+            dt: 1,
+            data: EventData::Snapshot(Snapshot {
+                nodes: vec![
+                    node(1, 0, NodeKind::Document(Default::default())),
+                    node(2, 1, element("html")),
+                    node(3, 2, element("body")),
+                    node(4, 3, element("button")),
+                    node(5, 4, NodeKind::Text("Pay now".into())),
+                ],
+            }),
+        },
+        Event { dt: 100, data: EventData::Pointer(Pointer { kind: PointerKind::Click, target: 4, x: 5, y: 6 }) },
+    ];
+    let batch = batch_bytes(KEY_A, session, 0, 0, events);
+    assert_eq!(http.post_batch(&collector.base, KEY_A, &batch).status, 200);
+
+    let page =
+        |query: &str, token: &str| http.get(&format!("{}/api/sessions/{session}/page?{query}", collector.base), token);
+    let told = page("offset=500", TOKEN_A);
+    assert_eq!(told.status, 200);
+    let view = &told.json()["page"];
+    assert_eq!(view["url"], "https://app.a.example/billing");
+    assert_eq!(view["title"], "Billing");
+    assert_eq!(view["text"], "Pay now");
+    assert_eq!(view["last_press"]["element"], "the \"Pay now\" button (button)");
+    // The same moment by its time; before the click, no press.
+    let start = 1_780_000_000_000u64;
+    assert_eq!(page(&format!("at={}", start + 500), TOKEN_A).json()["page"], *view);
+    assert_eq!(page(&format!("at={}", start + 50), TOKEN_A).json()["page"]["last_press"], serde_json::Value::Null);
+    for query in ["", "at=1&offset=1", "at=soon"] {
+        let refused = page(query, TOKEN_A);
+        assert_eq!(refused.status, 400, "{query}");
+        assert_eq!(refused.error_code(), "bad_query");
+    }
+    assert_eq!(page("offset=1", TOKEN_B).status, 404, "another project's token finds no such session");
+}

@@ -15,6 +15,7 @@ pub mod html;
 pub mod inert;
 pub mod live;
 mod naming;
+pub mod page;
 pub mod repro;
 pub mod signals;
 #[cfg(target_arch = "wasm32")]

@@ -55,16 +55,22 @@ impl FromRequest for ReadAccess {
     }
 }
 
-fn authorize(req: &HttpRequest) -> Result<ReadAccess, ApiError> {
-    let state = req.app_data::<web::Data<AppState>>().expect("AppState is registered");
-    let token = req
-        .headers()
+/// What a request without a read token is told.
+pub(super) const NO_TOKEN: &str = "send the read token as `Authorization: Bearer <token>`";
+
+/// The bearer token the request carries, if any.
+pub(super) fn bearer_token(req: &HttpRequest) -> Option<&str> {
+    req.headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or(ApiError::Unauthenticated("send the read token as `Authorization: Bearer <token>`"))?;
+}
+
+fn authorize(req: &HttpRequest) -> Result<ReadAccess, ApiError> {
+    let state = req.app_data::<web::Data<AppState>>().expect("AppState is registered");
+    let token = bearer_token(req).ok_or(ApiError::Unauthenticated(NO_TOKEN))?;
     if token.starts_with(share::PREFIX) {
         let share = state.share_key.check(state.store.as_ref(), token, now_ms()).map_err(|e| match e {
             ShareError::Invalid => ApiError::BadCredentials("not a valid share link"),

@@ -15,10 +15,12 @@
 //! | `POST /api/sessions/{id}/share` | a link that opens this one session, read-only, for a while |
 //! | `DELETE /api/shares/{id}`     | revoke a share link                          |
 //! | `GET /api/sessions/{id}/digest` | the support digest, JSON or Markdown       |
+//! | `GET /api/sessions/{id}/page` | the page at a moment, in words               |
 //! | `DELETE /api/sessions/{id}`   | delete a session                             |
 //! | `GET /api/traces/{trace}`     | a trace's backend spans and logs, and where sessions made it |
 //! | `GET /api/users/{id}/problems` | a user's recent sessions with problems, for a helpdesk |
 //! | `DELETE /api/users/{id}`      | delete every session of a user               |
+//! | `POST /mcp`                   | the agent tools over MCP's streamable HTTP (`crate::mcp`) |
 //! | `GET /healthz`, `GET /metrics` | operations                                  |
 
 mod auth;
@@ -27,8 +29,10 @@ mod cors;
 mod export;
 mod ingest;
 mod live;
+mod mcp;
 mod ops;
 mod otlp;
+mod page;
 mod repro;
 mod sdk_reports;
 mod sessions;
@@ -73,6 +77,9 @@ pub struct AppState {
     pub share_key: crate::share::ShareKey,
     /// The sessions followed live, so the answers to their batches say they are watched.
     pub watchers: live::Watchers,
+    /// This collector's own address, `http://127.0.0.1:port`, once it listens: where the agent
+    /// tools served at `/mcp` reach the query API.
+    pub own_url: std::sync::OnceLock<String>,
     /// The store's size on disk and when it was measured (measuring walks its files).
     pub store_size: std::sync::Mutex<Option<(std::time::Instant, u64)>>,
 }
@@ -181,6 +188,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(method_not_allowed)),
     )
     .service(
+        web::resource("/api/sessions/{id}/page")
+            .route(web::get().to(page::page))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
         web::resource("/api/users/{id}/problems")
             .route(web::get().to(users::problems))
             .default_service(web::to(method_not_allowed)),
@@ -190,6 +202,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::delete().to(users::delete_user))
             .default_service(web::to(method_not_allowed)),
     )
+    .service(web::resource("/mcp").route(web::post().to(mcp::post)).default_service(web::to(method_not_allowed)))
     .service(web::resource("/healthz").route(web::get().to(ops::healthz)))
     .service(web::resource("/metrics").route(web::get().to(ops::metrics)))
     .default_service(web::to(not_found));

@@ -32,6 +32,8 @@ struct ListParams {
     has_dead_clicks: bool,
     #[serde(default)]
     has_error_clicks: bool,
+    #[serde(default)]
+    has_problems: bool,
     trace: Option<String>,
     q: Option<String>,
     cursor: Option<String>,
@@ -69,6 +71,7 @@ pub async fn list(req: HttpRequest, access: ReadAccess, state: web::Data<AppStat
         has_rage_clicks: params.has_rage_clicks,
         has_dead_clicks: params.has_dead_clicks,
         has_error_clicks: params.has_error_clicks,
+        has_problems: params.has_problems,
         trace,
         text: non_empty(params.q),
     };

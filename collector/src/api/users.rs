@@ -92,17 +92,6 @@ fn user_of(req: &HttpRequest) -> Result<String, ApiError> {
     Ok(user.to_owned())
 }
 
-/// Whether anything went wrong in the session that a support engineer would want to see.
-fn had_problem(s: &SessionSummary) -> bool {
-    s.error_count > 0
-        || s.failed_request_count > 0
-        || s.headline.is_some()
-        || s.first_problem.is_some()
-        || s.signals.rage_clicks > 0
-        || s.signals.dead_clicks > 0
-        || s.signals.error_clicks > 0
-}
-
 /// The user's sessions with problems in the last `days` (14 by default, 90 at most), newest
 /// first, at most `limit` (10, 50).
 pub async fn problems(
@@ -131,7 +120,7 @@ pub async fn problems(
         let mut found = Vec::new();
         for session in sessions.into_iter().take(MAX_READ) {
             if let Some(summary) = store.summary(project, session)? {
-                if summary.last_seen >= since && had_problem(&summary) {
+                if summary.last_seen >= since && summary.had_problem() {
                     found.push((session, summary));
                 }
             }
