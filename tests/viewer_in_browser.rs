@@ -809,3 +809,64 @@ fn a_session_in_progress_is_followed_live() {
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+#[test]
+fn the_webhooks_page_shows_each_delivery_and_makes_a_hook_with_its_secret_shown_once() {
+    use sightline_e2e::receiver::Receiver;
+    let receiver = Receiver::start(&[503]);
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "[webhooks]\nfirst_retry_ms = 200\nallow_private_destinations = true\n\n{}\n[[projects.webhooks]]\nurl = \
+         \"{}/configured\"\nsecret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"\n",
+        sightline_e2e::project_config("web", KEY, TOKEN),
+        receiver.base
+    );
+    let collector = Collector::start(&sightline_e2e::collector_bin(), &dir.path().join("data"), &config);
+    let http = Http::default();
+    let (session, bytes) = session_batch("u_1842", "team", true);
+    assert_eq!(http.post_batch(&collector.base, KEY, &bytes).status, 200);
+    receiver.wait_for("the delivery", |r| r.iter().any(|d| d.status == 200));
+
+    let browser = Browser::start();
+    browser.navigate(&format!("{}/", collector.base));
+    browser.execute(&format!("localStorage.setItem('sightline.readToken', '{TOKEN}'); return true;"));
+    browser.navigate(&format!("{}/webhooks", collector.base));
+    browser.wait_for("document.querySelectorAll('.hook tr.delivery').length === 2", Duration::from_secs(10));
+    let rows = browser.execute(
+        "return [...document.querySelectorAll('.hook tr.delivery')].map((r) => [...r.children].map((c) => c.textContent));",
+    );
+    assert_eq!(rows[0][1], "session.problems");
+    assert_eq!(rows[0][2], &session[..8]);
+    assert_eq!(
+        (rows[0][3].as_str(), rows[0][4].as_str(), rows[0][5].as_str()),
+        (Some("2"), Some("200"), Some("Delivered"))
+    );
+    assert_eq!((rows[1][4].as_str(), rows[1][5].as_str()), (Some("503"), Some("Will retry")));
+    assert!(rows[1][6].as_str().unwrap().contains("503"), "{rows}");
+    let href = browser.execute("return document.querySelector('.hook tr.delivery a').getAttribute('href');");
+    assert_eq!(href, format!("/sessions/{session}").as_str());
+    assert!(
+        browser.execute("return document.querySelector('.hook button.remove');").is_null(),
+        "a configured hook stays"
+    );
+
+    // A hook made here: its secret shown once; a test delivery shows in its log; removed.
+    browser.type_into("#new-hook input[name=url]", &format!("{}/made-here", receiver.base));
+    browser.click("#new-hook button");
+    browser.wait_for("document.querySelector('#new-secret code')", Duration::from_secs(10));
+    let secret = browser.execute("return document.querySelector('#new-secret code').textContent;");
+    assert!(secret.as_str().unwrap().starts_with("whsec_"), "{secret}");
+    browser.wait_for("document.querySelectorAll('.hook').length === 2", Duration::from_secs(10));
+    browser.click(".hook:nth-of-type(2) button.ping");
+    receiver.wait_for("the test delivery", |r| r.iter().any(|d| d.path == "/made-here"));
+    browser.wait_for(
+        "[...document.querySelectorAll('.hook tr.delivery')].some((r) => r.children[1].textContent === 'ping' && r.classList.contains('delivered'))",
+        Duration::from_secs(10),
+    );
+    browser.click(".hook:nth-of-type(2) button.remove");
+    browser.wait_for("document.querySelectorAll('.hook').length === 1", Duration::from_secs(10));
+    assert!(
+        browser.execute("return document.getElementById('new-secret');").is_null(),
+        "the secret is not shown again"
+    );
+}

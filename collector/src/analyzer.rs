@@ -21,11 +21,12 @@ use std::time::{Duration, Instant};
 
 use sightline_protocol::SessionId;
 
-use crate::digest::{self, Recording};
+use crate::digest::{self, Digest, Recording};
 use crate::metrics::METRICS;
 use crate::recording::read_session;
 use crate::store::{Store, StoreError};
 use crate::summary::{Analysis, SessionSummary};
+use crate::webhooks::Webhooks;
 use crate::writer::{PendingAnalysis, Writer};
 
 /// Sessions analysed per pass at most.
@@ -37,13 +38,19 @@ const RECHECKED_AT_START: usize = 10_000;
 const MARKED_ABOVE_DECODED: u64 = 8 << 20;
 
 /// The signal counts and the digest's headline of a session's recording, and how many batches
-/// they cover.
-pub fn analyse(store: &dyn Store, project: u32, session: SessionId) -> Result<Analysis, StoreError> {
+/// they cover; and the digest, its links on `link_base`, for the webhooks.
+pub fn analyse(
+    store: &dyn Store,
+    project: u32,
+    session: SessionId,
+    link_base: &str,
+) -> Result<(Analysis, Digest), StoreError> {
     let mut recording = Recording::default();
     let reading = read_session(store, project, session, |time, page, data| recording.push(time, page, data))?;
     let summary = store.summary(project, session)?.unwrap_or_else(|| SessionSummary::new(session, 0));
-    let digest = digest::build(store, project, &summary, recording, "")?;
-    Ok(Analysis { batches: reading.batches, signals: digest.signals, headline: digest.headline })
+    let digest = digest::build(store, project, &summary, recording, link_base)?;
+    let analysis = Analysis { batches: reading.batches, signals: digest.signals, headline: digest.headline.clone() };
+    Ok((analysis, digest))
 }
 
 /// The durable mark of a heavy session's analysis under way.
@@ -100,6 +107,7 @@ impl Analyzer {
         writer: Arc<Writer>,
         pending: Arc<PendingAnalysis>,
         projects: Vec<u32>,
+        webhooks: Arc<Webhooks>,
     ) -> Analyzer {
         let (stop, stopped) = mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
@@ -125,13 +133,19 @@ impl Analyzer {
                         // A recording that trips the analysis costs its own counts, never the
                         // analysis of every other session.
                         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            analyse(store.as_ref(), project, session)
+                            analyse(store.as_ref(), project, session, webhooks.link_base())
                         }));
                         analysed(store.as_ref(), project, session);
                         match result {
-                            Ok(Ok(analysis)) => {
+                            Ok(Ok((analysis, digest))) => {
                                 if writer.record_analysis(project, session, analysis).is_err() {
                                     pending.changed(project, session); // the queue is full: later
+                                    continue;
+                                }
+                                if let Err(e) =
+                                    webhooks.session_analysed(project, session, &digest, crate::api::now_ms())
+                                {
+                                    tracing::warn!(error = %e, %session, "queueing a session's webhooks failed");
                                 }
                             }
                             Ok(Err(e)) => {

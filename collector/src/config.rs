@@ -12,6 +12,11 @@
 //! backend_keys = ["slb_…"]
 //! allowed_origins = ["https://app.acme.com"]
 //! retention_days = 30
+//!
+//! [[projects.webhooks]]
+//! url = "https://hooks.acme.com/sightline"
+//! secret = "whsec_…"
+//! events = ["problem"]
 //! ```
 
 use std::net::SocketAddr;
@@ -46,6 +51,8 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// How often the retention sweep runs, in seconds. Defaults to 3600 (1 hour).
     pub retention_sweep_seconds: u64,
+    /// How webhooks are delivered.
+    pub webhooks: WebhooksConfig,
     /// Projects. When empty, the collector creates one on first start and keeps it in the
     /// database.
     pub projects: Vec<ProjectConfig>,
@@ -63,6 +70,7 @@ impl Default for Config {
             public_url: None,
             limits: LimitsConfig::default(),
             retention_sweep_seconds: 3600,
+            webhooks: WebhooksConfig::default(),
             projects: Vec::new(),
         }
     }
@@ -104,6 +112,56 @@ impl Default for LimitsConfig {
     }
 }
 
+/// How webhooks are delivered (see `crate::webhooks`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhooksConfig {
+    /// A session's new problems are sent at most this often, in ms; what comes meanwhile joins
+    /// the delivery already queued. Defaults to 60,000.
+    pub debounce_ms: u64,
+    /// The wait before the first retry of a failed delivery, in ms; each next waits five times
+    /// longer, an hour at most. Defaults to 5,000.
+    pub first_retry_ms: u64,
+    /// Tries of a delivery before it is given up. Defaults to 8 (about 5 hours).
+    pub max_attempts: u32,
+    /// How long a receiver may take to answer, in ms. Defaults to 10,000.
+    pub timeout_ms: u64,
+    /// Whether hooks created by API may point at loopback, private, link-local or other
+    /// non-public addresses. Defaults to `false`: a read token must not reach the collector's
+    /// own network. Hooks in this file are the operator's and may.
+    pub allow_private_destinations: bool,
+}
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        WebhooksConfig {
+            debounce_ms: 60_000,
+            first_retry_ms: 5_000,
+            max_attempts: 8,
+            timeout_ms: 10_000,
+            allow_private_destinations: false,
+        }
+    }
+}
+
+/// A webhook of a project, configured by the operator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// Where deliveries are POSTed (`https://…`, or `http://…`).
+    pub url: String,
+    /// The signing secret: `whsec_` and base64, as the Standard Webhooks libraries take it, or
+    /// any other text, used as it is.
+    pub secret: String,
+    /// What is sent: `problem` (a session's new problems), `feedback`. Defaults to both.
+    #[serde(default = "all_webhook_events")]
+    pub events: Vec<String>,
+}
+
+fn all_webhook_events() -> Vec<String> {
+    vec!["problem".into(), "feedback".into()]
+}
+
 /// A project: one customer application sending sessions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -132,6 +190,9 @@ pub struct ProjectConfig {
     /// so garbage sent with the page's key does not spend it (see `source_rate_limit`).
     #[serde(default = "default_rate_limit")]
     pub rate_limit: u32,
+    /// Where the project's sessions with new problems are sent (see `crate::webhooks`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub webhooks: Vec<WebhookConfig>,
 }
 
 fn any_origin() -> Vec<String> {
@@ -208,6 +269,10 @@ impl Config {
                         p.name
                     )));
                 }
+            }
+            for hook in &p.webhooks {
+                crate::webhooks::check_config(hook)
+                    .map_err(|e| ConfigError::Invalid(format!("project {:?}: webhook {:?}: {e}", p.name, hook.url)))?;
             }
             // Ten thousand years is forever enough, and keeps durations representable.
             if !(p.retention_days > 0.0 && p.retention_days <= 3_650_000.0) {

@@ -27,6 +27,7 @@ pub mod store;
 pub mod summary;
 pub mod telemetry;
 pub mod viewer;
+pub mod webhooks;
 pub mod writer;
 
 use std::sync::Arc;
@@ -85,6 +86,10 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         config.limits.max_group,
     ));
     let geo = config.geoip_db.as_deref().map(geo::GeoIp::open).transpose()?;
+    let webhooks = Arc::new(webhooks::Webhooks::new(store.clone(), projects.clone(), config.webhooks.clone()));
+    if let Some(public) = &config.public_url {
+        webhooks.set_link_base(public);
+    }
     let state = web::Data::new(AppState {
         store: store.clone(),
         writer: writer.clone(),
@@ -101,6 +106,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         public_url: config.public_url.clone(),
         store_size: std::sync::Mutex::new(None),
         own_url: std::sync::OnceLock::new(),
+        webhooks: webhooks.clone(),
         watchers: Default::default(),
         share_key: share::ShareKey::load(store.as_ref())?,
         sources: crate::rate::SourceLimiter::new(config.limits.source_rate_limit),
@@ -110,7 +116,9 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         writer.clone(),
         writer.pending_analysis(),
         projects.iter().map(|p| p.id).collect(),
+        webhooks.clone(),
     );
+    let dispatcher = webhooks::dispatch::Dispatcher::start(webhooks.clone());
     let sweeper = retention::Sweeper::start(
         store.clone(),
         writer.clone(),
@@ -142,12 +150,15 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     for addr in server.addrs() {
         println!("sightline-collector listening on http://{addr}");
         tracing::info!(%addr, data = %config.data.display(), "listening");
-        let _ = own_state.own_url.set(format!("http://{}", loopback(addr)));
+        let own = format!("http://{}", loopback(addr));
+        own_state.webhooks.set_link_base(&own);
+        let _ = own_state.own_url.set(own);
     }
     let result = server.run().await;
 
     drop(sweeper);
     drop(analyzer);
+    drop(dispatcher);
     writer.shutdown();
     store.flush()?;
     tracing::info!("stopped; everything acknowledged is on disk");

@@ -13,6 +13,7 @@ const COMMON_SCRIPT: &str = include_str!("../viewer/common.js");
 const LIST_SCRIPT: &str = include_str!("../viewer/list.js");
 const SESSION_SCRIPT: &str = include_str!("../viewer/session.js");
 const PANELS_SCRIPT: &str = include_str!("../viewer/panels.js");
+const WEBHOOKS_SCRIPT: &str = include_str!("../viewer/webhooks.js");
 const EXPORT_SCRIPT: &str = include_str!("../viewer/export.js");
 const STYLE: &str = include_str!("../viewer/app.css");
 const ICON: &str = include_str!("../viewer/icon.svg");
@@ -35,6 +36,7 @@ const PLAYER_WASM: &[u8] = include_bytes!(concat!(env!("SIGHTLINE_PLAYER_DIR"), 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(page))
         .route("/sessions/{id}", web::get().to(page))
+        .route("/webhooks", web::get().to(page))
         .route("/share/{token}", web::get().to(page))
         .route("/viewer/app.js", web::get().to(|| asset("text/javascript; charset=utf-8", SCRIPT)))
         .route("/viewer/frame.js", web::get().to(|| asset("text/javascript; charset=utf-8", FRAME_SCRIPT)))
@@ -42,6 +44,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/viewer/list.js", web::get().to(|| asset("text/javascript; charset=utf-8", LIST_SCRIPT)))
         .route("/viewer/session.js", web::get().to(|| asset("text/javascript; charset=utf-8", SESSION_SCRIPT)))
         .route("/viewer/panels.js", web::get().to(|| asset("text/javascript; charset=utf-8", PANELS_SCRIPT)))
+        .route("/viewer/webhooks.js", web::get().to(|| asset("text/javascript; charset=utf-8", WEBHOOKS_SCRIPT)))
         .route("/viewer/app.css", web::get().to(|| asset("text/css; charset=utf-8", STYLE)))
         // Browsers ask for `/favicon.ico` whatever the page says.
         .route("/viewer/icon.svg", web::get().to(|| asset("image/svg+xml", ICON)))

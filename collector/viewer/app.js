@@ -6,18 +6,22 @@
 // - list.js: the session list.
 // - session.js: one session as a workspace; panels.js its side panels; frame.js the replay
 //   frame.
+// - webhooks.js: the project's webhooks and their delivery logs.
 
 import { TOKEN_KEY, SignedOut, api, el, sharedLink, token, useShareLink } from '/viewer/common.js';
 import { showList } from '/viewer/list.js';
 import { showSession } from '/viewer/session.js';
+import { showWebhooks } from '/viewer/webhooks.js';
 
 const view = document.getElementById('view');
 const signOut = document.getElementById('sign-out');
+const webhooksLink = document.getElementById('webhooks-link');
 // What the page shown last listens to, stopped when another is shown.
 let shown = new AbortController();
 
 function showSignIn(message) {
   signOut.hidden = true;
+  webhooksLink.hidden = true;
   document.body.classList.remove('workspace-mode');
   const input = el('input', { id: 'token', type: 'password', autocomplete: 'current-password', placeholder: 'slr_…' });
   const error = el('p', { class: 'error', text: message || '' });
@@ -82,6 +86,7 @@ function route() {
   useShareLink(share ? share[1] : null);
   if (share) {
     signOut.hidden = true;
+    webhooksLink.hidden = true;
     document.body.classList.add('workspace-mode');
     showSession(view, share[2], shown.signal).catch(failed);
     return;
@@ -91,6 +96,12 @@ function route() {
     return;
   }
   signOut.hidden = false;
+  webhooksLink.hidden = false;
+  if (location.pathname === '/webhooks') {
+    document.body.classList.remove('workspace-mode');
+    showWebhooks(view).catch(failed);
+    return;
+  }
   const session = location.pathname.match(/^\/sessions\/([0-9a-f]{32})$/);
   document.body.classList.toggle('workspace-mode', session !== null);
   (session ? showSession(view, session[1], shown.signal) : showList(view, route, failed)).catch(failed);

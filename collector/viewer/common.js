@@ -81,7 +81,7 @@ function embeddedAnswer(path) {
 
 export async function fetchApi(path, init = {}) {
   if (embedded) return embeddedAnswer(path);
-  const response = await fetch(path, { ...init, headers: { authorization: `Bearer ${token()}` } });
+  const response = await fetch(path, { ...init, headers: { ...init.headers, authorization: `Bearer ${token()}` } });
   if (response.status === 401) throw new SignedOut();
   return response;
 }

@@ -13,6 +13,7 @@ pub use sightline_protocol::fixtures;
 
 pub mod digest;
 pub mod mmdb;
+pub mod receiver;
 pub mod sdk;
 pub mod shop;
 pub mod static_files;

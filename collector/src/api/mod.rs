@@ -20,6 +20,10 @@
 //! | `GET /api/traces/{trace}`     | a trace's backend spans and logs, and where sessions made it |
 //! | `GET /api/users/{id}/problems` | a user's recent sessions with problems, for a helpdesk |
 //! | `DELETE /api/users/{id}`      | delete every session of a user               |
+//! | `GET /api/webhooks`, `POST /api/webhooks` | the project's webhooks; make one     |
+//! | `DELETE /api/webhooks/{id}`   | remove a webhook made through the API        |
+//! | `POST /api/webhooks/{id}/ping` | send a test delivery                        |
+//! | `GET /api/webhooks/{id}/deliveries` | a webhook's delivery log               |
 //! | `POST /mcp`                   | the agent tools over MCP's streamable HTTP (`crate::mcp`) |
 //! | `GET /healthz`, `GET /metrics` | operations                                  |
 
@@ -39,6 +43,7 @@ mod sessions;
 mod shares;
 mod traces;
 mod users;
+mod webhooks;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -80,6 +85,8 @@ pub struct AppState {
     /// This collector's own address, `http://127.0.0.1:port`, once it listens: where the agent
     /// tools served at `/mcp` reach the query API.
     pub own_url: std::sync::OnceLock<String>,
+    /// The projects' webhooks.
+    pub webhooks: Arc<crate::webhooks::Webhooks>,
     /// The store's size on disk and when it was measured (measuring walks its files).
     pub store_size: std::sync::Mutex<Option<(std::time::Instant, u64)>>,
 }
@@ -200,6 +207,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/api/users/{id}")
             .route(web::delete().to(users::delete_user))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/api/webhooks")
+            .route(web::get().to(webhooks::list))
+            .route(web::post().to(webhooks::create))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/api/webhooks/{id}")
+            .route(web::delete().to(webhooks::delete))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/api/webhooks/{id}/ping")
+            .route(web::post().to(webhooks::ping))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/api/webhooks/{id}/deliveries")
+            .route(web::get().to(webhooks::deliveries))
             .default_service(web::to(method_not_allowed)),
     )
     .service(web::resource("/mcp").route(web::post().to(mcp::post)).default_service(web::to(method_not_allowed)))

@@ -187,6 +187,10 @@ pub trait Store: Send + Sync + 'static {
     fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Sets a metadata value durably.
     fn set_meta(&self, name: &str, value: &[u8]) -> Result<(), StoreError>;
+    /// Removes a metadata value durably.
+    fn remove_meta(&self, name: &str) -> Result<(), StoreError>;
+    /// The metadata values whose names start with `prefix`, in name order, at most `limit`.
+    fn metas(&self, prefix: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
     /// Bytes the store takes on disk.
     fn size_on_disk(&self) -> Result<u64, StoreError>;
     /// Makes everything applied before this call began durable.

@@ -308,6 +308,23 @@ impl Store for SledStore {
         Ok(())
     }
 
+    fn remove_meta(&self, name: &str) -> Result<(), StoreError> {
+        self.tree.remove(meta_key(name))?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn metas(&self, prefix: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let mut found = Vec::new();
+        for entry in self.tree.scan_prefix(meta_key(prefix)).take(limit) {
+            let (key, value) = entry?;
+            // Names are set from `&str`, so they are UTF-8; the byte before is the meta prefix.
+            let name = String::from_utf8_lossy(&key[1..]).into_owned();
+            found.push((name, value.to_vec()));
+        }
+        Ok(found)
+    }
+
     fn size_on_disk(&self) -> Result<u64, StoreError> {
         Ok(self.db.size_on_disk()?)
     }

@@ -1,0 +1,454 @@
+//! Outgoing webhooks: when a session has new problems, its digest goes to the URLs the project
+//! named, so a ticket, a chat channel or an automation gets the story without anyone opening
+//! the viewer.
+//!
+//! - A project's hooks come from its configuration (`[[projects.webhooks]]`) or from the API
+//!   (`POST /api/webhooks`, which makes the secret and checks the destination, see
+//!   [`destination`]).
+//! - A session's analysis ([`crate::analyzer`]) hands over its digest. Problems not sent before
+//!   (a JS error, a failed request, an error or rage click) are queued for each hook; a session
+//!   is sent at most once per `debounce_ms`, and what it adds meanwhile joins the delivery
+//!   already queued.
+//! - The body is JSON: the new problems, the whole digest, its Markdown, and `text`, a short
+//!   Markdown message that chat tools' incoming webhooks show as it is. It is signed as Standard
+//!   Webhooks has it ([`sign`]).
+//! - The queue, the hooks made by API, what each session was sent and the delivery log (the
+//!   last [`LOG_KEPT`] per hook) live in the store's metadata, so a restart loses no queued
+//!   delivery. [`dispatch`] sends what is due and retries failures with backoff.
+
+pub mod destination;
+pub mod dispatch;
+pub mod sign;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use serde::{Deserialize, Serialize};
+use sightline_protocol::SessionId;
+
+use crate::config::{WebhookConfig, WebhooksConfig};
+use crate::digest::{to_markdown, Digest, ProblemKind};
+use crate::projects::Projects;
+use crate::store::{Store, StoreError};
+
+pub use destination::DestinationError;
+
+/// Hooks a project may create through the API.
+pub const MAX_HOOKS: usize = 20;
+/// Deliveries kept in each hook's log.
+pub const LOG_KEPT: usize = 100;
+/// Problems of a session remembered as sent, at most.
+const SEEN_KEPT: usize = 500;
+/// New problems listed in a delivery at most (the digest holds them all).
+const NEW_LISTED: usize = 20;
+
+/// What a hook is sent.
+pub const EVENTS: [&str; 2] = ["problem", "feedback"];
+
+/// Problems that make a delivery: what a support team acts on. The others (a console error, a
+/// slow request, a dead click) are in the digest the delivery carries.
+const SENT_KINDS: [ProblemKind; 4] =
+    [ProblemKind::JsError, ProblemKind::FailedRequest, ProblemKind::ErrorClick, ProblemKind::RageClick];
+
+/// Why a hook can't be made or changed.
+#[derive(Debug, thiserror::Error)]
+pub enum HookError {
+    #[error(transparent)]
+    Destination(#[from] DestinationError),
+    #[error("unknown event {0:?}: events are `problem` and `feedback`")]
+    UnknownEvent(String),
+    #[error("a project has at most {MAX_HOOKS} webhooks made through the API")]
+    TooMany,
+    #[error("no such webhook")]
+    NotFound,
+    #[error("this webhook is in the collector's configuration; change it there")]
+    Configured,
+    #[error("a webhook's secret is at least 16 characters")]
+    WeakSecret,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A hook, as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hook {
+    /// `wh_` and 16 hex digits.
+    pub id: String,
+    pub url: String,
+    #[serde(skip_serializing_if = "String::is_empty", default)]
+    secret: String,
+    pub events: Vec<String>,
+    /// `config` or `api`.
+    pub source: String,
+    /// When it was made, ms since the epoch (0 for a configured one).
+    pub created: u64,
+}
+
+impl Hook {
+    fn wants(&self, event: &str) -> bool {
+        self.events.iter().any(|e| e == event)
+    }
+
+    /// The hook as the API shows it: never its secret.
+    pub fn public(&self) -> Hook {
+        Hook { secret: String::new(), ..self.clone() }
+    }
+}
+
+/// A delivery waiting to be sent, or to be tried again.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Pending {
+    /// The `webhook-id` (the same on every try, so a receiver can drop repeats).
+    delivery: String,
+    /// `session.problems`, `ping`.
+    event: String,
+    session: Option<String>,
+    /// When it is due, ms since the epoch.
+    due: u64,
+    /// Tries so far.
+    attempts: u32,
+    body: String,
+}
+
+/// One try of a delivery, as the log keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub delivery: String,
+    pub event: String,
+    pub session: Option<String>,
+    /// When it was tried, ms since the epoch.
+    pub time: u64,
+    /// Which try (1 for the first).
+    pub attempt: u32,
+    /// The receiver's status, if it answered.
+    pub status: Option<u16>,
+    /// Why it failed, if it did.
+    pub error: Option<String>,
+    pub duration_ms: u64,
+    /// `delivered`, `retrying` or `failed` (given up).
+    pub outcome: String,
+    /// When it is tried next, if it will be.
+    pub next_try: Option<u64>,
+}
+
+/// What a session was sent.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Seen {
+    problems: Vec<String>,
+    /// When its last delivery was queued, ms since the epoch.
+    last_queued: u64,
+}
+
+/// The project's webhooks and their deliveries.
+pub struct Webhooks {
+    store: Arc<dyn Store>,
+    projects: Arc<Projects>,
+    config: WebhooksConfig,
+    /// The viewer's base URL for the links deliveries carry: the configured public URL, else
+    /// this collector's address once it listens.
+    link_base: OnceLock<String>,
+    /// Held while a queued delivery is read and written back, by the analyzer queueing and
+    /// the dispatcher ending a try, so neither loses what the other wrote.
+    queue_lock: Mutex<()>,
+}
+
+fn project_key(project: u32) -> String {
+    format!("{project:08x}")
+}
+
+fn hook_name(project: u32, id: &str) -> String {
+    format!("webhook/hook/{}/{id}", project_key(project))
+}
+
+fn pending_name(project: u32, hook: &str, subject: &str) -> String {
+    format!("webhook/out/{}/{hook}/{subject}", project_key(project))
+}
+
+fn log_prefix(project: u32, hook: &str) -> String {
+    format!("webhook/log/{}/{hook}/", project_key(project))
+}
+
+fn seen_name(project: u32, session: SessionId) -> String {
+    format!("webhook/seen/{}/{session}", project_key(project))
+}
+
+/// A configured hook's id: the same at every start, from its URL.
+fn configured_id(url: &str) -> String {
+    use sha2::Digest as _;
+    let hash = sha2::Sha256::digest(url.as_bytes());
+    format!("wh_{}", hash[..8].iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+fn random_id(prefix: &str) -> String {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).expect("the system's random source");
+    format!("{prefix}{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+/// Checks a configured hook: its URL's form and its events.
+pub fn check_config(hook: &WebhookConfig) -> Result<(), HookError> {
+    destination::host_of(&hook.url)?;
+    check_events(&hook.events)?;
+    if hook.secret.len() < 16 {
+        return Err(HookError::WeakSecret);
+    }
+    Ok(())
+}
+
+fn check_events(events: &[String]) -> Result<(), HookError> {
+    match events.iter().find(|e| !EVENTS.contains(&e.as_str())) {
+        Some(unknown) => Err(HookError::UnknownEvent(unknown.clone())),
+        None => Ok(()),
+    }
+}
+
+impl Webhooks {
+    pub fn new(store: Arc<dyn Store>, projects: Arc<Projects>, config: WebhooksConfig) -> Webhooks {
+        Webhooks { store, projects, config, link_base: OnceLock::new(), queue_lock: Mutex::new(()) }
+    }
+
+    /// Sets the base URL of the links deliveries carry (once; later calls change nothing).
+    pub fn set_link_base(&self, base: &str) {
+        let _ = self.link_base.set(base.trim_end_matches('/').to_owned());
+    }
+
+    /// The base URL of the links deliveries carry.
+    pub fn link_base(&self) -> &str {
+        self.link_base.get().map_or("", String::as_str)
+    }
+
+    /// The delivery settings.
+    pub fn config(&self) -> &WebhooksConfig {
+        &self.config
+    }
+
+    /// The project's hooks: the configured ones, then those made through the API.
+    pub fn hooks(&self, project: u32) -> Result<Vec<Hook>, StoreError> {
+        let mut hooks: Vec<Hook> = self
+            .projects
+            .by_id(project)
+            .map(|p| p.config.webhooks.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| Hook {
+                id: configured_id(&c.url),
+                url: c.url,
+                secret: c.secret,
+                events: c.events,
+                source: "config".into(),
+                created: 0,
+            })
+            .collect();
+        for (_, value) in self.store.metas(&format!("webhook/hook/{}/", project_key(project)), MAX_HOOKS * 2)? {
+            if let Ok(hook) = serde_json::from_slice::<Hook>(&value) {
+                hooks.push(hook);
+            }
+        }
+        Ok(hooks)
+    }
+
+    /// One of the project's hooks.
+    pub fn hook(&self, project: u32, id: &str) -> Result<Hook, HookError> {
+        self.hooks(project)?.into_iter().find(|h| h.id == id).ok_or(HookError::NotFound)
+    }
+
+    /// Makes a hook; the answer holds its secret, shown this once.
+    pub fn create(&self, project: u32, url: &str, events: Vec<String>, now: u64) -> Result<Hook, HookError> {
+        check_events(&events)?;
+        if self.config.allow_private_destinations {
+            destination::host_of(url)?;
+        } else {
+            destination::check_public(url)?;
+        }
+        if self.hooks(project)?.iter().filter(|h| h.source == "api").count() >= MAX_HOOKS {
+            return Err(HookError::TooMany);
+        }
+        let hook = Hook {
+            id: random_id("wh_"),
+            url: url.to_owned(),
+            secret: sign::new_secret(),
+            events: if events.is_empty() { EVENTS.map(str::to_owned).to_vec() } else { events },
+            source: "api".into(),
+            created: now,
+        };
+        let json = serde_json::to_vec(&hook).expect("a hook serializes");
+        self.store.set_meta(&hook_name(project, &hook.id), &json)?;
+        Ok(hook)
+    }
+
+    /// The secret a new hook was made with (the API's answer to its creation).
+    pub fn secret_of(hook: &Hook) -> &str {
+        &hook.secret
+    }
+
+    /// Removes a hook made through the API, with its queue and log.
+    pub fn remove(&self, project: u32, id: &str) -> Result<(), HookError> {
+        let hook = self.hook(project, id)?;
+        if hook.source != "api" {
+            return Err(HookError::Configured);
+        }
+        self.store.remove_meta(&hook_name(project, id))?;
+        let prefixes = [format!("webhook/out/{}/{id}/", project_key(project)), log_prefix(project, id)];
+        for prefix in prefixes {
+            loop {
+                let names = self.store.metas(&prefix, 1_000)?;
+                if names.is_empty() {
+                    break;
+                }
+                for (name, _) in names {
+                    self.store.remove_meta(&name)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The hook's last deliveries, newest first.
+    pub fn deliveries(&self, project: u32, id: &str, limit: usize) -> Result<Vec<Delivery>, HookError> {
+        self.hook(project, id)?;
+        Ok(self
+            .store
+            .metas(&log_prefix(project, id), limit.min(LOG_KEPT))?
+            .into_iter()
+            .filter_map(|(_, value)| serde_json::from_slice(&value).ok())
+            .collect())
+    }
+
+    /// Queues a `ping` for the hook now: what an operator sends to see the receiver answer.
+    pub fn ping(&self, project: u32, id: &str, now: u64) -> Result<String, HookError> {
+        let hook = self.hook(project, id)?;
+        let delivery = random_id("msg_");
+        let body = serde_json::json!({
+            "type": "ping",
+            "delivery": delivery,
+            "timestamp": now,
+            "project": self.project_name(project),
+            "text": "Sightline can reach this webhook.",
+        });
+        let pending = Pending {
+            delivery: delivery.clone(),
+            event: "ping".into(),
+            session: None,
+            due: now,
+            attempts: 0,
+            body: body.to_string(),
+        };
+        self.queue(project, &hook.id, &format!("ping-{delivery}"), &pending)?;
+        Ok(delivery)
+    }
+
+    fn project_name(&self, project: u32) -> String {
+        self.projects.by_id(project).map(|p| p.config.name.clone()).unwrap_or_default()
+    }
+
+    fn queue(&self, project: u32, hook: &str, subject: &str, pending: &Pending) -> Result<(), StoreError> {
+        let json = serde_json::to_vec(pending).expect("a delivery serializes");
+        self.store.set_meta(&pending_name(project, hook, subject), &json)
+    }
+
+    /// A session's digest after an analysis: its problems not sent before are queued for every
+    /// hook that takes problems. Returns how many hooks it was queued for.
+    pub fn session_analysed(
+        &self,
+        project: u32,
+        session: SessionId,
+        digest: &Digest,
+        now: u64,
+    ) -> Result<usize, StoreError> {
+        let hooks: Vec<Hook> = self.hooks(project)?.into_iter().filter(|h| h.wants("problem")).collect();
+        if hooks.is_empty() {
+            return Ok(0);
+        }
+        let mut seen: Seen = match self.store.meta(&seen_name(project, session))? {
+            Some(json) => serde_json::from_slice(&json).unwrap_or_default(),
+            None => Seen::default(),
+        };
+        let known: HashSet<&str> = seen.problems.iter().map(String::as_str).collect();
+        let mut new = Vec::new();
+        for problem in &digest.problems {
+            let own = std::iter::once((problem.kind, problem.time, problem.summary.as_str(), problem.link.as_str()));
+            let related = problem.related.iter().map(|r| (r.kind, r.time, r.summary.as_str(), r.link.as_str()));
+            for (kind, time, summary, link) in own.chain(related) {
+                let key = format!("{}@{time}", kind_name(kind));
+                if SENT_KINDS.contains(&kind) && !known.contains(key.as_str()) {
+                    new.push((key, kind, time, summary, link));
+                }
+            }
+        }
+        if new.is_empty() {
+            return Ok(0);
+        }
+        let due = now.max(seen.last_queued.saturating_add(self.config.debounce_ms));
+        let _queue = self.queue_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let body = problems_body(&self.project_name(project), digest, &new, now);
+        for hook in &hooks {
+            let subject = format!("session-{session}");
+            let name = pending_name(project, &hook.id, &subject);
+            // A delivery already queued for the session takes the newer digest and keeps its
+            // place and its tries; else a new one waits out the debounce.
+            let pending = match self.store.meta(&name)?.and_then(|json| serde_json::from_slice::<Pending>(&json).ok()) {
+                Some(queued) => Pending { body: body.to_string(), ..queued },
+                None => Pending {
+                    delivery: random_id("msg_"),
+                    event: "session.problems".into(),
+                    session: Some(session.to_string()),
+                    due,
+                    attempts: 0,
+                    body: body.to_string(),
+                },
+            };
+            self.queue(project, &hook.id, &subject, &pending)?;
+        }
+        seen.problems.extend(new.into_iter().map(|(key, ..)| key));
+        let excess = seen.problems.len().saturating_sub(SEEN_KEPT);
+        seen.problems.drain(..excess);
+        seen.last_queued = due;
+        self.store.set_meta(&seen_name(project, session), &serde_json::to_vec(&seen).expect("serializes"))?;
+        Ok(hooks.len())
+    }
+}
+
+fn kind_name(kind: ProblemKind) -> String {
+    serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+/// The body of a `session.problems` delivery.
+fn problems_body(
+    project: &str,
+    digest: &Digest,
+    new: &[(String, ProblemKind, u64, &str, &str)],
+    now: u64,
+) -> serde_json::Value {
+    let listed: Vec<_> = new
+        .iter()
+        .take(NEW_LISTED)
+        .map(|(_, kind, time, summary, link)| {
+            serde_json::json!({ "kind": kind, "time": time, "summary": summary, "link": link })
+        })
+        .collect();
+    let who = digest.who.email.as_deref().or(digest.who.user_id.as_deref()).unwrap_or("an anonymous user");
+    let mut text =
+        format!("**{}** new problem{} in the session of {who}", new.len(), if new.len() == 1 { "" } else { "s" });
+    if let Some(headline) = &digest.headline {
+        text.push_str(&format!(": {headline}"));
+    }
+    for (_, _, _, summary, link) in new.iter().take(5) {
+        text.push_str(&format!("\n- {summary} ([open]({link}))"));
+    }
+    if new.len() > 5 {
+        text.push_str(&format!("\n- and {} more", new.len() - 5));
+    }
+    text.push_str(&format!("\n[The session in Sightline]({})", digest.link));
+    serde_json::json!({
+        "type": "session.problems",
+        "timestamp": now,
+        "project": project,
+        "session": digest.session,
+        "link": digest.link,
+        "headline": digest.headline,
+        "new_problems": listed,
+        "text": text,
+        "digest": digest,
+        "markdown": to_markdown(digest),
+    })
+}
