@@ -117,14 +117,15 @@ fn an_agent_works_a_ticket_from_the_users_problems_to_the_page_that_failed() {
         let this = listed.iter().find(|s| s["session"] == session.as_str()).expect("the session with the failure");
         assert!(this["failed_requests"].as_u64() >= Some(1), "{this:#}");
         assert!(this["digest"].as_str().unwrap().starts_with(&collector.base), "{this:#}");
+        assert!(this.get("share").is_none(), "no link that opens the session without a token: {this:#}");
         let found = quoted_json(
             &call(&agent, "find_sessions", json!({ "user": "JANE@acme.com", "since": "1h", "with_problems": true }))
                 .await,
         );
-        let found = found.as_array().expect("a list");
+        let found = found["sessions"].as_array().expect("a list");
         assert!(found.iter().any(|s| s["session"] == session.as_str() && s["email"] == "jane@acme.com"), "{found:#?}");
         let none = quoted_json(&call(&agent, "find_sessions", json!({ "user": "nobody@acme.com" })).await);
-        assert_eq!(none, json!([]));
+        assert_eq!(none, json!({ "sessions": [], "next_cursor": null }));
 
         // The session's story, then the backend's records of the failed request.
         let story = quoted(&call(&agent, "session_digest", json!({ "session": session })).await);
@@ -152,8 +153,10 @@ fn an_agent_works_a_ticket_from_the_users_problems_to_the_page_that_failed() {
         let wrong = call(&agent, "session_digest", json!({ "session": "not-a-session" })).await;
         assert_eq!(wrong.is_error, Some(true));
         assert!(text_of(&wrong).contains("400"), "{}", text_of(&wrong));
-        let twice = call(&agent, "page_at", json!({ "session": session, "at": "1", "offset_ms": 1 })).await;
+        let twice = call(&agent, "page_at", json!({ "session": session, "at": failed_at, "offset_ms": 1 })).await;
         assert_eq!(twice.is_error, Some(true));
+        let seconds = call(&agent, "page_at", json!({ "session": session, "at": failed_at / 1_000 })).await;
+        assert!(text_of(&seconds).contains("looks like seconds"), "{}", text_of(&seconds));
         agent.cancel().await.unwrap();
 
         // A token the collector doesn't know reads nothing.

@@ -105,7 +105,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         metrics_token: config.metrics_token.clone(),
         public_url: config.public_url.clone(),
         store_size: std::sync::Mutex::new(None),
-        own_url: std::sync::OnceLock::new(),
+        loopback_api: std::sync::OnceLock::new(),
         webhooks: webhooks.clone(),
         watchers: Default::default(),
         share_key: share::ShareKey::load(store.as_ref())?,
@@ -152,7 +152,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         tracing::info!(%addr, data = %config.data.display(), "listening");
         let own = format!("http://{}", loopback(addr));
         own_state.webhooks.set_link_base(&own);
-        let _ = own_state.own_url.set(own);
+        let _ = own_state.loopback_api.set(mcp::ApiClient::loopback(&own));
     }
     let result = server.run().await;
 

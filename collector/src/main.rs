@@ -31,14 +31,16 @@ enum Command {
     Mcp(McpArgs),
 }
 
+/// The tools read with the read token in `SIGHTLINE_TOKEN`: an environment variable, never a
+/// flag, which anyone on the machine could see in the process list.
 #[derive(clap::Args)]
 struct McpArgs {
-    /// The collector's address.
+    /// The collector's address: `https://…`, or `http://` on this machine.
     #[arg(long, env = "SIGHTLINE_URL", default_value = "http://127.0.0.1:8686")]
     url: String,
-    /// A read token of the project the agent works on.
-    #[arg(long, env = "SIGHTLINE_TOKEN", hide_env_values = true)]
-    token: String,
+    /// Allow `http://` to another machine, which sends the read token in the clear.
+    #[arg(long)]
+    allow_http: bool,
 }
 
 #[derive(clap::Args)]
@@ -82,7 +84,18 @@ fn mcp(args: McpArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let client = sightline_collector::mcp::ApiClient::new(&args.url, &args.token);
+    let Some(token) = std::env::var("SIGHTLINE_TOKEN").ok().filter(|t| !t.trim().is_empty()) else {
+        eprintln!("sightline-collector: set SIGHTLINE_TOKEN to a read token of the project");
+        return ExitCode::from(2);
+    };
+    if !args.allow_http && !sightline_collector::mcp::safe_to_send_token(&args.url) {
+        eprintln!(
+            "sightline-collector: {} would carry the read token in the clear; use https://, or --allow-http",
+            args.url
+        );
+        return ExitCode::from(2);
+    }
+    let client = sightline_collector::mcp::ApiClient::new(&args.url, token.trim());
     match runtime.block_on(sightline_collector::mcp::serve_stdio(client)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

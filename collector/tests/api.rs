@@ -899,10 +899,11 @@ fn the_page_at_a_moment_is_told_in_words_for_one_moment_named_once() {
     assert_eq!(view["text"], "Pay now");
     assert_eq!(view["last_press"]["element"], "the \"Pay now\" button (button)");
     // The same moment by its time; before the click, no press.
-    let start = 1_780_000_000_000u64;
+    let summary = http.get(&format!("{}/api/sessions/{session}", collector.base), TOKEN_A).json();
+    let start = summary["start"].as_u64().expect("the session's start");
     assert_eq!(page(&format!("at={}", start + 500), TOKEN_A).json()["page"], *view);
     assert_eq!(page(&format!("at={}", start + 50), TOKEN_A).json()["page"]["last_press"], serde_json::Value::Null);
-    for query in ["", "at=1&offset=1", "at=soon"] {
+    for query in ["", "at=1&offset=1", "at=soon", "at=1000"] {
         let refused = page(query, TOKEN_A);
         assert_eq!(refused.status, 400, "{query}");
         assert_eq!(refused.error_code(), "bad_query");

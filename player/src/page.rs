@@ -20,7 +20,7 @@ pub const MAX_FIELDS: usize = 60;
 /// Elements whose content is never shown.
 const UNSHOWN: [&str; 9] = ["script", "style", "noscript", "template", "head", "title", "meta", "link", "select"];
 /// Elements that start a line of their own.
-const BLOCKS: [&str; 32] = [
+const BLOCKS: [&str; 33] = [
     "address",
     "article",
     "aside",
@@ -45,6 +45,7 @@ const BLOCKS: [&str; 32] = [
     "h6",
     "header",
     "hr",
+    "iframe",
     "li",
     "main",
     "nav",
@@ -71,6 +72,8 @@ pub struct PageView {
     pub text_truncated: bool,
     /// The form fields shown, in document order.
     pub fields: Vec<FieldView>,
+    /// More fields were shown than [`MAX_FIELDS`].
+    pub fields_truncated: bool,
     /// Where the pointer was.
     pub pointer: Option<PointerView>,
     /// The latest press of the pointer on this page: a click, tap or button press.
@@ -118,7 +121,7 @@ pub struct PressView {
 const APART: [&str; 4] = ["td", "th", "button", "label"];
 
 /// Reads a session's events up to a moment and tells the page as it was then.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct PageReader {
     at: u64,
     dom: ReplayDom,
@@ -138,10 +141,10 @@ impl PageReader {
             return;
         }
         if self.page != Some(page) {
-            // Another page load: where the pointer was on the last one says nothing of this one.
+            // Another page load: nothing of the last one holds until this one says so.
             self.page = Some(page);
-            self.view.pointer = None;
-            self.view.last_press = None;
+            self.dom = ReplayDom::new();
+            self.view = PageView { at: self.at, ..PageView::default() };
         }
         match data {
             EventData::Meta(meta) => {
@@ -178,10 +181,11 @@ impl PageReader {
 
     /// The page as it was at the moment.
     pub fn finish(mut self) -> PageView {
-        let (text, truncated, fields) = read_shown(&self.dom);
-        self.view.text = text;
-        self.view.text_truncated = truncated;
-        self.view.fields = fields;
+        let shown = read_shown(&self.dom);
+        self.view.text = shown.text;
+        self.view.text_truncated = shown.text_truncated;
+        self.view.fields = shown.fields;
+        self.view.fields_truncated = shown.fields_truncated;
         self.view
     }
 }
@@ -201,21 +205,39 @@ fn press_kind(kind: PointerKind) -> &'static str {
 
 enum Visit {
     Enter(u32),
+    /// The end of a shadow tree: slots after it are another host's.
+    LeaveShadow,
     /// The end of a block: what follows starts a new line.
     EndLine,
     /// The end of an element kept apart: what follows is another word.
     Apart,
 }
 
-/// The text shown under the page's roots, and its form fields, in document order.
-fn read_shown(dom: &ReplayDom) -> (String, bool, Vec<FieldView>) {
+/// What the page shows.
+struct Shown {
+    text: String,
+    text_truncated: bool,
+    fields: Vec<FieldView>,
+    fields_truncated: bool,
+}
+
+/// The text shown under the page's roots, and its form fields, in document order. A shadow
+/// host shows its shadow tree, its own children where the tree has slots for them.
+fn read_shown(dom: &ReplayDom) -> Shown {
     let mut text = Text::default();
     let mut fields = Vec::new();
+    let mut fields_truncated = false;
+    // The shadow hosts whose trees the walk is in, innermost last.
+    let mut hosts: Vec<u32> = Vec::new();
     let mut stack: Vec<Visit> = dom.roots().map(Visit::Enter).collect();
     stack.reverse();
     while let Some(visit) = stack.pop() {
         let id = match visit {
             Visit::Enter(id) => id,
+            Visit::LeaveShadow => {
+                hosts.pop();
+                continue;
+            }
             Visit::EndLine => {
                 text.end_line();
                 continue;
@@ -232,8 +254,12 @@ fn read_shown(dom: &ReplayDom) -> (String, bool, Vec<FieldView>) {
                 if is_hidden(element) {
                     continue;
                 }
-                if is_field(element) && fields.len() < MAX_FIELDS {
-                    fields.push(field_view(dom, id, element));
+                if is_field(element) {
+                    if fields.len() < MAX_FIELDS {
+                        fields.push(field_view(dom, id, element));
+                    } else {
+                        fields_truncated = true;
+                    }
                 }
                 if UNSHOWN.contains(&element.tag.as_str()) || element.tag == "textarea" {
                     continue;
@@ -247,29 +273,58 @@ fn read_shown(dom: &ReplayDom) -> (String, bool, Vec<FieldView>) {
                     stack.push(Visit::Apart);
                 }
                 let first = stack.len();
-                let closed_details = element.tag == "details" && !has(element, "open");
-                for child in dom.children(id) {
-                    // A closed `<details>` shows its summary alone.
-                    if closed_details && !is_tag(dom, child, "summary") {
-                        continue;
+                if let Some(shadow) = dom.children(id).find(|&c| is_shadow_root(dom, c)) {
+                    stack.push(Visit::Enter(shadow));
+                } else if element.tag == "slot" && hosts.last().is_some() {
+                    let host = hosts[hosts.len() - 1];
+                    let name = attr(element, "name").unwrap_or("");
+                    let assigned: Vec<u32> = dom.children(host).filter(|&c| slot_of(dom, c) == Some(name)).collect();
+                    // Nothing assigned: the slot shows its own content.
+                    let shown: Vec<u32> = if assigned.is_empty() { dom.children(id).collect() } else { assigned };
+                    stack.extend(shown.into_iter().map(Visit::Enter));
+                } else {
+                    let closed_details = element.tag == "details" && !has(element, "open");
+                    for child in dom.children(id) {
+                        // A closed `<details>` shows its summary alone.
+                        if closed_details && !is_tag(dom, child, "summary") {
+                            continue;
+                        }
+                        stack.push(Visit::Enter(child));
                     }
-                    stack.push(Visit::Enter(child));
                 }
                 stack[first..].reverse();
             }
-            NodeKind::Document(_) | NodeKind::ShadowRoot(_) => {
+            NodeKind::ShadowRoot(_) => {
+                hosts.push(node.parent);
+                stack.push(Visit::LeaveShadow);
+                let first = stack.len();
+                stack.extend(dom.children(id).map(Visit::Enter));
+                stack[first..].reverse();
+            }
+            NodeKind::Document(_) => {
                 let first = stack.len();
                 stack.extend(dom.children(id).map(Visit::Enter));
                 stack[first..].reverse();
             }
             NodeKind::Doctype(_) | NodeKind::Comment(_) | NodeKind::CData(_) => {}
         }
-        if text.full() {
-            break;
-        }
+        // Past the text's limit, the walk goes on for the fields alone.
     }
-    let truncated = text.full();
-    (text.finish(), truncated, fields)
+    Shown { text_truncated: text.full(), text: text.finish(), fields, fields_truncated }
+}
+
+fn is_shadow_root(dom: &ReplayDom, id: u32) -> bool {
+    matches!(dom.node(id).map(|n| &n.kind), Some(NodeKind::ShadowRoot(_)))
+}
+
+/// The slot a shadow host's child goes into: its `slot` attribute, `""` for the default slot;
+/// `None` for the shadow root itself and for a comment.
+fn slot_of(dom: &ReplayDom, id: u32) -> Option<&str> {
+    match &dom.node(id)?.kind {
+        NodeKind::Element(e) => Some(attr(e, "slot").unwrap_or("")),
+        NodeKind::Text(_) => Some(""),
+        _ => None,
+    }
 }
 
 /// Text gathered line by line, spaces collapsed, at most [`MAX_TEXT`] characters.
@@ -340,10 +395,11 @@ fn is_tag(dom: &ReplayDom, id: u32, tag: &str) -> bool {
     matches!(dom.node(id).map(|n| &n.kind), Some(NodeKind::Element(e)) if e.tag == tag)
 }
 
-/// Hidden by markup: `hidden`, `aria-hidden`, an inline `display: none` or `visibility:
-/// hidden`, a closed dialog. (What stylesheets hide needs a browser to tell.)
+/// Hidden by markup: `hidden`, an inline `display: none` or `visibility: hidden`, a closed
+/// dialog. (What stylesheets hide needs a browser to tell; `aria-hidden` hides from screen
+/// readers, not from the eye.)
 fn is_hidden(element: &Element) -> bool {
-    if has(element, "hidden") || attr(element, "aria-hidden") == Some("true") {
+    if has(element, "hidden") {
         return true;
     }
     if element.tag == "dialog" && !has(element, "open") {
@@ -373,7 +429,7 @@ fn field_view(dom: &ReplayDom, id: u32, element: &Element) -> FieldView {
     let value = match element.tag.as_str() {
         _ if checkable => None,
         // A select shows the option chosen: its text, else its value.
-        "select" => chosen_option(dom, id).or_else(|| attr(element, "value").map(str::to_owned)),
+        "select" => chosen_option(dom, id),
         // A textarea holds its text until someone types into it.
         "textarea" => attr(element, "value").map(str::to_owned).or_else(|| Some(crate::naming::text_of(dom, id, 500))),
         _ => attr(element, "value").map(str::to_owned),
@@ -385,17 +441,21 @@ fn field_view(dom: &ReplayDom, id: u32, element: &Element) -> FieldView {
     }
 }
 
-/// The text of the option a select shows: the one its recorded value names, else the one
-/// marked `selected`.
+/// What a select shows: the text of the option its recorded value names; a recorded value no
+/// option has (masked) as it is; with none recorded, the last option marked `selected`, else
+/// the first, as a browser shows it.
 fn chosen_option(dom: &ReplayDom, select: u32) -> Option<String> {
     let NodeKind::Element(element) = &dom.node(select)?.kind else { return None };
     let value = attr(element, "value");
-    let mut marked = None;
+    let (mut first, mut marked) = (None, None);
     let mut stack: Vec<u32> = dom.children(select).collect();
+    stack.reverse();
     while let Some(id) = stack.pop() {
         let Some(NodeKind::Element(option)) = dom.node(id).map(|n| &n.kind) else { continue };
         if option.tag == "optgroup" {
+            let at = stack.len();
             stack.extend(dom.children(id));
+            stack[at..].reverse();
             continue;
         }
         if option.tag != "option" {
@@ -407,10 +467,11 @@ fn chosen_option(dom: &ReplayDom, select: u32) -> Option<String> {
             return Some(text);
         }
         if has(option, "selected") {
-            marked = Some(text);
+            marked = Some(text.clone());
         }
+        first.get_or_insert(text);
     }
-    marked
+    value.map(str::to_owned).or(marked).or(first)
 }
 
 #[cfg(test)]
@@ -522,15 +583,72 @@ mod tests {
     }
 
     #[test]
-    fn another_page_load_forgets_the_pointer_and_long_text_is_cut() {
+    fn another_page_load_forgets_the_last_and_long_text_is_cut_but_not_its_fields() {
         let mut reader = PageReader::new(10_000);
         reader.push(1_000, 0, &sign_up());
         reader.push(1_400, 0, &EventData::Pointer(Pointer { kind: PointerKind::Click, target: 73, x: 10, y: 20 }));
+        // The next page's first event, before its snapshot: nothing of the last page is left.
+        reader.push(1_900, 1, &EventData::Visibility(sightline_protocol::Visibility { visible: true }));
+        let between = reader.clone().finish();
+        assert_eq!((between.text.as_str(), between.fields.len(), between.url.as_deref()), ("", 0, None));
         let long = "word ".repeat(MAX_TEXT);
-        reader.push(2_000, 1, &snapshot(vec![element(2, 1, 0, "p", &[]), text(3, 2, 0, &long)]));
+        reader.push(
+            2_000,
+            1,
+            &snapshot(vec![
+                element(2, 1, 4, "p", &[]),
+                text(3, 2, 0, &long),
+                element(4, 1, 0, "input", &[("aria-label", "After the text")]),
+            ]),
+        );
         let view = reader.finish();
         assert_eq!((view.pointer, view.last_press), (None, None));
         assert!(view.text_truncated);
         assert_eq!(view.text.chars().count(), MAX_TEXT - 1, "cut at the limit, the trailing space trimmed");
+        assert_eq!(view.fields.len(), 1, "fields past the text's limit are still read");
+        assert!(!view.fields_truncated);
+    }
+
+    #[test]
+    fn a_shadow_host_shows_its_tree_with_its_children_in_their_slots_and_selects_show_their_choice() {
+        let shadow = Node { id: 20, parent: 10, next: 0, kind: NodeKind::ShadowRoot(Default::default()) };
+        let mut reader = PageReader::new(5_000);
+        reader.push(
+            1_000,
+            0,
+            &snapshot(vec![
+                element(2, 1, 0, "body", &[]),
+                // <todo-card><span slot=title>Buy milk</span>Due today<!-- --></todo-card>
+                element(10, 2, 30, "todo-card", &[]),
+                element(11, 10, 12, "span", &[("slot", "title")]),
+                text(110, 11, 0, "Buy milk"),
+                text(12, 10, 0, "Due today"),
+                shadow,
+                element(21, 20, 22, "h3", &[]),
+                element(210, 21, 0, "slot", &[("name", "title")]),
+                element(22, 20, 23, "p", &[]),
+                element(220, 22, 0, "slot", &[]),
+                element(23, 20, 0, "footer", &[("aria-hidden", "true")]),
+                element(230, 23, 0, "slot", &[("name", "empty")]),
+                text(231, 230, 0, "No tags"),
+                // Selects: nothing chosen shows the first; a masked choice shows as it is.
+                element(30, 2, 31, "select", &[("aria-label", "Plan")]),
+                element(300, 30, 301, "option", &[]),
+                text(3000, 300, 0, "Free"),
+                element(301, 30, 0, "option", &[]),
+                text(3010, 301, 0, "Team"),
+                element(31, 2, 0, "select", &[("aria-label", "Card")]),
+                element(310, 31, 0, "option", &[("value", "visa")]),
+            ]),
+        );
+        reader.push(
+            1_100,
+            0,
+            &EventData::Input(Input { target: 31, value: "****".into(), masked: true, ..Default::default() }),
+        );
+        let view = reader.finish();
+        assert_eq!(view.text, "Buy milk\nDue today\nNo tags");
+        let values: Vec<_> = view.fields.iter().map(|f| f.value.as_deref()).collect();
+        assert_eq!(values, [Some("Free"), Some("****")]);
     }
 }

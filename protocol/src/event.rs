@@ -91,6 +91,8 @@ tagged_union! {
         Key(Key) = 21,
         /// A form was submitted.
         Submit(Submit) = 22,
+        /// The user's own words about a problem, from the feedback dialog or the app's own.
+        Feedback(Feedback) = 23,
     }
     unknown: Unknown
 }
@@ -487,6 +489,17 @@ pub struct Submit {
     /// The form's id.
     pub target: u32,
 }
+
+/// What the user wrote about a problem, sent by them: from the SDK's feedback dialog
+/// (`Sightline.feedback()`) or the application's own (`Sightline.report(text)`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Feedback {
+    /// Their words, at most [`MAX_FEEDBACK`] characters.
+    pub text: String,
+}
+
+/// Characters of feedback the SDK sends at most.
+pub const MAX_FEEDBACK: usize = 4_000;
 
 /// Mouse positions sampled over a short time; the event's time is the first sample's.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]

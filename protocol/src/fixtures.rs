@@ -358,6 +358,12 @@ pub fn scripted_input() -> Batch {
     envelope(4, 1_780_000_030_000, events)
 }
 
+/// A batch with the user's feedback.
+pub fn feedback() -> Batch {
+    let words = Feedback { text: "The PDF button does nothing — invoice 40".into() };
+    envelope(5, 1_780_000_040_000, vec![event(0, EventData::Feedback(words))])
+}
+
 /// The sample session's batches with the names of their golden vectors.
 pub fn all() -> Vec<(&'static str, Batch)> {
     vec![("page_start", page_start()), ("interaction", interaction()), ("facts", facts())]

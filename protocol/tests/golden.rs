@@ -25,14 +25,16 @@ macro_rules! vectors {
     };
 }
 
-const VECTORS: [(&str, &[u8], &[u8]); 5] =
-    vectors!("page_start", "interaction", "facts", "derived_traces", "scripted_input");
+const VECTORS: [(&str, &[u8], &[u8]); 6] =
+    vectors!("page_start", "interaction", "facts", "derived_traces", "scripted_input", "feedback");
 
-/// The sample session, a batch with derived trace ids, and one with an input set by script.
+/// The sample session, a batch with derived trace ids, one with an input set by script, and one
+/// with the user's feedback.
 fn samples() -> Vec<(&'static str, sightline_protocol::Batch)> {
     let mut samples = fixtures::all();
     samples.push(("derived_traces", fixtures::derived_traces()));
     samples.push(("scripted_input", fixtures::scripted_input()));
+    samples.push(("feedback", fixtures::feedback()));
     samples
 }
 
@@ -69,7 +71,7 @@ fn golden_vectors_decode_and_reencode_identically() {
 fn samples_cover_every_event_and_node_kind() {
     let mut event_tags = Vec::new();
     let mut node_tags = Vec::new();
-    for (_, batch) in fixtures::all() {
+    for (_, batch) in samples() {
         for event in &batch.events {
             event_tags.push(event.data.tag());
             let nodes = match &event.data {

@@ -207,6 +207,7 @@ fn event_data() -> impl Strategy<Value = EventData> {
             modifiers
         })),
         any::<u32>().prop_map(|target| EventData::Submit(Submit { target })),
+        text().prop_map(|text| EventData::Feedback(Feedback { text })),
     ]
 }
 
@@ -261,7 +262,7 @@ proptest! {
     }
 
     #[test]
-    fn unknown_event_kinds_are_skipped(known in event_data(), tag in 23u8..=255, body in value()) {
+    fn unknown_event_kinds_are_skipped(known in event_data(), tag in 24u8..=255, body in value()) {
         // A newer SDK's event kind, with a body of any shape, between two known events. The
         // tuple below is laid out exactly as `Batch` is: a 7-element array.
         let first = Event { dt: 0, data: known.clone() };

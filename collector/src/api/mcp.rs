@@ -7,7 +7,6 @@
 
 use std::sync::Arc;
 
-use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use http_body_util::{BodyExt, Full};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
@@ -17,10 +16,16 @@ use super::auth::{bearer_token, ReadAccess, NO_TOKEN};
 use super::body::read_body;
 use super::AppState;
 use crate::error::ApiError;
-use crate::mcp::{ApiClient, SightlineTools};
+use crate::mcp::SightlineTools;
 
 /// Bytes of one MCP request at most: a tool call is a few hundred.
 const MAX_MCP_REQUEST: usize = 64 << 10;
+/// MCP requests answered at once, at most; past it, `503` with `Retry-After`. Each may hold a
+/// blocking thread for a call to the API.
+const MAX_AT_ONCE: usize = 16;
+
+static ANSWERING: std::sync::LazyLock<tokio::sync::Semaphore> =
+    std::sync::LazyLock::new(|| tokio::sync::Semaphore::new(MAX_AT_ONCE));
 /// Bytes of one answer at most (a digest or a page is tens of KB).
 const MAX_MCP_ANSWER: usize = 8 << 20;
 
@@ -30,14 +35,15 @@ pub async fn post(
     _access: ReadAccess,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    let _answering = ANSWERING.try_acquire().map_err(|_| ApiError::Overloaded { retry_after: 1 })?;
     let body = read_body(&req, body, MAX_MCP_REQUEST).await?;
     let token = bearer_token(&req).ok_or(ApiError::Unauthenticated(NO_TOKEN))?;
-    let own = state.own_url.get().ok_or(ApiError::ShuttingDown)?;
-    // Links in answers (a digest's, a share link) name the collector as the agent reached it.
-    let mut client = ApiClient::new(own, token);
-    if let Some(host) = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()) {
-        client = client.on_behalf_of(host, req.headers().get("x-forwarded-proto").and_then(|h| h.to_str().ok()));
-    }
+    let api = state.loopback_api.get().ok_or(ApiError::Internal("the collector is not listening yet".into()))?;
+    // Links in answers (a digest's) name the collector as the agent reached it: by the `Host`
+    // header, or the request's own authority (HTTP/2 has no `Host`).
+    let host = req.connection_info().host().to_owned();
+    let proto = req.headers().get("x-forwarded-proto").and_then(|h| h.to_str().ok());
+    let client = api.clone().with_token(token).on_behalf_of(&host, proto);
     let config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
         .with_json_response(true)
@@ -61,6 +67,7 @@ pub async fn post(
         .map_err(|e| ApiError::bad_request("bad_request", e.to_string()))?;
     let response = service.handle(request).await;
     let (parts, body) = response.into_parts();
+    // Stateless JSON answers end with the tool's result, so the body is read whole.
     let body = http_body_util::Limited::new(body, MAX_MCP_ANSWER)
         .collect()
         .await
@@ -72,5 +79,5 @@ pub async fn post(
     for (name, value) in &parts.headers {
         answer.append_header((name.as_str(), value.as_bytes()));
     }
-    Ok(answer.body(body.to_vec()))
+    Ok(answer.body(body))
 }

@@ -82,9 +82,9 @@ pub struct AppState {
     pub share_key: crate::share::ShareKey,
     /// The sessions followed live, so the answers to their batches say they are watched.
     pub watchers: live::Watchers,
-    /// This collector's own address, `http://127.0.0.1:port`, once it listens: where the agent
-    /// tools served at `/mcp` reach the query API.
-    pub own_url: std::sync::OnceLock<String>,
+    /// A client of this collector's own query API on loopback, once it listens: how the agent
+    /// tools served at `/mcp` read.
+    pub loopback_api: std::sync::OnceLock<crate::mcp::ApiClient>,
     /// The projects' webhooks.
     pub webhooks: Arc<crate::webhooks::Webhooks>,
     /// The store's size on disk and when it was measured (measuring walks its files).

@@ -31,6 +31,9 @@ pub async fn page(req: HttpRequest, access: ReadAccess, state: web::Data<AppStat
     let view = super::build_one_at_a_time(move || {
         let summary = store.summary(project, session)?.ok_or(ApiError::NotFound("no such session"))?;
         let at = match (params.at, params.offset) {
+            (Some(at), None) if at < summary.start => {
+                return Err(ApiError::bad_request("bad_query", "`at` is before the session started"))
+            }
             (Some(at), None) => at,
             (None, Some(offset)) => summary.start.saturating_add(offset),
             _ => {

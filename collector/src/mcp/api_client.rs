@@ -16,6 +16,9 @@ pub enum ApiCallError {
     /// The API refused, with its JSON reason.
     #[error("the collector answered {status}: {reason}")]
     Refused { status: u16, reason: String },
+    /// The answer was larger than a tool hands on.
+    #[error("the collector's answer is over {MAX_ANSWER} bytes")]
+    TooLarge,
     /// The call could not be made (the client's thread pool is gone).
     #[error("the call could not be made: {0}")]
     Failed(String),
@@ -41,7 +44,8 @@ impl std::fmt::Debug for ApiClient {
 }
 
 impl ApiClient {
-    /// A client of the collector at `base` (`http://host:port`), reading with `token`.
+    /// A client of the collector at `base` (`https://host:port`), reading with `token`, through
+    /// the proxy the environment names, if any.
     pub fn new(base: &str, token: &str) -> ApiClient {
         let agent =
             ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(CALL_TIMEOUT)).build().into();
@@ -52,6 +56,25 @@ impl ApiClient {
             proto: None,
             agent,
         }
+    }
+
+    /// A client of this collector's own API at `base` (a loopback address), for the tools it
+    /// serves itself: never through a proxy, which would see the caller's token in the clear.
+    /// Its token is set per call ([`ApiClient::with_token`]); its connections are shared.
+    pub fn loopback(base: &str) -> ApiClient {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(CALL_TIMEOUT))
+            .proxy(None)
+            .build()
+            .into();
+        ApiClient { base: base.trim_end_matches('/').to_owned(), token: String::new(), host: None, proto: None, agent }
+    }
+
+    /// The same client, reading with `token`.
+    pub fn with_token(mut self, token: &str) -> ApiClient {
+        self.token = token.to_owned();
+        self
     }
 
     /// The same client, calling on behalf of a request that came to `host` (by `proto`): the
@@ -87,20 +110,19 @@ impl ApiClient {
         let mut answer =
             request.call().map_err(|e| ApiCallError::Unreachable { base: self.base.clone(), reason: e.to_string() })?;
         let status = answer.status().as_u16();
-        let body = answer
-            .body_mut()
-            .with_config()
-            .limit(MAX_ANSWER)
-            .read_to_string()
-            .map_err(|e| ApiCallError::Unreachable { base: self.base.clone(), reason: e.to_string() })?;
+        let body = answer.body_mut().with_config().limit(MAX_ANSWER).read_to_string().map_err(|e| match e {
+            ureq::Error::BodyExceedsLimit(_) => ApiCallError::TooLarge,
+            e => ApiCallError::Unreachable { base: self.base.clone(), reason: e.to_string() },
+        })?;
         if (200..300).contains(&status) {
             return Ok(body);
         }
-        // The API's errors are `{"error": code, "message": why}`.
+        // The API's errors are `{"error": code, "message": why}`; anything else (a proxy's
+        // page) is not handed on.
         let reason = serde_json::from_str::<serde_json::Value>(&body)
             .ok()
             .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_owned))
-            .unwrap_or_else(|| body.chars().take(300).collect());
+            .unwrap_or_else(|| "no reason given".to_owned());
         Err(ApiCallError::Refused { status, reason })
     }
 }

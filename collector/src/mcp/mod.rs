@@ -19,6 +19,21 @@ mod tools;
 pub use api_client::{ApiCallError, ApiClient};
 pub use tools::SightlineTools;
 
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_token_goes_over_https_or_to_this_machine() {
+        for safe in
+            ["https://sightline.example.com", "http://127.0.0.1:8686", "http://localhost:8686", "http://[::1]:8686"]
+        {
+            assert!(super::safe_to_send_token(safe), "{safe}");
+        }
+        for unsafe_url in ["http://sightline.example.com", "http://10.0.0.5:8686", "ftp://x", "nonsense"] {
+            assert!(!super::safe_to_send_token(unsafe_url), "{unsafe_url}");
+        }
+    }
+}
+
 use rmcp::ServiceExt;
 
 /// Why the stdio server stopped.
@@ -30,6 +45,19 @@ pub enum McpError {
     /// The session ended in an error.
     #[error("the MCP session failed: {0}")]
     Session(String),
+}
+
+/// Whether a token may go to `url`: over https, or over http to this machine only.
+pub fn safe_to_send_token(url: &str) -> bool {
+    let Ok(uri) = url.parse::<http::Uri>() else { return false };
+    match uri.scheme_str() {
+        Some("https") => true,
+        Some("http") => {
+            let host = uri.host().unwrap_or("").trim_start_matches('[').trim_end_matches(']');
+            host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        }
+        _ => false,
+    }
 }
 
 /// Serves the tools on stdin and stdout until the agent closes them.

@@ -37,10 +37,21 @@ pub enum Moment {
 impl Moment {
     fn resolve(&self, now: u64) -> Result<u64, String> {
         match self {
-            Moment::Ms(ms) => Ok(*ms),
+            Moment::Ms(ms) => in_ms(*ms),
             Moment::Text(text) => moment_of(text, now),
         }
     }
+}
+
+/// Times below this many ms are 1973: a number that small is seconds since the epoch, given
+/// by mistake.
+const SMALLEST_MS: u64 = 100_000_000_000;
+
+fn in_ms(ms: u64) -> Result<u64, String> {
+    if ms < SMALLEST_MS {
+        return Err(format!("{ms} looks like seconds since the epoch; give milliseconds"));
+    }
+    Ok(ms)
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -65,6 +76,8 @@ pub struct FindSessions {
     pub with_problems: bool,
     /// Sessions at most: 20 unless given, 50 at most.
     pub limit: Option<u32>,
+    /// The `next_cursor` of the last answer, for the sessions after it.
+    pub cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -101,6 +114,13 @@ pub struct UserProblems {
     pub user: String,
     /// How many days back: 14 unless given, 90 at most.
     pub days: Option<u64>,
+}
+
+/// A page of `GET /api/sessions`.
+#[derive(Deserialize)]
+struct SessionPage {
+    sessions: Vec<SessionSummary>,
+    next_cursor: Option<String>,
 }
 
 /// The tools, reading through one client of the query API.
@@ -145,20 +165,22 @@ impl SightlineTools {
         if find.with_problems {
             query.push(("has_problems", "true".into()));
         }
+        if let Some(cursor) = find.cursor.filter(|c| !c.trim().is_empty()) {
+            query.push(("cursor", cursor));
+        }
         let limit = find.limit.unwrap_or(DEFAULT_SESSIONS).clamp(1, MAX_SESSIONS);
         query.push(("limit", limit.to_string()));
         let body = match self.api.get("/api/sessions", query).await {
             Ok(body) => body,
             Err(e) => return failed(&e),
         };
-        let sessions = match serde_json::from_str::<Value>(&body) {
-            Ok(page) => page.get("sessions").cloned().unwrap_or(Value::Null),
+        let page: SessionPage = match serde_json::from_str(&body) {
+            Ok(page) => page,
             Err(e) => return CallToolResult::error(vec![ContentBlock::text(format!("unreadable answer: {e}"))]),
         };
-        let sessions: Vec<SessionSummary> = serde_json::from_value(sessions).unwrap_or_default();
-        let listed: Vec<Value> = sessions.iter().map(session_line).collect();
+        let listed: Vec<Value> = page.sessions.iter().map(session_line).collect();
         let what = format!("{} session(s) found, newest first, as JSON", listed.len());
-        answer(&what, &pretty(&Value::Array(listed)))
+        answer(&what, &pretty(&json!({ "sessions": listed, "next_cursor": page.next_cursor })))
     }
 
     #[tool(
@@ -213,7 +235,7 @@ impl SightlineTools {
             (None, Some(offset)) => vec![("offset", offset.to_string())],
             _ => {
                 return CallToolResult::error(vec![ContentBlock::text(
-                    "give the moment as `at` or as `offset_ms`, not both".to_owned(),
+                    "give the moment as `at` or as `offset_ms` (one of them)".to_owned(),
                 )])
             }
         };
@@ -225,15 +247,28 @@ impl SightlineTools {
 
     #[tool(
         description = "A user's recent sessions where something went wrong, newest first: each with its headline, \
-                       counts, a link to the session, its digest, and a share link that opens it without signing in.",
+                       counts, a link to the session in the viewer and one to its digest (both need a read token).",
         annotations(title = "User's problems", read_only_hint = true, open_world_hint = false)
     )]
     async fn user_problems(&self, Parameters(user): Parameters<UserProblems>) -> CallToolResult {
         let query = user.days.map(|days| vec![("days", days.to_string())]).unwrap_or_default();
-        match self.api.get(&format!("/api/users/{}/problems", segment(&user.user)), query).await {
-            Ok(body) => answer("a user's sessions with problems, as JSON", &reindent(&body)),
-            Err(e) => failed(&e),
+        let body = match self.api.get(&format!("/api/users/{}/problems", segment(&user.user)), query).await {
+            Ok(body) => body,
+            Err(e) => return failed(&e),
+        };
+        let Ok(mut lately) = serde_json::from_str::<Value>(&body) else {
+            return CallToolResult::error(vec![ContentBlock::text("unreadable answer".to_owned())]);
+        };
+        // A share link opens its session to anyone who holds it: not something to put in an
+        // agent's context, where recorded text could talk it into posting the link elsewhere.
+        if let Some(sessions) = lately.get_mut("sessions").and_then(Value::as_array_mut) {
+            for session in sessions.iter_mut().filter_map(Value::as_object_mut) {
+                for share in ["share", "share_id", "share_expires"] {
+                    session.remove(share);
+                }
+            }
         }
+        answer("a user's sessions with problems, as JSON", &pretty(&lately))
     }
 }
 
@@ -306,7 +341,7 @@ fn segment(text: &str) -> String {
 fn moment_of(text: &str, now: u64) -> Result<u64, String> {
     let text = text.trim();
     if let Ok(ms) = text.parse::<u64>() {
-        return Ok(ms);
+        return in_ms(ms);
     }
     let unit = match text.chars().last() {
         Some('m') => Some(60_000),
@@ -339,6 +374,7 @@ mod tests {
         assert_eq!(moment_of("2026-12-04T10:00:00+01:00", now), Ok(1_796_374_800_000));
         assert!(moment_of("yesterday", now).is_err());
         assert!(moment_of("h", now).is_err());
+        assert!(moment_of("1700000000", now).unwrap_err().contains("seconds"));
     }
 
     #[test]

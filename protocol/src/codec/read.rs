@@ -15,8 +15,8 @@
 
 use crate::{
     AdoptedStyleSheets, AttributeChange, Batch, Body, CanvasFrame, Console, ConsoleLevel, Custom, DeviceType, Doctype,
-    DocumentNode, Element, ErrorEvent, ErrorKind, Event, EventData, Focus, HttpMessage, Identify, Initiator, Input,
-    Key, Limits, MouseMove, MovePoint, Mutation, Namespace, Navigation, NavigationKind, Network, Node, NodeKind,
+    DocumentNode, Element, ErrorEvent, ErrorKind, Event, EventData, Feedback, Focus, HttpMessage, Identify, Initiator,
+    Input, Key, Limits, MouseMove, MovePoint, Mutation, Namespace, Navigation, NavigationKind, Network, Node, NodeKind,
     PageMeta, Pointer, PointerKind, Scroll, SessionId, ShadowRootNode, Size, Snapshot, Software, SpanId, StyleRule,
     StyleSheet, Submit, TextChange, TraceContext, TraceId, TraceKey, Value, Viewport, Visibility,
 };
@@ -374,6 +374,10 @@ impl<'a> Reader<'a> {
             22 => {
                 self.fields(1)?;
                 EventData::Submit(Submit { target: self.int()? })
+            }
+            23 => {
+                self.fields(1)?;
+                EventData::Feedback(Feedback { text: self.string()? })
             }
             13 => {
                 self.fields(1)?;

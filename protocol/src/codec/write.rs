@@ -274,6 +274,10 @@ impl Encode for Event {
                 w.array(1);
                 w.uint(u64::from(s.target));
             }
+            EventData::Feedback(f) => {
+                w.array(1);
+                w.str(&f.text);
+            }
             EventData::Visibility(v) => {
                 w.array(1);
                 w.bool(v.visible);
