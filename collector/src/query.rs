@@ -34,6 +34,8 @@ pub struct SessionFilter {
     pub has_dead_clicks: bool,
     /// Only sessions with error clicks.
     pub has_error_clicks: bool,
+    /// Only sessions where the user reported a problem.
+    pub has_feedback: bool,
     /// Only sessions where anything went wrong (any of the above, or a problem the digest
     /// found).
     pub has_problems: bool,
@@ -56,6 +58,7 @@ impl SessionFilter {
             && (!self.has_dead_clicks || s.signals.dead_clicks > 0)
             && (!self.has_error_clicks || s.signals.error_clicks > 0)
             && (!self.has_problems || s.had_problem())
+            && (!self.has_feedback || s.feedback_count > 0)
             && self.from.is_none_or(|from| s.first_seen >= from)
             && self.to.is_none_or(|to| s.first_seen < to)
             && self.url.as_deref().is_none_or(|url| s.urls.iter().any(|u| u.contains(url)))

@@ -89,6 +89,8 @@ pub struct SessionSummary {
     pub first_problem: Option<FirstProblem>,
     /// Requests that failed: status ≥ 500 or no response.
     pub failed_request_count: u64,
+    /// Reports the user sent about a problem, in their own words.
+    pub feedback_count: u64,
     /// Clicks.
     pub click_count: u64,
     /// Requests recorded.
@@ -220,6 +222,8 @@ pub struct BatchTally {
     pub requests: u64,
     /// Failed requests.
     pub failed_requests: u64,
+    /// Reports the user sent in their own words.
+    pub feedback: u64,
     /// Trace ids of requests with the time each request started.
     pub traces: Vec<(TraceId, u64)>,
     /// The latest `identify`: user id, lowercased email, traits.
@@ -287,6 +291,10 @@ impl BatchTally {
                     tally.problem(time, &text);
                 }
                 EventData::Pointer(p) if p.kind == PointerKind::Click => tally.clicks += 1,
+                EventData::Feedback(words) => {
+                    tally.feedback += 1;
+                    tally.problem(time, &format!("User report: {}", words.text));
+                }
                 EventData::Network(request) => {
                     tally.requests += 1;
                     if request.failed() {
@@ -332,6 +340,7 @@ impl SessionSummary {
             || self.signals.rage_clicks > 0
             || self.signals.dead_clicks > 0
             || self.signals.error_clicks > 0
+            || self.feedback_count > 0
     }
 
     /// An empty summary for a session first seen now.
@@ -376,6 +385,7 @@ impl SessionSummary {
         self.click_count += tally.clicks;
         self.request_count += tally.requests;
         self.failed_request_count += tally.failed_requests;
+        self.feedback_count += tally.feedback;
         self.trace_count += tally.traces.len() as u64;
         let mut users = Vec::new();
         if let Some((user_id, email, traits)) = &tally.identity {

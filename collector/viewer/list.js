@@ -18,6 +18,7 @@ const CHECKS = [
   ['has_rage_clicks', 'Rage clicks'],
   ['has_dead_clicks', 'Dead clicks'],
   ['has_error_clicks', 'Error clicks'],
+  ['has_feedback', 'User reports'],
 ];
 
 // The columns, and for those that sort, the value they sort by.

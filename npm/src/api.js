@@ -11,19 +11,21 @@ import { createDelivery, LEAVING_SLICE_MS } from './api/delivery.js';
 import { createPageMetadata } from './api/page.js';
 import { createRoutes } from './api/routes.js';
 import { createDomRecorder } from './dom.js';
-import { ADOPTED_STYLE_SHEETS, CANVAS, CUSTOM, FOCUS, IDENTIFY, INPUT, KEY, MOUSE_MOVES, NETWORK, POINTER, SCROLL, SCROLL_POSITION, STYLE_RULE, STYLE_SHEET, SUBMIT, TRACE_KEY } from './kinds.js';
+import { ADOPTED_STYLE_SHEETS, CANVAS, CUSTOM, FEEDBACK, FOCUS, IDENTIFY, INPUT, KEY, MOUSE_MOVES, NETWORK, POINTER, SCROLL, SCROLL_POSITION, STYLE_RULE, STYLE_SHEET, SUBMIT, TRACE_KEY } from './kinds.js';
 import { createNetworkRecorder } from './network.js';
 import { joinTexts } from './tape.js';
 
 // A full snapshot is taken this often, so a lost batch never ruins the rest of a replay.
 const KEYFRAME_INTERVAL_MS = 5 * 60 * 1000;
+// Characters of a feedback report sent at most (the protocol's MAX_FEEDBACK).
+const MAX_FEEDBACK = 4000;
 
 // Runs `fn` once the current script is done, before the page's next listener: the browser's
 // own `queueMicrotask`, taken before a page can replace it.
 const soon =
   typeof queueMicrotask === 'function' ? queueMicrotask.bind(globalThis) : (fn) => Promise.resolve().then(fn);
 
-export function createSightline(initWasm, Recorder, defaultWasmUrl) {
+export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl) {
   let recorder = null;
   let dom = null;
   let keyframeTimer = null;
@@ -36,7 +38,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   // Why the SDK is off, once it is: one of the collector's report reasons
   // (collector/src/api/sdk_reports.rs).
   let disabledReason = null;
-  // Reports sent from this page, at most a few (see `report`).
+  // Reports sent from this page, at most a few (see `reportSdk`).
   let reportsLeft = 4;
 
   const { pageUrl, pageTitle, recordMeta, settleTimezone, recordViewport, onResize } = createPageMetadata(sdk, isRecording, put);
@@ -80,7 +82,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
 
   // Tells the collector about the SDK itself (it counts these, storing nothing): that it
   // switched itself off, or recovered from a walk of the page the recorder couldn't read.
-  function report(kind, reason) {
+  function reportSdk(kind, reason) {
     if (sdk.endpoint === null || sdk.projectKey === null || reportsLeft <= 0) return;
     reportsLeft--;
     try {
@@ -94,7 +96,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   function disable(error, reason = 'runtime') {
     if (state !== 'disabled') {
       disabledReason = reason;
-      report('disabled', reason);
+      reportSdk('disabled', reason);
     }
     state = 'disabled';
     shutDown();
@@ -201,7 +203,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
       if (sampled !== 'in') {
         state = 'disabled';
         disabledReason = 'sampled_out';
-        if (sampled === 'out now') report('disabled', 'sampled_out');
+        if (sampled === 'out now') reportSdk('disabled', 'sampled_out');
         return;
       }
       sdk.settings = options;
@@ -241,7 +243,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
   // A walk of the page the recorder could not read was dropped; it asks for another walk by
   // itself (`tick`).
   function recovered(dropped, reason) {
-    if (dropped === true) report('recovered', reason);
+    if (dropped === true) reportSdk('recovered', reason);
   }
 
   // What the DOM recorder hands to the wasm recorder, stamped with the time.
@@ -294,6 +296,34 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     putWithValue(CUSTOM, String(name), props);
   }
 
+  // The user's own words about a problem, tied to this moment of the session: recorded, and
+  // sent now with everything before it. Returns whether it was taken (the SDK is recording and
+  // there are words).
+  function report(text) {
+    if (state !== 'recording') return false;
+    const words = Array.from(String(text ?? '').trim()).slice(0, MAX_FEEDBACK).join('');
+    if (!words) return false;
+    put(FEEDBACK, [], [words]);
+    flush();
+    return true;
+  }
+
+  // The feedback dialog, one at a time; resolves to whether the user sent a report. Its module
+  // (feedback.js, next to the SDK) is loaded when first asked for: a page that never opens it
+  // never loads it.
+  let feedbackOpen = null;
+  function feedback(options) {
+    if (state !== 'recording') return Promise.resolve(false);
+    if (feedbackOpen === null) {
+      feedbackOpen = import(feedbackUrl().href)
+        .then((module) => module.openFeedback(report, MAX_FEEDBACK, options))
+        .finally(() => {
+          feedbackOpen = null;
+        });
+    }
+    return feedbackOpen;
+  }
+
   function flush() {
     settleTimezone();
     recordPendingRoutes();
@@ -332,5 +362,5 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl) {
     return { state, reason: state === 'disabled' ? disabledReason : null };
   }
 
-  return { init, identify, track, flush, stop, getSessionUrl, status };
+  return { init, identify, track, report, feedback, flush, stop, getSessionUrl, status };
 }

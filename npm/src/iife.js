@@ -5,6 +5,11 @@
   const script = typeof document !== 'undefined' ? document.currentScript : null;
   const base = script && script.src ? script.src : (typeof location !== 'undefined' ? location.href : '');
   /* wasm-bindgen glue and the modules are inserted here by `cargo xtask build-sdk` */
-  const sightline = createSightline(wasm_bindgen, wasm_bindgen.Recorder, () => new URL('./sightline_iife_bg.wasm', base));
+  const sightline = createSightline(
+    wasm_bindgen,
+    wasm_bindgen.Recorder,
+    () => new URL('./sightline_iife_bg.wasm', base),
+    () => new URL('./feedback.js', base),
+  );
   window.Sightline = sightline;
 })();

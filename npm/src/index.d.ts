@@ -61,6 +61,34 @@ export function init(options: InitOptions): Promise<void>;
 export function identify(userId: string, traits?: { [key: string]: Json }): void;
 /** Records an application event with plain-JSON properties. */
 export function track(name: string, props?: { [key: string]: Json }): void;
+/** Text of the feedback dialog, to translate it. */
+export interface FeedbackTexts {
+  title?: string;
+  intro?: string;
+  label?: string;
+  send?: string;
+  cancel?: string;
+  thanks?: string;
+  close?: string;
+}
+
+/** Options for {@link feedback}. */
+export interface FeedbackOptions {
+  texts?: FeedbackTexts;
+}
+
+/**
+ * Sends the user's own words about a problem (at most 4,000 characters) with the session at this moment, and what was
+ * recorded before it; support sees it in the session, its digest and the project's webhooks. For apps with their own
+ * form. Returns whether it was taken (`false` when the SDK is not recording or the text is blank).
+ */
+export function report(text: string): boolean;
+/**
+ * Opens an accessible dialog where the user describes the problem, and sends it as {@link report} does. The dialog is
+ * a native modal `<dialog>` in a closed shadow root: the page's styles don't reach it, and it is not recorded. Resolves
+ * to whether the user sent a report.
+ */
+export function feedback(options?: FeedbackOptions): Promise<boolean>;
 /** Sends what has been recorded so far without waiting for the next batch. */
 export function flush(): void;
 /** Stops recording; what was recorded is still delivered. Before `init` completes, recording never starts. */
@@ -74,6 +102,8 @@ declare const sightline: {
   init: typeof init;
   identify: typeof identify;
   track: typeof track;
+  report: typeof report;
+  feedback: typeof feedback;
   flush: typeof flush;
   stop: typeof stop;
   getSessionUrl: typeof getSessionUrl;

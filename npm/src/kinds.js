@@ -26,6 +26,7 @@ export const TRACE_KEY = 20;
 export const SCROLL_POSITION = 21;
 export const KEY = 22;
 export const SUBMIT = 23;
+export const FEEDBACK = 24;
 
 // Node kinds on the DOM tape (sdk-wasm/src/tape.rs).
 export const DOCUMENT = 0;

@@ -248,6 +248,17 @@ impl FactFinder {
                 };
                 out.push(Some(fact(Panel::Activity, "navigation", format!("{how} {}", n.url), n.title.clone(), false)));
             }
+            // The user's own words: a problem as they tell it, first line for the panel.
+            EventData::Feedback(words) => {
+                let first = words.text.lines().next().unwrap_or("").chars().take(200).collect::<String>();
+                out.push(Some(fact(
+                    Panel::Activity,
+                    "feedback",
+                    format!("Reported: \"{first}\""),
+                    words.text.clone(),
+                    true,
+                )))
+            }
             EventData::Custom(c) => out.push(Some(fact(
                 Panel::Activity,
                 "custom",

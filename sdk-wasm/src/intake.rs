@@ -24,6 +24,7 @@
 //! | [`FOCUS`] | target, focused | |
 //! | [`KEY`] | target, modifiers (1 Ctrl, 2 Alt, 4 Shift, 8 Meta) | the key (`Enter`, `Escape`, …) |
 //! | [`SUBMIT`] | the form | |
+//! | [`FEEDBACK`] | | what the user wrote |
 //! | [`CUSTOM`] | a [value](#values) | name, then the value's |
 //! | [`IDENTIFY`] | a [value](#values) | user id, then the value's |
 //! | [`TIMEZONE`] | | the time zone, for the page's metadata |
@@ -38,9 +39,9 @@
 
 use sightline_protocol::{
     AdoptedStyleSheets, Body, CanvasFrame, Console, ConsoleLevel, Custom, DeviceType, ErrorEvent, ErrorKind, EventData,
-    Focus, HttpMessage, Identify, Initiator, Input, Key, MouseMove, MovePoint, Navigation, NavigationKind, Network,
-    PageMeta, Pointer, PointerKind, Scroll, Size, Software, StyleRule, StyleSheet, Submit, TraceContext, Value,
-    Viewport, Visibility,
+    Feedback, Focus, HttpMessage, Identify, Initiator, Input, Key, MouseMove, MovePoint, Navigation, NavigationKind,
+    Network, PageMeta, Pointer, PointerKind, Scroll, Size, Software, StyleRule, StyleSheet, Submit, TraceContext,
+    Value, Viewport, Visibility, MAX_FEEDBACK,
 };
 
 use crate::tape::{clip, Reader, TapeError, MAX_FIELD};
@@ -71,6 +72,7 @@ pub const TRACE_KEY: u8 = 20;
 pub const SCROLL_POSITION: u8 = 21;
 pub const KEY: u8 = 22;
 pub const SUBMIT: u8 = 23;
+pub const FEEDBACK: u8 = 24;
 
 /// Values nest at most this deep; deeper ones are an error (the wrapper stops at 8).
 const MAX_VALUE_DEPTH: usize = 16;
@@ -242,6 +244,8 @@ pub fn event(kind: u8, nums: &[f64], texts: &str) -> Result<EventData, TapeError
         FOCUS => EventData::Focus(Focus { target: r.int(), focused: r.flag() }),
         KEY => EventData::Key(Key { target: r.int(), modifiers: r.int(), key: r.text(32) }),
         SUBMIT => EventData::Submit(Submit { target: r.int() }),
+        // Characters are at most four bytes: the SDK clips to MAX_FEEDBACK characters first.
+        FEEDBACK => EventData::Feedback(Feedback { text: r.text(MAX_FEEDBACK * 4) }),
         CUSTOM => EventData::Custom(Custom { name: r.text(1024), props: r.value(0) }),
         IDENTIFY => EventData::Identify(Identify { user_id: r.text(256), traits: r.value(0) }),
         other => return Err(TapeError::UnknownKind(u32::from(other))),
@@ -373,6 +377,10 @@ mod tests {
         };
         assert_eq!((meta.device, meta.viewport.height, meta.utc_offset), (DeviceType::Mobile, 700, -300));
         assert_eq!((meta.os.version.as_str(), meta.timezone.as_str(), meta.pixel_ratio), ("17.1", "", 3.0));
+        assert_eq!(
+            event(FEEDBACK, &[], "The PDF button does nothing").unwrap(),
+            EventData::Feedback(Feedback { text: "The PDF button does nothing".into() })
+        );
     }
 
     #[test]

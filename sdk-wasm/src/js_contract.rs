@@ -57,6 +57,7 @@ fn the_event_kinds_are_the_intakes() {
         ("SCROLL_POSITION", intake::SCROLL_POSITION),
         ("KEY", intake::KEY),
         ("SUBMIT", intake::SUBMIT),
+        ("FEEDBACK", intake::FEEDBACK),
     ];
     let expected: Vec<(&str, u32)> = kinds.iter().map(|(name, kind)| (*name, u32::from(*kind))).collect();
     assert_same(KINDS_JS, "kinds.js", &expected);

@@ -354,7 +354,8 @@ fn is_user_activity(data: &EventData) -> bool {
         | EventData::MouseMove(_)
         | EventData::Scroll(_)
         | EventData::Key(_)
-        | EventData::Submit(_) => true,
+        | EventData::Submit(_)
+        | EventData::Feedback(_) => true,
         EventData::Input(input) => !input.scripted,
         // A blur also comes of the window losing focus, or of the focused element removed.
         EventData::Focus(focus) => focus.focused,

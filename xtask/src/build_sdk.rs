@@ -42,6 +42,10 @@ const MODULES: [&str; 22] = [
     "api.js",
 ];
 
+/// Modules a page loads only when it uses them (the feedback dialog): each its own file in
+/// `dist`, minified alone, never part of what the page loads first.
+const ON_DEMAND: [&str; 1] = ["feedback.js"];
+
 /// The directories of `MODULES` under `npm/src`.
 const MODULE_DIRS: [&str; 2] = ["dom", "api"];
 
@@ -200,7 +204,7 @@ pub fn build_sdk() -> Result<(), String> {
     for dir in MODULE_DIRS {
         std::fs::create_dir_all(dist.join(dir)).map_err(|e| format!("creating {dir}: {e}"))?;
     }
-    for file in MODULES.into_iter().chain(["index.js", "index.d.ts"]) {
+    for file in MODULES.into_iter().chain(ON_DEMAND).chain(["index.js", "index.d.ts"]) {
         std::fs::copy(root.join("npm/src").join(file), dist.join(file)).map_err(|e| format!("copying {file}: {e}"))?;
     }
     let esbuild = root.join("npm/node_modules/.bin/esbuild");
@@ -220,6 +224,11 @@ pub fn build_sdk() -> Result<(), String> {
         let iife = dist.join("sightline.iife.js").to_string_lossy().into_owned();
         let out = format!("--outfile={iife}");
         run(&esbuild, &[&iife, "--minify", "--allow-overwrite", &out, "--log-level=warning"])?;
+        for file in ON_DEMAND {
+            let path = dist.join(file).to_string_lossy().into_owned();
+            let out = format!("--outfile={path}");
+            run(&esbuild, &[&path, "--format=esm", minify, "--allow-overwrite", &out, "--log-level=warning"])?;
+        }
         // terser's second pass takes off about another 1 KB gzipped that esbuild's leaves.
         let terser = root.join("npm/node_modules/.bin/terser");
         if terser.exists() && !readable {
@@ -247,5 +256,10 @@ pub fn build_sdk() -> Result<(), String> {
         "sightline.iife.js",
         gzip_size(&iife).unwrap_or(0)
     );
+    for file in ON_DEMAND {
+        let path = dist.join(file);
+        let raw = std::fs::metadata(&path).map_err(|e| e.to_string())?.len();
+        println!("{file:<20} {raw:>8} bytes  {:>7} gzipped (loaded when used)", gzip_size(&path).unwrap_or(0));
+    }
     Ok(())
 }

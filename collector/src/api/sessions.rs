@@ -34,6 +34,8 @@ struct ListParams {
     has_error_clicks: bool,
     #[serde(default)]
     has_problems: bool,
+    #[serde(default)]
+    has_feedback: bool,
     trace: Option<String>,
     q: Option<String>,
     cursor: Option<String>,
@@ -72,6 +74,7 @@ pub async fn list(req: HttpRequest, access: ReadAccess, state: web::Data<AppStat
         has_dead_clicks: params.has_dead_clicks,
         has_error_clicks: params.has_error_clicks,
         has_problems: params.has_problems,
+        has_feedback: params.has_feedback,
         trace,
         text: non_empty(params.q),
     };

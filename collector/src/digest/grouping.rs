@@ -47,8 +47,8 @@ fn action_of(p: &Problem) -> Option<u64> {
             .find(|s| matches!(s.kind, "click" | "double click" | "context click" | "key" | "submit" | "input"))
             .map(|s| s.time)
             .filter(|time| from.saturating_sub(*time) <= CAUSE_WINDOW_MS),
-        // Rage and dead clicks are about the clicking itself.
-        ProblemKind::RageClick | ProblemKind::DeadClick => None,
+        // Rage and dead clicks are about the clicking itself; a report stands on its own.
+        ProblemKind::RageClick | ProblemKind::DeadClick | ProblemKind::Feedback => None,
     }
 }
 
@@ -135,5 +135,6 @@ pub(super) fn rank(kind: ProblemKind) -> u8 {
         ProblemKind::ErrorClick => 5,
         ProblemKind::RageClick => 6,
         ProblemKind::DeadClick => 7,
+        ProblemKind::Feedback => 8,
     }
 }

@@ -83,6 +83,7 @@ fn kind_name(kind: ProblemKind) -> &'static str {
         ProblemKind::DeadClick => "Dead click",
         ProblemKind::ErrorClick => "Error click",
         ProblemKind::SlowRequest => "Slow request",
+        ProblemKind::Feedback => "User report",
     }
 }
 
@@ -90,7 +91,13 @@ fn write_problem(out: &mut String, n: usize, p: &Problem) {
     let kind = kind_name(p.kind);
     let _ = writeln!(out, "### {n}. {kind} at {}: {}\n", offset(p.offset_ms), text(&p.summary));
     let _ = writeln!(out, "[Watch this moment]({})\n", p.link);
-    if let Some(first) = p.detail.lines().find(|l| !l.trim().is_empty()) {
+    if p.kind == ProblemKind::Feedback {
+        // The user's words, quoted whole (each line escaped as any recorded text is).
+        for line in p.detail.lines().filter(|l| !l.trim().is_empty()).take(40) {
+            let _ = writeln!(out, "> {}", text(line.trim()));
+        }
+        out.push('\n');
+    } else if let Some(first) = p.detail.lines().find(|l| !l.trim().is_empty()) {
         let _ = writeln!(out, "{}\n", code(first.trim()));
     }
     if !p.steps.is_empty() {

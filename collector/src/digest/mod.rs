@@ -121,6 +121,8 @@ pub enum ProblemKind {
     ErrorClick,
     /// A request far slower than the same call usually is, and slower than 3 s.
     SlowRequest,
+    /// The user reported a problem in their own words (`Sightline.feedback()` or `report`).
+    Feedback,
 }
 
 /// One problem and what surrounds it.
@@ -334,6 +336,9 @@ pub fn build(
         };
         problems.push(problem(kind, fact.time, fact.summary.clone(), fact.detail.clone()));
     }
+    for fact in facts.iter().filter(|f| f.kind == "feedback") {
+        problems.push(problem(ProblemKind::Feedback, fact.time, fact.summary.clone(), fact.detail.clone()));
+    }
     // A 4xx the app then reported as an error is where that error came from.
     for (time, request) in failed_requests.into_iter().chain(client_errors) {
         let summary = match request.status {
@@ -404,7 +409,7 @@ pub fn build(
         // request is what the user did before it was sent, not the clicking while it was pending
         // (an action recorded just after it started, when there is none before, sent it).
         p.steps = match (p.kind, &p.request) {
-            (ProblemKind::RageClick | ProblemKind::DeadClick | ProblemKind::ErrorClick, _) => {
+            (ProblemKind::RageClick | ProblemKind::DeadClick | ProblemKind::ErrorClick | ProblemKind::Feedback, _) => {
                 steps_before(p.time.saturating_sub(1))
             }
             (ProblemKind::SlowRequest, Some(r)) => {

@@ -1,14 +1,15 @@
-//! Outgoing webhooks: when a session has new problems, its digest goes to the URLs the project
-//! named, so a ticket, a chat channel or an automation gets the story without anyone opening
-//! the viewer.
+//! Outgoing webhooks: when a session has new problems, or its user reports one in their own
+//! words, its digest goes to the URLs the project named, so a ticket, a chat channel or an
+//! automation gets the story without anyone opening the viewer.
 //!
 //! - A project's hooks come from its configuration (`[[projects.webhooks]]`) or from the API
 //!   (`POST /api/webhooks`, which makes the secret and checks the destination, see
 //!   [`destination`]).
 //! - A session's analysis ([`crate::analyzer`]) hands over its digest. Problems not sent before
-//!   (a JS error, a failed request, an error or rage click) are queued for each hook; a session
-//!   is sent at most once per `debounce_ms`, and what it adds meanwhile joins the delivery
-//!   already queued.
+//!   (a JS error, a failed request, an error or rage click) are queued for each hook that takes
+//!   `problem`; a session is sent at most once per `debounce_ms`, and what it adds meanwhile
+//!   joins the delivery already queued. A user's report goes to hooks that take `feedback`, at
+//!   once.
 //! - The body is JSON: the new problems, the whole digest, its Markdown, and `text`, a short
 //!   Markdown message that chat tools' incoming webhooks show as it is. It is signed as Standard
 //!   Webhooks has it ([`sign`]).
@@ -107,6 +108,9 @@ struct Pending {
     due: u64,
     /// Tries so far.
     attempts: u32,
+    /// The problems it carries, by [`Sent::key`].
+    #[serde(default)]
+    keys: Vec<String>,
     body: String,
 }
 
@@ -331,6 +335,7 @@ impl Webhooks {
             session: None,
             due: now,
             attempts: 0,
+            keys: Vec::new(),
             body: body.to_string(),
         };
         self.queue(project, &hook.id, &format!("ping-{delivery}"), &pending)?;
@@ -346,8 +351,9 @@ impl Webhooks {
         self.store.set_meta(&pending_name(project, hook, subject), &json)
     }
 
-    /// A session's digest after an analysis: its problems not sent before are queued for every
-    /// hook that takes problems. Returns how many hooks it was queued for.
+    /// A session's digest after an analysis: its problems and reports not sent before are
+    /// queued for every hook that takes them (`problem`, `feedback`). Returns how many hooks
+    /// they were queued for.
     pub fn session_analysed(
         &self,
         project: u32,
@@ -355,7 +361,8 @@ impl Webhooks {
         digest: &Digest,
         now: u64,
     ) -> Result<usize, StoreError> {
-        let hooks: Vec<Hook> = self.hooks(project)?.into_iter().filter(|h| h.wants("problem")).collect();
+        let hooks: Vec<Hook> =
+            self.hooks(project)?.into_iter().filter(|h| h.wants("problem") || h.wants("feedback")).collect();
         if hooks.is_empty() {
             return Ok(0);
         }
@@ -363,48 +370,62 @@ impl Webhooks {
             Some(json) => serde_json::from_slice(&json).unwrap_or_default(),
             None => Seen::default(),
         };
+        let sent: Vec<Sent<'_>> = sent_problems(digest);
         let known: HashSet<&str> = seen.problems.iter().map(String::as_str).collect();
-        let mut new = Vec::new();
-        for problem in &digest.problems {
-            let own = std::iter::once((problem.kind, problem.time, problem.summary.as_str(), problem.link.as_str()));
-            let related = problem.related.iter().map(|r| (r.kind, r.time, r.summary.as_str(), r.link.as_str()));
-            for (kind, time, summary, link) in own.chain(related) {
-                let key = format!("{}@{time}", kind_name(kind));
-                if SENT_KINDS.contains(&kind) && !known.contains(key.as_str()) {
-                    new.push((key, kind, time, summary, link));
-                }
-            }
-        }
+        let new: Vec<&Sent<'_>> = sent.iter().filter(|p| !known.contains(p.key.as_str())).collect();
         if new.is_empty() {
             return Ok(0);
         }
-        let due = now.max(seen.last_queued.saturating_add(self.config.debounce_ms));
+        let debounced = now.max(seen.last_queued.saturating_add(self.config.debounce_ms));
+        let project_name = self.project_name(project);
         let _queue = self.queue_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let body = problems_body(&self.project_name(project), digest, &new, now);
+        let mut queued = 0;
         for hook in &hooks {
+            let takes = |p: &Sent<'_>| hook.wants(if p.kind == ProblemKind::Feedback { "feedback" } else { "problem" });
             let subject = format!("session-{session}");
             let name = pending_name(project, &hook.id, &subject);
-            // A delivery already queued for the session takes the newer digest and keeps its
-            // place and its tries; else a new one waits out the debounce.
-            let pending = match self.store.meta(&name)?.and_then(|json| serde_json::from_slice::<Pending>(&json).ok()) {
-                Some(queued) => Pending { body: body.to_string(), ..queued },
+            let waiting = self.store.meta(&name)?.and_then(|json| serde_json::from_slice::<Pending>(&json).ok());
+            // What the delivery carries: what one already queued for the session carried (it
+            // has not gone out yet), and what is new that this hook takes.
+            let mut keys: HashSet<String> =
+                waiting.as_ref().map(|w| w.keys.iter().cloned().collect()).unwrap_or_default();
+            keys.extend(new.iter().filter(|p| takes(p)).map(|p| p.key.clone()));
+            if keys.is_empty() {
+                continue;
+            }
+            let listed: Vec<&Sent<'_>> = sent.iter().filter(|p| keys.contains(&p.key)).collect();
+            let reported = listed.iter().any(|p| p.kind == ProblemKind::Feedback);
+            let body = problems_body(&project_name, digest, &listed, reported, now).to_string();
+            // A report goes now; problems wait out the debounce. One already queued keeps its
+            // id and tries, and takes the newer digest.
+            let due = if reported { now } else { debounced };
+            let pending = match waiting {
+                Some(waiting) => Pending {
+                    due: if waiting.attempts == 0 { waiting.due.min(due) } else { waiting.due },
+                    event: event_of(reported).into(),
+                    keys: keys.into_iter().collect(),
+                    body,
+                    ..waiting
+                },
                 None => Pending {
                     delivery: random_id("msg_"),
-                    event: "session.problems".into(),
+                    event: event_of(reported).into(),
                     session: Some(session.to_string()),
                     due,
                     attempts: 0,
-                    body: body.to_string(),
+                    keys: keys.into_iter().collect(),
+                    body,
                 },
             };
             self.queue(project, &hook.id, &subject, &pending)?;
+            queued += 1;
         }
-        seen.problems.extend(new.into_iter().map(|(key, ..)| key));
+        seen.problems.extend(new.iter().map(|p| p.key.clone()));
         let excess = seen.problems.len().saturating_sub(SEEN_KEPT);
         seen.problems.drain(..excess);
-        seen.last_queued = due;
+        seen.last_queued = debounced;
         self.store.set_meta(&seen_name(project, session), &serde_json::to_vec(&seen).expect("serializes"))?;
-        Ok(hooks.len())
+        Ok(queued)
     }
 }
 
@@ -412,35 +433,64 @@ fn kind_name(kind: ProblemKind) -> String {
     serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
-/// The body of a `session.problems` delivery.
-fn problems_body(
-    project: &str,
-    digest: &Digest,
-    new: &[(String, ProblemKind, u64, &str, &str)],
-    now: u64,
-) -> serde_json::Value {
+/// A problem as deliveries carry it.
+struct Sent<'a> {
+    /// `{kind}@{time}`: what a session was sent is remembered by it.
+    key: String,
+    kind: ProblemKind,
+    time: u64,
+    summary: &'a str,
+    link: &'a str,
+}
+
+/// The digest's problems that deliveries carry, listed or related, in its order.
+fn sent_problems(digest: &Digest) -> Vec<Sent<'_>> {
+    let mut sent = Vec::new();
+    for problem in &digest.problems {
+        let own = std::iter::once((problem.kind, problem.time, problem.summary.as_str(), problem.link.as_str()));
+        let related = problem.related.iter().map(|r| (r.kind, r.time, r.summary.as_str(), r.link.as_str()));
+        for (kind, time, summary, link) in own.chain(related) {
+            if SENT_KINDS.contains(&kind) || kind == ProblemKind::Feedback {
+                sent.push(Sent { key: format!("{}@{time}", kind_name(kind)), kind, time, summary, link });
+            }
+        }
+    }
+    sent
+}
+
+fn event_of(reported: bool) -> &'static str {
+    if reported {
+        "session.feedback"
+    } else {
+        "session.problems"
+    }
+}
+
+/// The body of a `session.problems` or `session.feedback` delivery.
+fn problems_body(project: &str, digest: &Digest, new: &[&Sent<'_>], reported: bool, now: u64) -> serde_json::Value {
     let listed: Vec<_> = new
         .iter()
         .take(NEW_LISTED)
-        .map(|(_, kind, time, summary, link)| {
-            serde_json::json!({ "kind": kind, "time": time, "summary": summary, "link": link })
-        })
+        .map(|p| serde_json::json!({ "kind": p.kind, "time": p.time, "summary": p.summary, "link": p.link }))
         .collect();
     let who = digest.who.email.as_deref().or(digest.who.user_id.as_deref()).unwrap_or("an anonymous user");
-    let mut text =
-        format!("**{}** new problem{} in the session of {who}", new.len(), if new.len() == 1 { "" } else { "s" });
+    let mut text = if reported {
+        format!("**{who} reported a problem**")
+    } else {
+        format!("**{}** new problem{} in the session of {who}", new.len(), if new.len() == 1 { "" } else { "s" })
+    };
     if let Some(headline) = &digest.headline {
         text.push_str(&format!(": {headline}"));
     }
-    for (_, _, _, summary, link) in new.iter().take(5) {
-        text.push_str(&format!("\n- {summary} ([open]({link}))"));
+    for p in new.iter().take(5) {
+        text.push_str(&format!("\n- {} ([open]({}))", p.summary, p.link));
     }
     if new.len() > 5 {
         text.push_str(&format!("\n- and {} more", new.len() - 5));
     }
     text.push_str(&format!("\n[The session in Sightline]({})", digest.link));
     serde_json::json!({
-        "type": "session.problems",
+        "type": event_of(reported),
         "timestamp": now,
         "project": project,
         "session": digest.session,
