@@ -870,3 +870,42 @@ fn the_webhooks_page_shows_each_delivery_and_makes_a_hook_with_its_secret_shown_
         "the secret is not shown again"
     );
 }
+
+#[test]
+fn a_note_written_at_a_moment_is_a_marker_for_the_team_and_not_in_a_share_link() {
+    let (collector, _data) = start_collector();
+    let session = replay_session(&collector);
+    let http = Http::default();
+    let browser = Browser::start();
+    browser.navigate(&format!("{}/", collector.base));
+    browser.execute(&format!("localStorage.setItem('sightline.readToken', '{TOKEN}'); return true;"));
+    browser.navigate(&format!("{}/sessions/{session}", collector.base));
+    browser.wait_for("performance.getEntriesByName('sightline-first-frame').length > 0", Duration::from_secs(20));
+    browser.wait_for("document.getElementById('add-note')", Duration::from_secs(10));
+    assert!(browser.execute("return document.getElementById('note-form').hidden;") == true);
+    browser.click("#add-note");
+    browser.type_into("#note-form input[name=text]", "Here the PDF button does nothing");
+    browser.click("#note-form button[type=submit]");
+    browser.wait_for("document.querySelectorAll('#notes .marker.note').length === 1", Duration::from_secs(10));
+    let title = browser.execute("return document.querySelector('#notes .marker.note').title;");
+    assert_eq!(title, "read token 1: Here the PDF button does nothing");
+    assert!(browser.execute("return document.getElementById('note-form').hidden;") == true);
+    let notes = http.get(&format!("{}/api/sessions/{session}/notes", collector.base), TOKEN).json();
+    assert_eq!(notes["notes"][0]["text"], "Here the PDF button does nothing");
+    // Typing in the note doesn't drive the replay: the space went into the words.
+    assert!(notes["notes"][0]["text"].as_str().unwrap().contains(' '));
+
+    // A share link opens the session without the team's notes.
+    let shared = http.request(
+        "POST",
+        &format!("{}/api/sessions/{session}/share", collector.base),
+        &[("authorization", &format!("Bearer {TOKEN}"))],
+        None,
+    );
+    let url = shared.json()["url"].as_str().unwrap().to_owned();
+    browser.execute("localStorage.clear(); return true;");
+    browser.navigate(&url);
+    browser.wait_for("performance.getEntriesByName('sightline-first-frame').length > 0", Duration::from_secs(20));
+    assert!(browser.execute("return document.getElementById('add-note');").is_null());
+    assert_eq!(browser.execute("return document.querySelectorAll('#notes .marker').length;"), 0);
+}

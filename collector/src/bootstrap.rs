@@ -20,7 +20,7 @@ pub fn load_projects(store: &dyn Store, config: &Config) -> Result<(Vec<Project>
                 let project = ProjectConfig {
                     name: "default".into(),
                     ingest_key: random_secret("slk_"),
-                    read_tokens: vec![random_secret("slr_")],
+                    read_tokens: vec![random_secret("slr_").into()],
                     backend_keys: vec![random_secret("slb_")],
                     allowed_origins: vec!["*".into()],
                     retention_days: 30.0,

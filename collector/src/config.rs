@@ -112,6 +112,36 @@ impl Default for LimitsConfig {
     }
 }
 
+/// A read token, with the name notes written with it are signed with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ReadToken {
+    /// Just the secret.
+    Plain(String),
+    /// The secret and whose it is.
+    Named {
+        /// The secret.
+        token: String,
+        /// Who holds it (a person, a team, a helpdesk app).
+        name: String,
+    },
+}
+
+impl ReadToken {
+    /// The secret.
+    pub fn secret(&self) -> &str {
+        match self {
+            ReadToken::Plain(token) | ReadToken::Named { token, .. } => token,
+        }
+    }
+}
+
+impl From<String> for ReadToken {
+    fn from(token: String) -> ReadToken {
+        ReadToken::Plain(token)
+    }
+}
+
 /// How webhooks are delivered (see `crate::webhooks`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -171,9 +201,10 @@ pub struct ProjectConfig {
     /// The key the SDK sends with every batch. Not a secret (it ships in the page), but it
     /// decides which project a batch lands in.
     pub ingest_key: String,
-    /// Bearer tokens that may read this project's sessions. Secrets.
+    /// Bearer tokens that may read this project's sessions. Secrets. Each a string, or `{ token
+    /// = "slr_…", name = "ana" }`: the name is who wrote a note with it.
     #[serde(default)]
-    pub read_tokens: Vec<String>,
+    pub read_tokens: Vec<ReadToken>,
     /// Keys the project's backends send OpenTelemetry logs and traces with. Secrets: the
     /// ingest key ships in every page, so it can't vouch for what a backend says.
     #[serde(default)]
@@ -262,8 +293,12 @@ impl Config {
             if p.name.is_empty() || !names.insert(p.name.as_str()) {
                 return Err(ConfigError::Invalid(format!("project name {:?} is empty or repeated", p.name)));
             }
-            for secret in std::iter::once(&p.ingest_key).chain(&p.read_tokens).chain(&p.backend_keys) {
-                if secret.len() < 8 || !secrets.insert(secret.as_str()) {
+            let read_tokens = p.read_tokens.iter().map(ReadToken::secret);
+            let secrets_of = std::iter::once(p.ingest_key.as_str())
+                .chain(read_tokens)
+                .chain(p.backend_keys.iter().map(String::as_str));
+            for secret in secrets_of {
+                if secret.len() < 8 || !secrets.insert(secret) {
                     return Err(ConfigError::Invalid(format!(
                         "project {:?}: keys and tokens must be unique and at least 8 characters",
                         p.name

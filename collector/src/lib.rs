@@ -75,7 +75,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     if let Some(p) = created {
         println!("Created project {:?}. These are shown once; keep them.", p.name);
         println!("  ingest key: {}", p.ingest_key);
-        println!("  read token: {}", p.read_tokens[0]);
+        println!("  read token: {}", p.read_tokens[0].secret());
         println!("  backend key (OTLP logs and traces): {}", p.backend_keys[0]);
     }
     let projects = Arc::new(Projects::new(projects));

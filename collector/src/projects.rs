@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::config::ProjectConfig;
+use crate::config::{ProjectConfig, ReadToken};
 use crate::rate::TokenBucket;
 
 /// A project as the running collector sees it.
@@ -63,7 +63,8 @@ fn take(bucket: &Option<Mutex<TokenBucket>>) -> Result<(), u64> {
 pub struct Projects {
     all: Vec<Arc<Project>>,
     by_ingest_key: HashMap<String, Arc<Project>>,
-    by_read_token: HashMap<String, Arc<Project>>,
+    /// A read token's project, and the name of whoever holds it.
+    by_read_token: HashMap<String, (Arc<Project>, String)>,
     by_backend_key: HashMap<String, Arc<Project>>,
 }
 
@@ -74,8 +75,13 @@ impl Projects {
         for project in projects {
             let project = Arc::new(project);
             index.by_ingest_key.insert(project.config.ingest_key.clone(), project.clone());
-            for token in &project.config.read_tokens {
-                index.by_read_token.insert(token.clone(), project.clone());
+            for (n, token) in project.config.read_tokens.iter().enumerate() {
+                // An unnamed token goes by its place in the list, never by any of its secret.
+                let name = match token {
+                    ReadToken::Named { name, .. } => name.clone(),
+                    ReadToken::Plain(_) => format!("read token {}", n + 1),
+                };
+                index.by_read_token.insert(token.secret().to_owned(), (project.clone(), name));
             }
             for key in &project.config.backend_keys {
                 index.by_backend_key.insert(key.clone(), project.clone());
@@ -95,9 +101,9 @@ impl Projects {
         self.by_backend_key.get(key)
     }
 
-    /// The project this read token may see.
-    pub fn by_read_token(&self, token: &str) -> Option<&Arc<Project>> {
-        self.by_read_token.get(token)
+    /// The project this read token may see, and the name of its holder.
+    pub fn by_read_token(&self, token: &str) -> Option<(&Arc<Project>, &str)> {
+        self.by_read_token.get(token).map(|(project, name)| (project, name.as_str()))
     }
 
     /// The project with internal id `id`.

@@ -910,3 +910,84 @@ fn the_page_at_a_moment_is_told_in_words_for_one_moment_named_once() {
     }
     assert_eq!(page("offset=1", TOKEN_B).status, 404, "another project's token finds no such session");
 }
+
+#[test]
+fn notes_are_signed_by_their_token_in_the_digest_and_go_with_their_session() {
+    let config = "[[projects]]\nname = \"notes\"\ningest_key = \"slk_notes_key\"\n\
+                  read_tokens = [{ token = \"slr_ana_token\", name = \"Ana (L3)\" }, \"slr_plain_token\"]\n";
+    let dir = tempfile::tempdir().unwrap();
+    let mut collector = start(dir.path(), config);
+    let http = Http::default();
+    let session = random_session();
+    assert_eq!(
+        http.post_batch(&collector.base, "slk_notes_key", &small_batch("slk_notes_key", session, 0)).status,
+        200
+    );
+    let notes_url = format!("{}/api/sessions/{session}/notes", collector.base);
+    let post = |token: &str, body: serde_json::Value| {
+        http.request(
+            "POST",
+            &notes_url,
+            &[("authorization", &format!("Bearer {token}")), ("content-type", "application/json")],
+            Some(body.to_string().as_bytes()),
+        )
+    };
+    let start = http.get(&format!("{}/api/sessions/{session}", collector.base), "slr_ana_token").json()["start"]
+        .as_u64()
+        .unwrap();
+    let later = post("slr_plain_token", serde_json::json!({ "time": start + 900, "text": "Second look: same here" }));
+    assert_eq!(later.status, 201, "{}", String::from_utf8_lossy(&later.body));
+    assert_eq!(later.json()["author"], "read token 2", "an unnamed token by its place, never by its secret");
+    let first =
+        post("slr_ana_token", serde_json::json!({ "offset_ms": 5, "text": "Here the PDF button does nothing" }));
+    assert_eq!(first.status, 201);
+    let first = first.json();
+    assert_eq!((first["author"].as_str(), first["time"].as_u64()), (Some("Ana (L3)"), Some(start + 5)));
+
+    let listed = http.get(&notes_url, "slr_ana_token").json();
+    let texts: Vec<&str> = listed["notes"].as_array().unwrap().iter().map(|n| n["text"].as_str().unwrap()).collect();
+    assert_eq!(texts, ["Here the PDF button does nothing", "Second look: same here"], "in the order of their moments");
+    let digest = http.get(&format!("{}/api/sessions/{session}/digest", collector.base), "slr_ana_token").json();
+    assert_eq!(digest["notes"][0]["author"], "Ana (L3)");
+    assert_eq!(digest["notes"][0]["offset_ms"], 5);
+    let markdown = String::from_utf8(
+        http.get(&format!("{}/api/sessions/{session}/digest?format=md", collector.base), "slr_ana_token").body,
+    )
+    .unwrap();
+    assert!(markdown.contains("## Notes\n\n- 0:00 Ana (L3): Here the PDF button does nothing ([watch]("), "{markdown}");
+
+    // Refused with reasons: no words, too many, no moment or two; a share link can't see them.
+    for (body, code) in [
+        (serde_json::json!({ "offset_ms": 1, "text": "  " }), "bad_note"),
+        (serde_json::json!({ "offset_ms": 1, "text": "x".repeat(2_001) }), "bad_note"),
+        (serde_json::json!({ "text": "when?" }), "bad_note"),
+        (serde_json::json!({ "time": start, "offset_ms": 1, "text": "both" }), "bad_note"),
+        (serde_json::json!({ "offset_ms": 1, "text": "x", "author": "someone else" }), "bad_json"),
+    ] {
+        let refused = post("slr_ana_token", body.clone());
+        assert_eq!((refused.status, refused.error_code()), (400, code.to_owned()), "{body}");
+    }
+    let shared = http.request(
+        "POST",
+        &format!("{}/api/sessions/{session}/share", collector.base),
+        &[("authorization", "Bearer slr_ana_token")],
+        None,
+    );
+    let share_token = shared.json()["token"].as_str().unwrap().to_owned();
+    assert_eq!(http.get(&notes_url, &share_token).status, 403);
+    assert_eq!(post(&share_token, serde_json::json!({ "offset_ms": 1, "text": "hi" })).status, 403);
+    assert_eq!(
+        http.get(&format!("{}/api/sessions/{}/notes", collector.base, random_session()), "slr_ana_token").status,
+        404
+    );
+
+    // Removed one by one, and with their session.
+    let note_url = format!("{notes_url}/{}", first["id"].as_str().unwrap());
+    assert_eq!(http.delete(&note_url, "slr_ana_token").status, 200);
+    assert_eq!(http.delete(&note_url, "slr_ana_token").status, 404);
+    assert_eq!(http.delete(&format!("{}/api/sessions/{session}", collector.base), "slr_ana_token").status, 200);
+    assert_eq!(post("slr_ana_token", serde_json::json!({ "offset_ms": 1, "text": "late" })).status, 404);
+    collector.stop();
+    let store = SledStore::open(&dir.path().join("data")).unwrap();
+    assert!(store.notes(1, session).unwrap().is_empty(), "the session's notes went with it");
+}

@@ -316,6 +316,55 @@ async function showReplay(id, session, column, actions, panels, layout, signal) 
       markers.append(marker);
     }
   };
+  // Support's notes at moments of the session, as markers of their own; the team's, so not in a
+  // share link's view nor in an exported file.
+  const notesLayer = el('div', { class: 'markers notes', id: 'notes' });
+  const withNotes = !sharedLink() && !exported();
+  const loadNotes = async () => {
+    if (!withNotes || length === 0) return;
+    const { notes } = await api(`/api/sessions/${encodeURIComponent(id)}/notes`);
+    notesLayer.replaceChildren(
+      ...notes.map((note) => {
+        const marker = el('button', {
+          class: 'marker note',
+          title: `${note.author}: ${note.text}`,
+          'aria-label': `Note by ${note.author}: ${note.text}`,
+          style: `left: ${(((note.time - start) / length) * 100).toFixed(2)}%`,
+        });
+        marker.addEventListener('click', () => seekTo(note.time));
+        return marker;
+      }),
+    );
+  };
+  const noteButton = withNotes ? el('button', { id: 'add-note', title: 'A note at this moment, for the team', text: 'Add note' }) : null;
+  const noteForm = el('form', { id: 'note-form', class: 'note-form', hidden: true });
+  const noteText = el('input', { name: 'text', type: 'text', maxlength: '2000', placeholder: 'What happens here?', 'aria-label': 'Note' });
+  const noteError = el('span', { class: 'error' });
+  noteForm.append(noteText, el('button', { type: 'submit', class: 'primary', text: 'Save note' }), noteError);
+  if (noteButton) {
+    noteButton.addEventListener('click', () => {
+      noteForm.hidden = false;
+      noteText.focus();
+    });
+    noteForm.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const text = noteText.value.trim();
+      if (!text) return;
+      const answer = await fetchApi(`/api/sessions/${encodeURIComponent(id)}/notes`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ time: Math.round(start + playhead), text }),
+      });
+      if (!answer.ok) {
+        noteError.textContent = (await answer.json().catch(() => ({}))).message || `${answer.status}`;
+        return;
+      }
+      noteText.value = '';
+      noteError.textContent = '';
+      noteForm.hidden = true;
+      await loadNotes();
+    });
+  }
   const timezone = session.device.timezone;
   const label = (offset) => (layout.get('clock') === 'user' ? wallClock(start + offset, timezone) : clock(offset));
 
@@ -454,11 +503,13 @@ async function showReplay(id, session, column, actions, panels, layout, signal) 
     time,
     timeMode,
     el('span', { class: 'spacer' }),
+    noteButton || '',
     keysButton,
   );
-  column.replaceChildren(bar, stageBox, el('div', { class: 'timeline' }, markers, slider), controls, help);
+  column.replaceChildren(bar, stageBox, el('div', { class: 'timeline' }, markers, notesLayer, slider), controls, noteForm, help);
   panels.relabel(label);
   readFacts();
+  loadNotes().catch(() => {});
   // The room for the replay changes with the window and the panels' width.
   const resized = new ResizeObserver(() => render(playhead));
   resized.observe(stageBox);

@@ -20,6 +20,8 @@ pub struct ReadAccess {
     pub project: Arc<Project>,
     /// The one session a share link opens.
     pub only: Option<SessionId>,
+    /// Who holds the credential: the read token's name, for the notes they write.
+    pub holder: String,
 }
 
 impl ReadAccess {
@@ -79,10 +81,11 @@ fn authorize(req: &HttpRequest) -> Result<ReadAccess, ApiError> {
         })?;
         let project =
             state.projects.by_id(share.project).cloned().ok_or(ApiError::BadCredentials("not a valid share link"))?;
-        return Ok(ReadAccess { project, only: Some(share.session) });
+        return Ok(ReadAccess { project, only: Some(share.session), holder: "a share link".into() });
     }
-    let project = state.projects.by_read_token(token).cloned().ok_or(ApiError::BadCredentials("unknown read token"))?;
-    Ok(ReadAccess { project, only: None })
+    let (project, holder) =
+        state.projects.by_read_token(token).ok_or(ApiError::BadCredentials("unknown read token"))?;
+    Ok(ReadAccess { project: project.clone(), only: None, holder: holder.to_owned() })
 }
 
 #[derive(Deserialize)]

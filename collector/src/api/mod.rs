@@ -15,6 +15,8 @@
 //! | `POST /api/sessions/{id}/share` | a link that opens this one session, read-only, for a while |
 //! | `DELETE /api/shares/{id}`     | revoke a share link                          |
 //! | `GET /api/sessions/{id}/digest` | the support digest, JSON or Markdown       |
+//! | `GET`, `POST /api/sessions/{id}/notes` | support's notes on the session; add one |
+//! | `DELETE /api/sessions/{id}/notes/{note}` | remove a note                     |
 //! | `GET /api/sessions/{id}/page` | the page at a moment, in words               |
 //! | `DELETE /api/sessions/{id}`   | delete a session                             |
 //! | `GET /api/traces/{trace}`     | a trace's backend spans and logs, and where sessions made it |
@@ -34,6 +36,7 @@ mod export;
 mod ingest;
 mod live;
 mod mcp;
+mod notes;
 mod ops;
 mod otlp;
 mod page;
@@ -192,6 +195,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/api/sessions/{id}/digest")
             .route(web::get().to(sessions::digest))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/api/sessions/{id}/notes")
+            .route(web::get().to(notes::list))
+            .route(web::post().to(notes::add))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/api/sessions/{id}/notes/{note}")
+            .route(web::delete().to(notes::remove))
             .default_service(web::to(method_not_allowed)),
     )
     .service(

@@ -70,6 +70,19 @@ pub fn to_markdown(digest: &Digest) -> String {
     if digest.more_problems > 0 {
         let _ = writeln!(out, "…and {} more in the viewer.", digest.more_problems);
     }
+    if !digest.notes.is_empty() {
+        let _ = writeln!(out, "\n## Notes\n");
+        for note in &digest.notes {
+            let _ = writeln!(
+                out,
+                "- {} {}: {} ([watch]({}))",
+                offset(note.offset_ms),
+                text(&note.author),
+                text(&note.text),
+                note.link
+            );
+        }
+    }
     out
 }
 

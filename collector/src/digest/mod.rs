@@ -62,9 +62,24 @@ pub struct Digest {
     pub problems: Vec<Problem>,
     /// Problems left out past [`MAX_PROBLEMS`].
     pub more_problems: usize,
+    /// What support wrote at moments of the session, in their order.
+    pub notes: Vec<NoteLine>,
     /// Every frustration signal found, before grouping and the cap (the analyzer's counts).
     #[serde(skip)]
     pub signals: SignalCounts,
+}
+
+/// A support engineer's note, at its moment.
+#[derive(Debug, Clone, Serialize)]
+pub struct NoteLine {
+    /// The moment, ms since the epoch, and after the session's start.
+    pub time: u64,
+    pub offset_ms: u64,
+    /// Who wrote it (their read token's name).
+    pub author: String,
+    pub text: String,
+    /// The viewer at this moment.
+    pub link: String,
 }
 
 /// The user and their device.
@@ -431,6 +446,20 @@ pub fn build(
         }
     }
     let problems = grouped(problems);
+    let session: Option<sightline_protocol::SessionId> = summary.id.parse().ok();
+    let notes = session
+        .map(|session| store.notes(project, session))
+        .transpose()?
+        .unwrap_or_default()
+        .into_iter()
+        .map(|n| NoteLine {
+            time: n.time,
+            offset_ms: n.time.saturating_sub(start),
+            author: n.author,
+            text: n.text,
+            link: link(Some(n.time)),
+        })
+        .collect();
 
     let device = &summary.device;
     let joined = |a: &str, b: &str| [a, b].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(" ");
@@ -456,6 +485,7 @@ pub fn build(
         pages,
         problems,
         more_problems,
+        notes,
         signals: counts,
     })
 }

@@ -11,6 +11,7 @@
 //! | `r` | trace id (16) · session (16)                  | page (u32) · seq (u32) · ms (u64) |
 //! | `i` | session (16) · key of a `t`, `u` or `r` entry | empty (what to delete with it) |
 //! | `x` | session (16)                                  | deleted at, ms (u64)           |
+//! | `n` | session (16) · moment ms (u64) · note id (8)  | a support engineer's note, JSON |
 //! | `o` | trace id (16) · 0 (u32)                        | trace header: first received ms (u64) · records (u32) |
 //! | `o` | trace id (16) · n (u32), n ≥ 1                 | backend record n, JSON         |
 //! | `p` | first received ms (u64) · trace id (16)        | empty (telemetry by age, for retention) |
@@ -37,6 +38,7 @@ pub(super) const USER: u8 = b'u';
 pub(super) const TRACE: u8 = b'r';
 pub(super) const SESSION_INDEX: u8 = b'i';
 pub(super) const TOMBSTONE: u8 = b'x';
+pub(super) const NOTE: u8 = b'n';
 pub(super) const META: u8 = b'm';
 pub(super) const TELEMETRY: u8 = b'o';
 pub(super) const TELEMETRY_AGE: u8 = b'p';

@@ -53,6 +53,20 @@ pub struct BatchKey {
     pub seq: u32,
 }
 
+/// A support engineer's note at a moment of a session.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Note {
+    /// 16 hex digits.
+    pub id: String,
+    /// The moment it is about, ms since the epoch (the client's clock, as the session's).
+    pub time: u64,
+    /// Who wrote it: their read token's name.
+    pub author: String,
+    pub text: String,
+    /// When it was written, ms since the epoch.
+    pub written: u64,
+}
+
 /// Where in a session a trace id was seen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TraceHit {
@@ -183,6 +197,13 @@ pub trait Store: Send + Sync + 'static {
     /// Removes tombstones (of sessions and of their traces) older than `before`; returns how
     /// many.
     fn purge_tombstones(&self, project: u32, before: u64) -> Result<usize, StoreError>;
+    /// The session's notes, in the order of their moments.
+    fn notes(&self, project: u32, session: SessionId) -> Result<Vec<Note>, StoreError>;
+    /// Adds a note to the session, durably, if the session is stored; returns whether it was.
+    /// A deletion of the session removes its notes.
+    fn add_note(&self, project: u32, session: SessionId, note: &Note) -> Result<bool, StoreError>;
+    /// Removes the session's note `id`, durably; returns whether there was one.
+    fn remove_note(&self, project: u32, session: SessionId, id: &str) -> Result<bool, StoreError>;
     /// A metadata value (collector-wide, not per project).
     fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Sets a metadata value durably.

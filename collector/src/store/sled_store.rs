@@ -6,7 +6,7 @@ use std::path::Path;
 use sightline_protocol::{SessionId, TraceId};
 
 use super::keys::{self, key};
-use super::{BatchKey, Cursor, Listed, Store, StoreError, StoreIter, TraceHeader, TraceHit, Write};
+use super::{BatchKey, Cursor, Listed, Note, Store, StoreError, StoreIter, TraceHeader, TraceHit, Write};
 use crate::summary::SessionSummary;
 use crate::telemetry::BackendRecord;
 
@@ -235,6 +235,9 @@ impl Store for SledStore {
         for entry in self.tree.scan_prefix(Self::session_prefix(keys::BATCH, project, session)) {
             batch.remove(entry?.0);
         }
+        for entry in self.tree.scan_prefix(Self::session_prefix(keys::NOTE, project, session)) {
+            batch.remove(entry?.0);
+        }
         batch.remove(summary_key);
         batch.insert(Self::session_prefix(keys::TOMBSTONE, project, session), &now.to_be_bytes()[..]);
         self.tree.apply_batch(batch)?;
@@ -306,6 +309,52 @@ impl Store for SledStore {
         self.tree.insert(meta_key(name), value)?;
         self.db.flush()?;
         Ok(())
+    }
+
+    fn notes(&self, project: u32, session: SessionId) -> Result<Vec<Note>, StoreError> {
+        self.tree
+            .scan_prefix(Self::session_prefix(keys::NOTE, project, session))
+            .map(|entry| {
+                let (k, v) = entry?;
+                serde_json::from_slice(&v).map_err(|e| corrupt(&k, e))
+            })
+            .collect()
+    }
+
+    fn add_note(&self, project: u32, session: SessionId, note: &Note) -> Result<bool, StoreError> {
+        let summary_key = Self::session_prefix(keys::SUMMARY, project, session);
+        let id = u64::from_str_radix(&note.id, 16).map_err(|e| corrupt(note.id.as_bytes(), e))?;
+        let note_key = key(keys::NOTE, project, &[session.as_bytes(), &note.time.to_be_bytes(), &id.to_be_bytes()]);
+        let value = serde_json::to_vec(note).map_err(|e| corrupt(&note_key, e))?;
+        // In one transaction with the check, so a note never outlives its session's deletion.
+        let added = self
+            .tree
+            .transaction(|t| {
+                if t.get(&summary_key)?.is_none() {
+                    return Ok(false);
+                }
+                t.insert(note_key.as_slice(), value.as_slice())?;
+                Ok(true)
+            })
+            .map_err(|e: sled::transaction::TransactionError<()>| match e {
+                sled::transaction::TransactionError::Storage(e) => StoreError::Database(e),
+                sled::transaction::TransactionError::Abort(()) => StoreError::CommitFailed("note aborted".into()),
+            })?;
+        self.db.flush()?;
+        Ok(added)
+    }
+
+    fn remove_note(&self, project: u32, session: SessionId, id: &str) -> Result<bool, StoreError> {
+        for entry in self.tree.scan_prefix(Self::session_prefix(keys::NOTE, project, session)) {
+            let (k, v) = entry?;
+            let note: Note = serde_json::from_slice(&v).map_err(|e| corrupt(&k, e))?;
+            if note.id == id {
+                self.tree.remove(k)?;
+                self.db.flush()?;
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     fn remove_meta(&self, name: &str) -> Result<(), StoreError> {
