@@ -989,3 +989,54 @@ fn a_stash_kept_longer_than_three_days_is_not_sent() {
     let stale = http.get(&format!("{}/api/sessions/{stale}", collector.base), TOKEN);
     assert_eq!(stale.status, 404, "the stale batch is dropped, not delivered");
 }
+
+#[test]
+fn buffer_mode_sends_nothing_until_an_error_then_the_seconds_before_it() {
+    let (collector, _data) = start_collector();
+    let page = format!(
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Buffered</title></head>
+<body><h1>Checkout</h1>
+<script type="module">
+import {{ init, track, status, getSessionUrl }} from '/index.js';
+await init({{ endpoint: '{}', projectKey: '{KEY}', mode: 'buffer', bufferSeconds: 4 }});
+window.sessionUrl = getSessionUrl();
+const sent = () => performance.getEntriesByType('resource').filter((e) => e.name.includes('/v1/batches')).length;
+setTimeout(() => track('early'), 3000);
+setTimeout(() => {{ window.midway = sent(); }}, 6000);
+setTimeout(() => track('recent'), 10500);
+setTimeout(() => {{
+  window.before = {{ sent: sent(), buffering: status().buffering }};
+  throw new Error('boom in buffer');
+}}, 11000);
+setTimeout(() => {{
+  window.after = status().buffering;
+  track('after');
+}}, 12000);
+</script></body></html>"#,
+        collector.base
+    );
+    let (_site, browser) = open_page(page);
+    let session = recorded_session(&browser);
+    let http = Http::default();
+    assert_eq!(browser.wait_for("window.midway !== undefined && String(window.midway)", Duration::from_secs(20)), "0");
+    assert_eq!(http.get(&format!("{}/api/sessions/{session}", collector.base), TOKEN).status, 404, "nothing stored");
+    let before = browser.wait_for("window.before", Duration::from_secs(20));
+    assert_eq!(before, serde_json::json!({ "sent": 0, "buffering": true }), "nothing sent before the error");
+
+    assert_eq!(custom_events_named(&http, &collector, &session, "after"), 1, "full recording after the error");
+    assert_eq!(browser.execute("return window.after;"), false);
+    let batches = stored(&http, &collector, &session, 1);
+    let events: Vec<&EventData> = batches.iter().flat_map(|b| &b.events).map(|e| &e.data).collect();
+    let named = |name: &str| events.iter().filter(|e| matches!(e, EventData::Custom(c) if c.name == name)).count();
+    assert_eq!((named("early"), named("recent")), (0, 1), "the seconds before the error, not the minute before them");
+    assert!(
+        events.iter().any(|e| matches!(e, EventData::Error(error) if error.message.contains("boom in buffer"))),
+        "the error itself"
+    );
+    assert!(events.iter().any(|e| matches!(e, EventData::Meta(_))), "the page's start, with its metadata");
+    let snapshots =
+        batches.iter().filter(|b| b.events.iter().any(|e| matches!(e.data, EventData::Snapshot(_)))).count();
+    assert!(snapshots >= 2, "the page's first snapshot and the keyframe the kept seconds start from");
+    let seqs: Vec<u32> = batches.iter().map(|b| b.seq).collect();
+    assert!(seqs.windows(2).any(|w| w[1] > w[0] + 1), "the batches between were let go: {seqs:?}");
+}

@@ -7,11 +7,12 @@
 // errors (console.js), next to the DOM and network recorders.
 
 import { createConsoleAndErrors, flattenValue, MAX_VALUE_TEXT } from './api/console.js';
+import { createBuffer } from './api/buffer.js';
 import { createDelivery, LEAVING_SLICE_MS } from './api/delivery.js';
 import { createPageMetadata } from './api/page.js';
 import { createRoutes } from './api/routes.js';
 import { createDomRecorder } from './dom.js';
-import { ADOPTED_STYLE_SHEETS, CANVAS, CUSTOM, FEEDBACK, FOCUS, IDENTIFY, INPUT, KEY, MOUSE_MOVES, NETWORK, POINTER, SCROLL, SCROLL_POSITION, STYLE_RULE, STYLE_SHEET, SUBMIT, TRACE_KEY } from './kinds.js';
+import { ADOPTED_STYLE_SHEETS, CANVAS, CUSTOM, ERROR, FEEDBACK, FOCUS, IDENTIFY, INPUT, KEY, MOUSE_MOVES, NETWORK, POINTER, SCROLL, SCROLL_POSITION, STYLE_RULE, STYLE_SHEET, SUBMIT, TRACE_KEY } from './kinds.js';
 import { createNetworkRecorder } from './network.js';
 import { joinTexts } from './tape.js';
 
@@ -34,7 +35,9 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl)
   let starting = null;
   let state = 'idle'; // idle → starting → recording → stopped | disabled
   // What start-up learns, which the API's parts read when they need it.
-  const sdk = { endpoint: null, projectKey: null, settings: null, network: null };
+  // `buffer` holds the recording while in buffer mode (see api/buffer.js), and is null otherwise.
+  const sdk = { endpoint: null, projectKey: null, settings: null, network: null, buffer: null };
+  let checkoutTimer = null;
   // Why the SDK is off, once it is: one of the collector's report reasons
   // (collector/src/api/sdk_reports.rs).
   let disabledReason = null;
@@ -62,6 +65,8 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl)
   function shutDown() {
     if (timer !== null) clearInterval(timer);
     timer = null;
+    if (checkoutTimer !== null) clearInterval(checkoutTimer);
+    checkoutTimer = null;
     if (keyframeTimer !== null) clearInterval(keyframeTimer);
     keyframeTimer = null;
     if (sdk.network !== null) sdk.network.stop();
@@ -120,6 +125,33 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl)
     // An event that began a new session (the user back after a long while) is followed by the
     // page as it is now, before the page's own listeners react to it.
     if (guard((r) => r.record(kind, nums, joinTexts(texts), at)) === true) guard(() => soon(keyframe));
+    // In buffer mode, an uncaught error or rejection (not a resource that failed to load) is
+    // what the kept recording was waiting for.
+    if (sdk.buffer !== null && kind === ERROR && nums[0] !== 2) soon(capture);
+  }
+
+  // Buffer mode: the batch being recorded is closed and kept, and the next one starts with a
+  // keyframe, so the kept tail can be replayed from there.
+  function checkout() {
+    if (sdk.buffer === null) return;
+    guard((r) => r.flush(Date.now()));
+    deliver();
+    sdk.buffer.checkout(Date.now());
+    keyframe();
+  }
+
+  // Buffer mode ends: what was kept goes to the collector, in order, with the recorder's own
+  // retries, and everything after it as in full mode.
+  function capture() {
+    if (sdk.buffer === null || state !== 'recording') return;
+    guard((r) => r.flush(Date.now()));
+    deliver();
+    const kept = sdk.buffer.take();
+    sdk.buffer = null;
+    if (checkoutTimer !== null) clearInterval(checkoutTimer);
+    checkoutTimer = null;
+    for (const batch of kept) guard((r) => r.resend(batch));
+    deliver();
   }
 
   function keyframe() {
@@ -217,6 +249,10 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl)
       phase = 'start';
       resendStash();
       state = 'recording';
+      if (options.mode === 'buffer') {
+        sdk.buffer = createBuffer(options.bufferSeconds);
+        checkoutTimer = setInterval(checkout, sdk.buffer.checkoutEveryMs);
+      }
       // The page's key for the trace ids of its requests: the wrapper derives each request's
       // ids from it and the request's number, and so does the collector from what is recorded.
       const traceKey = crypto.getRandomValues(new Uint8Array(32));
@@ -304,6 +340,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl)
     const words = Array.from(String(text ?? '').trim()).slice(0, MAX_FEEDBACK).join('');
     if (!words) return false;
     put(FEEDBACK, [], [words]);
+    capture();
     flush();
     return true;
   }
@@ -359,7 +396,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl)
 
   // What the SDK is doing: `{ state, reason }`, the reason being why it is off (null otherwise).
   function status() {
-    return { state, reason: state === 'disabled' ? disabledReason : null };
+    return { state, reason: state === 'disabled' ? disabledReason : null, buffering: sdk.buffer !== null };
   }
 
   return { init, identify, track, report, feedback, flush, stop, getSessionUrl, status };

@@ -32,6 +32,14 @@ export interface InitOptions {
   tracePropagationTargets?: (string | RegExp)[];
   /** Further credential-like keys to redact in headers, JSON and form bodies and query strings, besides authorization, cookie, password, token, secret, API key and the like. */
   redactKeys?: (string | RegExp)[];
+  /**
+   * `'buffer'` records without sending: the page's start and the last `bufferSeconds` are kept in memory and sent when an
+   * uncaught error happens or the user reports a problem ({@link report}, {@link feedback}); recording then goes on as
+   * in full mode. What is kept when the page goes away is lost. Default `'full'`.
+   */
+  mode?: 'full' | 'buffer';
+  /** How much of the recent recording buffer mode keeps, in seconds. Default 60. */
+  bufferSeconds?: number;
 }
 
 /** Options for {@link getSessionUrl}. */
@@ -50,6 +58,8 @@ export interface Status {
    * (no session storage or random source), `'start'` (anything else at start-up), `'runtime'` (a failure while recording).
    */
   reason: 'sampled_out' | 'options' | 'wasm' | 'storage' | 'start' | 'runtime' | null;
+  /** Whether the SDK is in buffer mode and has sent nothing yet. */
+  buffering: boolean;
 }
 
 /** A plain JSON value. */

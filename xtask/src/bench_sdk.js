@@ -155,9 +155,9 @@ async function loadScript(src) {
 }
 
 async function startRecorder(mode, endpoint, projectKey, journey) {
-  if (mode === 'sightline') {
+  if (mode === 'sightline' || mode === 'buffer') {
     const sdk = await import('/index.js');
-    await sdk.init({ endpoint, projectKey });
+    await sdk.init({ endpoint, projectKey, mode: mode === 'buffer' ? 'buffer' : 'full' });
     recorder = { mode, sdk };
   } else if (mode === 'rrweb') {
     await loadScript('/rrweb-record.js');
@@ -182,7 +182,7 @@ window.runJourney = async (mode, journey, endpoint, projectKey) => {
   const start = performance.now();
   await startRecorder(mode, endpoint, projectKey, journey);
   const journeyMs = await JOURNEYS[journey]();
-  if (recorder && recorder.mode === 'sightline') recorder.sdk.flush();
+  if (recorder && (recorder.mode === 'sightline' || recorder.mode === 'buffer')) recorder.sdk.flush();
   await sleep(50);
   const tasks = longTasks.filter((t) => t.start >= start);
   const frames = longFrames.filter((f) => f.start >= start);
@@ -205,6 +205,8 @@ window.runJourney = async (mode, journey, endpoint, projectKey) => {
 window.finishJourney = async () => {
   if (recorder === null) return { bytes: 0 };
   if (recorder.mode === 'sightline') return { session: recorder.sdk.getSessionUrl() };
+  // Buffer mode ships nothing.
+  if (recorder.mode === 'buffer') return { bytes: 0 };
   recorder.stop();
   return { bytes: await gzipSize(JSON.stringify(recorder.events)), events: recorder.events.length };
 };

@@ -1,6 +1,6 @@
 //! `cargo xtask bench-sdk`: the same scripted journeys in headless Chromium with no recorder,
-//! with Sightline's SDK, and with rrweb's recorder (`@rrweb/record`, from `npm/node_modules`),
-//! side by side: main-thread time (the DevTools protocol's `TaskDuration`), long tasks, bytes
+//! with Sightline's SDK (recording, and in buffer mode: recording without sending), and with
+//! rrweb's recorder (`@rrweb/record`, from `npm/node_modules`), side by side: main-thread time (the DevTools protocol's `TaskDuration`), long tasks, bytes
 //! shipped, and what a page loads.
 //!
 //! Sightline's bytes are what the collector stored for the session (LZ4-compressed batches, as
@@ -24,7 +24,8 @@ const RRWEB_NETWORK: &str =
     "npm/node_modules/@rrweb/rrweb-plugin-network-record/dist/rrweb-plugin-network-record.umd.min.cjs";
 /// What the API journey's calls get back.
 const API_RESPONSE: &str = r#"{"id":42,"customer":"Globex","amount":1024,"currency":"EUR","status":"open"}"#;
-const MODES: [&str; 3] = ["none", "sightline", "rrweb"];
+/// `buffer` is Sightline in buffer mode: recording, keeping the last minute, sending nothing.
+const MODES: [&str; 4] = ["none", "sightline", "buffer", "rrweb"];
 /// Where each recorder's code runs from, for attributing profile samples.
 const RECORDER_FILES: [&str; 4] = ["/index.js", "sightline_bg.wasm", "/rrweb-record.js", "/rrweb-network.js"];
 const JOURNEYS: [(&str, &str); 5] = [
@@ -314,14 +315,15 @@ fn print_journey(journey: &str, description: &str, elements: u64, medians: &[Mea
         let bytes = if *mode == "none" { "-".to_owned() } else { format!("{:.0} B", m.bytes) };
         // rrweb observes through constructors from a frame of its own, which hides its scripts
         // from long-animation-frame attribution: only ours can be named.
-        let script = if *mode == "sightline" { format!("{:.0} ms", m.longest_script_ms) } else { "-".to_owned() };
+        let ours = matches!(*mode, "sightline" | "buffer");
+        let script = if ours { format!("{:.0} ms", m.longest_script_ms) } else { "-".to_owned() };
         let code = if *mode == "none" { "-".to_owned() } else { format!("{:.1} ms", m.recorder_code_ms) };
         println!(
             "  {name:<14} {:>9.0} ms {added:>10} {code:>14} {longest:>13} {:>12.0} {script:>16} {bytes:>14}",
             m.main_thread_ms, m.long_tasks
         );
     }
-    let (ours, theirs) = (&medians[1], &medians[2]);
+    let (ours, buffered, theirs) = (&medians[1], &medians[2], &medians[3]);
     if journey == "api" {
         let per_call = |m: &Measure| (m.main_thread_ms - base) / 1000.0;
         let wall = |m: &Measure| m.journey_ms / 1000.0;
@@ -331,6 +333,11 @@ fn print_journey(journey: &str, description: &str, elements: u64, medians: &[Mea
             per_call(ours), per_call(theirs), wall(&medians[0]), wall(ours), wall(theirs), ours.bytes / 1000.0, theirs.bytes / 1000.0
         );
     }
+    println!(
+        "  buffer mode / full: recorder code {:.2}, main-thread time added {:.2}",
+        buffered.recorder_code_ms / ours.recorder_code_ms.max(0.1),
+        (buffered.main_thread_ms - base) / (ours.main_thread_ms - base).max(1.0),
+    );
     println!(
         "  sightline / rrweb: recorder code {:.2}, main-thread time added {:.2}, bytes {:.2}",
         ours.recorder_code_ms / theirs.recorder_code_ms.max(0.1),

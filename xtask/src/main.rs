@@ -33,7 +33,7 @@ tasks:
   bench-live                a click in the example app, timed until the viewer watching live shows it
   bench-player              a synthetic 30-minute session: first frame and seek times, natively and in the viewer
   bench-query               the session list's queries over 100,000 sessions
-  bench-sdk [options]       scripted journeys in headless Chromium: no recorder, this SDK, rrweb
+  bench-sdk [options]       scripted journeys in headless Chromium: no recorder, this SDK (full and buffer mode), rrweb
                             (npm install in npm/ first)
       --runs N              runs of each journey and recorder, medians printed (default 3)
       --journey NAME        only this journey: interactions, form, table, storm or api

@@ -24,6 +24,12 @@ export function createDelivery(sdk, isRecording, guard, put, catchUp, settleTime
   function deliver() {
     const batch = guard((r) => r.nextBatch(Date.now()));
     if (batch === undefined) return;
+    // Buffer mode: kept, not sent (see buffer.js).
+    if (sdk.buffer !== null) {
+      sdk.buffer.keep(batch, Date.now());
+      if (guard((r) => r.answered(200, null, Date.now()))) deliver();
+      return;
+    }
     // The answer is reported once: the collector's, or none (no response, a `fetch` the page
     // replaced that throws or returns something else, or no answer in time).
     let answered = false;
@@ -77,6 +83,8 @@ export function createDelivery(sdk, isRecording, guard, put, catchUp, settleTime
   // while the collector isn't answering, all is kept, beaconed or not (a beacon's failure
   // can't be seen).
   function leave() {
+    // Buffer mode sends nothing, on leaving either: what was kept goes with the page.
+    if (sdk.buffer !== null) return;
     settleTimezone();
     recordPendingRoutes();
     releaseErrors();

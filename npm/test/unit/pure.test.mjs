@@ -1,9 +1,10 @@
 // The SDK's pure parts, with node's test runner: what is masked, how values are flattened for
-// the recorder, which credentials are redacted from URLs and bodies.
+// the recorder, which credentials are redacted from URLs and bodies, what buffer mode keeps.
 
 import assert from 'node:assert/strict';
 import test from 'node:test';
 
+import { createBuffer } from '../../src/api/buffer.js';
 import { flattenValue, MAX_VALUE_TEXT } from '../../src/api/console.js';
 import { maskText, maskValue, selector } from '../../src/dom/privacy.js';
 import { createRedaction, REDACTED, toMatcher } from '../../src/redact.js';
@@ -61,4 +62,30 @@ test('texts handed to the recorder hold no NUL, which separates them', () => {
   assert.equal(cleanText('a\0b'), cleanText('a\0b'));
   assert.equal(cleanText('a\0b').includes('\0'), false);
   assert.equal(joinTexts(['a', 'b']).split('\0').length, 2);
+});
+
+test('buffer mode keeps the page start and the window from the checkout before it', () => {
+  const buffer = createBuffer(4);
+  assert.equal(buffer.checkoutEveryMs, 2000);
+  const batch = (name) => new TextEncoder().encode(name);
+  const names = (list) => list.map((b) => new TextDecoder().decode(b));
+  buffer.keep(batch('start'), 1000);
+  // A batch a second, a checkout every two.
+  for (let t = 2; t <= 11; t++) {
+    if (t % 2 === 0) buffer.checkout(t * 1000);
+    buffer.keep(batch(`b${t}`), t * 1000 + 500);
+  }
+  // At 11.5 s the window starts at 7.5 s: kept from the checkout at 6 s.
+  assert.deepEqual(names(buffer.take()), ['start', 'b6', 'b7', 'b8', 'b9', 'b10', 'b11']);
+  assert.deepEqual(buffer.take(), [], 'taken once');
+  assert.equal(buffer.size(), 0);
+});
+
+test('buffer mode keeps everything until a checkout is old enough', () => {
+  const buffer = createBuffer(60);
+  buffer.keep(new Uint8Array(3), 0);
+  buffer.keep(new Uint8Array(5), 1000);
+  buffer.checkout(2000);
+  buffer.keep(new Uint8Array(7), 3000);
+  assert.equal(buffer.take().length, 3);
 });
