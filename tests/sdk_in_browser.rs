@@ -209,7 +209,11 @@ fn the_page_works_when_the_sdk_cannot_load() {
     assert_eq!(works, "Invoices", "the page's own script ran to the end");
     assert!(browser.execute("return window.sessionUrl;").is_null(), "the SDK stayed off");
     let status = browser.execute("return window.statusAtStart;");
-    assert_eq!(status, serde_json::json!({ "state": "disabled", "reason": "wasm" }), "the page can read why");
+    assert_eq!(
+        status,
+        serde_json::json!({ "state": "disabled", "reason": "wasm", "buffering": false }),
+        "the page can read why"
+    );
     assert_eq!(sdk_reports(&collector, "disabled", "wasm", 1), 1, "the collector heard of it once");
 }
 
@@ -288,7 +292,7 @@ fn the_page_works_when_the_sdk_fails_to_start() {
     let outcome = browser.execute_async("window.exercise().then(arguments[0]);");
     assert_eq!(outcome, serde_json::json!(["/after", 200, true, null, []]), "the page as without the SDK");
     let status = browser.execute("return window.sdkStatus();");
-    assert_eq!(status, serde_json::json!({ "state": "disabled", "reason": "storage" }));
+    assert_eq!(status, serde_json::json!({ "state": "disabled", "reason": "storage", "buffering": false }));
     assert_eq!(sdk_reports(&collector, "disabled", "storage", 1), 1);
 }
 
@@ -307,7 +311,7 @@ fn the_page_works_when_the_sdk_fails_while_recording() {
     let outcome = browser.execute_async("window.exercise().then(arguments[0]);");
     assert_eq!(outcome, serde_json::json!(["/after", 200, true, null, []]), "the page as without the SDK");
     let status = browser.execute("return window.sdkStatus();");
-    assert_eq!(status, serde_json::json!({ "state": "disabled", "reason": "runtime" }));
+    assert_eq!(status, serde_json::json!({ "state": "disabled", "reason": "runtime", "buffering": false }));
     assert_eq!(sdk_reports(&collector, "disabled", "runtime", 1), 1);
 }
 
@@ -948,7 +952,7 @@ window.decision = sessionStorage.getItem('sightline.sampled');
     assert_eq!(browser.wait_for("window.done", Duration::from_secs(20)), "null", "no session link");
     assert_eq!(browser.execute("return window.decision;"), "0", "decided once for the tab");
     let status = browser.execute("return window.statusAtStart;");
-    assert_eq!(status, serde_json::json!({ "state": "disabled", "reason": "sampled_out" }));
+    assert_eq!(status, serde_json::json!({ "state": "disabled", "reason": "sampled_out", "buffering": false }));
     assert_eq!(sdk_reports(&collector, "disabled", "sampled_out", 1), 1);
     // A reload keeps the decision, and the collector does not hear of it again.
     browser.navigate(&format!("{}/", site.base));

@@ -175,7 +175,7 @@ impl Default for WebhooksConfig {
 }
 
 /// A webhook of a project, configured by the operator.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookConfig {
     /// Where deliveries are POSTed (`https://…`, or `http://…`).
@@ -186,6 +186,13 @@ pub struct WebhookConfig {
     /// What is sent: `problem` (a session's new problems), `feedback`. Defaults to both.
     #[serde(default = "all_webhook_events")]
     pub events: Vec<String>,
+}
+
+impl std::fmt::Debug for WebhookConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The secret, and the URL that may carry one, stay out of logs.
+        f.debug_struct("WebhookConfig").field("events", &self.events).finish_non_exhaustive()
+    }
 }
 
 fn all_webhook_events() -> Vec<String> {

@@ -19,8 +19,12 @@ const TOKEN: &str = "slr_token_hooks";
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 fn config(receiver: &str, allow_private: bool) -> String {
+    config_with(receiver, allow_private, 1500)
+}
+
+fn config_with(receiver: &str, allow_private: bool, debounce_ms: u64) -> String {
     format!(
-        "[webhooks]\ndebounce_ms = 1500\nfirst_retry_ms = 300\nmax_attempts = 4\nallow_private_destinations = \
+        "[webhooks]\ndebounce_ms = {debounce_ms}\nfirst_retry_ms = 300\nmax_attempts = 4\nallow_private_destinations = \
          {allow_private}\n\n[[projects]]\nname = \"hooks\"\ningest_key = \"{KEY}\"\nread_tokens = [\"{TOKEN}\"]\n\n\
          [[projects.webhooks]]\nurl = \"{receiver}/hook\"\nsecret = \"{SECRET}\"\nevents = [\"problem\"]\n"
     )
@@ -69,6 +73,26 @@ fn assert_signed(delivery: &Received, secret: &str) {
     assert_eq!(delivery.header("webhook-signature"), Some(format!("v1,{expected}").as_str()));
 }
 
+/// What `found` finds, within 20 s.
+fn wait_until<T>(found: impl Fn() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(found) = found() {
+            return found;
+        }
+        assert!(std::time::Instant::now() < deadline, "never found");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Once the analyzer has read the session's first `batches`.
+fn analysed(http: &Http, collector: &Collector, session: SessionId, batches: u64) {
+    wait_until(|| {
+        let summary = http.get(&format!("{}/api/sessions/{session}", collector.base), TOKEN).json();
+        (summary["analyzed_batches"].as_u64() >= Some(batches)).then_some(())
+    });
+}
+
 fn kinds(body: &Value) -> Vec<&str> {
     let mut kinds: Vec<&str> =
         body["new_problems"].as_array().unwrap().iter().map(|p| p["kind"].as_str().unwrap()).collect();
@@ -113,8 +137,11 @@ fn a_sessions_new_problems_reach_a_receiver_that_fails_then_recovers() {
     assert_eq!(hook["source"], "config");
     assert!(hook.get("secret").is_none(), "a hook's secret is never listed: {hook}");
     let id = hook["id"].as_str().unwrap();
-    let log = http.get(&format!("{}/api/webhooks/{id}/deliveries", collector.base), TOKEN).json();
-    let log = log["deliveries"].as_array().unwrap();
+    // The log is written just after the receiver answers.
+    let log = wait_until(|| {
+        let log = http.get(&format!("{}/api/webhooks/{id}/deliveries", collector.base), TOKEN).json();
+        Some(log["deliveries"].as_array()?.clone()).filter(|log| log.len() == 3)
+    });
     let outcomes: Vec<_> = log
         .iter()
         .map(|d| (d["outcome"].as_str().unwrap(), d["attempt"].as_u64().unwrap(), d["status"].as_u64()))
@@ -125,7 +152,8 @@ fn a_sessions_new_problems_reach_a_receiver_that_fails_then_recovers() {
 
     // The same problems again are not news; a new one is, alone, after the debounce.
     send(&http, &collector, session, 1, vec![]);
-    std::thread::sleep(Duration::from_millis(2_500));
+    analysed(&http, &collector, session, 2);
+    std::thread::sleep(Duration::from_millis(1_000));
     assert_eq!(receiver.received().len(), 3, "nothing new, nothing sent");
     send(&http, &collector, session, 2, vec![failed_request("/api/invoices/41/send")]);
     let received = receiver.wait_for("the second delivery", |r| r.len() >= 4);
@@ -146,10 +174,34 @@ fn a_queued_delivery_outlives_a_restart() {
     send(&http, &collector, session, 0, vec![error("boom")]);
     receiver.wait_for("the first try", |r| !r.is_empty());
     collector.stop();
+    let before_restart = receiver.received().len();
+    assert!(before_restart < 3, "stopped before it could be delivered");
     collector.restart();
     let received = receiver.wait_for("the delivery after the restart", |r| r.iter().any(|d| d.status == 200));
-    assert_eq!(received.iter().filter(|d| d.status == 200).count(), 1);
     assert_eq!(received.last().unwrap().json()["session"], session.to_string());
+    std::thread::sleep(Duration::from_millis(1_500));
+    assert_eq!(receiver.received().iter().filter(|d| d.status == 200).count(), 1, "delivered once");
+}
+
+#[test]
+fn what_analyses_add_while_a_delivery_waits_out_the_debounce_joins_it() {
+    let receiver = Receiver::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let collector = start(dir.path(), &config_with(&receiver.base, true, 8_000));
+    let http = Http::default();
+    let session = random_session();
+    send(&http, &collector, session, 0, vec![error("first")]);
+    receiver.wait_for("the first delivery", |r| r.len() == 1);
+    // Two more analyses within the debounce: one delivery, after it, with both.
+    send(&http, &collector, session, 1, vec![failed_request("/api/a")]);
+    analysed(&http, &collector, session, 2);
+    send(&http, &collector, session, 2, vec![error("third")]);
+    analysed(&http, &collector, session, 3);
+    assert_eq!(receiver.received().len(), 1, "still waiting out the debounce");
+    let received = receiver.wait_for("the second delivery", |r| r.len() == 2);
+    let body = received[1].json();
+    assert_eq!(kinds(&body), ["failed_request", "js_error"], "{body:#}");
+    assert!(body["text"].as_str().unwrap().contains("third"), "{body:#}");
 }
 
 #[test]

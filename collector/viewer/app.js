@@ -99,7 +99,7 @@ function route() {
   webhooksLink.hidden = false;
   if (location.pathname === '/webhooks') {
     document.body.classList.remove('workspace-mode');
-    showWebhooks(view).catch(failed);
+    showWebhooks(view, shown.signal).catch(failed);
     return;
   }
   const session = location.pathname.match(/^\/sessions\/([0-9a-f]{32})$/);

@@ -35,24 +35,35 @@ function deliveryRow(delivery) {
   );
 }
 
-async function hookCard(hook, refresh) {
+async function hookCard(hook, refresh, signal) {
   const { deliveries } = await api(`/api/webhooks/${hook.id}/deliveries?limit=20`);
   const ping = el('button', { type: 'button', class: 'ping', text: 'Send a test' });
+  const problem = el('span', { class: 'error' });
   ping.addEventListener('click', async () => {
-    const { delivery } = await send('POST', `/api/webhooks/${hook.id}/ping`);
-    // The test goes out within a second or so; the log is read again until it shows.
-    for (let tries = 0; tries < 10; tries++) {
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      await refresh();
-      if (document.querySelector(`[data-delivery="${delivery}"]`)) break;
+    try {
+      const { delivery } = await send('POST', `/api/webhooks/${hook.id}/ping`);
+      // The test goes out within a second or so; the log is read again until it shows, while
+      // this page is the one shown.
+      for (let tries = 0; tries < 10 && !signal.aborted; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        if (signal.aborted) break;
+        await refresh();
+        if (document.querySelector(`[data-delivery="${delivery}"]`)) break;
+      }
+    } catch (e) {
+      problem.textContent = e.message;
     }
   });
   const actions = [ping];
   if (hook.source === 'api') {
     const remove = el('button', { type: 'button', class: 'remove', text: 'Remove' });
     remove.addEventListener('click', async () => {
-      await send('DELETE', `/api/webhooks/${hook.id}`);
-      refresh();
+      try {
+        await send('DELETE', `/api/webhooks/${hook.id}`);
+        await refresh();
+      } catch (e) {
+        problem.textContent = e.message;
+      }
     });
     actions.push(remove);
   }
@@ -69,7 +80,7 @@ async function hookCard(hook, refresh) {
     { class: 'card hook', 'data-hook': hook.id },
     el('h2', { text: hook.url }),
     el('p', { class: 'muted', text: `${hook.events.join(', ')} · ${hook.source === 'api' ? 'made here' : 'configured'}` }),
-    el('div', { class: 'actions' }, actions),
+    el('div', { class: 'actions' }, actions, problem),
     log,
   );
 }
@@ -105,10 +116,11 @@ function newHookForm(refresh, view) {
   return form;
 }
 
-export async function showWebhooks(view) {
+export async function showWebhooks(view, signal) {
   const refresh = async () => {
     const { webhooks } = await api('/api/webhooks');
-    const cards = await Promise.all(webhooks.map((hook) => hookCard(hook, refresh)));
+    const cards = await Promise.all(webhooks.map((hook) => hookCard(hook, refresh, signal)));
+    if (signal.aborted) return;
     view.replaceChildren(
       el('h1', { text: 'Webhooks' }),
       el('p', { text: 'Sessions with new problems are sent to these URLs, signed (Standard Webhooks).' }),

@@ -99,6 +99,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl)
   }
 
   function disable(error, reason = 'runtime') {
+    sdk.buffer = null;
     if (state !== 'disabled') {
       disabledReason = reason;
       reportSdk('disabled', reason);

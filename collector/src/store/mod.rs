@@ -211,7 +211,16 @@ pub trait Store: Send + Sync + 'static {
     /// Removes a metadata value durably.
     fn remove_meta(&self, name: &str) -> Result<(), StoreError>;
     /// The metadata values whose names start with `prefix`, in name order, at most `limit`.
-    fn metas(&self, prefix: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
+    fn metas(&self, prefix: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        self.metas_after(prefix, None, limit)
+    }
+    /// The same, from the first name after `after`.
+    fn metas_after(
+        &self,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
     /// Bytes the store takes on disk.
     fn size_on_disk(&self) -> Result<u64, StoreError>;
     /// Makes everything applied before this call began durable.

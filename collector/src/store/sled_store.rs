@@ -363,9 +363,19 @@ impl Store for SledStore {
         Ok(())
     }
 
-    fn metas(&self, prefix: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+    fn metas_after(
+        &self,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let prefix = meta_key(prefix);
+        let entries = match after {
+            Some(after) => self.tree.range((std::ops::Bound::Excluded(meta_key(after)), std::ops::Bound::Unbounded)),
+            None => self.tree.range(prefix.clone()..),
+        };
         let mut found = Vec::new();
-        for entry in self.tree.scan_prefix(meta_key(prefix)).take(limit) {
+        for entry in entries.take_while(|e| e.as_ref().map_or(true, |(k, _)| k.starts_with(&prefix))).take(limit) {
             let (key, value) = entry?;
             // Names are set from `&str`, so they are UTF-8; the byte before is the meta prefix.
             let name = String::from_utf8_lossy(&key[1..]).into_owned();

@@ -59,6 +59,31 @@ pub fn check_public(url: &str) -> Result<(), DestinationError> {
     Ok(())
 }
 
+/// A resolver for deliveries to hooks made through the API: the addresses a name resolves to
+/// when a delivery connects are the ones checked, all public or none used, so a name that
+/// answers a public address to the check and a private one to the connection (DNS rebinding)
+/// gets nowhere.
+#[derive(Debug, Default)]
+pub struct PublicOnly(ureq::unversioned::resolver::DefaultResolver);
+
+impl ureq::unversioned::resolver::Resolver for PublicOnly {
+    fn resolve(
+        &self,
+        uri: &http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        let addresses = self.0.resolve(uri, config, timeout)?;
+        if addresses.iter().any(|a| !is_public(a.ip())) {
+            return Err(ureq::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                "the host has a loopback, private, link-local or other non-public address",
+            )));
+        }
+        Ok(addresses)
+    }
+}
+
 /// Whether an address is on the public internet.
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
@@ -88,18 +113,17 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
         || a >= 240)
 }
 
+/// Global unicast (2000::/3) only, less the ranges in it that aren't the internet or carry an
+/// IPv4 address that may be private: Teredo and other IETF assignments (2001::/23),
+/// documentation (2001:db8::/32) and 6to4 (2002::/16). Everything outside 2000::/3 (loopback,
+/// IPv4-compatible and -mapped forms, NAT64, unique and link-local, site-local, multicast) is
+/// not public.
 fn is_public_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
-    !(ip.is_unspecified()
-        || ip.is_loopback()
-        || ip.is_multicast()
-        // Unique local fc00::/7, link-local fe80::/10, documentation 2001:db8::/32.
-        || (first & 0xfe00) == 0xfc00
-        || (first & 0xffc0) == 0xfe80
-        || (first == 0x2001 && ip.segments()[1] == 0x0db8)
-        // NAT64 and 6to4 carry an IPv4 address that may be private.
-        || first == 0x0064
-        || first == 0x2002)
+    let [first, second, ..] = ip.segments();
+    (first & 0xe000) == 0x2000
+        && !(first == 0x2001 && second < 0x0200)
+        && !(first == 0x2001 && second == 0x0db8)
+        && first != 0x2002
 }
 
 #[cfg(test)]
@@ -115,6 +139,10 @@ mod tests {
             "http://10.0.0.8/",
             "http://[::1]/",
             "http://[::ffff:192.168.1.1]/",
+            "http://[::127.0.0.1]/",
+            "http://[fec0::1]/",
+            "http://[2001:0:4136:e378::1]/",
+            "http://[64:ff9b::a00:1]/",
             "https://100.64.0.1/",
             "http://0.0.0.0/",
         ] {

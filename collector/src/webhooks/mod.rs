@@ -38,6 +38,8 @@ pub use destination::DestinationError;
 pub const MAX_HOOKS: usize = 20;
 /// Deliveries kept in each hook's log.
 pub const LOG_KEPT: usize = 100;
+/// Sessions whose records of what was sent are checked at once for deletion, at most.
+pub const SEEN_CHECKED: usize = 1_000;
 /// Problems of a session remembered as sent, at most.
 const SEEN_KEPT: usize = 500;
 /// New problems listed in a delivery at most (the digest holds them all).
@@ -64,14 +66,16 @@ pub enum HookError {
     NotFound,
     #[error("this webhook is in the collector's configuration; change it there")]
     Configured,
-    #[error("a webhook's secret is at least 16 characters")]
+    #[error(
+        "a webhook's secret is `whsec_` and the base64 of at least 16 bytes, or other text of 16 characters or more"
+    )]
     WeakSecret,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 /// A hook, as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Hook {
     /// `wh_` and 16 hex digits.
     pub id: String,
@@ -85,33 +89,52 @@ pub struct Hook {
     pub created: u64,
 }
 
+impl std::fmt::Debug for Hook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Neither the secret nor the URL's path (a chat tool's incoming-webhook URL is itself a
+        // credential) goes in a log line.
+        f.debug_struct("Hook").field("id", &self.id).field("url", &shown_url(&self.url)).finish_non_exhaustive()
+    }
+}
+
 impl Hook {
     fn wants(&self, event: &str) -> bool {
         self.events.iter().any(|e| e == event)
     }
 
-    /// The hook as the API shows it: never its secret.
+    /// The hook as the API shows it: never its secret, and its URL's path cut short.
     pub fn public(&self) -> Hook {
-        Hook { secret: String::new(), ..self.clone() }
+        Hook { secret: String::new(), url: shown_url(&self.url), ..self.clone() }
     }
 }
 
-/// A delivery waiting to be sent, or to be tried again.
+/// A hook's URL as shown to every holder of a read token: its scheme, host and the start of
+/// its path. Chat tools' incoming-webhook URLs carry their credential in the path.
+fn shown_url(url: &str) -> String {
+    let Ok(uri) = url.parse::<http::Uri>() else { return "…".into() };
+    let path = uri.path();
+    let start: String = path.chars().take(12).collect();
+    let more = if path.chars().count() > 12 { "…" } else { "" };
+    format!("{}://{}{start}{more}", uri.scheme_str().unwrap_or("https"), uri.authority().map_or("", |a| a.as_str()))
+}
+
+/// A delivery waiting to be sent, or to be tried again. Its body is kept apart (see
+/// [`body_name`]), so that the dispatcher reads the queue without reading every body.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Pending {
-    /// The `webhook-id` (the same on every try, so a receiver can drop repeats).
+    /// The `webhook-id`: the same on every try of the same body, so a receiver drops repeats.
     delivery: String,
-    /// `session.problems`, `ping`.
+    /// `session.problems`, `session.feedback`, `ping`.
     event: String,
     session: Option<String>,
     /// When it is due, ms since the epoch.
     due: u64,
-    /// Tries so far.
+    /// Tries started. A delivery takes what newer analyses add only before its first try: once
+    /// tried, its body is what its id stands for.
     attempts: u32,
     /// The problems it carries, by [`Sent::key`].
     #[serde(default)]
     keys: Vec<String>,
-    body: String,
 }
 
 /// One try of a delivery, as the log keeps it.
@@ -168,6 +191,10 @@ fn pending_name(project: u32, hook: &str, subject: &str) -> String {
     format!("webhook/out/{}/{hook}/{subject}", project_key(project))
 }
 
+fn body_name(delivery: &str) -> String {
+    format!("webhook/body/{delivery}")
+}
+
 fn log_prefix(project: u32, hook: &str) -> String {
     format!("webhook/log/{}/{hook}/", project_key(project))
 }
@@ -193,7 +220,7 @@ fn random_id(prefix: &str) -> String {
 pub fn check_config(hook: &WebhookConfig) -> Result<(), HookError> {
     destination::host_of(&hook.url)?;
     check_events(&hook.events)?;
-    if hook.secret.len() < 16 {
+    if !sign::is_strong(&hook.secret) {
         return Err(HookError::WeakSecret);
     }
     Ok(())
@@ -291,9 +318,22 @@ impl Webhooks {
         if hook.source != "api" {
             return Err(HookError::Configured);
         }
+        let _queue = self.queue_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         self.store.remove_meta(&hook_name(project, id))?;
-        let prefixes = [format!("webhook/out/{}/{id}/", project_key(project)), log_prefix(project, id)];
-        for prefix in prefixes {
+        let queued = format!("webhook/out/{}/{id}/", project_key(project));
+        loop {
+            let entries = self.store.metas(&queued, 1_000)?;
+            if entries.is_empty() {
+                break;
+            }
+            for (name, value) in entries {
+                if let Ok(pending) = serde_json::from_slice::<Pending>(&value) {
+                    self.store.remove_meta(&body_name(&pending.delivery))?;
+                }
+                self.store.remove_meta(&name)?;
+            }
+        }
+        for prefix in [log_prefix(project, id)] {
             loop {
                 let names = self.store.metas(&prefix, 1_000)?;
                 if names.is_empty() {
@@ -305,6 +345,25 @@ impl Webhooks {
             }
         }
         Ok(())
+    }
+
+    /// Forgets what was sent of sessions that are gone (deleted, erased, expired), looking at
+    /// [`SEEN_CHECKED`] records from `after` (a record's name); returns where to go on from,
+    /// `None` once all were looked at.
+    pub fn forget_gone(&self, after: Option<String>) -> Result<Option<String>, StoreError> {
+        let slice = self.store.metas_after("webhook/seen/", after.as_deref(), SEEN_CHECKED)?;
+        for (name, _) in &slice {
+            // `webhook/seen/{project}/{session}`
+            let mut parts = name.splitn(4, '/').skip(2);
+            let (Some(project), Some(session)) = (parts.next(), parts.next()) else { continue };
+            let (Ok(project), Ok(session)) = (u32::from_str_radix(project, 16), session.parse::<SessionId>()) else {
+                continue;
+            };
+            if self.store.summary(project, session)?.is_none() {
+                self.store.remove_meta(name)?;
+            }
+        }
+        Ok(slice.last().map(|(name, _)| name.clone()).filter(|_| slice.len() == SEEN_CHECKED))
     }
 
     /// The hook's last deliveries, newest first.
@@ -336,9 +395,17 @@ impl Webhooks {
             due: now,
             attempts: 0,
             keys: Vec::new(),
-            body: body.to_string(),
         };
-        self.queue(project, &hook.id, &format!("ping-{delivery}"), &pending)?;
+        // One test at a time per hook: a new one replaces one not yet tried.
+        let _queue = self.queue_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let name = pending_name(project, &hook.id, "ping");
+        if let Some(waiting) = self.store.meta(&name)?.and_then(|json| serde_json::from_slice::<Pending>(&json).ok()) {
+            if waiting.attempts > 0 {
+                return Ok(waiting.delivery);
+            }
+            self.store.remove_meta(&body_name(&waiting.delivery))?;
+        }
+        self.queue(&name, &pending, &body.to_string())?;
         Ok(delivery)
     }
 
@@ -346,9 +413,10 @@ impl Webhooks {
         self.projects.by_id(project).map(|p| p.config.name.clone()).unwrap_or_default()
     }
 
-    fn queue(&self, project: u32, hook: &str, subject: &str, pending: &Pending) -> Result<(), StoreError> {
-        let json = serde_json::to_vec(pending).expect("a delivery serializes");
-        self.store.set_meta(&pending_name(project, hook, subject), &json)
+    /// Writes a delivery to the queue under `name`, its body first.
+    fn queue(&self, name: &str, pending: &Pending, body: &str) -> Result<(), StoreError> {
+        self.store.set_meta(&body_name(&pending.delivery), body.as_bytes())?;
+        self.store.set_meta(name, &serde_json::to_vec(pending).expect("a delivery serializes"))
     }
 
     /// A session's digest after an analysis: its problems and reports not sent before are
@@ -382,42 +450,49 @@ impl Webhooks {
         let mut queued = 0;
         for hook in &hooks {
             let takes = |p: &Sent<'_>| hook.wants(if p.kind == ProblemKind::Feedback { "feedback" } else { "problem" });
-            let subject = format!("session-{session}");
-            let name = pending_name(project, &hook.id, &subject);
-            let waiting = self.store.meta(&name)?.and_then(|json| serde_json::from_slice::<Pending>(&json).ok());
-            // What the delivery carries: what one already queued for the session carried (it
-            // has not gone out yet), and what is new that this hook takes.
+            // A delivery for the session not yet tried takes what is new; else a new one goes.
+            let prefix = pending_name(project, &hook.id, &format!("session-{session}-"));
+            let waiting = self
+                .store
+                .metas(&prefix, 100)?
+                .into_iter()
+                .filter_map(|(name, json)| Some((name, serde_json::from_slice::<Pending>(&json).ok()?)))
+                .find(|(_, pending)| pending.attempts == 0);
             let mut keys: HashSet<String> =
-                waiting.as_ref().map(|w| w.keys.iter().cloned().collect()).unwrap_or_default();
+                waiting.as_ref().map(|(_, w)| w.keys.iter().cloned().collect()).unwrap_or_default();
+            let before = keys.len();
             keys.extend(new.iter().filter(|p| takes(p)).map(|p| p.key.clone()));
-            if keys.is_empty() {
+            if keys.len() == before {
                 continue;
             }
             let listed: Vec<&Sent<'_>> = sent.iter().filter(|p| keys.contains(&p.key)).collect();
             let reported = listed.iter().any(|p| p.kind == ProblemKind::Feedback);
-            let body = problems_body(&project_name, digest, &listed, reported, now).to_string();
-            // A report goes now; problems wait out the debounce. One already queued keeps its
-            // id and tries, and takes the newer digest.
+            // A report goes now; problems wait out the debounce.
             let due = if reported { now } else { debounced };
-            let pending = match waiting {
-                Some(waiting) => Pending {
-                    due: if waiting.attempts == 0 { waiting.due.min(due) } else { waiting.due },
-                    event: event_of(reported).into(),
-                    keys: keys.into_iter().collect(),
-                    body,
-                    ..waiting
-                },
-                None => Pending {
-                    delivery: random_id("msg_"),
-                    event: event_of(reported).into(),
-                    session: Some(session.to_string()),
-                    due,
-                    attempts: 0,
-                    keys: keys.into_iter().collect(),
-                    body,
-                },
+            let (name, pending) = match waiting {
+                Some((name, waiting)) => {
+                    let due = waiting.due.min(due);
+                    (
+                        name,
+                        Pending { due, event: event_of(reported).into(), keys: keys.into_iter().collect(), ..waiting },
+                    )
+                }
+                None => {
+                    let delivery = random_id("msg_");
+                    let name = format!("{prefix}{delivery}");
+                    let pending = Pending {
+                        delivery,
+                        event: event_of(reported).into(),
+                        session: Some(session.to_string()),
+                        due,
+                        attempts: 0,
+                        keys: keys.into_iter().collect(),
+                    };
+                    (name, pending)
+                }
             };
-            self.queue(project, &hook.id, &subject, &pending)?;
+            let body = problems_body(&project_name, digest, &listed, reported, now).to_string();
+            self.queue(&name, &pending, &body)?;
             queued += 1;
         }
         seen.problems.extend(new.iter().map(|p| p.key.clone()));

@@ -19,6 +19,15 @@ pub fn new_secret() -> String {
     format!("{SECRET_PREFIX}{}", STANDARD.encode(bytes))
 }
 
+/// Whether a configured secret is strong enough: `whsec_` and valid base64 of 16 bytes or
+/// more, or other text of 16 characters or more.
+pub fn is_strong(secret: &str) -> bool {
+    match secret.strip_prefix(SECRET_PREFIX) {
+        Some(b64) => STANDARD.decode(b64).is_ok_and(|key| key.len() >= 16),
+        None => secret.chars().count() >= 16,
+    }
+}
+
 /// The key a secret stands for: the bytes after `whsec_`, else the text itself.
 fn key_of(secret: &str) -> Vec<u8> {
     secret.strip_prefix(SECRET_PREFIX).and_then(|b64| STANDARD.decode(b64).ok()).unwrap_or_else(|| secret.into())
@@ -53,5 +62,7 @@ mod tests {
         assert!(a.starts_with(SECRET_PREFIX) && a != b);
         assert_eq!(key_of(&a).len(), 24);
         assert_eq!(key_of("plain text secret"), b"plain text secret");
+        assert!(is_strong(&a) && is_strong("a plain secret of words"));
+        assert!(!is_strong("whsec_not!base64") && !is_strong("whsec_c2hvcnQ=") && !is_strong("short"));
     }
 }
