@@ -19,7 +19,7 @@ use rmcp::transport::TokioChildProcess;
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::{json, Value};
 use sightline_e2e::digest::{digest_when, problems};
-use sightline_e2e::sdk::{session_of, start_collector, TOKEN};
+use sightline_e2e::sdk::{start_collector, TOKEN};
 use sightline_e2e::shop::Shop;
 use sightline_e2e::webdriver::Browser;
 use sightline_e2e::{collector_bin, Http};
@@ -72,14 +72,7 @@ fn an_agent_works_a_ticket_from_the_users_problems_to_the_page_that_failed() {
     let shop = Shop::start(&collector.base, sightline_e2e::sdk::KEY);
     let http = Http::default();
     let browser = Browser::start();
-    browser.navigate(&format!("{}/login", shop.base));
-    browser.wait_for("window.sightlineReady && document.getElementById('login-email')", Duration::from_secs(20));
-    let session =
-        session_of(&browser.execute("return document.getElementById('session').textContent.split(' ').pop();"));
-    browser.type_into("#login-email", "jane@acme.com");
-    browser.type_into("#login-password", "pw-for-the-demo");
-    browser.click("#login-submit");
-    browser.wait_for("document.querySelector('button.send')", Duration::from_secs(10));
+    let session = shop.signed_in(&browser);
     browser.click("button.send");
     browser
         .wait_for("document.getElementById('toast').textContent.includes('Could not send')", Duration::from_secs(10));

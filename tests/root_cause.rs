@@ -12,22 +12,10 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use sightline_e2e::digest::{analysed, digest_when, problems};
-use sightline_e2e::sdk::{session_of, start_collector, KEY, TOKEN};
+use sightline_e2e::sdk::{start_collector, KEY, TOKEN};
 use sightline_e2e::shop::Shop;
 use sightline_e2e::webdriver::Browser;
 use sightline_e2e::{Collector, Http};
-
-fn signed_in(browser: &Browser, shop: &Shop) -> String {
-    browser.navigate(&format!("{}/login", shop.base));
-    browser.wait_for("window.sightlineReady && document.getElementById('login-email')", Duration::from_secs(20));
-    let session =
-        session_of(&browser.execute("return document.getElementById('session').textContent.split(' ').pop();"));
-    browser.type_into("#login-email", "jane@acme.com");
-    browser.type_into("#login-password", "pw-for-the-demo");
-    browser.click("#login-submit");
-    browser.wait_for("document.querySelector('button.send')", Duration::from_secs(10));
-    session
-}
 
 /// Ends the recording: leaving the page ships what is pending, by beacon what fits the
 /// browser's 64 KiB; the rest is kept for the next page of the site.
@@ -67,7 +55,7 @@ fn the_digest_and_the_viewer_lead_from_the_failed_click_to_the_backend_error() {
     let shop = Shop::start(&collector.base, KEY);
     let http = Http::default();
     let browser = Browser::start();
-    let session = signed_in(&browser, &shop);
+    let session = shop.signed_in(&browser);
 
     // The action that fails, the button that does nothing, and the one clicked in anger.
     browser.click("button.send");
@@ -257,7 +245,7 @@ fn a_journey_without_trouble_has_no_signal() {
     let shop = Shop::start(&collector.base, KEY);
     let http = Http::default();
     let browser = Browser::start();
-    let session = signed_in(&browser, &shop);
+    let session = shop.signed_in(&browser);
 
     browser.click("#new-invoice");
     browser.type_into("#invoice-customer", "Soylent");

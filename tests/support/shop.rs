@@ -3,6 +3,10 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::sdk::session_of;
+use crate::webdriver::Browser;
 
 /// The example app, stopped when dropped.
 pub struct Shop {
@@ -12,6 +16,20 @@ pub struct Shop {
 }
 
 impl Shop {
+    /// Jane signs in to the example app in `browser`, recorded from the login page on; answers
+    /// the session it records into.
+    pub fn signed_in(&self, browser: &Browser) -> String {
+        browser.navigate(&format!("{}/login", self.base));
+        browser.wait_for("window.sightlineReady && document.getElementById('login-email')", Duration::from_secs(20));
+        let session =
+            session_of(&browser.execute("return document.getElementById('session').textContent.split(' ').pop();"));
+        browser.type_into("#login-email", "jane@acme.com");
+        browser.type_into("#login-password", "pw-for-the-demo");
+        browser.click("#login-submit");
+        browser.wait_for("document.querySelector('button.send')", Duration::from_secs(10));
+        session
+    }
+
     /// Starts the example app sending to `collector` with the ingest key `key`, and its
     /// backend's spans and logs with the backend key [`project_config`](crate::project_config)
     /// declares for that project.
