@@ -10,6 +10,7 @@
 
 pub mod analyzer;
 pub mod api;
+pub mod audit;
 pub mod bootstrap;
 pub mod config;
 pub mod digest;

@@ -991,3 +991,65 @@ fn notes_are_signed_by_their_token_in_the_digest_and_go_with_their_session() {
     let store = SledStore::open(&dir.path().join("data")).unwrap();
     assert!(store.notes(1, session).unwrap().is_empty(), "the session's notes went with it");
 }
+
+#[test]
+fn the_audit_log_says_who_read_which_session_and_who_changed_what() {
+    let config = "[[projects]]\nname = \"audited\"\ningest_key = \"slk_audit_key\"\n\
+                  read_tokens = [{ token = \"slr_ana_token\", name = \"Ana (L3)\" }, \"slr_plain_token\"]\n\n\
+                  [[projects]]\nname = \"other\"\ningest_key = \"slk_other_key\"\nread_tokens = [\"slr_other_token\"]\n";
+    let dir = tempfile::tempdir().unwrap();
+    let collector = start(dir.path(), config);
+    let http = Http::default();
+    let session = random_session();
+    assert_eq!(
+        http.post_batch(&collector.base, "slk_audit_key", &small_batch("slk_audit_key", session, 0)).status,
+        200
+    );
+    let base = format!("{}/api/sessions/{session}", collector.base);
+    assert_eq!(http.get(&format!("{base}/events"), "slr_ana_token").status, 200);
+    assert_eq!(http.get(&format!("{base}/events?after=0.0"), "slr_ana_token").status, 200, "a live view's next read");
+    assert_eq!(http.get(&format!("{base}/digest"), "slr_plain_token").status, 200);
+    assert_eq!(
+        http.get(&format!("{}/api/sessions/{}/digest", collector.base, random_session()), "slr_ana_token").status,
+        404
+    );
+    let shared = http.request("POST", &format!("{base}/share"), &[("authorization", "Bearer slr_ana_token")], None);
+    let share_id = shared.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(http.delete(&base, "slr_plain_token").status, 200);
+
+    let expected = [
+        ("read token 2", "delete_session", Some(session.to_string()), None),
+        ("Ana (L3)", "share", Some(session.to_string()), Some(share_id)),
+        ("read token 2", "digest", Some(session.to_string()), None),
+        ("Ana (L3)", "view", Some(session.to_string()), None),
+    ];
+    let log = (0..100)
+        .map(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            http.get(&format!("{}/api/audit", collector.base), "slr_ana_token").json()
+        })
+        .find(|log| log["entries"].as_array().is_some_and(|e| e.len() >= expected.len()))
+        .expect("the entries are written");
+    let mut entries: Vec<(&str, &str, Option<String>, Option<String>)> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let text = |name: &str| e[name].as_str().map(str::to_owned);
+            (e["actor"].as_str().unwrap(), e["action"].as_str().unwrap(), text("session"), text("subject"))
+        })
+        .collect();
+    let times: Vec<u64> = log["entries"].as_array().unwrap().iter().map(|e| e["time"].as_u64().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "newest first: {times:?}");
+    // Two requests may fall in one millisecond: compared as sets.
+    let mut expected = expected.to_vec();
+    entries.sort();
+    expected.sort();
+    assert_eq!(entries, expected, "a later read of a live view and a 404 are not views");
+    let older = entries.len();
+    let oldest = log["entries"][older - 1]["time"].as_u64().unwrap();
+    let page = http.get(&format!("{}/api/audit?before={}", collector.base, oldest), "slr_ana_token").json();
+    assert_eq!(page["entries"].as_array().unwrap().len(), 0, "nothing before the first");
+    let other = http.get(&format!("{}/api/audit", collector.base), "slr_other_token").json();
+    assert_eq!(other["entries"].as_array().unwrap().len(), 0, "each project's log is its own");
+}

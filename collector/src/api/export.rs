@@ -64,5 +64,6 @@ pub async fn export(
         Ok(export_page(Export { session: &summary.id, data, exported, from: &viewer }))
     })
     .await?;
+    super::audit::audited(&state, &access, "export", Some(session.to_string()), None);
     Ok(super::attachment("text/html; charset=utf-8", &format!("sightline-{session}.html"), page))
 }

@@ -26,9 +26,11 @@
 //! | `DELETE /api/webhooks/{id}`   | remove a webhook made through the API        |
 //! | `POST /api/webhooks/{id}/ping` | send a test delivery                        |
 //! | `GET /api/webhooks/{id}/deliveries` | a webhook's delivery log               |
+//! | `GET /api/audit`              | who read which session, who changed what      |
 //! | `POST /mcp`                   | the agent tools over MCP's streamable HTTP (`crate::mcp`) |
 //! | `GET /healthz`, `GET /metrics` | operations                                  |
 
+mod audit;
 mod auth;
 mod body;
 mod cors;
@@ -244,6 +246,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(webhooks::deliveries))
             .default_service(web::to(method_not_allowed)),
     )
+    .service(web::resource("/api/audit").route(web::get().to(audit::list)).default_service(web::to(method_not_allowed)))
     .service(web::resource("/mcp").route(web::post().to(mcp::post)).default_service(web::to(method_not_allowed)))
     .service(web::resource("/healthz").route(web::get().to(ops::healthz)))
     .service(web::resource("/metrics").route(web::get().to(ops::metrics)))

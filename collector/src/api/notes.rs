@@ -80,6 +80,7 @@ pub async fn add(
     })
     .await
     .map_err(|_| ApiError::ShuttingDown)??;
+    super::audit::audited(&state, &access, "note", Some(session.to_string()), Some(note.id.clone()));
     Ok(HttpResponse::Created().json(note))
 }
 
@@ -92,11 +93,13 @@ pub async fn remove(
     let project = access.whole_project()?;
     let id = req.match_info().get("note").unwrap_or_default().to_owned();
     let store = state.store.clone();
+    let note = id.clone();
     let removed =
-        web::block(move || store.remove_note(project, session, &id)).await.map_err(|_| ApiError::ShuttingDown)??;
+        web::block(move || store.remove_note(project, session, &note)).await.map_err(|_| ApiError::ShuttingDown)??;
     if !removed {
         return Err(ApiError::NotFound("no such note"));
     }
+    super::audit::audited(&state, &access, "delete_note", Some(session.to_string()), Some(id));
     Ok(HttpResponse::Ok().json(serde_json::json!({ "deleted": 1 })))
 }
 

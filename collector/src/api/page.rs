@@ -48,5 +48,6 @@ pub async fn page(req: HttpRequest, access: ReadAccess, state: web::Data<AppStat
         Ok(reader.finish())
     })
     .await?;
+    super::audit::audited(&state, &access, "page", Some(session.to_string()), None);
     Ok(HttpResponse::Ok().json(serde_json::json!({ "session": session.to_string(), "page": view })))
 }

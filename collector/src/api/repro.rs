@@ -23,5 +23,6 @@ pub async fn repro(req: HttpRequest, access: ReadAccess, state: web::Data<AppSta
         Ok(finder.finish(&session.to_string()))
     })
     .await?;
+    super::audit::audited(&state, &access, "repro", Some(session.to_string()), None);
     Ok(super::attachment("text/javascript; charset=utf-8", &format!("repro-{session}.js"), script))
 }

@@ -130,7 +130,11 @@ pub async fn events(
         .transpose()?;
     let batches = match after {
         Some(after) => state.store.batches_after(&after),
-        None => state.store.batches(project, session),
+        None => {
+            // A replay opened (a live view's later reads are the same look).
+            super::audit::audited(&state, &access, "view", Some(session.to_string()), None);
+            state.store.batches(project, session)
+        }
     };
     let frames =
         batches.map(|entry| entry.map(|(_, bytes)| web::Bytes::from(sightline_protocol::stream::frame(&bytes))));
@@ -188,6 +192,7 @@ pub async fn digest(
     })
     .await
     .map_err(|_| ApiError::ShuttingDown)??;
+    super::audit::audited(&state, &access, "digest", Some(session.to_string()), None);
     Ok(if markdown {
         HttpResponse::Ok().content_type("text/markdown; charset=utf-8").body(to_markdown(&digest))
     } else {
@@ -210,5 +215,6 @@ pub async fn delete(
     if delete_sessions(&state, access.whole_project()?, DeleteTarget::Sessions(vec![session])).await? == 0 {
         return Err(ApiError::NotFound("no such session"));
     }
+    super::audit::audited(&state, &access, "delete_session", Some(session.to_string()), None);
     Ok(HttpResponse::Ok().json(serde_json::json!({ "deleted": 1 })))
 }

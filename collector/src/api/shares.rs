@@ -57,6 +57,7 @@ pub async fn create(
     }
     let share = Share { project, session, expires: now_ms() + seconds * 1000, id: new_id() };
     let token = state.share_key.issue(&share);
+    super::audit::audited(&state, &access, "share", Some(session.to_string()), Some(format!("{:016x}", share.id)));
     Ok(HttpResponse::Created().json(serde_json::json!({
         "url": format!("{}/share/{token}", state.viewer_base(&req)),
         "token": token,
@@ -77,5 +78,6 @@ pub async fn delete(
         .and_then(|id| u64::from_str_radix(id, 16).ok())
         .ok_or_else(|| ApiError::bad_request("bad_share_id", "a share link's id is 16 hex digits"))?;
     revoke(state.store.as_ref(), project, id)?;
+    super::audit::audited(&state, &access, "revoke_share", None, Some(format!("{id:016x}")));
     Ok(HttpResponse::Ok().json(serde_json::json!({ "revoked": format!("{id:016x}") })))
 }

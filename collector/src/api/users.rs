@@ -185,6 +185,7 @@ pub async fn delete_user(
     for slice in sessions.chunks(DELETE_SLICE) {
         deleted += delete_when_queued(&state, project, DeleteTarget::Sessions(slice.to_vec())).await?;
     }
+    super::audit::audited(&state, &access, "delete_user", None, Some(user.clone()));
     deleted += delete_when_queued(&state, project, DeleteTarget::User(user)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "deleted": deleted })))
 }

@@ -74,6 +74,7 @@ pub async fn create(
     let webhooks = state.webhooks.clone();
     // Resolving the host to check it is public may take a moment: off the async workers.
     let hook = blocking(move || webhooks.create(project, asked.url.trim(), asked.events, now_ms())).await?;
+    super::audit::audited(&state, &access, "webhook", None, Some(hook.id.clone()));
     let mut answer = serde_json::to_value(hook.public()).expect("a hook serializes");
     answer["secret"] = Webhooks::secret_of(&hook).into();
     Ok(HttpResponse::Created().json(answer))
@@ -87,7 +88,9 @@ pub async fn delete(
     let project = access.whole_project()?;
     let id = hook_id(&req).to_owned();
     let webhooks = state.webhooks.clone();
-    blocking(move || webhooks.remove(project, &id)).await?;
+    let removed = id.clone();
+    blocking(move || webhooks.remove(project, &removed)).await?;
+    super::audit::audited(&state, &access, "delete_webhook", None, Some(id));
     Ok(HttpResponse::Ok().json(serde_json::json!({ "deleted": 1 })))
 }
 
