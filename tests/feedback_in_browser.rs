@@ -159,6 +159,8 @@ fn a_users_report_goes_from_an_accessible_dialog_to_support_and_its_webhook() {
         })
         .collect();
     assert!(!texts.iter().any(|t| t.contains("What happened") || t.contains("Report a problem")), "{texts:?}");
+    // Nor what the user did in it: the keys pressed there are their report, not steps.
+    assert!(!events.iter().any(|e| matches!(e, EventData::Key(_))), "no key of the dialog's is a step");
 
     // Support finds them: the summary, the filter, the digest quoting the words.
     let summary = http.get(&format!("{}/api/sessions/{session}", collector.base), TOKEN).json();

@@ -40,6 +40,13 @@ function targetOf(event) {
   return (path && path[0]) || event.target;
 }
 
+// The SDK's own feedback dialog (a closed shadow root, whose events reach the page's listeners
+// retargeted to its host): what the user does in it is their report, not a step on the page.
+function inOwnDialog(event) {
+  const target = event.target;
+  return target !== null && typeof target === 'object' && target.localName === 'sightline-feedback';
+}
+
 // The window an event happened in; events a script creates may have no `view`.
 function viewOf(event) {
   if (event.view) return event.view;
@@ -90,7 +97,7 @@ export function createInteractions(ctx, { flagsAt, formValueMasked, inBlockedOrS
   let activatedAt = -Infinity;
 
   function onPointer(event) {
-    if (!ctx.running || pointed.has(event)) return;
+    if (!ctx.running || pointed.has(event) || inOwnDialog(event)) return;
     if (event.type === 'click' && event.detail === 0 && event.timeStamp - activatedAt < 100) return;
     pointed.add(event);
     flushMoves();
@@ -203,6 +210,7 @@ export function createInteractions(ctx, { flagsAt, formValueMasked, inBlockedOrS
     onUserInput(event);
     // An input method composing text uses Enter and the arrows to choose what it types.
     if (!ctx.running || !event.isTrusted || event.repeat || event.isComposing || event.keyCode === 229) return;
+    if (inOwnDialog(event)) return;
     const key = event.key;
     if (typeof key !== 'string') return;
     const modifiers = (event.ctrlKey ? 1 : 0) | (event.altKey ? 2 : 0) | (event.shiftKey ? 4 : 0) | (event.metaKey ? 8 : 0);
@@ -222,7 +230,7 @@ export function createInteractions(ctx, { flagsAt, formValueMasked, inBlockedOrS
   }
 
   function onSubmit(event) {
-    if (!ctx.running) return;
+    if (!ctx.running || inOwnDialog(event)) return;
     const form = targetOf(event);
     if (form && form.nodeType === 1) sink.submit(idOf(form));
   }
@@ -326,7 +334,7 @@ export function createInteractions(ctx, { flagsAt, formValueMasked, inBlockedOrS
   }
 
   function onFocus(event) {
-    if (!ctx.running) return;
+    if (!ctx.running || inOwnDialog(event)) return;
     const id = idOf(targetOf(event));
     if (id !== 0) sink.focus(id, event.type === 'focusin');
   }
