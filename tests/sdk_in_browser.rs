@@ -1002,20 +1002,20 @@ fn buffer_mode_sends_nothing_until_an_error_then_the_seconds_before_it() {
 <body><h1>Checkout</h1>
 <script type="module">
 import {{ init, track, status, getSessionUrl }} from '/index.js';
-await init({{ endpoint: '{}', projectKey: '{KEY}', mode: 'buffer', bufferSeconds: 4 }});
+await init({{ endpoint: '{}', projectKey: '{KEY}', mode: 'buffer', bufferSeconds: 10 }});
 window.sessionUrl = getSessionUrl();
 const sent = () => performance.getEntriesByType('resource').filter((e) => e.name.includes('/v1/batches')).length;
-setTimeout(() => track('early'), 3000);
-setTimeout(() => {{ window.midway = sent(); }}, 6000);
-setTimeout(() => track('recent'), 10500);
+setTimeout(() => track('early'), 7000);
+setTimeout(() => {{ window.midway = sent(); }}, 8000);
+setTimeout(() => track('recent'), 24500);
 setTimeout(() => {{
   window.before = {{ sent: sent(), buffering: status().buffering }};
   throw new Error('boom in buffer');
-}}, 11000);
+}}, 25000);
 setTimeout(() => {{
   window.after = status().buffering;
   track('after');
-}}, 12000);
+}}, 26000);
 </script></body></html>"#,
         collector.base
     );
@@ -1024,7 +1024,7 @@ setTimeout(() => {{
     let http = Http::default();
     assert_eq!(browser.wait_for("window.midway !== undefined && String(window.midway)", Duration::from_secs(20)), "0");
     assert_eq!(http.get(&format!("{}/api/sessions/{session}", collector.base), TOKEN).status, 404, "nothing stored");
-    let before = browser.wait_for("window.before", Duration::from_secs(20));
+    let before = browser.wait_for("window.before", Duration::from_secs(40));
     assert_eq!(before, serde_json::json!({ "sent": 0, "buffering": true }), "nothing sent before the error");
 
     assert_eq!(custom_events_named(&http, &collector, &session, "after"), 1, "full recording after the error");

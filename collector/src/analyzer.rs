@@ -48,7 +48,8 @@ pub fn analyse(
     let mut recording = Recording::default();
     let reading = read_session(store, project, session, |time, page, data| recording.push(time, page, data))?;
     let summary = store.summary(project, session)?.unwrap_or_else(|| SessionSummary::new(session, 0));
-    let digest = digest::build(store, project, &summary, recording, link_base)?;
+    // The webhooks' receivers are the team's tools: the notes go with the digest.
+    let digest = digest::build(store, project, &summary, recording, link_base, digest::Notes::Included)?;
     let analysis = Analysis { batches: reading.batches, signals: digest.signals, headline: digest.headline.clone() };
     Ok((analysis, digest))
 }

@@ -975,6 +975,10 @@ fn notes_are_signed_by_their_token_in_the_digest_and_go_with_their_session() {
     );
     let share_token = shared.json()["token"].as_str().unwrap().to_owned();
     assert_eq!(http.get(&notes_url, &share_token).status, 403);
+    let shared_digest = http.get(&format!("{}/api/sessions/{session}/digest", collector.base), &share_token).json();
+    assert_eq!(shared_digest["notes"], serde_json::json!([]), "a share link's digest leaves the team's notes out");
+    let exported = http.get(&format!("{}/api/sessions/{session}/export", collector.base), "slr_ana_token");
+    assert!(!String::from_utf8_lossy(&exported.body).contains("PDF button"), "so does an exported file");
     assert_eq!(post(&share_token, serde_json::json!({ "offset_ms": 1, "text": "hi" })).status, 403);
     assert_eq!(
         http.get(&format!("{}/api/sessions/{}/notes", collector.base, random_session()), "slr_ana_token").status,

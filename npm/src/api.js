@@ -152,6 +152,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl)
     if (checkoutTimer !== null) clearInterval(checkoutTimer);
     checkoutTimer = null;
     for (const batch of kept) guard((r) => r.resend(batch));
+    resendStash();
     deliver();
   }
 
@@ -248,12 +249,15 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl)
       phase = 'storage';
       recorder = new Recorder(sdk.projectKey, Date.now());
       phase = 'start';
-      resendStash();
-      state = 'recording';
       if (options.mode === 'buffer') {
         sdk.buffer = createBuffer(options.bufferSeconds);
         checkoutTimer = setInterval(checkout, sdk.buffer.checkoutEveryMs);
+      } else {
+        // What earlier pages could not deliver; in buffer mode it waits for the capture, so
+        // that the kept batches are this page's alone.
+        resendStash();
       }
+      state = 'recording';
       // The page's key for the trace ids of its requests: the wrapper derives each request's
       // ids from it and the request's number, and so does the collector from what is recorded.
       const traceKey = crypto.getRandomValues(new Uint8Array(32));
@@ -353,8 +357,10 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl)
   function feedback(options) {
     if (state !== 'recording') return Promise.resolve(false);
     if (feedbackOpen === null) {
-      feedbackOpen = import(feedbackUrl().href)
+      // Never a rejection into the page: a dialog that can't load or open is a report not sent.
+      feedbackOpen = import(/* webpackIgnore: true */ /* @vite-ignore */ feedbackUrl().href)
         .then((module) => module.openFeedback(report, MAX_FEEDBACK, options))
+        .catch(() => false)
         .finally(() => {
           feedbackOpen = null;
         });
@@ -370,6 +376,12 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl)
   }
 
   function stop() {
+    // Buffer mode: what was kept is let go, and nothing more is kept or sent.
+    if (sdk.buffer !== null) {
+      if (checkoutTimer !== null) clearInterval(checkoutTimer);
+      checkoutTimer = null;
+      sdk.buffer.take();
+    }
     if (state === 'recording') {
       if (keyframeTimer !== null) clearInterval(keyframeTimer);
       keyframeTimer = null;

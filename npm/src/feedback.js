@@ -30,6 +30,7 @@ const TEXTS = {
   send: 'Send',
   cancel: 'Cancel',
   thanks: 'Thank you. Your report was sent.',
+  failed: 'Your report could not be sent.',
   close: 'Close',
 };
 
@@ -56,7 +57,9 @@ export function openFeedback(send, maxLength, options = {}) {
   const actions = element('div', { class: 'actions' });
   actions.append(cancel, submit);
   form.append(title, intro, label, area, count, actions);
-  dialog.append(form);
+  // A live region in place from the start, so a screen reader announces what is put in it.
+  const status = element('p', { class: 'thanks', role: 'status' });
+  dialog.append(form, status);
   root.append(style, dialog);
   const before = document.activeElement;
   (document.body || document.documentElement).append(host);
@@ -75,13 +78,14 @@ export function openFeedback(send, maxLength, options = {}) {
         return;
       }
       sent = send(text) !== false;
-      // The dialog says it was sent, in a live region a screen reader announces, then closes.
-      const thanks = element('p', { class: 'thanks', role: 'status' }, sent ? texts.thanks : '');
+      // The dialog says it was sent, in its live region, then closes.
+      status.textContent = sent ? texts.thanks : texts.failed;
       const close = element('button', { type: 'button', class: 'send' }, texts.close);
       const done = element('div', { class: 'actions' });
       done.append(close);
       close.addEventListener('click', () => dialog.close());
-      form.replaceWith(thanks, done);
+      dialog.removeAttribute('aria-describedby');
+      form.replaceWith(done);
       close.focus();
     });
     dialog.addEventListener('close', () => {
@@ -89,7 +93,12 @@ export function openFeedback(send, maxLength, options = {}) {
       if (before && typeof before.focus === 'function') before.focus();
       resolve(sent);
     });
-    dialog.showModal();
+    try {
+      dialog.showModal();
+    } catch (error) {
+      host.remove();
+      throw error;
+    }
     area.focus();
   });
 }

@@ -38,7 +38,7 @@ export interface InitOptions {
    * in full mode. What is kept when the page goes away is lost. Default `'full'`.
    */
   mode?: 'full' | 'buffer';
-  /** How much of the recent recording buffer mode keeps, in seconds. Default 60. */
+  /** How much of the recent recording buffer mode keeps, in seconds, from 10 to 600. Default 60. */
   bufferSeconds?: number;
 }
 

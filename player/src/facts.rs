@@ -250,14 +250,10 @@ impl FactFinder {
             }
             // The user's own words: a problem as they tell it, first line for the panel.
             EventData::Feedback(words) => {
-                let first = words.text.lines().next().unwrap_or("").chars().take(200).collect::<String>();
-                out.push(Some(fact(
-                    Panel::Activity,
-                    "feedback",
-                    format!("Reported: \"{first}\""),
-                    words.text.clone(),
-                    true,
-                )))
+                // A report is what the SDK sends at most; a longer one was not the SDK's.
+                let words: String = words.text.chars().take(sightline_protocol::MAX_FEEDBACK).collect();
+                let first = words.lines().next().unwrap_or("").chars().take(200).collect::<String>();
+                out.push(Some(fact(Panel::Activity, "feedback", format!("Reported: \"{first}\""), words, true)))
             }
             EventData::Custom(c) => out.push(Some(fact(
                 Panel::Activity,

@@ -46,7 +46,8 @@ pub async fn export(
             }
             recording.push(time, page, data);
         })?;
-        let digest = crate::digest::build(store.as_ref(), project, &summary, recording, &viewer)?;
+        let digest =
+            crate::digest::build(store.as_ref(), project, &summary, recording, &viewer, crate::digest::Notes::LeftOut)?;
         let mut traces = serde_json::Map::new();
         for trace in traced.into_iter().take(MAX_TRACES) {
             let json = trace_json(trace, store.telemetry(project, trace)?, &store.trace_hits(project, trace)?);

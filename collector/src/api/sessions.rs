@@ -183,12 +183,13 @@ pub async fn digest(
     };
     let viewer = state.viewer_base(&req);
     let project = access.session(session)?;
+    let notes = if access.only.is_none() { crate::digest::Notes::Included } else { crate::digest::Notes::LeftOut };
     let store = state.store.clone();
     let digest = web::block(move || {
         let summary = store.summary(project, session)?.ok_or(ApiError::NotFound("no such session"))?;
         let mut recording = Recording::default();
         read_session(store.as_ref(), project, session, |time, page, data| recording.push(time, page, data))?;
-        Ok::<_, ApiError>(crate::digest::build(store.as_ref(), project, &summary, recording, &viewer)?)
+        Ok::<_, ApiError>(crate::digest::build(store.as_ref(), project, &summary, recording, &viewer, notes)?)
     })
     .await
     .map_err(|_| ApiError::ShuttingDown)??;

@@ -107,7 +107,12 @@ fn write_problem(out: &mut String, n: usize, p: &Problem) {
     if p.kind == ProblemKind::Feedback {
         // The user's words, quoted whole (each line escaped as any recorded text is).
         for line in p.detail.lines().filter(|l| !l.trim().is_empty()).take(40) {
-            let _ = writeln!(out, "> {}", text(line.trim()));
+            // A line of `===` or `---` under another would make it a heading, `1.` a list:
+            // the first character is escaped when it could start a block.
+            let line = text(line.trim());
+            let starts_block =
+                line.starts_with(['=', '-', '+', '*', '#', '>', '|']) || line.starts_with(char::is_numeric);
+            let _ = writeln!(out, "> {}{line}", if starts_block { "\\" } else { "" });
         }
         out.push('\n');
     } else if let Some(first) = p.detail.lines().find(|l| !l.trim().is_empty()) {
@@ -175,7 +180,7 @@ fn write_problem(out: &mut String, n: usize, p: &Problem) {
 
 /// Untrusted text as one line of Markdown that reads as the text itself, with what a
 /// ticketing tool would make a link of (`scheme://…`, `www.…`) as code.
-fn text(untrusted: &str) -> String {
+pub(crate) fn text(untrusted: &str) -> String {
     let line = one_line(untrusted);
     let mut out = String::with_capacity(line.len());
     for (i, word) in line.split(' ').enumerate() {

@@ -12,6 +12,19 @@ mod markdown;
 
 pub use markdown::to_markdown;
 
+/// Recorded text as chat tools' incoming webhooks show it: Markdown-escaped (see
+/// `markdown`), and with nothing they read as a mention or a link (`<!channel>`, `<url|text>`,
+/// `@everyone`).
+pub fn chat_text(untrusted: &str) -> String {
+    markdown::text(untrusted)
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace("@everyone", "@\u{200b}everyone")
+        .replace("@here", "@\u{200b}here")
+        .replace("@channel", "@\u{200b}channel")
+}
+
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
 
@@ -67,6 +80,14 @@ pub struct Digest {
     /// Every frustration signal found, before grouping and the cap (the analyzer's counts).
     #[serde(skip)]
     pub signals: SignalCounts,
+}
+
+/// Whether a digest carries the team's notes: not for a share link, nor for a file that leaves
+/// the team.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notes {
+    Included,
+    LeftOut,
 }
 
 /// A support engineer's note, at its moment.
@@ -325,6 +346,7 @@ pub fn build(
     summary: &SessionSummary,
     recording: Recording,
     viewer: &str,
+    notes: Notes,
 ) -> Result<Digest, StoreError> {
     let link = |time: Option<u64>| match time {
         Some(t) => format!("{viewer}/sessions/{}?t={t}", summary.id),
@@ -410,8 +432,17 @@ pub fn build(
     }
     problems.extend(slow_requests(&requests));
     problems.sort_by_key(|p| p.time);
-    let more_problems = problems.len().saturating_sub(MAX_PROBLEMS);
-    problems.truncate(MAX_PROBLEMS);
+    // The user's own reports are never what the cap cuts (they come late, after the errors
+    // they are about), up to half of it.
+    let total = problems.len();
+    let (mut reports, mut others): (Vec<Problem>, Vec<Problem>) =
+        problems.into_iter().partition(|p| p.kind == ProblemKind::Feedback);
+    reports.truncate(MAX_PROBLEMS / 2);
+    others.truncate(MAX_PROBLEMS - reports.len());
+    let mut problems = others;
+    problems.extend(reports);
+    problems.sort_by_key(|p| p.time);
+    let more_problems = total - problems.len();
     let pages: Vec<PageStep> = activity
         .iter()
         .filter(|f| f.kind == "navigation")
@@ -448,6 +479,7 @@ pub fn build(
     let problems = grouped(problems);
     let session: Option<sightline_protocol::SessionId> = summary.id.parse().ok();
     let notes = session
+        .filter(|_| notes == Notes::Included)
         .map(|session| store.notes(project, session))
         .transpose()?
         .unwrap_or_default()
@@ -780,7 +812,7 @@ mod tests {
         }
         recording.push(30_020, 0, &logged("lookup failed"));
         let summary = SessionSummary::new(SessionId([1; 16]), 0);
-        let digest = build(&store, 1, &summary, recording, "https://viewer").unwrap();
+        let digest = build(&store, 1, &summary, recording, "https://viewer", Notes::Included).unwrap();
         let kinds: Vec<(ProblemKind, Vec<&str>)> =
             digest.problems.iter().map(|p| (p.kind, p.related.iter().map(|r| r.summary.as_str()).collect())).collect();
         assert_eq!(

@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use sightline_protocol::SessionId;
 
 use crate::config::{WebhookConfig, WebhooksConfig};
-use crate::digest::{to_markdown, Digest, ProblemKind};
+use crate::digest::{chat_text, to_markdown, Digest, ProblemKind};
 use crate::projects::Projects;
 use crate::store::{Store, StoreError};
 
@@ -548,17 +548,20 @@ fn problems_body(project: &str, digest: &Digest, new: &[&Sent<'_>], reported: bo
         .take(NEW_LISTED)
         .map(|p| serde_json::json!({ "kind": p.kind, "time": p.time, "summary": p.summary, "link": p.link }))
         .collect();
-    let who = digest.who.email.as_deref().or(digest.who.user_id.as_deref()).unwrap_or("an anonymous user");
+    // Everything recorded is escaped: a report, an error message or a user id is whatever the
+    // page (or anyone holding its key) sent.
+    let who =
+        digest.who.email.as_deref().or(digest.who.user_id.as_deref()).map_or("an anonymous user".into(), chat_text);
     let mut text = if reported {
         format!("**{who} reported a problem**")
     } else {
         format!("**{}** new problem{} in the session of {who}", new.len(), if new.len() == 1 { "" } else { "s" })
     };
     if let Some(headline) = &digest.headline {
-        text.push_str(&format!(": {headline}"));
+        text.push_str(&format!(": {}", chat_text(headline)));
     }
     for p in new.iter().take(5) {
-        text.push_str(&format!("\n- {} ([open]({}))", p.summary, p.link));
+        text.push_str(&format!("\n- {} ([open]({}))", chat_text(p.summary), p.link));
     }
     if new.len() > 5 {
         text.push_str(&format!("\n- and {} more", new.len() - 5));

@@ -4,8 +4,13 @@
 // start. When something worth sending happens (an uncaught error, the user's report), the
 // kept batches go to the collector and recording goes on as in full mode.
 
+// How much may be kept: at least 10 s (a keyframe every 5 s is already many walks of the page),
+// at most 10 minutes.
+const MIN_SECONDS = 10;
+const MAX_SECONDS = 600;
+
 export function createBuffer(seconds) {
-  const windowMs = Math.max(1, Number(seconds) || 60) * 1000;
+  const windowMs = Math.min(Math.max(Number(seconds) || 60, MIN_SECONDS), MAX_SECONDS) * 1000;
   let first = null;
   // Batches after the first: `{ bytes, checkout }`, `checkout` the time of the keyframe the
   // batch starts with, if it does.

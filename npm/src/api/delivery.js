@@ -112,7 +112,7 @@ export function createDelivery(sdk, isRecording, guard, put, catchUp, settleTime
   // A page that lives on after all (shown again, or restored from the back-forward cache)
   // takes back what it kept for the next page.
   function comeBack() {
-    resendStash();
+    if (sdk.buffer === null) resendStash();
     deliver();
   }
 

@@ -65,20 +65,27 @@ test('texts handed to the recorder hold no NUL, which separates them', () => {
 });
 
 test('buffer mode keeps the page start and the window from the checkout before it', () => {
-  const buffer = createBuffer(4);
-  assert.equal(buffer.checkoutEveryMs, 2000);
+  const buffer = createBuffer(10);
+  assert.equal(buffer.checkoutEveryMs, 5000);
   const batch = (name) => new TextEncoder().encode(name);
   const names = (list) => list.map((b) => new TextDecoder().decode(b));
-  buffer.keep(batch('start'), 1000);
-  // A batch a second, a checkout every two.
-  for (let t = 2; t <= 11; t++) {
-    if (t % 2 === 0) buffer.checkout(t * 1000);
+  buffer.keep(batch('start'), 500);
+  // A batch a second, a checkout every five.
+  for (let t = 1; t <= 25; t++) {
+    if (t % 5 === 0) buffer.checkout(t * 1000);
     buffer.keep(batch(`b${t}`), t * 1000 + 500);
   }
-  // At 11.5 s the window starts at 7.5 s: kept from the checkout at 6 s.
-  assert.deepEqual(names(buffer.take()), ['start', 'b6', 'b7', 'b8', 'b9', 'b10', 'b11']);
+  // At 25.5 s the window starts at 15.5 s: kept from the checkout at 15 s.
+  const kept = ['start'].concat(Array.from({ length: 11 }, (_, i) => `b${15 + i}`));
+  assert.deepEqual(names(buffer.take()), kept);
   assert.deepEqual(buffer.take(), [], 'taken once');
   assert.equal(buffer.size(), 0);
+});
+
+test('buffer mode keeps between 10 s and 10 minutes', () => {
+  assert.equal(createBuffer(1).checkoutEveryMs, 5000);
+  assert.equal(createBuffer(Infinity).checkoutEveryMs, 300000);
+  assert.equal(createBuffer('nonsense').checkoutEveryMs, 30000);
 });
 
 test('buffer mode keeps everything until a checkout is old enough', () => {
