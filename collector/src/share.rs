@@ -124,7 +124,7 @@ impl ShareKey {
     }
 }
 
-/// A new link's id.
+/// A fresh random id: a share link's, and (as hex) a note's or a webhook delivery's.
 pub fn new_id() -> u64 {
     let mut bytes = [0; 8];
     getrandom::fill(&mut bytes).expect("the operating system's random source is unavailable");

@@ -72,7 +72,7 @@ pub async fn add(
                 message: format!("a session holds at most {MAX_NOTES} notes"),
             });
         }
-        let note = Note { id: new_id(), time, author, text, written: now_ms() };
+        let note = Note { id: format!("{:016x}", crate::share::new_id()), time, author, text, written: now_ms() };
         if !store.add_note(project, session, &note)? {
             return Err(ApiError::NotFound("no such session"));
         }
@@ -101,11 +101,4 @@ pub async fn remove(
     }
     super::audit::audited(&state, &access, "delete_note", Some(session.to_string()), Some(id));
     Ok(HttpResponse::Ok().json(serde_json::json!({ "deleted": 1 })))
-}
-
-/// 8 random bytes as 16 hex digits.
-fn new_id() -> String {
-    let mut bytes = [0u8; 8];
-    getrandom::fill(&mut bytes).expect("the system's random source");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -211,9 +211,7 @@ fn configured_id(url: &str) -> String {
 }
 
 fn random_id(prefix: &str) -> String {
-    let mut bytes = [0u8; 8];
-    getrandom::fill(&mut bytes).expect("the system's random source");
-    format!("{prefix}{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+    format!("{prefix}{:016x}", crate::share::new_id())
 }
 
 /// Checks a configured hook: its URL's form and its events.
