@@ -909,3 +909,34 @@ fn a_note_written_at_a_moment_is_a_marker_for_the_team_and_not_in_a_share_link()
     assert!(browser.execute("return document.getElementById('add-note');").is_null());
     assert_eq!(browser.execute("return document.querySelectorAll('#notes .marker').length;"), 0);
 }
+
+#[test]
+fn support_records_a_sessions_user_fully_from_its_page_and_revokes_it() {
+    let (collector, _data) = start_collector();
+    let http = Http::default();
+    let (session, bytes) = session_batch("u_1842", "team", false);
+    assert_eq!(http.post_batch(&collector.base, KEY, &bytes).status, 200);
+
+    let browser = Browser::start();
+    browser.navigate(&format!("{}/", collector.base));
+    browser.execute(&format!("localStorage.setItem('sightline.readToken', '{TOKEN}'); return true;"));
+    browser.navigate(&format!("{}/sessions/{session}", collector.base));
+    browser.wait_for("document.getElementById('grant')", Duration::from_secs(20));
+    browser.click("#grant");
+    browser.wait_for("document.querySelector('#new-grant input[name=user]')", Duration::from_secs(10));
+    assert_eq!(browser.execute("return location.pathname + location.search;"), "/grants?user=u_1842");
+    assert_eq!(browser.execute("return document.querySelector('#new-grant input[name=user]').value;"), "u_1842");
+    browser.type_into("#new-grant input[name=urls]", "/api/orders, /api/invoices");
+    browser.click("#new-grant button");
+    browser.wait_for("document.querySelectorAll('tr.grant').length === 1", Duration::from_secs(10));
+    let row = browser
+        .execute("return [...document.querySelector('tr.grant').children].slice(0, 2).map((c) => c.textContent);");
+    assert_eq!(row, serde_json::json!(["u_1842", "/api/orders, /api/invoices"]));
+    let grants = http.get(&format!("{}/api/grants", collector.base), TOKEN).json();
+    assert_eq!(grants["grants"][0]["network_urls"], serde_json::json!(["/api/orders", "/api/invoices"]));
+    assert_eq!(grants["grants"][0]["by"], "read token 1");
+
+    browser.click("tr.grant button.revoke");
+    browser.wait_for("document.querySelectorAll('tr.grant').length === 0", Duration::from_secs(10));
+    assert_eq!(http.get(&format!("{}/api/grants", collector.base), TOKEN).json()["grants"], serde_json::json!([]));
+}

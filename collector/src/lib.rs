@@ -16,6 +16,7 @@ pub mod config;
 pub mod digest;
 pub mod error;
 pub mod geo;
+pub mod grants;
 pub mod mcp;
 pub mod metrics;
 pub mod projects;
@@ -91,6 +92,8 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     if let Some(public) = &config.public_url {
         webhooks.set_link_base(public);
     }
+    let share_key = share::ShareKey::load(store.as_ref())?;
+    let grants = grants::Grants::load(store.clone(), share_key.clone(), api::now_ms())?;
     let state = web::Data::new(AppState {
         store: store.clone(),
         writer: writer.clone(),
@@ -109,7 +112,8 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         loopback_api: std::sync::OnceLock::new(),
         webhooks: webhooks.clone(),
         watchers: Default::default(),
-        share_key: share::ShareKey::load(store.as_ref())?,
+        share_key,
+        grants,
         sources: crate::rate::SourceLimiter::new(config.limits.source_rate_limit),
     });
     let analyzer = analyzer::Analyzer::start(

@@ -14,6 +14,7 @@ const LIST_SCRIPT: &str = include_str!("../viewer/list.js");
 const SESSION_SCRIPT: &str = include_str!("../viewer/session.js");
 const PANELS_SCRIPT: &str = include_str!("../viewer/panels.js");
 const WEBHOOKS_SCRIPT: &str = include_str!("../viewer/webhooks.js");
+const GRANTS_SCRIPT: &str = include_str!("../viewer/grants.js");
 const EXPORT_SCRIPT: &str = include_str!("../viewer/export.js");
 const STYLE: &str = include_str!("../viewer/app.css");
 const ICON: &str = include_str!("../viewer/icon.svg");
@@ -37,6 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(page))
         .route("/sessions/{id}", web::get().to(page))
         .route("/webhooks", web::get().to(page))
+        .route("/grants", web::get().to(page))
         .route("/share/{token}", web::get().to(page))
         .route("/viewer/app.js", web::get().to(|| asset("text/javascript; charset=utf-8", SCRIPT)))
         .route("/viewer/frame.js", web::get().to(|| asset("text/javascript; charset=utf-8", FRAME_SCRIPT)))
@@ -45,6 +47,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/viewer/session.js", web::get().to(|| asset("text/javascript; charset=utf-8", SESSION_SCRIPT)))
         .route("/viewer/panels.js", web::get().to(|| asset("text/javascript; charset=utf-8", PANELS_SCRIPT)))
         .route("/viewer/webhooks.js", web::get().to(|| asset("text/javascript; charset=utf-8", WEBHOOKS_SCRIPT)))
+        .route("/viewer/grants.js", web::get().to(|| asset("text/javascript; charset=utf-8", GRANTS_SCRIPT)))
         .route("/viewer/app.css", web::get().to(|| asset("text/css; charset=utf-8", STYLE)))
         // Browsers ask for `/favicon.ico` whatever the page says.
         .route("/viewer/icon.svg", web::get().to(|| asset("image/svg+xml", ICON)))

@@ -7,21 +7,25 @@
 // - session.js: one session as a workspace; panels.js its side panels; frame.js the replay
 //   frame.
 // - webhooks.js: the project's webhooks and their delivery logs.
+// - grants.js: the users recorded in full, on support's request.
 
 import { TOKEN_KEY, SignedOut, api, el, sharedLink, token, useShareLink } from '/viewer/common.js';
 import { showList } from '/viewer/list.js';
 import { showSession } from '/viewer/session.js';
 import { showWebhooks } from '/viewer/webhooks.js';
+import { showGrants } from '/viewer/grants.js';
 
 const view = document.getElementById('view');
 const signOut = document.getElementById('sign-out');
 const webhooksLink = document.getElementById('webhooks-link');
+const grantsLink = document.getElementById('grants-link');
 // What the page shown last listens to, stopped when another is shown.
 let shown = new AbortController();
 
 function showSignIn(message) {
   signOut.hidden = true;
   webhooksLink.hidden = true;
+  grantsLink.hidden = true;
   document.body.classList.remove('workspace-mode');
   const input = el('input', { id: 'token', type: 'password', autocomplete: 'current-password', placeholder: 'slr_…' });
   const error = el('p', { class: 'error', text: message || '' });
@@ -87,6 +91,7 @@ function route() {
   if (share) {
     signOut.hidden = true;
     webhooksLink.hidden = true;
+    grantsLink.hidden = true;
     document.body.classList.add('workspace-mode');
     showSession(view, share[2], shown.signal).catch(failed);
     return;
@@ -97,6 +102,12 @@ function route() {
   }
   signOut.hidden = false;
   webhooksLink.hidden = false;
+  grantsLink.hidden = false;
+  if (location.pathname === '/grants') {
+    document.body.classList.remove('workspace-mode');
+    showGrants(view, shown.signal, new URLSearchParams(location.search).get('user')).catch(failed);
+    return;
+  }
   if (location.pathname === '/webhooks') {
     document.body.classList.remove('workspace-mode');
     showWebhooks(view, shown.signal).catch(failed);

@@ -106,6 +106,9 @@ export async function showSession(view, id, signal) {
   const d = session.device;
   const who = session.user_id || session.email || 'Anonymous session';
   const actions = el('span', { class: 'actions' });
+  // Support asks for this user's next pages in full (see grants.js), with or without a replay.
+  const user = session.email || session.user_id;
+  const record = exported() || sharedLink() || !user ? null : el('a', { id: 'grant', class: 'button', href: `/grants?user=${encodeURIComponent(user)}`, title: "Record this user's next pages fully, with request bodies", text: 'Record fully' });
   const bar = el(
     'div',
     { class: 'session-bar' },
@@ -114,6 +117,7 @@ export async function showSession(view, id, signal) {
     el('span', { class: 'muted', text: [session.email && session.user_id ? session.email : '', device(d), place(session.geo, d), when(session.start)].filter(Boolean).join(' · ') }),
     el('span', { class: 'spacer' }),
     actions,
+    record,
   );
   const column = el('section', { id: 'replay', class: 'player-column' }, bar, el('p', { class: 'muted', text: 'Loading the replay…' }));
   const side = el('aside', { id: 'side', class: 'side' });

@@ -9,6 +9,7 @@
 import { createConsoleAndErrors, flattenValue, MAX_VALUE_TEXT } from './api/console.js';
 import { createBuffer } from './api/buffer.js';
 import { createDelivery, LEAVING_SLICE_MS } from './api/delivery.js';
+import { createGrants } from './api/grant.js';
 import { createPageMetadata } from './api/page.js';
 import { createRoutes } from './api/routes.js';
 import { createDomRecorder } from './dom.js';
@@ -36,7 +37,11 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl)
   let state = 'idle'; // idle → starting → recording → stopped | disabled
   // What start-up learns, which the API's parts read when they need it.
   // `buffer` holds the recording while in buffer mode (see api/buffer.js), and is null otherwise.
-  const sdk = { endpoint: null, projectKey: null, settings: null, network: null, buffer: null };
+  // `grants` holds this tab's capture grant (see api/grant.js).
+  const sdk = { endpoint: null, projectKey: null, settings: null, network: null, buffer: null, grants: null };
+  // Start-up's options and the last user named, while this tab is sampled out: a capture grant
+  // for the user starts recording after all.
+  let sampledOut = null;
   let checkoutTimer = null;
   // Why the SDK is off, once it is: one of the collector's report reasons
   // (collector/src/api/sdk_reports.rs).
@@ -57,6 +62,23 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl)
     recordPendingRoutes,
     releaseErrors,
   );
+
+  sdk.grants = createGrants(sdk, granted);
+
+  // A capture grant was applied (or let go: `null`). It records the grant's URLs in detail,
+  // sends what buffer mode kept, and starts recording a tab sampling left out.
+  function granted(grant) {
+    if (sdk.network !== null) sdk.network.grant(grant === null ? null : grant.urls);
+    if (grant === null) return;
+    if (sdk.buffer !== null) capture();
+    if (sampledOut !== null && state === 'disabled') {
+      const { options, user } = sampledOut;
+      sampledOut = null;
+      state = 'idle';
+      disabledReason = null;
+      starting = start(options).then(() => user !== null && identify(...user));
+    }
+  }
 
   function isRecording() {
     return state === 'recording';
@@ -233,8 +255,10 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl)
       // Absolute once and for all: a relative endpoint would follow the route (or a `<base>`).
       sdk.endpoint = new URL(String(options.endpoint), document.baseURI).href.replace(/\/+$/, '');
       sdk.projectKey = String(options.projectKey);
-      const sampled = sampling(options.sampleRate);
+      sdk.grants.load();
+      const sampled = sdk.grants.current() !== null ? 'in' : sampling(options.sampleRate);
       if (sampled !== 'in') {
+        sampledOut = { options, user: null };
         state = 'disabled';
         disabledReason = 'sampled_out';
         if (sampled === 'out now') reportSdk('disabled', 'sampled_out');
@@ -249,7 +273,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl)
       phase = 'storage';
       recorder = new Recorder(sdk.projectKey, Date.now());
       phase = 'start';
-      if (options.mode === 'buffer') {
+      if (options.mode === 'buffer' && sdk.grants.current() === null) {
         sdk.buffer = createBuffer(options.bufferSeconds);
         checkoutTimer = setInterval(checkout, sdk.buffer.checkoutEveryMs);
       } else {
@@ -263,6 +287,8 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl)
       const traceKey = crypto.getRandomValues(new Uint8Array(32));
       put(TRACE_KEY, Array.from(traceKey));
       sdk.network = createNetworkRecorder(networkSink(), { ...options, endpoint: sdk.endpoint }, traceKey);
+      const grant = sdk.grants.current();
+      if (grant !== null) sdk.network.grant(grant.urls);
       recordMeta();
       timer = setInterval(onTick, 1000);
       addEventListener('pagehide', leave);
@@ -328,8 +354,10 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl)
   }
 
   function identify(userId, traits) {
-    if (state !== 'recording') return;
-    putWithValue(IDENTIFY, String(userId), traits);
+    if (state === 'recording') putWithValue(IDENTIFY, String(userId), traits);
+    else if (sampledOut !== null && state === 'disabled') sampledOut.user = [userId, traits];
+    else return;
+    sdk.grants.identified(userId, traits);
   }
 
   function track(name, props) {

@@ -18,7 +18,7 @@ export interface InitOptions {
   unmaskSelector?: string;
   /** Extra CSS selector of elements recorded as an empty box of the same size, besides `[data-sl-block]`. */
   blockSelector?: string;
-  /** Share of browser tabs recorded, from 0 to 1; decided once per tab, so reloads keep the decision. Default 1. */
+  /** Share of browser tabs recorded, from 0 to 1; decided once per tab, so reloads keep the decision. A user support granted full capture to is recorded whatever this says. Default 1. */
   sampleRate?: number;
   /** Record an image of each `<canvas>` this often, in ms (at least 250), when it changed; off by default. Canvases under masking or blocking are never recorded. */
   canvasIntervalMs?: number;
@@ -34,8 +34,8 @@ export interface InitOptions {
   redactKeys?: (string | RegExp)[];
   /**
    * `'buffer'` records without sending: the page's start and the last `bufferSeconds` are kept in memory and sent when an
-   * uncaught error happens or the user reports a problem ({@link report}, {@link feedback}); recording then goes on as
-   * in full mode. What is kept when the page goes away is lost. Default `'full'`.
+   * uncaught error happens, the user reports a problem ({@link report}, {@link feedback}) or support grants the user full
+   * capture; recording then goes on as in full mode. What is kept when the page goes away is lost. Default `'full'`.
    */
   mode?: 'full' | 'buffer';
   /** How much of the recent recording buffer mode keeps, in seconds, from 10 to 600. Default 60. */

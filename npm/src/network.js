@@ -102,7 +102,10 @@ export function createNetworkRecorder(sink, options, traceKey) {
   // The collector's URL (absolute, as the wrapper hands it over), so its own requests are
   // recognised.
   const own = String(options.endpoint || '');
-  const detailed = toMatcher(options.networkDetailUrls);
+  const configured = toMatcher(options.networkDetailUrls);
+  // The URLs of a capture grant (see api/grant.js), recorded as the configured ones are.
+  let granted = null;
+  const detailed = (url) => configured(url) || (granted !== null && granted(url));
   const traced = toMatcher(options.tracePropagationTargets, true);
   const { isCredential, redactParams, cleanUrl, redactJson } = createRedaction(options.redactKeys);
   const maxBody = Number(options.networkMaxBodyBytes) > 0 ? Number(options.networkMaxBodyBytes) : DEFAULT_MAX_BODY;
@@ -552,5 +555,10 @@ export function createNetworkRecorder(sink, options, traceKey) {
     return to === null ? String(href) : cleanUrl(to.href);
   }
 
-  return { start, stop, cleanPageUrl };
+  // A capture grant's URL patterns (strings a URL contains), or null when none stands.
+  function grant(urls) {
+    granted = urls === null ? null : toMatcher(urls.map(String));
+  }
+
+  return { start, stop, cleanPageUrl, grant };
 }

@@ -17,7 +17,7 @@ use crate::tools::{
 
 /// The SDK's JavaScript modules in `npm/src` (and in `dist`, unbundled, at the same paths), each
 /// after the modules it imports: the script-tag build joins them in this order into one scope.
-const MODULES: [&str; 23] = [
+const MODULES: [&str; 24] = [
     "wrap.js",
     "tape.js",
     "stash.js",
@@ -38,6 +38,7 @@ const MODULES: [&str; 23] = [
     "api/page.js",
     "api/routes.js",
     "api/buffer.js",
+    "api/grant.js",
     "api/delivery.js",
     "api/console.js",
     "api.js",

@@ -15,7 +15,9 @@ pub(super) fn allow_origin(headers: &mut HeaderMap, origin: &str) {
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
         headers.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("retry-after, x-sightline-error, x-sightline-session, x-sightline-watched"),
+            HeaderValue::from_static(
+                "retry-after, x-sightline-error, x-sightline-grant, x-sightline-session, x-sightline-watched",
+            ),
         );
     }
     headers.insert(header::VARY, HeaderValue::from_static("origin"));

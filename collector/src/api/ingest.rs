@@ -18,6 +18,7 @@ use super::body::{media_type, read_body};
 use super::cors::{allow_origin, allow_request_origin, origin};
 use super::{now_ms, AppState};
 use crate::error::ApiError;
+use crate::grants::Held;
 use crate::recording::{decoded_len, MAX_SESSION_BATCHES, MAX_SESSION_DECODED};
 use crate::store::BatchKey;
 use crate::summary::BatchTally;
@@ -26,6 +27,10 @@ use crate::writer::{IngestJob, Outcome};
 /// Content types a batch may come with: ours, the generic binary type, and `text/plain`, the
 /// only one `sendBeacon` can send cross-origin without a preflight. The magic bytes decide.
 const BATCH_CONTENT_TYPES: [&str; 3] = ["application/vnd.sightline.batch", "application/octet-stream", "text/plain"];
+
+/// The header a page shows its capture grant's token in, and an answer carries one (or
+/// `revoked`) in.
+const GRANT_HEADER: &str = "x-sightline-grant";
 
 /// A batch declaring at most this much decoded payload is decoded on the worker that read it.
 const INLINE_DECODE_BYTES: u64 = 256 * 1024;
@@ -45,12 +50,15 @@ struct Decoded {
 
 pub async fn post_batch(req: HttpRequest, body: web::Payload, state: web::Data<AppState>) -> HttpResponse {
     let mut response = match ingest(&req, body, &state).await {
-        Ok((outcome, watched)) => {
+        Ok((outcome, watched, grant)) => {
             let mut answer = HttpResponse::Ok();
             answer.content_type("application/json");
             if watched {
                 // The same as the body says, readable without reading the body.
                 answer.insert_header(("x-sightline-watched", "1"));
+            }
+            if let Some(grant) = grant {
+                answer.insert_header((GRANT_HEADER, grant));
             }
             answer.body(outcome_body(outcome, watched))
         }
@@ -75,8 +83,13 @@ fn outcome_body(outcome: Outcome, watched: bool) -> &'static str {
     }
 }
 
-/// The batch's outcome, and whether its session is followed live.
-async fn ingest(req: &HttpRequest, body: web::Payload, state: &AppState) -> Result<(Outcome, bool), ApiError> {
+/// The batch's outcome, whether its session is followed live, and what the answer says of a
+/// capture grant (see [`grant_answer`]).
+async fn ingest(
+    req: &HttpRequest,
+    body: web::Payload,
+    state: &AppState,
+) -> Result<(Outcome, bool, Option<String>), ApiError> {
     let project = project_of_key(req, state)?;
 
     if let Some(origin) = origin(req).filter(|o| !project.allows_origin(o)) {
@@ -142,6 +155,7 @@ async fn ingest(req: &HttpRequest, body: web::Payload, state: &AppState) -> Resu
         _ => Default::default(),
     };
     let key = BatchKey { project: project.id, session: batch.session, page: batch.page, seq: batch.seq };
+    let identity = batch.tally.identity.as_ref().map(|(user_id, email, _)| (user_id.clone(), email.clone()));
     let job = IngestJob { key, tally: batch.tally, bytes, geo, received_at: now_ms() };
     let durable = state.writer.ingest(job)?;
     match durable.await.map_err(|_| ApiError::ShuttingDown)?? {
@@ -157,8 +171,37 @@ async fn ingest(req: &HttpRequest, body: web::Payload, state: &AppState) -> Resu
                 key.page, key.seq, key.session
             ),
         }),
-        outcome => Ok((outcome, state.watchers.watched(project.id, key.session))),
+        outcome => {
+            Ok((outcome, state.watchers.watched(project.id, key.session), grant_answer(req, state, key, identity)))
+        }
     }
+}
+
+/// What the answer to a stored batch says of a capture grant: the token of the grant of the
+/// session's user (named in this batch, or earlier in the session), or `revoked` when the page
+/// shows a token that no longer stands (revoked, replaced, ended, or not this collector's).
+/// Without a grant in the project, nothing is looked up.
+fn grant_answer(
+    req: &HttpRequest,
+    state: &AppState,
+    key: BatchKey,
+    identity: Option<(String, Option<String>)>,
+) -> Option<String> {
+    let now = now_ms();
+    if state.grants.any(key.project, now) {
+        let (user_id, email) = match identity {
+            Some(identity) => identity,
+            None => match state.store.summary(key.project, key.session) {
+                Ok(Some(summary)) => (summary.user_id.unwrap_or_default(), summary.email),
+                _ => Default::default(),
+            },
+        };
+        if let Some(grant) = state.grants.for_user(key.project, Some(&user_id), email.as_deref(), now) {
+            return Some(state.grants.token(&grant));
+        }
+    }
+    let held = req.headers().get(GRANT_HEADER).and_then(|v| v.to_str().ok())?;
+    (state.grants.held(key.project, held, now) == Held::Gone).then(|| "revoked".to_owned())
 }
 
 /// `OPTIONS /v1/batches`: the CORS preflight. The key usually isn't there (it travels in a
@@ -184,7 +227,10 @@ pub async fn preflight(req: HttpRequest, state: web::Data<AppState>) -> HttpResp
     let headers = response.headers_mut();
     allow_origin(headers, origin);
     headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("POST, OPTIONS"));
-    headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("content-type, x-sightline-key"));
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("content-type, x-sightline-key, x-sightline-grant"),
+    );
     headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
     response
 }

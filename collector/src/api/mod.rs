@@ -26,6 +26,9 @@
 //! | `DELETE /api/webhooks/{id}`   | remove a webhook made through the API        |
 //! | `POST /api/webhooks/{id}/ping` | send a test delivery                        |
 //! | `GET /api/webhooks/{id}/deliveries` | a webhook's delivery log               |
+//! | `GET /v1/grant`               | the SDK asks for its user's capture grant      |
+//! | `GET /api/grants`, `POST /api/grants` | the project's capture grants; make one |
+//! | `DELETE /api/grants/{id}`     | revoke a capture grant                       |
 //! | `GET /api/audit`              | who read which session, who changed what      |
 //! | `POST /mcp`                   | the agent tools over MCP's streamable HTTP (`crate::mcp`) |
 //! | `GET /healthz`, `GET /metrics` | operations                                  |
@@ -35,6 +38,7 @@ mod auth;
 mod body;
 mod cors;
 mod export;
+mod grants;
 mod ingest;
 mod live;
 mod mcp;
@@ -90,6 +94,8 @@ pub struct AppState {
     /// A client of this collector's own query API on loopback, once it listens: how the agent
     /// tools served at `/mcp` read.
     pub loopback_api: std::sync::OnceLock<crate::mcp::ApiClient>,
+    /// The projects' capture grants.
+    pub grants: crate::grants::Grants,
     /// The projects' webhooks.
     pub webhooks: Arc<crate::webhooks::Webhooks>,
     /// The store's size on disk and when it was measured (measuring walks its files).
@@ -244,6 +250,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/api/webhooks/{id}/deliveries")
             .route(web::get().to(webhooks::deliveries))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/v1/grant").route(web::get().to(grants::lookup)).default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/api/grants")
+            .route(web::get().to(grants::list))
+            .route(web::post().to(grants::create))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/api/grants/{id}")
+            .route(web::delete().to(grants::revoke))
             .default_service(web::to(method_not_allowed)),
     )
     .service(web::resource("/api/audit").route(web::get().to(audit::list)).default_service(web::to(method_not_allowed)))

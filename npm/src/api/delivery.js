@@ -40,6 +40,10 @@ export function createDelivery(sdk, isRecording, guard, put, catchUp, settleTime
       if (guard((r) => r.answered(status, retryAfter, Date.now()))) deliver();
     };
     const abort = typeof AbortController === 'function' ? new AbortController() : null;
+    const headers = { 'content-type': 'application/vnd.sightline.batch', 'x-sightline-key': sdk.projectKey };
+    // The capture grant this tab holds, so the collector can say when it no longer stands.
+    const grant = sdk.grants.current();
+    if (grant !== null) headers['x-sightline-grant'] = grant.token;
     const timeout = setTimeout(() => {
       if (abort !== null) abort.abort();
       answer(0, null);
@@ -51,7 +55,7 @@ export function createDelivery(sdk, isRecording, guard, put, catchUp, settleTime
           mode: 'cors',
           keepalive: batch.length <= KEEPALIVE_QUOTA,
           signal: abort !== null ? abort.signal : undefined,
-          headers: { 'content-type': 'application/vnd.sightline.batch', 'x-sightline-key': sdk.projectKey },
+          headers,
           body: batch,
         }),
       ),
@@ -61,6 +65,7 @@ export function createDelivery(sdk, isRecording, guard, put, catchUp, settleTime
         const retryAfter = response.headers.get('retry-after');
         // A support engineer follows the session live: batches go every second for a while.
         if (response.headers.get('x-sightline-watched') === '1') guard((r) => r.watched(Date.now()));
+        if (status === 200) sdk.grants.answered(response.headers.get('x-sightline-grant'));
         // The session holds all the collector takes of one: record on in a new one.
         if (response.headers.get('x-sightline-error') === 'session_full') {
           const full = response.headers.get('x-sightline-session');

@@ -1,0 +1,394 @@
+//! Capture grants: support asks for one user to be recorded in full, with the bodies of the
+//! requests to some URLs, for a while ("record jane@acme.com with `/api/orders` bodies for
+//! 24 h"), without a release of the customer's app.
+//!
+//! - A grant names a user (their id or email, as `identify` gives them), URL patterns (a URL
+//!   matches a pattern it contains, as the SDK's `networkDetailUrls` strings do), and when it
+//!   ends. A user has at most one grant: a new one replaces theirs. Grants live in the store's
+//!   metadata and in memory here; they expire by themselves and can be revoked.
+//! - The page learns of its grant in two ways. The SDK asks once the app says who the user is
+//!   (`GET /v1/grant`, with the user's id and email hashed with the project's ingest key, so
+//!   that a page in buffer mode, or one left out by sampling, still sends nobody's id in the
+//!   clear); and every answer to a batch of a session whose user has a grant carries it
+//!   (`x-sightline-grant`), so a grant made while the user is on the page applies within
+//!   seconds.
+//! - What the page gets is a token: the grant's id, user, URL patterns and end, signed with the
+//!   collector's key. The SDK shows the token back with its batches; an answer tells it when
+//!   the grant it holds was revoked or has ended, or was never this collector's.
+//! - A grant records more of what the user does; it never unmasks inputs or page text, and
+//!   recorded bodies are redacted and capped as any are.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::share::ShareKey;
+use crate::store::{Store, StoreError};
+use crate::summary::user_key;
+
+/// Grants a project holds at once, at most.
+pub const MAX_GRANTS: usize = 100;
+/// URL patterns a grant names, at most, and the bytes of each.
+pub const MAX_URLS: usize = 20;
+pub const MAX_URL_BYTES: usize = 300;
+/// How long a grant lasts unless asked otherwise, and at most, in hours.
+pub const DEFAULT_HOURS: u64 = 24;
+pub const MAX_HOURS: u64 = 7 * 24;
+/// What every grant token starts with.
+pub const PREFIX: &str = "slg_";
+/// Where grants are kept among the store's metadata.
+const META: &str = "grant/";
+/// What a grant's signature covers before its payload, so that no other token this collector
+/// signs with the same key can pass for one.
+const DOMAIN: &[u8] = b"capture-grant\0";
+const HOUR_MS: u64 = 3_600_000;
+
+/// One grant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    pub id: String,
+    /// The user id or email it is for, as the user index holds them (emails lowercased).
+    pub user: String,
+    /// URL patterns whose requests are recorded with headers and bodies.
+    pub network_urls: Vec<String>,
+    /// When it was made and when it ends, ms since the epoch.
+    pub created: u64,
+    pub expires: u64,
+    /// Who made it: the read token's name.
+    pub by: String,
+}
+
+/// What the SDK reads of a token.
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+struct Payload {
+    id: String,
+    user: String,
+    urls: Vec<String>,
+    expires: u64,
+}
+
+/// Why a grant can't be made or found.
+#[derive(Debug, thiserror::Error)]
+pub enum GrantError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("no such grant")]
+    NotFound,
+    #[error("a project holds at most {MAX_GRANTS} grants at once")]
+    TooMany,
+    #[error("a grant names a user id or email of 1 to 256 bytes")]
+    BadUser,
+    #[error("a grant names at most {MAX_URLS} URL patterns of 1 to {MAX_URL_BYTES} bytes each")]
+    BadUrls,
+    #[error("a grant lasts from 1 to {MAX_HOURS} hours")]
+    BadHours,
+}
+
+/// What a token the SDK shows back is worth now.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Held {
+    /// The grant stands.
+    Standing,
+    /// It was revoked, replaced or has ended, or this collector never signed it.
+    Gone,
+}
+
+/// The grants of every project.
+pub struct Grants {
+    store: Arc<dyn Store>,
+    key: ShareKey,
+    by_project: RwLock<HashMap<u32, Vec<Grant>>>,
+}
+
+fn meta_name(project: u32, id: &str) -> String {
+    format!("{META}{project:08x}/{id}")
+}
+
+/// The form a user takes in a grant: trimmed, an email lowercased, clipped as the index clips.
+fn normalized_user(user: &str) -> String {
+    let user = user.trim();
+    if user.contains('@') {
+        user_key(&user.to_lowercase())
+    } else {
+        user_key(user)
+    }
+}
+
+/// What the SDK sends for a user when it asks for its grant: SHA-256 of the project's ingest
+/// key, a NUL, and the user id or lowercased email, in hex.
+pub fn user_hash(ingest_key: &str, user: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(ingest_key.as_bytes());
+    hasher.update([0]);
+    hasher.update(user.as_bytes());
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Grants {
+    /// The grants kept in `store` that have not ended; ended ones are removed.
+    pub fn load(store: Arc<dyn Store>, key: ShareKey, now: u64) -> Result<Grants, StoreError> {
+        let mut by_project: HashMap<u32, Vec<Grant>> = HashMap::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = store.metas_after(META, after.as_deref(), 1_000)?;
+            let Some((last, _)) = page.last() else { break };
+            after = Some(last.clone());
+            for (name, value) in page {
+                let project = name
+                    .strip_prefix(META)
+                    .and_then(|rest| rest.split('/').next())
+                    .and_then(|hex| u32::from_str_radix(hex, 16).ok());
+                match (project, serde_json::from_slice::<Grant>(&value)) {
+                    (Some(project), Ok(grant)) if grant.expires > now => {
+                        by_project.entry(project).or_default().push(grant);
+                    }
+                    _ => store.remove_meta(&name)?,
+                }
+            }
+        }
+        Ok(Grants { store, key, by_project: RwLock::new(by_project) })
+    }
+
+    /// Makes a grant for `user`, replacing theirs if they have one.
+    pub fn create(
+        &self,
+        project: u32,
+        user: &str,
+        network_urls: Vec<String>,
+        hours: Option<u64>,
+        by: &str,
+        now: u64,
+    ) -> Result<Grant, GrantError> {
+        let user = normalized_user(user);
+        if user.is_empty() {
+            return Err(GrantError::BadUser);
+        }
+        let network_urls: Vec<String> = network_urls.iter().map(|u| u.trim().to_owned()).collect();
+        if network_urls.len() > MAX_URLS || network_urls.iter().any(|u| u.is_empty() || u.len() > MAX_URL_BYTES) {
+            return Err(GrantError::BadUrls);
+        }
+        let hours = hours.unwrap_or(DEFAULT_HOURS);
+        if !(1..=MAX_HOURS).contains(&hours) {
+            return Err(GrantError::BadHours);
+        }
+        let grant = Grant {
+            id: format!("{:016x}", crate::share::new_id()),
+            user,
+            network_urls,
+            created: now,
+            expires: now + hours * HOUR_MS,
+            by: by.to_owned(),
+        };
+        let mut all = self.by_project.write().unwrap_or_else(|e| e.into_inner());
+        let grants = all.entry(project).or_default();
+        for ended in grants.iter().filter(|g| g.expires <= now || g.user == grant.user) {
+            self.store.remove_meta(&meta_name(project, &ended.id))?;
+        }
+        grants.retain(|g| g.expires > now && g.user != grant.user);
+        if grants.len() >= MAX_GRANTS {
+            return Err(GrantError::TooMany);
+        }
+        self.store
+            .set_meta(&meta_name(project, &grant.id), &serde_json::to_vec(&grant).expect("a grant serializes"))?;
+        grants.push(grant.clone());
+        Ok(grant)
+    }
+
+    /// The project's grants that stand at `now`, newest first.
+    pub fn list(&self, project: u32, now: u64) -> Vec<Grant> {
+        let all = self.by_project.read().unwrap_or_else(|e| e.into_inner());
+        let mut grants: Vec<Grant> =
+            all.get(&project).map(|g| g.iter().filter(|g| g.expires > now).cloned().collect()).unwrap_or_default();
+        grants.sort_by_key(|g| std::cmp::Reverse(g.created));
+        grants
+    }
+
+    /// Revokes a grant; answers it.
+    pub fn revoke(&self, project: u32, id: &str) -> Result<Grant, GrantError> {
+        let mut all = self.by_project.write().unwrap_or_else(|e| e.into_inner());
+        let grants = all.get_mut(&project).ok_or(GrantError::NotFound)?;
+        let at = grants.iter().position(|g| g.id == id).ok_or(GrantError::NotFound)?;
+        self.store.remove_meta(&meta_name(project, id))?;
+        Ok(grants.remove(at))
+    }
+
+    /// Whether the project holds any grant at `now`: when it holds none, batches are answered
+    /// without looking up their session's user.
+    pub fn any(&self, project: u32, now: u64) -> bool {
+        let all = self.by_project.read().unwrap_or_else(|e| e.into_inner());
+        all.get(&project).is_some_and(|g| g.iter().any(|g| g.expires > now))
+    }
+
+    /// The grant standing for a session's user, known by their id and email.
+    pub fn for_user(&self, project: u32, user_id: Option<&str>, email: Option<&str>, now: u64) -> Option<Grant> {
+        let user_id = user_id.map(normalized_user);
+        let email = email.map(normalized_user);
+        let is =
+            |grant: &Grant, user: &Option<String>| user.as_ref().is_some_and(|u| !u.is_empty() && grant.user == *u);
+        let all = self.by_project.read().unwrap_or_else(|e| e.into_inner());
+        all.get(&project)?.iter().find(|g| g.expires > now && (is(g, &user_id) || is(g, &email))).cloned()
+    }
+
+    /// The grant standing for the user whose hashed id or email (see [`user_hash`]) a page sent.
+    pub fn for_hashes(&self, project: u32, ingest_key: &str, hashes: &[&str], now: u64) -> Option<Grant> {
+        let all = self.by_project.read().unwrap_or_else(|e| e.into_inner());
+        all.get(&project)?
+            .iter()
+            .find(|g| g.expires > now && hashes.contains(&user_hash(ingest_key, &g.user).as_str()))
+            .cloned()
+    }
+
+    /// The token a page gets for `grant`: `slg_{payload}.{signature}`, both base64url, the
+    /// payload JSON the SDK reads.
+    pub fn token(&self, grant: &Grant) -> String {
+        let payload = Payload {
+            id: grant.id.clone(),
+            user: grant.user.clone(),
+            urls: grant.network_urls.clone(),
+            expires: grant.expires,
+        };
+        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&payload).expect("a payload serializes"));
+        let signature = URL_SAFE_NO_PAD.encode(self.key.mac(DOMAIN, payload.as_bytes()));
+        format!("{PREFIX}{payload}.{signature}")
+    }
+
+    /// What the token a page shows back is worth at `now` for `project`.
+    pub fn held(&self, project: u32, token: &str, now: u64) -> Held {
+        let Some((payload, signature)) = token.strip_prefix(PREFIX).and_then(|t| t.split_once('.')) else {
+            return Held::Gone;
+        };
+        let signed = URL_SAFE_NO_PAD.decode(signature).is_ok_and(|s| self.key.verify(DOMAIN, payload.as_bytes(), &s));
+        let Some(payload) = signed
+            .then(|| URL_SAFE_NO_PAD.decode(payload).ok())
+            .flatten()
+            .and_then(|bytes| serde_json::from_slice::<Payload>(&bytes).ok())
+        else {
+            return Held::Gone;
+        };
+        let all = self.by_project.read().unwrap_or_else(|e| e.into_inner());
+        let standing = all.get(&project).is_some_and(|g| g.iter().any(|g| g.id == payload.id && g.expires > now));
+        if standing {
+            Held::Standing
+        } else {
+            Held::Gone
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::SledStore;
+
+    fn grants() -> (tempfile::TempDir, Grants) {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path()).unwrap());
+        let key = ShareKey::load(store.as_ref()).unwrap();
+        let grants = Grants::load(store, key, 0).unwrap();
+        (dir, grants)
+    }
+
+    #[test]
+    fn a_grant_stands_for_its_user_until_it_ends_or_is_revoked() {
+        let (_dir, grants) = grants();
+        let grant = grants.create(1, " Jane@Acme.com ", vec!["/api/".into()], Some(2), "support", 1_000).unwrap();
+        assert_eq!(grant.user, "jane@acme.com");
+        assert_eq!(grant.expires, 1_000 + 2 * HOUR_MS);
+        assert_eq!(grants.for_user(1, Some("u_1"), Some("jane@acme.com"), 2_000).map(|g| g.id), Some(grant.id.clone()));
+        assert_eq!(grants.for_user(1, Some("jane@acme.com"), None, 2_000).map(|g| g.id), Some(grant.id.clone()));
+        assert!(grants.for_user(1, Some("u_2"), Some("bob@acme.com"), 2_000).is_none());
+        assert!(grants.for_user(2, None, Some("jane@acme.com"), 2_000).is_none(), "another project's user");
+        assert!(grants.for_user(1, None, Some("jane@acme.com"), grant.expires).is_none(), "ended");
+        assert!(grants.any(1, 2_000));
+        assert!(!grants.any(1, grant.expires));
+
+        let token = grants.token(&grant);
+        assert_eq!(grants.held(1, &token, 2_000), Held::Standing);
+        assert_eq!(grants.held(2, &token, 2_000), Held::Gone);
+        grants.revoke(1, &grant.id).unwrap();
+        assert_eq!(grants.held(1, &token, 2_000), Held::Gone);
+        assert!(grants.for_user(1, None, Some("jane@acme.com"), 2_000).is_none());
+        assert!(matches!(grants.revoke(1, &grant.id), Err(GrantError::NotFound)));
+    }
+
+    #[test]
+    fn a_token_is_signed_and_carries_what_the_sdk_reads() {
+        let (_dir, grants) = grants();
+        let grant = grants.create(1, "u_7", vec!["/api/orders".into()], None, "support", 0).unwrap();
+        let token = grants.token(&grant);
+        let (payload, _) = token.strip_prefix(PREFIX).unwrap().split_once('.').unwrap();
+        let payload: Payload = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+        assert_eq!(
+            payload,
+            Payload {
+                id: grant.id.clone(),
+                user: "u_7".into(),
+                urls: vec!["/api/orders".into()],
+                expires: grant.expires
+            }
+        );
+
+        // The same grant with other URLs, re-signed by someone without the key, is not one.
+        let forged = Payload { urls: vec!["/".into()], ..payload };
+        let forged = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&forged).unwrap());
+        let signature = token.rsplit_once('.').unwrap().1;
+        assert_eq!(grants.held(1, &format!("{PREFIX}{forged}.{signature}"), 1), Held::Gone);
+        assert_eq!(grants.held(1, "slg_", 1), Held::Gone);
+        assert_eq!(grants.held(1, "garbage", 1), Held::Gone);
+        assert_eq!(grants.held(1, &token, 1), Held::Standing);
+    }
+
+    #[test]
+    fn a_new_grant_replaces_the_users_and_bad_ones_are_refused() {
+        let (_dir, grants) = grants();
+        let first = grants.create(1, "u_1", vec![], None, "a", 0).unwrap();
+        let second = grants.create(1, "u_1", vec!["/x".into()], None, "b", 10).unwrap();
+        assert_eq!(grants.list(1, 20).iter().map(|g| &g.id).collect::<Vec<_>>(), [&second.id]);
+        assert_eq!(grants.held(1, &grants.token(&first), 20), Held::Gone);
+
+        assert!(matches!(grants.create(1, "  ", vec![], None, "a", 0), Err(GrantError::BadUser)));
+        assert!(matches!(grants.create(1, "u", vec!["".into()], None, "a", 0), Err(GrantError::BadUrls)));
+        assert!(matches!(grants.create(1, "u", vec!["x".repeat(301)], None, "a", 0), Err(GrantError::BadUrls)));
+        assert!(matches!(grants.create(1, "u", vec!["/".into(); 21], None, "a", 0), Err(GrantError::BadUrls)));
+        assert!(matches!(grants.create(1, "u", vec![], Some(0), "a", 0), Err(GrantError::BadHours)));
+        assert!(matches!(grants.create(1, "u", vec![], Some(MAX_HOURS + 1), "a", 0), Err(GrantError::BadHours)));
+        for n in 1..MAX_GRANTS {
+            grants.create(1, &format!("user {n}"), vec![], None, "a", 100).unwrap();
+        }
+        assert!(matches!(grants.create(1, "one more", vec![], None, "a", 100), Err(GrantError::TooMany)));
+        // Ended grants make room.
+        assert!(grants.create(1, "one more", vec![], None, "a", 100 + MAX_HOURS * HOUR_MS).is_ok());
+    }
+
+    #[test]
+    fn grants_outlive_a_restart_and_ended_ones_are_dropped_then() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path()).unwrap());
+        let key = ShareKey::load(store.as_ref()).unwrap();
+        let grants = Grants::load(store.clone(), key.clone(), 0).unwrap();
+        let short = grants.create(3, "u_short", vec![], Some(1), "a", 0).unwrap();
+        let long = grants.create(3, "u_long", vec!["/api".into()], Some(48), "a", 0).unwrap();
+        let token = grants.token(&long);
+        drop(grants);
+
+        let again = Grants::load(store.clone(), key, short.expires).unwrap();
+        assert_eq!(again.list(3, short.expires), vec![long]);
+        assert_eq!(again.held(3, &token, short.expires), Held::Standing);
+        assert!(store.metas(META, 10).unwrap().len() == 1, "the ended grant left the store");
+    }
+
+    #[test]
+    fn a_page_finds_its_grant_by_hashed_user() {
+        let (_dir, grants) = grants();
+        let grant = grants.create(1, "Jane@Acme.com", vec![], None, "a", 0).unwrap();
+        let hash = user_hash("slk_key", "jane@acme.com");
+        assert_eq!(hash.len(), 64);
+        assert_eq!(grants.for_hashes(1, "slk_key", &[&hash], 1).map(|g| g.id), Some(grant.id));
+        assert!(grants.for_hashes(1, "slk_other", &[&hash], 1).is_none(), "hashed with another key");
+        assert!(grants.for_hashes(1, "slk_key", &[&user_hash("slk_key", "bob@acme.com")], 1).is_none());
+    }
+}

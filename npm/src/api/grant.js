@@ -1,0 +1,118 @@
+// Capture grants: support asked the collector to record this user in full, with the bodies of
+// the requests to some URLs, for a while (see collector/src/grants.rs). A grant comes as a
+// token, in the answer to the lookup `identify` makes or to a batch. Applying it shows nothing
+// to the page: buffer mode and sampling give way to full recording, and the grant's URLs are
+// recorded as `networkDetailUrls` are. The tab keeps the token, so that its next pages apply
+// it from their start; it is let go when it ends, when the collector says it no longer stands,
+// or when another user signs in.
+
+const STORAGE = 'sightline.grant';
+const ASKED = 'sightline.grant.asked';
+// A user is looked up once per tab this often at most; the answers to batches carry a grant
+// made in between.
+const ASK_EVERY_MS = 5 * 60 * 1000;
+
+// A user as grants name them: trimmed, an email lowercased.
+const normalized = (user) => {
+  const text = String(user).trim();
+  return text.includes('@') ? text.toLowerCase() : text;
+};
+
+// What a token says, if it is one and has not ended: `{ id, user, urls, expires, token }`.
+function readGrant(token) {
+  try {
+    const text = String(token);
+    const payload = text.slice(4).split('.')[0].replace(/-/g, '+').replace(/_/g, '/');
+    const grant = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(payload), (c) => c.charCodeAt(0))));
+    if (text.startsWith('slg_') && typeof grant.user === 'string' && Array.isArray(grant.urls) && grant.expires > Date.now()) {
+      grant.token = text;
+      return grant;
+    }
+  } catch (_) {
+    // Not a token: nothing is granted.
+  }
+  return null;
+}
+
+function storage(write) {
+  try {
+    return write(sessionStorage);
+  } catch (_) {
+    return null;
+  }
+}
+
+// `sdk` is what start-up learns (the endpoint, the project key); `changed(grant)` is told of
+// each grant applied, and of `null` when the one held is let go.
+export function createGrants(sdk, changed) {
+  let held = null;
+
+  function set(grant) {
+    held = grant;
+    storage((s) => (grant === null ? s.removeItem(STORAGE) : s.setItem(STORAGE, grant.token)));
+    changed(grant);
+  }
+
+  // The grant standing for this tab, if any.
+  function current() {
+    if (held !== null && held.expires <= Date.now()) set(null);
+    return held;
+  }
+
+  function apply(token) {
+    const grant = readGrant(token);
+    if (grant !== null && (held === null || held.token !== grant.token)) set(grant);
+  }
+
+  // The SHA-256 of the project key, a NUL and `text`, in hex: a user as the lookup names them.
+  async function hash(text) {
+    const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`${sdk.projectKey}\0${text}`));
+    return Array.from(new Uint8Array(digest), (b) => (b < 16 ? '0' : '') + b.toString(16)).join('');
+  }
+
+  // Asks the collector whether the user has a grant; without a secure context (no hashing),
+  // the answers to batches alone bring one.
+  async function lookUp(user, email) {
+    const who = `${user}\n${email}`;
+    const asked = storage((s) => JSON.parse(s.getItem(ASKED)));
+    if (asked && asked.who === who && Date.now() - asked.at < ASK_EVERY_MS) return;
+    if (typeof crypto === 'undefined' || !crypto.subtle) return;
+    storage((s) => s.setItem(ASKED, JSON.stringify({ who, at: Date.now() })));
+    const query = new URLSearchParams({ key: sdk.projectKey, u: await hash(user) });
+    if (email) query.set('e', await hash(email));
+    const response = await fetch(`${sdk.endpoint}/v1/grant?${query}`, { credentials: 'omit', cache: 'no-store' });
+    if (!response.ok) return;
+    const { grant } = await response.json();
+    if (grant) apply(grant);
+  }
+
+  return {
+    current,
+
+    // What the tab kept from its earlier pages.
+    load() {
+      const token = storage((s) => s.getItem(STORAGE));
+      if (token) apply(token);
+      current();
+    },
+
+    // The app says who the user is: a grant for someone else is let go, and the user's own is
+    // asked for. Never a rejection into the page.
+    identified(userId, traits) {
+      const user = normalized(userId);
+      const email = traits && typeof traits.email === 'string' ? normalized(traits.email) : '';
+      const grant = current();
+      if (grant !== null && grant.user !== user && grant.user !== email) set(null);
+      if (current() === null && user) lookUp(user, email).catch(() => {});
+    },
+
+    // What the answer to a batch said: a grant's token, `revoked`, or nothing.
+    answered(header) {
+      if (header === 'revoked') {
+        if (held !== null) set(null);
+      } else if (header) {
+        apply(header);
+      }
+    },
+  };
+}
