@@ -160,6 +160,11 @@ pub struct WebhooksConfig {
     /// non-public addresses. Defaults to `false`: a read token must not reach the collector's
     /// own network. Hooks in this file are the operator's and may.
     pub allow_private_destinations: bool,
+    /// Sessions a hook is sent per hour at most, the budget refilled evenly over the hour:
+    /// anyone holding a page's ingest key can make sessions with problems and reports, and
+    /// must not be able to flood the team's chat. Past it, a session's problems are counted
+    /// (`held_back`) and not sent. Defaults to 60.
+    pub max_per_hour: u32,
 }
 
 impl Default for WebhooksConfig {
@@ -170,6 +175,7 @@ impl Default for WebhooksConfig {
             max_attempts: 8,
             timeout_ms: 10_000,
             allow_private_destinations: false,
+            max_per_hour: 60,
         }
     }
 }

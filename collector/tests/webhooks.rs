@@ -279,3 +279,32 @@ fn hooks_made_through_the_api_get_their_secret_once_and_stay_outside() {
         assert!(refused.json()["message"].as_str().unwrap().contains("non-public"), "{url}: {:?}", refused.json());
     }
 }
+
+#[test]
+fn a_hook_is_sent_a_bounded_number_of_sessions_an_hour_and_counts_the_rest() {
+    let receiver = Receiver::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(&receiver.base, true).replace("[webhooks]\n", "[webhooks]\nmax_per_hour = 2\n");
+    let collector = start(dir.path(), &config);
+    let http = Http::default();
+    let sessions: Vec<SessionId> = (0..4).map(|_| random_session()).collect();
+    for (n, session) in sessions.iter().enumerate() {
+        send(&http, &collector, *session, 0, vec![error(&format!("flood {n}"))]);
+    }
+    for session in &sessions {
+        analysed(&http, &collector, *session, 1);
+    }
+    let hooks = wait_until(|| {
+        let hooks = http.get(&format!("{}/api/webhooks", collector.base), TOKEN).json();
+        (hooks["webhooks"][0]["held_back"] == 2).then_some(hooks)
+    });
+    assert_eq!(hooks["webhooks"].as_array().unwrap().len(), 1, "{hooks:#}");
+    let received = receiver.wait_for("two deliveries", |r| r.len() >= 2);
+    std::thread::sleep(Duration::from_millis(2_000));
+    assert_eq!(
+        receiver.received().len(),
+        2,
+        "{:?}",
+        received.iter().map(|d| d.json()["session"].clone()).collect::<Vec<_>>()
+    );
+}

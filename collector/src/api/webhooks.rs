@@ -58,7 +58,14 @@ pub async fn list(access: ReadAccess, state: web::Data<AppState>) -> Result<Http
     let project = access.whole_project()?;
     let webhooks = state.webhooks.clone();
     let hooks = blocking(move || Ok(webhooks.hooks(project)?)).await?;
-    let hooks: Vec<_> = hooks.iter().map(|h| h.public()).collect();
+    let hooks: Vec<_> = hooks
+        .iter()
+        .map(|h| {
+            let mut shown = h.public();
+            shown.held_back = state.webhooks.held_back(project, &h.id);
+            shown
+        })
+        .collect();
     Ok(HttpResponse::Ok().json(serde_json::json!({ "webhooks": hooks })))
 }
 

@@ -21,7 +21,7 @@ pub mod destination;
 pub mod dispatch;
 pub mod sign;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::{Deserialize, Serialize};
@@ -87,6 +87,13 @@ pub struct Hook {
     pub source: String,
     /// When it was made, ms since the epoch (0 for a configured one).
     pub created: u64,
+    /// Sessions not sent in the last hour, past `max_per_hour` (shown by the API, never stored).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub held_back: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl std::fmt::Debug for Hook {
@@ -177,6 +184,16 @@ pub struct Webhooks {
     /// Held while a queued delivery is read and written back, by the analyzer queueing and
     /// the dispatcher ending a try, so neither loses what the other wrote.
     queue_lock: Mutex<()>,
+    /// Each hook's budget of sessions sent per hour, by project and hook id.
+    budgets: Mutex<HashMap<(u32, String), Budget>>,
+}
+
+/// What a hook may still be sent: `max_per_hour` sessions, refilled evenly over the hour, and
+/// how many sessions it was not sent since its last delivery.
+struct Budget {
+    left: f64,
+    at: u64,
+    held_back: u64,
 }
 
 fn project_key(project: u32) -> String {
@@ -233,7 +250,37 @@ fn check_events(events: &[String]) -> Result<(), HookError> {
 
 impl Webhooks {
     pub fn new(store: Arc<dyn Store>, projects: Arc<Projects>, config: WebhooksConfig) -> Webhooks {
-        Webhooks { store, projects, config, link_base: OnceLock::new(), queue_lock: Mutex::new(()) }
+        Webhooks {
+            store,
+            projects,
+            config,
+            link_base: OnceLock::new(),
+            queue_lock: Mutex::new(()),
+            budgets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Takes one session's delivery from the hook's budget at `now`: `Ok` with how many
+    /// sessions were held back before it (the delivery says so), or `Err` when none is left.
+    fn spend(&self, project: u32, hook: &str, now: u64) -> Result<u64, ()> {
+        let max = f64::from(self.config.max_per_hour.max(1));
+        let mut budgets = self.budgets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let budget = budgets.entry((project, hook.to_owned())).or_insert(Budget { left: max, at: now, held_back: 0 });
+        budget.left = (budget.left + now.saturating_sub(budget.at) as f64 * max / 3_600_000.0).min(max);
+        budget.at = budget.at.max(now);
+        if budget.left >= 1.0 {
+            budget.left -= 1.0;
+            Ok(std::mem::take(&mut budget.held_back))
+        } else {
+            budget.held_back += 1;
+            Err(())
+        }
+    }
+
+    /// Sessions the hook was not sent since its last delivery, past its budget.
+    pub fn held_back(&self, project: u32, hook: &str) -> u64 {
+        let budgets = self.budgets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        budgets.get(&(project, hook.to_owned())).map_or(0, |b| b.held_back)
     }
 
     /// Sets the base URL of the links deliveries carry (once; later calls change nothing).
@@ -266,6 +313,7 @@ impl Webhooks {
                 events: c.events,
                 source: "config".into(),
                 created: 0,
+                held_back: 0,
             })
             .collect();
         for (_, value) in self.store.metas(&format!("webhook/hook/{}/", project_key(project)), MAX_HOOKS * 2)? {
@@ -299,6 +347,7 @@ impl Webhooks {
             events: if events.is_empty() { EVENTS.map(str::to_owned).to_vec() } else { events },
             source: "api".into(),
             created: now,
+            held_back: 0,
         };
         let json = serde_json::to_vec(&hook).expect("a hook serializes");
         self.store.set_meta(&hook_name(project, &hook.id), &json)?;
@@ -467,6 +516,7 @@ impl Webhooks {
             let reported = listed.iter().any(|p| p.kind == ProblemKind::Feedback);
             // A report goes now; problems wait out the debounce.
             let due = if reported { now } else { debounced };
+            let mut held_back = 0;
             let (name, pending) = match waiting {
                 Some((name, waiting)) => {
                     let due = waiting.due.min(due);
@@ -476,6 +526,12 @@ impl Webhooks {
                     )
                 }
                 None => {
+                    // A new delivery spends the hook's budget; past it, what is new is
+                    // remembered as seen and counted, not sent.
+                    match self.spend(project, &hook.id, now) {
+                        Ok(before) => held_back = before,
+                        Err(()) => continue,
+                    }
                     let delivery = random_id("msg_");
                     let name = format!("{prefix}{delivery}");
                     let pending = Pending {
@@ -489,7 +545,7 @@ impl Webhooks {
                     (name, pending)
                 }
             };
-            let body = problems_body(&project_name, digest, &listed, reported, now).to_string();
+            let body = problems_body(&project_name, digest, &listed, reported, held_back, now).to_string();
             self.queue(&name, &pending, &body)?;
             queued += 1;
         }
@@ -540,7 +596,14 @@ fn event_of(reported: bool) -> &'static str {
 }
 
 /// The body of a `session.problems` or `session.feedback` delivery.
-fn problems_body(project: &str, digest: &Digest, new: &[&Sent<'_>], reported: bool, now: u64) -> serde_json::Value {
+fn problems_body(
+    project: &str,
+    digest: &Digest,
+    new: &[&Sent<'_>],
+    reported: bool,
+    held_back: u64,
+    now: u64,
+) -> serde_json::Value {
     let listed: Vec<_> = new
         .iter()
         .take(NEW_LISTED)
@@ -565,7 +628,13 @@ fn problems_body(project: &str, digest: &Digest, new: &[&Sent<'_>], reported: bo
         text.push_str(&format!("\n- and {} more", new.len() - 5));
     }
     text.push_str(&format!("\n[The session in Sightline]({})", digest.link));
-    serde_json::json!({
+    if held_back > 0 {
+        text.push_str(&format!(
+            "\n_{held_back} more session{} with problems not sent: this webhook's hourly limit_",
+            if held_back == 1 { "" } else { "s" }
+        ));
+    }
+    let mut body = serde_json::json!({
         "type": event_of(reported),
         "timestamp": now,
         "project": project,
@@ -576,5 +645,35 @@ fn problems_body(project: &str, digest: &Digest, new: &[&Sent<'_>], reported: bo
         "text": text,
         "digest": digest,
         "markdown": to_markdown(digest),
-    })
+    });
+    if held_back > 0 {
+        body["held_back"] = held_back.into();
+    }
+    body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::SledStore;
+
+    #[test]
+    fn a_hooks_budget_refills_over_the_hour_and_the_next_delivery_counts_what_was_held_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path()).unwrap());
+        let config = WebhooksConfig { max_per_hour: 2, ..WebhooksConfig::default() };
+        let hooks = Webhooks::new(store, Arc::new(Projects::new(Vec::new())), config);
+        assert_eq!(hooks.spend(1, "wh_a", 0), Ok(0));
+        assert_eq!(hooks.spend(1, "wh_a", 0), Ok(0));
+        assert_eq!(hooks.spend(1, "wh_a", 0), Err(()));
+        assert_eq!(hooks.spend(1, "wh_b", 0), Ok(0), "each hook has its own");
+        assert_eq!(hooks.spend(1, "wh_a", 1_000), Err(()));
+        assert_eq!(hooks.held_back(1, "wh_a"), 2);
+        // Half an hour gives back one.
+        assert_eq!(hooks.spend(1, "wh_a", 1_800_000), Ok(2));
+        assert_eq!(hooks.held_back(1, "wh_a"), 0);
+        assert_eq!(hooks.spend(1, "wh_a", 1_800_000), Err(()));
+        // A clock that goes back takes nothing.
+        assert_eq!(hooks.spend(1, "wh_a", 0), Err(()));
+    }
 }
