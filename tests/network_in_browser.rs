@@ -226,3 +226,77 @@ fn fetch_xhr_and_beacons_behave_the_same_with_and_without_the_sdk() {
         .expect("the fetch of a Request");
     assert!(request_posted.trace.is_some());
 }
+
+#[test]
+fn what_the_app_does_while_the_wasm_loads_is_recorded() {
+    use sightline_e2e::sdk::{dist, TOKEN};
+    use sightline_e2e::static_files::StaticFiles;
+    // The wasm is held back until the app has made its first request, logged an error and
+    // thrown one: all of it comes before the recorder exists.
+    let (collector, _data) = start_collector();
+    let page = format!(
+        r#"<!doctype html><html><head><meta charset="utf-8"><title>Boot</title></head><body><p>Booting</p>
+<script type="module">
+import {{ init, identify, status, flush, getSessionUrl }} from '/index.js';
+let release;
+const wasm = new Promise((resolve) => {{ release = resolve; }});
+const ready = init({{ endpoint: '{}', projectKey: '{KEY}', wasmUrl: wasm }});
+identify('u_early', {{ plan: 'team' }});
+const stateAtFetch = status().state;
+const answer = await fetch('/api/boot.json').then((r) => r.text());
+console.error('config missing');
+setTimeout(() => {{ throw new Error('early boom'); }}, 0);
+await new Promise((resolve) => setTimeout(resolve, 100));
+const stateAtRelease = status().state;
+release(fetch('/sightline_bg.wasm'));
+await ready;
+flush();
+window.done = {{ stateAtFetch, stateAtRelease, answer, state: status().state }};
+window.sessionUrl = getSessionUrl();
+</script></body></html>"#,
+        collector.base
+    );
+    let site = StaticFiles::start(
+        &dist(),
+        vec![("/".into(), page), ("/api/boot.json".into(), r#"{"features":["a"]}"#.into())],
+    );
+    let browser = Browser::start();
+    browser.navigate(&format!("{}/", site.base));
+    let done = browser.wait_for("window.done", Duration::from_secs(20));
+    assert_eq!(
+        done,
+        serde_json::json!({ "stateAtFetch": "starting", "stateAtRelease": "starting", "answer": r#"{"features":["a"]}"#, "state": "recording" })
+    );
+    let session = session_of(&browser.execute("return window.sessionUrl;"));
+    let http = Http::default();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let events: Vec<EventData> = loop {
+        let events: Vec<EventData> =
+            stored(&http, &collector, &session, 1).into_iter().flat_map(|b| b.events).map(|e| e.data).collect();
+        let errors = events.iter().filter(|e| matches!(e, EventData::Error(_))).count();
+        if errors >= 1 || Instant::now() > deadline {
+            break events;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let boot: Vec<&Network> = events
+        .iter()
+        .filter_map(|e| match e {
+            EventData::Network(n) if n.url.ends_with("/api/boot.json") => Some(n.as_ref()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(boot.len(), 1, "the first request is recorded");
+    assert_eq!(boot[0].status, 200);
+    assert!(boot[0].trace.is_some(), "and traced: {:?}", boot[0]);
+    assert!(
+        events.iter().any(|e| matches!(e, EventData::Console(c) if c.args == ["config missing"])),
+        "the console error"
+    );
+    assert!(
+        events.iter().any(|e| matches!(e, EventData::Error(error) if error.message.contains("early boom"))),
+        "the uncaught error"
+    );
+    let summary = http.get(&format!("{}/api/sessions/{session}", collector.base), TOKEN).json();
+    assert_eq!(summary["user_id"], "u_early", "identify before init resolved: {summary:#}");
+}

@@ -21,6 +21,8 @@ import { joinTexts } from './tape.js';
 const KEYFRAME_INTERVAL_MS = 5 * 60 * 1000;
 // Characters of a feedback report sent at most (the protocol's MAX_FEEDBACK).
 const MAX_FEEDBACK = 4000;
+// Events kept at most while the recorder's wasm loads.
+const MAX_EARLY = 500;
 
 // Runs `fn` once the current script is done, before the page's next listener: the browser's
 // own `queueMicrotask`, taken before a page can replace it.
@@ -43,6 +45,9 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl)
   // for the user starts recording after all.
   let sampledOut = null;
   let checkoutTimer = null;
+  // While the recorder's wasm loads, the requests, console output and errors already recorded:
+  // `[kind, nums, texts, at]`, handed to the recorder once it is ready; null otherwise.
+  let early = null;
   // Why the SDK is off, once it is: one of the collector's report reasons
   // (collector/src/api/sdk_reports.rs).
   let disabledReason = null;
@@ -51,7 +56,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl)
 
   const { pageUrl, pageTitle, recordMeta, settleTimezone, recordViewport, onResize } = createPageMetadata(sdk, isRecording, put);
   const { recordPendingRoutes, watchRoutes } = createRoutes(isRecording, guard, put, pageUrl, pageTitle);
-  const { watchErrors, logDisabled, releaseErrors } = createConsoleAndErrors(isRecording, put, catchUp, pageUrl, recordEventInProgress);
+  const { watchErrors, logDisabled, releaseErrors } = createConsoleAndErrors(isCapturing, put, catchUp, pageUrl, recordEventInProgress);
   const { deliver, leave, resendStash, unstashDelivered, onPageShow, onVisibilityChange } = createDelivery(
     sdk,
     isRecording,
@@ -84,7 +89,13 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl)
     return state === 'recording';
   }
 
+  // Whether requests, console output and errors are recorded: also while the wasm loads.
+  function isCapturing() {
+    return state === 'recording' || early !== null;
+  }
+
   function shutDown() {
+    early = null;
     if (timer !== null) clearInterval(timer);
     timer = null;
     if (checkoutTimer !== null) clearInterval(checkoutTimer);
@@ -145,6 +156,10 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl)
   // Hands one event to the recorder: its kind, numbers and text fields, at `at` (now unless
   // given).
   function put(kind, nums, texts = [], at = Date.now()) {
+    if (early !== null) {
+      if (early.length < MAX_EARLY) early.push([kind, nums, texts, at]);
+      return;
+    }
     // An event that began a new session (the user back after a long while) is followed by the
     // page as it is now, before the page's own listeners react to it.
     if (guard((r) => r.record(kind, nums, joinTexts(texts), at)) === true) guard(() => soon(keyframe));
@@ -266,12 +281,36 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl)
       }
       sdk.settings = options;
       viewer = options.viewerUrl ? String(options.viewerUrl).replace(/\/+$/, '') : sdk.endpoint;
+      // The app's first requests and errors come while the wasm loads: the wrappers and the
+      // error listeners are in place now, and what they record waits in `early`.
+      const startedAt = Date.now();
+      // The wasm is asked for before the wrappers are in place: its download is not the app's.
       phase = 'wasm';
-      await initWasm({ module_or_path: options.wasmUrl ?? defaultWasmUrl() });
-      // stop() while the wasm was loading means: don't record.
-      if (state !== 'starting') return;
+      const wasmSource = options.wasmUrl ?? defaultWasmUrl();
+      const wasm = typeof wasmSource === 'string' || wasmSource instanceof URL ? fetch(wasmSource) : wasmSource;
+      // Awaited below; should start-up fail before, its failure is no rejection of the page's.
+      if (wasm && typeof wasm.catch === 'function') wasm.catch(() => {});
+      early = [];
       phase = 'storage';
-      recorder = new Recorder(sdk.projectKey, Date.now());
+      // The page's key for the trace ids of its requests: the wrapper derives each request's
+      // ids from it and the request's number, and so does the collector from what is recorded.
+      const traceKey = crypto.getRandomValues(new Uint8Array(32));
+      put(TRACE_KEY, Array.from(traceKey));
+      phase = 'start';
+      sdk.network = createNetworkRecorder(networkSink(), { ...options, endpoint: sdk.endpoint }, traceKey);
+      const grant = sdk.grants.current();
+      if (grant !== null) sdk.network.grant(grant.urls);
+      sdk.network.start();
+      watchErrors();
+      phase = 'wasm';
+      await initWasm({ module_or_path: wasm });
+      // stop() while the wasm was loading means: don't record.
+      if (state !== 'starting') {
+        shutDown();
+        return;
+      }
+      phase = 'storage';
+      recorder = new Recorder(sdk.projectKey, startedAt);
       phase = 'start';
       if (options.mode === 'buffer' && sdk.grants.current() === null) {
         sdk.buffer = createBuffer(options.bufferSeconds);
@@ -282,23 +321,17 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl)
         resendStash();
       }
       state = 'recording';
-      // The page's key for the trace ids of its requests: the wrapper derives each request's
-      // ids from it and the request's number, and so does the collector from what is recorded.
-      const traceKey = crypto.getRandomValues(new Uint8Array(32));
-      put(TRACE_KEY, Array.from(traceKey));
-      sdk.network = createNetworkRecorder(networkSink(), { ...options, endpoint: sdk.endpoint }, traceKey);
-      const grant = sdk.grants.current();
-      if (grant !== null) sdk.network.grant(grant.urls);
+      const waiting = early;
+      early = null;
+      for (const [kind, nums, texts, at] of waiting) put(kind, nums, texts, at);
       recordMeta();
       timer = setInterval(onTick, 1000);
       addEventListener('pagehide', leave);
       addEventListener('pageshow', onPageShow);
       watchRoutes();
-      watchErrors();
       recordViewport();
       dom = createDomRecorder(domSink(), options);
       dom.start();
-      sdk.network.start();
       keyframeTimer = setInterval(keyframe, options.keyframeIntervalMs || KEYFRAME_INTERVAL_MS);
       addEventListener('resize', onResize);
       document.addEventListener('visibilitychange', onVisibilityChange);
@@ -346,22 +379,34 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl)
     releaseErrors();
   }
 
+  // What the wrappers run, also while the wasm loads: a failure switches the SDK off.
+  function safely(fn) {
+    if (state === 'disabled') return undefined;
+    try {
+      return fn();
+    } catch (error) {
+      disable(error);
+      return undefined;
+    }
+  }
+
   function networkSink() {
     return {
-      guard,
+      guard: safely,
       network: (nums, texts, end) => put(NETWORK, nums, texts, end),
     };
   }
 
+  // Both are recorded from `init` on, while the wasm loads too.
   function identify(userId, traits) {
-    if (state === 'recording') putWithValue(IDENTIFY, String(userId), traits);
+    if (isCapturing()) putWithValue(IDENTIFY, String(userId), traits);
     else if (sampledOut !== null && state === 'disabled') sampledOut.user = [userId, traits];
     else return;
     sdk.grants.identified(userId, traits);
   }
 
   function track(name, props) {
-    if (state !== 'recording') return;
+    if (!isCapturing()) return;
     putWithValue(CUSTOM, String(name), props);
   }
 
