@@ -4,7 +4,9 @@
 //
 // This module wires the API's parts (under api/) around the state they share: page metadata
 // (page.js), route changes (routes.js), delivery of batches (delivery.js), console output and
-// errors (console.js), next to the DOM and network recorders.
+// errors (console.js), next to the DOM and network recorders. The DOM recorder (dom.js) is a
+// file of its own, loaded while the wasm loads: what a page must load before it runs is the
+// API, the network wrappers and the error listeners, which are in place from `init`.
 
 import { createConsoleAndErrors, flattenValue, MAX_VALUE_TEXT } from './api/console.js';
 import { createBuffer } from './api/buffer.js';
@@ -12,7 +14,6 @@ import { createDelivery, LEAVING_SLICE_MS } from './api/delivery.js';
 import { createGrants } from './api/grant.js';
 import { createPageMetadata } from './api/page.js';
 import { createRoutes } from './api/routes.js';
-import { createDomRecorder } from './dom.js';
 import { ADOPTED_STYLE_SHEETS, CANVAS, CUSTOM, ERROR, FEEDBACK, FOCUS, IDENTIFY, INPUT, KEY, MOUSE_MOVES, NETWORK, POINTER, SCROLL, SCROLL_POSITION, STYLE_RULE, STYLE_SHEET, SUBMIT, TRACE_KEY } from './kinds.js';
 import { createNetworkRecorder } from './network.js';
 import { joinTexts } from './tape.js';
@@ -29,7 +30,7 @@ const MAX_EARLY = 500;
 const soon =
   typeof queueMicrotask === 'function' ? queueMicrotask.bind(globalThis) : (fn) => Promise.resolve().then(fn);
 
-export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl) {
+export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl, domUrl) {
   let recorder = null;
   let dom = null;
   let keyframeTimer = null;
@@ -288,7 +289,10 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl)
       phase = 'wasm';
       const wasmSource = options.wasmUrl ?? defaultWasmUrl();
       const wasm = typeof wasmSource === 'string' || wasmSource instanceof URL ? fetch(wasmSource) : wasmSource;
-      // Awaited below; should start-up fail before, its failure is no rejection of the page's.
+      // The DOM recorder's module comes at the same time.
+      const domModule = import(/* webpackIgnore: true */ /* @vite-ignore */ domUrl().href);
+      // Awaited below; should start-up fail before, their failures are no rejections of the page's.
+      domModule.catch(() => {});
       if (wasm && typeof wasm.catch === 'function') wasm.catch(() => {});
       early = [];
       phase = 'storage';
@@ -304,6 +308,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl)
       watchErrors();
       phase = 'wasm';
       await initWasm({ module_or_path: wasm });
+      const { createDomRecorder } = await domModule;
       // stop() while the wasm was loading means: don't record.
       if (state !== 'starting') {
         shutDown();

@@ -10,6 +10,7 @@
     wasm_bindgen.Recorder,
     () => new URL('./sightline_iife_bg.wasm', base),
     () => new URL('./feedback.js', base),
+    () => new URL('./dom.js', base),
   );
   window.Sightline = sightline;
 })();

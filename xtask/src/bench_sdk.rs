@@ -27,7 +27,8 @@ const API_RESPONSE: &str = r#"{"id":42,"customer":"Globex","amount":1024,"curren
 /// `buffer` is Sightline in buffer mode: recording, keeping the last minute, sending nothing.
 const MODES: [&str; 4] = ["none", "sightline", "buffer", "rrweb"];
 /// Where each recorder's code runs from, for attributing profile samples.
-const RECORDER_FILES: [&str; 4] = ["/index.js", "sightline_bg.wasm", "/rrweb-record.js", "/rrweb-network.js"];
+const RECORDER_FILES: [&str; 5] =
+    ["/index.js", "/dom.js", "sightline_bg.wasm", "/rrweb-record.js", "/rrweb-network.js"];
 const JOURNEYS: [(&str, &str); 5] = [
     ("interactions", "400 steps of typing, clicks, list changes, row highlights, scrolls and mouse moves"),
     ("form", "a form of 1,000 fields re-rendered 20 times: every value, check and choice set from script"),

@@ -4,8 +4,10 @@
 //! `binaryen` package is installed in `npm/`, and the JavaScript API next to them: an ES module
 //! (`index.js`) and a script-tag build (`sightline.iife.js`, which defines `window.Sightline`).
 //! With the npm `esbuild` package installed too, the module and its imports are bundled into
-//! one minified `index.js`, and the script-tag build is minified; `terser`, when installed,
-//! minifies both once more.
+//! one minified `index.js`, the DOM recorder into `dom.js` (loaded by `init` while the wasm
+//! loads, so that the script a page includes holds only the API, the network wrappers and the
+//! error listeners), and the script-tag build is minified; `terser`, when installed, minifies
+//! them once more.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -51,12 +53,17 @@ const ON_DEMAND: [&str; 1] = ["feedback.js"];
 /// The directories of `MODULES` under `npm/src`.
 const MODULE_DIRS: [&str; 2] = ["dom", "api"];
 
-/// The files a page loads from the built package in `dist` (one `index.js` when bundled), each
-/// with its size raw and gzipped.
+/// Whether a module is the DOM recorder's, which the script-tag build loads as its own file.
+fn is_dom_module(module: &str) -> bool {
+    module == "dom.js" || module.starts_with("dom/")
+}
+
+/// The files a page loads from the built package in `dist` (`index.js`, then `dom.js` and the
+/// wasm, when bundled), each with its size raw and gzipped.
 pub fn page_load(dist: &Path) -> Result<Vec<(&'static str, usize, usize)>, String> {
-    ["sightline_bg.wasm", "index.js", "sightline.js"]
+    ["sightline_bg.wasm", "index.js", "dom.js", "sightline.js"]
         .into_iter()
-        .chain(MODULES)
+        .chain(MODULES.into_iter().filter(|m| *m != "dom.js"))
         .filter(|file| dist.join(file).exists())
         .map(|file| {
             let path = dist.join(file);
@@ -161,9 +168,10 @@ pub fn build_sdk() -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let read = |path: &Path| std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()));
     let glue = read(&scratch.path().join("sightline_iife.js"))?;
-    // The modules become one script: their imports are the functions defined before them.
+    // The modules become one script: their imports are the functions defined before them. The
+    // DOM recorder's stay apart: the script loads `dom.js`, the ES module, when it starts.
     let mut modules = String::new();
-    for module in MODULES {
+    for module in MODULES.into_iter().filter(|m| !is_dom_module(m)) {
         for line in read(&root.join("npm/src").join(module))?.lines() {
             if !line.starts_with("import ") {
                 modules.push_str(line.strip_prefix("export ").unwrap_or(line));
@@ -217,7 +225,10 @@ pub fn build_sdk() -> Result<(), String> {
         let index = dist.join("index.js").to_string_lossy().into_owned();
         let out = format!("--outfile={index}");
         run(&esbuild, &[&index, "--bundle", "--format=esm", minify, "--allow-overwrite", &out, "--log-level=warning"])?;
-        for file in ["sightline.js"].into_iter().chain(MODULES) {
+        let dom = dist.join("dom.js").to_string_lossy().into_owned();
+        let out = format!("--outfile={dom}");
+        run(&esbuild, &[&dom, "--bundle", "--format=esm", minify, "--allow-overwrite", &out, "--log-level=warning"])?;
+        for file in ["sightline.js"].into_iter().chain(MODULES.into_iter().filter(|m| *m != "dom.js")) {
             std::fs::remove_file(dist.join(file)).map_err(|e| format!("removing {file}: {e}"))?;
         }
         for dir in MODULE_DIRS {
@@ -234,7 +245,7 @@ pub fn build_sdk() -> Result<(), String> {
         // terser's second pass takes off about another 1 KB gzipped that esbuild's leaves.
         let terser = root.join("npm/node_modules/.bin/terser");
         if terser.exists() && !readable {
-            for (file, module) in [(&index, true), (&iife, false)] {
+            for (file, module) in [(&index, true), (&dom, true), (&iife, false)] {
                 let mut args = vec![file.as_str(), "--compress", "passes=2", "--mangle", "--output", file.as_str()];
                 if module {
                     args.push("--module");
@@ -250,7 +261,10 @@ pub fn build_sdk() -> Result<(), String> {
         total = (total.0 + raw, total.1 + gz);
         println!("{file:<20} {raw:>8} bytes  {gz:>7} gzipped");
     }
-    println!("{:<20} {:>8} bytes  {:>7} gzipped", "what a page loads", total.0, total.1);
+    println!(
+        "{:<20} {:>8} bytes  {:>7} gzipped (index.js first; the rest while init runs)",
+        "what a page loads", total.0, total.1
+    );
     let iife = dist.join("sightline.iife.js");
     let raw = std::fs::metadata(&iife).map_err(|e| e.to_string())?.len();
     println!(
