@@ -3,11 +3,11 @@
 //! bodies at all, applies it without the page seeing anything:
 //! - jane's calls to `/api/orders` are recorded with their bodies, her other calls are not;
 //! - bob's calls are not, until support grants him too while he is on the page (the answer to
-//!   his next batch brings it);
+//!   his next batch brings it), and not once carol signs in on his tab;
 //! - a tab of jane's in buffer mode sends what it kept, and one sampling left out starts
-//!   recording, as soon as the app says who she is;
+//!   recording, as soon as the app says who she is (unless the app stopped the SDK);
 //! - once revoked, the grant is let go at the next page's first batch and bodies stop;
-//! - every grant and revocation is in the audit log.
+//! - every grant and revocation is in the audit log, and erasing a user revokes theirs.
 //!
 //! Needs `npm/dist` (`cargo xtask test` builds it), Chromium and ChromeDriver.
 
@@ -28,9 +28,9 @@ fn page(collector: &str, options: &str) -> String {
     format!(
         r#"<!doctype html><html><head><meta charset="utf-8"><title>Orders</title></head>
 <body><h1>Orders</h1><script type="module">
-import {{ init, identify, track, flush, status, getSessionUrl }} from '/index.js';
+import {{ init, identify, track, flush, stop, status, getSessionUrl }} from '/index.js';
 await init({{ endpoint: '{collector}', projectKey: '{KEY}', {options} }});
-window.sl = {{ identify, track, flush, status, getSessionUrl }};
+window.sl = {{ identify, track, flush, stop, status, getSessionUrl }};
 window.ready = true;
 </script></body></html>"#
     )
@@ -145,6 +145,20 @@ fn a_granted_user_is_recorded_in_full_and_nobody_else_is() {
     call_api(&browser);
     assert_eq!(calls(&http, &collector, &bob_session, "/api/orders.json", 2), [None, Some(ORDERS.to_owned())]);
 
+    // Carol signs in on bob's tab: his grant goes at once, and the answers to batches that
+    // left before she was named (the session still bob's) don't bring it back.
+    browser.execute("window.sl.identify('u_carol', { email: 'carol@acme.com' }); return true;");
+    assert_eq!(held(&browser), Value::Null);
+    call_api(&browser);
+    assert_eq!(
+        calls(&http, &collector, &bob_session, "/api/orders.json", 3),
+        [None, Some(ORDERS.to_owned()), None],
+        "carol's calls are hers"
+    );
+    browser.execute("window.sl.track('after carol'); window.sl.flush(); return true;");
+    std::thread::sleep(Duration::from_millis(1_500));
+    assert_eq!(held(&browser), Value::Null, "bob's grant stays gone");
+
     // Jane in buffer mode: what was kept is sent once she is named, and recording goes on.
     let buffered = site(page(&collector.base, "mode: 'buffer', bufferSeconds: 10"));
     open(&browser, &buffered);
@@ -172,6 +186,13 @@ fn a_granted_user_is_recorded_in_full_and_nobody_else_is() {
     let summary = http.get(&format!("{}/api/sessions/{sampled_session}", collector.base), TOKEN).json();
     assert_eq!(summary["user_id"], "u_jane", "the identify that started it is recorded: {summary:#}");
 
+    // A page that stopped the SDK is not started by a grant.
+    let stopped = site(page(&collector.base, "sampleRate: 0"));
+    open(&browser, &stopped);
+    browser.execute("window.sl.stop(); window.sl.identify('u_jane', { email: 'jane@acme.com' }); return true;");
+    std::thread::sleep(Duration::from_millis(2_000));
+    assert_eq!(browser.execute("return window.sl.status().state;"), "disabled");
+
     // Revoked: jane's first tab, back on its page, lets the grant go at its first batch.
     let id = jane["id"].as_str().unwrap();
     let revoked = http.delete(&format!("{}/api/grants/{id}", collector.base), TOKEN);
@@ -189,7 +210,8 @@ fn a_granted_user_is_recorded_in_full_and_nobody_else_is() {
     let listed = http.get(&format!("{}/api/grants", collector.base), TOKEN).json();
     let users: Vec<&str> = listed["grants"].as_array().unwrap().iter().map(|g| g["user"].as_str().unwrap()).collect();
     assert_eq!(users, ["u_bob"]);
-    let audit = http.get(&format!("{}/api/audit", collector.base), TOKEN).json();
+    // Every look at a session is in the log too: read far enough back.
+    let audit = http.get(&format!("{}/api/audit?limit=1000", collector.base), TOKEN).json();
     let actions: Vec<(&str, &str)> = audit["entries"]
         .as_array()
         .unwrap()
@@ -241,4 +263,25 @@ fn the_grant_api_refuses_what_it_cant_honour() {
     let wrong_key =
         http.request("GET", &format!("{}/v1/grant?key=slk_nope&u={}", collector.base, "ab".repeat(32)), &[], None);
     assert_eq!(wrong_key.status, 401);
+
+    // A page whose fetch another tool wraps may add headers: the lookup's preflight allows them.
+    let preflight = http.request(
+        "OPTIONS",
+        &format!("{}/v1/grant?key={KEY}", collector.base),
+        &[("origin", "https://app.acme.example"), ("access-control-request-headers", "x-trace-id")],
+        None,
+    );
+    assert_eq!(preflight.status, 204);
+    assert_eq!(preflight.header("access-control-allow-headers"), Some("x-trace-id"));
+
+    // Erasing a user revokes their grant, and says so in the log.
+    let made = post(r#"{"user":"gone@acme.com","network_urls":["/api/"]}"#);
+    assert_eq!(made.status, 201);
+    assert_eq!(http.delete(&format!("{}/api/users/gone@acme.com", collector.base), TOKEN).status, 200);
+    assert_eq!(http.get(&format!("{}/api/grants", collector.base), TOKEN).json()["grants"], json!([]));
+    let audit = http.get(&format!("{}/api/audit", collector.base), TOKEN).json();
+    let revoked: Vec<&Value> =
+        audit["entries"].as_array().unwrap().iter().filter(|e| e["action"] == "revoke_grant").collect();
+    assert_eq!(revoked.len(), 1, "{audit:#}");
+    assert!(revoked[0]["subject"].as_str().unwrap().ends_with("(gone@acme.com)"), "{audit:#}");
 }

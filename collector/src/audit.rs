@@ -1,9 +1,9 @@
 //! The audit log: who looked at which session and who changed what, for a project's own
 //! records and for anyone who must answer for the data it holds. Every read of a session's
 //! recording (a replay, a live view's start, an export, a digest, a reproduction, the page at
-//! a moment), every share link made or revoked, every deletion and erasure, every note and
-//! webhook made or removed is an entry: when, who (the read token's name), what, which
-//! session or user. Entries live in the store's metadata, newest first, the last
+//! a moment), every share link made or revoked, every deletion and erasure, every note,
+//! webhook and capture grant made or removed is an entry: when, who (the read token's name),
+//! what, which session or user. Entries live in the store's metadata, newest first, the last
 //! [`KEPT`] of each project.
 
 use std::sync::Arc;
@@ -23,7 +23,8 @@ pub struct Entry {
     /// Who: the read token's name, or `a share link`.
     pub actor: String,
     /// What: `view`, `digest`, `export`, `repro`, `page`, `share`, `revoke_share`,
-    /// `delete_session`, `delete_user`, `note`, `delete_note`, `webhook`, `delete_webhook`.
+    /// `delete_session`, `delete_user`, `note`, `delete_note`, `webhook`, `delete_webhook`,
+    /// `grant`, `revoke_grant`.
     pub action: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session: Option<String>,

@@ -13,18 +13,20 @@
 //!   (`x-sightline-grant`), so a grant made while the user is on the page applies within
 //!   seconds.
 //! - What the page gets is a token: the grant's id, user, URL patterns and end, signed with the
-//!   collector's key. The SDK shows the token back with its batches; an answer tells it when
-//!   the grant it holds was revoked or has ended, or was never this collector's.
+//!   collector's key. The SDK shows the grant's id and the token's signature back with its
+//!   batches (a few dozen bytes, whatever the patterns); an answer tells it when the grant it
+//!   holds was revoked, has ended, is not its session's user's, or was never this collector's.
 //! - A grant records more of what the user does; it never unmasks inputs or page text, and
 //!   recorded bodies are redacted and capped as any are.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use sightline_protocol::SessionId;
 
 use crate::share::ShareKey;
 use crate::store::{Store, StoreError};
@@ -32,9 +34,15 @@ use crate::summary::user_key;
 
 /// Grants a project holds at once, at most.
 pub const MAX_GRANTS: usize = 100;
-/// URL patterns a grant names, at most, and the bytes of each.
+/// URL patterns a grant names, at most, the bytes of each, and of all of them.
 pub const MAX_URLS: usize = 20;
 pub const MAX_URL_BYTES: usize = 300;
+pub const MAX_URLS_BYTES: usize = 2_000;
+/// Bytes of a user id or email a grant names, at most (what the user index keeps of one).
+pub const MAX_USER_BYTES: usize = 256;
+/// Sessions whose user this collector remembers for the answers to their batches; past it, the
+/// memory starts over (a session is then looked up once more in its summary).
+const REMEMBERED_SESSIONS: usize = 50_000;
 /// How long a grant lasts unless asked otherwise, and at most, in hours.
 pub const DEFAULT_HOURS: u64 = 24;
 pub const MAX_HOURS: u64 = 7 * 24;
@@ -82,7 +90,10 @@ pub enum GrantError {
     TooMany,
     #[error("a grant names a user id or email of 1 to 256 bytes")]
     BadUser,
-    #[error("a grant names at most {MAX_URLS} URL patterns of 1 to {MAX_URL_BYTES} bytes each")]
+    #[error(
+        "a grant names at most {MAX_URLS} URL patterns of 1 to {MAX_URL_BYTES} bytes each, {MAX_URLS_BYTES} in all, \
+         without control characters"
+    )]
     BadUrls,
     #[error("a grant lasts from 1 to {MAX_HOURS} hours")]
     BadHours,
@@ -102,7 +113,15 @@ pub struct Grants {
     store: Arc<dyn Store>,
     key: ShareKey,
     by_project: RwLock<HashMap<u32, Vec<Grant>>>,
+    /// Held while grants are written, so that the store is written outside `by_project`'s lock
+    /// (every batch reads it) and two changes don't cross.
+    writing: Mutex<()>,
+    /// Each session's user (id, email) as this collector last saw it, by project and session.
+    session_users: Mutex<HashMap<(u32, SessionId), SessionUser>>,
 }
+
+/// A session's user: their id and email, as the user index holds them.
+pub type SessionUser = (Option<String>, Option<String>);
 
 fn meta_name(project: u32, id: &str) -> String {
     format!("{META}{project:08x}/{id}")
@@ -116,6 +135,12 @@ fn normalized_user(user: &str) -> String {
     } else {
         user_key(user)
     }
+}
+
+/// Whether `grant` is for the user known by `user` (id, email).
+fn is_for(grant: &Grant, user: &SessionUser) -> bool {
+    let is = |u: &Option<String>| u.as_ref().is_some_and(|u| !u.is_empty() && grant.user == normalized_user(u));
+    is(&user.0) || is(&user.1)
 }
 
 /// What the SDK sends for a user when it asks for its grant: SHA-256 of the project's ingest
@@ -150,7 +175,13 @@ impl Grants {
                 }
             }
         }
-        Ok(Grants { store, key, by_project: RwLock::new(by_project) })
+        Ok(Grants {
+            store,
+            key,
+            by_project: RwLock::new(by_project),
+            writing: Mutex::new(()),
+            session_users: Mutex::new(HashMap::new()),
+        })
     }
 
     /// Makes a grant for `user`, replacing theirs if they have one.
@@ -163,12 +194,16 @@ impl Grants {
         by: &str,
         now: u64,
     ) -> Result<Grant, GrantError> {
-        let user = normalized_user(user);
-        if user.is_empty() {
+        if user.trim().is_empty() || user.trim().len() > MAX_USER_BYTES {
             return Err(GrantError::BadUser);
         }
+        let user = normalized_user(user);
         let network_urls: Vec<String> = network_urls.iter().map(|u| u.trim().to_owned()).collect();
-        if network_urls.len() > MAX_URLS || network_urls.iter().any(|u| u.is_empty() || u.len() > MAX_URL_BYTES) {
+        let bad = |u: &String| u.is_empty() || u.len() > MAX_URL_BYTES || u.chars().any(char::is_control);
+        if network_urls.len() > MAX_URLS
+            || network_urls.iter().any(bad)
+            || network_urls.iter().map(String::len).sum::<usize>() > MAX_URLS_BYTES
+        {
             return Err(GrantError::BadUrls);
         }
         let hours = hours.unwrap_or(DEFAULT_HOURS);
@@ -183,18 +218,28 @@ impl Grants {
             expires: now + hours * HOUR_MS,
             by: by.to_owned(),
         };
-        let mut all = self.by_project.write().unwrap_or_else(|e| e.into_inner());
-        let grants = all.entry(project).or_default();
-        for ended in grants.iter().filter(|g| g.expires <= now || g.user == grant.user) {
-            self.store.remove_meta(&meta_name(project, &ended.id))?;
-        }
-        grants.retain(|g| g.expires > now && g.user != grant.user);
-        if grants.len() >= MAX_GRANTS {
+        let _writing = self.writing.lock().unwrap_or_else(|e| e.into_inner());
+        let (kept, gone): (Vec<Grant>, Vec<Grant>) = self
+            .by_project
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&project)
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .partition(|g| g.expires > now && g.user != grant.user);
+        if kept.len() >= MAX_GRANTS {
             return Err(GrantError::TooMany);
         }
+        // The store first: what is in memory is never more than what a restart finds.
         self.store
             .set_meta(&meta_name(project, &grant.id), &serde_json::to_vec(&grant).expect("a grant serializes"))?;
+        let mut grants = kept;
         grants.push(grant.clone());
+        self.by_project.write().unwrap_or_else(|e| e.into_inner()).insert(project, grants);
+        for ended in gone {
+            self.store.remove_meta(&meta_name(project, &ended.id))?;
+        }
         Ok(grant)
     }
 
@@ -209,11 +254,37 @@ impl Grants {
 
     /// Revokes a grant; answers it.
     pub fn revoke(&self, project: u32, id: &str) -> Result<Grant, GrantError> {
-        let mut all = self.by_project.write().unwrap_or_else(|e| e.into_inner());
-        let grants = all.get_mut(&project).ok_or(GrantError::NotFound)?;
-        let at = grants.iter().position(|g| g.id == id).ok_or(GrantError::NotFound)?;
-        self.store.remove_meta(&meta_name(project, id))?;
-        Ok(grants.remove(at))
+        self.revoke_where(project, |g| g.id == id).pop().ok_or(GrantError::NotFound)?
+    }
+
+    /// Revokes the grant of a user (id or email) being erased, if they have one.
+    pub fn revoke_user(&self, project: u32, user: &str) -> Result<Option<Grant>, GrantError> {
+        let user = normalized_user(user);
+        self.revoke_where(project, |g| g.user == user).pop().transpose()
+    }
+
+    /// Revokes the project's grants that `which` picks: each, or the failure to remove it.
+    fn revoke_where(&self, project: u32, which: impl Fn(&Grant) -> bool) -> Vec<Result<Grant, GrantError>> {
+        let _writing = self.writing.lock().unwrap_or_else(|e| e.into_inner());
+        let picked: Vec<Grant> = self
+            .by_project
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&project)
+            .map(|g| g.iter().filter(|g| which(g)).cloned().collect())
+            .unwrap_or_default();
+        picked
+            .into_iter()
+            .map(|grant| {
+                // The store first: a grant revoked is never found again after a restart.
+                self.store.remove_meta(&meta_name(project, &grant.id))?;
+                let mut all = self.by_project.write().unwrap_or_else(|e| e.into_inner());
+                if let Some(grants) = all.get_mut(&project) {
+                    grants.retain(|g| g.id != grant.id);
+                }
+                Ok(grant)
+            })
+            .collect()
     }
 
     /// Whether the project holds any grant at `now`: when it holds none, batches are answered
@@ -224,13 +295,38 @@ impl Grants {
     }
 
     /// The grant standing for a session's user, known by their id and email.
-    pub fn for_user(&self, project: u32, user_id: Option<&str>, email: Option<&str>, now: u64) -> Option<Grant> {
-        let user_id = user_id.map(normalized_user);
-        let email = email.map(normalized_user);
-        let is =
-            |grant: &Grant, user: &Option<String>| user.as_ref().is_some_and(|u| !u.is_empty() && grant.user == *u);
+    pub fn for_user(&self, project: u32, user: &SessionUser, now: u64) -> Option<Grant> {
         let all = self.by_project.read().unwrap_or_else(|e| e.into_inner());
-        all.get(&project)?.iter().find(|g| g.expires > now && (is(g, &user_id) || is(g, &email))).cloned()
+        all.get(&project)?.iter().find(|g| g.expires > now && is_for(g, user)).cloned()
+    }
+
+    /// A session's user as last seen: named in a batch (`seen`), else remembered, else `read`
+    /// from its summary (once; remembered after).
+    pub fn session_user(
+        &self,
+        project: u32,
+        session: SessionId,
+        seen: Option<SessionUser>,
+        read: impl FnOnce() -> SessionUser,
+    ) -> SessionUser {
+        if let Some(user) = seen {
+            self.remember(project, session, user.clone());
+            return user;
+        }
+        let remembered = self.session_users.lock().unwrap_or_else(|e| e.into_inner()).get(&(project, session)).cloned();
+        remembered.unwrap_or_else(|| {
+            let user = read();
+            self.remember(project, session, user.clone());
+            user
+        })
+    }
+
+    fn remember(&self, project: u32, session: SessionId, user: SessionUser) {
+        let mut users = self.session_users.lock().unwrap_or_else(|e| e.into_inner());
+        if users.len() >= REMEMBERED_SESSIONS {
+            users.clear();
+        }
+        users.insert((project, session), user);
     }
 
     /// The grant standing for the user whose hashed id or email (see [`user_hash`]) a page sent.
@@ -256,22 +352,28 @@ impl Grants {
         format!("{PREFIX}{payload}.{signature}")
     }
 
-    /// What the token a page shows back is worth at `now` for `project`.
-    pub fn held(&self, project: u32, token: &str, now: u64) -> Held {
-        let Some((payload, signature)) = token.strip_prefix(PREFIX).and_then(|t| t.split_once('.')) else {
+    /// What a page shows back of the token it holds: the grant's id and the token's signature,
+    /// `{id}.{signature}`.
+    pub fn shown(token: &str) -> Option<String> {
+        let (payload, signature) = token.strip_prefix(PREFIX)?.split_once('.')?;
+        let payload: Payload = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+        Some(format!("{}.{signature}", payload.id))
+    }
+
+    /// What the grant a page shows back (see [`Grants::shown`]) is worth at `now`, for a
+    /// session of `project` whose user is `user`: standing only if this collector signed that
+    /// token for a grant that stands, and the grant is the user's (a session whose user is not
+    /// known yet keeps it).
+    pub fn held(&self, project: u32, shown: &str, user: &SessionUser, now: u64) -> Held {
+        let Some((id, signature)) = shown.split_once('.') else { return Held::Gone };
+        let Some(grant) = self.list(project, now).into_iter().find(|g| g.id == id) else { return Held::Gone };
+        let token = self.token(&grant);
+        let Some((payload, _)) = token.strip_prefix(PREFIX).and_then(|t| t.split_once('.')) else {
             return Held::Gone;
         };
         let signed = URL_SAFE_NO_PAD.decode(signature).is_ok_and(|s| self.key.verify(DOMAIN, payload.as_bytes(), &s));
-        let Some(payload) = signed
-            .then(|| URL_SAFE_NO_PAD.decode(payload).ok())
-            .flatten()
-            .and_then(|bytes| serde_json::from_slice::<Payload>(&bytes).ok())
-        else {
-            return Held::Gone;
-        };
-        let all = self.by_project.read().unwrap_or_else(|e| e.into_inner());
-        let standing = all.get(&project).is_some_and(|g| g.iter().any(|g| g.id == payload.id && g.expires > now));
-        if standing {
+        let known = [&user.0, &user.1].iter().any(|u| u.as_deref().is_some_and(|u| !u.is_empty()));
+        if signed && (!known || is_for(&grant, user)) {
             Held::Standing
         } else {
             Held::Gone
@@ -283,6 +385,15 @@ impl Grants {
 mod tests {
     use super::*;
     use crate::store::SledStore;
+
+    fn user(id: &str, email: &str) -> SessionUser {
+        let some = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+        (some(id), some(email))
+    }
+
+    fn shown(grants: &Grants, grant: &Grant) -> String {
+        Grants::shown(&grants.token(grant)).unwrap()
+    }
 
     fn grants() -> (tempfile::TempDir, Grants) {
         let dir = tempfile::tempdir().unwrap();
@@ -298,20 +409,24 @@ mod tests {
         let grant = grants.create(1, " Jane@Acme.com ", vec!["/api/".into()], Some(2), "support", 1_000).unwrap();
         assert_eq!(grant.user, "jane@acme.com");
         assert_eq!(grant.expires, 1_000 + 2 * HOUR_MS);
-        assert_eq!(grants.for_user(1, Some("u_1"), Some("jane@acme.com"), 2_000).map(|g| g.id), Some(grant.id.clone()));
-        assert_eq!(grants.for_user(1, Some("jane@acme.com"), None, 2_000).map(|g| g.id), Some(grant.id.clone()));
-        assert!(grants.for_user(1, Some("u_2"), Some("bob@acme.com"), 2_000).is_none());
-        assert!(grants.for_user(2, None, Some("jane@acme.com"), 2_000).is_none(), "another project's user");
-        assert!(grants.for_user(1, None, Some("jane@acme.com"), grant.expires).is_none(), "ended");
+        let jane = user("u_1", "jane@acme.com");
+        assert_eq!(grants.for_user(1, &jane, 2_000).map(|g| g.id), Some(grant.id.clone()));
+        assert_eq!(grants.for_user(1, &user("Jane@Acme.com", ""), 2_000).map(|g| g.id), Some(grant.id.clone()));
+        assert!(grants.for_user(1, &user("u_2", "bob@acme.com"), 2_000).is_none());
+        assert!(grants.for_user(2, &jane, 2_000).is_none(), "another project's user");
+        assert!(grants.for_user(1, &jane, grant.expires).is_none(), "ended");
         assert!(grants.any(1, 2_000));
         assert!(!grants.any(1, grant.expires));
 
-        let token = grants.token(&grant);
-        assert_eq!(grants.held(1, &token, 2_000), Held::Standing);
-        assert_eq!(grants.held(2, &token, 2_000), Held::Gone);
+        let shown = shown(&grants, &grant);
+        assert!(shown.len() < 70, "a page shows back a few dozen bytes: {shown}");
+        assert_eq!(grants.held(1, &shown, &jane, 2_000), Held::Standing);
+        assert_eq!(grants.held(1, &shown, &user("", ""), 2_000), Held::Standing, "a session not named yet");
+        assert_eq!(grants.held(1, &shown, &user("u_2", "bob@acme.com"), 2_000), Held::Gone, "another user's session");
+        assert_eq!(grants.held(2, &shown, &jane, 2_000), Held::Gone);
         grants.revoke(1, &grant.id).unwrap();
-        assert_eq!(grants.held(1, &token, 2_000), Held::Gone);
-        assert!(grants.for_user(1, None, Some("jane@acme.com"), 2_000).is_none());
+        assert_eq!(grants.held(1, &shown, &jane, 2_000), Held::Gone);
+        assert!(grants.for_user(1, &jane, 2_000).is_none());
         assert!(matches!(grants.revoke(1, &grant.id), Err(GrantError::NotFound)));
     }
 
@@ -332,14 +447,15 @@ mod tests {
             }
         );
 
-        // The same grant with other URLs, re-signed by someone without the key, is not one.
-        let forged = Payload { urls: vec!["/".into()], ..payload };
-        let forged = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&forged).unwrap());
+        // A grant's id with a signature this collector did not make is not one.
+        let nobody = user("", "");
         let signature = token.rsplit_once('.').unwrap().1;
-        assert_eq!(grants.held(1, &format!("{PREFIX}{forged}.{signature}"), 1), Held::Gone);
-        assert_eq!(grants.held(1, "slg_", 1), Held::Gone);
-        assert_eq!(grants.held(1, "garbage", 1), Held::Gone);
-        assert_eq!(grants.held(1, &token, 1), Held::Standing);
+        assert_eq!(grants.held(1, &format!("{}.{signature}", grant.id), &nobody, 1), Held::Standing);
+        let forged = format!("{}.{}", grant.id, URL_SAFE_NO_PAD.encode([7u8; 32]));
+        assert_eq!(grants.held(1, &forged, &nobody, 1), Held::Gone);
+        assert_eq!(grants.held(1, &grant.id, &nobody, 1), Held::Gone);
+        assert_eq!(grants.held(1, "garbage", &nobody, 1), Held::Gone);
+        assert_eq!(Grants::shown("garbage"), None);
     }
 
     #[test]
@@ -348,15 +464,21 @@ mod tests {
         let first = grants.create(1, "u_1", vec![], None, "a", 0).unwrap();
         let second = grants.create(1, "u_1", vec!["/x".into()], None, "b", 10).unwrap();
         assert_eq!(grants.list(1, 20).iter().map(|g| &g.id).collect::<Vec<_>>(), [&second.id]);
-        assert_eq!(grants.held(1, &grants.token(&first), 20), Held::Gone);
+        assert_eq!(grants.held(1, &shown(&grants, &first), &user("u_1", ""), 20), Held::Gone);
+        assert!(grants.revoke_user(1, "U_1").unwrap().is_none(), "ids are kept as they are");
+        assert_eq!(grants.revoke_user(1, "u_1").unwrap().map(|g| g.id), Some(second.id.clone()));
+        assert!(grants.list(1, 20).is_empty());
 
         assert!(matches!(grants.create(1, "  ", vec![], None, "a", 0), Err(GrantError::BadUser)));
         assert!(matches!(grants.create(1, "u", vec!["".into()], None, "a", 0), Err(GrantError::BadUrls)));
+        assert!(matches!(grants.create(1, "u", vec!["/a\u{0}b".into()], None, "a", 0), Err(GrantError::BadUrls)));
+        assert!(matches!(grants.create(1, "u", vec!["/".repeat(200); 11], None, "a", 0), Err(GrantError::BadUrls)));
+        assert!(matches!(grants.create(1, &"u".repeat(257), vec![], None, "a", 0), Err(GrantError::BadUser)));
         assert!(matches!(grants.create(1, "u", vec!["x".repeat(301)], None, "a", 0), Err(GrantError::BadUrls)));
         assert!(matches!(grants.create(1, "u", vec!["/".into(); 21], None, "a", 0), Err(GrantError::BadUrls)));
         assert!(matches!(grants.create(1, "u", vec![], Some(0), "a", 0), Err(GrantError::BadHours)));
         assert!(matches!(grants.create(1, "u", vec![], Some(MAX_HOURS + 1), "a", 0), Err(GrantError::BadHours)));
-        for n in 1..MAX_GRANTS {
+        for n in 0..MAX_GRANTS {
             grants.create(1, &format!("user {n}"), vec![], None, "a", 100).unwrap();
         }
         assert!(matches!(grants.create(1, "one more", vec![], None, "a", 100), Err(GrantError::TooMany)));
@@ -372,12 +494,12 @@ mod tests {
         let grants = Grants::load(store.clone(), key.clone(), 0).unwrap();
         let short = grants.create(3, "u_short", vec![], Some(1), "a", 0).unwrap();
         let long = grants.create(3, "u_long", vec!["/api".into()], Some(48), "a", 0).unwrap();
-        let token = grants.token(&long);
+        let shown = shown(&grants, &long);
         drop(grants);
 
         let again = Grants::load(store.clone(), key, short.expires).unwrap();
         assert_eq!(again.list(3, short.expires), vec![long]);
-        assert_eq!(again.held(3, &token, short.expires), Held::Standing);
+        assert_eq!(again.held(3, &shown, &user("u_long", ""), short.expires), Held::Standing);
         assert!(store.metas(META, 10).unwrap().len() == 1, "the ended grant left the store");
     }
 

@@ -107,7 +107,7 @@ export async function showSession(view, id, signal) {
   const who = session.user_id || session.email || 'Anonymous session';
   const actions = el('span', { class: 'actions' });
   // Support asks for this user's next pages in full (see grants.js), with or without a replay.
-  const user = session.email || session.user_id;
+  const user = session.user_id || session.email;
   const record = exported() || sharedLink() || !user ? null : el('a', { id: 'grant', class: 'button', href: `/grants?user=${encodeURIComponent(user)}`, title: "Record this user's next pages fully, with request bodies", text: 'Record fully' });
   const bar = el(
     'div',

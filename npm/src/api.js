@@ -454,6 +454,8 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl,
   }
 
   function stop() {
+    // A tab sampling left out stays out: no grant starts it after this.
+    sampledOut = null;
     // Buffer mode: what was kept is let go, and nothing more is kept or sent.
     if (sdk.buffer !== null) {
       if (checkoutTimer !== null) clearInterval(checkoutTimer);

@@ -7,9 +7,11 @@
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde::Deserialize;
 
-use super::auth::{project_of_key, ReadAccess};
+use actix_web::http::header::{self, HeaderValue};
+
+use super::auth::{project_of_key, query_key, ReadAccess};
 use super::body::read_body;
-use super::cors::{allow_request_origin, origin};
+use super::cors::{allow_origin, allow_request_origin, origin};
 use super::{now_ms, AppState};
 use crate::error::ApiError;
 use crate::grants::{Grant, GrantError};
@@ -52,7 +54,7 @@ impl From<GrantError> for ApiError {
 }
 
 /// The audit log's subject for a grant: its id and whom it is for.
-fn subject(grant: &Grant) -> String {
+pub(super) fn subject(grant: &Grant) -> String {
     format!("{} ({})", grant.id, grant.user)
 }
 
@@ -102,6 +104,34 @@ pub async fn lookup(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
         Err(error) => error.error_response(),
     };
     allow_request_origin(&req, response.headers_mut());
+    response
+}
+
+/// `OPTIONS /v1/grant`: a page whose `fetch` is wrapped by another tool (tracing, auth) may add
+/// headers to the lookup, which makes the browser ask first. The lookup reads none of them and
+/// carries no credentials, so any the page asks for are allowed.
+pub async fn lookup_preflight(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let Some(origin) = origin(&req) else {
+        return ApiError::bad_request("not_preflight", "a preflight needs an Origin header").error_response();
+    };
+    let allowed =
+        query_key(&req).is_some_and(|key| state.projects.by_ingest_key(&key).is_some_and(|p| p.allows_origin(origin)));
+    if !allowed {
+        return ApiError::Forbidden {
+            code: "origin_not_allowed",
+            message: format!("origin {origin} may not ask for grants"),
+        }
+        .error_response();
+    }
+    let mut response = HttpResponse::NoContent().finish();
+    let headers = response.headers_mut();
+    allow_origin(headers, origin);
+    headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, OPTIONS"));
+    let asked = req.headers().get(header::ACCESS_CONTROL_REQUEST_HEADERS).filter(|v| v.len() <= 1024).cloned();
+    if let Some(asked) = asked {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, asked);
+    }
+    headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
     response
 }
 

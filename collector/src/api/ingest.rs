@@ -18,7 +18,7 @@ use super::body::{media_type, read_body};
 use super::cors::{allow_origin, allow_request_origin, origin};
 use super::{now_ms, AppState};
 use crate::error::ApiError;
-use crate::grants::Held;
+use crate::grants::{Grants, Held};
 use crate::recording::{decoded_len, MAX_SESSION_BATCHES, MAX_SESSION_DECODED};
 use crate::store::BatchKey;
 use crate::summary::BatchTally;
@@ -178,30 +178,36 @@ async fn ingest(
 }
 
 /// What the answer to a stored batch says of a capture grant: the token of the grant of the
-/// session's user (named in this batch, or earlier in the session), or `revoked` when the page
-/// shows a token that no longer stands (revoked, replaced, ended, or not this collector's).
-/// Without a grant in the project, nothing is looked up.
+/// session's user (named in this batch, or earlier in the session) unless the page shows it
+/// already, or `revoked` when the page shows a grant that no longer stands for it (revoked,
+/// replaced, ended, another user's, or not this collector's). Without a grant in the project or
+/// one shown, nothing is looked up; a beacon's answer, which nobody reads, says nothing.
 fn grant_answer(
     req: &HttpRequest,
     state: &AppState,
     key: BatchKey,
     identity: Option<(String, Option<String>)>,
 ) -> Option<String> {
-    let now = now_ms();
-    if state.grants.any(key.project, now) {
-        let (user_id, email) = match identity {
-            Some(identity) => identity,
-            None => match state.store.summary(key.project, key.session) {
-                Ok(Some(summary)) => (summary.user_id.unwrap_or_default(), summary.email),
-                _ => Default::default(),
-            },
-        };
-        if let Some(grant) = state.grants.for_user(key.project, Some(&user_id), email.as_deref(), now) {
-            return Some(state.grants.token(&grant));
-        }
+    if media_type(req).1 == "text/plain" {
+        return None;
     }
-    let held = req.headers().get(GRANT_HEADER).and_then(|v| v.to_str().ok())?;
-    (state.grants.held(key.project, held, now) == Held::Gone).then(|| "revoked".to_owned())
+    let now = now_ms();
+    let shown = req.headers().get(GRANT_HEADER).and_then(|v| v.to_str().ok());
+    if shown.is_none() && !state.grants.any(key.project, now) {
+        return None;
+    }
+    let seen = identity.map(|(user_id, email)| (Some(user_id), email));
+    let user = state.grants.session_user(key.project, key.session, seen, || {
+        match state.store.summary(key.project, key.session) {
+            Ok(Some(summary)) => (summary.user_id, summary.email),
+            _ => (None, None),
+        }
+    });
+    if let Some(grant) = state.grants.for_user(key.project, &user, now) {
+        let token = state.grants.token(&grant);
+        return (Grants::shown(&token).as_deref() != shown).then_some(token);
+    }
+    (state.grants.held(key.project, shown?, &user, now) == Held::Gone).then(|| "revoked".to_owned())
 }
 
 /// `OPTIONS /v1/batches`: the CORS preflight. The key usually isn't there (it travels in a

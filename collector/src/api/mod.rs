@@ -253,7 +253,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(method_not_allowed)),
     )
     .service(
-        web::resource("/v1/grant").route(web::get().to(grants::lookup)).default_service(web::to(method_not_allowed)),
+        web::resource("/v1/grant")
+            .route(web::get().to(grants::lookup))
+            .route(web::method(actix_web::http::Method::OPTIONS).to(grants::lookup_preflight))
+            .default_service(web::to(method_not_allowed)),
     )
     .service(
         web::resource("/api/grants")

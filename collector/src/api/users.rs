@@ -185,6 +185,15 @@ pub async fn delete_user(
     for slice in sessions.chunks(DELETE_SLICE) {
         deleted += delete_when_queued(&state, project, DeleteTarget::Sessions(slice.to_vec())).await?;
     }
+    // An erased user is not recorded in full any more either.
+    let grants = state.clone();
+    let revoking = user.clone();
+    let revoked = web::block(move || grants.grants.revoke_user(project, &revoking))
+        .await
+        .map_err(|_| ApiError::ShuttingDown)??;
+    if let Some(grant) = revoked {
+        super::audit::audited(&state, &access, "revoke_grant", None, Some(super::grants::subject(&grant)));
+    }
     super::audit::audited(&state, &access, "delete_user", None, Some(user.clone()));
     deleted += delete_when_queued(&state, project, DeleteTarget::User(user)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "deleted": deleted })))

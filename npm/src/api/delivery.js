@@ -43,7 +43,8 @@ export function createDelivery(sdk, isRecording, guard, put, catchUp, settleTime
     const headers = { 'content-type': 'application/vnd.sightline.batch', 'x-sightline-key': sdk.projectKey };
     // The capture grant this tab holds, so the collector can say when it no longer stands.
     const grant = sdk.grants.current();
-    if (grant !== null) headers['x-sightline-grant'] = grant.token;
+    const shown = grant === null ? undefined : grant.shown;
+    if (shown !== undefined) headers['x-sightline-grant'] = shown;
     const timeout = setTimeout(() => {
       if (abort !== null) abort.abort();
       answer(0, null);
@@ -65,7 +66,7 @@ export function createDelivery(sdk, isRecording, guard, put, catchUp, settleTime
         const retryAfter = response.headers.get('retry-after');
         // A support engineer follows the session live: batches go every second for a while.
         if (response.headers.get('x-sightline-watched') === '1') guard((r) => r.watched(Date.now()));
-        if (status === 200) sdk.grants.answered(response.headers.get('x-sightline-grant'));
+        if (status === 200) sdk.grants.answered(response.headers.get('x-sightline-grant'), shown);
         // The session holds all the collector takes of one: record on in a new one.
         if (response.headers.get('x-sightline-error') === 'session_full') {
           const full = response.headers.get('x-sightline-session');

@@ -4,7 +4,9 @@
 // to the page: buffer mode and sampling give way to full recording, and the grant's URLs are
 // recorded as `networkDetailUrls` are. The tab keeps the token, so that its next pages apply
 // it from their start; it is let go when it ends, when the collector says it no longer stands,
-// or when another user signs in.
+// or when another user signs in. The collector is shown the grant's id and the token's
+// signature with each batch, and answers `revoked` when the grant no longer stands for the
+// session's user.
 
 const STORAGE = 'sightline.grant';
 const ASKED = 'sightline.grant.asked';
@@ -12,13 +14,26 @@ const ASKED = 'sightline.grant.asked';
 // made in between.
 const ASK_EVERY_MS = 5 * 60 * 1000;
 
-// A user as grants name them: trimmed, an email lowercased.
-const normalized = (user) => {
-  const text = String(user).trim();
-  return text.includes('@') ? text.toLowerCase() : text;
-};
+// Bytes of a user id or email the collector keeps.
+const MAX_USER_BYTES = 256;
 
-// What a token says, if it is one and has not ended: `{ id, user, urls, expires, token }`.
+// A user as grants name them: trimmed, an email lowercased, at most 256 bytes of UTF-8 cut at a
+// character, as the collector's user index keeps them.
+function normalized(user) {
+  const text = String(user ?? '').trim();
+  let kept = '';
+  let bytes = 0;
+  for (const char of text.includes('@') ? text.toLowerCase() : text) {
+    const code = char.codePointAt(0);
+    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
+    if (bytes > MAX_USER_BYTES) break;
+    kept += char;
+  }
+  return kept;
+}
+
+// What a token says, if it is one and has not ended: `{ id, user, urls, expires, token,
+// shown }`, `shown` being what batches show the collector of it.
 function readGrant(token) {
   try {
     const text = String(token);
@@ -26,6 +41,7 @@ function readGrant(token) {
     const grant = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(payload), (c) => c.charCodeAt(0))));
     if (text.startsWith('slg_') && typeof grant.user === 'string' && Array.isArray(grant.urls) && grant.expires > Date.now()) {
       grant.token = text;
+      grant.shown = `${grant.id}.${text.split('.')[1]}`;
       return grant;
     }
   } catch (_) {
@@ -46,6 +62,10 @@ function storage(write) {
 // each grant applied, and of `null` when the one held is let go.
 export function createGrants(sdk, changed) {
   let held = null;
+  // The user this page last named (`[id, email]`, normalized), and when the lookup last asked
+  // for whom (kept in memory too: session storage may be unavailable).
+  let named = null;
+  let asked = null;
 
   function set(grant) {
     held = grant;
@@ -74,16 +94,28 @@ export function createGrants(sdk, changed) {
   // the answers to batches alone bring one.
   async function lookUp(user, email) {
     const who = `${user}\n${email}`;
-    const asked = storage((s) => JSON.parse(s.getItem(ASKED)));
-    if (asked && asked.who === who && Date.now() - asked.at < ASK_EVERY_MS) return;
+    const last = asked || storage((s) => JSON.parse(s.getItem(ASKED)));
+    if (last && last.who === who && Date.now() - last.at < ASK_EVERY_MS) return;
     if (typeof crypto === 'undefined' || !crypto.subtle) return;
-    storage((s) => s.setItem(ASKED, JSON.stringify({ who, at: Date.now() })));
-    const query = new URLSearchParams({ key: sdk.projectKey, u: await hash(user) });
+    asked = { who, at: Date.now() };
+    storage((s) => s.setItem(ASKED, JSON.stringify(asked)));
+    const query = new URLSearchParams({ key: sdk.projectKey });
+    if (user) query.set('u', await hash(user));
     if (email) query.set('e', await hash(email));
     const response = await fetch(`${sdk.endpoint}/v1/grant?${query}`, { credentials: 'omit', cache: 'no-store' });
     if (!response.ok) return;
     const { grant } = await response.json();
-    if (grant) apply(grant);
+    // Asked for this user: one named since gets nothing of theirs.
+    if (grant && named !== null && named[0] === user && named[1] === email) apply(grant);
+  }
+
+  // Whether a grant for `grantUser` may stand for the user the page named last: it is theirs,
+  // or they were named by what can't tell (an id only, for a grant made for their email).
+  function mayStand(grantUser) {
+    if (named === null) return true;
+    const [user, email] = named;
+    if (grantUser === user || grantUser === email) return true;
+    return grantUser.includes('@') ? !email && !user.includes('@') : !user;
   }
 
   return {
@@ -101,17 +133,21 @@ export function createGrants(sdk, changed) {
     identified(userId, traits) {
       const user = normalized(userId);
       const email = traits && typeof traits.email === 'string' ? normalized(traits.email) : '';
+      named = [user, email];
       const grant = current();
-      if (grant !== null && grant.user !== user && grant.user !== email) set(null);
-      if (current() === null && user) lookUp(user, email).catch(() => {});
+      if (grant !== null && !mayStand(grant.user)) set(null);
+      if (current() === null && (user || email)) lookUp(user, email).catch(() => {});
     },
 
-    // What the answer to a batch said: a grant's token, `revoked`, or nothing.
-    answered(header) {
+    // What the answer to a batch that showed `sent` (a grant's `shown`, or undefined) said: a
+    // grant's token, `revoked`, or nothing. A token for someone other than the user named
+    // since the batch left is not taken.
+    answered(header, sent) {
       if (header === 'revoked') {
-        if (held !== null) set(null);
+        if (held !== null && held.shown === sent) set(null);
       } else if (header) {
-        apply(header);
+        const grant = readGrant(header);
+        if (grant !== null && mayStand(grant.user)) apply(header);
       }
     },
   };
