@@ -129,6 +129,11 @@ fn a_granted_user_is_recorded_in_full_and_nobody_else_is() {
     let jane_session = session(&browser);
     assert_eq!(calls(&http, &collector, &jane_session, "/api/orders.json", 1), [Some(ORDERS.to_owned())]);
     assert_eq!(calls(&http, &collector, &jane_session, "/api/profile.json", 1), [None]);
+    // Named again by her id alone, as apps do on later pages: her grant (made for her email)
+    // stands, on the page and at the collector.
+    browser.execute("window.sl.identify('u_jane'); window.sl.track('again'); window.sl.flush(); return true;");
+    std::thread::sleep(Duration::from_millis(1_500));
+    assert!(held(&browser).is_string(), "the grant stands for jane named by id");
 
     // Bob, another origin's tab: no bodies. Granted while he is on the page, the answer to his
     // next batch brings the grant.

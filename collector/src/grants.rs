@@ -137,10 +137,23 @@ fn normalized_user(user: &str) -> String {
     }
 }
 
-/// Whether `grant` is for the user known by `user` (id, email).
-fn is_for(grant: &Grant, user: &SessionUser) -> bool {
-    let is = |u: &Option<String>| u.as_ref().is_some_and(|u| !u.is_empty() && grant.user == normalized_user(u));
-    is(&user.0) || is(&user.1)
+/// The forms a session's user takes in grants: their id and email, normalized, when known.
+fn forms(user: &SessionUser) -> Vec<String> {
+    [&user.0, &user.1].into_iter().flatten().filter(|u| !u.is_empty()).map(|u| normalized_user(u)).collect()
+}
+
+/// What a batch naming `seen` makes of a session's user known as `known`, as the session's
+/// summary folds it: the id replaced when one is named, the email when one is named, or dropped
+/// when another person (another id) is named without one.
+fn merged(known: &SessionUser, seen: &SessionUser) -> SessionUser {
+    let id = seen.0.clone().filter(|id| !id.is_empty());
+    let another = id.is_some() && known.0.is_some() && id != known.0;
+    let email = match (&seen.1, another) {
+        (Some(email), _) => Some(email.clone()),
+        (None, true) => None,
+        (None, false) => known.1.clone(),
+    };
+    (id.or_else(|| known.0.clone()), email)
 }
 
 /// What the SDK sends for a user when it asks for its grant: SHA-256 of the project's ingest
@@ -296,23 +309,32 @@ impl Grants {
 
     /// The grant standing for a session's user, known by their id and email.
     pub fn for_user(&self, project: u32, user: &SessionUser, now: u64) -> Option<Grant> {
+        let forms = forms(user);
         let all = self.by_project.read().unwrap_or_else(|e| e.into_inner());
-        all.get(&project)?.iter().find(|g| g.expires > now && is_for(g, user)).cloned()
+        all.get(&project)?.iter().find(|g| g.expires > now && forms.contains(&g.user)).cloned()
     }
 
-    /// A session's user as last seen: named in a batch (`seen`), else remembered, else `read`
-    /// from its summary (once; remembered after).
-    pub fn session_user(
-        &self,
-        project: u32,
-        session: SessionId,
-        seen: Option<SessionUser>,
-        read: impl FnOnce() -> SessionUser,
-    ) -> SessionUser {
-        if let Some(user) = seen {
-            self.remember(project, session, user.clone());
-            return user;
+    /// A batch of a session named its user: what this collector remembers of the session
+    /// follows (a session it remembers nothing of is read from its summary when needed, which
+    /// already holds the batch).
+    pub fn observe(&self, project: u32, session: SessionId, seen: &SessionUser) {
+        let mut users = self.session_users.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(known) = users.get_mut(&(project, session)) {
+            *known = merged(known, seen);
         }
+    }
+
+    /// Forgets what this collector remembers of sessions (deleted ones).
+    pub fn forget(&self, project: u32, sessions: &[SessionId]) {
+        let mut users = self.session_users.lock().unwrap_or_else(|e| e.into_inner());
+        for session in sessions {
+            users.remove(&(project, *session));
+        }
+    }
+
+    /// A session's user as this collector remembers them, else as its summary (`read`) says,
+    /// remembered from then on.
+    pub fn session_user(&self, project: u32, session: SessionId, read: impl FnOnce() -> SessionUser) -> SessionUser {
         let remembered = self.session_users.lock().unwrap_or_else(|e| e.into_inner()).get(&(project, session)).cloned();
         remembered.unwrap_or_else(|| {
             let user = read();
@@ -366,14 +388,18 @@ impl Grants {
     /// known yet keeps it).
     pub fn held(&self, project: u32, shown: &str, user: &SessionUser, now: u64) -> Held {
         let Some((id, signature)) = shown.split_once('.') else { return Held::Gone };
-        let Some(grant) = self.list(project, now).into_iter().find(|g| g.id == id) else { return Held::Gone };
+        let grant = {
+            let all = self.by_project.read().unwrap_or_else(|e| e.into_inner());
+            all.get(&project).and_then(|g| g.iter().find(|g| g.id == id && g.expires > now).cloned())
+        };
+        let Some(grant) = grant else { return Held::Gone };
         let token = self.token(&grant);
         let Some((payload, _)) = token.strip_prefix(PREFIX).and_then(|t| t.split_once('.')) else {
             return Held::Gone;
         };
         let signed = URL_SAFE_NO_PAD.decode(signature).is_ok_and(|s| self.key.verify(DOMAIN, payload.as_bytes(), &s));
-        let known = [&user.0, &user.1].iter().any(|u| u.as_deref().is_some_and(|u| !u.is_empty()));
-        if signed && (!known || is_for(&grant, user)) {
+        let forms = forms(user);
+        if signed && (forms.is_empty() || forms.contains(&grant.user)) {
             Held::Standing
         } else {
             Held::Gone
@@ -501,6 +527,25 @@ mod tests {
         assert_eq!(again.list(3, short.expires), vec![long]);
         assert_eq!(again.held(3, &shown, &user("u_long", ""), short.expires), Held::Standing);
         assert!(store.metas(META, 10).unwrap().len() == 1, "the ended grant left the store");
+    }
+
+    #[test]
+    fn a_sessions_user_follows_its_batches_as_its_summary_does() {
+        let jane = user("u_jane", "jane@acme.com");
+        assert_eq!(merged(&jane, &user("u_jane", "")), jane, "named by id alone, her email stays");
+        assert_eq!(merged(&jane, &user("", "j@acme.com")), user("u_jane", "j@acme.com"));
+        assert_eq!(merged(&jane, &user("u_bob", "")), user("u_bob", ""), "another person: not her email");
+        assert_eq!(merged(&user("", ""), &user("u_bob", "bob@acme.com")), user("u_bob", "bob@acme.com"));
+
+        let (_dir, grants) = grants();
+        let session = SessionId([7; 16]);
+        assert_eq!(grants.session_user(1, session, || jane.clone()), jane);
+        grants.observe(1, session, &user("u_jane", ""));
+        assert_eq!(grants.session_user(1, session, || unreachable!("remembered")), jane);
+        grants.observe(1, session, &user("u_bob", ""));
+        assert_eq!(grants.session_user(1, session, || unreachable!("remembered")), user("u_bob", ""));
+        grants.forget(1, &[session]);
+        assert_eq!(grants.session_user(1, session, || jane.clone()), jane, "read again once forgotten");
     }
 
     #[test]

@@ -22,8 +22,10 @@ import { joinTexts } from './tape.js';
 const KEYFRAME_INTERVAL_MS = 5 * 60 * 1000;
 // Characters of a feedback report sent at most (the protocol's MAX_FEEDBACK).
 const MAX_FEEDBACK = 4000;
-// Events kept at most while the recorder's wasm loads.
+// Events kept while the recorder's wasm loads: at most this many, and this many characters;
+// past either, requests and console output are dropped before errors and what the app says.
 const MAX_EARLY = 500;
+const MAX_EARLY_CHARS = 1 << 20;
 
 // Runs `fn` once the current script is done, before the page's next listener: the browser's
 // own `queueMicrotask`, taken before a page can replace it.
@@ -49,6 +51,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl,
   // While the recorder's wasm loads, the requests, console output and errors already recorded:
   // `[kind, nums, texts, at]`, handed to the recorder once it is ready; null otherwise.
   let early = null;
+  let earlyChars = 0;
   // Why the SDK is off, once it is: one of the collector's report reasons
   // (collector/src/api/sdk_reports.rs).
   let disabledReason = null;
@@ -158,7 +161,13 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl,
   // given).
   function put(kind, nums, texts = [], at = Date.now()) {
     if (early !== null) {
-      if (early.length < MAX_EARLY) early.push([kind, nums, texts, at]);
+      const chars = texts.reduce((n, text) => n + String(text).length, nums.length);
+      const vital = kind === ERROR || kind === IDENTIFY || kind === CUSTOM || kind === TRACE_KEY;
+      const room = vital ? early.length < 2 * MAX_EARLY : early.length < MAX_EARLY && earlyChars + chars <= MAX_EARLY_CHARS;
+      if (room) {
+        early.push([kind, nums, texts, at]);
+        earlyChars += chars;
+      }
       return;
     }
     // An event that began a new session (the user back after a long while) is followed by the
@@ -288,9 +297,16 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl,
       // The wasm is asked for before the wrappers are in place: its download is not the app's.
       phase = 'wasm';
       const wasmSource = options.wasmUrl ?? defaultWasmUrl();
-      const wasm = typeof wasmSource === 'string' || wasmSource instanceof URL ? fetch(wasmSource) : wasmSource;
-      // The DOM recorder's module comes at the same time.
-      const domModule = import(/* webpackIgnore: true */ /* @vite-ignore */ domUrl().href);
+      const isUrl = typeof wasmSource === 'string' || wasmSource instanceof URL;
+      const wasm = isUrl || (typeof Request === 'function' && wasmSource instanceof Request) ? fetch(wasmSource) : wasmSource;
+      // The DOM recorder's module comes at the same time: from `domUrl`, else next to a wasm
+      // given by URL, else next to this script.
+      const domHref = options.domUrl
+        ? new URL(String(options.domUrl), document.baseURI).href
+        : isUrl && options.wasmUrl
+          ? new URL('dom.js', new URL(String(options.wasmUrl), document.baseURI)).href
+          : domUrl().href;
+      const domModule = import(/* webpackIgnore: true */ /* @vite-ignore */ domHref);
       // Awaited below; should start-up fail before, their failures are no rejections of the page's.
       domModule.catch(() => {});
       if (wasm && typeof wasm.catch === 'function') wasm.catch(() => {});
@@ -328,7 +344,10 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl,
       state = 'recording';
       const waiting = early;
       early = null;
+      earlyChars = 0;
       for (const [kind, nums, texts, at] of waiting) put(kind, nums, texts, at);
+      // The recorder may have refused what came early: then it is off, and nothing more starts.
+      if (state !== 'recording') return;
       recordMeta();
       timer = setInterval(onTick, 1000);
       addEventListener('pagehide', leave);
@@ -475,7 +494,9 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl,
       deliver();
       if (state !== 'disabled') state = 'stopped';
     } else if (state === 'starting') {
+      // The wrappers and listeners already in place go now, not once the wasm has loaded.
       state = 'stopped';
+      shutDown();
     }
   }
 

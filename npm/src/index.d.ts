@@ -4,8 +4,10 @@ export interface InitOptions {
   endpoint: string;
   /** The project's ingest key (`slk_…`). */
   projectKey: string;
-  /** Where to load the recorder's wasm from; defaults to the file next to this module. */
-  wasmUrl?: string | URL;
+  /** Where to load the recorder's wasm from (or the wasm's response, or a promise of it); defaults to the file next to this module. */
+  wasmUrl?: string | URL | Request | Response | Promise<Response>;
+  /** Where to load the DOM recorder (`dom.js`) from; defaults to the file next to `wasmUrl` when that is a URL, else next to this module. */
+  domUrl?: string | URL;
   /** The viewer's base URL for {@link getSessionUrl}; defaults to `endpoint` (the collector serves the viewer). */
   viewerUrl?: string;
   /** Mask every form value (same-length `*`) unless an ancestor has `data-sl-unmask` or matches `unmaskSelector`. Default `true`; password values are masked whatever this says. */
@@ -54,7 +56,7 @@ export interface Status {
   state: 'idle' | 'starting' | 'recording' | 'stopped' | 'disabled';
   /**
    * Why the SDK is off (`null` unless `state` is `'disabled'`): `'sampled_out'` (this tab is outside `sampleRate`),
-   * `'options'` (no `endpoint` or `projectKey`), `'wasm'` (the recorder could not be loaded or compiled), `'storage'`
+   * `'options'` (no `endpoint` or `projectKey`), `'wasm'` (the recorder, its wasm or `dom.js`, could not be loaded or compiled), `'storage'`
    * (no session storage or random source), `'start'` (anything else at start-up), `'runtime'` (a failure while recording).
    */
   reason: 'sampled_out' | 'options' | 'wasm' | 'storage' | 'start' | 'runtime' | null;

@@ -188,6 +188,11 @@ fn grant_answer(
     key: BatchKey,
     identity: Option<(String, Option<String>)>,
 ) -> Option<String> {
+    // What this collector remembers of the session's user follows every batch naming them,
+    // answered or not.
+    if let Some((user_id, email)) = identity {
+        state.grants.observe(key.project, key.session, &(Some(user_id), email));
+    }
     if media_type(req).1 == "text/plain" {
         return None;
     }
@@ -196,13 +201,11 @@ fn grant_answer(
     if shown.is_none() && !state.grants.any(key.project, now) {
         return None;
     }
-    let seen = identity.map(|(user_id, email)| (Some(user_id), email));
-    let user = state.grants.session_user(key.project, key.session, seen, || {
-        match state.store.summary(key.project, key.session) {
+    let user =
+        state.grants.session_user(key.project, key.session, || match state.store.summary(key.project, key.session) {
             Ok(Some(summary)) => (summary.user_id, summary.email),
             _ => (None, None),
-        }
-    });
+        });
     if let Some(grant) = state.grants.for_user(key.project, &user, now) {
         let token = state.grants.token(&grant);
         return (Grants::shown(&token).as_deref() != shown).then_some(token);

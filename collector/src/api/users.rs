@@ -176,16 +176,7 @@ pub async fn delete_user(
 ) -> Result<HttpResponse, ApiError> {
     let project = access.whole_project()?;
     let user = user_of(&req)?;
-    let store = state.store.clone();
-    let lookup = user.clone();
-    let sessions = web::block(move || sessions_of_user(store.as_ref(), project, &lookup))
-        .await
-        .map_err(|_| ApiError::ShuttingDown)??;
-    let mut deleted = 0;
-    for slice in sessions.chunks(DELETE_SLICE) {
-        deleted += delete_when_queued(&state, project, DeleteTarget::Sessions(slice.to_vec())).await?;
-    }
-    // An erased user is not recorded in full any more either.
+    // An erased user is recorded in full no more, from before their sessions go.
     let grants = state.clone();
     let revoking = user.clone();
     let revoked = web::block(move || grants.grants.revoke_user(project, &revoking))
@@ -193,6 +184,16 @@ pub async fn delete_user(
         .map_err(|_| ApiError::ShuttingDown)??;
     if let Some(grant) = revoked {
         super::audit::audited(&state, &access, "revoke_grant", None, Some(super::grants::subject(&grant)));
+    }
+    let store = state.store.clone();
+    let lookup = user.clone();
+    let sessions = web::block(move || sessions_of_user(store.as_ref(), project, &lookup))
+        .await
+        .map_err(|_| ApiError::ShuttingDown)??;
+    let mut deleted = 0;
+    state.grants.forget(project, &sessions);
+    for slice in sessions.chunks(DELETE_SLICE) {
+        deleted += delete_when_queued(&state, project, DeleteTarget::Sessions(slice.to_vec())).await?;
     }
     super::audit::audited(&state, &access, "delete_user", None, Some(user.clone()));
     deleted += delete_when_queued(&state, project, DeleteTarget::User(user)).await?;
