@@ -171,7 +171,7 @@ fn print_sizes(root: &std::path::Path) -> Result<(), String> {
     };
     println!("\nwhat a page loads, gzipped (gzip -9):");
     println!("  sightline: the script a page includes      {:>10}", kb(Some(script)));
-    println!("  sightline: script and wasm (all of it)     {:>10}", kb(Some(ours)));
+    println!("  sightline: script, dom.js and wasm (all)   {:>10}", kb(Some(ours)));
     println!(
         "  PostHog {}: recorder.js (rrweb, console and network plugins) {:>10}",
         version("posthog-js").unwrap_or_default(),
