@@ -86,6 +86,20 @@ export async function fetchApi(path, init = {}) {
   return response;
 }
 
+// Changes something through the API (`method` POST or DELETE, `body` sent as JSON); the answer's
+// JSON, or an ApiError with the collector's reason.
+export async function send(method, path, body) {
+  const init = { method };
+  if (body) {
+    init.body = JSON.stringify(body);
+    init.headers = { 'content-type': 'application/json' };
+  }
+  const response = await fetchApi(path, init);
+  const answer = await response.json().catch(() => ({}));
+  if (!response.ok) throw new ApiError(response.status, answer.message || `${response.status}`);
+  return answer;
+}
+
 export async function api(path) {
   const response = await fetchApi(path);
   const body = await response.json().catch(() => ({}));

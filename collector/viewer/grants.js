@@ -3,19 +3,8 @@
 // for a user id or email, is listed until it ends, and can be revoked; each is in the audit
 // log.
 
-import { ApiError, api, el, fetchApi, when } from '/viewer/common.js';
+import { api, el, send, when } from '/viewer/common.js';
 
-async function send(method, path, body) {
-  const init = { method };
-  if (body) {
-    init.body = JSON.stringify(body);
-    init.headers = { 'content-type': 'application/json' };
-  }
-  const response = await fetchApi(path, init);
-  const answer = await response.json().catch(() => ({}));
-  if (!response.ok) throw new ApiError(response.status, answer.message || `${response.status}`);
-  return answer;
-}
 
 function grantRow(grant, refresh, problem) {
   const revoke = el('button', { type: 'button', class: 'revoke', text: 'Revoke' });

@@ -2,21 +2,10 @@
 // delivery. A hook made here shows its signing secret once; a configured one is changed in
 // the collector's configuration.
 
-import { ApiError, api, el, fetchApi, when } from '/viewer/common.js';
+import { api, el, send, when } from '/viewer/common.js';
 
 const OUTCOMES = { delivered: 'Delivered', retrying: 'Will retry', failed: 'Given up' };
 
-async function send(method, path, body) {
-  const init = { method };
-  if (body) {
-    init.body = JSON.stringify(body);
-    init.headers = { 'content-type': 'application/json' };
-  }
-  const response = await fetchApi(path, init);
-  const answer = await response.json().catch(() => ({}));
-  if (!response.ok) throw new ApiError(response.status, answer.message || `${response.status}`);
-  return answer;
-}
 
 function deliveryRow(delivery) {
   const session = delivery.session

@@ -2,7 +2,9 @@
 //! answer (a refusal's reason and a 429's `Retry-After` among them).
 
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
-use actix_web::HttpRequest;
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+
+use crate::error::ApiError;
 
 /// The origin of the page that sent `req`, if it said.
 pub(super) fn origin(req: &HttpRequest) -> Option<&str> {
@@ -30,4 +32,31 @@ pub(super) fn allow_request_origin(req: &HttpRequest, headers: &mut HeaderMap) {
     if let Some(origin) = origin(req) {
         allow_origin(headers, origin);
     }
+}
+
+/// The answer to a CORS preflight: refused unless `allowed(origin)` (a page at that origin may
+/// `what`), else the `methods` and the request headers the real request may carry.
+pub(super) fn preflight_answer(
+    req: &HttpRequest,
+    allowed: impl FnOnce(&str) -> bool,
+    what: &str,
+    methods: &'static str,
+    allow_headers: Option<HeaderValue>,
+) -> HttpResponse {
+    let Some(origin) = origin(req) else {
+        return ApiError::bad_request("not_preflight", "a preflight needs an Origin header").error_response();
+    };
+    if !allowed(origin) {
+        return ApiError::Forbidden { code: "origin_not_allowed", message: format!("origin {origin} may not {what}") }
+            .error_response();
+    }
+    let mut response = HttpResponse::NoContent().finish();
+    let headers = response.headers_mut();
+    allow_origin(headers, origin);
+    headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static(methods));
+    if let Some(allow_headers) = allow_headers {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, allow_headers);
+    }
+    headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
+    response
 }

@@ -7,11 +7,11 @@
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde::Deserialize;
 
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header;
 
 use super::auth::{project_of_key, query_key, ReadAccess};
 use super::body::read_body;
-use super::cors::{allow_origin, allow_request_origin, origin};
+use super::cors::{allow_request_origin, origin, preflight_answer};
 use super::{now_ms, AppState};
 use crate::error::ApiError;
 use crate::grants::{Grant, GrantError};
@@ -111,28 +111,11 @@ pub async fn lookup(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
 /// headers to the lookup, which makes the browser ask first. The lookup reads none of them and
 /// carries no credentials, so any the page asks for are allowed.
 pub async fn lookup_preflight(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let Some(origin) = origin(&req) else {
-        return ApiError::bad_request("not_preflight", "a preflight needs an Origin header").error_response();
+    let allowed = |origin: &str| {
+        query_key(&req).is_some_and(|key| state.projects.by_ingest_key(&key).is_some_and(|p| p.allows_origin(origin)))
     };
-    let allowed =
-        query_key(&req).is_some_and(|key| state.projects.by_ingest_key(&key).is_some_and(|p| p.allows_origin(origin)));
-    if !allowed {
-        return ApiError::Forbidden {
-            code: "origin_not_allowed",
-            message: format!("origin {origin} may not ask for grants"),
-        }
-        .error_response();
-    }
-    let mut response = HttpResponse::NoContent().finish();
-    let headers = response.headers_mut();
-    allow_origin(headers, origin);
-    headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, OPTIONS"));
     let asked = req.headers().get(header::ACCESS_CONTROL_REQUEST_HEADERS).filter(|v| v.len() <= 1024).cloned();
-    if let Some(asked) = asked {
-        headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, asked);
-    }
-    headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
-    response
+    preflight_answer(&req, allowed, "ask for grants", "GET, OPTIONS", asked)
 }
 
 fn find(req: &HttpRequest, state: &AppState) -> Result<Option<String>, ApiError> {

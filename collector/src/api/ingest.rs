@@ -8,14 +8,14 @@
 
 use std::sync::LazyLock;
 
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header::HeaderValue;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use sightline_protocol::{decode_batch, Limits, SessionId};
 use tokio::sync::Semaphore;
 
 use super::auth::{project_of_key, query_key};
 use super::body::{media_type, read_body};
-use super::cors::{allow_origin, allow_request_origin, origin};
+use super::cors::{allow_request_origin, origin, preflight_answer};
 use super::{now_ms, AppState};
 use crate::error::ApiError;
 use crate::grants::{Grants, Held};
@@ -218,28 +218,10 @@ fn grant_answer(
 /// parameter allows it, or, without one, if any project does; the real request is checked
 /// against its own project.
 pub async fn preflight(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let Some(origin) = origin(&req) else {
-        return ApiError::bad_request("not_preflight", "a preflight needs an Origin header").error_response();
-    };
-    let allowed = match query_key(&req) {
+    let allowed = |origin: &str| match query_key(&req) {
         Some(key) => state.projects.by_ingest_key(&key).is_some_and(|p| p.allows_origin(origin)),
         None => state.projects.iter().any(|p| p.allows_origin(origin)),
     };
-    if !allowed {
-        return ApiError::Forbidden {
-            code: "origin_not_allowed",
-            message: format!("origin {origin} may not send batches"),
-        }
-        .error_response();
-    }
-    let mut response = HttpResponse::NoContent().finish();
-    let headers = response.headers_mut();
-    allow_origin(headers, origin);
-    headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("POST, OPTIONS"));
-    headers.insert(
-        header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("content-type, x-sightline-key, x-sightline-grant"),
-    );
-    headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
-    response
+    let allow_headers = HeaderValue::from_static("content-type, x-sightline-key, x-sightline-grant");
+    preflight_answer(&req, allowed, "send batches", "POST, OPTIONS", Some(allow_headers))
 }
