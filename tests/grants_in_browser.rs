@@ -132,7 +132,17 @@ fn a_granted_user_is_recorded_in_full_and_nobody_else_is() {
     // Named again by her id alone, as apps do on later pages: her grant (made for her email)
     // stands, on the page and at the collector.
     browser.execute("window.sl.identify('u_jane'); window.sl.track('again'); window.sl.flush(); return true;");
-    std::thread::sleep(Duration::from_millis(1_500));
+    // Once that batch is stored its answer is on its way: a moment later the page has read it.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !stored(&http, &collector, &jane_session, 1)
+        .iter()
+        .flat_map(|b| &b.events)
+        .any(|e| matches!(&e.data, EventData::Custom(c) if c.name == "again"))
+    {
+        assert!(Instant::now() < deadline, "the batch naming jane again is stored");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
     assert!(held(&browser).is_string(), "the grant stands for jane named by id");
 
     // Bob, another origin's tab: no bodies. Granted while he is on the page, the answer to his

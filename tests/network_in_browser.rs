@@ -300,3 +300,51 @@ window.sessionUrl = getSessionUrl();
     let summary = http.get(&format!("{}/api/sessions/{session}", collector.base), TOKEN).json();
     assert_eq!(summary["user_id"], "u_early", "identify before init resolved: {summary:#}");
 }
+
+#[test]
+fn the_dom_recorder_comes_from_dom_url_and_stop_while_starting_stops() {
+    use sightline_e2e::sdk::dist;
+    use sightline_e2e::static_files::StaticFiles;
+    let (collector, _data) = start_collector();
+    let page = |options: &str| {
+        format!(
+            r#"<!doctype html><html><head><meta charset="utf-8"></head><body><p>App</p>
+<script type="module">
+import {{ init, stop, status }} from '/index.js';
+let release;
+const wasm = new Promise((resolve) => {{ release = resolve; }});
+const ready = init({{ endpoint: '{}', projectKey: '{KEY}', wasmUrl: wasm, {options} }});
+if (location.hash === '#stop') stop();
+const stateBefore = status().state;
+release(fetch('/sightline_bg.wasm'));
+await ready;
+window.done = {{ stateBefore, after: status() }};
+</script></body></html>"#,
+            collector.base
+        )
+    };
+    let recorder = std::fs::read_to_string(dist().join("dom.js")).expect("the built dom.js");
+    let site = StaticFiles::start(
+        &dist(),
+        vec![
+            ("/moved".into(), page("domUrl: '/assets/recorder-3f9a.js'")),
+            ("/missing".into(), page("domUrl: '/assets/nope.js'")),
+            ("/plain".into(), page("")),
+            ("/assets/recorder-3f9a.js".into(), recorder),
+        ],
+    );
+    let browser = Browser::start();
+    let outcome = |path: &str| {
+        browser.navigate(&format!("{}{path}", site.base));
+        browser.wait_for("window.done", Duration::from_secs(20))
+    };
+    assert_eq!(outcome("/moved")["after"]["state"], "recording", "dom.js from where domUrl says");
+    let missing = outcome("/missing");
+    assert_eq!(
+        (missing["after"]["state"].as_str(), missing["after"]["reason"].as_str()),
+        (Some("disabled"), Some("wasm"))
+    );
+    let stopped = outcome("/plain#stop");
+    assert_eq!(stopped["stateBefore"], "stopped");
+    assert_eq!(stopped["after"]["state"], "stopped", "stopped while starting, it never records");
+}

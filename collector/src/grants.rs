@@ -338,17 +338,13 @@ impl Grants {
         let remembered = self.session_users.lock().unwrap_or_else(|e| e.into_inner()).get(&(project, session)).cloned();
         remembered.unwrap_or_else(|| {
             let user = read();
-            self.remember(project, session, user.clone());
-            user
+            let mut users = self.session_users.lock().unwrap_or_else(|e| e.into_inner());
+            if users.len() >= REMEMBERED_SESSIONS {
+                users.clear();
+            }
+            // A batch stored meanwhile may have been remembered already: it is newer.
+            users.entry((project, session)).or_insert(user).clone()
         })
-    }
-
-    fn remember(&self, project: u32, session: SessionId, user: SessionUser) {
-        let mut users = self.session_users.lock().unwrap_or_else(|e| e.into_inner());
-        if users.len() >= REMEMBERED_SESSIONS {
-            users.clear();
-        }
-        users.insert((project, session), user);
     }
 
     /// The grant standing for the user whose hashed id or email (see [`user_hash`]) a page sent.

@@ -390,10 +390,6 @@ impl SessionSummary {
         let mut users = Vec::new();
         if let Some((user_id, email, traits)) = &tally.identity {
             if !user_id.is_empty() {
-                // Another person signed in on the tab: the email named before was theirs.
-                if self.user_id.as_ref().is_some_and(|before| before != user_id) {
-                    self.email = None;
-                }
                 self.user_id = Some(user_id.clone());
                 users.push(user_id.clone());
             }
@@ -565,14 +561,12 @@ mod tests {
         assert_eq!(tallies[2].traces[0].1, facts.start + 250 - 184, "a request starts its duration before it ends");
         assert_eq!(tallies[2].span, Some((facts.start, facts.end())));
 
-        // Named again by id alone, the user keeps their email; another person doesn't get it.
+        // Named again by id alone, the user keeps their email.
         let named = |id: &str, email: Option<&str>| BatchTally {
             identity: Some((id.into(), email.map(str::to_owned), serde_json::json!({}))),
             ..BatchTally::default()
         };
         summary.apply(&named("u_1842", None), 10, 2_000);
         assert_eq!(summary.email.as_deref(), Some("jane@acme.com"));
-        summary.apply(&named("u_77", None), 10, 2_001);
-        assert_eq!((summary.user_id.as_deref(), summary.email.as_deref()), (Some("u_77"), None));
     }
 }

@@ -51,7 +51,8 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl,
   // While the recorder's wasm loads, the requests, console output and errors already recorded:
   // `[kind, nums, texts, at]`, handed to the recorder once it is ready; null otherwise.
   let early = null;
-  let earlyChars = 0;
+  // Characters kept in `early`: of requests and console lines, and of the rest.
+  let earlyChars = [0, 0];
   // Why the SDK is off, once it is: one of the collector's report reasons
   // (collector/src/api/sdk_reports.rs).
   let disabledReason = null;
@@ -162,11 +163,11 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl,
   function put(kind, nums, texts = [], at = Date.now()) {
     if (early !== null) {
       const chars = texts.reduce((n, text) => n + String(text).length, nums.length);
-      const vital = kind === ERROR || kind === IDENTIFY || kind === CUSTOM || kind === TRACE_KEY;
-      const room = vital ? early.length < 2 * MAX_EARLY : early.length < MAX_EARLY && earlyChars + chars <= MAX_EARLY_CHARS;
+      const vital = kind === ERROR || kind === IDENTIFY || kind === CUSTOM || kind === TRACE_KEY ? 1 : 0;
+      const room = early.length < (vital + 1) * MAX_EARLY && earlyChars[vital] + chars <= MAX_EARLY_CHARS;
       if (room) {
         early.push([kind, nums, texts, at]);
-        earlyChars += chars;
+        earlyChars[vital] += chars;
       }
       return;
     }
@@ -299,13 +300,9 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl,
       const wasmSource = options.wasmUrl ?? defaultWasmUrl();
       const isUrl = typeof wasmSource === 'string' || wasmSource instanceof URL;
       const wasm = isUrl || (typeof Request === 'function' && wasmSource instanceof Request) ? fetch(wasmSource) : wasmSource;
-      // The DOM recorder's module comes at the same time: from `domUrl`, else next to a wasm
-      // given by URL, else next to this script.
-      const domHref = options.domUrl
-        ? new URL(String(options.domUrl), document.baseURI).href
-        : isUrl && options.wasmUrl
-          ? new URL('dom.js', new URL(String(options.wasmUrl), document.baseURI)).href
-          : domUrl().href;
+      // The DOM recorder's module comes at the same time: from `domUrl`, else next to this
+      // script (the URL a bundler rewrites, when it moves the package's files).
+      const domHref = options.domUrl ? new URL(String(options.domUrl), document.baseURI).href : domUrl().href;
       const domModule = import(/* webpackIgnore: true */ /* @vite-ignore */ domHref);
       // Awaited below; should start-up fail before, their failures are no rejections of the page's.
       domModule.catch(() => {});
@@ -344,7 +341,7 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl,
       state = 'recording';
       const waiting = early;
       early = null;
-      earlyChars = 0;
+      earlyChars = [0, 0];
       for (const [kind, nums, texts, at] of waiting) put(kind, nums, texts, at);
       // The recorder may have refused what came early: then it is off, and nothing more starts.
       if (state !== 'recording') return;
@@ -360,7 +357,8 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl,
       addEventListener('resize', onResize);
       document.addEventListener('visibilitychange', onVisibilityChange);
     } catch (error) {
-      disable(error, phase);
+      // A page that stopped the SDK while it started chose so: nothing to report.
+      if (state !== 'stopped') disable(error, phase);
     }
   }
 

@@ -6,7 +6,7 @@ export interface InitOptions {
   projectKey: string;
   /** Where to load the recorder's wasm from (or the wasm's response, or a promise of it); defaults to the file next to this module. */
   wasmUrl?: string | URL | Request | Response | Promise<Response>;
-  /** Where to load the DOM recorder (`dom.js`) from; defaults to the file next to `wasmUrl` when that is a URL, else next to this module. */
+  /** Where to load the DOM recorder (`dom.js`) from; defaults to the file next to this module. */
   domUrl?: string | URL;
   /** The viewer's base URL for {@link getSessionUrl}; defaults to `endpoint` (the collector serves the viewer). */
   viewerUrl?: string;

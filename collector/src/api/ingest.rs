@@ -171,9 +171,10 @@ async fn ingest(
                 key.page, key.seq, key.session
             ),
         }),
-        outcome => {
-            Ok((outcome, state.watchers.watched(project.id, key.session), grant_answer(req, state, key, identity)))
-        }
+        outcome => Ok((outcome, state.watchers.watched(project.id, key.session), {
+            let stored = identity.filter(|_| outcome == Outcome::Stored);
+            grant_answer(req, state, key, stored)
+        })),
     }
 }
 
@@ -188,8 +189,8 @@ fn grant_answer(
     key: BatchKey,
     identity: Option<(String, Option<String>)>,
 ) -> Option<String> {
-    // What this collector remembers of the session's user follows every batch naming them,
-    // answered or not.
+    // What this collector remembers of the session's user follows every stored batch naming
+    // them (a retry or a resend of an older one is not news), answered or not.
     if let Some((user_id, email)) = identity {
         state.grants.observe(key.project, key.session, &(Some(user_id), email));
     }

@@ -191,12 +191,12 @@ pub async fn delete_user(
         .await
         .map_err(|_| ApiError::ShuttingDown)??;
     let mut deleted = 0;
-    state.grants.forget(project, &sessions);
     for slice in sessions.chunks(DELETE_SLICE) {
         deleted += delete_when_queued(&state, project, DeleteTarget::Sessions(slice.to_vec())).await?;
     }
     super::audit::audited(&state, &access, "delete_user", None, Some(user.clone()));
     deleted += delete_when_queued(&state, project, DeleteTarget::User(user)).await?;
+    state.grants.forget(project, &sessions);
     Ok(HttpResponse::Ok().json(serde_json::json!({ "deleted": deleted })))
 }
 

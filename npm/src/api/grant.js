@@ -67,9 +67,12 @@ export function createGrants(sdk, changed) {
   let named = null;
   let asked = null;
 
+  // A grant taken while the page had named a user keeps their id (`by`): another id named
+  // later lets it go, whatever the grant's own user looks like.
   function set(grant) {
     held = grant;
-    storage((s) => (grant === null ? s.removeItem(STORAGE) : s.setItem(STORAGE, grant.token)));
+    if (grant !== null && grant.by === undefined) grant.by = named !== null ? named[0] : '';
+    storage((s) => (grant === null ? s.removeItem(STORAGE) : s.setItem(STORAGE, `${grant.token}\n${grant.by}`)));
     changed(grant);
   }
 
@@ -79,8 +82,9 @@ export function createGrants(sdk, changed) {
     return held;
   }
 
-  function apply(token) {
+  function apply(token, by) {
     const grant = readGrant(token);
+    if (grant !== null && by !== undefined) grant.by = by;
     if (grant !== null && (held === null || held.token !== grant.token)) set(grant);
   }
 
@@ -111,9 +115,10 @@ export function createGrants(sdk, changed) {
 
   // Whether a grant for `grantUser` may stand for the user the page named last: it is theirs,
   // or they were named by what can't tell (an id only, for a grant made for their email).
-  function mayStand(grantUser) {
+  function mayStand(grantUser, by) {
     if (named === null) return true;
     const [user, email] = named;
+    if (by && user && user !== by) return false;
     if (grantUser === user || grantUser === email) return true;
     return grantUser.includes('@') ? !email && !user.includes('@') : !user;
   }
@@ -123,8 +128,8 @@ export function createGrants(sdk, changed) {
 
     // What the tab kept from its earlier pages.
     load() {
-      const token = storage((s) => s.getItem(STORAGE));
-      if (token) apply(token);
+      const kept = storage((s) => s.getItem(STORAGE));
+      if (kept) apply(...kept.split('\n'));
       current();
     },
 
@@ -135,7 +140,7 @@ export function createGrants(sdk, changed) {
       const email = traits && typeof traits.email === 'string' ? normalized(traits.email) : '';
       named = [user, email];
       const grant = current();
-      if (grant !== null && !mayStand(grant.user)) set(null);
+      if (grant !== null && !mayStand(grant.user, grant.by)) set(null);
       if (current() === null && (user || email)) lookUp(user, email).catch(() => {});
     },
 
