@@ -59,3 +59,13 @@ pub async fn read_body(req: &HttpRequest, mut body: web::Payload, limit: usize) 
         bytes.extend_from_slice(&chunk);
     }
 }
+
+/// A JSON body of at most `limit` bytes, read into `T`; `400 bad_json` when it isn't one.
+pub async fn read_json<T: serde::de::DeserializeOwned>(
+    req: &HttpRequest,
+    body: web::Payload,
+    limit: usize,
+) -> Result<T, ApiError> {
+    let bytes = read_body(req, body, limit).await?;
+    serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request("bad_json", e.to_string()))
+}

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use actix_web::http::header;
 
 use super::auth::{project_of_key, query_key, ReadAccess};
-use super::body::read_body;
+use super::body::read_json;
 use super::cors::{allow_request_origin, origin, preflight_answer};
 use super::{now_ms, AppState};
 use crate::error::ApiError;
@@ -70,9 +70,7 @@ pub async fn create(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let project = access.whole_project()?;
-    let body = read_body(&req, body, MAX_BODY).await?;
-    let asked: NewGrant =
-        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request("bad_json", e.to_string()))?;
+    let asked: NewGrant = read_json(&req, body, MAX_BODY).await?;
     let by = access.holder.clone();
     let grants = state.clone();
     let grant =

@@ -7,7 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::auth::ReadAccess;
-use super::body::read_body;
+use super::body::read_json;
 use super::sessions::session_id;
 use super::{now_ms, AppState};
 use crate::error::ApiError;
@@ -51,8 +51,7 @@ pub async fn add(
 ) -> Result<HttpResponse, ApiError> {
     let session = session_id(&req)?;
     let project = access.whole_project()?;
-    let body = read_body(&req, body, MAX_BODY).await?;
-    let asked: NewNote = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request("bad_json", e.to_string()))?;
+    let asked: NewNote = read_json(&req, body, MAX_BODY).await?;
     let text = asked.text.trim().to_owned();
     if text.is_empty() || text.chars().count() > MAX_NOTE {
         return Err(ApiError::bad_request("bad_note", format!("a note is 1 to {MAX_NOTE} characters")));

@@ -7,7 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::auth::ReadAccess;
-use super::body::read_body;
+use super::body::read_json;
 use super::{now_ms, AppState};
 use crate::error::ApiError;
 use crate::webhooks::{HookError, Webhooks, LOG_KEPT};
@@ -76,8 +76,7 @@ pub async fn create(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let project = access.whole_project()?;
-    let body = read_body(&req, body, MAX_BODY).await?;
-    let asked: NewHook = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request("bad_json", e.to_string()))?;
+    let asked: NewHook = read_json(&req, body, MAX_BODY).await?;
     let webhooks = state.webhooks.clone();
     // Resolving the host to check it is public may take a moment: off the async workers.
     let hook = blocking(move || webhooks.create(project, asked.url.trim(), asked.events, now_ms())).await?;
