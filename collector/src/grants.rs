@@ -356,9 +356,8 @@ impl Grants {
             .cloned()
     }
 
-    /// The token a page gets for `grant`: `slg_{payload}.{signature}`, both base64url, the
-    /// payload JSON the SDK reads.
-    pub fn token(&self, grant: &Grant) -> String {
+    /// The payload of `grant`'s token (base64url JSON, what the SDK reads) and its signature.
+    fn signed(&self, grant: &Grant) -> (String, String) {
         let payload = Payload {
             id: grant.id.clone(),
             user: grant.user.clone(),
@@ -367,7 +366,19 @@ impl Grants {
         };
         let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&payload).expect("a payload serializes"));
         let signature = URL_SAFE_NO_PAD.encode(self.key.mac(DOMAIN, payload.as_bytes()));
-        format!("{PREFIX}{payload}.{signature}")
+        (payload, signature)
+    }
+
+    /// The token a page gets for `grant`: `slg_{payload}.{signature}`, both base64url.
+    pub fn token(&self, grant: &Grant) -> String {
+        self.issued(grant).0
+    }
+
+    /// `grant`'s token, and what a page holding it shows back (see [`Grants::shown`]), signed
+    /// once.
+    pub fn issued(&self, grant: &Grant) -> (String, String) {
+        let (payload, signature) = self.signed(grant);
+        (format!("{PREFIX}{payload}.{signature}"), format!("{}.{signature}", grant.id))
     }
 
     /// What a page shows back of the token it holds: the grant's id and the token's signature,
@@ -389,10 +400,7 @@ impl Grants {
             all.get(&project).and_then(|g| g.iter().find(|g| g.id == id && g.expires > now).cloned())
         };
         let Some(grant) = grant else { return Held::Gone };
-        let token = self.token(&grant);
-        let Some((payload, _)) = token.strip_prefix(PREFIX).and_then(|t| t.split_once('.')) else {
-            return Held::Gone;
-        };
+        let (payload, _) = self.signed(&grant);
         let signed = URL_SAFE_NO_PAD.decode(signature).is_ok_and(|s| self.key.verify(DOMAIN, payload.as_bytes(), &s));
         let forms = forms(user);
         if signed && (forms.is_empty() || forms.contains(&grant.user)) {

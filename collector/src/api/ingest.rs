@@ -18,7 +18,7 @@ use super::body::{media_type, read_body};
 use super::cors::{allow_request_origin, origin, preflight_answer};
 use super::{now_ms, AppState};
 use crate::error::ApiError;
-use crate::grants::{Grants, Held};
+use crate::grants::Held;
 use crate::recording::{decoded_len, MAX_SESSION_BATCHES, MAX_SESSION_DECODED};
 use crate::store::BatchKey;
 use crate::summary::BatchTally;
@@ -208,8 +208,8 @@ fn grant_answer(
             _ => (None, None),
         });
     if let Some(grant) = state.grants.for_user(key.project, &user, now) {
-        let token = state.grants.token(&grant);
-        return (Grants::shown(&token).as_deref() != shown).then_some(token);
+        let (token, held) = state.grants.issued(&grant);
+        return (Some(held.as_str()) != shown).then_some(token);
     }
     (state.grants.held(key.project, shown?, &user, now) == Held::Gone).then(|| "revoked".to_owned())
 }
