@@ -422,16 +422,16 @@ window.storm = new Promise((resolve) => {{
     );
 }
 
-#[test]
-fn an_error_inside_a_storm_pause_is_replayed_on_the_page_as_it_was() {
-    let (collector, _data) = start_collector();
-    let page = format!(
-        r#"<!doctype html><title>Storm then error</title><body><div id="storm"></div><script type="module">
-import {{ init, flush, getSessionUrl }} from '/index.js';
-await init({{ endpoint: '{}', projectKey: '{KEY}' }});
+/// A page whose storm of 6,000 nodes replaced every 20 ms, 60 times, pauses diffing; the page
+/// then settles on `SETTLED` and, 50 ms later, runs `end` (with `erredAt` its time).
+fn storm_page(collector: &str, end: &str) -> String {
+    format!(
+        r#"<!doctype html><title>Storm then end</title><body><div id="storm"></div><script type="module">
+import {{ init, flush, stop, getSessionUrl }} from '/index.js';
+await init({{ endpoint: '{collector}', projectKey: '{KEY}' }});
 window.flushNow = flush;
+window.stopNow = stop;
 window.sessionUrl = getSessionUrl();
-// 6,000 nodes replaced every 20 ms, 60 times, pause diffing; the page then settles and fails.
 window.storm = new Promise((resolve) => {{
   const box = document.getElementById('storm');
   let rounds = 0;
@@ -442,13 +442,31 @@ window.storm = new Promise((resolve) => {{
     if (++rounds === 60) {{
       clearInterval(timer);
       box.innerHTML = '<p id="calm">SETTLED</p>';
-      setTimeout(() => {{ window.erredAt = Date.now(); resolve(true); throw new Error('after the storm'); }}, 50);
+      setTimeout(() => {{ window.erredAt = Date.now(); resolve(true); {end}; }}, 50);
     }}
   }}, 20);
 }});
-</script></body>"#,
-        collector.base
-    );
+</script></body>"#
+    )
+}
+
+/// Whether the replay's page at `time` shows the text `SETTLED`.
+fn shows_settled(replay: &sightline_player::Replay, time: u64) -> bool {
+    let dom = replay.dom_at(time);
+    let mut walk: Vec<u32> = dom.roots().collect();
+    while let Some(id) = walk.pop() {
+        if dom.node(id).is_some_and(|n| n.kind == NodeKind::Text("SETTLED".into())) {
+            return true;
+        }
+        walk.extend(dom.children(id));
+    }
+    false
+}
+
+#[test]
+fn an_error_inside_a_storm_pause_is_replayed_on_the_page_as_it_was() {
+    let (collector, _data) = start_collector();
+    let page = storm_page(&collector.base, "throw new Error('after the storm')");
     let (_site, browser) = open_page(page);
     let session = recorded_session(&browser);
     assert_eq!(browser.execute("return window.storm;"), true);
@@ -473,14 +491,42 @@ window.storm = new Promise((resolve) => {{
     let error_time =
         replay.events().iter().find(|(_, _, e)| matches!(e, EventData::Error(_))).map(|(t, _, _)| *t).unwrap();
     assert!(error_time.abs_diff(erred_at) < 1_000, "{error_time} vs {erred_at}");
-    let dom = replay.dom_at(error_time + 100);
-    let mut walk: Vec<u32> = dom.roots().collect();
-    let mut settled = false;
-    while let Some(id) = walk.pop() {
-        settled |= dom.node(id).is_some_and(|n| n.kind == NodeKind::Text("SETTLED".into()));
-        walk.extend(dom.children(id));
+    assert!(shows_settled(&replay, error_time + 100), "the replay at the error shows the page as it was then");
+}
+
+#[test]
+fn a_session_that_ends_inside_a_storm_pause_is_replayed_as_it_ended() {
+    // The page goes away (only the beacon of its leaving can carry the last page), or the app
+    // calls `stop()`, while the storm's pause would last a second more.
+    for end in ["location.href = '/next'", "window.stopNow()"] {
+        let (collector, _data) = start_collector();
+        let site = StaticFiles::start(
+            &dist(),
+            vec![
+                ("/".into(), storm_page(&collector.base, end)),
+                ("/next".into(), "<!doctype html><title>Next</title><p>next page</p>".into()),
+            ],
+        );
+        let browser = Browser::start();
+        browser.navigate(&format!("{}/", site.base));
+        let session = recorded_session(&browser);
+        let http = Http::default();
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let frames = stored_stream(&http, &collector, &session, 1);
+            let batches: Vec<Batch> = frames.iter().map(|f| decode_batch(f, &Limits::default()).unwrap()).collect();
+            let replay = sightline_player::Replay::new(&batches);
+            let last = replay.events().last().map(|(t, _, _)| *t).expect("events");
+            if shows_settled(&replay, last) {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{end}: the replay's last moment shows the page before the storm settled"
+            );
+            std::thread::sleep(Duration::from_millis(300));
+        }
     }
-    assert!(settled, "the replay at the error shows the page as it was then");
 }
 
 #[test]
