@@ -13,7 +13,8 @@
 //! - `<script>` contents, comments, `on*` and `srcdoc` attributes are left out;
 //! - URL attributes are compared in absolute form;
 //! - the recorder's and the replay's own `data-sl-*` attributes are left out (the top layer
-//!   they stand for is compared on its own: which dialogs are modal, which popovers open).
+//!   and hover they stand for are compared on their own: which dialogs are modal, which
+//!   popovers open, how hovered elements are drawn).
 //!
 //! In the viewer's frame the page is inert, so for that comparison, on both sides, also:
 //! `<noscript>` content is left out (the user's browser, which ran scripts, did not show it);
@@ -55,7 +56,7 @@ const walk = (node, depth, masked) => {
       const attrs = [...child.attributes]
         .filter((a) => !a.name.startsWith('on') && a.name !== 'srcdoc' && !FORM_STATE.has(a.name))
         .filter((a) => !blocked || a.name === 'id' || a.name === 'class')
-        .filter((a) => !['data-sl-blocked', 'data-sl-scroll', 'data-sl-modal', 'data-sl-popover-open'].includes(a.name))
+        .filter((a) => !['data-sl-blocked', 'data-sl-scroll', 'data-sl-modal', 'data-sl-popover-open', 'data-sl-hover'].includes(a.name))
         .map((a) => `${a.name}=${URLS.has(a.name) ? new URL(a.value, doc.baseURI).href : a.value}`)
         .sort();
       lines.push(`${depth} E ${tag} ${attrs.join(' ')}`);
@@ -427,6 +428,128 @@ window.filled = true;
         let frame = "document.getElementById('replay-frame').contentDocument";
         let (_, mut shown) = serialized(&browser, frame, true);
         shown.extend(document_state(&browser, frame));
+        assert_same(&format!("{moment}, in the viewer"), live, &shown);
+    }
+}
+
+/// How the elements a test marks with `data-watch` (shadow roots included) are drawn: what
+/// `:hover` rules change.
+fn watched_styles(browser: &Browser, target: &str) -> Vec<String> {
+    let script = format!(
+        "const out = []; \
+         const visit = (root) => {{ for (const el of root.querySelectorAll('*')) {{ \
+           if (el.shadowRoot) visit(el.shadowRoot); \
+           if (!el.hasAttribute('data-watch')) continue; \
+           const style = getComputedStyle(el); \
+           out.push(`${{el.getAttribute('data-watch')}} display=${{style.display}} background=${{style.backgroundColor}} color=${{style.color}}`); }} }}; \
+         visit({target}); return out;"
+    );
+    let styles = browser.execute(&script);
+    styles.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect()
+}
+
+/// A menu that opens on hover, rows highlighted on hover (in a media rule, a nested rule and a
+/// sheet that adds rules by script), and a widget whose shadow root styles its hover by an
+/// adopted sheet and `:host(:hover)`. The user's pointer moves over them; the viewer's frame,
+/// opened at each moment, draws them as the live page did.
+#[test]
+fn hover_replays_as_the_user_saw_it() {
+    let (collector, _data) = start_collector();
+    let page = format!(
+        r#"<!doctype html><html><head><title>Hover</title><style>
+body {{ margin: 0; font: 16px sans-serif; }}
+.menu {{ position: absolute; left: 20px; top: 20px; width: 200px; }}
+.menu button {{ width: 200px; height: 30px; }}
+.items {{ display: none; margin: 0; padding: 0; background: rgb(255, 255, 255); }}
+.menu:hover .items {{ display: block; }}
+.items li {{ height: 30px; list-style: none; }}
+@media (min-width: 1px) {{ .items li:hover {{ background: rgb(0, 128, 0); }} }}
+.row {{ height: 30px; &:hover {{ color: rgb(255, 0, 0); }} }}
+</style><style id="added"></style></head><body>
+<nav class="menu" data-watch="menu"><button data-watch="button">Account</button>
+<ul class="items" data-watch="items"><li data-watch="billing">Billing</li><li data-watch="sign-out">Sign out</li></ul></nav>
+<div style="position: absolute; left: 300px; top: 20px; width: 200px">
+<div class="row" data-watch="row-1">Row one</div><div class="row" data-watch="row-2">Row two</div></div>
+<acme-widget style="position: absolute; left: 20px; top: 300px; display: block; width: 200px; height: 60px" data-watch="widget"></acme-widget>
+<script type="module">
+import {{ init, getSessionUrl }} from '/index.js';
+document.getElementById('added').sheet.insertRule('.row:hover {{ background: rgb(0, 0, 255); }}');
+class Widget extends HTMLElement {{
+  constructor() {{
+    super();
+    const root = this.attachShadow({{ mode: 'open' }});
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(':host(:hover) {{ background: rgb(255, 255, 0); }} b:hover {{ color: rgb(0, 128, 128); }}');
+    root.adoptedStyleSheets = [sheet];
+    root.innerHTML = '<b data-watch="inner">Widget</b>';
+  }}
+}}
+customElements.define('acme-widget', Widget);
+await init({{ endpoint: '{}', projectKey: '{KEY}' }});
+window.sessionUrl = getSessionUrl();
+</script>
+</body></html>"#,
+        collector.base
+    );
+    let site = StaticFiles::start(&dist(), vec![("/".into(), page)]);
+    let browser = Browser::start();
+    browser.navigate(&format!("{}/", site.base));
+    let session = recorded_session(&browser);
+    let capture = |browser: &Browser, x: u32, y: u32| {
+        browser.cdp("Input.dispatchMouseEvent", serde_json::json!({ "type": "mouseMoved", "x": x, "y": y }));
+        std::thread::sleep(Duration::from_millis(400));
+        let (at, _) = serialized(browser, "document", true);
+        (at, watched_styles(browser, "document"))
+    };
+    // Each hover is asserted on the live page first, so that the comparison shows something.
+    let mut moments = Vec::new();
+    for (moment, x, y, hovered) in [
+        ("nothing hovered", 560, 250, "items display=none background=rgb(255, 255, 255) color=rgb(0, 0, 0)"),
+        (
+            "the menu's button hovered: the menu open",
+            60,
+            35,
+            "items display=block background=rgb(255, 255, 255) color=rgb(0, 0, 0)",
+        ),
+        (
+            "an item of the open menu hovered",
+            60,
+            95,
+            "sign-out display=list-item background=rgb(0, 128, 0) color=rgb(0, 0, 0)",
+        ),
+        (
+            "a row hovered (a nested rule, a rule added by script)",
+            320,
+            65,
+            "row-2 display=block background=rgb(0, 0, 255) color=rgb(255, 0, 0)",
+        ),
+        (
+            "the widget's text hovered (its host too)",
+            30,
+            310,
+            "inner display=inline background=rgba(0, 0, 0, 0) color=rgb(0, 128, 128)",
+        ),
+    ] {
+        let (at, live) = capture(&browser, x, y);
+        assert!(live.contains(&hovered.to_owned()), "{moment}: {live:?}");
+        moments.push((moment, (at, live)));
+    }
+    assert!(moments[4]
+        .1
+         .1
+        .contains(&"widget display=block background=rgb(255, 255, 0) color=rgb(0, 0, 0)".to_owned()));
+    // Moves are recorded in groups of half a second, at the time of their first: the last
+    // move starts a group of its own, so that the session is known to hold it.
+    std::thread::sleep(Duration::from_millis(600));
+    let last = browser.execute("return Date.now();").as_u64().unwrap();
+    moments.push(("the pointer gone from all", capture(&browser, 560, 250)));
+    delivered_until(&browser, &collector, &session, last);
+    browser.navigate(&format!("{}/", collector.base));
+    browser.execute(&format!("localStorage.setItem('sightline.readToken', '{TOKEN}'); return true;"));
+    for (moment, (at, live)) in &moments {
+        browser.navigate(&format!("{}/sessions/{session}?t={at}", collector.base));
+        browser.wait_for("performance.getEntriesByName('sightline-first-frame').length > 0", Duration::from_secs(20));
+        let shown = watched_styles(&browser, "document.getElementById('replay-frame').contentDocument");
         assert_same(&format!("{moment}, in the viewer"), live, &shown);
     }
 }

@@ -9,6 +9,7 @@ use actix_web::{web, HttpResponse};
 const PAGE: &str = include_str!("../viewer/index.html");
 const SCRIPT: &str = include_str!("../viewer/app.js");
 const FRAME_SCRIPT: &str = include_str!("../viewer/frame.js");
+const HOVER_SCRIPT: &str = include_str!("../viewer/hover.js");
 const COMMON_SCRIPT: &str = include_str!("../viewer/common.js");
 const LIST_SCRIPT: &str = include_str!("../viewer/list.js");
 const SESSION_SCRIPT: &str = include_str!("../viewer/session.js");
@@ -42,6 +43,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/share/{token}", web::get().to(page))
         .route("/viewer/app.js", web::get().to(|| asset("text/javascript; charset=utf-8", SCRIPT)))
         .route("/viewer/frame.js", web::get().to(|| asset("text/javascript; charset=utf-8", FRAME_SCRIPT)))
+        .route("/viewer/hover.js", web::get().to(|| asset("text/javascript; charset=utf-8", HOVER_SCRIPT)))
         .route("/viewer/common.js", web::get().to(|| asset("text/javascript; charset=utf-8", COMMON_SCRIPT)))
         .route("/viewer/list.js", web::get().to(|| asset("text/javascript; charset=utf-8", LIST_SCRIPT)))
         .route("/viewer/session.js", web::get().to(|| asset("text/javascript; charset=utf-8", SESSION_SCRIPT)))
@@ -104,7 +106,8 @@ fn module_url(source: &str, imports: &[(&str, &str)]) -> String {
 pub fn export_page(export: Export<'_>) -> String {
     use base64::Engine as _;
     let common = module_url(COMMON_SCRIPT, &[]);
-    let frame = module_url(FRAME_SCRIPT, &[]);
+    let hover = module_url(HOVER_SCRIPT, &[]);
+    let frame = module_url(FRAME_SCRIPT, &[("/viewer/hover.js", &hover)]);
     let panels = module_url(PANELS_SCRIPT, &[("/viewer/common.js", &common)]);
     #[cfg(sightline_player)]
     let (player, wasm) =

@@ -9,6 +9,8 @@
 // What the ops carry has already been made inert by the replay core; the frame adds its own
 // safety net: names the DOM refuses are skipped, and a node goes only under a node shown.
 
+import { Hover } from '/viewer/hover.js';
+
 const NAMESPACES = ['http://www.w3.org/1999/xhtml', 'http://www.w3.org/2000/svg', 'http://www.w3.org/1998/Math/MathML'];
 const XLINK = 'http://www.w3.org/1999/xlink';
 const XML = 'http://www.w3.org/XML/1998/namespace';
@@ -111,6 +113,10 @@ export class ReplayFrame {
     this.ids = new WeakMap();
     this.windowScroll = null;
     this.focused = 0;
+    this.hover = new Hover();
+    // Called when a page in another mode is shown, which happens after the moment that asked
+    // for it was drawn: what is drawn over the frame (hover, the focus ring) is drawn again.
+    this.onShown = null;
     // While a page in another mode loads: what arrived meanwhile, applied once it has.
     this.waiting = null;
     // How often a page was built, and how often a frame loaded for it, for the player
@@ -160,6 +166,7 @@ export class ReplayFrame {
         previous.id = 'replay-frame-next';
         previous.classList.add('standby');
         if (previous.contentDocument) previous.contentDocument.replaceChildren();
+        if (this.onShown) this.onShown();
         // When the first recorded page is up, for the player benchmark (and anyone profiling).
         if (performance.getEntriesByName('sightline-first-frame').length === 0) performance.mark('sightline-first-frame');
     };
@@ -274,6 +281,14 @@ export class ReplayFrame {
     if (this.windowScroll && view && (view.scrollX !== this.windowScroll[0] || view.scrollY !== this.windowScroll[1])) {
       view.scrollTo(this.windowScroll[0], this.windowScroll[1]);
     }
+  }
+
+  // Shows the page hovered where the recorded pointer is: `path` holds where it was lately and
+  // is now, as `[x, y]` points in the page's viewport, oldest first (see hover.js).
+  hoverAt(path) {
+    if (this.waiting) return;
+    const doc = this.frame.contentDocument;
+    if (doc) this.hover.show(doc, path);
   }
 
   // Where the focused element is in the frame's viewport, if one has the focus and is shown.

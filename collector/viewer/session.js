@@ -372,6 +372,26 @@ async function showReplay(id, session, column, actions, panels, layout, signal) 
   const timezone = session.device.timezone;
   const label = (offset) => (layout.get('clock') === 'user' ? wallClock(start + offset, timezone) : clock(offset));
 
+  // What is drawn on the frame's page and over it: hover where the pointer is, having come the
+  // way it came (see hover.js), then the focus ring, since what hover opens can move the page.
+  let drawnScale = 1;
+  const drawOverFrame = (at, pointer, scale) => {
+    drawnScale = scale;
+    const went = replay.pathAt(at);
+    const hoverPath = [];
+    for (let i = 0; i + 1 < went.length; i += 2) hoverPath.push([went[i], went[i + 1]]);
+    if (pointer.length) hoverPath.push([pointer[0], pointer[1]]);
+    replayFrame.hoverAt(hoverPath);
+    const box = replayFrame.focusBox();
+    focusRing.hidden = box === null;
+    if (box !== null) {
+      focusRing.style.left = `${box.left * scale}px`;
+      focusRing.style.top = `${box.top * scale}px`;
+      focusRing.style.width = `${box.width * scale}px`;
+      focusRing.style.height = `${box.height * scale}px`;
+    }
+  };
+
   let playhead = 0;
   const render = (offset) => {
     playhead = offset;
@@ -405,18 +425,15 @@ async function showReplay(id, session, column, actions, panels, layout, signal) 
     }
     // The frame's page changes in place; it is built anew only at a keyframe or a seek back.
     replayFrame.show(JSON.parse(replay.frameAt(at)));
-    const box = replayFrame.focusBox();
-    focusRing.hidden = box === null;
-    if (box !== null) {
-      focusRing.style.left = `${box.left * scale}px`;
-      focusRing.style.top = `${box.top * scale}px`;
-      focusRing.style.width = `${box.width * scale}px`;
-      focusRing.style.height = `${box.height * scale}px`;
-    }
+    drawOverFrame(at, pointer, scale);
     const points = replay.trailAt(at);
     const path = [];
     for (let i = 0; i + 1 < points.length; i += 2) path.push(`${points[i] * scale},${points[i + 1] * scale}`);
     trailLine.setAttribute('points', path.join(' '));
+  };
+  replayFrame.onShown = () => {
+    const at = start + playhead;
+    drawOverFrame(at, replay.pointerAt(at), drawnScale);
   };
   const seekTo = (time) => render(Math.min(Math.max(time - start, 0), length));
   const pause = () => {

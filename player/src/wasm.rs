@@ -101,6 +101,15 @@ impl Player {
         self.replay.pointer_trail(time.max(0.0) as u64, 1_000).into_iter().flat_map(|(x, y)| [x, y]).collect()
     }
 
+    /// The last points the pointer went through up to `time` (at most 8, within a minute),
+    /// as `[x0, y0, x1, y1, …]`, oldest first: the path the viewer moves along to show what
+    /// was hovered.
+    #[wasm_bindgen(js_name = pathAt)]
+    pub fn path_at(&self, time: f64) -> Vec<i32> {
+        let trail = self.replay.pointer_trail(time.max(0.0) as u64, 60_000);
+        trail[trail.len().saturating_sub(8)..].iter().flat_map(|&(x, y)| [x, y]).collect()
+    }
+
     /// The recorded viewport at `time`, as `[width, height]`; empty when unknown.
     #[wasm_bindgen(js_name = viewportAt)]
     pub fn viewport_at(&self, time: f64) -> Vec<u32> {
