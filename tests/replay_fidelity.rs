@@ -553,3 +553,97 @@ window.sessionUrl = getSessionUrl();
         assert_same(&format!("{moment}, in the viewer"), live, &shown);
     }
 }
+
+/// A same-origin frame (in quirks mode, inside a page in standards mode) whose list the user
+/// scrolls and whose text and rows the page changes. The viewer's frame, opened at each moment,
+/// shows the frame's document as it was: its DOM, mode and scroll positions. Played forward
+/// from the first moment to the last, the frame's document is changed in place, never loaded
+/// again, and ends as a link to the last moment shows it.
+#[test]
+fn a_frames_document_replays_in_place_with_what_the_user_saw() {
+    let (collector, _data) = start_collector();
+    let page = format!(
+        r#"<!doctype html><html><head><title>Frames</title></head><body>
+<h1>Account</h1>
+<iframe id="inner" src="/inner" style="width: 400px; height: 200px"></iframe>
+<script type="module">
+import {{ init, getSessionUrl }} from '/index.js';
+await new Promise((resolve) => document.getElementById('inner').contentDocument.readyState === 'complete' ? resolve() : document.getElementById('inner').addEventListener('load', resolve));
+await init({{ endpoint: '{}', projectKey: '{KEY}' }});
+window.sessionUrl = getSessionUrl();
+</script></body></html>"#,
+        collector.base
+    );
+    let rows: String = (0..30).map(|i| format!("<p>row {i}</p>")).collect();
+    let inner = format!(
+        r#"<html><head><title>Inner</title><style>p {{ margin: 2px }}</style></head><body>
+<div id="list" style="height: 80px; overflow: auto">{rows}</div><p id="status">loading</p></body></html>"#
+    );
+    let site = StaticFiles::start(&dist(), vec![("/".into(), page), ("/inner".into(), inner)]);
+    let browser = Browser::start();
+    browser.navigate(&format!("{}/", site.base));
+    let session = recorded_session(&browser);
+    let live_inner = "document.getElementById('inner').contentDocument";
+    let capture = |browser: &Browser| {
+        std::thread::sleep(Duration::from_millis(400));
+        let (at, mut lines) = serialized(browser, live_inner, true);
+        lines.extend(document_state(browser, live_inner));
+        (at, lines)
+    };
+    let mut moments = vec![("loaded", capture(&browser))];
+    assert!(
+        moments[0].1 .1.contains(&"mode BackCompat".to_owned()),
+        "the frame is in quirks mode: {:?}",
+        moments[0].1 .1
+    );
+    browser.execute(&format!(
+        "const d = {live_inner}; d.getElementById('list').scrollTop = 120; d.getElementById('status').textContent = 'ready'; return true;"
+    ));
+    let scrolled = capture(&browser);
+    assert!(scrolled.1.contains(&"scrolled div#list 0 120".to_owned()), "{:?}", scrolled.1);
+    moments.push(("the list scrolled, the status changed", scrolled));
+    let last = browser.execute("return Date.now();").as_u64().unwrap();
+    browser.execute(&format!(
+        "const d = {live_inner}; for (let i = 0; i < 3; i++) {{ const p = d.createElement('p'); p.textContent = `new ${{i}}`; d.getElementById('list').prepend(p); }} return true;"
+    ));
+    moments.push(("rows added", capture(&browser)));
+
+    delivered_until(&browser, &collector, &session, last);
+    browser.navigate(&format!("{}/", collector.base));
+    browser.execute(&format!("localStorage.setItem('sightline.readToken', '{TOKEN}'); return true;"));
+    let shown_inner = "document.getElementById('replay-frame').contentDocument.getElementById('inner').contentDocument";
+    let show = |browser: &Browser| {
+        let (_, mut shown) = serialized(browser, shown_inner, true);
+        shown.extend(document_state(browser, shown_inner));
+        shown
+    };
+    for (moment, (at, live)) in &moments {
+        browser.navigate(&format!("{}/sessions/{session}?t={at}", collector.base));
+        browser.wait_for("performance.getEntriesByName('sightline-first-frame').length > 0", Duration::from_secs(20));
+        assert_same(&format!("{moment}, in the viewer"), live, &show(&browser));
+    }
+
+    // From the first moment, played forward to the last in steps of 100 ms.
+    let start = Http::default().get(&format!("{}/api/sessions/{session}", collector.base), TOKEN).json()["start"]
+        .as_u64()
+        .unwrap();
+    let (first, _) = &moments[0].1;
+    let (final_at, final_live) = &moments[2].1;
+    browser.navigate(&format!("{}/sessions/{session}?t={first}", collector.base));
+    browser.wait_for("performance.getEntriesByName('sightline-first-frame').length > 0", Duration::from_secs(20));
+    browser.execute(&format!("{shown_inner}.playedThrough = true; return true;"));
+    browser.execute(&format!(
+        "const t = document.getElementById('timeline'); \
+         for (let at = {}; at <= {}; at += 100) {{ t.value = String(at); t.dispatchEvent(new Event('input')); }} \
+         t.value = String({}); t.dispatchEvent(new Event('input')); return true;",
+        first - start,
+        final_at - start,
+        final_at - start
+    ));
+    assert_eq!(
+        browser.execute(&format!("return {shown_inner}.playedThrough === true;")),
+        true,
+        "the frame's document was not loaded again"
+    );
+    assert_same("played forward to the rows added", final_live, &show(&browser));
+}

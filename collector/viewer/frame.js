@@ -15,36 +15,6 @@ const NAMESPACES = ['http://www.w3.org/1999/xhtml', 'http://www.w3.org/2000/svg'
 const XLINK = 'http://www.w3.org/1999/xlink';
 const XML = 'http://www.w3.org/XML/1998/namespace';
 
-// Recorded frames' documents are their `srcdoc`: elements scrolled in them carry their position
-// in `data-sl-scroll` (see player/src/html.rs).
-export function scrollElements(doc) {
-  if (!doc) return;
-  for (const element of doc.querySelectorAll('[data-sl-scroll]')) {
-    const [x, y] = element.getAttribute('data-sl-scroll').split(' ').map(Number);
-    element.scrollLeft = x;
-    element.scrollTop = y;
-  }
-  for (const inner of doc.querySelectorAll('iframe')) {
-    watchInnerFrame(inner);
-    // A frame inside a `srcdoc` has loaded before the document holding it: scrolled now.
-    try {
-      if (inner.contentDocument && inner.contentDocument.readyState === 'complete') scrollElements(inner.contentDocument);
-    } catch (_) {
-      // Not the viewer's to read.
-    }
-  }
-}
-
-function watchInnerFrame(inner) {
-  inner.addEventListener('load', () => {
-    try {
-      scrollElements(inner.contentDocument);
-    } catch (_) {
-      // Not the viewer's to read.
-    }
-  });
-}
-
 function setAttribute(element, name, value) {
   try {
     if (name.startsWith('xlink:')) element.setAttributeNS(XLINK, name, value);
@@ -113,6 +83,8 @@ export class ReplayFrame {
     this.ids = new WeakMap();
     this.windowScroll = null;
     this.focused = 0;
+    // The recorded frames' documents built in the page.
+    this.documents = new Set();
     this.hover = new Hover();
     // Called when a page in another mode is shown, which happens after the moment that asked
     // for it was drawn: what is drawn over the frame (hover, the focus ring) is drawn again.
@@ -196,6 +168,7 @@ export class ReplayFrame {
     doc.adoptedStyleSheets = [];
     this.windowScroll = null;
     this.focused = 0;
+    this.documents = new Set();
     this.stage.dataset.builds = String(Number(this.stage.dataset.builds) + 1);
   }
 
@@ -220,7 +193,6 @@ export class ReplayFrame {
           if (node.nodeType === 1) {
             for (const [name, value] of op.attrs) setAttribute(node, name, value);
             if (op.text !== null) node.textContent = op.text;
-            if (node.localName === 'iframe') watchInnerFrame(node);
           }
           this.place(op.id, op.parent, op.next, node);
           break;
@@ -246,6 +218,9 @@ export class ReplayFrame {
           }
           break;
         }
+        case 'document':
+          this.buildDocument(op.id, op.frame, op.doctype);
+          break;
         case 'remove':
           this.remove(op.id);
           break;
@@ -274,7 +249,10 @@ export class ReplayFrame {
           break;
       }
     }
-    if (ops.length > 0) showTopLayer(doc);
+    if (ops.length > 0) {
+      showTopLayer(doc);
+      for (const inner of this.documents) if (inner.defaultView) showTopLayer(inner);
+    }
     for (const [id, [x, y]] of scrolls) this.scroll(id, x, y);
     // A page grows as its images arrive: the window goes back where the user had it.
     const view = doc.defaultView;
@@ -291,12 +269,48 @@ export class ReplayFrame {
     if (doc) this.hover.show(doc, path);
   }
 
-  // Where the focused element is in the frame's viewport, if one has the focus and is shown.
+  // Where the focused element is in the frame's viewport, if one has the focus and is shown:
+  // in a recorded frame, offset by where that frame is.
   focusBox() {
     const element = this.focused ? this.nodes.get(this.focused) : null;
     if (!element || element.nodeType !== 1 || !element.isConnected) return null;
     const box = element.getBoundingClientRect();
-    return box.width > 0 || box.height > 0 ? box : null;
+    if (box.width === 0 && box.height === 0) return null;
+    let [left, top] = [box.left, box.top];
+    const page = this.frame.contentDocument;
+    for (let doc = element.ownerDocument; doc && doc !== page; ) {
+      const holder = doc.defaultView && doc.defaultView.frameElement;
+      if (!holder) return null;
+      const outer = holder.getBoundingClientRect();
+      left += outer.left + holder.clientLeft;
+      top += outer.top + holder.clientTop;
+      doc = holder.ownerDocument;
+    }
+    return { left, top, width: box.width, height: box.height };
+  }
+
+  // A recorded frame's document, built in the frame element `frameId` as node `id`: the frame
+  // has no source (see player/src/inert.rs), so it holds the empty document it was made with,
+  // which is written anew with the recorded doctype (the parser takes the mode from it) and
+  // emptied for the nodes that follow.
+  buildDocument(id, frameId, doctype) {
+    const holder = this.nodes.get(frameId);
+    const doc = holder && holder.localName === 'iframe' ? this.innerDocument(holder) : null;
+    if (!doc) return;
+    const was = this.nodes.get(id);
+    if (was) this.forgetChildren(was);
+    try {
+      doc.open();
+      doc.write(doctype);
+      doc.close();
+    } catch (_) {
+      // A document that can't be written: built in the mode it has.
+    }
+    doc.replaceChildren();
+    doc.adoptedStyleSheets = [];
+    this.nodes.set(id, doc);
+    this.ids.set(doc, id);
+    this.documents.add(doc);
   }
 
   place(id, parent, next, node) {
@@ -319,24 +333,39 @@ export class ReplayFrame {
     if (!node) return;
     this.forgetChildren(node);
     this.nodes.delete(id);
-    if (node.nodeType === 11) node.replaceChildren();
+    // A shadow root stays on its host, a document in its frame: both are emptied.
+    if (node.nodeType === 11 || node.nodeType === 9) node.replaceChildren();
     else node.remove();
+    if (node.nodeType === 9) this.documents.delete(node);
   }
 
-  // Everything under a node leaves the map with it, shadow trees included.
+  // Everything under a node leaves the map with it, shadow trees and frames' documents included.
   forgetChildren(node) {
     const stack = [];
     // One at a time: spreading a node's children into a call fails past ~100,000 of them.
     const pushChildren = (parent) => {
       for (let child = parent.firstChild; child; child = child.nextSibling) stack.push(child);
       if (parent.shadowRoot) stack.push(parent.shadowRoot);
+      if (parent.localName === 'iframe') {
+        const inner = this.innerDocument(parent);
+        if (inner && this.documents.has(inner)) stack.push(inner);
+      }
     };
     pushChildren(node);
     while (stack.length) {
       const below = stack.pop();
       const id = this.ids.get(below);
       if (id !== undefined && this.nodes.get(id) === below) this.nodes.delete(id);
+      if (below.nodeType === 9) this.documents.delete(below);
       pushChildren(below);
+    }
+  }
+
+  innerDocument(holder) {
+    try {
+      return holder.contentDocument;
+    } catch (_) {
+      return null;
     }
   }
 
@@ -362,7 +391,8 @@ export class ReplayFrame {
     const node = this.nodes.get(id);
     if (!node) return;
     if (node.nodeType === 9) {
-      this.windowScroll = [x, y];
+      // The page's own window is held there while its images arrive; a frame's is scrolled.
+      if (node === this.frame.contentDocument) this.windowScroll = [x, y];
       if (node.defaultView) node.defaultView.scrollTo(x, y);
     } else if (node.nodeType === 1) {
       node.scrollLeft = x;

@@ -18,7 +18,7 @@
 use sightline_protocol::{Doctype, Element, NodeKind};
 
 use crate::dom::ReplayDom;
-use crate::inert::{inert_element, is_tag_name, Holds};
+use crate::inert::{inert_element, is_tag_name, FrameDocuments, Holds};
 
 /// Elements without content or end tag.
 const VOID: [&str; 14] =
@@ -191,7 +191,7 @@ fn write_element(
     out: &mut String,
     steps: &mut Vec<Step>,
 ) {
-    let Some(shown) = inert_element(dom, id, element) else { return };
+    let Some(shown) = inert_element(dom, id, element, FrameDocuments::Srcdoc) else { return };
     let tag = shown.tag.as_str();
     let lower = tag.to_ascii_lowercase();
     let parsed = context.element(&lower);

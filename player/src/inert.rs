@@ -15,7 +15,8 @@
 //! - Tag names that HTML can't carry as they are leave out the element and what is under it.
 //!   Names are compared as a browser compares them (`SCRIPT` is a script), and an attribute
 //!   recorded twice keeps its first value, as a parser keeps it.
-//! - A same-origin frame's recorded document becomes the frame's `srcdoc`.
+//! - A same-origin frame's recorded document becomes the frame's `srcdoc` in the inert HTML; the
+//!   live frame builds it in the frame instead, and the frame gets no `src` to load.
 //! - A blocked element is an empty box of its recorded size.
 //! - A stylesheet recorded as rules (a linked sheet, a sheet changed through the CSSOM) is
 //!   shown as a `<style>` element of those rules, so nothing is fetched for it.
@@ -56,8 +57,22 @@ pub enum Holds {
     Value(String),
     /// A stylesheet's rules, as its text.
     Rules(String),
-    /// Nothing: a script, a noscript, a frame (whose document is its `srcdoc`).
+    /// Nothing: a script, a noscript, a frame (whose document is its `srcdoc`, or built in it).
     Nothing,
+}
+
+/// How a same-origin frame's recorded document is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameDocuments {
+    /// As the frame's `srcdoc` attribute: the inert HTML.
+    Srcdoc,
+    /// Built in the frame, node by node, by the live frame's ops.
+    Built,
+}
+
+/// The recorded document of the frame element `id`, if it has one.
+pub fn frame_document(dom: &ReplayDom, id: u32) -> Option<u32> {
+    dom.children(id).find(|c| matches!(dom.node(*c).map(|n| &n.kind), Some(NodeKind::Document(_))))
 }
 
 /// What decides how an element is shown and what it holds: when it changes, the element is
@@ -138,7 +153,12 @@ fn attribute<'a>(element: &'a Element, wanted: &str) -> Option<&'a str> {
 }
 
 /// The element `id` as the replay shows it; `None` when it is left out, with all under it.
-pub fn inert_element(dom: &ReplayDom, id: u32, element: &Element) -> Option<InertElement> {
+pub fn inert_element(
+    dom: &ReplayDom,
+    id: u32,
+    element: &Element,
+    documents: FrameDocuments,
+) -> Option<InertElement> {
     let form = element_form(dom, id, element);
     if form == Form::LeftOut {
         return None;
@@ -165,6 +185,9 @@ pub fn inert_element(dom: &ReplayDom, id: u32, element: &Element) -> Option<Iner
         && attr("type").is_some_and(|t| MASK_DROPPING_TYPES.contains(&t.to_ascii_lowercase().as_str()))
         && attr("value").is_some_and(|v| !v.is_empty() && v.chars().all(|c| c == '*'));
     let blocked = attr("data-sl-blocked");
+    let document = if tag == "iframe" { frame_document(dom, id) } else { None };
+    // A frame whose document is built in it must not load its own.
+    let built = document.is_some() && documents == FrameDocuments::Built;
     let mut attrs: Vec<(String, String)> = Vec::with_capacity(element.attrs.len());
     let mut seen = std::collections::HashSet::with_capacity(element.attrs.len());
     for (name, value) in &element.attrs {
@@ -182,6 +205,7 @@ pub fn inert_element(dom: &ReplayDom, id: u32, element: &Element) -> Option<Iner
             || (url && opens_document(&lower) && scheme_is(value, "data"))
             || (tag == "script" && matches!(lower.as_str(), "src" | "href" | "xlink:href"))
             || (blocked.is_some() && lower == "style")
+            || (built && lower == "src")
             || !is_attribute_name(name)
             // A name twice: the first holds, as when a browser parses it.
             || !first
@@ -199,11 +223,8 @@ pub fn inert_element(dom: &ReplayDom, id: u32, element: &Element) -> Option<Iner
         let style = format!("display:inline-block;width:{width}px;height:{height}px;background:#d9dce3");
         attrs.push(("style".to_owned(), style));
     }
-    if tag == "iframe" {
-        let document = dom.children(id).find(|c| matches!(dom.node(*c).map(|n| &n.kind), Some(NodeKind::Document(_))));
-        if let Some(document) = document {
-            attrs.push(("srcdoc".to_owned(), to_html(dom, document)));
-        }
+    if let (Some(document), FrameDocuments::Srcdoc) = (document, documents) {
+        attrs.push(("srcdoc".to_owned(), to_html(dom, document)));
     }
     let holds = match form {
         Form::Value => Holds::Value(attr("value").unwrap_or_default().to_owned()),

@@ -11,8 +11,8 @@
 //! as the inert HTML: an element left out stays as an empty comment, to keep its place.
 //!
 //! Before the first keyframe, the frame shows the first keyframe: a session opened at its very
-//! start is never blank. A recorded frame's own document is shown as the frame's `srcdoc`, and
-//! a change inside it writes that again.
+//! start is never blank. A recorded frame's own document is built in the frame the same way,
+//! by ops, and changed in place too.
 
 use std::collections::{BTreeSet, HashSet};
 
@@ -21,7 +21,7 @@ use sightline_protocol::{EventData, Mutation, Namespace, NodeKind};
 
 use crate::dom::ReplayDom;
 use crate::html::write_doctype;
-use crate::inert::{form, inert_element, Form, Holds};
+use crate::inert::{form, frame_document, inert_element, Form, FrameDocuments, Holds};
 use crate::Replay;
 
 /// Events ahead past which the frame is built anew rather than changed: about a keyframe's
@@ -50,6 +50,9 @@ pub enum Op {
     Hole { id: u32, parent: u32, next: u32 },
     /// An open shadow root on `host`.
     Shadow { id: u32, host: u32 },
+    /// The document of the frame element `frame`, emptied, in the mode its `doctype` sets
+    /// (empty for quirks mode); its nodes follow.
+    Document { id: u32, frame: u32, doctype: String },
     /// A node gone, with all under it.
     Remove { id: u32 },
     /// An element's attributes, all of them.
@@ -93,13 +96,10 @@ enum Place {
     Shown,
     /// Not in the frame.
     Hidden,
-    /// Inside the document of the recorded frame (the outermost one), shown as its `srcdoc`.
-    InFrame(u32),
 }
 
 /// What changed while the frame was brought to a moment, and is sent once, as it is at the
-/// end: an attribute set many times, a sheet changed rule by rule, or a recorded frame whose
-/// document changed throughout costs one op each.
+/// end: an attribute set many times or a sheet changed rule by rule costs one op each.
 #[derive(Debug, Default)]
 struct Pending {
     /// Elements and texts changed, with each element's form before its first change, in the
@@ -108,8 +108,6 @@ struct Pending {
     seen: HashSet<u32>,
     /// Documents and shadow roots whose adopted sheets changed.
     adopters: BTreeSet<u32>,
-    /// Recorded frames whose documents changed.
-    frames: BTreeSet<u32>,
     /// The page's document itself was replaced: the frame starts over.
     rebuild: bool,
 }
@@ -186,14 +184,7 @@ impl LiveFrame {
     /// The whole page: its doctype, every node in tree order, adopted sheets and scrolls.
     fn build(&self) -> Frame {
         let Some(root) = self.dom.roots().next() else { return Frame { reset: Some((String::new(), 0)), ops: vec![] } };
-        let mut doctype = String::new();
-        let recorded = self.dom.children(root).find_map(|child| match &self.dom.node(child)?.kind {
-            NodeKind::Doctype(d) => Some(d),
-            _ => None,
-        });
-        if let Some(recorded) = recorded {
-            write_doctype(recorded, &mut doctype);
-        }
+        let doctype = self.doctype(root);
         let mut ops = Vec::new();
         let mut stack: Vec<u32> = self.dom.children(root).collect();
         stack.reverse();
@@ -212,13 +203,26 @@ impl LiveFrame {
         Frame { reset: Some((doctype, root)), ops }
     }
 
+    /// The doctype written for the document `id`, which sets its mode: empty for none.
+    fn doctype(&self, id: u32) -> String {
+        let mut doctype = String::new();
+        let recorded = self.dom.children(id).find_map(|child| match &self.dom.node(child)?.kind {
+            NodeKind::Doctype(d) => Some(d),
+            _ => None,
+        });
+        if let Some(recorded) = recorded {
+            write_doctype(recorded, &mut doctype);
+        }
+        doctype
+    }
+
     /// The op for the node `id`, placed before `next`; its children go on `stack` (last first)
     /// when it shows them.
     fn emit_node(&self, id: u32, next: u32, ops: &mut Vec<Op>, stack: &mut Vec<u32>) {
         let Some(node) = self.dom.node(id) else { return };
         let parent = node.parent;
         let shows_children = match &node.kind {
-            NodeKind::Element(element) => match inert_element(&self.dom, id, element) {
+            NodeKind::Element(element) => match inert_element(&self.dom, id, element, FrameDocuments::Built) {
                 Some(shown) => {
                     let ns = match element.ns {
                         Namespace::Svg => 1,
@@ -231,6 +235,10 @@ impl LiveFrame {
                         Holds::Nothing => (None, false),
                     };
                     ops.push(Op::Element { id, parent, next, ns, tag: shown.tag, attrs: shown.attrs, text });
+                    // A frame's recorded document is built in it, after it.
+                    if let Some(document) = self.built_document(id) {
+                        stack.push(document);
+                    }
                     children
                 }
                 None => {
@@ -250,7 +258,11 @@ impl LiveFrame {
                 ops.push(Op::Hole { id, parent, next });
                 false
             }
-            // A document under a frame is the frame's `srcdoc`.
+            // Only a frame's own document is built in it.
+            NodeKind::Document(_) if self.built_document(parent) == Some(id) => {
+                ops.push(Op::Document { id, frame: parent, doctype: self.doctype(id) });
+                true
+            }
             NodeKind::Document(_) => false,
         };
         if shows_children {
@@ -285,6 +297,14 @@ impl LiveFrame {
         next
     }
 
+    /// The recorded document built in the frame element `id`, if it is one that has one.
+    fn built_document(&self, id: u32) -> Option<u32> {
+        match &self.dom.node(id)?.kind {
+            NodeKind::Element(element) if element.tag.eq_ignore_ascii_case("iframe") => frame_document(&self.dom, id),
+            _ => None,
+        }
+    }
+
     fn adopted(&self, host: u32) -> Op {
         let sheets = self.dom.adopted_by(host).into_iter().map(|s| (s.media.clone(), s.rules.join("\n"))).collect();
         Op::Adopted { host, sheets }
@@ -293,42 +313,40 @@ impl LiveFrame {
     /// Where the node `id` is, found in one walk up to the page's document.
     fn place(&self, id: u32) -> Place {
         let root = self.dom.roots().next().unwrap_or(0);
-        let mut at = match self.dom.node(id) {
-            Some(node) if id != root => node.parent,
-            _ => return Place::Hidden,
-        };
-        let mut shown = true;
-        let mut frame = None;
+        let Some(node) = self.dom.node(id).filter(|_| id != root) else { return Place::Hidden };
+        // The document walked up from, when the walk is in a recorded frame's document.
+        let mut from_document = matches!(node.kind, NodeKind::Document(_)).then_some(id);
+        let mut at = node.parent;
         while at != root {
             let Some(node) = self.dom.node(at) else { return Place::Hidden };
             match node.kind {
                 NodeKind::ShadowRoot(_) => {}
-                NodeKind::Element(_) => shown = shown && form(&self.dom, at) == Form::Children,
-                NodeKind::Document(_) => {
-                    frame = Some(node.parent);
-                    shown = false;
+                NodeKind::Element(_) if from_document.is_some() => {
+                    // A frame shows the document built in it, and nothing else under it.
+                    if self.built_document(at) != from_document || form(&self.dom, at) == Form::LeftOut {
+                        return Place::Hidden;
+                    }
                 }
-                _ => shown = false,
+                NodeKind::Element(_) if form(&self.dom, at) != Form::Children => return Place::Hidden,
+                NodeKind::Element(_) => {}
+                NodeKind::Document(_) => {
+                    from_document = Some(at);
+                    at = node.parent;
+                    continue;
+                }
+                _ => return Place::Hidden,
             }
+            from_document = None;
             at = node.parent;
         }
-        match frame {
-            Some(frame) => Place::InFrame(frame),
-            None if shown => Place::Shown,
-            None => Place::Hidden,
-        }
+        Place::Shown
     }
 
     /// Ops for an element whose attributes, value or sheet may have changed, from what its form
     /// was before.
-    fn changed(&self, id: u32, was: Form, ops: &mut Vec<Op>, frames: &mut BTreeSet<u32>) {
-        match self.place(id) {
-            Place::Shown => {}
-            Place::Hidden => return,
-            Place::InFrame(frame) => {
-                frames.insert(frame);
-                return;
-            }
+    fn changed(&self, id: u32, was: Form, ops: &mut Vec<Op>) {
+        if self.place(id) == Place::Hidden {
+            return;
         }
         let node = self.dom.node(id).map(|n| &n.kind);
         if let Some(NodeKind::Text(text) | NodeKind::CData(text)) = node {
@@ -340,7 +358,7 @@ impl LiveFrame {
             return;
         }
         let Some(NodeKind::Element(element)) = node else { return };
-        let Some(shown) = inert_element(&self.dom, id, element) else { return };
+        let Some(shown) = inert_element(&self.dom, id, element, FrameDocuments::Built) else { return };
         ops.push(Op::Attrs { id, attrs: shown.attrs });
         if let Holds::Value(text) | Holds::Rules(text) = shown.holds {
             ops.push(Op::Content { id, text });
@@ -349,18 +367,13 @@ impl LiveFrame {
 
     /// The changes that wait for the end of a step through time, as they are now.
     fn flush(&self, pending: Pending, ops: &mut Vec<Op>) {
-        let mut frames = pending.frames;
         for (id, was) in pending.changed {
-            self.changed(id, was, ops, &mut frames);
+            self.changed(id, was, ops);
         }
         for host in pending.adopters {
             if self.dom.node(host).is_some() {
                 ops.push(self.adopted(host));
             }
-        }
-        // A recorded frame's document changed: the frame is written again.
-        for frame in frames {
-            self.changed(frame, form(&self.dom, frame), ops, &mut BTreeSet::new());
         }
     }
 
@@ -407,12 +420,7 @@ impl LiveFrame {
             }
             EventData::Scroll(scroll) => {
                 self.dom.apply(data);
-                match self.place(scroll.target) {
-                    Place::InFrame(frame) => {
-                        pending.frames.insert(frame);
-                    }
-                    _ => ops.push(Op::Scroll { id: scroll.target, x: scroll.x, y: scroll.y }),
-                }
+                ops.push(Op::Scroll { id: scroll.target, x: scroll.x, y: scroll.y });
             }
             _ => {}
         }
@@ -428,9 +436,6 @@ impl LiveFrame {
             self.dom.remove(id);
             match place {
                 _ if id == root => pending.rebuild = true,
-                Place::InFrame(frame) => {
-                    pending.frames.insert(frame);
-                }
                 // A shadow root can't be taken off its host in the frame: the host is shown
                 // anew, without it.
                 Place::Shown if shadow => self.replace_subtree(host, ops),
@@ -438,26 +443,27 @@ impl LiveFrame {
                 Place::Hidden => {}
             }
         }
+        // A frame's new document is built before its doctype arrives, later in the same adds.
+        let mut documents = Vec::new();
         for node in &mutation.adds {
             if node.id == root || node.parent == 0 {
                 pending.rebuild = true;
             }
-            if self.dom.node(node.id).is_some() {
-                match self.place(node.id) {
-                    Place::InFrame(frame) => {
-                        pending.frames.insert(frame);
-                    }
-                    Place::Shown => ops.push(Op::Remove { id: node.id }),
-                    Place::Hidden => {}
-                }
+            if matches!(node.kind, NodeKind::Document(_)) {
+                documents.push(node.id);
+            }
+            if self.dom.node(node.id).is_some() && self.place(node.id) == Place::Shown {
+                ops.push(Op::Remove { id: node.id });
             }
             self.dom.add(node);
-            match self.place(node.id) {
-                Place::InFrame(frame) => {
-                    pending.frames.insert(frame);
-                }
-                Place::Shown => self.emit_subtree(node.id, ops),
-                Place::Hidden => {}
+            if self.place(node.id) == Place::Shown {
+                self.emit_subtree(node.id, ops);
+            }
+        }
+        // Built again in the mode its doctype sets.
+        for document in documents {
+            if !self.doctype(document).is_empty() && self.place(document) == Place::Shown {
+                self.emit_subtree(document, ops);
             }
         }
         for change in &mutation.attrs {
@@ -551,6 +557,14 @@ mod tests {
                         self.scrolls.insert((*id, *x, *y));
                     }
                     Op::Focus { id } => self.focused = *id,
+                    Op::Document { id, frame, doctype } => {
+                        // A frame holds one document: a new one takes the place of the last.
+                        let Some((_, _, children)) = self.nodes.get(frame) else { continue };
+                        for old in children.clone() {
+                            self.remove(old);
+                        }
+                        self.place(*id, *frame, 0, format!("document {doctype:?}"));
+                    }
                 }
             }
         }
@@ -886,6 +900,41 @@ mod tests {
             mirror.lines()
         });
         assert!(straight_to(&replaced, 1_990).iter().any(|line| line.contains("<main")));
+    }
+
+    #[test]
+    fn a_frames_document_is_built_in_it_and_changed_in_place() {
+        let replay = session();
+        let lines = straight_to(&replay, 1_000).join("\n");
+        assert!(lines.contains("<iframe []> None") && !lines.contains("srcdoc"), "{lines}");
+        assert!(lines.contains("4 14 document \"\"") && lines.contains("6 16 'inside'"), "{lines}");
+        let mut frame = LiveFrame::new();
+        frame.advance(&replay, 1_500);
+        assert_eq!(frame.advance(&replay, 1_600).ops, vec![Op::Content { id: 16, text: "inside, changed".into() }]);
+
+        // The frame goes to another page, with a doctype, and keeps a `src` it must not load.
+        let mut navigated = session();
+        let at = navigated.events.iter().position(|e| e.0 == 1_700).unwrap();
+        let doctype = sightline_protocol::Doctype { name: "html".into(), ..Default::default() };
+        let adds = vec![
+            Node { id: 70, parent: 13, next: 0, kind: NodeKind::Document(DocumentNode {}) },
+            Node { id: 71, parent: 70, next: 0, kind: NodeKind::Doctype(doctype) },
+            el(72, 70, 0, "main", &[]),
+        ];
+        let attrs = vec![AttributeChange { id: 13, name: "src".into(), value: Some("https://app.example/2".into()) }];
+        let went = change(Mutation { removes: vec![14], adds, attrs, ..Default::default() });
+        navigated.events.insert(at, (1_650, 0, went));
+        let mut frame = LiveFrame::new();
+        frame.advance(&navigated, 1_600);
+        let ops = frame.advance(&navigated, 1_650).ops;
+        assert_eq!(ops[0], Op::Remove { id: 14 });
+        let built: Vec<_> = ops.iter().filter(|op| matches!(op, Op::Document { .. })).collect();
+        assert_eq!(built.last(), Some(&&Op::Document { id: 70, frame: 13, doctype: "<!DOCTYPE html>".into() }));
+        assert!(ops.iter().all(|op| !matches!(op, Op::Attrs { attrs, .. } if !attrs.is_empty())), "{ops:?}");
+        let mut mirror = Mirror::default();
+        mirror.apply(&LiveFrame::new().advance(&navigated, 1_600));
+        mirror.apply(&Frame { reset: None, ops });
+        assert_eq!(mirror.lines(), straight_to(&navigated, 1_650));
     }
 
     #[test]
