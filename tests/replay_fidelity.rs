@@ -647,3 +647,57 @@ window.sessionUrl = getSessionUrl();
     );
     assert_same("played forward to the rows added", final_live, &show(&browser));
 }
+
+/// A page whose storm of changes pauses diffing (6,000 nodes replaced every 20 ms, 60 times),
+/// then settles; the app stops the SDK while the pause would last a second more. The viewer's
+/// frame at the session's end shows the settled page, as the user last saw it.
+#[test]
+fn a_session_that_ends_inside_a_storm_replays_its_last_page() {
+    let (collector, _data) = start_collector();
+    let page = format!(
+        r#"<!doctype html><html><head><title>Storm</title></head><body><h1>Report</h1><div id="storm"></div>
+<script type="module">
+import {{ init, stop, getSessionUrl }} from '/index.js';
+await init({{ endpoint: '{}', projectKey: '{KEY}' }});
+window.stopNow = stop;
+window.sessionUrl = getSessionUrl();
+window.storm = new Promise((resolve) => {{
+  const box = document.getElementById('storm');
+  let rounds = 0;
+  const timer = setInterval(() => {{
+    const cells = [];
+    for (let i = 0; i < 3000; i++) cells.push(`<p>cell ${{rounds}}-${{i}}</p>`);
+    box.innerHTML = cells.join('');
+    if (++rounds === 60) {{
+      clearInterval(timer);
+      box.innerHTML = '<table id="totals"><tr><td>Total</td><td>4,210 EUR</td></tr></table><p class="done">Settled</p>';
+      resolve(true);
+    }}
+  }}, 20);
+}});
+</script></body></html>"#,
+        collector.base
+    );
+    let site = StaticFiles::start(&dist(), vec![("/".into(), page)]);
+    let browser = Browser::start();
+    browser.navigate(&format!("{}/", site.base));
+    let session = recorded_session(&browser);
+    assert_eq!(browser.execute("return window.storm;"), true);
+    let (at, live) = serialized(&browser, "document", true);
+    browser.execute("window.stopNow(); return true;");
+    assert!(live.iter().any(|line| line.ends_with("T Settled")), "{live:?}");
+
+    let http = Http::default();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !Replay::new(&stored(&http, &collector, &session, 1)).span().is_some_and(|(_, end)| end >= at) {
+        assert!(Instant::now() < deadline, "the session holds nothing of the moment it ended: the page before the storm");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let end = http.get(&format!("{}/api/sessions/{session}", collector.base), TOKEN).json()["end"].as_u64().unwrap();
+    browser.navigate(&format!("{}/", collector.base));
+    browser.execute(&format!("localStorage.setItem('sightline.readToken', '{TOKEN}'); return true;"));
+    browser.navigate(&format!("{}/sessions/{session}?t={end}", collector.base));
+    browser.wait_for("performance.getEntriesByName('sightline-first-frame').length > 0", Duration::from_secs(20));
+    let (_, shown) = serialized(&browser, "document.getElementById('replay-frame').contentDocument", true);
+    assert_same("the session's end, in the viewer", &live, &shown);
+}
