@@ -690,7 +690,10 @@ window.storm = new Promise((resolve) => {{
     let http = Http::default();
     let deadline = Instant::now() + Duration::from_secs(20);
     while !Replay::new(&stored(&http, &collector, &session, 1)).span().is_some_and(|(_, end)| end >= at) {
-        assert!(Instant::now() < deadline, "the session holds nothing of the moment it ended: the page before the storm");
+        assert!(
+            Instant::now() < deadline,
+            "the session holds nothing of the moment it ended: the page before the storm"
+        );
         std::thread::sleep(Duration::from_millis(300));
     }
     let end = http.get(&format!("{}/api/sessions/{session}", collector.base), TOKEN).json()["end"].as_u64().unwrap();

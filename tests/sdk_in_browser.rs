@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use sightline_e2e::sdk::{dist, open_page, recorded_session, session_of, start_collector, stored, KEY, TOKEN};
 use sightline_e2e::static_files::StaticFiles;
 use sightline_e2e::webdriver::Browser;
-use sightline_e2e::{Collector, Http};
-use sightline_protocol::{ConsoleLevel, DeviceType, ErrorKind, EventData, NavigationKind, NodeKind, Value};
+use sightline_e2e::{batch_bytes, Collector, Http};
+use sightline_protocol::{ConsoleLevel, DeviceType, ErrorKind, Event, EventData, NavigationKind, NodeKind, Value};
 
 fn page(collector: &str, wasm_url: Option<&str>) -> String {
     let wasm = wasm_url.map(|u| format!(", wasmUrl: '{u}'")).unwrap_or_default();
@@ -134,8 +134,29 @@ fn a_page_with_the_sdk_records_its_session_across_a_reload() {
     };
     assert!(resized.width < initial.width || resized.height != initial.height, "{resized:?} after {initial:?}");
 
-    // A reload in the same tab continues the session as its next page. The marker tells the
-    // reloaded page from the old one.
+    // Anyone holding the page's key and the session's id (it is in support links) can't write
+    // into the session: neither unsealed, as older SDKs sent, nor sealed with another secret.
+    let summary = http.get(&format!("{}/api/sessions/{session}", collector.base), TOKEN).json();
+    let writer = summary["writer"].as_str().expect("the session is bound to its writer");
+    assert!(writer.len() == 64 && writer.bytes().all(|b| b.is_ascii_hexdigit()), "{writer}");
+    let id: sightline_protocol::SessionId = session.parse().unwrap();
+    let mallory = sightline_protocol::Identify { user_id: "mallory".into(), traits: Value::Map(Default::default()) };
+    let forged = batch_bytes(KEY, id, 0, 50, vec![Event { dt: 0, data: EventData::Identify(mallory) }]);
+    let other_secret = sightline_protocol::WriterSecret([0x66; 16]);
+    for (how, bytes) in
+        [("unsealed", forged.clone()), ("sealed by another", sightline_protocol::seal(&other_secret, &forged))]
+    {
+        let answer = http.post_batch(&collector.base, KEY, &bytes);
+        assert_eq!(answer.status, 403, "{how}");
+        assert_eq!(answer.json()["error"], "not_session_writer", "{how}");
+        assert_eq!(answer.header("x-sightline-error"), Some("not_session_writer"), "{how}");
+        assert_eq!(answer.header("x-sightline-session"), Some(session.as_str()), "{how}");
+    }
+    let after = http.get(&format!("{}/api/sessions/{session}", collector.base), TOKEN).json();
+    assert_eq!((after["user_id"].as_str(), &after["batch_count"]), (Some("u_1842"), &summary["batch_count"]));
+
+    // A reload in the same tab continues the session as its next page, sealed with the same
+    // secret, kept in the tab. The marker tells the reloaded page from the old one.
     browser.execute("window.beforeReload = true; location.reload(); return true;");
     let again = browser.wait_for("!window.beforeReload && window.sessionUrl", Duration::from_secs(20));
     assert_eq!(again.as_str(), Some(url), "same session after a reload");

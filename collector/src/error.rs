@@ -67,6 +67,14 @@ pub enum ApiError {
         /// Decoded payload bytes a session may hold.
         max_decoded: u64,
     },
+    /// The session is bound to another writer: the batch was not sealed with its secret.
+    #[error(
+        "session {session} was started by another writer: a batch for it must be sealed with that writer's secret"
+    )]
+    NotSessionWriter {
+        /// The session, as hex.
+        session: String,
+    },
     /// The request conflicts with what is stored (another batch under the same numbers).
     #[error("{message}")]
     Conflict {
@@ -120,6 +128,7 @@ impl ApiError {
             ApiError::Unauthenticated(_) => "unauthenticated",
             ApiError::BadCredentials(_) => "bad_credentials",
             ApiError::Forbidden { code, .. } => code,
+            ApiError::NotSessionWriter { .. } => "not_session_writer",
             ApiError::PayloadTooLarge { .. } => "too_large",
             ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
             ApiError::Decode(e) => e.code(),
@@ -164,7 +173,7 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::Unauthenticated(_) | ApiError::BadCredentials(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::Forbidden { .. } | ApiError::NotSessionWriter { .. } => StatusCode::FORBIDDEN,
             ApiError::PayloadTooLarge { .. } | ApiError::SessionFull { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Decode(e) if e.is_size() => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Decode(_) | ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
@@ -194,9 +203,9 @@ impl ResponseError for ApiError {
         if matches!(self, ApiError::Unauthenticated(_) | ApiError::BadCredentials(_)) {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
-        // What the SDK acts on, readable without the body: a full session is recorded on in a
-        // new one.
-        if let ApiError::SessionFull { session, .. } = self {
+        // What the SDK acts on, readable without the body: a full session, or one another
+        // writer holds, is recorded on in a new one.
+        if let ApiError::SessionFull { session, .. } | ApiError::NotSessionWriter { session } = self {
             response.insert_header((ERROR_HEADER, self.code()));
             response.insert_header((SESSION_HEADER, session.as_str()));
         }

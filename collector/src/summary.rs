@@ -113,6 +113,12 @@ pub struct SessionSummary {
     /// The digest's headline as of `analyzed_batches` (what went wrong first, with the
     /// backend's reason and the user's step before it), for the session list.
     pub headline: Option<String>,
+    /// The SHA-256, as hex, of the writer secret the session's first batch was sealed with:
+    /// later batches must be sealed with the same secret (see `sightline_protocol::seal`). It
+    /// can't be turned back into the secret. `None` for a session an SDK before protocol
+    /// version 5 started, which any batch may write into.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub writer: Option<String>,
 }
 
 /// What an analysis of a session's whole recording found, over its first `batches` batches.

@@ -153,12 +153,7 @@ fn attribute<'a>(element: &'a Element, wanted: &str) -> Option<&'a str> {
 }
 
 /// The element `id` as the replay shows it; `None` when it is left out, with all under it.
-pub fn inert_element(
-    dom: &ReplayDom,
-    id: u32,
-    element: &Element,
-    documents: FrameDocuments,
-) -> Option<InertElement> {
+pub fn inert_element(dom: &ReplayDom, id: u32, element: &Element, documents: FrameDocuments) -> Option<InertElement> {
     let form = element_form(dom, id, element);
     if form == Form::LeftOut {
         return None;

@@ -1,13 +1,17 @@
 //! Recorded events into wire batches: one page's events, numbered per page from 0, with delta
-//! timestamps, encoded as MessagePack and compressed with LZ4 by the protocol crate.
+//! timestamps, encoded as MessagePack and compressed with LZ4 by the protocol crate, and sealed
+//! with the session's writer secret.
 
-use sightline_protocol::{encode_batch, Batch, EncodeError, Event, EventData, PageMeta, SessionId, TraceKey};
+use sightline_protocol::{
+    encode_batch, seal, Batch, EncodeError, Event, EventData, PageMeta, SessionId, TraceKey, WriterSecret,
+};
 
 /// Events waiting to be shipped for one page of one session.
 #[derive(Debug)]
 pub struct Batcher {
     project: String,
     session: SessionId,
+    writer: Option<WriterSecret>,
     page: u32,
     next_seq: u32,
     start: u64,
@@ -22,15 +26,16 @@ pub struct Batcher {
 pub struct Shipment {
     /// Sequence number within the page; a retry sends the same bytes again.
     pub seq: u32,
-    /// The framed batch.
+    /// The framed batch, sealed when its session has a writer secret.
     pub bytes: Vec<u8>,
 }
 
 impl Batcher {
-    /// A batcher for `page` of `session` in the project with ingest key `project`.
-    pub fn new(project: impl Into<String>, session: SessionId, page: u32) -> Batcher {
+    /// A batcher for `page` of `session` (sealed with `writer`) in the project with ingest key
+    /// `project`.
+    pub fn new(project: impl Into<String>, session: SessionId, writer: Option<WriterSecret>, page: u32) -> Batcher {
         let project = project.into();
-        Batcher { project, session, page, next_seq: 0, start: 0, last: 0, events: Vec::new(), trace_key: None }
+        Batcher { project, session, writer, page, next_seq: 0, start: 0, last: 0, events: Vec::new(), trace_key: None }
     }
 
     /// Adds an event that happened at `time` (ms since the Unix epoch). Times that go
@@ -84,7 +89,10 @@ impl Batcher {
             events: std::mem::take(&mut self.events),
             trace_key,
         };
-        let bytes = encode_batch(&batch)?;
+        let mut bytes = encode_batch(&batch)?;
+        if let Some(writer) = &self.writer {
+            bytes = seal(writer, &bytes);
+        }
         let seq = self.next_seq;
         self.next_seq += 1;
         Ok(Some(Shipment { seq, bytes }))
@@ -92,8 +100,9 @@ impl Batcher {
 
     /// Switches to another session and page (a session that ended while the page stayed open),
     /// dropping nothing: waiting events should be taken first.
-    pub fn restart(&mut self, session: SessionId, page: u32) {
+    pub fn restart(&mut self, session: SessionId, writer: Option<WriterSecret>, page: u32) {
         self.session = session;
+        self.writer = writer;
         self.page = page;
         self.next_seq = 0;
     }
@@ -113,7 +122,7 @@ mod tests {
         use sightline_protocol::{Network, TraceKey};
         let key = TraceKey([5; 32]);
         let call = |id, trace| EventData::Network(Box::new(Network { id, trace, ..Network::default() }));
-        let mut batcher = Batcher::new("slk_key", SessionId([7; 16]), 0);
+        let mut batcher = Batcher::new("slk_key", SessionId([7; 16]), None, 0);
         batcher.trace_key = Some(key);
         batcher.push(1_000, call(1, None));
         let plain = batcher.take(1_001).unwrap().unwrap().bytes;
@@ -121,7 +130,7 @@ mod tests {
 
         batcher.push(1_002, call(2, Some(key.derive(2))));
         // A session that ended while the page stayed open keeps the page's key.
-        batcher.restart(SessionId([8; 16]), 1);
+        batcher.restart(SessionId([8; 16]), None, 1);
         batcher.push(1_003, call(3, Some(key.derive(3))));
         let keyed = batcher.take(1_004).unwrap().unwrap().bytes;
         assert_eq!(keyed[3], sightline_protocol::frame::TRACE_KEY_VERSION);
@@ -140,7 +149,7 @@ mod tests {
 
     #[test]
     fn metadata_waiting_to_be_sent_can_be_completed() {
-        let mut batcher = Batcher::new("slk_key", SessionId([7; 16]), 0);
+        let mut batcher = Batcher::new("slk_key", SessionId([7; 16]), None, 0);
         assert!(batcher.meta_mut().is_none());
         batcher.push(1_000, EventData::Meta(Box::default()));
         batcher.push(1_001, visible(true));
@@ -153,7 +162,7 @@ mod tests {
     #[test]
     fn batches_are_numbered_per_page_and_keep_event_times() {
         let session = SessionId([7; 16]);
-        let mut batcher = Batcher::new("slk_key", session, 2);
+        let mut batcher = Batcher::new("slk_key", session, None, 2);
         assert_eq!(batcher.take(0).unwrap(), None);
         batcher.push(1_000, visible(true));
         batcher.push(1_250, visible(false));
@@ -173,9 +182,18 @@ mod tests {
         assert_eq!(decode_batch(&second.bytes, &Limits::default()).unwrap().start, 5_000);
 
         let other = SessionId([8; 16]);
-        batcher.restart(other, 0);
+        batcher.restart(other, None, 0);
         batcher.push(6_000, visible(true));
         let third = decode_batch(&batcher.take(6_000).unwrap().unwrap().bytes, &Limits::default()).unwrap();
         assert_eq!((third.session, third.page, third.seq), (other, 0, 0));
+
+        // A session with a writer: every batch sealed with its secret, the batch inside as is.
+        let writer = sightline_protocol::WriterSecret([9; 16]);
+        batcher.restart(other, Some(writer), 1);
+        batcher.push(7_000, visible(true));
+        let sealed = batcher.take(7_000).unwrap().unwrap().bytes;
+        let (secret, framed) = sightline_protocol::unseal(&sealed).unwrap();
+        assert_eq!(secret, Some(writer));
+        assert_eq!(decode_batch(framed, &Limits::default()).unwrap().page, 1);
     }
 }

@@ -1,6 +1,6 @@
 //! The browser side: `sessionStorage`, `localStorage` and the platform's random source.
 
-use sightline_protocol::SessionId;
+use sightline_protocol::{SessionId, WriterSecret};
 use wasm_bindgen::JsValue;
 
 use crate::digits::push_decimal;
@@ -20,12 +20,21 @@ pub fn random_session_id() -> Result<SessionId, JsValue> {
     Ok(SessionId(bytes))
 }
 
+/// A new session's writer secret: 16 random bytes from `crypto.getRandomValues`.
+pub fn random_writer() -> Result<WriterSecret, JsValue> {
+    random_session_id().map(|random| WriterSecret(random.0))
+}
+
 /// The session for the page that just loaded, continued from this tab's storage or new, and
 /// stored again.
 pub fn session_for_page_load(now: u64) -> Result<Session, JsValue> {
     let storage = storage();
     let stored = storage.as_ref().and_then(|s| s.get_item(STORAGE_KEY).ok().flatten());
-    let mut session = Session::on_page_load(stored.as_deref(), now, random_session_id()?);
+    let fresh = random_session_id()?;
+    let mut session = Session::on_page_load(stored.as_deref(), now, fresh);
+    if session.id == fresh {
+        session.writer = Some(random_writer()?);
+    }
     session.page = allocate_page(&session);
     save(&session);
     Ok(session)

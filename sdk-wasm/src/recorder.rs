@@ -13,7 +13,7 @@ use sightline_protocol::{EventData, Navigation, NavigationKind, PageMeta, TraceK
 use wasm_bindgen::prelude::*;
 
 use crate::batcher::Batcher;
-use crate::browser::{random_session_id, save, session_for_page_load};
+use crate::browser::{random_session_id, random_writer, save, session_for_page_load};
 use crate::session::Session;
 use crate::transport::{parse_retry_after, Outbox, Pending};
 use crate::{intake, tape};
@@ -80,7 +80,7 @@ impl Recorder {
     pub fn new(key: String, now: f64) -> Result<Recorder, JsError> {
         let session =
             session_for_page_load(now as u64).map_err(|_| JsError::new("no session storage or random source"))?;
-        let batcher = Batcher::new(key, session.id, session.page);
+        let batcher = Batcher::new(key, session.id, session.writer, session.page);
         let state = State {
             session,
             batcher,
@@ -371,14 +371,15 @@ impl State {
     /// id).
     fn rotate(&mut self, now: f64) -> bool {
         self.cut(now);
-        let Ok(id) = random_session_id() else { return false };
+        let (Ok(id), Ok(writer)) = (random_session_id(), random_writer()) else { return false };
         // After 12 hours the user may be idle already; after idling, the event is their action.
         self.session = if self.session.has_run_out(now as u64) && !self.session.is_idle(now as u64) {
             self.session.next(id, now as u64)
         } else {
             Session::start(id, now as u64)
         };
-        self.batcher.restart(self.session.id, self.session.page);
+        self.session.writer = Some(writer);
+        self.batcher.restart(self.session.id, self.session.writer, self.session.page);
         save(&self.session);
         // The new session needs to know who is on what too.
         if let Some(meta) = self.meta.clone() {

@@ -5,7 +5,7 @@
 //! page, unless the session has been idle for 30 minutes or has lasted 12 hours, in which case
 //! a new session starts. The same rules end a session while a page stays open.
 
-use sightline_protocol::SessionId;
+use sightline_protocol::{SessionId, WriterSecret};
 
 use crate::digits::push_decimal;
 
@@ -27,12 +27,16 @@ pub struct Session {
     pub last_active: u64,
     /// The index of the current page load within it.
     pub page: u32,
+    /// The secret its batches are sealed with, which binds the session to this tab (see
+    /// `sightline_protocol::seal`): drawn when it starts. `None` for a session an SDK before
+    /// the seal started, whose batches go unsealed as before.
+    pub writer: Option<WriterSecret>,
 }
 
 impl Session {
     /// A new session starting now, on its first page.
     pub fn start(id: SessionId, now: u64) -> Session {
-        Session { id, started: now, last_active: now, page: 0 }
+        Session { id, started: now, last_active: now, page: 0, writer: None }
     }
 
     /// The session for a page that has just loaded: the stored one continued as its next page,
@@ -49,7 +53,7 @@ impl Session {
     /// The session that follows this one at `now`, with `id`, after 12 hours: the user's last
     /// activity carries over, so an idle user's new session idles out on time.
     pub fn next(&self, id: SessionId, now: u64) -> Session {
-        Session { id, started: now, last_active: self.last_active.min(now), page: 0 }
+        Session { id, started: now, last_active: self.last_active.min(now), page: 0, writer: None }
     }
 
     /// Whether the session has ended by `now`: idle too long, or too long in all. A clock
@@ -73,10 +77,15 @@ impl Session {
         self.last_active = self.last_active.max(now);
     }
 
-    /// The stored form: `1:<id hex>:<started>:<last active>:<page>`.
+    /// The stored form: `2:<id hex>:<writer hex>:<started>:<last active>:<page>`, or, for a
+    /// session without a writer, `1:<id hex>:<started>:<last active>:<page>`.
     pub fn encode(&self) -> String {
-        let mut out = String::from("1:");
+        let mut out = String::from(if self.writer.is_some() { "2:" } else { "1:" });
         self.id.push_hex(&mut out);
+        if let Some(writer) = &self.writer {
+            out.push(':');
+            SessionId(writer.0).push_hex(&mut out);
+        }
         for n in [self.started, self.last_active, u64::from(self.page)] {
             out.push(':');
             push_decimal(&mut out, n);
@@ -87,11 +96,21 @@ impl Session {
     /// Parses the stored form; `None` for anything else, which starts a new session.
     pub fn decode(stored: &str) -> Option<Session> {
         let mut parts = stored.split(':');
-        if parts.next()? != "1" {
-            return None;
-        }
+        let sealed = match parts.next()? {
+            "1" => false,
+            "2" => true,
+            _ => return None,
+        };
+        let id: SessionId = parts.next()?.parse().ok()?;
+        let writer = if sealed {
+            let secret: SessionId = parts.next()?.parse().ok()?;
+            Some(WriterSecret(secret.0))
+        } else {
+            None
+        };
         let session = Session {
-            id: parts.next()?.parse().ok()?,
+            id,
+            writer,
             started: parts.next()?.parse().ok()?,
             last_active: parts.next()?.parse().ok()?,
             page: parts.next()?.parse().ok()?,
@@ -111,10 +130,20 @@ mod tests {
     #[test]
     fn a_reload_continues_the_session_as_its_next_page() {
         let first = Session::on_page_load(None, T0, A);
-        assert_eq!(first, Session { id: A, started: T0, last_active: T0, page: 0 });
+        assert_eq!(first, Session { id: A, started: T0, last_active: T0, page: 0, writer: None });
         let stored = first.encode();
         let second = Session::on_page_load(Some(&stored), T0 + 60_000, B);
-        assert_eq!(second, Session { id: A, started: T0, last_active: T0, page: 1 }, "a load is no activity");
+        assert_eq!(
+            second,
+            Session { id: A, started: T0, last_active: T0, page: 1, writer: None },
+            "a load is no activity"
+        );
+        // A session's writer is stored with it, and continues with it.
+        let sealed = Session { writer: Some(WriterSecret([0x5e; 16])), ..first };
+        let stored = sealed.encode();
+        assert!(stored.starts_with("2:") && stored.contains(&"5e".repeat(16)), "{stored}");
+        let third = Session::on_page_load(Some(&stored), T0 + 60_000, B);
+        assert_eq!((third.id, third.writer, third.page), (A, sealed.writer, 1));
     }
 
     #[test]
@@ -166,7 +195,9 @@ mod tests {
         for bad in [
             "",
             "garbage",
+            "3:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:1:1:0",
             "2:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:1:1:0",
+            "2:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:nothex:1:1:0",
             "1:nothex:1:1:0",
             "1:00000000000000000000000000000000:1:1:0",
             "1:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:1:1:0:extra",

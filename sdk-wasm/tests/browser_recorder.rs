@@ -2,7 +2,7 @@
 //! keyframe, and when a session ends while the page stays open.
 #![cfg(target_arch = "wasm32")]
 
-use sightline_protocol::{decode_batch, Batch, EventData, Limits, PointerKind};
+use sightline_protocol::{decode_batch, unseal, Batch, EventData, Limits, PointerKind};
 use sightline_sdk::intake;
 use sightline_sdk::recorder::Recorder;
 use sightline_sdk::session::{IDLE_TIMEOUT_MS, MAX_DURATION_MS};
@@ -34,11 +34,19 @@ fn page_change(recorder: &Recorder, now: f64) {
     assert!(!recorder.mutation(vec![0, 0, 0, 0], String::new(), now));
 }
 
+/// The batch inside what the recorder hands out: a new session's batches are sealed with its
+/// writer secret.
+fn opened(bytes: &[u8]) -> &[u8] {
+    let (secret, framed) = unseal(bytes).unwrap();
+    assert!(secret.is_some(), "a new session's batches are sealed");
+    framed
+}
+
 /// Sends the next batch, answers it with `status`, and returns it decoded.
 fn send(recorder: &Recorder, now: f64, status: u16) -> Option<Batch> {
     let bytes = recorder.next_batch(now)?;
     recorder.answered(status, None, now);
-    Some(decode_batch(&bytes, &Limits::default()).unwrap())
+    Some(decode_batch(opened(&bytes), &Limits::default()).unwrap())
 }
 
 #[wasm_bindgen_test]
@@ -71,7 +79,7 @@ fn a_batch_is_cut_every_five_seconds_or_when_it_is_full() {
     }
     recorder.record(intake::CONSOLE, &[1.0, 1.0, 0.0], &line, t2 + 10.0).unwrap();
     let bytes = recorder.next_batch(t2 + 10.0).expect("cut at about 128 KB");
-    assert_eq!(decode_batch(&bytes, &Limits::default()).unwrap().events.len(), 5);
+    assert_eq!(decode_batch(opened(&bytes), &Limits::default()).unwrap().events.len(), 5);
 }
 
 #[wasm_bindgen_test]

@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 
 use actix_web::http::header::HeaderValue;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
-use sightline_protocol::{decode_batch, Limits, SessionId};
+use sightline_protocol::{decode_batch, unseal, Limits, SessionId, WriterSecret};
 use tokio::sync::Semaphore;
 
 use super::auth::{project_of_key, query_key};
@@ -80,6 +80,7 @@ fn outcome_body(outcome: Outcome, watched: bool) -> &'static str {
         // Answered as an error (see `ingest`).
         (Outcome::SessionFull, _) => r#"{"result":"session_full"}"#,
         (Outcome::Conflict, _) => r#"{"result":"conflict"}"#,
+        (Outcome::NotWriter, _) => r#"{"result":"not_session_writer"}"#,
     }
 }
 
@@ -110,7 +111,12 @@ async fn ingest(
         .take(source, std::time::Instant::now())
         .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
 
-    let bytes = read_body(req, body, state.limits.max_compressed).await?;
+    let mut bytes = read_body(req, body, state.limits.max_compressed).await?;
+    // The writer's seal is kept apart: it is checked against the session, never stored.
+    let (secret, framed) = unseal(&bytes)?;
+    let writer = secret.map(|secret| writer_hash(&secret));
+    let seal_len = bytes.len() - framed.len();
+    bytes.drain(..seal_len);
 
     // A batch as the SDK sends it decodes in well under a millisecond, on the worker. One that
     // declares a large payload can take tens of milliseconds and megabytes: it is decoded on the
@@ -156,7 +162,7 @@ async fn ingest(
     };
     let key = BatchKey { project: project.id, session: batch.session, page: batch.page, seq: batch.seq };
     let identity = batch.tally.identity.as_ref().map(|(user_id, email, _)| (user_id.clone(), email.clone()));
-    let job = IngestJob { key, tally: batch.tally, bytes, geo, received_at: now_ms() };
+    let job = IngestJob { key, tally: batch.tally, bytes, writer, geo, received_at: now_ms() };
     let durable = state.writer.ingest(job)?;
     match durable.await.map_err(|_| ApiError::ShuttingDown)?? {
         Outcome::SessionFull => Err(ApiError::SessionFull {
@@ -164,6 +170,7 @@ async fn ingest(
             max_batches: MAX_SESSION_BATCHES,
             max_decoded: MAX_SESSION_DECODED,
         }),
+        Outcome::NotWriter => Err(ApiError::NotSessionWriter { session: key.session.to_string() }),
         Outcome::Conflict => Err(ApiError::Conflict {
             code: "batch_conflict",
             message: format!(
@@ -176,6 +183,12 @@ async fn ingest(
             grant_answer(req, state, key, stored)
         })),
     }
+}
+
+/// The SHA-256 of a writer secret, as hex: what a session keeps of its writer.
+fn writer_hash(secret: &WriterSecret) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(secret.0).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// What the answer to a stored batch says of a capture grant: the token of the grant of the

@@ -48,7 +48,7 @@ pub(super) fn flush_loop(store: Arc<dyn Store>, rx: Receiver<Applied>, durable: 
                         match outcome {
                             Outcome::Duplicate => METRICS.duplicate(),
                             Outcome::Dropped => METRICS.dropped(),
-                            Outcome::Stored | Outcome::SessionFull | Outcome::Conflict => {}
+                            Outcome::Stored | Outcome::SessionFull | Outcome::Conflict | Outcome::NotWriter => {}
                         }
                         Ok(outcome)
                     }

@@ -66,7 +66,7 @@ impl Group {
     }
 
     fn decide(&mut self, store: &dyn Store, job: IngestJob) -> Result<Outcome, StoreError> {
-        let IngestJob { key, tally, bytes, geo, received_at } = job;
+        let IngestJob { key, tally, bytes, writer, geo, received_at } = job;
         let (project, session) = (key.project, key.session);
         let hash = bytes_hash(&bytes);
         if let Some(earlier) = self.keys.get(&key) {
@@ -75,6 +75,10 @@ impl Group {
         // A summary is written with every batch, so a session without one has no batches.
         let cached = match self.cache.get_mut(store, project, session)? {
             Some(cached) => {
+                // Only the session's writer may write into it, retries included.
+                if cached.summary.writer.is_some() && cached.summary.writer != writer {
+                    return Ok(Outcome::NotWriter);
+                }
                 if !cached.certainly_new(&key) {
                     if let Some(stored) = store.batch(&key)? {
                         return Ok(if stored == bytes { Outcome::Duplicate } else { Outcome::Conflict });
@@ -91,8 +95,9 @@ impl Group {
             None if store.is_deleted(project, session)? => return Ok(Outcome::Dropped),
             None => {
                 self.writes.push(Write::Listed { project, session, first_seen: received_at });
-                let fresh =
-                    CachedSession { summary: SessionSummary::new(session, received_at), newest: Some(HashMap::new()) };
+                // The session is bound to the writer of its first batch.
+                let summary = SessionSummary { writer, ..SessionSummary::new(session, received_at) };
+                let fresh = CachedSession { summary, newest: Some(HashMap::new()) };
                 self.cache.insert((project, session), fresh)
             }
         };

@@ -45,8 +45,11 @@ pub struct IngestJob {
     pub key: BatchKey,
     /// What its session summary needs from it.
     pub tally: BatchTally,
-    /// The bytes as received, which are what gets stored.
+    /// The framed batch as received (its seal taken off), which is what gets stored.
     pub bytes: Vec<u8>,
+    /// The SHA-256 of the writer secret the batch was sealed with, as hex; `None` unsealed
+    /// (see `sightline_protocol::seal`).
+    pub writer: Option<String>,
     /// Where the client IP places the user.
     pub geo: Geo,
     /// When the collector received it (ms since the Unix epoch).
@@ -94,6 +97,9 @@ pub enum Outcome {
     SessionFull,
     /// A different batch is stored under its `(session, page, seq)`; not stored.
     Conflict,
+    /// Its session is bound to another writer (its first batch was sealed with another
+    /// secret), and it was not sealed with that one; not stored.
+    NotWriter,
 }
 
 /// Why the writer could not take a command.
@@ -339,6 +345,7 @@ mod tests {
             key: BatchKey { project: 1, session, page, seq },
             tally: BatchTally { page, events: 1, ..Default::default() },
             bytes: vec![page as u8, seq as u8],
+            writer: None,
             geo: Geo::default(),
             received_at: 1_000,
         }
@@ -346,6 +353,34 @@ mod tests {
 
     fn send(writer: &Writer, session: SessionId, page: u32, seq: u32) -> Outcome {
         writer.ingest(job(session, page, seq)).unwrap().blocking_recv().unwrap().unwrap()
+    }
+
+    #[test]
+    fn a_session_takes_batches_only_from_the_writer_of_its_first_and_after_a_restart_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path()).unwrap());
+        let (bound, open) = (SessionId([6; 16]), SessionId([7; 16]));
+        let sealed = |writer: &Writer, session, seq, by: Option<&str>| {
+            let job = IngestJob { writer: by.map(str::to_owned), ..job(session, 0, seq) };
+            writer.ingest(job).unwrap().blocking_recv().unwrap().unwrap()
+        };
+        let writer = Writer::start(store.clone(), 64, 1 << 20, 16);
+        assert_eq!(sealed(&writer, bound, 0, Some("aa")), Outcome::Stored);
+        assert_eq!(sealed(&writer, bound, 1, None), Outcome::NotWriter, "unsealed");
+        assert_eq!(sealed(&writer, bound, 1, Some("bb")), Outcome::NotWriter, "another writer");
+        assert_eq!(sealed(&writer, bound, 0, Some("bb")), Outcome::NotWriter, "another writer's retry");
+        assert_eq!(sealed(&writer, bound, 0, Some("aa")), Outcome::Duplicate, "the writer's retry");
+        assert_eq!(sealed(&writer, bound, 1, Some("aa")), Outcome::Stored);
+        // A session an older SDK started is bound to nobody.
+        assert_eq!(sealed(&writer, open, 0, None), Outcome::Stored);
+        assert_eq!(sealed(&writer, open, 1, Some("cc")), Outcome::Stored);
+        writer.shutdown();
+        // The binding is kept with the session, and holds once the cache is cold.
+        let writer = Writer::start(store.clone(), 64, 1 << 20, 16);
+        assert_eq!(sealed(&writer, bound, 2, None), Outcome::NotWriter);
+        assert_eq!(sealed(&writer, bound, 2, Some("aa")), Outcome::Stored);
+        writer.shutdown();
+        assert_eq!(store.summary(1, bound).unwrap().unwrap().batch_count, 3);
     }
 
     #[test]

@@ -67,8 +67,10 @@ export function createDelivery(sdk, isRecording, guard, put, catchUp, settleTime
         // A support engineer follows the session live: batches go every second for a while.
         if (response.headers.get('x-sightline-watched') === '1') guard((r) => r.watched(Date.now()));
         if (status === 200) sdk.grants.answered(response.headers.get('x-sightline-grant'), shown);
-        // The session holds all the collector takes of one: record on in a new one.
-        if (response.headers.get('x-sightline-error') === 'session_full') {
+        // The session holds all the collector takes of one, or another writer holds it (its
+        // first batch was sealed with another secret): record on in a new one.
+        const refusal = response.headers.get('x-sightline-error');
+        if (refusal === 'session_full' || refusal === 'not_session_writer') {
           const full = response.headers.get('x-sightline-session');
           if (typeof full === 'string') guard((r) => r.sessionFull(full, Date.now()));
         }
