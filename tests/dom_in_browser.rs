@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use sightline_e2e::sdk::{dist, open_page, recorded_session, start_collector, stored_stream, KEY};
+use sightline_e2e::sdk::{dist, open_page, recorded_session, start_collector, stored_stream, storm_page, KEY};
 use sightline_e2e::static_files::StaticFiles;
 use sightline_e2e::webdriver::Browser;
 use sightline_e2e::{Collector, Http};
@@ -422,33 +422,8 @@ window.storm = new Promise((resolve) => {{
     );
 }
 
-/// A page whose storm of 6,000 nodes replaced every 20 ms, 60 times, pauses diffing; the page
-/// then settles on `SETTLED` and, 50 ms later, runs `end` (with `erredAt` its time).
-fn storm_page(collector: &str, end: &str) -> String {
-    format!(
-        r#"<!doctype html><title>Storm then end</title><body><div id="storm"></div><script type="module">
-import {{ init, flush, stop, getSessionUrl }} from '/index.js';
-await init({{ endpoint: '{collector}', projectKey: '{KEY}' }});
-window.flushNow = flush;
-window.stopNow = stop;
-window.sessionUrl = getSessionUrl();
-window.storm = new Promise((resolve) => {{
-  const box = document.getElementById('storm');
-  let rounds = 0;
-  const timer = setInterval(() => {{
-    const cells = [];
-    for (let i = 0; i < 3000; i++) cells.push(`<p>cell ${{rounds}}-${{i}}</p>`);
-    box.innerHTML = cells.join('');
-    if (++rounds === 60) {{
-      clearInterval(timer);
-      box.innerHTML = '<p id="calm">SETTLED</p>';
-      setTimeout(() => {{ window.erredAt = Date.now(); resolve(true); {end}; }}, 50);
-    }}
-  }}, 20);
-}});
-</script></body>"#
-    )
-}
+/// What the storm pages below settle on.
+const SETTLED: &str = r#"<p id="calm">SETTLED</p>"#;
 
 /// Whether the replay's page at `time` shows the text `SETTLED`.
 fn shows_settled(replay: &sightline_player::Replay, time: u64) -> bool {
@@ -466,7 +441,7 @@ fn shows_settled(replay: &sightline_player::Replay, time: u64) -> bool {
 #[test]
 fn an_error_inside_a_storm_pause_is_replayed_on_the_page_as_it_was() {
     let (collector, _data) = start_collector();
-    let page = storm_page(&collector.base, "throw new Error('after the storm')");
+    let page = storm_page(&collector.base, SETTLED, "throw new Error('after the storm')");
     let (_site, browser) = open_page(page);
     let session = recorded_session(&browser);
     assert_eq!(browser.execute("return window.storm;"), true);
@@ -496,16 +471,21 @@ fn an_error_inside_a_storm_pause_is_replayed_on_the_page_as_it_was() {
 
 #[test]
 fn a_session_that_ends_inside_a_storm_pause_is_replayed_as_it_ended() {
-    // The page goes away (only the beacon of its leaving can carry the last page), or the app
-    // calls `stop()`, while the storm's pause would last a second more.
+    // The page goes away (its leaving sends the last page by beacon, or keeps it for the next
+    // page when the beacons' budget is spent on what the storm left waiting), or the app calls
+    // `stop()`, while the storm's pause would last a second more.
     for end in ["location.href = '/next'", "window.stopNow()"] {
         let (collector, _data) = start_collector();
+        let next = format!(
+            r#"<!doctype html><title>Next</title><p>next page</p><script type="module">
+import {{ init }} from '/index.js';
+await init({{ endpoint: '{}', projectKey: '{KEY}' }});
+</script>"#,
+            collector.base
+        );
         let site = StaticFiles::start(
             &dist(),
-            vec![
-                ("/".into(), storm_page(&collector.base, end)),
-                ("/next".into(), "<!doctype html><title>Next</title><p>next page</p>".into()),
-            ],
+            vec![("/".into(), storm_page(&collector.base, SETTLED, end)), ("/next".into(), next)],
         );
         let browser = Browser::start();
         browser.navigate(&format!("{}/", site.base));
@@ -516,8 +496,9 @@ fn a_session_that_ends_inside_a_storm_pause_is_replayed_as_it_ended() {
             let frames = stored_stream(&http, &collector, &session, 1);
             let batches: Vec<Batch> = frames.iter().map(|f| decode_batch(f, &Limits::default()).unwrap()).collect();
             let replay = sightline_player::Replay::new(&batches);
-            let last = replay.events().last().map(|(t, _, _)| *t).expect("events");
-            if shows_settled(&replay, last) {
+            // The stormy page's last moment.
+            let last = replay.events().iter().rfind(|(_, page, _)| *page == 0).map(|(t, _, _)| *t);
+            if shows_settled(&replay, last.expect("events")) {
                 break;
             }
             assert!(

@@ -28,7 +28,9 @@
 
 use std::time::{Duration, Instant};
 
-use sightline_e2e::sdk::{app_page, dist, recorded_session, session_of, start_collector, stored, test_app, KEY, TOKEN};
+use sightline_e2e::sdk::{
+    app_page, dist, open_page, recorded_session, session_of, start_collector, stored, storm_page, test_app, KEY, TOKEN,
+};
 use sightline_e2e::shop::Shop;
 use sightline_e2e::static_files::StaticFiles;
 use sightline_e2e::webdriver::Browser;
@@ -222,17 +224,28 @@ fn the_replayed_dom_equals_the_live_dom_at_every_moment_checked() {
     }
 
     // The same moments in the viewer, each opened from its link.
-    browser.navigate(&format!("{}/", collector.base));
-    browser.execute(&format!("localStorage.setItem('sightline.readToken', '{TOKEN}'); return true;"));
+    sign_in(&browser, &collector);
     for (moment, (at, _, live)) in &moments {
-        browser.navigate(&format!("{}/sessions/{session}?t={at}", collector.base));
-        browser.wait_for("performance.getEntriesByName('sightline-first-frame').length > 0", Duration::from_secs(20));
+        open_at(&browser, &collector, &session, *at);
         let frame = "document.getElementById('replay-frame').contentDocument";
         let (_, mut shown) = serialized(&browser, frame, true);
         shown.extend(top_layer(&browser, frame));
         assert!(shown.len() > 50, "{moment}: the viewer showed a page ({} lines)", shown.len());
         assert_same(&format!("{moment}, in the viewer"), live, &shown);
     }
+}
+
+/// Signs the browser in to the collector's viewer with the read token.
+fn sign_in(browser: &Browser, collector: &sightline_e2e::Collector) {
+    browser.navigate(&format!("{}/", collector.base));
+    browser.execute(&format!("localStorage.setItem('sightline.readToken', '{TOKEN}'); return true;"));
+}
+
+/// Opens the session in the viewer at the moment `at` (ms since the epoch), once its first
+/// page is shown.
+fn open_at(browser: &Browser, collector: &sightline_e2e::Collector, session: &str, at: u64) {
+    browser.navigate(&format!("{}/sessions/{session}?t={at}", collector.base));
+    browser.wait_for("performance.getEntriesByName('sightline-first-frame').length > 0", Duration::from_secs(20));
 }
 
 /// Waits until the session holds, without a gap, everything recorded up to `last` (ms since
@@ -259,33 +272,35 @@ fn delivered_until(browser: &Browser, collector: &sightline_e2e::Collector, sess
 /// their state: checks, the chosen option, and values as the recorder masks them (each
 /// character an asterisk; the replay holds them masked already).
 fn form_state(browser: &Browser, target: &str, replayed: bool) -> Vec<String> {
+    let each = format!(
+        "const tag = el.localName; const name = el.id || el.className || tag; \
+         if (tag === 'input' && (el.type === 'checkbox' || el.type === 'radio')) out.push(`${{name}} checked=${{el.checked}}`); \
+         else if (tag === 'input' || tag === 'textarea') out.push(`${{name}} value=${{{replayed} ? el.value : '*'.repeat(el.value.length)}}`); \
+         else if (tag === 'select') out.push(`${{name}} chosen=${{el.selectedIndex}}`);"
+    );
+    element_lines(browser, target, &each)
+}
+
+/// The lines the script `each` pushes onto `out` for each element `el` of the document
+/// `target`, shadow roots included, in document order.
+fn element_lines(browser: &Browser, target: &str, each: &str) -> Vec<String> {
     let script = format!(
         "const out = []; \
          const visit = (root) => {{ for (const el of root.querySelectorAll('*')) {{ \
            if (el.shadowRoot) visit(el.shadowRoot); \
-           const tag = el.localName; const name = el.id || el.className || tag; \
-           if (tag === 'input' && (el.type === 'checkbox' || el.type === 'radio')) out.push(`${{name}} checked=${{el.checked}}`); \
-           else if (tag === 'input' || tag === 'textarea') out.push(`${{name}} value=${{{replayed} ? el.value : '*'.repeat(el.value.length)}}`); \
-           else if (tag === 'select') out.push(`${{name}} chosen=${{el.selectedIndex}}`); }} }}; \
+           {each} }} }}; \
          visit({target}); return out;"
     );
-    let states = browser.execute(&script);
-    states.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect()
+    let lines = browser.execute(&script);
+    lines.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect()
 }
 
 /// How each todo's title is drawn (struck through when done), shadow roots included: the
 /// styles in force, adopted sheets among them.
 fn title_styles(browser: &Browser, target: &str) -> Vec<String> {
-    let script = format!(
-        "const out = []; \
-         const visit = (root) => {{ for (const el of root.querySelectorAll('*')) {{ \
-           if (el.shadowRoot) visit(el.shadowRoot); \
-           if (el.localName === 'span' && el.parentElement && el.parentElement.localName === 'li') \
-             out.push(`${{el.textContent}} drawn ${{getComputedStyle(el).textDecorationLine}}`); }} }}; \
-         visit({target}); return out;"
-    );
-    let styles = browser.execute(&script);
-    styles.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect()
+    let each = "if (el.localName === 'span' && el.parentElement && el.parentElement.localName === 'li') \
+        out.push(`${el.textContent} drawn ${getComputedStyle(el).textDecorationLine}`);";
+    element_lines(browser, target, each)
 }
 
 /// The same todo app built with React, Vue, Lit (in a shadow root) and jQuery (its list
@@ -341,12 +356,9 @@ fn framework_apps_replay_with_the_form_state_the_frameworks_set() {
 
         delivered_until(&browser, &collector, &session, last);
 
-        browser.navigate(&format!("{}/", collector.base));
-        browser.execute(&format!("localStorage.setItem('sightline.readToken', '{TOKEN}'); return true;"));
+        sign_in(&browser, &collector);
         for (moment, (at, live)) in &moments {
-            browser.navigate(&format!("{}/sessions/{session}?t={at}", collector.base));
-            browser
-                .wait_for("performance.getEntriesByName('sightline-first-frame').length > 0", Duration::from_secs(20));
+            open_at(&browser, &collector, &session, *at);
             let frame = "document.getElementById('replay-frame').contentDocument";
             let (_, mut shown) = serialized(&browser, frame, true);
             shown.extend(form_state(&browser, frame, true));
@@ -396,9 +408,7 @@ window.filled = true;
 </body></html>"#,
         collector.base
     );
-    let site = StaticFiles::start(&dist(), vec![("/".into(), page)]);
-    let browser = Browser::start();
-    browser.navigate(&format!("{}/", site.base));
+    let (_site, browser) = open_page(page);
     let session = recorded_session(&browser);
     browser.wait_for("window.filled", Duration::from_secs(10));
     let capture = |browser: &Browser| {
@@ -420,11 +430,9 @@ window.filled = true;
     moments.push(("cells changed", capture(&browser)));
 
     delivered_until(&browser, &collector, &session, last);
-    browser.navigate(&format!("{}/", collector.base));
-    browser.execute(&format!("localStorage.setItem('sightline.readToken', '{TOKEN}'); return true;"));
+    sign_in(&browser, &collector);
     for (moment, (at, live)) in &moments {
-        browser.navigate(&format!("{}/sessions/{session}?t={at}", collector.base));
-        browser.wait_for("performance.getEntriesByName('sightline-first-frame').length > 0", Duration::from_secs(20));
+        open_at(&browser, &collector, &session, *at);
         let frame = "document.getElementById('replay-frame').contentDocument";
         let (_, mut shown) = serialized(&browser, frame, true);
         shown.extend(document_state(&browser, frame));
@@ -435,17 +443,9 @@ window.filled = true;
 /// How the elements a test marks with `data-watch` (shadow roots included) are drawn: what
 /// `:hover` rules change.
 fn watched_styles(browser: &Browser, target: &str) -> Vec<String> {
-    let script = format!(
-        "const out = []; \
-         const visit = (root) => {{ for (const el of root.querySelectorAll('*')) {{ \
-           if (el.shadowRoot) visit(el.shadowRoot); \
-           if (!el.hasAttribute('data-watch')) continue; \
-           const style = getComputedStyle(el); \
-           out.push(`${{el.getAttribute('data-watch')}} display=${{style.display}} background=${{style.backgroundColor}} color=${{style.color}}`); }} }}; \
-         visit({target}); return out;"
-    );
-    let styles = browser.execute(&script);
-    styles.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect()
+    let each = "if (!el.hasAttribute('data-watch')) continue; const style = getComputedStyle(el); \
+        out.push(`${el.getAttribute('data-watch')} display=${style.display} background=${style.backgroundColor} color=${style.color}`);";
+    element_lines(browser, target, each)
 }
 
 /// A menu that opens on hover, rows highlighted on hover (in a media rule, a nested rule and a
@@ -491,9 +491,7 @@ window.sessionUrl = getSessionUrl();
 </body></html>"#,
         collector.base
     );
-    let site = StaticFiles::start(&dist(), vec![("/".into(), page)]);
-    let browser = Browser::start();
-    browser.navigate(&format!("{}/", site.base));
+    let (_site, browser) = open_page(page);
     let session = recorded_session(&browser);
     let capture = |browser: &Browser, x: u32, y: u32| {
         browser.cdp("Input.dispatchMouseEvent", serde_json::json!({ "type": "mouseMoved", "x": x, "y": y }));
@@ -544,11 +542,9 @@ window.sessionUrl = getSessionUrl();
     let last = browser.execute("return Date.now();").as_u64().unwrap();
     moments.push(("the pointer gone from all", capture(&browser, 560, 250)));
     delivered_until(&browser, &collector, &session, last);
-    browser.navigate(&format!("{}/", collector.base));
-    browser.execute(&format!("localStorage.setItem('sightline.readToken', '{TOKEN}'); return true;"));
+    sign_in(&browser, &collector);
     for (moment, (at, live)) in &moments {
-        browser.navigate(&format!("{}/sessions/{session}?t={at}", collector.base));
-        browser.wait_for("performance.getEntriesByName('sightline-first-frame').length > 0", Duration::from_secs(20));
+        open_at(&browser, &collector, &session, *at);
         let shown = watched_styles(&browser, "document.getElementById('replay-frame').contentDocument");
         assert_same(&format!("{moment}, in the viewer"), live, &shown);
     }
@@ -609,8 +605,7 @@ window.sessionUrl = getSessionUrl();
     moments.push(("rows added", capture(&browser)));
 
     delivered_until(&browser, &collector, &session, last);
-    browser.navigate(&format!("{}/", collector.base));
-    browser.execute(&format!("localStorage.setItem('sightline.readToken', '{TOKEN}'); return true;"));
+    sign_in(&browser, &collector);
     let shown_inner = "document.getElementById('replay-frame').contentDocument.getElementById('inner').contentDocument";
     let show = |browser: &Browser| {
         let (_, mut shown) = serialized(browser, shown_inner, true);
@@ -618,8 +613,7 @@ window.sessionUrl = getSessionUrl();
         shown
     };
     for (moment, (at, live)) in &moments {
-        browser.navigate(&format!("{}/sessions/{session}?t={at}", collector.base));
-        browser.wait_for("performance.getEntriesByName('sightline-first-frame').length > 0", Duration::from_secs(20));
+        open_at(&browser, &collector, &session, *at);
         assert_same(&format!("{moment}, in the viewer"), live, &show(&browser));
     }
 
@@ -629,8 +623,7 @@ window.sessionUrl = getSessionUrl();
         .unwrap();
     let (first, _) = &moments[0].1;
     let (final_at, final_live) = &moments[2].1;
-    browser.navigate(&format!("{}/sessions/{session}?t={first}", collector.base));
-    browser.wait_for("performance.getEntriesByName('sightline-first-frame').length > 0", Duration::from_secs(20));
+    open_at(&browser, &collector, &session, *first);
     browser.execute(&format!("{shown_inner}.playedThrough = true; return true;"));
     browser.execute(&format!(
         "const t = document.getElementById('timeline'); \
@@ -654,33 +647,9 @@ window.sessionUrl = getSessionUrl();
 #[test]
 fn a_session_that_ends_inside_a_storm_replays_its_last_page() {
     let (collector, _data) = start_collector();
-    let page = format!(
-        r#"<!doctype html><html><head><title>Storm</title></head><body><h1>Report</h1><div id="storm"></div>
-<script type="module">
-import {{ init, stop, getSessionUrl }} from '/index.js';
-await init({{ endpoint: '{}', projectKey: '{KEY}' }});
-window.stopNow = stop;
-window.sessionUrl = getSessionUrl();
-window.storm = new Promise((resolve) => {{
-  const box = document.getElementById('storm');
-  let rounds = 0;
-  const timer = setInterval(() => {{
-    const cells = [];
-    for (let i = 0; i < 3000; i++) cells.push(`<p>cell ${{rounds}}-${{i}}</p>`);
-    box.innerHTML = cells.join('');
-    if (++rounds === 60) {{
-      clearInterval(timer);
-      box.innerHTML = '<table id="totals"><tr><td>Total</td><td>4,210 EUR</td></tr></table><p class="done">Settled</p>';
-      resolve(true);
-    }}
-  }}, 20);
-}});
-</script></body></html>"#,
-        collector.base
-    );
-    let site = StaticFiles::start(&dist(), vec![("/".into(), page)]);
-    let browser = Browser::start();
-    browser.navigate(&format!("{}/", site.base));
+    let settled = r#"<table id="totals"><tr><td>Total</td><td>4,210 EUR</td></tr></table><p class="done">Settled</p>"#;
+    let page = storm_page(&collector.base, settled, "");
+    let (_site, browser) = open_page(page);
     let session = recorded_session(&browser);
     assert_eq!(browser.execute("return window.storm;"), true);
     let (at, live) = serialized(&browser, "document", true);
@@ -689,7 +658,7 @@ window.storm = new Promise((resolve) => {{
 
     let http = Http::default();
     let deadline = Instant::now() + Duration::from_secs(20);
-    while !Replay::new(&stored(&http, &collector, &session, 1)).span().is_some_and(|(_, end)| end >= at) {
+    while Replay::new(&stored(&http, &collector, &session, 1)).span().is_none_or(|(_, end)| end < at) {
         assert!(
             Instant::now() < deadline,
             "the session holds nothing of the moment it ended: the page before the storm"
@@ -697,10 +666,8 @@ window.storm = new Promise((resolve) => {{
         std::thread::sleep(Duration::from_millis(300));
     }
     let end = http.get(&format!("{}/api/sessions/{session}", collector.base), TOKEN).json()["end"].as_u64().unwrap();
-    browser.navigate(&format!("{}/", collector.base));
-    browser.execute(&format!("localStorage.setItem('sightline.readToken', '{TOKEN}'); return true;"));
-    browser.navigate(&format!("{}/sessions/{session}?t={end}", collector.base));
-    browser.wait_for("performance.getEntriesByName('sightline-first-frame').length > 0", Duration::from_secs(20));
+    sign_in(&browser, &collector);
+    open_at(&browser, &collector, &session, end);
     let (_, shown) = serialized(&browser, "document.getElementById('replay-frame').contentDocument", true);
     assert_same("the session's end, in the viewer", &live, &shown);
 }

@@ -100,3 +100,32 @@ pub fn stored(http: &Http, collector: &Collector, session: &str, min_batches: us
         .map(|b| decode_batch(b, &Limits::default()).expect("a valid batch"))
         .collect()
 }
+
+/// A page whose storm of 6,000 nodes replaced every 20 ms, 60 times, pauses diffing; the page
+/// then settles on the markup `settled` and, 50 ms later, resolves `window.storm` and runs `end`
+/// (with `window.erredAt` its time). `window.flushNow` and `window.stopNow` are the SDK's.
+pub fn storm_page(collector: &str, settled: &str, end: &str) -> String {
+    format!(
+        r#"<!doctype html><title>Storm then end</title><body><h1>Report</h1><div id="storm"></div><script type="module">
+import {{ init, flush, stop, getSessionUrl }} from '/index.js';
+await init({{ endpoint: '{collector}', projectKey: '{KEY}' }});
+window.flushNow = flush;
+window.stopNow = stop;
+window.sessionUrl = getSessionUrl();
+window.storm = new Promise((resolve) => {{
+  const box = document.getElementById('storm');
+  let rounds = 0;
+  const timer = setInterval(() => {{
+    const cells = [];
+    for (let i = 0; i < 3000; i++) cells.push(`<p>cell ${{rounds}}-${{i}}</p>`);
+    box.innerHTML = cells.join('');
+    if (++rounds === 60) {{
+      clearInterval(timer);
+      box.innerHTML = '{settled}';
+      setTimeout(() => {{ window.erredAt = Date.now(); resolve(true); {end}; }}, 50);
+    }}
+  }}, 20);
+}});
+</script></body>"#
+    )
+}

@@ -31,6 +31,8 @@ export function createMutations(ctx, privacy, sheets, interactions, serializer) 
   // that arrive meanwhile and applies them once it is done: re-adding a node the walk already
   // wrote replaces it, so the result is the page as it is at the end, whatever changed between.
   let walking = false;
+  // While a walk goes on in slices: walks the rest of it now, until a deadline.
+  let walkRest = null;
   let heldBack = [];
   let heldBackOverflow = false;
   let budget = STORM_BURST;
@@ -126,21 +128,38 @@ export function createMutations(ctx, privacy, sheets, interactions, serializer) 
     walking = true;
     heldBack = [];
     heldBackOverflow = false;
+    let timer = null;
+    // One slice; true once the walk is over.
+    const run = () => {
+      if (!ctx.running || !ctx.observing) {
+        walking = false;
+        walkRest = null;
+        return true;
+      }
+      if (!slice()) return false;
+      walking = false;
+      walkRest = null;
+      const records = heldBack.concat(ctx.observer.takeRecords());
+      heldBack = [];
+      if (heldBackOverflow) pauseForStorm();
+      else if (records.length > 0) onMutations(records);
+      return true;
+    };
     const next = () =>
       sink.guard(() => {
-        if (!ctx.running || !ctx.observing) {
-          walking = false;
-          return;
+        timer = null;
+        if (!run()) timer = setTimeout(next, 0);
+      });
+    walkRest = (deadline) =>
+      sink.guard(() => {
+        if (timer !== null) clearTimeout(timer);
+        timer = null;
+        while (!run()) {
+          if (performance.now() >= deadline) {
+            timer = setTimeout(next, 0);
+            return;
+          }
         }
-        if (!slice()) {
-          setTimeout(next, 0);
-          return;
-        }
-        walking = false;
-        const records = heldBack.concat(ctx.observer.takeRecords());
-        heldBack = [];
-        if (heldBackOverflow) pauseForStorm();
-        else if (records.length > 0) onMutations(records);
       });
     next();
   }
@@ -310,9 +329,15 @@ export function createMutations(ctx, privacy, sheets, interactions, serializer) 
   // replay shows it as it was then rather than before the storm; when the session ends, the
   // first slice of that walk may take `firstSliceMs`, since no later slice may come.
   function catchUp(firstSliceMs = SLICE_MS) {
-    if (!ctx.running || ctx.observing || resumeTimer === null) return;
-    clearTimeout(resumeTimer);
-    resumeAfterStorm(firstSliceMs);
+    if (!ctx.running) return;
+    const deadline = performance.now() + firstSliceMs;
+    if (!ctx.observing && resumeTimer !== null) {
+      clearTimeout(resumeTimer);
+      resumeAfterStorm(firstSliceMs);
+    }
+    // A walk in slices still going (the page taken after a storm, or a large change) when the
+    // session ends: no later slice would run, so the rest is walked now, within the time.
+    if (firstSliceMs > SLICE_MS && walkRest !== null) walkRest(deadline);
   }
 
   // Adds a subtree the observer can't see arrive (a frame's new document, a shadow root
