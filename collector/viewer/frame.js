@@ -266,7 +266,11 @@ export class ReplayFrame {
   hoverAt(path) {
     if (this.waiting) return;
     const doc = this.frame.contentDocument;
-    if (doc) this.hover.show(doc, path);
+    try {
+      if (doc) this.hover.show(doc, path);
+    } catch (_) {
+      // Hover is drawn over what the page shows; a page it can't be drawn on plays without it.
+    }
   }
 
   // Where the focused element is in the frame's viewport, if one has the focus and is shown:
