@@ -9,7 +9,7 @@
 // What the ops carry has already been made inert by the replay core; the frame adds its own
 // safety net: names the DOM refuses are skipped, and a node goes only under a node shown.
 
-import { Hover } from '/viewer/hover.js';
+import { contentOffset, Hover } from '/viewer/hover.js';
 
 const NAMESPACES = ['http://www.w3.org/1999/xhtml', 'http://www.w3.org/2000/svg', 'http://www.w3.org/1998/Math/MathML'];
 const XLINK = 'http://www.w3.org/1999/xlink';
@@ -228,7 +228,8 @@ export class ReplayFrame {
           const element = this.nodes.get(op.id);
           if (!element || element.nodeType !== 1) break;
           const wanted = new Map(op.attrs);
-          for (const name of element.getAttributeNames()) if (!wanted.has(name)) element.removeAttribute(name);
+          // The viewer's own hover mark stays (see hover.js); the recording never carries it.
+          for (const name of element.getAttributeNames()) if (!wanted.has(name) && name !== 'data-sl-hover') element.removeAttribute(name);
           for (const [name, value] of op.attrs) if (element.getAttribute(name) !== value) setAttribute(element, name, value);
           break;
         }
@@ -285,9 +286,9 @@ export class ReplayFrame {
     for (let doc = element.ownerDocument; doc && doc !== page; ) {
       const holder = doc.defaultView && doc.defaultView.frameElement;
       if (!holder) return null;
-      const outer = holder.getBoundingClientRect();
-      left += outer.left + holder.clientLeft;
-      top += outer.top + holder.clientTop;
+      const [x, y] = contentOffset(holder);
+      left += x;
+      top += y;
       doc = holder.ownerDocument;
     }
     return { left, top, width: box.width, height: box.height };

@@ -3,17 +3,17 @@
 // open and a highlighted row is highlighted.
 //
 // The engineer's own pointer never reaches the frame (and must not hover it), so the frame's
-// elements can't be `:hover`. Instead each `:hover` rule of a tree (the document, a shadow root,
-// a recorded frame's document) is copied with `[data-sl-hover]` in place of `:hover` into a
-// sheet the viewer adopts last in that tree, and the elements under the pointer carry that
-// attribute. An attribute selector weighs what a pseudo-class weighs, so the copies win where
-// the page's `:hover` rules would have.
+// elements can't be `:hover`. Instead each `:hover` of the frame's own rules (the document's,
+// a shadow root's, a recorded frame's, adopted sheets and nested rules included) is rewritten in
+// place as `:is(:hover, [data-sl-hover])`, and the elements under the pointer carry that
+// attribute. The rule keeps its place, its layer and its weight (`:is()` weighs what its
+// heaviest part weighs), so the cascade is the page's own, `:not(:hover)` included.
 
 const MARK = 'data-sl-hover';
-const MARKED = `[${MARK}]`;
+const MARKED = `:is(:hover, [${MARK}])`;
 // Points of the pointer's path the hover follows, at most.
 const PATH_POINTS = 8;
-// Grouping rules inside grouping rules, at most: deeper ones are left out.
+// Grouping rules inside grouping rules, at most: deeper ones are left as they are.
 const MAX_DEPTH = 8;
 
 export class Hover {
@@ -22,9 +22,8 @@ export class Hover {
     this.marked = [];
     this.doc = null;
     this.last = null;
-    // Per tree (a document or shadow root): the sheets the copies were made from, and the sheet
-    // holding them.
-    this.copies = new WeakMap();
+    // The sheets whose rules were rewritten.
+    this.rewritten = new WeakSet();
   }
 
   // Marks what is under the pointer: `path` holds where it was in the last moments, oldest
@@ -52,6 +51,8 @@ export class Hover {
         }
       }
     }
+    // Followed from its start, the path starts from nothing hovered.
+    if (from === 0) this.mark([]);
     for (const [x, y] of points.slice(from)) this.markUnder(doc, x, y);
     this.doc = doc;
     this.last = points[points.length - 1];
@@ -59,10 +60,12 @@ export class Hover {
 
   markUnder(doc, x, y) {
     // The rules go first: the marks of the point before may open what this point is over.
-    for (const tree of new Set(this.marked.map((element) => element.getRootNode()))) this.copyRules(tree);
+    for (const tree of new Set(this.marked.map((element) => element.getRootNode()))) this.rewriteRules(tree);
+    // A recorded change of attributes may have taken a mark away.
+    this.mark(this.marked);
     const chain = underPointer(doc, x, y);
     this.mark(chain);
-    for (const tree of new Set(chain.map((element) => element.getRootNode()))) this.copyRules(tree);
+    for (const tree of new Set(chain.map((element) => element.getRootNode()))) this.rewriteRules(tree);
   }
 
   mark(chain) {
@@ -72,34 +75,28 @@ export class Hover {
     this.marked = chain;
   }
 
-  // The tree's `:hover` rules, copied into a sheet adopted last in it; made again only when the
-  // tree's sheets are other sheets than last time (a changed `<style>` is a new sheet).
-  copyRules(tree) {
-    const doc = tree.nodeType === 9 ? tree : tree.ownerDocument;
-    const view = doc && doc.defaultView;
+  // Rewrites the `:hover` rules of the tree's sheets that were not rewritten yet (a changed
+  // `<style>` is a new sheet).
+  rewriteRules(tree) {
+    const view = (tree.nodeType === 9 ? tree : tree.ownerDocument).defaultView;
     if (!view) return;
-    let known = this.copies.get(tree);
-    const adopted = tree.adoptedStyleSheets || [];
-    const sources = [...tree.styleSheets, ...adopted.filter((sheet) => !known || sheet !== known.sheet)];
-    if (!known || known.from.length !== sources.length || known.from.some((sheet, i) => sheet !== sources[i])) {
-      try {
-        const sheet = known ? known.sheet : new view.CSSStyleSheet();
-        sheet.replaceSync(hoverRules(sources));
-        known = { from: sources, sheet };
-        this.copies.set(tree, known);
-      } catch (_) {
-        // A browser without constructed sheets: no hover.
-        return;
-      }
-    }
-    if (adopted[adopted.length - 1] !== known.sheet) {
-      try {
-        tree.adoptedStyleSheets = [...adopted.filter((sheet) => sheet !== known.sheet), known.sheet];
-      } catch (_) {
-        // Likewise.
-      }
+    for (const sheet of [...tree.styleSheets, ...(tree.adoptedStyleSheets || [])]) {
+      if (this.rewritten.has(sheet)) continue;
+      this.rewritten.add(sheet);
+      rewriteSheet(sheet, view, 0);
     }
   }
+}
+
+// Where a frame element's document starts in the viewport holding the frame: past its border
+// and padding.
+export function contentOffset(holder) {
+  const box = holder.getBoundingClientRect();
+  const style = holder.ownerDocument.defaultView.getComputedStyle(holder);
+  return [
+    box.left + holder.clientLeft + (parseFloat(style.paddingLeft) || 0),
+    box.top + holder.clientTop + (parseFloat(style.paddingTop) || 0),
+  ];
 }
 
 // The element under a point and every element it is shown in, innermost first: through open
@@ -126,9 +123,9 @@ function underPointer(doc, x, y) {
         // Not the viewer's to read.
       }
       if (!inner) break;
-      const box = found.getBoundingClientRect();
-      x -= box.left + found.clientLeft;
-      y -= box.top + found.clientTop;
+      const [left, top] = contentOffset(found);
+      x -= left;
+      y -= top;
       tree = inner;
     } else {
       break;
@@ -152,81 +149,82 @@ function underPointer(doc, x, y) {
   return chain;
 }
 
-// The `:hover` rules of `sheets`, as CSS text with `[data-sl-hover]` in place of `:hover`, inside
-// the media, supports, container and layer rules that held them. A sheet the viewer can't read
-// (another origin's, without CORS) adds nothing.
-function hoverRules(sheets) {
-  const parts = [];
-  for (const sheet of sheets) {
-    const text = sheetRules(sheet, 0);
-    const media = sheet.media && sheet.media.mediaText;
-    if (text) parts.push(media ? `@media ${media} {\n${text}}\n` : text);
-  }
-  return parts.join('');
-}
-
-function sheetRules(sheet, depth) {
+// Rewrites the `:hover` of a sheet's rules in place, through grouping and nested rules and
+// the sheets it imports. A sheet the viewer can't read (another origin's, without CORS) stays
+// as it is.
+function rewriteSheet(sheet, view, depth) {
   let rules;
   try {
     rules = sheet.cssRules;
   } catch (_) {
-    return '';
+    return;
   }
-  return copied(rules, depth);
+  rewriteRules(rules, view, depth);
 }
 
-// `hovered`: the rules are nested in a rule that applies only on hover, so all of them are
-// copied.
-function copied(rules, depth, hovered = false) {
-  let text = '';
+function rewriteRules(rules, view, depth) {
   for (const rule of rules) {
-    const kind = rule.constructor.name;
-    if (kind === 'CSSStyleRule') {
-      const all = splitSelectors(rule.selectorText);
-      const selectors = hovered ? all : all.filter((selector) => selector.includes(':hover'));
-      if (selectors.length > 0 && rule.style.length > 0) {
-        text += `${selectors.map(asMarked).join(', ')} { ${rule.style.cssText} }\n`;
-      }
-      // Nested rules (`&:hover`) stay nested in their parent's selector.
-      if (rule.cssRules && rule.cssRules.length > 0 && depth < MAX_DEPTH) {
-        const inner = copied(rule.cssRules, depth + 1, hovered || selectors.length > 0);
-        if (inner) text += `${asMarked(rule.selectorText)} {\n${inner}}\n`;
-      }
+    if (rule.constructor.name === 'CSSImportRule') {
+      if (rule.styleSheet && depth < MAX_DEPTH) rewriteSheet(rule.styleSheet, view, depth + 1);
       continue;
     }
-    if (depth >= MAX_DEPTH) continue;
-    if (kind === 'CSSImportRule') {
-      const inner = rule.styleSheet ? sheetRules(rule.styleSheet, depth + 1) : '';
-      const media = rule.media && rule.media.mediaText;
-      if (inner) text += media ? `@media ${media} {\n${inner}}\n` : inner;
-      continue;
+    if (typeof rule.selectorText === 'string' && rule.selectorText.includes(':hover')) rewriteSelector(rule, view);
+    if (rule.cssRules && depth < MAX_DEPTH) rewriteRules(rule.cssRules, view, depth + 1);
+  }
+}
+
+// The rule's selector with each `:hover` marked; a selector the browser refuses that way (in
+// a list, the others still are) keeps its `:hover`.
+function rewriteSelector(rule, view) {
+  const selectors = splitSelectors(rule.selectorText);
+  const marked = selectors.map(markHover);
+  const whole = marked.join(', ');
+  rule.selectorText = whole;
+  if (rule.selectorText !== selectors.join(', ') || selectors.length === 1) return;
+  const valid = (selector) => {
+    try {
+      return view.CSS.supports(`selector(${selector})`);
+    } catch (_) {
+      return false;
     }
-    const head = groupHead(rule, kind);
-    if (head === null) continue;
-    const inner = copied(rule.cssRules, depth + 1, hovered);
-    if (inner) text += `${head} {\n${inner}}\n`;
-  }
-  return text;
+  };
+  rule.selectorText = marked.map((selector, i) => (valid(selector) ? selector : selectors[i])).join(', ');
 }
 
-function asMarked(selector) {
-  return selector.replace(/:hover\b/g, MARKED);
-}
-
-// How a grouping rule that can hold `:hover` rules begins; null for the others.
-function groupHead(rule, kind) {
-  switch (kind) {
-    case 'CSSMediaRule':
-      return `@media ${rule.media.mediaText}`;
-    case 'CSSSupportsRule':
-      return `@supports ${rule.conditionText}`;
-    case 'CSSContainerRule':
-      return `@container ${rule.conditionText}`;
-    case 'CSSLayerBlockRule':
-      return `@layer ${rule.name}`;
-    default:
-      return null;
+// A selector with each `:hover` pseudo-class replaced by `:is(:hover, [data-sl-hover])`: not
+// one inside an escape (`.md\:hover\:x`), a string or an attribute selector.
+function markHover(selector) {
+  let out = '';
+  let quote = null;
+  let brackets = 0;
+  for (let i = 0; i < selector.length; i++) {
+    const c = selector[i];
+    if (c === '\\') {
+      out += c + (selector[i + 1] ?? '');
+      i++;
+    } else if (quote !== null) {
+      if (c === quote) quote = null;
+      out += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      out += c;
+    } else if (c === '[' || c === ']') {
+      brackets += c === '[' ? 1 : -1;
+      out += c;
+    } else if (
+      brackets === 0 &&
+      c === ':' &&
+      selector[i - 1] !== ':' &&
+      selector.startsWith(':hover', i) &&
+      !/[\w-]/.test(selector[i + 6] ?? '')
+    ) {
+      out += MARKED;
+      i += 5;
+    } else {
+      out += c;
+    }
   }
+  return out;
 }
 
 // A selector list split at its top-level commas: not those inside `:is(…)`, `[…]` or quotes.

@@ -201,6 +201,8 @@ pub fn inert_element(dom: &ReplayDom, id: u32, element: &Element, documents: Fra
             || (tag == "script" && matches!(lower.as_str(), "src" | "href" | "xlink:href"))
             || (blocked.is_some() && lower == "style")
             || (built && lower == "src")
+            // The viewer's mark of what the pointer hovers: a recording's own is not shown.
+            || lower == "data-sl-hover"
             || !is_attribute_name(name)
             // A name twice: the first holds, as when a browser parses it.
             || !first
