@@ -69,15 +69,16 @@ impl Group {
         let IngestJob { key, tally, bytes, writer, geo, received_at } = job;
         let (project, session) = (key.project, key.session);
         let hash = bytes_hash(&bytes);
-        if let Some(earlier) = self.keys.get(&key) {
-            return Ok(if *earlier == hash { Outcome::Duplicate } else { Outcome::Conflict });
-        }
         // A summary is written with every batch, so a session without one has no batches.
         let cached = match self.cache.get_mut(store, project, session)? {
             Some(cached) => {
                 // Only the session's writer may write into it, retries included.
                 if cached.summary.writer.is_some() && cached.summary.writer != writer {
                     return Ok(Outcome::NotWriter);
+                }
+                // Queued in this group already (its session is in the cache then).
+                if let Some(earlier) = self.keys.get(&key) {
+                    return Ok(if *earlier == hash { Outcome::Duplicate } else { Outcome::Conflict });
                 }
                 if !cached.certainly_new(&key) {
                     if let Some(stored) = store.batch(&key)? {
@@ -91,6 +92,10 @@ impl Group {
                     return Ok(Outcome::SessionFull);
                 }
                 cached
+            }
+            // Queued in this group, its session since gone from the cache: as above, unchecked.
+            None if self.keys.contains_key(&key) => {
+                return Ok(if self.keys[&key] == hash { Outcome::Duplicate } else { Outcome::Conflict });
             }
             None if store.is_deleted(project, session)? => return Ok(Outcome::Dropped),
             None => {

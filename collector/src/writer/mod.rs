@@ -491,4 +491,21 @@ mod tests {
         writer.shutdown();
         assert_eq!(store.batches(1, session).count(), 3);
     }
+
+    #[test]
+    fn another_writer_in_the_same_group_is_refused_not_answered_duplicate() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path()).unwrap());
+        let session = SessionId([8; 16]);
+        let writer = Writer::start(store.clone(), 64, 1 << 20, 64);
+        let by = |who: Option<&str>| IngestJob { writer: who.map(str::to_owned), ..job(session, 0, 0) };
+        // Queued before waiting: one group, the same bytes under the same numbers.
+        let receivers: Vec<_> = [by(Some("aa")), by(None), by(Some("bb")), by(Some("aa"))]
+            .into_iter()
+            .map(|j| writer.ingest(j).unwrap())
+            .collect();
+        let outcomes: Vec<_> = receivers.into_iter().map(|rx| rx.blocking_recv().unwrap().unwrap()).collect();
+        assert_eq!(outcomes, vec![Outcome::Stored, Outcome::NotWriter, Outcome::NotWriter, Outcome::Duplicate]);
+        writer.shutdown();
+    }
 }
