@@ -69,6 +69,9 @@ impl Group {
         let IngestJob { key, tally, bytes, writer, geo, received_at } = job;
         let (project, session) = (key.project, key.session);
         let hash = bytes_hash(&bytes);
+        // Queued in this group already: the same bytes are a retry, others a conflict.
+        let queued =
+            self.keys.get(&key).map(|earlier| if *earlier == hash { Outcome::Duplicate } else { Outcome::Conflict });
         // A summary is written with every batch, so a session without one has no batches.
         let cached = match self.cache.get_mut(store, project, session)? {
             Some(cached) => {
@@ -76,9 +79,8 @@ impl Group {
                 if cached.summary.writer.is_some() && cached.summary.writer != writer {
                     return Ok(Outcome::NotWriter);
                 }
-                // Queued in this group already (its session is in the cache then).
-                if let Some(earlier) = self.keys.get(&key) {
-                    return Ok(if *earlier == hash { Outcome::Duplicate } else { Outcome::Conflict });
+                if let Some(queued) = queued {
+                    return Ok(queued);
                 }
                 if !cached.certainly_new(&key) {
                     if let Some(stored) = store.batch(&key)? {
@@ -93,10 +95,8 @@ impl Group {
                 }
                 cached
             }
-            // Queued in this group, its session since gone from the cache: as above, unchecked.
-            None if self.keys.contains_key(&key) => {
-                return Ok(if self.keys[&key] == hash { Outcome::Duplicate } else { Outcome::Conflict });
-            }
+            // Queued in this group, its session since gone from the cache.
+            None if queued.is_some() => return Ok(queued.unwrap_or(Outcome::Conflict)),
             None if store.is_deleted(project, session)? => return Ok(Outcome::Dropped),
             None => {
                 self.writes.push(Write::Listed { project, session, first_seen: received_at });
