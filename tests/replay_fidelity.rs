@@ -554,7 +554,8 @@ window.sessionUrl = getSessionUrl();
 /// scrolls and whose text and rows the page changes. The viewer's frame, opened at each moment,
 /// shows the frame's document as it was: its DOM, mode and scroll positions. Played forward
 /// from the first moment to the last, the frame's document is changed in place, never loaded
-/// again, and ends as a link to the last moment shows it.
+/// again, and ends as a link to the last moment shows it; a second frame added later gets its
+/// document built in it when played on to it, and loads nothing of its own.
 #[test]
 fn a_frames_document_replays_in_place_with_what_the_user_saw() {
     let (collector, _data) = start_collector();
@@ -575,7 +576,9 @@ window.sessionUrl = getSessionUrl();
         r#"<html><head><title>Inner</title><style>p {{ margin: 2px }}</style></head><body>
 <div id="list" style="height: 80px; overflow: auto">{rows}</div><p id="status">loading</p></body></html>"#
     );
-    let site = StaticFiles::start(&dist(), vec![("/".into(), page), ("/inner".into(), inner)]);
+    let second = "<!doctype html><p id=\"status\">second frame</p>".to_owned();
+    let site =
+        StaticFiles::start(&dist(), vec![("/".into(), page), ("/inner".into(), inner), ("/second".into(), second)]);
     let browser = Browser::start();
     browser.navigate(&format!("{}/", site.base));
     let session = recorded_session(&browser);
@@ -598,11 +601,22 @@ window.sessionUrl = getSessionUrl();
     let scrolled = capture(&browser);
     assert!(scrolled.1.contains(&"scrolled div#list 0 120".to_owned()), "{:?}", scrolled.1);
     moments.push(("the list scrolled, the status changed", scrolled));
-    let last = browser.execute("return Date.now();").as_u64().unwrap();
     browser.execute(&format!(
         "const d = {live_inner}; for (let i = 0; i < 3; i++) {{ const p = d.createElement('p'); p.textContent = `new ${{i}}`; d.getElementById('list').prepend(p); }} return true;"
     ));
     moments.push(("rows added", capture(&browser)));
+    // A second frame, added after the first page's keyframe: its document arrives later still.
+    browser.execute("const f = document.createElement('iframe'); f.id = 'second'; f.src = '/second'; document.body.append(f); return true;");
+    let live_second = "document.getElementById('second').contentDocument";
+    browser.wait_for(
+        &format!("{live_second} && {live_second}.getElementById('status') !== null"),
+        Duration::from_secs(10),
+    );
+    std::thread::sleep(Duration::from_millis(400));
+    let (second_at, second_live) = serialized(&browser, live_second, true);
+    // A change after it, so that the session is known to hold everything before.
+    let last =
+        browser.execute("const now = Date.now(); document.body.dataset.done = '1'; return now;").as_u64().unwrap();
 
     delivered_until(&browser, &collector, &session, last);
     sign_in(&browser, &collector);
@@ -624,7 +638,10 @@ window.sessionUrl = getSessionUrl();
     let (first, _) = &moments[0].1;
     let (final_at, final_live) = &moments[2].1;
     open_at(&browser, &collector, &session, *first);
-    browser.execute(&format!("{shown_inner}.playedThrough = true; return true;"));
+    // Marks on the frame element and on an element of its document: neither is made anew.
+    let shown_frame = "document.getElementById('replay-frame').contentDocument.getElementById('inner')";
+    let shown_list = format!("{shown_inner}.getElementById('list')");
+    browser.execute(&format!("{shown_frame}.playedThrough = true; {shown_list}.playedThrough = true; return true;"));
     browser.execute(&format!(
         "const t = document.getElementById('timeline'); \
          for (let at = {}; at <= {}; at += 100) {{ t.value = String(at); t.dispatchEvent(new Event('input')); }} \
@@ -634,11 +651,22 @@ window.sessionUrl = getSessionUrl();
         final_at - start
     ));
     assert_eq!(
-        browser.execute(&format!("return {shown_inner}.playedThrough === true;")),
-        true,
-        "the frame's document was not loaded again"
+        browser.execute(&format!("return [{shown_frame}.playedThrough, {shown_list}.playedThrough];")),
+        serde_json::json!([true, true]),
+        "the frame and its document were changed in place, not made again"
     );
     assert_same("played forward to the rows added", final_live, &show(&browser));
+    // Played on until the second frame's document is in: built in the frame, which loads
+    // nothing of its own.
+    browser.execute(&format!(
+        "const t = document.getElementById('timeline'); t.value = String({}); t.dispatchEvent(new Event('input')); return true;",
+        second_at - start
+    ));
+    let shown_second = "document.getElementById('replay-frame').contentDocument.getElementById('second')";
+    assert_eq!(browser.execute(&format!("return {shown_second}.getAttribute('src');")), serde_json::Value::Null);
+    let (_, shown) = serialized(&browser, &format!("{shown_second}.contentDocument"), true);
+    assert_same("played forward to the second frame", &second_live, &shown);
+    assert_eq!(browser.execute(&format!("return {shown_frame}.playedThrough;")), true, "the first frame stayed");
 }
 
 /// A page whose storm of changes pauses diffing (6,000 nodes replaced every 20 ms, 60 times),

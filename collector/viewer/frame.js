@@ -81,7 +81,8 @@ export class ReplayFrame {
     this.doctype = null;
     this.nodes = new Map();
     this.ids = new WeakMap();
-    this.windowScroll = null;
+    // Where each document's window was scrolled: held there while its images arrive.
+    this.windowScrolls = new Map();
     this.focused = 0;
     // The recorded frames' documents built in the page.
     this.documents = new Set();
@@ -166,7 +167,7 @@ export class ReplayFrame {
     this.nodes = new Map([[root, doc]]);
     this.ids = new WeakMap([[doc, root]]);
     doc.adoptedStyleSheets = [];
-    this.windowScroll = null;
+    this.windowScrolls = new Map();
     this.focused = 0;
     this.documents = new Set();
     this.stage.dataset.builds = String(Number(this.stage.dataset.builds) + 1);
@@ -255,10 +256,11 @@ export class ReplayFrame {
       for (const inner of this.documents) if (inner.defaultView) showTopLayer(inner);
     }
     for (const [id, [x, y]] of scrolls) this.scroll(id, x, y);
-    // A page grows as its images arrive: the window goes back where the user had it.
-    const view = doc.defaultView;
-    if (this.windowScroll && view && (view.scrollX !== this.windowScroll[0] || view.scrollY !== this.windowScroll[1])) {
-      view.scrollTo(this.windowScroll[0], this.windowScroll[1]);
+    // A page grows as its images arrive: each window goes back where the user had it.
+    for (const [scrolled, [x, y]] of this.windowScrolls) {
+      const view = scrolled.defaultView;
+      if (!view || (scrolled !== doc && !this.documents.has(scrolled))) this.windowScrolls.delete(scrolled);
+      else if (view.scrollX !== x || view.scrollY !== y) view.scrollTo(x, y);
     }
   }
 
@@ -313,6 +315,7 @@ export class ReplayFrame {
     }
     doc.replaceChildren();
     doc.adoptedStyleSheets = [];
+    this.windowScrolls.delete(doc);
     this.nodes.set(id, doc);
     this.ids.set(doc, id);
     this.documents.add(doc);
@@ -396,8 +399,7 @@ export class ReplayFrame {
     const node = this.nodes.get(id);
     if (!node) return;
     if (node.nodeType === 9) {
-      // The page's own window is held there while its images arrive; a frame's is scrolled.
-      if (node === this.frame.contentDocument) this.windowScroll = [x, y];
+      this.windowScrolls.set(node, [x, y]);
       if (node.defaultView) node.defaultView.scrollTo(x, y);
     } else if (node.nodeType === 1) {
       node.scrollLeft = x;

@@ -222,6 +222,11 @@ impl ReplayDom {
         self.nodes.iter().filter_map(|(id, n)| n.scroll.filter(|&(x, y)| x != 0 || y != 0).map(|s| (*id, s)))
     }
 
+    /// Whether the document or shadow root `host` adopted sheets.
+    pub fn has_adopted(&self, host: u32) -> bool {
+        self.adopted.contains_key(&host)
+    }
+
     /// The documents and shadow roots that adopted sheets.
     pub fn adopters(&self) -> impl Iterator<Item = u32> + '_ {
         self.adopted.keys().copied()
@@ -302,6 +307,9 @@ impl ReplayDom {
 
     pub(crate) fn remove(&mut self, id: u32) {
         let Some(node) = self.nodes.remove(&id) else { return };
+        // What a removed document or shadow root adopted goes with it: the recorder records
+        // it again when the node comes back.
+        self.adopted.remove(&id);
         let (parent, prev, next) = (node.parent, node.prev, node.next);
         // Its neighbours point past it.
         match self.nodes.get_mut(&prev) {
@@ -319,6 +327,7 @@ impl ReplayDom {
                 continue;
             }
             if let Some(gone) = self.nodes.remove(&at) {
+                self.adopted.remove(&at);
                 doomed.push(gone.next);
                 doomed.push(gone.children.first);
             }

@@ -421,12 +421,24 @@ mod tests {
             el(12, 1, "meta", &[("name", "referrer"), ("content", "unsafe-url")]),
             el(13, 1, "img", &[("src", "https://cdn.example/a.png"), ("referrerpolicy", "unsafe-url")]),
             svg(14, 8, "script", &[("href", "https://evil.example/x.js"), ("xlink:href", "https://evil.example/y.js")]),
+            // Relative URLs would resolve against the viewer's address; scheme-relative ones
+            // name a host of their own.
+            el(15, 1, "img", &[("src", "/api/sessions"), ("srcset", "data:image/png;base64,AA,BB 1x, x.png 2x")]),
+            el(
+                16,
+                1,
+                "img",
+                &[("src", "\t//cdn.example/b.png"), ("srcset", "https://cdn.example/c.png 1x,data:,d (x, y) 2x")],
+            ),
+            el(17, 1, "link", &[("href", "\\\\cdn.example/s.css"), ("imagesrcset", " ?q 1x")]),
         ]);
         assert_eq!(
             to_html(&dom, 1),
             "<a></a><a></a><a></a><iframe></iframe><form></form><img src=\"data:image/png;base64,AAAA\">\
              <svg><a href=\"#ok\"></a><script></script></svg><a href=\"https://app.example/javascript:ok\"></a>\
-             <img src=\"https://cdn.example/a.png\">"
+             <img src=\"https://cdn.example/a.png\"><img>\
+             <img src=\"\t//cdn.example/b.png\" srcset=\"https://cdn.example/c.png 1x,data:,d (x, y) 2x\">\
+             <link href=\"\\\\cdn.example/s.css\">"
         );
     }
 

@@ -10,7 +10,9 @@
 //!   name=referrer>` are left out, so the viewer's own policy (no referrer) holds; `<script>`
 //!   elements stay (the page's structure) but empty and without their source (`src`, or `href`
 //!   in SVG; the recorder never records a script's code, and a recording that holds some anyway
-//!   doesn't get it shown); `<meta http-equiv>` is left out.
+//!   doesn't get it shown); `<meta http-equiv>` is left out. A relative URL (the recorder
+//!   records every URL absolute) is left out too: it would resolve against the viewer's own
+//!   address.
 //! - `<noscript>` is shown empty: the user's browser ran scripts and did not show its content.
 //! - Tag names that HTML can't carry as they are leave out the element and what is under it.
 //!   Names are compared as a browser compares them (`SCRIPT` is a script), and an attribute
@@ -197,6 +199,8 @@ pub fn inert_element(dom: &ReplayDom, id: u32, element: &Element, documents: Fra
             || lower == "ping"
             || lower == "referrerpolicy"
             || (url && is_script_url(value))
+            || (url && is_relative(value))
+            || (matches!(lower.as_str(), "srcset" | "imagesrcset") && srcset_urls(value).any(is_relative))
             || (url && opens_document(&lower) && scheme_is(value, "data"))
             || (tag == "script" && matches!(lower.as_str(), "src" | "href" | "xlink:href"))
             || (blocked.is_some() && lower == "style")
@@ -232,6 +236,56 @@ pub fn inert_element(dom: &ReplayDom, id: u32, element: &Element, documents: Fra
     // theirs (`foreignObject`).
     let shown = if html { lower.clone() } else { element.tag.clone() };
     Some(InertElement { tag: shown, attrs, holds })
+}
+
+/// Whether a URL is relative, read as a browser reads it: the recorder makes every URL
+/// absolute (a fragment aside), so one that isn't would only resolve against the viewer's own
+/// address, where a frame's document built in place has its URL.
+fn is_relative(value: &str) -> bool {
+    let url: String =
+        value.trim_matches(|c: char| c <= ' ').chars().filter(|c| !matches!(c, '\t' | '\n' | '\r')).collect();
+    let scheme = url.split_once(':').map(|(scheme, _)| scheme);
+    let has_scheme = scheme.is_some_and(|s| {
+        s.starts_with(|c: char| c.is_ascii_alphabetic())
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    });
+    !(url.is_empty()
+        || url.starts_with('#')
+        || url.bytes().take(2).filter(|b| matches!(b, b'/' | b'\\')).count() == 2
+        || has_scheme)
+}
+
+/// The URLs of a `srcset`, as a browser splits it: a URL runs to the next whitespace (a `data:`
+/// URL's commas are its own), less trailing commas; its descriptors run to the next comma
+/// outside parentheses.
+fn srcset_urls(value: &str) -> impl Iterator<Item = &str> {
+    let mut rest = value;
+    std::iter::from_fn(move || {
+        rest = rest.trim_start_matches(|c: char| c.is_ascii_whitespace() || c == ',');
+        if rest.is_empty() {
+            return None;
+        }
+        let end = rest.find(|c: char| c.is_ascii_whitespace()).unwrap_or(rest.len());
+        let url = rest[..end].trim_end_matches(',');
+        let ended_by_comma = rest[..end].ends_with(',');
+        rest = &rest[end..];
+        if !ended_by_comma {
+            let mut depth = 0u32;
+            let stop = rest
+                .char_indices()
+                .find(|&(_, c)| {
+                    match c {
+                        '(' => depth += 1,
+                        ')' => depth = depth.saturating_sub(1),
+                        _ => {}
+                    }
+                    c == ',' && depth == 0
+                })
+                .map_or(rest.len(), |(at, _)| at);
+            rest = &rest[stop..];
+        }
+        Some(url)
+    })
 }
 
 /// Whether a URL, read as a browser reads it, would run script.

@@ -272,12 +272,28 @@ impl LiveFrame {
         }
     }
 
-    /// The node `id` and everything under it, placed where it is in the page.
+    /// The node `id` and everything under it, placed where it is in the page, with the sheets
+    /// its documents and shadow roots adopted and where its nodes were scrolled: a tree shown
+    /// anew has none of them in the frame.
     fn emit_subtree(&self, id: u32, ops: &mut Vec<Op>) {
         let mut stack = Vec::new();
+        let mut after = Vec::new();
         self.emit_node(id, self.next_placed(id), ops, &mut stack);
+        self.emit_state(id, &mut after);
         while let Some(below) = stack.pop() {
             self.emit_node(below, 0, ops, &mut stack);
+            self.emit_state(below, &mut after);
+        }
+        ops.append(&mut after);
+    }
+
+    /// The adopted sheets and scroll position of the node `id`, where it has them.
+    fn emit_state(&self, id: u32, ops: &mut Vec<Op>) {
+        if self.dom.has_adopted(id) {
+            ops.push(self.adopted(id));
+        }
+        if let Some((x, y)) = self.dom.node(id).and_then(|n| n.scroll).filter(|&(x, y)| x != 0 || y != 0) {
+            ops.push(Op::Scroll { id, x, y });
         }
     }
 
@@ -312,34 +328,68 @@ impl LiveFrame {
 
     /// Where the node `id` is, found in one walk up to the page's document.
     fn place(&self, id: u32) -> Place {
+        self.place_in(id).0
+    }
+
+    /// Where the node `id` is, and the frame element holding the innermost recorded document it
+    /// is in (0 for the page's own).
+    fn place_in(&self, id: u32) -> (Place, u32) {
         let root = self.dom.roots().next().unwrap_or(0);
-        let Some(node) = self.dom.node(id).filter(|_| id != root) else { return Place::Hidden };
+        let Some(node) = self.dom.node(id).filter(|_| id != root) else { return (Place::Hidden, 0) };
         // The document walked up from, when the walk is in a recorded frame's document.
         let mut from_document = matches!(node.kind, NodeKind::Document(_)).then_some(id);
+        let mut frame = 0;
         let mut at = node.parent;
         while at != root {
-            let Some(node) = self.dom.node(at) else { return Place::Hidden };
+            let Some(node) = self.dom.node(at) else { return (Place::Hidden, 0) };
             match node.kind {
+                // Only a frame element shows a document: not a shadow root, nor a document.
+                NodeKind::ShadowRoot(_) | NodeKind::Document(_) if from_document.is_some() => {
+                    return (Place::Hidden, 0)
+                }
                 NodeKind::ShadowRoot(_) => {}
                 NodeKind::Element(_) if from_document.is_some() => {
                     // A frame shows the document built in it, and nothing else under it.
                     if self.built_document(at) != from_document || form(&self.dom, at) == Form::LeftOut {
-                        return Place::Hidden;
+                        return (Place::Hidden, 0);
+                    }
+                    if frame == 0 {
+                        frame = at;
                     }
                 }
-                NodeKind::Element(_) if form(&self.dom, at) != Form::Children => return Place::Hidden,
+                NodeKind::Element(_) if form(&self.dom, at) != Form::Children => return (Place::Hidden, 0),
                 NodeKind::Element(_) => {}
                 NodeKind::Document(_) => {
                     from_document = Some(at);
                     at = node.parent;
                     continue;
                 }
-                _ => return Place::Hidden,
+                _ => return (Place::Hidden, 0),
             }
             from_document = None;
             at = node.parent;
         }
-        Place::Shown
+        // A document directly under the page's is not shown.
+        match from_document {
+            Some(_) => (Place::Hidden, 0),
+            None => (Place::Shown, frame),
+        }
+    }
+
+    /// The frame element whose document the node `id` makes or unmakes, or whose mode it sets:
+    /// a frame's document, or that document's doctype.
+    fn frame_made_by(&self, id: u32) -> Option<u32> {
+        let node = self.dom.node(id)?;
+        let document = match node.kind {
+            NodeKind::Document(_) => id,
+            NodeKind::Doctype(_) => node.parent,
+            _ => return None,
+        };
+        let parent = self.dom.node(document).filter(|d| matches!(d.kind, NodeKind::Document(_)))?.parent;
+        match &self.dom.node(parent)?.kind {
+            NodeKind::Element(element) if element.tag.eq_ignore_ascii_case("iframe") => Some(parent),
+            _ => None,
+        }
     }
 
     /// Ops for an element whose attributes, value or sheet may have changed, from what its form
@@ -429,13 +479,22 @@ impl LiveFrame {
     /// A change set, in the protocol's order: removals, additions, attributes, texts.
     fn mutate(&mut self, mutation: &Mutation, ops: &mut Vec<Op>, pending: &mut Pending) {
         let root = self.dom.roots().next().unwrap_or(0);
+        let sets_mode = |dom: &ReplayDom, id: u32| {
+            dom.node(id).is_some_and(|n| n.parent == root && matches!(n.kind, NodeKind::Doctype(_)))
+        };
+        // Frame elements whose document came, went or changed mode: each is shown anew once, at
+        // the end, with its document in it and without the source it then must not load.
+        let mut reframed = HashSet::new();
         for &id in &mutation.removes {
             let Some(node) = self.dom.node(id) else { continue };
             let (host, shadow) = (node.parent, matches!(node.kind, NodeKind::ShadowRoot(_)));
             let place = self.place(id);
+            let frame = self.frame_made_by(id);
+            pending.rebuild |= sets_mode(&self.dom, id);
             self.dom.remove(id);
             match place {
                 _ if id == root => pending.rebuild = true,
+                _ if frame.is_some() => reframed.extend(frame),
                 // A shadow root can't be taken off its host in the frame: the host is shown
                 // anew, without it.
                 Place::Shown if shadow => self.replace_subtree(host, ops),
@@ -443,27 +502,38 @@ impl LiveFrame {
                 Place::Hidden => {}
             }
         }
-        // A frame's new document is built before its doctype arrives, later in the same adds.
-        let mut documents = Vec::new();
+        // A frame element that comes with its document is shown once that is in it.
+        let framed: HashSet<u32> = mutation
+            .adds
+            .iter()
+            .filter(|node| matches!(node.kind, NodeKind::Document(_)))
+            .map(|node| node.parent)
+            .collect();
         for node in &mutation.adds {
             if node.id == root || node.parent == 0 {
                 pending.rebuild = true;
-            }
-            if matches!(node.kind, NodeKind::Document(_)) {
-                documents.push(node.id);
             }
             if self.dom.node(node.id).is_some() && self.place(node.id) == Place::Shown {
                 ops.push(Op::Remove { id: node.id });
             }
             self.dom.add(node);
-            if self.place(node.id) == Place::Shown {
-                self.emit_subtree(node.id, ops);
+            pending.rebuild |= sets_mode(&self.dom, node.id);
+            reframed.extend(self.frame_made_by(node.id));
+            match self.place_in(node.id) {
+                // Held by an empty comment till then, so that its siblings find their place.
+                (Place::Shown, _) if framed.contains(&node.id) => {
+                    reframed.insert(node.id);
+                    ops.push(Op::Hole { id: node.id, parent: node.parent, next: self.next_placed(node.id) });
+                }
+                (Place::Shown, frame) if frame == 0 || !reframed.contains(&frame) => self.emit_subtree(node.id, ops),
+                _ => {}
             }
         }
-        // Built again in the mode its doctype sets.
-        for document in documents {
-            if !self.doctype(document).is_empty() && self.place(document) == Place::Shown {
-                self.emit_subtree(document, ops);
+        let mut reframed: Vec<u32> = reframed.into_iter().collect();
+        reframed.sort_unstable();
+        for frame in reframed {
+            if self.place(frame) == Place::Shown {
+                self.replace_subtree(frame, ops);
             }
         }
         for change in &mutation.attrs {
@@ -548,14 +618,19 @@ mod tests {
                             };
                         }
                     }
-                    Op::Adopted { host, sheets } => {
+                    // As in the viewer: only on a node the frame has; a node at its origin
+                    // is as a new one.
+                    Op::Adopted { host, sheets } if self.nodes.contains_key(host) => {
                         self.adopted.retain(|(h, _)| h != host);
                         self.adopted.insert((*host, format!("{sheets:?}")));
                     }
-                    Op::Scroll { id, x, y } => {
+                    Op::Scroll { id, x, y } if self.nodes.contains_key(id) => {
                         self.scrolls.retain(|(i, _, _)| i != id);
-                        self.scrolls.insert((*id, *x, *y));
+                        if (*x, *y) != (0, 0) {
+                            self.scrolls.insert((*id, *x, *y));
+                        }
                     }
+                    Op::Adopted { .. } | Op::Scroll { .. } => {}
                     Op::Focus { id } => self.focused = *id,
                     Op::Document { id, frame, doctype } => {
                         // A frame holds one document: a new one takes the place of the last.
@@ -588,6 +663,9 @@ mod tests {
             self.shadows.retain(|_, shadow| *shadow != id);
             let mut doomed = vec![id];
             while let Some(at) = doomed.pop() {
+                // What the node adopted and where it was scrolled go with it.
+                self.scrolls.retain(|(i, _, _)| *i != at);
+                self.adopted.retain(|(h, _)| *h != at);
                 if let Some((_, _, children)) = self.nodes.remove(&at) {
                     doomed.extend(children);
                 }
@@ -927,14 +1005,133 @@ mod tests {
         let mut frame = LiveFrame::new();
         frame.advance(&navigated, 1_600);
         let ops = frame.advance(&navigated, 1_650).ops;
-        assert_eq!(ops[0], Op::Remove { id: 14 });
+        // The frame element is shown anew, once, with its new document built in it once, in
+        // the mode its doctype sets.
+        assert_eq!(ops[0], Op::Remove { id: 13 });
+        assert!(matches!(&ops[1], Op::Element { id: 13, attrs, .. } if attrs.is_empty()), "{ops:?}");
         let built: Vec<_> = ops.iter().filter(|op| matches!(op, Op::Document { .. })).collect();
-        assert_eq!(built.last(), Some(&&Op::Document { id: 70, frame: 13, doctype: "<!DOCTYPE html>".into() }));
+        assert_eq!(built, vec![&Op::Document { id: 70, frame: 13, doctype: "<!DOCTYPE html>".into() }]);
         assert!(ops.iter().all(|op| !matches!(op, Op::Attrs { attrs, .. } if !attrs.is_empty())), "{ops:?}");
         let mut mirror = Mirror::default();
         mirror.apply(&LiveFrame::new().advance(&navigated, 1_600));
         mirror.apply(&Frame { reset: None, ops });
         assert_eq!(mirror.lines(), straight_to(&navigated, 1_650));
+    }
+
+    /// Frames whose documents come, go and change mode after the keyframe, with what their
+    /// documents adopted and scrolled, and documents where no frame shows them.
+    #[test]
+    fn frames_whose_documents_come_and_go_play_as_a_seek_shows_them() {
+        let doctype = || Node { id: 0, parent: 0, next: 0, kind: NodeKind::Doctype(Default::default()) };
+        let at = |node: Node, id, parent, next| Node { id, parent, next, ..node };
+        let document = |id, parent| Node { id, parent, next: 0, kind: NodeKind::Document(DocumentNode {}) };
+        let src = ("src", "https://app.example/frame");
+        let sheet = StyleSheet { id: 9, owner: 0, rules: vec!["p { color: green }".into()], media: String::new() };
+        let timed = vec![
+            (1_000, page(&[el(80, 6, 0, "iframe", &[src]), el(81, 6, 80, "p", &[])])),
+            // A document comes to the frame that loaded its source: the source goes.
+            (
+                1_100,
+                change(Mutation { adds: vec![document(82, 80), el(83, 82, 0, "html", &[])], ..Default::default() }),
+            ),
+            (
+                1_150,
+                change(Mutation {
+                    adds: vec![el(84, 83, 0, "div", &[]), text(85, 84, 0, "rows")],
+                    ..Default::default()
+                }),
+            ),
+            (1_200, EventData::Scroll(Scroll { target: 84, x: 0, y: 30 })),
+            (1_250, EventData::StyleSheet(sheet)),
+            (
+                1_260,
+                EventData::AdoptedStyleSheets(sightline_protocol::AdoptedStyleSheets { host: 82, sheets: vec![9] }),
+            ),
+            // Its doctype arrives: built again, in standards mode, scrolled and styled as it was.
+            (1_300, change(Mutation { adds: vec![at(doctype(), 86, 82, 83)], ..Default::default() })),
+            // A new frame with its document, placed before a sibling that comes after it.
+            (
+                1_400,
+                change(Mutation {
+                    adds: vec![
+                        el(90, 6, 81, "iframe", &[src]),
+                        document(91, 90),
+                        el(92, 91, 0, "html", &[]),
+                        el(93, 6, 90, "hr", &[]),
+                    ],
+                    ..Default::default()
+                }),
+            ),
+            // Documents where no frame shows them: under a shadow root, and under the page's.
+            (
+                1_500,
+                change(Mutation {
+                    adds: vec![
+                        Node { id: 94, parent: 17, next: 0, kind: NodeKind::ShadowRoot(ShadowRootNode {}) },
+                        document(95, 94),
+                        el(96, 95, 0, "b", &[]),
+                        document(97, 1),
+                        el(98, 97, 0, "i", &[]),
+                    ],
+                    ..Default::default()
+                }),
+            ),
+            // The first frame's document goes: it loads its source again.
+            (1_600, change(Mutation { removes: vec![82], ..Default::default() })),
+            // The page's own doctype goes: quirks mode, a new page.
+            (1_700, change(Mutation { adds: vec![at(doctype(), 99, 1, 2)], ..Default::default() })),
+        ];
+        let batch = Batch {
+            project: "slk".into(),
+            session: SessionId([2; 16]),
+            page: 0,
+            seq: 0,
+            start: 0,
+            sent: 2_000,
+            events: Event::sequence(0, timed),
+            trace_key: None,
+        };
+        let replay = Replay::new(&[batch]);
+        let mut frame = LiveFrame::new();
+        let mut mirror = Mirror::default();
+        let mut documents = vec![];
+        for time in (1_000..=1_800).step_by(50) {
+            let step = frame.advance(&replay, time);
+            match time {
+                1_700 => assert_eq!(step.reset, Some(("<!DOCTYPE html>".into(), 1)), "a new mode is a new page"),
+                1_050.. => assert_eq!(step.reset, None, "at {time}"),
+                _ => {}
+            }
+            if step.reset.is_none() {
+                let built = step.ops.iter().filter(|op| matches!(op, Op::Document { .. }));
+                documents.extend(built.map(|op| (time, op.clone())));
+            }
+            mirror.apply(&step);
+            assert_eq!(mirror.lines(), straight_to(&replay, time), "at {time}");
+        }
+        let html = "<!DOCTYPE html>".to_owned();
+        assert_eq!(
+            documents,
+            vec![
+                (1_100, Op::Document { id: 82, frame: 80, doctype: String::new() }),
+                (1_300, Op::Document { id: 82, frame: 80, doctype: html.clone() }),
+                (1_400, Op::Document { id: 91, frame: 90, doctype: String::new() }),
+            ],
+            "each document is built once, and again only when its mode changes"
+        );
+        let lines = straight_to(&replay, 1_350).join("\n");
+        assert!(lines.contains("<iframe []> None") && !lines.contains("app.example"), "{lines}");
+        assert!(lines.contains("scroll (84, 0, 30)") && lines.contains("adopted (82"), "{lines}");
+        let lines = straight_to(&replay, 1_500).join("\n");
+        assert!(!lines.contains("<b [") && !lines.contains("<i ["), "{lines}");
+        let order: Vec<_> =
+            lines.lines().filter(|l| l.starts_with("3 ")).map(|l| l.split(' ').nth(1).unwrap()).collect();
+        assert!(order.ends_with(&["93", "90", "81", "80"]), "{order:?}");
+        let lines = straight_to(&replay, 1_600).join("\n");
+        assert!(
+            lines.contains(r#"<iframe [("src", "https://app.example/frame")]>"#) && !lines.contains("rows"),
+            "{lines}"
+        );
     }
 
     #[test]
