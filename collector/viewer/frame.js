@@ -244,7 +244,8 @@ export class ReplayFrame {
           this.adopt(op.host, op.sheets);
           break;
         case 'scroll':
-          scrolls.set(op.id, [op.x, op.y]);
+          // For the node that has the id now: one placed anew later starts at its origin.
+          scrolls.set(op.id, [op.x, op.y, this.nodes.get(op.id)]);
           break;
         case 'focus':
           this.focused = op.id;
@@ -255,7 +256,7 @@ export class ReplayFrame {
       showTopLayer(doc);
       for (const inner of this.documents) if (inner.defaultView) showTopLayer(inner);
     }
-    for (const [id, [x, y]] of scrolls) this.scroll(id, x, y);
+    for (const [id, [x, y, node]] of scrolls) if (node && this.nodes.get(id) === node) this.scroll(id, x, y);
     // A page grows as its images arrive: each window goes back where the user had it.
     for (const [scrolled, [x, y]] of this.windowScrolls) {
       const view = scrolled.defaultView;

@@ -307,9 +307,6 @@ impl ReplayDom {
 
     pub(crate) fn remove(&mut self, id: u32) {
         let Some(node) = self.nodes.remove(&id) else { return };
-        // What a removed document or shadow root adopted goes with it: the recorder records
-        // it again when the node comes back.
-        self.adopted.remove(&id);
         let (parent, prev, next) = (node.parent, node.prev, node.next);
         // Its neighbours point past it.
         match self.nodes.get_mut(&prev) {
@@ -327,7 +324,6 @@ impl ReplayDom {
                 continue;
             }
             if let Some(gone) = self.nodes.remove(&at) {
-                self.adopted.remove(&at);
                 doomed.push(gone.next);
                 doomed.push(gone.children.first);
             }

@@ -91,6 +91,9 @@ pub fn to_html(dom: &ReplayDom, root: u32) -> String {
     let mut steps = vec![Step::Node(root, Parsed::Html)];
     while let Some(step) = steps.pop() {
         match step {
+            // A frame's document is written as its `srcdoc`; one anywhere else is not shown.
+            Step::Node(id, _) if id != root && matches!(dom.node(id).map(|n| &n.kind), Some(NodeKind::Document(_))) => {
+            }
             Step::Node(id, parsed) => write_node(dom, id, parsed, &mut out, &mut steps),
             Step::RawText(id) => {
                 if let Some(NodeKind::Text(text) | NodeKind::CData(text)) = dom.node(id).map(|n| &n.kind) {
@@ -431,6 +434,9 @@ mod tests {
                 &[("src", "\t//cdn.example/b.png"), ("srcset", "https://cdn.example/c.png 1x,data:,d (x, y) 2x")],
             ),
             el(17, 1, "link", &[("href", "\\\\cdn.example/s.css"), ("imagesrcset", " ?q 1x")]),
+            // A special scheme without a host takes the base's.
+            el(18, 1, "img", &[("src", "HTTPS:/api/sessions"), ("srcset", "https:x 1x")]),
+            el(19, 1, "img", &[("src", "https:\\\\cdn.example/d.png")]),
         ]);
         assert_eq!(
             to_html(&dom, 1),
@@ -438,7 +444,7 @@ mod tests {
              <svg><a href=\"#ok\"></a><script></script></svg><a href=\"https://app.example/javascript:ok\"></a>\
              <img src=\"https://cdn.example/a.png\"><img>\
              <img src=\"\t//cdn.example/b.png\" srcset=\"https://cdn.example/c.png 1x,data:,d (x, y) 2x\">\
-             <link href=\"\\\\cdn.example/s.css\">"
+             <link href=\"\\\\cdn.example/s.css\"><img><img src=\"https:\\\\cdn.example/d.png\">"
         );
     }
 
@@ -544,6 +550,11 @@ mod tests {
             Node { id: 7, parent: 6, next: 0, kind: NodeKind::Document(DocumentNode {}) },
             el(8, 7, "p", &[("class", "inner")]),
             el(9, 1, "div", &[("data-sl-blocked", "120 40"), ("class", "chart")]),
+            // Documents where no frame shows them.
+            Node { id: 10, parent: 4, next: 0, kind: NodeKind::Document(DocumentNode {}) },
+            el(11, 10, "b", &[]),
+            Node { id: 12, parent: 1, next: 0, kind: NodeKind::Document(DocumentNode {}) },
+            el(13, 12, "i", &[]),
         ]);
         assert_eq!(
             to_html(&dom, 1),

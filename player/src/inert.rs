@@ -244,15 +244,19 @@ pub fn inert_element(dom: &ReplayDom, id: u32, element: &Element, documents: Fra
 fn is_relative(value: &str) -> bool {
     let url: String =
         value.trim_matches(|c: char| c <= ' ').chars().filter(|c| !matches!(c, '\t' | '\n' | '\r')).collect();
-    let scheme = url.split_once(':').map(|(scheme, _)| scheme);
-    let has_scheme = scheme.is_some_and(|s| {
+    let scheme = url.split_once(':').map(|(scheme, _)| scheme).filter(|s| {
         s.starts_with(|c: char| c.is_ascii_alphabetic())
             && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
     });
-    !(url.is_empty()
-        || url.starts_with('#')
-        || url.bytes().take(2).filter(|b| matches!(b, b'/' | b'\\')).count() == 2
-        || has_scheme)
+    let two_slashes = |rest: &str| rest.bytes().take(2).filter(|b| matches!(b, b'/' | b'\\')).count() == 2;
+    match scheme {
+        // A special scheme without a host after it (`https:/x`, `https:x`) takes the base's.
+        Some(s) => {
+            ["http", "https", "ws", "wss", "ftp", "file"].iter().any(|special| s.eq_ignore_ascii_case(special))
+                && !two_slashes(&url[s.len() + 1..])
+        }
+        None => !(url.is_empty() || url.starts_with('#') || two_slashes(&url)),
+    }
 }
 
 /// The URLs of a `srcset`, as a browser splits it: a URL runs to the next whitespace (a `data:`

@@ -108,6 +108,9 @@ struct Pending {
     seen: HashSet<u32>,
     /// Documents and shadow roots whose adopted sheets changed.
     adopters: BTreeSet<u32>,
+    /// Frame elements whose document came, went or changed mode: each is shown anew once, at
+    /// the end, with its document in it and without the source it then must not load.
+    reframed: HashSet<u32>,
     /// The page's document itself was replaced: the frame starts over.
     rebuild: bool,
 }
@@ -376,6 +379,21 @@ impl LiveFrame {
         }
     }
 
+    /// The frame elements the node `id` is in, innermost first: those whose documents hold it.
+    fn frames_around(&self, id: u32) -> impl Iterator<Item = u32> + '_ {
+        let mut at = self.dom.node(id).map_or(0, |n| n.parent);
+        let mut in_document = false;
+        std::iter::from_fn(move || loop {
+            let node = self.dom.node(at)?;
+            let (here, was_in_document) = (at, in_document);
+            in_document = matches!(node.kind, NodeKind::Document(_));
+            at = node.parent;
+            if was_in_document && matches!(node.kind, NodeKind::Element(_)) {
+                return Some(here);
+            }
+        })
+    }
+
     /// The frame element whose document the node `id` makes or unmakes, or whose mode it sets:
     /// a frame's document, or that document's doctype.
     fn frame_made_by(&self, id: u32) -> Option<u32> {
@@ -417,6 +435,14 @@ impl LiveFrame {
 
     /// The changes that wait for the end of a step through time, as they are now.
     fn flush(&self, pending: Pending, ops: &mut Vec<Op>) {
+        // Only the outermost: a frame shown anew brings those in it.
+        let mut reframed: Vec<u32> = pending.reframed.iter().copied().collect();
+        reframed.sort_unstable();
+        for &frame in &reframed {
+            if self.place(frame) == Place::Shown && !self.frames_around(frame).any(|f| pending.reframed.contains(&f)) {
+                self.replace_subtree(frame, ops);
+            }
+        }
         for (id, was) in pending.changed {
             self.changed(id, was, ops);
         }
@@ -482,9 +508,6 @@ impl LiveFrame {
         let sets_mode = |dom: &ReplayDom, id: u32| {
             dom.node(id).is_some_and(|n| n.parent == root && matches!(n.kind, NodeKind::Doctype(_)))
         };
-        // Frame elements whose document came, went or changed mode: each is shown anew once, at
-        // the end, with its document in it and without the source it then must not load.
-        let mut reframed = HashSet::new();
         for &id in &mutation.removes {
             let Some(node) = self.dom.node(id) else { continue };
             let (host, shadow) = (node.parent, matches!(node.kind, NodeKind::ShadowRoot(_)));
@@ -494,7 +517,7 @@ impl LiveFrame {
             self.dom.remove(id);
             match place {
                 _ if id == root => pending.rebuild = true,
-                _ if frame.is_some() => reframed.extend(frame),
+                _ if frame.is_some() => pending.reframed.extend(frame),
                 // A shadow root can't be taken off its host in the frame: the host is shown
                 // anew, without it.
                 Place::Shown if shadow => self.replace_subtree(host, ops),
@@ -513,27 +536,29 @@ impl LiveFrame {
             if node.id == root || node.parent == 0 {
                 pending.rebuild = true;
             }
+            // A document or doctype moved from one frame to another unmakes the first.
+            pending.reframed.extend(self.frame_made_by(node.id));
+            pending.rebuild |= sets_mode(&self.dom, node.id);
             if self.dom.node(node.id).is_some() && self.place(node.id) == Place::Shown {
                 ops.push(Op::Remove { id: node.id });
             }
             self.dom.add(node);
             pending.rebuild |= sets_mode(&self.dom, node.id);
-            reframed.extend(self.frame_made_by(node.id));
-            match self.place_in(node.id) {
-                // Held by an empty comment till then, so that its siblings find their place.
-                (Place::Shown, _) if framed.contains(&node.id) => {
-                    reframed.insert(node.id);
-                    ops.push(Op::Hole { id: node.id, parent: node.parent, next: self.next_placed(node.id) });
-                }
-                (Place::Shown, frame) if frame == 0 || !reframed.contains(&frame) => self.emit_subtree(node.id, ops),
-                _ => {}
+            let made = self.frame_made_by(node.id);
+            let (place, frame) = self.place_in(node.id);
+            // In a frame that will be shown anew, it comes with it.
+            let within = made.map_or(frame, |made| self.place_in(made).1);
+            if within != 0 && pending.reframed.contains(&within) {
+                continue;
             }
-        }
-        let mut reframed: Vec<u32> = reframed.into_iter().collect();
-        reframed.sort_unstable();
-        for frame in reframed {
-            if self.place(frame) == Place::Shown {
-                self.replace_subtree(frame, ops);
+            if let Some(made) = made {
+                pending.reframed.insert(made);
+            } else if place == Place::Shown && framed.contains(&node.id) {
+                // Held by an empty comment till then, so that its siblings find their place.
+                pending.reframed.insert(node.id);
+                ops.push(Op::Hole { id: node.id, parent: node.parent, next: self.next_placed(node.id) });
+            } else if place == Place::Shown {
+                self.emit_subtree(node.id, ops);
             }
         }
         for change in &mutation.attrs {
@@ -1078,8 +1103,31 @@ mod tests {
             ),
             // The first frame's document goes: it loads its source again.
             (1_600, change(Mutation { removes: vec![82], ..Default::default() })),
-            // The page's own doctype goes: quirks mode, a new page.
-            (1_700, change(Mutation { adds: vec![at(doctype(), 99, 1, 2)], ..Default::default() })),
+            // Frames in frames, made in one change set: each document built once.
+            (
+                1_620,
+                change(Mutation {
+                    adds: vec![
+                        el(100, 6, 0, "iframe", &[src]),
+                        document(101, 100),
+                        el(102, 101, 0, "html", &[]),
+                        el(103, 102, 0, "iframe", &[src]),
+                        document(104, 103),
+                        el(105, 104, 0, "p", &[]),
+                    ],
+                    ..Default::default()
+                }),
+            ),
+            // A document moved from one frame to another: the first loads its source again.
+            (
+                1_670,
+                change(Mutation {
+                    adds: vec![document(104, 80), el(105, 104, 0, "p", &[]), text(106, 105, 0, "moved")],
+                    ..Default::default()
+                }),
+            ),
+            // The page, in quirks mode, gets a doctype: standards mode, a new page.
+            (1_800, change(Mutation { adds: vec![at(doctype(), 99, 1, 2)], ..Default::default() })),
         ];
         let batch = Batch {
             project: "slk".into(),
@@ -1095,10 +1143,10 @@ mod tests {
         let mut frame = LiveFrame::new();
         let mut mirror = Mirror::default();
         let mut documents = vec![];
-        for time in (1_000..=1_800).step_by(50) {
+        for time in (1_000..=1_900).step_by(50) {
             let step = frame.advance(&replay, time);
             match time {
-                1_700 => assert_eq!(step.reset, Some(("<!DOCTYPE html>".into(), 1)), "a new mode is a new page"),
+                1_800 => assert_eq!(step.reset, Some(("<!DOCTYPE html>".into(), 1)), "a new mode is a new page"),
                 1_050.. => assert_eq!(step.reset, None, "at {time}"),
                 _ => {}
             }
@@ -1116,6 +1164,9 @@ mod tests {
                 (1_100, Op::Document { id: 82, frame: 80, doctype: String::new() }),
                 (1_300, Op::Document { id: 82, frame: 80, doctype: html.clone() }),
                 (1_400, Op::Document { id: 91, frame: 90, doctype: String::new() }),
+                (1_650, Op::Document { id: 101, frame: 100, doctype: String::new() }),
+                (1_650, Op::Document { id: 104, frame: 103, doctype: String::new() }),
+                (1_700, Op::Document { id: 104, frame: 80, doctype: String::new() }),
             ],
             "each document is built once, and again only when its mode changes"
         );
@@ -1132,6 +1183,9 @@ mod tests {
             lines.contains(r#"<iframe [("src", "https://app.example/frame")]>"#) && !lines.contains("rows"),
             "{lines}"
         );
+        let lines = straight_to(&replay, 1_700).join("\n");
+        assert!(lines.contains("3 80 <iframe []>") && lines.contains("'moved'"), "{lines}");
+        assert!(lines.contains(r#"103 <iframe [("src", "https://app.example/frame")]>"#), "{lines}");
     }
 
     #[test]

@@ -27,7 +27,7 @@ export const UNMASK = 2; // form values and text are recorded as they are (data-
 export const EDITABLE = 4; // inside contenteditable: text is what the user typed
 export const BLOCKED = -1; // not a flag: a parent inside a blocked element or a script
 
-const URL_ATTRIBUTES = new Set(['href', 'src', 'action', 'formaction', 'poster', 'background', 'cite', 'xlink:href']);
+const URL_ATTRIBUTES = new Set(['href', 'src', 'action', 'formaction', 'poster', 'background', 'cite', 'xlink:href', 'data']);
 // Attributes whose value is shown to the user as text.
 const TEXT_ATTRIBUTES = new Set(['title', 'alt', 'placeholder', 'aria-label', 'aria-description', 'label']);
 // Inputs whose value is a visible label, not something the user typed.
