@@ -680,13 +680,16 @@ fn a_session_that_ends_inside_a_storm_replays_its_last_page() {
     let (_site, browser) = open_page(page);
     let session = recorded_session(&browser);
     assert_eq!(browser.execute("return window.storm;"), true);
-    let (at, live) = serialized(&browser, "document", true);
+    let (_, live) = serialized(&browser, "document", true);
+    let settled_at = browser.execute("return window.settledAt;").as_u64().expect("when the page settled");
     browser.execute("window.stopNow(); return true;");
     assert!(live.iter().any(|line| line.ends_with("T Settled")), "{live:?}");
 
+    // Whatever records the settled page (the snapshot the stop takes, or a change diffed) is
+    // timed no earlier than the settling; the page before the storm is.
     let http = Http::default();
     let deadline = Instant::now() + Duration::from_secs(20);
-    while Replay::new(&stored(&http, &collector, &session, 1)).span().is_none_or(|(_, end)| end < at) {
+    while Replay::new(&stored(&http, &collector, &session, 1)).span().is_none_or(|(_, end)| end < settled_at) {
         assert!(
             Instant::now() < deadline,
             "the session holds nothing of the moment it ended: the page before the storm"

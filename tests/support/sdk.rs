@@ -101,9 +101,10 @@ pub fn stored(http: &Http, collector: &Collector, session: &str, min_batches: us
         .collect()
 }
 
-/// A page whose storm of 6,000 nodes replaced every 20 ms, 60 times, then 110,000 at once, pauses
-/// diffing; the page then settles, in that same task, on the markup `settled` and, 50 ms later, resolves `window.storm` and runs `end`
-/// (with `window.erredAt` its time). `window.flushNow` and `window.stopNow` are the SDK's.
+/// A page whose storm of 6,000 nodes replaced every 20 ms, 60 times, then 110,000 at once,
+/// pauses diffing; 100 ms later, inside the pause, the page settles on the markup `settled`
+/// (`window.settledAt` its time) and, 50 ms later, resolves `window.storm` and runs `end` (with
+/// `window.erredAt` its time). `window.flushNow` and `window.stopNow` are the SDK's.
 pub fn storm_page(collector: &str, settled: &str, end: &str) -> String {
     format!(
         r#"<!doctype html><title>Storm then end</title><body><h1>Report</h1><div id="storm"></div><script type="module">
@@ -121,12 +122,16 @@ window.storm = new Promise((resolve) => {{
     box.innerHTML = cells.join('');
     if (++rounds === 60) {{
       clearInterval(timer);
-      // A burst over the storm budget in the same task: diffing is surely paused at the end.
+      // A burst over the storm budget, diffed on its own (nodes added and removed in one
+      // change set would cancel out): diffing is surely paused when the page settles.
       const burst = [];
       for (let i = 0; i < 110000; i++) burst.push('<i></i>');
       box.innerHTML = burst.join('');
-      box.innerHTML = '{settled}';
-      setTimeout(() => {{ window.erredAt = Date.now(); resolve(true); {end}; }}, 50);
+      setTimeout(() => {{
+        box.innerHTML = '{settled}';
+        window.settledAt = Date.now();
+        setTimeout(() => {{ window.erredAt = Date.now(); resolve(true); {end}; }}, 50);
+      }}, 100);
     }}
   }}, 20);
 }});
