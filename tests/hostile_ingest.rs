@@ -23,8 +23,8 @@ const HEADROOM: u64 = 768 << 20;
 
 fn two_tenants() -> String {
     format!(
-        "[[projects]]\nname = \"hostile\"\ningest_key = \"{HOSTILE_KEY}\"\nread_tokens = [\"{HOSTILE_TOKEN}\"]\n\n\
-         [[projects]]\nname = \"healthy\"\ningest_key = \"{HEALTHY_KEY}\"\nread_tokens = [\"{HEALTHY_TOKEN}\"]\n"
+        "[[projects]]\nname = \"hostile\"\ningest_key = \"{HOSTILE_KEY}\"\naccept_unsealed = true\nread_tokens = [\"{HOSTILE_TOKEN}\"]\n\n\
+         [[projects]]\nname = \"healthy\"\ningest_key = \"{HEALTHY_KEY}\"\naccept_unsealed = true\nread_tokens = [\"{HEALTHY_TOKEN}\"]\n"
     )
 }
 

@@ -25,6 +25,7 @@ pub fn load_projects(store: &dyn Store, config: &Config) -> Result<(Vec<Project>
                     allowed_origins: vec!["*".into()],
                     retention_days: 30.0,
                     rate_limit: crate::config::DEFAULT_RATE_LIMIT,
+                    accept_unsealed: false,
                     webhooks: Vec::new(),
                 };
                 let projects = vec![project.clone()];

@@ -234,6 +234,11 @@ pub struct ProjectConfig {
     /// so garbage sent with the page's key does not spend it (see `source_rate_limit`).
     #[serde(default = "default_rate_limit")]
     pub rate_limit: u32,
+    /// Whether batches are taken unsealed, as SDKs before protocol version 5 send them. Anyone
+    /// who holds the page's ingest key can write into such a session; turn it on only while
+    /// pages with an older SDK are still out there. Defaults to false.
+    #[serde(default)]
+    pub accept_unsealed: bool,
     /// Where the project's sessions with new problems are sent (see `crate::webhooks`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub webhooks: Vec<WebhookConfig>,

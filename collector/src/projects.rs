@@ -144,6 +144,7 @@ mod tests {
                 allowed_origins: origins.iter().map(|s| s.to_string()).collect(),
                 retention_days: 1.0,
                 rate_limit,
+                accept_unsealed: false,
                 webhooks: Vec::new(),
             },
         )

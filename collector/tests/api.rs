@@ -5,7 +5,9 @@ use std::path::Path;
 use sightline_collector::store::{SledStore, Store};
 use sightline_e2e::{batch_bytes, fixtures, random_session, sample_session, split_frames, Collector, Http};
 use sightline_protocol::frame::frame_payload;
-use sightline_protocol::{decode_batch, encode_batch, encode_payload, Event, EventData, Limits, SessionId, Visibility};
+use sightline_protocol::{
+    decode_batch, encode_batch, encode_payload, seal, Event, EventData, Limits, SessionId, Visibility, WriterSecret,
+};
 
 const KEY_A: &str = "slk_project_a";
 const TOKEN_A: &str = "slr_token_a";
@@ -16,12 +18,14 @@ const CONFIG: &str = r#"
 [[projects]]
 name = "a"
 ingest_key = "slk_project_a"
+accept_unsealed = true
 read_tokens = ["slr_token_a"]
 allowed_origins = ["https://app.a.example"]
 
 [[projects]]
 name = "b"
 ingest_key = "slk_project_b"
+accept_unsealed = true
 read_tokens = ["slr_token_b"]
 rate_limit = 2
 "#;
@@ -609,14 +613,54 @@ fn first_start_creates_a_project_and_shows_its_secrets_once() {
     let token = find("read token: ");
     assert!(key.starts_with("slk_") && token.starts_with("slr_"));
 
+    // The project takes sealed batches only, as the SDK sends them.
     let http = Http::default();
-    let session = random_session();
-    assert_eq!(http.post_batch(&collector.base, &key, &small_batch(&key, session, 0)).status, 200);
+    let writer = WriterSecret(random_session().0);
+    let session = writer.session_id();
+    let sealed = |seq| seal(&writer, &small_batch(&key, session, seq));
+    assert_eq!(http.post_batch(&collector.base, &key, &sealed(0)).status, 200);
     collector.stop();
     collector.restart();
     assert!(!collector.banner.join("\n").contains(&key), "secrets are printed only on creation");
     assert_eq!(http.get(&format!("{}/api/sessions/{session}", collector.base), &token).status, 200);
-    assert_eq!(http.post_batch(&collector.base, &key, &small_batch(&key, session, 1)).status, 200);
+    assert_eq!(http.post_batch(&collector.base, &key, &sealed(1)).status, 200);
+}
+
+/// A session's id is derived from its writer's secret: a batch sealed with any other secret is
+/// refused, the session's very first included, so nobody can claim a session its writer has
+/// yet to start; a project takes unsealed batches only when told to.
+#[test]
+fn only_a_sessions_writer_writes_it_from_its_first_batch_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = "[[projects]]\nname = \"sealed\"\ningest_key = \"slk_sealed\"\nread_tokens = [\"slr_sealed\"]\n";
+    let collector = start(dir.path(), config);
+    let http = Http::default();
+    let (key, token) = ("slk_sealed", "slr_sealed");
+    let writer = WriterSecret(random_session().0);
+    let session = writer.session_id();
+    let attacker = WriterSecret(random_session().0);
+    let summary = |session: SessionId| http.get(&format!("{}/api/sessions/{session}", collector.base), token);
+    let refused = |bytes: &[u8], code: &str| {
+        let response = http.post_batch(&collector.base, key, bytes);
+        assert_eq!((response.status, response.error_code()), (403, code.to_owned()));
+    };
+
+    // Unsealed, as an SDK before protocol 5 sends: refused by default, nothing stored.
+    let unsealed = random_session();
+    refused(&small_batch(key, unsealed, 0), "seal_required");
+    assert_eq!(summary(unsealed).status, 404);
+    // The writer's id, claimed first by someone else: refused, nothing stored.
+    refused(&seal(&attacker, &small_batch(key, session, 0)), "not_session_writer");
+    assert_eq!(summary(session).status, 404);
+    // The writer: stored, and a retry is a duplicate.
+    let first = seal(&writer, &small_batch(key, session, 0));
+    assert_eq!(http.post_batch(&collector.base, key, &first).json()["result"], "stored");
+    assert_eq!(http.post_batch(&collector.base, key, &first).json()["result"], "duplicate");
+    // Someone else, on later numbers, sealed or not: refused.
+    refused(&seal(&attacker, &small_batch(key, session, 1)), "not_session_writer");
+    refused(&small_batch(key, session, 1), "seal_required");
+    assert_eq!(http.post_batch(&collector.base, key, &seal(&writer, &small_batch(key, session, 1))).status, 200);
+    assert_eq!(summary(session).json()["batch_count"], 2);
 }
 
 #[test]
@@ -710,7 +754,7 @@ fn digest_links_follow_the_host_not_a_forwarded_one() {
 fn garbage_sent_with_the_page_key_spends_its_sources_budget_not_the_projects() {
     let config = |source: u32| {
         format!(
-            "[limits]\nsource_rate_limit = {source}\n\n[[projects]]\nname = \"a\"\ningest_key = \"{KEY_A}\"\n\
+            "[limits]\nsource_rate_limit = {source}\n\n[[projects]]\nname = \"a\"\ningest_key = \"{KEY_A}\"\naccept_unsealed = true\n\
              read_tokens = [\"{TOKEN_A}\"]\nrate_limit = 20\n"
         )
     };
@@ -913,7 +957,7 @@ fn the_page_at_a_moment_is_told_in_words_for_one_moment_named_once() {
 
 #[test]
 fn notes_are_signed_by_their_token_in_the_digest_and_go_with_their_session() {
-    let config = "[[projects]]\nname = \"notes\"\ningest_key = \"slk_notes_key\"\n\
+    let config = "[[projects]]\nname = \"notes\"\ningest_key = \"slk_notes_key\"\naccept_unsealed = true\n\
                   read_tokens = [{ token = \"slr_ana_token\", name = \"Ana (L3)\" }, \"slr_plain_token\"]\n";
     let dir = tempfile::tempdir().unwrap();
     let mut collector = start(dir.path(), config);
@@ -998,9 +1042,9 @@ fn notes_are_signed_by_their_token_in_the_digest_and_go_with_their_session() {
 
 #[test]
 fn the_audit_log_says_who_read_which_session_and_who_changed_what() {
-    let config = "[[projects]]\nname = \"audited\"\ningest_key = \"slk_audit_key\"\n\
+    let config = "[[projects]]\nname = \"audited\"\ningest_key = \"slk_audit_key\"\naccept_unsealed = true\n\
                   read_tokens = [{ token = \"slr_ana_token\", name = \"Ana (L3)\" }, \"slr_plain_token\"]\n\n\
-                  [[projects]]\nname = \"other\"\ningest_key = \"slk_other_key\"\nread_tokens = [\"slr_other_token\"]\n";
+                  [[projects]]\nname = \"other\"\ningest_key = \"slk_other_key\"\naccept_unsealed = true\nread_tokens = [\"slr_other_token\"]\n";
     let dir = tempfile::tempdir().unwrap();
     let collector = start(dir.path(), config);
     let http = Http::default();

@@ -24,6 +24,7 @@ const CONFIG: &str = r#"
 [[projects]]
 name = "backend"
 ingest_key = "slk_backend"
+accept_unsealed = true
 read_tokens = ["slr_backend"]
 backend_keys = ["slb_backend_secret"]
 

@@ -25,7 +25,7 @@ fn config(receiver: &str, allow_private: bool) -> String {
 fn config_with(receiver: &str, allow_private: bool, debounce_ms: u64) -> String {
     format!(
         "[webhooks]\ndebounce_ms = {debounce_ms}\nfirst_retry_ms = 300\nmax_attempts = 4\nallow_private_destinations = \
-         {allow_private}\n\n[[projects]]\nname = \"hooks\"\ningest_key = \"{KEY}\"\nread_tokens = [\"{TOKEN}\"]\n\n\
+         {allow_private}\n\n[[projects]]\nname = \"hooks\"\ningest_key = \"{KEY}\"\naccept_unsealed = true\nread_tokens = [\"{TOKEN}\"]\n\n\
          [[projects.webhooks]]\nurl = \"{receiver}/hook\"\nsecret = \"{SECRET}\"\nevents = [\"problem\"]\n"
     )
 }

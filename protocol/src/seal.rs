@@ -11,12 +11,16 @@
 //! 20      …     the framed batch (see [`crate::frame`])
 //! ```
 //!
-//! The collector binds a session to the secret its first batch was sealed with, and refuses a
-//! later batch of that session sealed with another secret, or not sealed: knowing a session's
-//! id (it is in support links) is not enough to write into it. The secret is not stored with
-//! the batch, so nobody who reads the session learns it.
+//! A sealed session's id is not drawn on its own: it is derived from the secret
+//! ([`WriterSecret::session_id`]), one way. So the collector can tell, from any batch alone,
+//! whether it was sealed by the writer of its session, the first batch included: nobody who
+//! merely knows a session's id (it is in support links) can write into it, nor claim it before
+//! its writer's first batch arrives. The collector also binds a session to the secret its first
+//! batch was sealed with and refuses a later batch that is not sealed with it. The secret is not
+//! stored with the batch, so nobody who reads the session learns it.
 
-use crate::DecodeError;
+use crate::trace_key::chacha20_block;
+use crate::{DecodeError, SessionId};
 
 /// The first three bytes of a sealed batch.
 pub const SEAL_MAGIC: [u8; 3] = *b"SLW";
@@ -35,6 +39,32 @@ impl std::fmt::Debug for WriterSecret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // A secret in a log line is a secret no more.
         f.write_str("WriterSecret(…)")
+    }
+}
+
+/// What a session id is derived under, as the second half of ChaCha20's key: ids derived from a
+/// secret are kept apart from anything else that might ever be.
+const SESSION_ID_DOMAIN: [u8; 16] = *b"sightline/sessid";
+
+impl WriterSecret {
+    /// The id of the session this secret writes: the first 16 bytes of ChaCha20's block 0
+    /// (RFC 8439) under the key `secret ‖ "sightline/sessid"`, with a zero nonce. A keyed
+    /// pseudo-random function of the secret: the id tells nothing of it, and nobody finds a
+    /// secret for a given id.
+    pub fn session_id(&self) -> SessionId {
+        let mut key = [0u8; 32];
+        key[..16].copy_from_slice(&self.0);
+        key[16..].copy_from_slice(&SESSION_ID_DOMAIN);
+        let block = chacha20_block(&key, 0, [0; 3]);
+        let mut id = [0u8; 16];
+        for (out, word) in id.chunks_exact_mut(4).zip(block) {
+            out.copy_from_slice(&word.to_le_bytes());
+        }
+        // An all-zero id means no session.
+        if id == [0; 16] {
+            id[0] = 1;
+        }
+        SessionId(id)
     }
 }
 
@@ -81,5 +111,22 @@ mod tests {
         other[3] = 6;
         assert_eq!(unseal(&other), Err(DecodeError::UnsupportedVersion(6)));
         assert_eq!(format!("{secret:?}"), "WriterSecret(…)");
+    }
+
+    #[test]
+    fn a_session_id_is_derived_from_its_secret_one_way_and_apart() {
+        let a = WriterSecret([7; 16]);
+        let b = WriterSecret([8; 16]);
+        assert_eq!(a.session_id(), a.session_id());
+        assert_ne!(a.session_id(), b.session_id());
+        assert_ne!(a.session_id().0, a.0, "the id is not the secret");
+        // Golden: ChaCha20 block 0 under [7; 16] ‖ "sightline/sessid", as the collector and every
+        // SDK compute it.
+        assert_eq!(a.session_id().to_string(), "1f57ad74d6f5700a0a63e78415ff0447");
+        // Apart from trace ids derived under a key of the same first half.
+        let mut key = [0u8; 32];
+        key[..16].copy_from_slice(&a.0);
+        let trace = crate::TraceKey(key).derive(0);
+        assert_ne!(trace.trace_id.0, a.session_id().0);
     }
 }

@@ -29,7 +29,7 @@ const QUARTER_ROUNDS: [[usize; 4]; 8] = [
 /// ChaCha20's block function (RFC 8439, section 2.3): 16 little-endian words of key stream.
 // Index loops, not iterator adapters: this runs in the browser SDK, and they cost it less.
 #[allow(clippy::needless_range_loop)]
-fn chacha20_block(key: &[u8; 32], counter: u32, nonce: [u32; 3]) -> [u32; 16] {
+pub(crate) fn chacha20_block(key: &[u8; 32], counter: u32, nonce: [u32; 3]) -> [u32; 16] {
     let mut state = [0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574, 0, 0, 0, 0, 0, 0, 0, 0, counter, 0, 0, 0];
     for i in 0..8 {
         state[4 + i] = u32::from_le_bytes([key[4 * i], key[4 * i + 1], key[4 * i + 2], key[4 * i + 3]]);

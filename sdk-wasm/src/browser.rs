@@ -1,6 +1,6 @@
 //! The browser side: `sessionStorage`, `localStorage` and the platform's random source.
 
-use sightline_protocol::{SessionId, WriterSecret};
+use sightline_protocol::WriterSecret;
 use wasm_bindgen::JsValue;
 
 use crate::digits::push_decimal;
@@ -12,17 +12,13 @@ fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.session_storage().ok()?
 }
 
-/// 16 random bytes from `crypto.getRandomValues`.
-pub fn random_session_id() -> Result<SessionId, JsValue> {
+/// A new session's writer secret: 16 random bytes from `crypto.getRandomValues`. The session's
+/// id is derived from it.
+pub fn random_writer() -> Result<WriterSecret, JsValue> {
     let crypto = web_sys::window().ok_or("no window")?.crypto()?;
     let mut bytes = [0u8; 16];
     crypto.get_random_values_with_u8_array(&mut bytes)?;
-    Ok(SessionId(bytes))
-}
-
-/// A new session's writer secret: 16 random bytes from `crypto.getRandomValues`.
-pub fn random_writer() -> Result<WriterSecret, JsValue> {
-    random_session_id().map(|random| WriterSecret(random.0))
+    Ok(WriterSecret(bytes))
 }
 
 /// The session for the page that just loaded, continued from this tab's storage or new, and
@@ -30,10 +26,11 @@ pub fn random_writer() -> Result<WriterSecret, JsValue> {
 pub fn session_for_page_load(now: u64) -> Result<Session, JsValue> {
     let storage = storage();
     let stored = storage.as_ref().and_then(|s| s.get_item(STORAGE_KEY).ok().flatten());
-    let fresh = random_session_id()?;
+    let writer = random_writer()?;
+    let fresh = writer.session_id();
     let mut session = Session::on_page_load(stored.as_deref(), now, fresh);
     if session.id == fresh {
-        session.writer = Some(random_writer()?);
+        session.writer = Some(writer);
     }
     session.page = allocate_page(&session);
     save(&session);

@@ -13,7 +13,7 @@ use sightline_protocol::{EventData, Navigation, NavigationKind, PageMeta, TraceK
 use wasm_bindgen::prelude::*;
 
 use crate::batcher::Batcher;
-use crate::browser::{random_session_id, random_writer, save, session_for_page_load};
+use crate::browser::{random_writer, save, session_for_page_load};
 use crate::session::Session;
 use crate::transport::{parse_retry_after, Outbox, Pending};
 use crate::{intake, tape};
@@ -371,7 +371,8 @@ impl State {
     /// id).
     fn rotate(&mut self, now: f64) -> bool {
         self.cut(now);
-        let (Ok(id), Ok(writer)) = (random_session_id(), random_writer()) else { return false };
+        let Ok(writer) = random_writer() else { return false };
+        let id = writer.session_id();
         // After 12 hours the user may be idle already; after idling, the event is their action.
         self.session = if self.session.has_run_out(now as u64) && !self.session.is_idle(now as u64) {
             self.session.next(id, now as u64)

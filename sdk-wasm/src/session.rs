@@ -28,8 +28,8 @@ pub struct Session {
     /// The index of the current page load within it.
     pub page: u32,
     /// The secret its batches are sealed with, which binds the session to this tab (see
-    /// `sightline_protocol::seal`): drawn when it starts. `None` for a session an SDK before
-    /// the seal started, whose batches go unsealed as before.
+    /// `sightline_protocol::seal`): drawn when it starts, and the id derived from it. `None`
+    /// for a session an SDK before the seal started, whose batches go unsealed as before.
     pub writer: Option<WriterSecret>,
 }
 
@@ -104,7 +104,8 @@ impl Session {
         let id: SessionId = parts.next()?.parse().ok()?;
         let writer = if sealed {
             let secret: SessionId = parts.next()?.parse().ok()?;
-            Some(WriterSecret(secret.0))
+            // A sealed session's id is its writer's: any other could not be written.
+            Some(Some(WriterSecret(secret.0)).filter(|writer| writer.session_id() == id)?)
         } else {
             None
         };
@@ -139,11 +140,15 @@ mod tests {
             "a load is no activity"
         );
         // A session's writer is stored with it, and continues with it.
-        let sealed = Session { writer: Some(WriterSecret([0x5e; 16])), ..first };
+        let writer = WriterSecret([0x5e; 16]);
+        let sealed = Session { id: writer.session_id(), writer: Some(writer), ..first };
         let stored = sealed.encode();
         assert!(stored.starts_with("2:") && stored.contains(&"5e".repeat(16)), "{stored}");
         let third = Session::on_page_load(Some(&stored), T0 + 60_000, B);
-        assert_eq!((third.id, third.writer, third.page), (A, sealed.writer, 1));
+        assert_eq!((third.id, third.writer, third.page), (writer.session_id(), sealed.writer, 1));
+        // Stored with an id that isn't its writer's: a new session.
+        let forged = Session { id: A, ..sealed }.encode();
+        assert_eq!(Session::on_page_load(Some(&forged), T0 + 60_000, B), Session::start(B, T0 + 60_000));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The session in a real browser: kept in `sessionStorage` across page loads of the tab.
 #![cfg(target_arch = "wasm32")]
 
-use sightline_sdk::browser::{random_session_id, session_for_page_load};
+use sightline_sdk::browser::{random_writer, session_for_page_load};
 use sightline_sdk::session::{Session, IDLE_TIMEOUT_MS, STORAGE_KEY};
 use wasm_bindgen_test::*;
 
@@ -48,10 +48,15 @@ fn garbage_in_storage_starts_a_new_session() {
 }
 
 #[wasm_bindgen_test]
-fn session_ids_come_from_the_platforms_random_source() {
-    let ids: Vec<_> = (0..8).map(|_| random_session_id().unwrap()).collect();
-    for (i, a) in ids.iter().enumerate() {
-        assert!(!a.is_zero());
-        assert!(ids[i + 1..].iter().all(|b| b != a));
+fn writers_come_from_the_platforms_random_source_and_ids_from_writers() {
+    let writers: Vec<_> = (0..8).map(|_| random_writer().unwrap()).collect();
+    for (i, a) in writers.iter().enumerate() {
+        assert!(a.0 != [0; 16] && !a.session_id().is_zero());
+        assert!(writers[i + 1..].iter().all(|b| b.0 != a.0 && b.session_id() != a.session_id()));
     }
+    // A new session's id is its writer's.
+    storage().remove_item(STORAGE_KEY).unwrap();
+    let session = session_for_page_load(T0).unwrap();
+    let writer = session.writer.expect("a new session has a writer");
+    assert_eq!(session.id, writer.session_id());
 }

@@ -154,6 +154,22 @@ async fn ingest(
     if batch.session.is_zero() {
         return Err(ApiError::bad_request("schema", "the session id must not be all zeros"));
     }
+    match secret {
+        // A sealed session's id is derived from its writer's secret: a batch sealed with
+        // another is not its writer's, the first batch included.
+        Some(secret) if secret.session_id() != batch.session => {
+            return Err(ApiError::NotSessionWriter { session: batch.session.to_string() })
+        }
+        Some(_) => {}
+        None if project.config.accept_unsealed => {}
+        None => {
+            return Err(ApiError::Forbidden {
+                code: "seal_required",
+                message: "this project takes only batches sealed by their session's writer (SDK protocol 5 or later)"
+                    .into(),
+            })
+        }
+    }
     project.take_rate_token().map_err(|retry_after| ApiError::RateLimited { retry_after })?;
 
     let geo = match (&state.geo, state.client_ip(req)) {
