@@ -136,6 +136,8 @@ fn a_page_with_the_sdk_records_its_session_across_a_reload() {
 
     // Anyone holding the page's key and the session's id (it is in support links) can't write
     // into the session: neither unsealed, as older SDKs sent, nor sealed with another secret.
+    // The id is derived from the writer's secret.
+    assert!(sightline_protocol::is_sealed_id(&session.parse().unwrap()), "{session}");
     let summary = http.get(&format!("{}/api/sessions/{session}", collector.base), TOKEN).json();
     let writer = summary["writer"].as_str().expect("the session is bound to its writer");
     assert!(writer.len() == 64 && writer.bytes().all(|b| b.is_ascii_hexdigit()), "{writer}");
@@ -146,6 +148,8 @@ fn a_page_with_the_sdk_records_its_session_across_a_reload() {
     for (how, bytes) in
         [("unsealed", forged.clone()), ("sealed by another", sightline_protocol::seal(&other_secret, &forged))]
     {
+        // Unsealed, a sealed session's id is refused whether the project takes unsealed
+        // batches or not.
         let answer = http.post_batch(&collector.base, KEY, &bytes);
         assert_eq!(answer.status, 403, "{how}");
         assert_eq!(answer.json()["error"], "not_session_writer", "{how}");
@@ -988,19 +992,20 @@ window.decision = sessionStorage.getItem('sightline.sampled');
 fn a_stash_kept_longer_than_three_days_is_not_sent() {
     use base64::Engine as _;
     use sightline_e2e::{batch_bytes, random_session};
-    use sightline_protocol::{Event, Pointer, PointerKind};
+    use sightline_protocol::{seal, Event, Pointer, PointerKind, WriterSecret};
 
     let (collector, _data) = start_collector();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
     let click =
         || Event { dt: 1, data: EventData::Pointer(Pointer { kind: PointerKind::Click, target: 1, x: 1, y: 1 }) };
-    let line = |session, at: u64| {
-        let batch = batch_bytes(KEY, session, 0, 0, vec![click()]);
+    let (stale_writer, recent_writer) = (WriterSecret(random_session().0), WriterSecret(random_session().0));
+    let line = |writer: WriterSecret, at: u64| {
+        let batch = seal(&writer, &batch_bytes(KEY, writer.session_id(), 0, 0, vec![click()]));
         format!("{at}:{}", base64::engine::general_purpose::STANDARD.encode(batch))
     };
-    let (stale, recent) = (random_session(), random_session());
+    let (stale, recent) = (stale_writer.session_id(), recent_writer.session_id());
     let day = 24 * 60 * 60 * 1000;
-    let stash = format!("3\\n{}\\n{}", line(stale, now - 4 * day), line(recent, now - day));
+    let stash = format!("3\\n{}\\n{}", line(stale_writer, now - 4 * day), line(recent_writer, now - day));
     let page = recorded_page(
         &collector.base,
         "<p>later</p>",

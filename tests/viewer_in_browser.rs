@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use sightline_e2e::sdk::{start_collector, KEY, TOKEN};
+use sightline_e2e::sdk::{start_collector_taking_unsealed, KEY, TOKEN};
 use sightline_e2e::webdriver::Browser;
 use sightline_e2e::{batch_bytes, random_session, Collector, Http};
 use sightline_protocol::{
@@ -60,7 +60,7 @@ fn session_batch(user: &str, plan: &str, broken: bool) -> (String, Vec<u8>) {
 
 #[test]
 fn a_support_engineer_signs_in_finds_the_session_and_opens_it() {
-    let (collector, _data) = start_collector();
+    let (collector, _data) = start_collector_taking_unsealed();
     let http = Http::default();
     let mut broken = String::new();
     for (user, plan, fails) in [("u_ana", "team", false), ("u_1842", "enterprise", true), ("u_bo", "team", false)] {
@@ -290,7 +290,7 @@ fn replay_session(collector: &Collector) -> SessionId {
 
 #[test]
 fn the_replay_shows_the_page_at_each_moment_and_runs_none_of_its_code() {
-    let (collector, _data) = start_collector();
+    let (collector, _data) = start_collector_taking_unsealed();
     let session = replay_session(&collector);
     let http = Http::default();
 
@@ -510,7 +510,7 @@ fn timeline(browser: &Browser) -> u64 {
 /// page yet, or a sign-in that expired, each says so.
 #[test]
 fn the_session_is_a_workspace_on_one_screen_driven_from_the_keyboard() {
-    let (collector, _data) = start_collector();
+    let (collector, _data) = start_collector_taking_unsealed();
     let session = replay_session(&collector);
     let http = Http::default();
     let browser = Browser::start();
@@ -714,7 +714,7 @@ fn the_session_is_a_workspace_on_one_screen_driven_from_the_keyboard() {
 #[test]
 fn a_session_in_progress_is_followed_live() {
     use sightline_protocol::{DocumentNode, Mutation, Node, NodeKind, Snapshot, TextChange};
-    let (collector, _data) = start_collector();
+    let (collector, _data) = start_collector_taking_unsealed();
     let http = Http::default();
     let session = random_session();
     let snapshot = Snapshot {
@@ -873,7 +873,7 @@ fn the_webhooks_page_shows_each_delivery_and_makes_a_hook_with_its_secret_shown_
 
 #[test]
 fn a_note_written_at_a_moment_is_a_marker_for_the_team_and_not_in_a_share_link() {
-    let (collector, _data) = start_collector();
+    let (collector, _data) = start_collector_taking_unsealed();
     let session = replay_session(&collector);
     let http = Http::default();
     let browser = Browser::start();
@@ -912,7 +912,7 @@ fn a_note_written_at_a_moment_is_a_marker_for_the_team_and_not_in_a_share_link()
 
 #[test]
 fn support_records_a_sessions_user_fully_from_its_page_and_revokes_it() {
-    let (collector, _data) = start_collector();
+    let (collector, _data) = start_collector_taking_unsealed();
     let http = Http::default();
     let (session, bytes) = session_batch("u_1842", "team", false);
     assert_eq!(http.post_batch(&collector.base, KEY, &bytes).status, 200);

@@ -632,7 +632,8 @@ fn first_start_creates_a_project_and_shows_its_secrets_once() {
 #[test]
 fn only_a_sessions_writer_writes_it_from_its_first_batch_on() {
     let dir = tempfile::tempdir().unwrap();
-    let config = "[[projects]]\nname = \"sealed\"\ningest_key = \"slk_sealed\"\nread_tokens = [\"slr_sealed\"]\n";
+    let config = "[[projects]]\nname = \"sealed\"\ningest_key = \"slk_sealed\"\nread_tokens = [\"slr_sealed\"]\n\n\
+                  [[projects]]\nname = \"older\"\ningest_key = \"slk_older\"\naccept_unsealed = true\n";
     let collector = start(dir.path(), config);
     let http = Http::default();
     let (key, token) = ("slk_sealed", "slr_sealed");
@@ -646,7 +647,7 @@ fn only_a_sessions_writer_writes_it_from_its_first_batch_on() {
     };
 
     // Unsealed, as an SDK before protocol 5 sends: refused by default, nothing stored.
-    let unsealed = random_session();
+    let unsealed = SessionId([0x42; 16]);
     refused(&small_batch(key, unsealed, 0), "seal_required");
     assert_eq!(summary(unsealed).status, 404);
     // The writer's id, claimed first by someone else: refused, nothing stored.
@@ -658,7 +659,14 @@ fn only_a_sessions_writer_writes_it_from_its_first_batch_on() {
     assert_eq!(http.post_batch(&collector.base, key, &first).json()["result"], "duplicate");
     // Someone else, on later numbers, sealed or not: refused.
     refused(&seal(&attacker, &small_batch(key, session, 1)), "not_session_writer");
-    refused(&small_batch(key, session, 1), "seal_required");
+    refused(&small_batch(key, session, 1), "not_session_writer");
+    // A project that takes unsealed batches from older SDKs takes them for their sessions, never
+    // for a sealed session's id, which only its writer writes, sealed.
+    let older = |session, seq| http.post_batch(&collector.base, "slk_older", &small_batch("slk_older", session, seq));
+    assert_eq!(older(unsealed, 0).status, 200);
+    let claimed = WriterSecret(random_session().0).session_id();
+    let answer = older(claimed, 0);
+    assert_eq!((answer.status, answer.error_code()), (403, "not_session_writer".to_owned()));
     assert_eq!(http.post_batch(&collector.base, key, &seal(&writer, &small_batch(key, session, 1))).status, 200);
     assert_eq!(summary(session).json()["batch_count"], 2);
 }

@@ -34,5 +34,5 @@ pub use event::*;
 pub use frame::{decode_batch, decode_payload, encode_batch, encode_payload, OLDEST_VERSION, PROTOCOL_VERSION};
 pub use ids::{IdParseError, SessionId, SpanId, TraceId, TraceKey};
 pub use limits::Limits;
-pub use seal::{seal, unseal, WriterSecret};
+pub use seal::{is_sealed_id, seal, unseal, WriterSecret};
 pub use value::Value;

@@ -6,7 +6,7 @@
 //! ```text
 //! offset  size  field
 //! 0       3     magic "SLW"
-//! 3       1     seal version (5, the protocol version that added it)
+//! 3       1     seal version (6)
 //! 4       16    the session's writer secret
 //! 20      …     the framed batch (see [`crate::frame`])
 //! ```
@@ -25,8 +25,15 @@ use crate::{DecodeError, SessionId};
 /// The first three bytes of a sealed batch.
 pub const SEAL_MAGIC: [u8; 3] = *b"SLW";
 
-/// The seal's version: the protocol version that added it.
-pub const SEAL_VERSION: u8 = 5;
+/// The seal's version: 6, the first whose session ids are derived from the secret (5 sealed
+/// sessions of random ids, and is refused).
+pub const SEAL_VERSION: u8 = 6;
+
+/// The last two bytes of every id derived from a secret. An unsealed batch of such a session
+/// can't be its writer's: a receiver that takes unsealed batches from older SDKs still refuses
+/// it, so nobody claims a sealed session, unsealed, before its writer's first batch. One random
+/// id in 65,536 an older SDK draws ends the same way, and is refused too.
+pub const SEALED_ID_MARK: [u8; 2] = [0x5e, 0xa1];
 
 /// Size of the seal before the framed batch.
 pub const SEAL_LEN: usize = 20;
@@ -47,10 +54,10 @@ impl std::fmt::Debug for WriterSecret {
 const SESSION_ID_DOMAIN: [u8; 16] = *b"sightline/sessid";
 
 impl WriterSecret {
-    /// The id of the session this secret writes: the first 16 bytes of ChaCha20's block 0
-    /// (RFC 8439) under the key `secret ‖ "sightline/sessid"`, with a zero nonce. A keyed
-    /// pseudo-random function of the secret: the id tells nothing of it, and nobody finds a
-    /// secret for a given id.
+    /// The id of the session this secret writes: the first 14 bytes of ChaCha20's block 0
+    /// (RFC 8439) under the key `secret ‖ "sightline/sessid"`, with a zero nonce, then
+    /// [`SEALED_ID_MARK`]. A keyed pseudo-random function of the secret: the id tells nothing
+    /// of it, and nobody finds a secret for a given id.
     pub fn session_id(&self) -> SessionId {
         let mut key = [0u8; 32];
         key[..16].copy_from_slice(&self.0);
@@ -60,12 +67,14 @@ impl WriterSecret {
         for (out, word) in id.chunks_exact_mut(4).zip(block) {
             out.copy_from_slice(&word.to_le_bytes());
         }
-        // An all-zero id means no session.
-        if id == [0; 16] {
-            id[0] = 1;
-        }
+        id[14..].copy_from_slice(&SEALED_ID_MARK);
         SessionId(id)
     }
+}
+
+/// Whether `id` has the form of an id derived from a writer secret.
+pub fn is_sealed_id(id: &SessionId) -> bool {
+    id.0[14..] == SEALED_ID_MARK
 }
 
 /// The framed batch `framed`, sealed with `secret`.
@@ -103,13 +112,13 @@ mod tests {
     fn a_sealed_batch_opens_to_its_secret_and_the_batch_and_an_unsealed_one_is_as_it_was() {
         let secret = WriterSecret([7; 16]);
         let sealed = seal(&secret, b"SLB\x04rest");
-        assert_eq!(&sealed[..4], b"SLW\x05");
+        assert_eq!(&sealed[..4], b"SLW\x06");
         assert_eq!(unseal(&sealed).unwrap(), (Some(secret), &b"SLB\x04rest"[..]));
         assert_eq!(unseal(b"SLB\x04rest").unwrap(), (None, &b"SLB\x04rest"[..]));
         assert_eq!(unseal(b"SLWxx"), Err(DecodeError::TooShort(5)));
         let mut other = sealed.clone();
-        other[3] = 6;
-        assert_eq!(unseal(&other), Err(DecodeError::UnsupportedVersion(6)));
+        other[3] = 5;
+        assert_eq!(unseal(&other), Err(DecodeError::UnsupportedVersion(5)), "random ids, sealed");
         assert_eq!(format!("{secret:?}"), "WriterSecret(…)");
     }
 
@@ -119,14 +128,10 @@ mod tests {
         let b = WriterSecret([8; 16]);
         assert_eq!(a.session_id(), a.session_id());
         assert_ne!(a.session_id(), b.session_id());
-        assert_ne!(a.session_id().0, a.0, "the id is not the secret");
-        // Golden: ChaCha20 block 0 under [7; 16] ‖ "sightline/sessid", as the collector and every
-        // SDK compute it.
-        assert_eq!(a.session_id().to_string(), "1f57ad74d6f5700a0a63e78415ff0447");
-        // Apart from trace ids derived under a key of the same first half.
-        let mut key = [0u8; 32];
-        key[..16].copy_from_slice(&a.0);
-        let trace = crate::TraceKey(key).derive(0);
-        assert_ne!(trace.trace_id.0, a.session_id().0);
+        // Golden: ChaCha20 block 0 under [7; 16] ‖ "sightline/sessid", then the mark, as the
+        // collector and every SDK compute it.
+        assert_eq!(a.session_id().to_string(), "1f57ad74d6f5700a0a63e78415ff5ea1");
+        assert!(is_sealed_id(&a.session_id()) && is_sealed_id(&b.session_id()));
+        assert!(!is_sealed_id(&SessionId([7; 16])));
     }
 }

@@ -22,12 +22,19 @@ pub struct Batcher {
 }
 
 /// A batch ready to send: its sequence number within the page and its bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Shipment {
     /// Sequence number within the page; a retry sends the same bytes again.
     pub seq: u32,
     /// The framed batch, sealed when its session has a writer secret.
     pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for Shipment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The bytes are sealed with the session's writer secret: their size only.
+        f.debug_struct("Shipment").field("seq", &self.seq).field("bytes", &self.bytes.len()).finish()
+    }
 }
 
 impl Batcher {

@@ -45,7 +45,10 @@ impl Session {
     /// led to it was recorded by the page before.
     pub fn on_page_load(stored: Option<&str>, now: u64, fresh_id: SessionId) -> Session {
         match stored.and_then(Session::decode) {
-            Some(previous) if !previous.has_ended(now) => Session { page: previous.page.saturating_add(1), ..previous },
+            // A session an SDK before the seal started can't go on sealed: a new one starts.
+            Some(previous) if !previous.has_ended(now) && previous.writer.is_some() => {
+                Session { page: previous.page.saturating_add(1), ..previous }
+            }
             _ => Session::start(fresh_id, now),
         }
     }
@@ -128,34 +131,34 @@ mod tests {
     const A: SessionId = SessionId([0xaa; 16]);
     const B: SessionId = SessionId([0xbb; 16]);
 
+    /// A new session sealed by the writer secret `[w; 16]`, as the SDK starts one.
+    fn sealed(w: u8, now: u64) -> Session {
+        let writer = WriterSecret([w; 16]);
+        Session { writer: Some(writer), ..Session::start(writer.session_id(), now) }
+    }
+
     #[test]
     fn a_reload_continues_the_session_as_its_next_page() {
-        let first = Session::on_page_load(None, T0, A);
-        assert_eq!(first, Session { id: A, started: T0, last_active: T0, page: 0, writer: None });
+        let first = sealed(0x5e, T0);
         let stored = first.encode();
-        let second = Session::on_page_load(Some(&stored), T0 + 60_000, B);
-        assert_eq!(
-            second,
-            Session { id: A, started: T0, last_active: T0, page: 1, writer: None },
-            "a load is no activity"
-        );
-        // A session's writer is stored with it, and continues with it.
-        let writer = WriterSecret([0x5e; 16]);
-        let sealed = Session { id: writer.session_id(), writer: Some(writer), ..first };
-        let stored = sealed.encode();
         assert!(stored.starts_with("2:") && stored.contains(&"5e".repeat(16)), "{stored}");
-        let third = Session::on_page_load(Some(&stored), T0 + 60_000, B);
-        assert_eq!((third.id, third.writer, third.page), (writer.session_id(), sealed.writer, 1));
+        let second = Session::on_page_load(Some(&stored), T0 + 60_000, B);
+        assert_eq!(second, Session { page: 1, ..first }, "a load is no activity; the writer goes on");
         // Stored with an id that isn't its writer's: a new session.
-        let forged = Session { id: A, ..sealed }.encode();
+        let forged = Session { id: A, ..first }.encode();
         assert_eq!(Session::on_page_load(Some(&forged), T0 + 60_000, B), Session::start(B, T0 + 60_000));
+        // Started by an SDK before the seal: it can't go on sealed, so a new session starts.
+        let unsealed = Session::start(A, T0).encode();
+        assert!(unsealed.starts_with("1:"), "{unsealed}");
+        assert_eq!(Session::decode(&unsealed), Some(Session::start(A, T0)));
+        assert_eq!(Session::on_page_load(Some(&unsealed), T0 + 60_000, B), Session::start(B, T0 + 60_000));
     }
 
     #[test]
     fn thirty_idle_minutes_or_twelve_hours_start_a_new_session() {
-        let mut session = Session::start(A, T0);
+        let mut session = sealed(0xaa, T0);
         let stored = session.encode();
-        assert_eq!(Session::on_page_load(Some(&stored), T0 + IDLE_TIMEOUT_MS - 1, B).id, A);
+        assert_eq!(Session::on_page_load(Some(&stored), T0 + IDLE_TIMEOUT_MS - 1, B).id, session.id);
         assert_eq!(
             Session::on_page_load(Some(&stored), T0 + IDLE_TIMEOUT_MS, B),
             Session::start(B, T0 + IDLE_TIMEOUT_MS)

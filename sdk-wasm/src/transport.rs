@@ -64,7 +64,7 @@ pub fn parse_retry_after(value: &str) -> Option<u64> {
 }
 
 /// A batch waiting to be delivered.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Pending {
     /// The framed batch, which holds its session, page and sequence number.
     pub bytes: Vec<u8>,
@@ -74,6 +74,18 @@ pub struct Pending {
     id: u64,
     /// Handed to `sendBeacon` while the collector wasn't answering: not again until it answers.
     beaconed: bool,
+}
+
+impl std::fmt::Debug for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The bytes are sealed with the session's writer secret: their size only.
+        f.debug_struct("Pending")
+            .field("bytes", &self.bytes.len())
+            .field("attempts", &self.attempts)
+            .field("id", &self.id)
+            .field("beaconed", &self.beaconed)
+            .finish()
+    }
 }
 
 impl Pending {

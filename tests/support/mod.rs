@@ -36,8 +36,14 @@ pub fn backend_key(key: &str) -> String {
 
 /// A config file declaring one project with its ingest key and read token.
 pub fn project_config(name: &str, key: &str, token: &str) -> String {
+    format!("{}accept_unsealed = true\n", sealed_project_config(name, key, token))
+}
+
+/// A project as a deployment has it by default, taking only batches sealed by their session's
+/// writer, as the SDK sends them.
+pub fn sealed_project_config(name: &str, key: &str, token: &str) -> String {
     format!(
-        "[[projects]]\nname = \"{name}\"\ningest_key = \"{key}\"\naccept_unsealed = true\nread_tokens = [\"{token}\"]\nbackend_keys = [\"{}\"]\n",
+        "[[projects]]\nname = \"{name}\"\ningest_key = \"{key}\"\nread_tokens = [\"{token}\"]\nbackend_keys = [\"{}\"]\n",
         backend_key(key)
     )
 }

@@ -8,16 +8,24 @@ use sightline_protocol::{decode_batch, Batch, Limits};
 
 use crate::static_files::StaticFiles;
 use crate::webdriver::Browser;
-use crate::{collector_bin, project_config, split_frames, Collector, Http};
+use crate::{collector_bin, project_config, sealed_project_config, split_frames, Collector, Http};
 
 /// The ingest key of the project [`start_collector`] declares.
 pub const KEY: &str = "slk_sdk_in_browser";
 /// Its read token.
 pub const TOKEN: &str = "slr_sdk_in_browser";
 
-/// The real collector with the test project, and the directory holding its data (dropped after
-/// the collector, as the tuple is).
+/// The real collector with the test project, taking sealed batches only as a deployment does by
+/// default, and the directory holding its data (dropped after the collector, as the tuple is).
 pub fn start_collector() -> (Collector, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = sealed_project_config("web", KEY, TOKEN);
+    let collector = Collector::start(&collector_bin(), &dir.path().join("data"), &config);
+    (collector, dir)
+}
+
+/// Like [`start_collector`], for tests that also post batches of their own making, unsealed.
+pub fn start_collector_taking_unsealed() -> (Collector, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let collector = Collector::start(&collector_bin(), &dir.path().join("data"), &project_config("web", KEY, TOKEN));
     (collector, dir)

@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 
 use actix_web::http::header::HeaderValue;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
-use sightline_protocol::{decode_batch, unseal, Limits, SessionId, WriterSecret};
+use sightline_protocol::{decode_batch, is_sealed_id, unseal, Limits, SessionId, WriterSecret};
 use tokio::sync::Semaphore;
 
 use super::auth::{project_of_key, query_key};
@@ -161,6 +161,10 @@ async fn ingest(
             return Err(ApiError::NotSessionWriter { session: batch.session.to_string() })
         }
         Some(_) => {}
+        // A sealed session's id, unsealed: never its writer's, who seals every batch.
+        None if is_sealed_id(&batch.session) => {
+            return Err(ApiError::NotSessionWriter { session: batch.session.to_string() })
+        }
         None if project.config.accept_unsealed => {}
         None => {
             return Err(ApiError::Forbidden {
