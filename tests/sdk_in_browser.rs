@@ -13,13 +13,12 @@ use sightline_e2e::webdriver::Browser;
 use sightline_e2e::{batch_bytes, Collector, Http};
 use sightline_protocol::{ConsoleLevel, DeviceType, ErrorKind, Event, EventData, NavigationKind, NodeKind, Value};
 
-fn page(collector: &str, wasm_url: Option<&str>) -> String {
-    let wasm = wasm_url.map(|u| format!(", wasmUrl: '{u}'")).unwrap_or_default();
+fn page(collector: &str, more_options: &str) -> String {
     format!(
         r#"<!doctype html><html><head><title>Invoices</title></head><body><h1>Invoices</h1>
 <script type="module">
 import {{ init, identify, track, flush, getSessionUrl, status }} from '/index.js';
-await init({{ endpoint: '{collector}', projectKey: '{KEY}'{wasm} }});
+await init({{ endpoint: '{collector}', projectKey: '{KEY}'{more_options} }});
 window.statusAtStart = status();
 identify('u_1842', {{ email: 'Jane@Acme.com', plan: 'enterprise' }});
 track('invoice_sent', {{ amount: 1024, currency: 'EUR', lines: [1, 2] }});
@@ -43,7 +42,7 @@ window.pageWorks = document.querySelector('h1').textContent;
 fn a_page_with_the_sdk_records_its_session_across_a_reload() {
     let (collector, _data) = start_collector();
     // The app's routes all serve the app, so a reload after a client-side route change works.
-    let app = page(&collector.base, None);
+    let app = page(&collector.base, "");
     let site = StaticFiles::start(&dist(), vec![("/".into(), app.clone()), ("/invoices/42".into(), app)]);
     let browser = Browser::start();
     let http = Http::default();
@@ -227,7 +226,7 @@ window.sessionUrl = getSessionUrl();
 #[test]
 fn the_page_works_when_the_sdk_cannot_load() {
     let (collector, _data) = start_collector();
-    let site = StaticFiles::start(&dist(), vec![("/".into(), page(&collector.base, Some("/missing.wasm")))]);
+    let site = StaticFiles::start(&dist(), vec![("/".into(), page(&collector.base, ", wasmUrl: '/missing.wasm'"))]);
     let browser = Browser::start();
     browser.navigate(&format!("{}/", site.base));
     let works = browser.wait_for("window.pageWorks", Duration::from_secs(20));
@@ -240,6 +239,32 @@ fn the_page_works_when_the_sdk_cannot_load() {
         "the page can read why"
     );
     assert_eq!(sdk_reports(&collector, "disabled", "wasm", 1), 1, "the collector heard of it once");
+}
+
+/// A `dom.js` from another release than the script (as a stale cache or CDN serves it) would
+/// read the page for a recorder that reads it otherwise: the SDK stays off, says why, and the
+/// collector hears of it.
+#[test]
+fn a_dom_recorder_from_another_release_leaves_the_sdk_off_and_says_why() {
+    let (collector, _data) = start_collector();
+    let built = std::fs::read_to_string(dist().join("dom.js")).expect("the built dom.js");
+    let package: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dist().join("../package.json")).unwrap()).unwrap();
+    let version = format!("\"{}\"", package["version"].as_str().unwrap());
+    assert_eq!(built.matches(&version).count(), 1, "dom.js carries its release once");
+    let stale = built.replace(&version, "\"0.0.1-stale\"");
+    let site = StaticFiles::start(
+        &dist(),
+        vec![("/".into(), page(&collector.base, ", domUrl: '/stale/dom.js'")), ("/stale/dom.js".into(), stale)],
+    );
+    let browser = Browser::start();
+    browser.navigate(&format!("{}/", site.base));
+    assert_eq!(browser.wait_for("window.pageWorks", Duration::from_secs(20)), "Invoices");
+    assert_eq!(
+        browser.execute("return window.statusAtStart;"),
+        serde_json::json!({ "state": "disabled", "reason": "version", "buffering": false })
+    );
+    assert_eq!(sdk_reports(&collector, "disabled", "version", 1), 1, "the collector heard of it once");
 }
 
 /// The collector's count of SDK reports of `kind` and `reason`, once it reaches `at_least`

@@ -17,6 +17,7 @@ import { createRoutes } from './api/routes.js';
 import { ADOPTED_STYLE_SHEETS, CANVAS, CUSTOM, ERROR, FEEDBACK, FOCUS, IDENTIFY, INPUT, KEY, MOUSE_MOVES, NETWORK, POINTER, SCROLL, SCROLL_POSITION, STYLE_RULE, STYLE_SHEET, SUBMIT, TRACE_KEY } from './kinds.js';
 import { createNetworkRecorder } from './network.js';
 import { joinTexts } from './tape.js';
+import { VERSION } from './version.js';
 
 // A full snapshot is taken this often, so a lost batch never ruins the rest of a replay.
 const KEYFRAME_INTERVAL_MS = 5 * 60 * 1000;
@@ -321,7 +322,11 @@ export function createSightline(initWasm, Recorder, defaultWasmUrl, feedbackUrl,
       watchErrors();
       phase = 'wasm';
       await initWasm({ module_or_path: wasm });
-      const { createDomRecorder } = await domModule;
+      const { createDomRecorder, DOM_VERSION } = await domModule;
+      if (DOM_VERSION !== VERSION) {
+        phase = 'version';
+        throw new Error(`dom.js is from release ${DOM_VERSION}, this script from ${VERSION}`);
+      }
       // stop() while the wasm was loading means: don't record.
       if (state !== 'starting') {
         shutDown();

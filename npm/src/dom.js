@@ -21,6 +21,10 @@ import { createPrivacy, selector } from './dom/privacy.js';
 import { createSerializer } from './dom/serialize.js';
 import { createStylesheets, wrapCssom } from './dom/stylesheets.js';
 import { numbering } from './dom/tape.js';
+import { VERSION } from './version.js';
+
+// The release this recorder is from: the entry script checks it is its own.
+export const DOM_VERSION = VERSION;
 
 export function createDomRecorder(sink, options = {}) {
   const maskSelector = selector('[data-sl-mask]', options.maskSelector);

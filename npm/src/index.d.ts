@@ -57,9 +57,10 @@ export interface Status {
   /**
    * Why the SDK is off (`null` unless `state` is `'disabled'`): `'sampled_out'` (this tab is outside `sampleRate`),
    * `'options'` (no `endpoint` or `projectKey`), `'wasm'` (the recorder, its wasm or `dom.js`, could not be loaded or compiled), `'storage'`
-   * (no session storage or random source), `'start'` (anything else at start-up), `'runtime'` (a failure while recording).
+   * (no session storage or random source), `'version'` (`dom.js` is from another release than the script, as a stale cache
+   * serves it), `'start'` (anything else at start-up), `'runtime'` (a failure while recording).
    */
-  reason: 'sampled_out' | 'options' | 'wasm' | 'storage' | 'start' | 'runtime' | null;
+  reason: 'sampled_out' | 'options' | 'wasm' | 'storage' | 'version' | 'start' | 'runtime' | null;
   /** Whether the SDK is in buffer mode and has sent nothing yet. */
   buffering: boolean;
 }

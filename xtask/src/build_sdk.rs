@@ -19,7 +19,8 @@ use crate::tools::{
 
 /// The SDK's JavaScript modules in `npm/src` (and in `dist`, unbundled, at the same paths), each
 /// after the modules it imports: the script-tag build joins them in this order into one scope.
-const MODULES: [&str; 24] = [
+const MODULES: [&str; 25] = [
+    "version.js",
     "wrap.js",
     "tape.js",
     "stash.js",

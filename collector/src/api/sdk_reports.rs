@@ -22,7 +22,7 @@ use crate::metrics::METRICS;
 const MAX_REPORT_BYTES: usize = 256;
 
 /// Why the SDK switched itself off.
-pub const DISABLED_REASONS: [&str; 6] = ["sampled_out", "options", "wasm", "storage", "start", "runtime"];
+pub const DISABLED_REASONS: [&str; 7] = ["sampled_out", "options", "wasm", "storage", "version", "start", "runtime"];
 /// What the recorder dropped and recovered from by walking the page again.
 pub const RECOVERED_REASONS: [&str; 2] = ["snapshot_tape", "mutation_tape"];
 

@@ -9,6 +9,8 @@ import { flattenValue, MAX_VALUE_TEXT } from '../../src/api/console.js';
 import { maskText, maskValue, selector } from '../../src/dom/privacy.js';
 import { createRedaction, REDACTED, toMatcher } from '../../src/redact.js';
 import { cleanText, joinTexts } from '../../src/tape.js';
+import { VERSION } from '../../src/version.js';
+import { readFileSync } from 'node:fs';
 
 test('masked text keeps its shape, masked values keep their length', () => {
   assert.equal(maskText('Jane Doe, 42 rue X'), maskText('Jane Doe, 42 rue X'));
@@ -95,4 +97,9 @@ test('buffer mode keeps everything until a checkout is old enough', () => {
   buffer.checkout(2000);
   buffer.keep(new Uint8Array(7), 3000);
   assert.equal(buffer.take().length, 3);
+});
+
+test('the version built into the modules is the package’s', () => {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+  assert.equal(VERSION, pkg.version);
 });
