@@ -579,6 +579,7 @@ window.sessionUrl = getSessionUrl();
     let second = "<!doctype html><p id=\"status\">second frame</p>".to_owned();
     let site =
         StaticFiles::start(&dist(), vec![("/".into(), page), ("/inner".into(), inner), ("/second".into(), second)]);
+    let other_origin = StaticFiles::start(&dist(), vec![("/elsewhere".into(), "<p>another origin</p>".into())]);
     let browser = Browser::start();
     browser.navigate(&format!("{}/", site.base));
     let session = recorded_session(&browser);
@@ -614,6 +615,15 @@ window.sessionUrl = getSessionUrl();
     );
     std::thread::sleep(Duration::from_millis(400));
     let (second_at, second_live) = serialized(&browser, live_second, true);
+    // A third frame, of another origin: the blank document it is made with is recorded, then
+    // goes when the frame loads a page the recorder can't read.
+    let elsewhere = format!("{}/elsewhere", other_origin.base);
+    browser.execute(&format!(
+        "const f = document.createElement('iframe'); f.id = 'third'; f.src = '{elsewhere}'; document.body.append(f); return true;"
+    ));
+    browser.wait_for("document.getElementById('third').contentDocument === null", Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(400));
+    let third_at = browser.execute("return Date.now();").as_u64().unwrap();
     // A change after it, so that the session is known to hold everything before.
     let last =
         browser.execute("const now = Date.now(); document.body.dataset.done = '1'; return now;").as_u64().unwrap();
@@ -667,6 +677,13 @@ window.sessionUrl = getSessionUrl();
     let (_, shown) = serialized(&browser, &format!("{shown_second}.contentDocument"), true);
     assert_same("played forward to the second frame", &second_live, &shown);
     assert_eq!(browser.execute(&format!("return {shown_frame}.playedThrough;")), true, "the first frame stayed");
+    // Played on past the third frame's load: it loads its own source, as it did for the user.
+    browser.execute(&format!(
+        "const t = document.getElementById('timeline'); t.value = String({}); t.dispatchEvent(new Event('input')); return true;",
+        third_at - start
+    ));
+    let shown_third = "document.getElementById('replay-frame').contentDocument.getElementById('third')";
+    assert_eq!(browser.execute(&format!("return {shown_third}.getAttribute('src');")), elsewhere.as_str());
 }
 
 /// A page whose storm of changes pauses diffing (6,000 nodes replaced every 20 ms, 60 times),

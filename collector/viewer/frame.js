@@ -164,6 +164,8 @@ export class ReplayFrame {
 
   clear(doc, root) {
     doc.replaceChildren();
+    // A page built anew starts at its origin, as a fresh frame does; its scroll follows.
+    if (doc.defaultView) doc.defaultView.scrollTo(0, 0);
     this.nodes = new Map([[root, doc]]);
     this.ids = new WeakMap([[doc, root]]);
     doc.adoptedStyleSheets = [];

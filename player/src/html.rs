@@ -437,6 +437,11 @@ mod tests {
             // A special scheme without a host takes the base's.
             el(18, 1, "img", &[("src", "HTTPS:/api/sessions"), ("srcset", "https:x 1x")]),
             el(19, 1, "img", &[("src", "https:\\\\cdn.example/d.png")]),
+            // The browser's parser leaves parentheses at the first `)`; a fragment names a place
+            // in a page only in a link; `data` is a URL only on an object.
+            el(20, 1, "img", &[("srcset", "https://cdn.example/a.png 1x ((),/api/sessions 2x"), ("src", "#")]),
+            el(21, 1, "x-chart", &[("data", "1,2,3")]),
+            el(22, 1, "object", &[("data", "chart.svg")]),
         ]);
         assert_eq!(
             to_html(&dom, 1),
@@ -444,7 +449,8 @@ mod tests {
              <svg><a href=\"#ok\"></a><script></script></svg><a href=\"https://app.example/javascript:ok\"></a>\
              <img src=\"https://cdn.example/a.png\"><img>\
              <img src=\"\t//cdn.example/b.png\" srcset=\"https://cdn.example/c.png 1x,data:,d (x, y) 2x\">\
-             <link href=\"\\\\cdn.example/s.css\"><img><img src=\"https:\\\\cdn.example/d.png\">"
+             <link href=\"\\\\cdn.example/s.css\"><img><img src=\"https:\\\\cdn.example/d.png\"><img>\
+             <x-chart data=\"1,2,3\"></x-chart><object></object>"
         );
     }
 

@@ -199,8 +199,9 @@ pub fn inert_element(dom: &ReplayDom, id: u32, element: &Element, documents: Fra
             || lower == "ping"
             || lower == "referrerpolicy"
             || (url && is_script_url(value))
-            || (url && is_relative(value))
-            || (matches!(lower.as_str(), "srcset" | "imagesrcset") && srcset_urls(value).any(is_relative))
+            // A fragment is the page's own only where it names a place in it.
+            || (url && (lower != "data" || tag == "object") && is_relative(value, matches!(lower.as_str(), "href" | "xlink:href")))
+            || (matches!(lower.as_str(), "srcset" | "imagesrcset") && srcset_urls(value).any(|url| is_relative(url, false)))
             || (url && opens_document(&lower) && scheme_is(value, "data"))
             || (tag == "script" && matches!(lower.as_str(), "src" | "href" | "xlink:href"))
             || (blocked.is_some() && lower == "style")
@@ -241,7 +242,7 @@ pub fn inert_element(dom: &ReplayDom, id: u32, element: &Element, documents: Fra
 /// Whether a URL is relative, read as a browser reads it: the recorder makes every URL
 /// absolute (a fragment aside), so one that isn't would only resolve against the viewer's own
 /// address, where a frame's document built in place has its URL.
-fn is_relative(value: &str) -> bool {
+fn is_relative(value: &str, fragment_ok: bool) -> bool {
     let url: String =
         value.trim_matches(|c: char| c <= ' ').chars().filter(|c| !matches!(c, '\t' | '\n' | '\r')).collect();
     let scheme = url.split_once(':').map(|(scheme, _)| scheme).filter(|s| {
@@ -255,7 +256,7 @@ fn is_relative(value: &str) -> bool {
             ["http", "https", "ws", "wss", "ftp", "file"].iter().any(|special| s.eq_ignore_ascii_case(special))
                 && !two_slashes(&url[s.len() + 1..])
         }
-        None => !(url.is_empty() || url.starts_with('#') || two_slashes(&url)),
+        None => !(url.is_empty() || (fragment_ok && url.starts_with('#')) || two_slashes(&url)),
     }
 }
 
@@ -274,16 +275,17 @@ fn srcset_urls(value: &str) -> impl Iterator<Item = &str> {
         let ended_by_comma = rest[..end].ends_with(',');
         rest = &rest[end..];
         if !ended_by_comma {
-            let mut depth = 0u32;
+            // As the browser's parser: the first `)` ends what a `(` opened, however many.
+            let mut in_parens = false;
             let stop = rest
                 .char_indices()
                 .find(|&(_, c)| {
                     match c {
-                        '(' => depth += 1,
-                        ')' => depth = depth.saturating_sub(1),
+                        '(' => in_parens = true,
+                        ')' => in_parens = false,
                         _ => {}
                     }
-                    c == ',' && depth == 0
+                    c == ',' && !in_parens
                 })
                 .map_or(rest.len(), |(at, _)| at);
             rest = &rest[stop..];

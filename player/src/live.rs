@@ -14,7 +14,7 @@
 //! start is never blank. A recorded frame's own document is built in the frame the same way,
 //! by ops, and changed in place too.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde::Serialize;
 use sightline_protocol::{EventData, Mutation, Namespace, NodeKind};
@@ -105,7 +105,11 @@ struct Pending {
     /// Elements and texts changed, with each element's form before its first change, in the
     /// order first changed.
     changed: Vec<(u32, Form)>,
-    seen: HashSet<u32>,
+    /// The form of each element changed before its first change.
+    was: HashMap<u32, Form>,
+    /// Elements whose form differed from it at some point: what went under them meanwhile went
+    /// unseen, so they are shown anew whatever their form at the end.
+    reformed: HashSet<u32>,
     /// Documents and shadow roots whose adopted sheets changed.
     adopters: BTreeSet<u32>,
     /// Frame elements whose document came, went or changed mode: each is shown anew once, at
@@ -116,9 +120,19 @@ struct Pending {
 }
 
 impl Pending {
+    /// Notes `id` as about to change.
     fn touch(&mut self, dom: &ReplayDom, id: u32) {
-        if id != 0 && self.seen.insert(id) {
-            self.changed.push((id, form(dom, id)));
+        if id != 0 && !self.was.contains_key(&id) {
+            let was = form(dom, id);
+            self.was.insert(id, was);
+            self.changed.push((id, was));
+        }
+    }
+
+    /// Notes `id` as changed: whether its form is another now.
+    fn settle(&mut self, dom: &ReplayDom, id: u32) {
+        if self.was.get(&id).is_some_and(|was| *was != form(dom, id)) {
+            self.reformed.insert(id);
         }
     }
 }
@@ -412,7 +426,7 @@ impl LiveFrame {
 
     /// Ops for an element whose attributes, value or sheet may have changed, from what its form
     /// was before.
-    fn changed(&self, id: u32, was: Form, ops: &mut Vec<Op>) {
+    fn changed(&self, id: u32, was: Form, reformed: bool, ops: &mut Vec<Op>) {
         if self.place(id) == Place::Hidden {
             return;
         }
@@ -421,7 +435,7 @@ impl LiveFrame {
             ops.push(Op::Content { id, text: text.clone() });
             return;
         }
-        if form(&self.dom, id) != was {
+        if reformed || form(&self.dom, id) != was {
             self.replace_subtree(id, ops);
             return;
         }
@@ -444,7 +458,7 @@ impl LiveFrame {
             }
         }
         for (id, was) in pending.changed {
-            self.changed(id, was, ops);
+            self.changed(id, was, pending.reformed.contains(&id), ops);
         }
         for host in pending.adopters {
             if self.dom.node(host).is_some() {
@@ -463,18 +477,23 @@ impl LiveFrame {
             EventData::Input(input) => {
                 pending.touch(&self.dom, input.target);
                 self.dom.apply(data);
+                pending.settle(&self.dom, input.target);
             }
             EventData::StyleSheet(sheet) => {
                 // The sheet may move from one owner to another: both are shown anew.
-                pending.touch(&self.dom, self.dom.sheet_users(sheet.id).0);
+                let was_owner = self.dom.sheet_users(sheet.id).0;
+                pending.touch(&self.dom, was_owner);
                 pending.touch(&self.dom, sheet.owner);
                 self.dom.apply(data);
+                pending.settle(&self.dom, was_owner);
+                pending.settle(&self.dom, sheet.owner);
                 pending.adopters.extend(self.dom.sheet_users(sheet.id).1);
             }
             EventData::StyleRule(rule) => {
                 let (owner, hosts) = self.dom.sheet_users(rule.sheet);
                 pending.touch(&self.dom, owner);
                 self.dom.apply(data);
+                pending.settle(&self.dom, owner);
                 pending.adopters.extend(hosts);
             }
             EventData::AdoptedStyleSheets(adopted) => {
@@ -548,7 +567,11 @@ impl LiveFrame {
             let (place, frame) = self.place_in(node.id);
             // In a frame that will be shown anew, it comes with it.
             let within = made.map_or(frame, |made| self.place_in(made).1);
-            if within != 0 && pending.reframed.contains(&within) {
+            let covered = |f: u32| pending.reframed.contains(&f);
+            if !pending.reframed.is_empty()
+                && within != 0
+                && (covered(within) || self.frames_around(within).any(covered))
+            {
                 continue;
             }
             if let Some(made) = made {
@@ -564,6 +587,7 @@ impl LiveFrame {
         for change in &mutation.attrs {
             pending.touch(&self.dom, change.id);
             self.dom.set_attribute(change);
+            pending.settle(&self.dom, change.id);
         }
         for change in &mutation.texts {
             if matches!(self.dom.node(change.id).map(|n| &n.kind), Some(NodeKind::Text(_) | NodeKind::CData(_))) {
@@ -1186,6 +1210,45 @@ mod tests {
         let lines = straight_to(&replay, 1_700).join("\n");
         assert!(lines.contains("3 80 <iframe []>") && lines.contains("'moved'"), "{lines}");
         assert!(lines.contains(r#"103 <iframe [("src", "https://app.example/frame")]>"#), "{lines}");
+    }
+
+    /// An element hidden and shown again within one step: what went under it meanwhile is
+    /// shown, as a seek shows it.
+    #[test]
+    fn what_changed_under_an_element_hidden_for_a_moment_is_shown() {
+        let input = |value: &str| {
+            EventData::Input(Input { target: 11, value: value.into(), checked: None, masked: false, scripted: true })
+        };
+        let timed = vec![
+            (1_000, page(&[])),
+            (1_100, input("hi")),
+            (
+                1_150,
+                change(Mutation {
+                    removes: vec![12],
+                    adds: vec![text(20, 11, 0, "new default")],
+                    ..Default::default()
+                }),
+            ),
+            (1_200, input("")),
+        ];
+        let batch = Batch {
+            project: "slk".into(),
+            session: SessionId([3; 16]),
+            page: 0,
+            seq: 0,
+            start: 0,
+            sent: 2_000,
+            events: Event::sequence(0, timed),
+            trace_key: None,
+        };
+        let replay = Replay::new(&[batch]);
+        let mut frame = LiveFrame::new();
+        let mut mirror = Mirror::default();
+        mirror.apply(&frame.advance(&replay, 1_000));
+        mirror.apply(&frame.advance(&replay, 1_300));
+        assert_eq!(mirror.lines(), straight_to(&replay, 1_300));
+        assert!(mirror.lines().iter().any(|line| line.ends_with("'new default'")), "{:?}", mirror.lines());
     }
 
     #[test]

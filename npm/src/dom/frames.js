@@ -31,17 +31,25 @@ export function createFrames(ctx, { listenTo }, addSubtree) {
     iframe.addEventListener('load', () =>
       sink.guard(() => {
         if (!ctx.running || !ids.has(iframe) || !iframe.isConnected) return;
-        let doc;
+        let doc = null;
         try {
           doc = iframe.contentDocument;
         } catch (_) {
+          // Cross-origin, as below.
+        }
+        const old = frameDocuments.get(iframe);
+        const oldId = old && ids.has(old) ? [ids.get(old)] : [];
+        if (!doc || !doc.documentElement) {
+          // The frame went to a page the recorder can't read (another origin): the document it
+          // had (often the blank one it was made with) goes, and the replay loads its source.
+          frameDocuments.delete(iframe);
+          if (oldId.length > 0) addSubtree(null, iframe, oldId);
           return;
         }
-        if (!doc || !doc.documentElement || ids.has(doc)) return;
+        if (ids.has(doc)) return;
         // The frame navigated: its new document replaces the old one.
-        const old = frameDocuments.get(iframe);
         frameDocuments.set(iframe, doc);
-        addSubtree(doc, iframe, old && ids.has(old) ? [ids.get(old)] : []);
+        addSubtree(doc, iframe, oldId);
       }),
     );
   }

@@ -349,6 +349,11 @@ export function createMutations(ctx, privacy, sheets, interactions, serializer) 
       return;
     }
     if (!ids.has(holder) || !holder.isConnected || inBlockedOrScript(holder)) return;
+    // Nothing to add: the removals alone (a frame's document gone where it can't be read).
+    if (root === null) {
+      if (removes.length > 0) sink.mutation(changeTape(removes, new Tape(), EMPTY, EMPTY), '');
+      return;
+    }
     if (root.nodeType === 11) observe(root);
     let removesLeft = removes;
     const adds = new Tape();

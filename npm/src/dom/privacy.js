@@ -27,7 +27,7 @@ export const UNMASK = 2; // form values and text are recorded as they are (data-
 export const EDITABLE = 4; // inside contenteditable: text is what the user typed
 export const BLOCKED = -1; // not a flag: a parent inside a blocked element or a script
 
-const URL_ATTRIBUTES = new Set(['href', 'src', 'action', 'formaction', 'poster', 'background', 'cite', 'xlink:href', 'data']);
+const URL_ATTRIBUTES = new Set(['href', 'src', 'action', 'formaction', 'poster', 'background', 'cite', 'xlink:href']);
 // Attributes whose value is shown to the user as text.
 const TEXT_ATTRIBUTES = new Set(['title', 'alt', 'placeholder', 'aria-label', 'aria-description', 'label']);
 // Inputs whose value is a visible label, not something the user typed.
@@ -174,7 +174,7 @@ export function createPrivacy(ctx) {
     if (name.length > 2 && (name.charCodeAt(0) | 32) === 111 && (name.charCodeAt(1) | 32) === 110) return null; // on*
     // A frame's inline document is recorded as the frame's document node, masked like the rest.
     if (name === 'srcdoc') return null;
-    if (URL_ATTRIBUTES.has(name)) {
+    if (URL_ATTRIBUTES.has(name) || (name === 'data' && el.localName === 'object')) {
       return /^\s*javascript:/i.test(value) ? 'javascript:void 0' : absolute(value, el.baseURI);
     }
     if (name === 'srcset') return absoluteSrcset(value, el.baseURI);
