@@ -781,6 +781,22 @@ mod tests {
         EventData::Mutation(mutation)
     }
 
+    /// A session of one page holding `timed`, each event at its time.
+    fn replay_of(timed: Vec<(u64, EventData)>) -> Replay {
+        let sent = timed.last().map_or(0, |(at, _)| at + 1_000);
+        let events = Event::sequence(0, timed);
+        Replay::new(&[Batch {
+            project: "slk".into(),
+            session: SessionId([1; 16]),
+            page: 0,
+            seq: 0,
+            start: 0,
+            sent,
+            events,
+            trace_key: None,
+        }])
+    }
+
     /// A session of two keyframes, with every kind of change between them.
     fn session() -> Replay {
         let attr = |id, name: &str, value: Option<&str>| AttributeChange {
@@ -885,17 +901,7 @@ mod tests {
             (5_000, page(&[el(40, 6, 0, "p", &[])])),
             (5_100, change(Mutation { adds: vec![text(41, 40, 0, "second page")], ..Default::default() })),
         ];
-        let batch = Batch {
-            project: "slk".into(),
-            session: SessionId([1; 16]),
-            page: 0,
-            seq: 0,
-            start: 0,
-            sent: 6_000,
-            events: Event::sequence(0, timed),
-            trace_key: None,
-        };
-        Replay::new(&[batch])
+        replay_of(timed)
     }
 
     fn straight_to(replay: &Replay, time: u64) -> Vec<String> {
@@ -1153,17 +1159,7 @@ mod tests {
             // The page, in quirks mode, gets a doctype: standards mode, a new page.
             (1_800, change(Mutation { adds: vec![at(doctype(), 99, 1, 2)], ..Default::default() })),
         ];
-        let batch = Batch {
-            project: "slk".into(),
-            session: SessionId([2; 16]),
-            page: 0,
-            seq: 0,
-            start: 0,
-            sent: 2_000,
-            events: Event::sequence(0, timed),
-            trace_key: None,
-        };
-        let replay = Replay::new(&[batch]);
+        let replay = replay_of(timed);
         let mut frame = LiveFrame::new();
         let mut mirror = Mirror::default();
         let mut documents = vec![];
@@ -1232,17 +1228,7 @@ mod tests {
             ),
             (1_200, input("")),
         ];
-        let batch = Batch {
-            project: "slk".into(),
-            session: SessionId([3; 16]),
-            page: 0,
-            seq: 0,
-            start: 0,
-            sent: 2_000,
-            events: Event::sequence(0, timed),
-            trace_key: None,
-        };
-        let replay = Replay::new(&[batch]);
+        let replay = replay_of(timed);
         let mut frame = LiveFrame::new();
         let mut mirror = Mirror::default();
         mirror.apply(&frame.advance(&replay, 1_000));
