@@ -820,6 +820,12 @@ fn other_interactions_and_the_masking_options_are_recorded() {
         mouse("mouseMoved", x - 50.0 + f64::from(step) * 20.0, y, "none", 0);
         std::thread::sleep(Duration::from_millis(60));
     }
+    // A fast move, within one sample's interval: where it ends is recorded, where the pointer
+    // then rests.
+    let rest = (x - 33.0, y + 7.0);
+    mouse("mouseMoved", x - 20.0, y + 2.0, "none", 0);
+    mouse("mouseMoved", rest.0, rest.1, "none", 0);
+    std::thread::sleep(Duration::from_millis(200));
     for clicks in [1, 2] {
         mouse("mousePressed", x, y, "left", clicks);
         mouse("mouseReleased", x, y, "left", clicks);
@@ -938,6 +944,8 @@ fn other_interactions_and_the_masking_options_are_recorded() {
         .flatten()
         .collect();
     assert!(moves.len() >= 4, "sampled mouse and touch moves: {moves:?}");
+    let rested = (rest.0.round() as i32, rest.1.round() as i32);
+    assert!(moves.contains(&rested), "where a fast move ended, {rested:?}: {moves:?}");
     assert!(moves.iter().any(|&(_, my)| f64::from(my) > y + 5.0), "the finger's moves too: {moves:?}");
 
     let (inner, _) = element_with_id(&nodes, "inner");

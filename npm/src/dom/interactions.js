@@ -111,21 +111,40 @@ export function createInteractions(ctx, { flagsAt, formValueMasked, inBlockedOrS
   let movesStart = 0;
   let lastMove = 0;
   let movesTimer = null;
+  // The last move a sample passed over, and the timer that takes it at the end of the sample's
+  // interval: where a fast move ends is where the pointer rests, and what it hovers.
+  let passed = null;
+  let passedTimer = null;
 
   // Mouse moves and a finger's moves share one sampled trail.
   function onMouseMove(event) {
     if (!ctx.running) return;
-    const now = Date.now();
-    if (now - lastMove < MOVE_SAMPLE_MS) return;
     const point = event.touches ? event.touches[0] : event;
     if (!point) return;
+    const [dx, dy] = frameOffset(event);
+    const [x, y] = [Math.round(point.clientX + dx) | 0, Math.round(point.clientY + dy) | 0];
+    const now = Date.now();
+    if (now - lastMove < MOVE_SAMPLE_MS) {
+      passed = [x, y];
+      if (passedTimer === null) passedTimer = setTimeout(takePassed, MOVE_SAMPLE_MS - (now - lastMove));
+      return;
+    }
+    addMove(x, y, now);
+  }
+
+  function takePassed() {
+    passedTimer = null;
+    if (ctx.running && passed !== null) addMove(passed[0], passed[1], Date.now());
+  }
+
+  function addMove(x, y, now) {
+    passed = null;
     lastMove = now;
     if (moves.length === 0) {
       movesStart = now;
       movesTimer = setTimeout(flushMoves, MOVE_GROUP_MS);
     }
-    const [dx, dy] = frameOffset(event);
-    moves.push(Math.round(point.clientX + dx) | 0, Math.round(point.clientY + dy) | 0, now - movesStart);
+    moves.push(x, y, now - movesStart);
   }
 
   function flushMoves() {
