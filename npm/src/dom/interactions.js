@@ -148,6 +148,10 @@ export function createInteractions(ctx, { flagsAt, formValueMasked, inBlockedOrS
   }
 
   function flushMoves() {
+    // A click or a touch comes after where the pointer went: that goes first.
+    if (passedTimer !== null) clearTimeout(passedTimer);
+    passedTimer = null;
+    if (ctx.running && passed !== null) addMove(passed[0], passed[1], Date.now());
     if (movesTimer !== null) clearTimeout(movesTimer);
     movesTimer = null;
     if (moves.length === 0) return;
