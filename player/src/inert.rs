@@ -243,8 +243,13 @@ pub fn inert_element(dom: &ReplayDom, id: u32, element: &Element, documents: Fra
 /// absolute (a fragment aside), so one that isn't would only resolve against the viewer's own
 /// address, where a frame's document built in place has its URL.
 fn is_relative(value: &str, fragment_ok: bool) -> bool {
-    let url: String =
-        value.trim_matches(|c: char| c <= ' ').chars().filter(|c| !matches!(c, '\t' | '\n' | '\r')).collect();
+    // Read as the browser reads it; copied only when it holds tabs or newlines to take out.
+    let trimmed = value.trim_matches(|c: char| c <= ' ');
+    let url: Cow<str> = if trimmed.contains(['\t', '\n', '\r']) {
+        Cow::Owned(trimmed.chars().filter(|c| !matches!(c, '\t' | '\n' | '\r')).collect())
+    } else {
+        Cow::Borrowed(trimmed)
+    };
     let scheme = url.split_once(':').map(|(scheme, _)| scheme).filter(|s| {
         s.starts_with(|c: char| c.is_ascii_alphabetic())
             && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))

@@ -73,8 +73,8 @@ impl Group {
         let queued =
             self.keys.get(&key).map(|earlier| if *earlier == hash { Outcome::Duplicate } else { Outcome::Conflict });
         // A summary is written with every batch, so a session without one has no batches.
-        let cached = match self.cache.get_mut(store, project, session)? {
-            Some(cached) => {
+        let cached = match (self.cache.get_mut(store, project, session)?, queued) {
+            (Some(cached), queued) => {
                 // Only the session's writer may write into it, retries included.
                 if cached.summary.writer.is_some() && cached.summary.writer != writer {
                     return Ok(Outcome::NotWriter);
@@ -96,9 +96,9 @@ impl Group {
                 cached
             }
             // Queued in this group, its session since gone from the cache.
-            None if queued.is_some() => return Ok(queued.unwrap_or(Outcome::Conflict)),
-            None if store.is_deleted(project, session)? => return Ok(Outcome::Dropped),
-            None => {
+            (None, Some(queued)) => return Ok(queued),
+            (None, None) if store.is_deleted(project, session)? => return Ok(Outcome::Dropped),
+            (None, None) => {
                 self.writes.push(Write::Listed { project, session, first_seen: received_at });
                 // The session is bound to the writer of its first batch.
                 let summary = SessionSummary { writer, ..SessionSummary::new(session, received_at) };
