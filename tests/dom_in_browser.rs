@@ -511,6 +511,81 @@ await init({{ endpoint: '{}', projectKey: '{KEY}' }});
 }
 
 #[test]
+fn a_moment_that_comes_while_diffing_resumes_after_a_storm_is_replayed_as_it_was() {
+    // Diffing resumes after a storm's pause with a walk of the stormy page, in slices; the page
+    // settles, and the session ends or an error comes, before that walk is done. What the walk
+    // held back meanwhile is over the storm budget, and the session's end comes only once.
+    for end in ["location.href = '/next'", "window.stopNow()", "throw new Error('settled')"] {
+        let (collector, _data) = start_collector();
+        let page = format!(
+            r#"<!doctype html><title>Resumed, then end</title><body><h1>Report</h1><div id="storm"></div><script type="module">
+import {{ init, flush, stop, getSessionUrl }} from '/index.js';
+await init({{ endpoint: '{base}', projectKey: '{KEY}' }});
+window.flushNow = flush;
+window.stopNow = stop;
+window.sessionUrl = getSessionUrl();
+await new Promise((resolve) => setTimeout(resolve, 300));
+const box = document.getElementById('storm');
+// The walk is seen by the page: it asks each element whether it matches the block selector.
+const matches = Element.prototype.matches;
+let asked = -1;
+Element.prototype.matches = function (selector) {{
+  if (asked >= 0 && ++asked === 20000) setTimeout(settleAndEnd, 0);
+  return matches.call(this, selector);
+}};
+function settleAndEnd() {{
+  box.innerHTML = '{SETTLED}';
+  window.settledAt = Date.now();
+  {end};
+}}
+// Over the budget at once: diffing pauses for a second, then walks these nodes again.
+box.innerHTML = '<i></i>'.repeat(300000);
+setTimeout(() => {{ asked = 0; }}, 500);
+</script></body>"#,
+            base = collector.base
+        );
+        let next = format!(
+            r#"<!doctype html><title>Next</title><p>next page</p><script type="module">
+import {{ init }} from '/index.js';
+await init({{ endpoint: '{}', projectKey: '{KEY}' }});
+</script>"#,
+            collector.base
+        );
+        let site = StaticFiles::start(&dist(), vec![("/".into(), page), ("/next".into(), next)]);
+        let browser = Browser::start();
+        browser.navigate(&format!("{}/", site.base));
+        let session = recorded_session(&browser);
+        let http = Http::default();
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let erring = end.starts_with("throw");
+        loop {
+            if erring {
+                browser.execute("window.flushNow && window.flushNow(); return true;");
+            }
+            let frames = stored_stream(&http, &collector, &session, 1);
+            let batches: Vec<Batch> = frames.iter().map(|f| decode_batch(f, &Limits::default()).unwrap()).collect();
+            let replay = sightline_player::Replay::new(&batches);
+            // The moment: the error (with the slack the error test above allows), or the
+            // stormy page's last one.
+            let moment = if erring {
+                let error = replay.events().iter().find(|(_, _, e)| matches!(e, EventData::Error(_)));
+                error.map(|(t, _, _)| t + 100)
+            } else {
+                replay.events().iter().rfind(|(_, page, _)| *page == 0).map(|(t, _, _)| *t)
+            };
+            if moment.is_some_and(|moment| shows_settled(&replay, moment)) {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{end}: the replay at that moment shows the page before it settled"
+            );
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+}
+
+#[test]
 fn elements_with_attributes_last_in_a_walk_are_recorded() {
     // Frameworks mount into the body after what the HTML left there, so the last node of the
     // document, or of a set of additions, is often an element with a few attributes and

@@ -31,8 +31,11 @@ export function createMutations(ctx, privacy, sheets, interactions, serializer) 
   // that arrive meanwhile and applies them once it is done: re-adding a node the walk already
   // wrote replaces it, so the result is the page as it is at the end, whatever changed between.
   let walking = false;
-  // While a walk goes on in slices: walks the rest of it now, until a deadline.
+  // While a walk goes on in slices: walks the rest of it now, until a deadline; gives it up.
   let walkRest = null;
+  let walkStop = null;
+  // Whether the walk under way was started to catch up (see `catchUp`).
+  let walkCatchesUp = false;
   let heldBack = [];
   let heldBackOverflow = false;
   let budget = STORM_BURST;
@@ -129,16 +132,20 @@ export function createMutations(ctx, privacy, sheets, interactions, serializer) 
     heldBack = [];
     heldBackOverflow = false;
     let timer = null;
+    const over = () => {
+      walking = false;
+      walkCatchesUp = false;
+      walkRest = null;
+      walkStop = null;
+    };
     // One slice; true once the walk is over.
     const run = () => {
       if (!ctx.running || !ctx.observing) {
-        walking = false;
-        walkRest = null;
+        over();
         return true;
       }
       if (!slice()) return false;
-      walking = false;
-      walkRest = null;
+      over();
       const records = heldBack.concat(ctx.observer.takeRecords());
       heldBack = [];
       if (heldBackOverflow) pauseForStorm();
@@ -161,6 +168,11 @@ export function createMutations(ctx, privacy, sheets, interactions, serializer) 
           }
         }
       });
+    walkStop = () => {
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
+      over();
+    };
     next();
   }
 
@@ -324,20 +336,36 @@ export function createMutations(ctx, privacy, sheets, interactions, serializer) 
     }, 60000);
   }
 
-  // A moment that matters came while a storm paused diffing: an error, or the end of the
-  // session (the page goes away or hides, \`stop()\`). The page is taken as it is now, so the
-  // replay shows it as it was then rather than before the storm; when the session ends, the
-  // first slice of that walk may take `firstSliceMs`, since no later slice may come.
+  // A moment that matters came while a storm paused diffing, or while a walk went on that the
+  // page changed under: an error, or the end of the session (the page goes away or hides,
+  // `stop()`). The page is taken as it is now, so the replay shows it as it was then rather
+  // than before the storm; when the session ends, the first slice of that walk may take
+  // `firstSliceMs`, since no later slice may come.
   function catchUp(firstSliceMs = SLICE_MS) {
     if (!ctx.running) return;
     const deadline = performance.now() + firstSliceMs;
+    const ending = firstSliceMs > SLICE_MS;
+    // The nodes a walk has still to visit may be gone, and what it held back is diffed only
+    // after it, if the storm budget allows (a storm's pause otherwise). A walk that catches up
+    // already is given up for another only when the session ends, so that errors coming one
+    // after another don't keep a walk from ending.
+    if (walking && (ending || !walkCatchesUp) && ctx.observer !== null) {
+      heldBack = heldBack.concat(ctx.observer.takeRecords());
+      if (heldBack.length > 0 || heldBackOverflow) {
+        walkStop();
+        heldBack = [];
+        walkCatchesUp = true;
+        snapshot(firstSliceMs);
+      }
+    }
     if (!ctx.observing && resumeTimer !== null) {
       clearTimeout(resumeTimer);
+      walkCatchesUp = true;
       resumeAfterStorm(firstSliceMs);
     }
     // A walk in slices still going (the page taken after a storm, or a large change) when the
     // session ends: no later slice would run, so the rest is walked now, within the time.
-    if (firstSliceMs > SLICE_MS && walkRest !== null) walkRest(deadline);
+    if (ending && walkRest !== null) walkRest(deadline);
   }
 
   // Adds a subtree the observer can't see arrive (a frame's new document, a shadow root
