@@ -49,6 +49,8 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Size and queue limits.
     pub limits: LimitsConfig,
+    /// How much of the data directory's disk is kept free.
+    pub storage: StorageConfig,
     /// How often the retention sweep runs, in seconds. Defaults to 3600 (1 hour).
     pub retention_sweep_seconds: u64,
     /// How webhooks are delivered.
@@ -69,6 +71,7 @@ impl Default for Config {
             metrics_token: None,
             public_url: None,
             limits: LimitsConfig::default(),
+            storage: StorageConfig::default(),
             retention_sweep_seconds: 3600,
             webhooks: WebhooksConfig::default(),
             projects: Vec::new(),
@@ -109,6 +112,24 @@ impl Default for LimitsConfig {
             max_page_size: 200,
             source_rate_limit: 1_000,
         }
+    }
+}
+
+/// Disk space kept free in the data directory's file system, so that a full disk costs new
+/// batches only: reads, deletions and a restart still work.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// Ingest is refused (`507 storage_full`) while less than this is free. Defaults to 256 MiB.
+    pub min_free_bytes: u64,
+    /// A file of this size is kept in the data directory and given up when the store fails for
+    /// lack of space, or can't open: room for it to reopen. Defaults to 64 MiB; 0 keeps none.
+    pub reserve_bytes: u64,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig { min_free_bytes: 256 << 20, reserve_bytes: 64 << 20 }
     }
 }
 

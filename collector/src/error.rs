@@ -140,6 +140,8 @@ impl ApiError {
             ApiError::Overloaded { .. } => "overloaded",
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::Store(e) if e.is_no_space() => "storage_full",
+            ApiError::Store(e) if e.is_transient() => "storage_unavailable",
             ApiError::Store(_) => "storage",
             ApiError::ShuttingDown => "shutting_down",
             ApiError::Internal(_) => "internal",
@@ -155,6 +157,8 @@ impl ApiError {
         match self {
             ApiError::RateLimited { retry_after } | ApiError::Overloaded { retry_after } => Some(*retry_after),
             ApiError::ShuttingDown => Some(5),
+            ApiError::Store(e) if e.is_no_space() => Some(60),
+            ApiError::Store(e) if e.is_transient() => Some(5),
             _ => None,
         }
     }
@@ -184,13 +188,16 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Overloaded { .. } | ApiError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Store(e) if e.is_no_space() => StatusCode::INSUFFICIENT_STORAGE,
+            ApiError::Store(e) if e.is_transient() => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Store(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
-        if status.is_server_error() {
+        // A full or failing store is logged once, by the store, not at every refusal.
+        if status.is_server_error() && !matches!(self.code(), "storage_full" | "storage_unavailable") {
             tracing::error!(error = %self, code = self.code(), "request failed");
         } else {
             tracing::debug!(error = %self, code = self.code(), "request refused");

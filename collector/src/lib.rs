@@ -72,7 +72,8 @@ fn loopback(addr: std::net::SocketAddr) -> std::net::SocketAddr {
 /// Runs the collector until SIGINT or SIGTERM, then drains in-flight requests, commits what
 /// the writer holds, and flushes the store.
 pub async fn serve(config: Config) -> Result<(), ServeError> {
-    let store: Arc<dyn Store> = Arc::new(SledStore::open(&config.data)?);
+    let store: Arc<dyn Store> = Arc::new(SledStore::open_with(&config.data, config.storage)?);
+    let keeper = store::Keeper::start(store.clone());
     let (projects, created) = bootstrap::load_projects(store.as_ref(), &config)?;
     if let Some(p) = created {
         println!("Created project {:?}. These are shown once; keep them.", p.name);
@@ -162,6 +163,11 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     let result = server.run().await;
 
     drop(sweeper);
+    drop(keeper);
+    // A failed store can't be flushed (see `store::Keeper`); what was acknowledged is durable.
+    if store.health() == store::Health::Failed {
+        std::process::exit(store::EXIT_STORE_FAILED);
+    }
     drop(analyzer);
     drop(dispatcher);
     writer.shutdown();

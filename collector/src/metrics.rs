@@ -31,6 +31,16 @@ pub struct Metrics {
     group_batches: AtomicU64,
 }
 
+/// What `/metrics` shows of the store.
+pub struct StoreGauges {
+    /// Bytes it takes on disk, if measured.
+    pub bytes: Option<u64>,
+    /// Bytes free on its disk, if known.
+    pub free_bytes: Option<u64>,
+    /// Whether it takes new batches.
+    pub writable: bool,
+}
+
 impl Metrics {
     /// Counts an HTTP request by route pattern and status.
     pub fn request(&self, route: &str, status: u16) {
@@ -83,8 +93,8 @@ impl Metrics {
         self.group_batches.fetch_add(batches as u64, Relaxed);
     }
 
-    /// The Prometheus text exposition, with the store's size passed in.
-    pub fn render(&self, store_bytes: Option<u64>) -> String {
+    /// The Prometheus text exposition, with the store's gauges passed in.
+    pub fn render(&self, store: &StoreGauges) -> String {
         let mut out = String::new();
         let counter = |out: &mut String, name: &str, help: &str, value: u64| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
@@ -155,9 +165,17 @@ impl Metrics {
         let _ = writeln!(out, "sightline_flush_seconds_bucket{{le=\"+Inf\"}} {count}");
         let _ = writeln!(out, "sightline_flush_seconds_sum {}", self.flush_micros.load(Relaxed) as f64 / 1e6);
         let _ = writeln!(out, "sightline_flush_seconds_count {count}");
-        if let Some(bytes) = store_bytes {
+        if let Some(bytes) = store.bytes {
             let _ = writeln!(out, "# HELP sightline_store_bytes Bytes the store takes on disk.\n# TYPE sightline_store_bytes gauge\nsightline_store_bytes {bytes}");
         }
+        if let Some(free) = store.free_bytes {
+            let _ = writeln!(out, "# HELP sightline_store_free_bytes Bytes free on the store's disk.\n# TYPE sightline_store_free_bytes gauge\nsightline_store_free_bytes {free}");
+        }
+        let _ = writeln!(
+            out,
+            "# HELP sightline_store_writable Whether the store takes new batches (0: its disk is full, or it is being reopened).\n# TYPE sightline_store_writable gauge\nsightline_store_writable {}",
+            u8::from(store.writable)
+        );
         out
     }
 }

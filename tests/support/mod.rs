@@ -56,6 +56,8 @@ pub struct Collector {
     /// Lines the process printed to stdout before it was ready.
     pub banner: Vec<String>,
     bin: PathBuf,
+    /// A command the collector is started under (`nsenter …`), if any.
+    under: Vec<String>,
     config: Option<PathBuf>,
     data: PathBuf,
 }
@@ -63,6 +65,12 @@ pub struct Collector {
 impl Collector {
     /// Starts `bin` with `config` (TOML, may be empty) on a free port, data in `data`.
     pub fn start(bin: &Path, data: &Path, config: &str) -> Collector {
+        Collector::start_under(&[], bin, data, config)
+    }
+
+    /// The same, started as the last argument of the command `under` (which runs it in a
+    /// mount namespace, say).
+    pub fn start_under(under: &[String], bin: &Path, data: &Path, config: &str) -> Collector {
         let config_path = (!config.is_empty()).then(|| {
             let path = data.with_extension("toml");
             std::fs::write(&path, config).expect("writing config");
@@ -73,6 +81,7 @@ impl Collector {
             base: String::new(),
             banner: Vec::new(),
             bin: bin.to_owned(),
+            under: under.to_vec(),
             config: config_path,
             data: data.to_owned(),
         };
@@ -81,7 +90,14 @@ impl Collector {
     }
 
     fn spawn(&mut self, listen: &str) {
-        let mut command = Command::new(&self.bin);
+        let mut command = match self.under.split_first() {
+            Some((program, args)) => {
+                let mut command = Command::new(program);
+                command.args(args).arg(&self.bin);
+                command
+            }
+            None => Command::new(&self.bin),
+        };
         command.arg("serve").arg("--listen").arg(listen).arg("--data").arg(&self.data);
         if let Some(config) = &self.config {
             command.arg("--config").arg(config);
@@ -129,6 +145,20 @@ impl Collector {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// How the process ended, if it ends by itself within `within`.
+    pub fn exited_within(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + within;
+        while std::time::Instant::now() < deadline {
+            let status = self.child.as_mut()?.try_wait().expect("wait");
+            if status.is_some() {
+                self.child = None;
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
     }
 
     /// `SIGTERM` and wait for a clean exit.

@@ -110,6 +110,7 @@ async fn ingest(
         .sources
         .take(source, std::time::Instant::now())
         .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
+    state.writable()?;
 
     let mut bytes = read_body(req, body, state.limits.max_compressed).await?;
     // The writer's seal is kept apart: it is checked against the session, never stored.

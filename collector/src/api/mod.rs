@@ -31,7 +31,7 @@
 //! | `DELETE /api/grants/{id}`     | revoke a capture grant                       |
 //! | `GET /api/audit`              | who read which session, who changed what      |
 //! | `POST /mcp`                   | the agent tools over MCP's streamable HTTP (`crate::mcp`) |
-//! | `GET /healthz`, `GET /metrics` | operations                                  |
+//! | `GET /healthz`, `GET /readyz`, `GET /metrics` | operations                   |
 
 mod audit;
 mod auth;
@@ -62,7 +62,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use crate::error::ApiError;
 use crate::geo::GeoIp;
 use crate::projects::Projects;
-use crate::store::Store;
+use crate::store::{Health, Store, StoreError};
 use crate::writer::Writer;
 
 /// What every handler can reach.
@@ -103,6 +103,16 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Whether the store takes new data: refused up front when its disk is full or it is
+    /// being reopened, before anything is read or written.
+    pub fn writable(&self) -> Result<(), ApiError> {
+        match self.store.health() {
+            Health::Writable => Ok(()),
+            Health::Full => Err(ApiError::Store(StoreError::Full)),
+            Health::Failed => Err(ApiError::Store(StoreError::Unavailable)),
+        }
+    }
+
     /// The viewer's base URL for links: the configured public URL, or the address the request
     /// came to by its `Host` header.
     pub fn viewer_base(&self, req: &HttpRequest) -> String {
@@ -272,6 +282,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/api/audit").route(web::get().to(audit::list)).default_service(web::to(method_not_allowed)))
     .service(web::resource("/mcp").route(web::post().to(mcp::post)).default_service(web::to(method_not_allowed)))
     .service(web::resource("/healthz").route(web::get().to(ops::healthz)))
+    .service(web::resource("/readyz").route(web::get().to(ops::readyz)))
     .service(web::resource("/metrics").route(web::get().to(ops::metrics)))
     .default_service(web::to(not_found));
 }

@@ -7,13 +7,27 @@ use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 
 use super::AppState;
 use crate::error::ApiError;
-use crate::metrics::METRICS;
+use crate::metrics::{StoreGauges, METRICS};
+use crate::store::Health;
 
 /// The store's size is measured at most this often: measuring walks its files.
 const STORE_SIZE_EVERY: Duration = Duration::from_secs(30);
 
-pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+/// `GET /healthz`: liveness. The process answers, so it is alive (restarting it would not
+/// help a full disk); the store's state is said too: `ok`, `full` or `failed`.
+pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({ "status": "ok", "store": state.store.health().name() }))
+}
+
+/// `GET /readyz`: readiness to take batches. 503 with the reason while the store's disk is
+/// full or the store is being reopened (reads are still served then).
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    match state.writable() {
+        Ok(()) => HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })),
+        // Not ready is 503 whatever the cause, as probes expect; the code says which.
+        Err(refusal) => HttpResponse::ServiceUnavailable()
+            .json(serde_json::json!({ "error": refusal.code(), "message": refusal.to_string() })),
+    }
 }
 
 /// `GET /metrics`: every project's volume, so only for the operator: with the configured
@@ -32,7 +46,12 @@ pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> HttpRespon
         return ApiError::Unauthenticated("metrics need the metrics token (or a request from this machine)")
             .error_response();
     }
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(METRICS.render(store_size(&state).await))
+    let gauges = StoreGauges {
+        bytes: store_size(&state).await,
+        free_bytes: state.store.free_bytes(),
+        writable: state.store.health() == Health::Writable,
+    };
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(METRICS.render(&gauges))
 }
 
 async fn store_size(state: &AppState) -> Option<u64> {

@@ -81,6 +81,7 @@ async fn export(
     // The project's `rate_limit` applies, in a bucket apart from the pages' batches: a busy
     // backend must not starve them.
     project.take_backend_rate_token().map_err(|retry_after| ApiError::RateLimited { retry_after })?;
+    state.writable()?;
     let raw = read_body(req, body, state.limits.max_compressed.min(MAX_DECODED)).await?;
     let gzipped = match req.headers().get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()) {
         None | Some("identity") => false,

@@ -10,9 +10,12 @@
 //! - every index entry of a session is recorded next to the session, so deleting a session
 //!   removes all of it.
 
+mod disk;
+mod keeper;
 mod keys;
 mod sled_store;
 
+pub use keeper::{Keeper, EXIT_STORE_FAILED};
 pub use keys::Cursor;
 pub use sled_store::SledStore;
 
@@ -27,9 +30,16 @@ pub enum StoreError {
     /// The database failed.
     #[error("database: {0}")]
     Database(#[from] sled::Error),
-    /// The group this write belonged to could not be committed.
-    #[error("commit failed: {0}")]
+    /// The group this write belonged to was applied, but making it durable failed: it may
+    /// be stored after all (a retry is then answered as a duplicate), or not.
+    #[error("not acknowledged: the store failed while writing it, so it may or may not be stored ({0})")]
     CommitFailed(String),
+    /// A write failed in the store: it takes no more until the collector is started again.
+    #[error("the store failed; the collector is restarting")]
+    Unavailable,
+    /// Less than the configured minimum is free on the store's disk.
+    #[error("the store's disk is full")]
+    Full,
     /// A stored value could not be read back.
     #[error("corrupt record {key}: {message}")]
     Corrupt {
@@ -38,6 +48,62 @@ pub enum StoreError {
         /// What is wrong.
         message: String,
     },
+}
+
+impl StoreError {
+    /// Whether it comes of a full disk.
+    pub fn is_no_space(&self) -> bool {
+        match self {
+            StoreError::Full => true,
+            StoreError::Database(sled::Error::Io(e)) => e.kind() == std::io::ErrorKind::StorageFull,
+            _ => false,
+        }
+    }
+
+    /// Whether it may pass: the store failed or is full, and recovers once the collector is
+    /// started again or the disk has space. A corrupt record does not.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Database(sled::Error::Io(_))
+                | StoreError::CommitFailed(_)
+                | StoreError::Unavailable
+                | StoreError::Full
+        )
+    }
+
+    /// What a request whose write failed with this is answered: not acknowledged.
+    pub fn not_acknowledged(&self) -> StoreError {
+        match self {
+            _ if self.is_no_space() => StoreError::Full,
+            StoreError::CommitFailed(why) => StoreError::CommitFailed(why.clone()),
+            other => StoreError::CommitFailed(other.to_string()),
+        }
+    }
+}
+
+/// Whether the store takes writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Health {
+    /// It does.
+    Writable,
+    /// Less than the configured minimum is free on its disk: new batches are refused, reads
+    /// and deletions go on.
+    Full,
+    /// A write or a flush failed: the collector exits, to be started again (see
+    /// [`Keeper`]).
+    Failed,
+}
+
+impl Health {
+    /// The name `/healthz` gives it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Health::Writable => "ok",
+            Health::Full => "full",
+            Health::Failed => "failed",
+        }
+    }
 }
 
 /// Identifies one batch.
@@ -225,4 +291,14 @@ pub trait Store: Send + Sync + 'static {
     fn size_on_disk(&self) -> Result<u64, StoreError>;
     /// Makes everything applied before this call began durable.
     fn flush(&self) -> Result<(), StoreError>;
+    /// Whether it takes writes now.
+    fn health(&self) -> Health {
+        Health::Writable
+    }
+    /// Bytes free on its disk, if it can tell.
+    fn free_bytes(&self) -> Option<u64> {
+        None
+    }
+    /// Called every second: notices a store that failed by itself, and keeps the disk reserve.
+    fn keep(&self) {}
 }

@@ -2,11 +2,14 @@
 //! commit group atomically, and one `flush` makes it durable.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use sightline_protocol::{SessionId, TraceId};
 
+use super::disk::Disk;
 use super::keys::{self, key};
-use super::{BatchKey, Cursor, Listed, Note, Store, StoreError, StoreIter, TraceHeader, TraceHit, Write};
+use super::{BatchKey, Cursor, Health, Listed, Note, Store, StoreError, StoreIter, TraceHeader, TraceHit, Write};
+use crate::config::StorageConfig;
 use crate::summary::SessionSummary;
 use crate::telemetry::BackendRecord;
 
@@ -14,24 +17,71 @@ use crate::telemetry::BackendRecord;
 const UPGRADE_SLICE: usize = 10_000;
 
 /// Sessions stored in a sled database.
+///
+/// Writes are refused while the disk has less than the configured minimum free, so that sled
+/// itself never runs out of space. A write that fails all the same (the disk filled by someone
+/// else at that moment) leaves sled unable to write, or even to close, again: the store is
+/// failed from then on, and the collector exits to be started again (see [`super::Keeper`]).
 pub struct SledStore {
     db: sled::Db,
     tree: sled::Tree,
+    disk: Disk,
+    failed: AtomicBool,
 }
 
 impl SledStore {
-    /// Opens (or creates) the database in `dir`.
+    /// Opens (or creates) the database in `dir`, with no free space kept and no reserve.
     pub fn open(dir: &Path) -> Result<SledStore, StoreError> {
-        let db = sled::Config::new()
+        SledStore::open_with(dir, StorageConfig { min_free_bytes: 0, reserve_bytes: 0 })
+    }
+
+    /// Opens (or creates) the database in `dir`, keeping `storage`'s free space and reserve. A
+    /// database that can't open for lack of space is tried again with the reserve given up.
+    pub fn open_with(dir: &Path, storage: StorageConfig) -> Result<SledStore, StoreError> {
+        let disk = Disk::new(dir, storage);
+        let db = match SledStore::open_db(dir) {
+            Ok(db) => db,
+            Err(e) if e.is_no_space() && disk.release_reserve() => {
+                tracing::warn!(error = %e, "the store did not open; trying again with the disk reserve given up");
+                SledStore::open_db(dir)?
+            }
+            Err(e) => return Err(e),
+        };
+        let tree = db.open_tree("v1")?;
+        let store = SledStore { db, tree, disk, failed: AtomicBool::new(false) };
+        store.upgrade_layout()?;
+        store.disk.keep_reserve();
+        Ok(store)
+    }
+
+    fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
+        Ok(sled::Config::new()
             .path(dir)
             // Summaries and recent batches are what ingest reads; 256 MiB keeps them hot
             // without taking sled's 1 GiB default on small machines.
             .cache_capacity(256 << 20)
-            .open()?;
-        let tree = db.open_tree("v1")?;
-        let store = SledStore { db, tree };
-        store.upgrade_layout()?;
-        Ok(store)
+            .open()?)
+    }
+
+    /// Whether a write may go ahead: not on a failed store, nor below the minimum free space.
+    fn room(&self) -> Result<(), StoreError> {
+        match self.health() {
+            Health::Writable => Ok(()),
+            Health::Full => Err(StoreError::Full),
+            Health::Failed => Err(StoreError::Unavailable),
+        }
+    }
+
+    /// A write's result: a failure of the disk marks the store failed.
+    fn written<T>(&self, result: sled::Result<T>) -> Result<T, StoreError> {
+        result.map_err(|e| {
+            if matches!(e, sled::Error::Io(_) | sled::Error::ReportableBug(_))
+                && !self.failed.swap(true, Ordering::AcqRel)
+            {
+                tracing::error!(error = %e, "a write failed in the store; it takes no more");
+            }
+            StoreError::from(e)
+        })
     }
 
     /// Gives every `r` entry of a store written before they had back-references its `i`
@@ -58,10 +108,10 @@ impl SledStore {
             batch.insert(key(keys::SESSION_INDEX, project, &[session.as_bytes(), &k]), &[][..]);
             upgraded += 1;
             if upgraded.is_multiple_of(UPGRADE_SLICE) {
-                self.tree.apply_batch(std::mem::take(&mut batch))?;
+                self.written(self.tree.apply_batch(std::mem::take(&mut batch)))?;
             }
         }
-        self.tree.apply_batch(batch)?;
+        self.written(self.tree.apply_batch(batch))?;
         if upgraded > 0 {
             tracing::info!(entries = upgraded, "store layout upgraded: trace ids indexed per session");
         }
@@ -87,6 +137,7 @@ fn be_u64(bytes: &[u8]) -> u64 {
 
 impl Store for SledStore {
     fn apply(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        self.room()?;
         let mut batch = sled::Batch::default();
         let indexed = |batch: &mut sled::Batch, project: u32, session: SessionId, index_key: Vec<u8>, value: &[u8]| {
             batch.insert(key(keys::SESSION_INDEX, project, &[session.as_bytes(), &index_key]), &[][..]);
@@ -130,7 +181,7 @@ impl Store for SledStore {
                 }
             }
         }
-        self.tree.apply_batch(batch)?;
+        self.written(self.tree.apply_batch(batch))?;
         Ok(())
     }
 
@@ -211,6 +262,7 @@ impl Store for SledStore {
     }
 
     fn delete_session(&self, project: u32, session: SessionId, now: u64) -> Result<bool, StoreError> {
+        self.room()?;
         let summary_key = Self::session_prefix(keys::SUMMARY, project, session);
         let existed = self.tree.contains_key(&summary_key)?;
         if !existed {
@@ -240,7 +292,7 @@ impl Store for SledStore {
         }
         batch.remove(summary_key);
         batch.insert(Self::session_prefix(keys::TOMBSTONE, project, session), &now.to_be_bytes()[..]);
-        self.tree.apply_batch(batch)?;
+        self.written(self.tree.apply_batch(batch))?;
         Ok(existed)
     }
 
@@ -270,6 +322,7 @@ impl Store for SledStore {
     }
 
     fn expire_telemetry(&self, project: u32, before: u64, max_records: usize) -> Result<usize, StoreError> {
+        self.room()?;
         let range = key(keys::TELEMETRY_AGE, project, &[])..key(keys::TELEMETRY_AGE, project, &[&before.to_be_bytes()]);
         let mut batch = sled::Batch::default();
         let (mut expired, mut records) = (0, 0);
@@ -282,11 +335,12 @@ impl Store for SledStore {
             records += self.remove_telemetry(&mut batch, project, TraceId(trace))?;
             expired += 1;
         }
-        self.tree.apply_batch(batch)?;
+        self.written(self.tree.apply_batch(batch))?;
         Ok(expired)
     }
 
     fn purge_tombstones(&self, project: u32, before: u64) -> Result<usize, StoreError> {
+        self.room()?;
         let mut batch = sled::Batch::default();
         let mut purged = 0;
         let tombstones = self.tree.scan_prefix(key(keys::TOMBSTONE, project, &[]));
@@ -297,7 +351,7 @@ impl Store for SledStore {
                 purged += 1;
             }
         }
-        self.tree.apply_batch(batch)?;
+        self.written(self.tree.apply_batch(batch))?;
         Ok(purged)
     }
 
@@ -306,8 +360,9 @@ impl Store for SledStore {
     }
 
     fn set_meta(&self, name: &str, value: &[u8]) -> Result<(), StoreError> {
-        self.tree.insert(meta_key(name), value)?;
-        self.db.flush()?;
+        self.room()?;
+        self.written(self.tree.insert(meta_key(name), value))?;
+        self.written(self.db.flush())?;
         Ok(())
     }
 
@@ -322,6 +377,7 @@ impl Store for SledStore {
     }
 
     fn add_note(&self, project: u32, session: SessionId, note: &Note) -> Result<bool, StoreError> {
+        self.room()?;
         let summary_key = Self::session_prefix(keys::SUMMARY, project, session);
         let id = u64::from_str_radix(&note.id, 16).map_err(|e| corrupt(note.id.as_bytes(), e))?;
         let note_key = key(keys::NOTE, project, &[session.as_bytes(), &note.time.to_be_bytes(), &id.to_be_bytes()]);
@@ -337,20 +393,21 @@ impl Store for SledStore {
                 Ok(true)
             })
             .map_err(|e: sled::transaction::TransactionError<()>| match e {
-                sled::transaction::TransactionError::Storage(e) => StoreError::Database(e),
+                sled::transaction::TransactionError::Storage(e) => self.written::<()>(Err(e)).unwrap_err(),
                 sled::transaction::TransactionError::Abort(()) => StoreError::CommitFailed("note aborted".into()),
             })?;
-        self.db.flush()?;
+        self.written(self.db.flush())?;
         Ok(added)
     }
 
     fn remove_note(&self, project: u32, session: SessionId, id: &str) -> Result<bool, StoreError> {
+        self.room()?;
         for entry in self.tree.scan_prefix(Self::session_prefix(keys::NOTE, project, session)) {
             let (k, v) = entry?;
             let note: Note = serde_json::from_slice(&v).map_err(|e| corrupt(&k, e))?;
             if note.id == id {
-                self.tree.remove(k)?;
-                self.db.flush()?;
+                self.written(self.tree.remove(k))?;
+                self.written(self.db.flush())?;
                 return Ok(true);
             }
         }
@@ -358,8 +415,9 @@ impl Store for SledStore {
     }
 
     fn remove_meta(&self, name: &str) -> Result<(), StoreError> {
-        self.tree.remove(meta_key(name))?;
-        self.db.flush()?;
+        self.room()?;
+        self.written(self.tree.remove(meta_key(name)))?;
+        self.written(self.db.flush())?;
         Ok(())
     }
 
@@ -389,8 +447,30 @@ impl Store for SledStore {
     }
 
     fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush()?;
+        self.written(self.db.flush())?;
         Ok(())
+    }
+
+    fn health(&self) -> Health {
+        if self.failed.load(Ordering::Acquire) {
+            Health::Failed
+        } else if self.disk.is_low() {
+            Health::Full
+        } else {
+            Health::Writable
+        }
+    }
+
+    fn free_bytes(&self) -> Option<u64> {
+        self.disk.free_bytes()
+    }
+
+    fn keep(&self) {
+        // sled can fail on its own (its background flush): then every read fails too, and
+        // one read says so.
+        if self.written(self.tree.first()).is_ok() {
+            self.disk.keep_reserve();
+        }
     }
 }
 
@@ -521,6 +601,33 @@ mod tests {
         assert!(store.delete_session(1, other, 3_000).unwrap());
         assert!(store.trace_header(1, trace).unwrap().is_none());
         assert!(store.is_deleted_trace(1, trace).unwrap());
+    }
+
+    #[test]
+    fn a_disk_below_its_minimum_refuses_writes_and_serves_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let (session, _) = store_with_traced_session(&SledStore::open(dir.path()).unwrap(), true);
+        let cramped = StorageConfig { min_free_bytes: u64::MAX, reserve_bytes: 0 };
+        let store = SledStore::open_with(dir.path(), cramped).unwrap();
+        assert_eq!(store.health(), Health::Full);
+        let refused = store.apply(vec![Write::Listed { project: 1, session, first_seen: 5 }]).unwrap_err();
+        assert!(refused.is_no_space(), "{refused}");
+        assert!(store.set_meta("m", b"v").unwrap_err().is_no_space());
+        assert!(store.summary(1, session).unwrap().is_some(), "reads go on");
+    }
+
+    #[test]
+    fn a_write_failed_in_sled_fails_the_store_for_good() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let (session, _) = store_with_traced_session(&store, true);
+        let full = std::io::Error::from(std::io::ErrorKind::StorageFull);
+        let failed = store.written::<()>(Err(sled::Error::Io(full))).unwrap_err();
+        assert!(failed.is_no_space() && failed.is_transient());
+        assert_eq!(store.health(), Health::Failed);
+        let refused = store.set_meta("m", b"v").unwrap_err();
+        assert!(matches!(refused, StoreError::Unavailable), "{refused}");
+        assert!(store.summary(1, session).unwrap().is_some(), "reads go on until the collector restarts");
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub(super) fn flush_loop(store: Arc<dyn Store>, rx: Receiver<Applied>, durable: 
         let mut pending = vec![first];
         pending.extend(rx.try_iter());
         let started = Instant::now();
+        // A failed flush may have made some of it durable: it is answered as not acknowledged
+        // (a retry of what was stored after all is a duplicate).
         let result = store.flush();
         let batches = pending.iter().map(|a| a.stored.len()).sum();
         METRICS.flushed(started.elapsed(), batches);
@@ -39,8 +41,7 @@ pub(super) fn flush_loop(store: Arc<dyn Store>, rx: Receiver<Applied>, durable: 
                 }
             }
             for (reply, outcome) in applied.telemetry {
-                let _ =
-                    reply.send(result.as_ref().map(|()| outcome).map_err(|e| StoreError::CommitFailed(e.to_string())));
+                let _ = reply.send(result.as_ref().map(|()| outcome).map_err(StoreError::not_acknowledged));
             }
             for (reply, outcome) in applied.replies {
                 let answer = match &result {
@@ -52,7 +53,7 @@ pub(super) fn flush_loop(store: Arc<dyn Store>, rx: Receiver<Applied>, durable: 
                         }
                         Ok(outcome)
                     }
-                    Err(e) => Err(StoreError::CommitFailed(e.to_string())),
+                    Err(e) => Err(e.not_acknowledged()),
                 };
                 let _ = reply.send(answer);
             }

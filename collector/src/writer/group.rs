@@ -236,11 +236,13 @@ impl Group {
                 for &(project, session) in &touched {
                     self.cache.remove(project, session);
                 }
+                // Nothing of the group is stored: a failed apply writes nothing.
+                let refusal = || if e.is_no_space() { StoreError::Full } else { StoreError::Unavailable };
                 for (reply, _) in applied.replies {
-                    let _ = reply.send(Err(StoreError::CommitFailed(e.to_string())));
+                    let _ = reply.send(Err(refusal()));
                 }
                 for (reply, _) in applied.telemetry {
-                    let _ = reply.send(Err(StoreError::CommitFailed(e.to_string())));
+                    let _ = reply.send(Err(refusal()));
                 }
                 touched
             }
