@@ -26,6 +26,7 @@ pub fn load_projects(store: &dyn Store, config: &Config) -> Result<(Vec<Project>
                     retention_days: 30.0,
                     rate_limit: crate::config::DEFAULT_RATE_LIMIT,
                     accept_unsealed: false,
+                    max_stored_bytes: None,
                     webhooks: Vec::new(),
                 };
                 let projects = vec![project.clone()];

@@ -260,6 +260,11 @@ pub struct ProjectConfig {
     /// pages with an older SDK are still out there. Defaults to false.
     #[serde(default)]
     pub accept_unsealed: bool,
+    /// The most bytes of batches (as received, compressed) the project stores; past it, new
+    /// batches are refused with `429 quota_exceeded` until retention or deletions make room.
+    /// Defaults to none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_stored_bytes: Option<u64>,
     /// Where the project's sessions with new problems are sent (see `crate::webhooks`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub webhooks: Vec<WebhookConfig>,

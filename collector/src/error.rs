@@ -92,6 +92,12 @@ pub enum ApiError {
         /// Seconds to wait.
         retry_after: u64,
     },
+    /// The project stores as many bytes of batches as its quota allows.
+    #[error("the project holds its quota of {quota} bytes of recordings; retry later, once retention or deletions have made room")]
+    QuotaExceeded {
+        /// The quota, bytes.
+        quota: u64,
+    },
     /// The write queue is full: the client should retry shortly.
     #[error("the collector is busy; retry after {retry_after} s")]
     Overloaded {
@@ -137,6 +143,7 @@ impl ApiError {
             ApiError::BodyTimeout => "body_timeout",
             ApiError::Conflict { code, .. } => code,
             ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::QuotaExceeded { .. } => "quota_exceeded",
             ApiError::Overloaded { .. } => "overloaded",
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
@@ -157,6 +164,7 @@ impl ApiError {
         match self {
             ApiError::RateLimited { retry_after } | ApiError::Overloaded { retry_after } => Some(*retry_after),
             ApiError::ShuttingDown => Some(5),
+            ApiError::QuotaExceeded { .. } => Some(3600),
             ApiError::Store(e) if e.is_no_space() => Some(60),
             ApiError::Store(e) if e.is_transient() => Some(5),
             _ => None,
@@ -182,7 +190,7 @@ impl ResponseError for ApiError {
             ApiError::Decode(e) if e.is_size() => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Decode(_) | ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::RateLimited { .. } | ApiError::QuotaExceeded { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,

@@ -145,6 +145,7 @@ mod tests {
                 retention_days: 1.0,
                 rate_limit,
                 accept_unsealed: false,
+                max_stored_bytes: None,
                 webhooks: Vec::new(),
             },
         )

@@ -1109,3 +1109,44 @@ fn the_audit_log_says_who_read_which_session_and_who_changed_what() {
     let other = http.get(&format!("{}/api/audit", collector.base), "slr_other_token").json();
     assert_eq!(other["entries"].as_array().unwrap().len(), 0, "each project's log is its own");
 }
+
+#[test]
+fn a_project_over_its_quota_is_refused_until_room_is_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = small_batch("slk_quota", random_session(), 0);
+    // Room for two batches of this size, not three.
+    let quota = first.len() * 5 / 2;
+    let config = format!(
+        "[[projects]]\nname = \"quota\"\ningest_key = \"slk_quota\"\nread_tokens = [\"slr_quota\"]\n\
+         accept_unsealed = true\nmax_stored_bytes = {quota}\n\n\
+         [[projects]]\nname = \"other\"\ningest_key = \"slk_other\"\naccept_unsealed = true\n"
+    );
+    let mut collector = start(dir.path(), &config);
+    let http = Http::default();
+    let base = collector.base.clone();
+    let session = random_session();
+    let batches: Vec<Vec<u8>> = (0..3).map(|seq| small_batch("slk_quota", session, seq)).collect();
+    assert_eq!(batches[0].len(), first.len());
+    assert_eq!(http.post_batch(&base, "slk_quota", &batches[0]).status, 200);
+    assert_eq!(http.post_batch(&base, "slk_quota", &batches[1]).status, 200);
+    let refused = http.post_batch(&base, "slk_quota", &batches[2]);
+    assert_eq!((refused.status, refused.error_code().as_str()), (429, "quota_exceeded"));
+    assert_eq!(refused.header("retry-after"), Some("3600"));
+    // A retry of what is stored is still a duplicate; a new session is refused too; another
+    // project is not concerned.
+    let retry = http.post_batch(&base, "slk_quota", &batches[1]);
+    assert_eq!((retry.status, retry.json()["result"].as_str()), (200, Some("duplicate")));
+    assert_eq!(http.post_batch(&base, "slk_quota", &small_batch("slk_quota", random_session(), 0)).status, 429);
+    assert_eq!(http.post_batch(&base, "slk_other", &small_batch("slk_other", random_session(), 0)).status, 200);
+    let metrics = http.request("GET", &format!("{base}/metrics"), &[], None);
+    assert!(String::from_utf8_lossy(&metrics.body).contains("sightline_rejects_total{reason=\"quota_exceeded\"} 2"));
+
+    // What is stored is counted across a restart; deleting the session makes room.
+    collector.stop();
+    collector.restart();
+    let base = collector.base.clone();
+    assert_eq!(http.post_batch(&base, "slk_quota", &batches[2]).status, 429);
+    assert_eq!(http.delete(&format!("{base}/api/sessions/{session}"), "slr_quota").status, 200);
+    assert_eq!(http.post_batch(&base, "slk_quota", &batches[2]).status, 200, "the session is gone: dropped");
+    assert_eq!(http.post_batch(&base, "slk_quota", &small_batch("slk_quota", random_session(), 0)).status, 200);
+}

@@ -81,6 +81,7 @@ fn outcome_body(outcome: Outcome, watched: bool) -> &'static str {
         (Outcome::SessionFull, _) => r#"{"result":"session_full"}"#,
         (Outcome::Conflict, _) => r#"{"result":"conflict"}"#,
         (Outcome::NotWriter, _) => r#"{"result":"not_session_writer"}"#,
+        (Outcome::OverQuota, _) => r#"{"result":"quota_exceeded"}"#,
     }
 }
 
@@ -183,7 +184,8 @@ async fn ingest(
     };
     let key = BatchKey { project: project.id, session: batch.session, page: batch.page, seq: batch.seq };
     let identity = batch.tally.identity.as_ref().map(|(user_id, email, _)| (user_id.clone(), email.clone()));
-    let job = IngestJob { key, tally: batch.tally, bytes, writer, geo, received_at: now_ms() };
+    let quota = project.config.max_stored_bytes;
+    let job = IngestJob { key, tally: batch.tally, bytes, writer, geo, received_at: now_ms(), quota };
     let durable = state.writer.ingest(job)?;
     match durable.await.map_err(|_| ApiError::ShuttingDown)?? {
         Outcome::SessionFull => Err(ApiError::SessionFull {
@@ -192,6 +194,7 @@ async fn ingest(
             max_decoded: MAX_SESSION_DECODED,
         }),
         Outcome::NotWriter => Err(ApiError::NotSessionWriter { session: key.session.to_string() }),
+        Outcome::OverQuota => Err(ApiError::QuotaExceeded { quota: quota.unwrap_or_default() }),
         Outcome::Conflict => Err(ApiError::Conflict {
             code: "batch_conflict",
             message: format!(

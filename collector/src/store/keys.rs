@@ -16,6 +16,7 @@
 //! | `o` | trace id (16) · n (u32), n ≥ 1                 | backend record n, JSON         |
 //! | `p` | first received ms (u64) · trace id (16)        | empty (telemetry by age, for retention) |
 //! | `q` | trace id (16)                                  | deleted at, ms (u64): a trace of a deleted session |
+//! | `w` | (nothing)                                      | bytes of the project's stored batches (u64) |
 //!
 //! Metadata lives under `m` followed by its name, outside any project.
 //!
@@ -43,11 +44,16 @@ pub(super) const META: u8 = b'm';
 pub(super) const TELEMETRY: u8 = b'o';
 pub(super) const TELEMETRY_AGE: u8 = b'p';
 pub(super) const TRACE_TOMBSTONE: u8 = b'q';
+pub(super) const USAGE: u8 = b'w';
 
 /// The metadata entry holding the layout version of the tree: absent in stores whose `r`
 /// entries have no `i` back-references, `2` once they all have.
 pub(super) const LAYOUT_META: &str = "layout";
 pub(super) const LAYOUT: &[u8] = b"2";
+
+/// The metadata entry saying the `w` entries are counted: absent in stores written before
+/// they were, which count them once when opened.
+pub(super) const USAGE_META: &str = "usage";
 
 /// Key of `tag`, project and the given parts, concatenated.
 pub(super) fn key(tag: u8, project: u32, parts: &[&[u8]]) -> Vec<u8> {

@@ -229,6 +229,8 @@ pub trait Store: Send + Sync + 'static {
     fn batch(&self, key: &BatchKey) -> Result<Option<Vec<u8>>, StoreError>;
     /// Whether the session was deleted (later batches of it are acknowledged and dropped).
     fn is_deleted(&self, project: u32, session: SessionId) -> Result<bool, StoreError>;
+    /// Bytes of the project's stored batches, as received (what its quota counts).
+    fn stored_bytes(&self, project: u32) -> Result<u64, StoreError>;
     /// The session's summary.
     fn summary(&self, project: u32, session: SessionId) -> Result<Option<SessionSummary>, StoreError>;
     /// The session's batches as `(key, bytes)` in `(page, seq)` order.

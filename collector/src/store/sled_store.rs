@@ -50,6 +50,7 @@ impl SledStore {
         let tree = db.open_tree("v1")?;
         let store = SledStore { db, tree, disk, failed: AtomicBool::new(false) };
         store.upgrade_layout()?;
+        store.count_usage()?;
         store.disk.keep_reserve();
         Ok(store)
     }
@@ -61,6 +62,15 @@ impl SledStore {
             // without taking sled's 1 GiB default on small machines.
             .cache_capacity(256 << 20)
             .open()?)
+    }
+
+    /// Whether a removal may go ahead: not on a failed store. Below the minimum free space it
+    /// may: removals take little, and erasure must work.
+    fn not_failed(&self) -> Result<(), StoreError> {
+        match self.failed.load(Ordering::Acquire) {
+            false => Ok(()),
+            true => Err(StoreError::Unavailable),
+        }
     }
 
     /// Whether a write may go ahead: not on a failed store, nor below the minimum free space.
@@ -118,6 +128,25 @@ impl SledStore {
         self.set_meta(keys::LAYOUT_META, keys::LAYOUT)
     }
 
+    /// Counts each project's stored bytes from its summaries, once, in a store written before
+    /// they were counted.
+    fn count_usage(&self) -> Result<(), StoreError> {
+        if self.meta(keys::USAGE_META)?.is_some() {
+            return Ok(());
+        }
+        let mut usage: std::collections::BTreeMap<u32, u64> = Default::default();
+        for entry in self.tree.scan_prefix([keys::SUMMARY]) {
+            let (k, json) = entry?;
+            *usage.entry(be_u32(k.get(1..5).unwrap_or_default())).or_default() += stored_bytes_of(&json);
+        }
+        let mut batch = sled::Batch::default();
+        for (project, bytes) in usage {
+            batch.insert(key(keys::USAGE, project, &[]), &bytes.to_be_bytes()[..]);
+        }
+        self.written(self.tree.apply_batch(batch))?;
+        self.set_meta(keys::USAGE_META, b"1")
+    }
+
     fn session_prefix(tag: u8, project: u32, session: SessionId) -> Vec<u8> {
         key(tag, project, &[session.as_bytes()])
     }
@@ -125,6 +154,12 @@ impl SledStore {
 
 fn corrupt(key: &[u8], message: impl ToString) -> StoreError {
     StoreError::Corrupt { key: format!("{key:02x?}"), message: message.to_string() }
+}
+
+/// The stored bytes a summary (JSON) counts; none for one that does not read, which no read
+/// or deletion should fail on.
+fn stored_bytes_of(summary: &[u8]) -> u64 {
+    serde_json::from_slice::<SessionSummary>(summary).map_or(0, |s| s.bytes)
 }
 
 fn be_u32(bytes: &[u8]) -> u32 {
@@ -143,9 +178,13 @@ impl Store for SledStore {
             batch.insert(key(keys::SESSION_INDEX, project, &[session.as_bytes(), &index_key]), &[][..]);
             batch.insert(index_key, value);
         };
+        // Bytes of batches added per project; the writer is the one caller, so the counts read
+        // here are not changed meanwhile.
+        let mut added: std::collections::BTreeMap<u32, u64> = Default::default();
         for write in writes {
             match write {
                 Write::Batch { key: k, bytes, traces } => {
+                    *added.entry(k.project).or_default() += bytes.len() as u64;
                     let mut hit = [0u8; 16];
                     hit[..4].copy_from_slice(&k.page.to_be_bytes());
                     hit[4..8].copy_from_slice(&k.seq.to_be_bytes());
@@ -181,8 +220,16 @@ impl Store for SledStore {
                 }
             }
         }
+        for (project, bytes) in added {
+            let total = self.stored_bytes(project)?.saturating_add(bytes);
+            batch.insert(key(keys::USAGE, project, &[]), &total.to_be_bytes()[..]);
+        }
         self.written(self.tree.apply_batch(batch))?;
         Ok(())
+    }
+
+    fn stored_bytes(&self, project: u32) -> Result<u64, StoreError> {
+        Ok(self.tree.get(key(keys::USAGE, project, &[]))?.map_or(0, |v| be_u64(&v)))
     }
 
     fn batch(&self, k: &BatchKey) -> Result<Option<Vec<u8>>, StoreError> {
@@ -262,13 +309,12 @@ impl Store for SledStore {
     }
 
     fn delete_session(&self, project: u32, session: SessionId, now: u64) -> Result<bool, StoreError> {
-        self.room()?;
+        self.not_failed()?;
         let summary_key = Self::session_prefix(keys::SUMMARY, project, session);
-        let existed = self.tree.contains_key(&summary_key)?;
-        if !existed {
-            return Ok(false);
-        }
+        let Some(summary) = self.tree.get(&summary_key)? else { return Ok(false) };
         let mut batch = sled::Batch::default();
+        let left = self.stored_bytes(project)?.saturating_sub(stored_bytes_of(&summary));
+        batch.insert(key(keys::USAGE, project, &[]), &left.to_be_bytes()[..]);
         let index_prefix = Self::session_prefix(keys::SESSION_INDEX, project, session);
         for entry in self.tree.scan_prefix(&index_prefix) {
             let k = entry?.0;
@@ -293,7 +339,7 @@ impl Store for SledStore {
         batch.remove(summary_key);
         batch.insert(Self::session_prefix(keys::TOMBSTONE, project, session), &now.to_be_bytes()[..]);
         self.written(self.tree.apply_batch(batch))?;
-        Ok(existed)
+        Ok(true)
     }
 
     fn is_deleted_trace(&self, project: u32, trace: TraceId) -> Result<bool, StoreError> {
@@ -322,7 +368,7 @@ impl Store for SledStore {
     }
 
     fn expire_telemetry(&self, project: u32, before: u64, max_records: usize) -> Result<usize, StoreError> {
-        self.room()?;
+        self.not_failed()?;
         let range = key(keys::TELEMETRY_AGE, project, &[])..key(keys::TELEMETRY_AGE, project, &[&before.to_be_bytes()]);
         let mut batch = sled::Batch::default();
         let (mut expired, mut records) = (0, 0);
@@ -340,7 +386,7 @@ impl Store for SledStore {
     }
 
     fn purge_tombstones(&self, project: u32, before: u64) -> Result<usize, StoreError> {
-        self.room()?;
+        self.not_failed()?;
         let mut batch = sled::Batch::default();
         let mut purged = 0;
         let tombstones = self.tree.scan_prefix(key(keys::TOMBSTONE, project, &[]));
@@ -401,7 +447,7 @@ impl Store for SledStore {
     }
 
     fn remove_note(&self, project: u32, session: SessionId, id: &str) -> Result<bool, StoreError> {
-        self.room()?;
+        self.not_failed()?;
         for entry in self.tree.scan_prefix(Self::session_prefix(keys::NOTE, project, session)) {
             let (k, v) = entry?;
             let note: Note = serde_json::from_slice(&v).map_err(|e| corrupt(&k, e))?;
@@ -415,7 +461,7 @@ impl Store for SledStore {
     }
 
     fn remove_meta(&self, name: &str) -> Result<(), StoreError> {
-        self.room()?;
+        self.not_failed()?;
         self.written(self.tree.remove(meta_key(name)))?;
         self.written(self.db.flush())?;
         Ok(())
@@ -628,6 +674,34 @@ mod tests {
         let refused = store.set_meta("m", b"v").unwrap_err();
         assert!(matches!(refused, StoreError::Unavailable), "{refused}");
         assert!(store.summary(1, session).unwrap().is_some(), "reads go on until the collector restarts");
+    }
+
+    #[test]
+    fn stored_bytes_are_counted_per_project_and_once_for_an_older_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let sessions = [SessionId([1; 16]), SessionId([2; 16])];
+        for (n, session) in sessions.into_iter().enumerate() {
+            let bytes = vec![0u8; 10 * (n + 1)];
+            let summary = SessionSummary { bytes: bytes.len() as u64, ..SessionSummary::new(session, 1) };
+            let k = BatchKey { project: 3, session, page: 0, seq: 0 };
+            store
+                .apply(vec![
+                    Write::Summary { project: 3, session, summary },
+                    Write::Batch { key: k, bytes, traces: vec![] },
+                ])
+                .unwrap();
+        }
+        assert_eq!((store.stored_bytes(3).unwrap(), store.stored_bytes(4).unwrap()), (30, 0));
+        assert!(store.delete_session(3, sessions[0], 5).unwrap());
+        assert_eq!(store.stored_bytes(3).unwrap(), 20);
+
+        // A store from before the count: counted from its summaries when opened.
+        store.tree.remove(key(keys::USAGE, 3, &[])).unwrap();
+        store.tree.remove(meta_key(keys::USAGE_META)).unwrap();
+        drop(store);
+        let store = SledStore::open(dir.path()).unwrap();
+        assert_eq!(store.stored_bytes(3).unwrap(), 20);
     }
 
     #[test]

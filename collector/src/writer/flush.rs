@@ -49,7 +49,11 @@ pub(super) fn flush_loop(store: Arc<dyn Store>, rx: Receiver<Applied>, durable: 
                         match outcome {
                             Outcome::Duplicate => METRICS.duplicate(),
                             Outcome::Dropped => METRICS.dropped(),
-                            Outcome::Stored | Outcome::SessionFull | Outcome::Conflict | Outcome::NotWriter => {}
+                            Outcome::Stored
+                            | Outcome::SessionFull
+                            | Outcome::Conflict
+                            | Outcome::NotWriter
+                            | Outcome::OverQuota => {}
                         }
                         Ok(outcome)
                     }

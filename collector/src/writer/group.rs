@@ -29,6 +29,8 @@ pub(super) struct Group {
     keys: HashMap<BatchKey, u64>,
     /// Each batch stored: its key, size and events.
     stored: Vec<(BatchKey, usize, u64)>,
+    /// Bytes of batches this group adds, per project.
+    added_bytes: HashMap<u32, u64>,
     pub(super) cache: SummaryCache,
 }
 
@@ -43,6 +45,7 @@ impl Default for Group {
             analysed: HashSet::new(),
             keys: HashMap::new(),
             stored: Vec::new(),
+            added_bytes: HashMap::new(),
             cache: SummaryCache::new(SummaryCache::CAPACITY),
         }
     }
@@ -66,9 +69,17 @@ impl Group {
     }
 
     fn decide(&mut self, store: &dyn Store, job: IngestJob) -> Result<Outcome, StoreError> {
-        let IngestJob { key, tally, bytes, writer, geo, received_at } = job;
+        let IngestJob { key, tally, bytes, writer, geo, received_at, quota } = job;
         let (project, session) = (key.project, key.session);
         let hash = bytes_hash(&bytes);
+        // Over its project's quota, stored and in this group: refused, unless it is a retry.
+        let over_quota = match quota {
+            Some(quota) => {
+                let added = self.added_bytes.get(&project).copied().unwrap_or(0);
+                store.stored_bytes(project)?.saturating_add(added).saturating_add(bytes.len() as u64) > quota
+            }
+            None => false,
+        };
         // Queued in this group already: the same bytes are a retry, others a conflict.
         let queued =
             self.keys.get(&key).map(|earlier| if *earlier == hash { Outcome::Duplicate } else { Outcome::Conflict });
@@ -93,11 +104,15 @@ impl Group {
                 {
                     return Ok(Outcome::SessionFull);
                 }
+                if over_quota {
+                    return Ok(Outcome::OverQuota);
+                }
                 cached
             }
             // Queued in this group, its session since gone from the cache.
             (None, Some(queued)) => return Ok(queued),
             (None, None) if store.is_deleted(project, session)? => return Ok(Outcome::Dropped),
+            (None, None) if over_quota => return Ok(Outcome::OverQuota),
             (None, None) => {
                 self.writes.push(Write::Listed { project, session, first_seen: received_at });
                 // The session is bound to the writer of its first batch.
@@ -123,6 +138,7 @@ impl Group {
             self.analysed.insert((project, session));
         }
         self.stored.push((key, bytes.len(), tally.events));
+        *self.added_bytes.entry(project).or_default() += bytes.len() as u64;
         self.writes.push(Write::Batch { key, bytes, traces: tally.traces });
         self.keys.insert(key, hash);
         Ok(Outcome::Stored)
@@ -222,6 +238,7 @@ impl Group {
             stored: std::mem::take(&mut self.stored),
         };
         self.keys.clear();
+        self.added_bytes.clear();
         self.cache.trim();
         match store.apply(std::mem::take(&mut self.writes)) {
             Ok(()) => {

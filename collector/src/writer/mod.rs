@@ -54,6 +54,8 @@ pub struct IngestJob {
     pub geo: Geo,
     /// When the collector received it (ms since the Unix epoch).
     pub received_at: u64,
+    /// The most bytes of batches its project may store, if it has a quota.
+    pub quota: Option<u64>,
 }
 
 /// Backend records of one OTLP request waiting to be stored.
@@ -100,6 +102,8 @@ pub enum Outcome {
     /// Its session is bound to another writer (its first batch was sealed with another
     /// secret), and it was not sealed with that one; not stored.
     NotWriter,
+    /// Its project holds as many bytes as its quota allows; not stored.
+    OverQuota,
 }
 
 /// Why the writer could not take a command.
@@ -348,6 +352,7 @@ mod tests {
             writer: None,
             geo: Geo::default(),
             received_at: 1_000,
+            quota: None,
         }
     }
 
