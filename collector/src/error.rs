@@ -92,6 +92,12 @@ pub enum ApiError {
         /// Seconds to wait.
         retry_after: u64,
     },
+    /// The session was first seen longer ago than it takes batches.
+    #[error("session {session} takes no more batches: it began more than 4 days ago")]
+    SessionClosed {
+        /// The session id.
+        session: String,
+    },
     /// The project stores as many bytes of batches as its quota allows.
     #[error("the project holds its quota of {quota} bytes of recordings; retry later, once retention or deletions have made room")]
     QuotaExceeded {
@@ -144,6 +150,7 @@ impl ApiError {
             ApiError::Conflict { code, .. } => code,
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::QuotaExceeded { .. } => "quota_exceeded",
+            ApiError::SessionClosed { .. } => "session_closed",
             ApiError::Overloaded { .. } => "overloaded",
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
@@ -194,6 +201,7 @@ impl ResponseError for ApiError {
             ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::SessionClosed { .. } => StatusCode::GONE,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Overloaded { .. } | ApiError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Store(e) if e.is_no_space() => StatusCode::INSUFFICIENT_STORAGE,

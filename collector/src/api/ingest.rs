@@ -82,6 +82,7 @@ fn outcome_body(outcome: Outcome, watched: bool) -> &'static str {
         (Outcome::Conflict, _) => r#"{"result":"conflict"}"#,
         (Outcome::NotWriter, _) => r#"{"result":"not_session_writer"}"#,
         (Outcome::OverQuota, _) => r#"{"result":"quota_exceeded"}"#,
+        (Outcome::Closed, _) => r#"{"result":"session_closed"}"#,
     }
 }
 
@@ -195,6 +196,7 @@ async fn ingest(
         }),
         Outcome::NotWriter => Err(ApiError::NotSessionWriter { session: key.session.to_string() }),
         Outcome::OverQuota => Err(ApiError::QuotaExceeded { quota: quota.unwrap_or_default() }),
+        Outcome::Closed => Err(ApiError::SessionClosed { session: key.session.to_string() }),
         Outcome::Conflict => Err(ApiError::Conflict {
             code: "batch_conflict",
             message: format!(

@@ -53,7 +53,8 @@ pub(super) fn flush_loop(store: Arc<dyn Store>, rx: Receiver<Applied>, durable: 
                             | Outcome::SessionFull
                             | Outcome::Conflict
                             | Outcome::NotWriter
-                            | Outcome::OverQuota => {}
+                            | Outcome::OverQuota
+                            | Outcome::Closed => {}
                         }
                         Ok(outcome)
                     }

@@ -8,7 +8,7 @@ use sightline_protocol::{SessionId, TraceId};
 
 use super::cache::{CachedSession, SummaryCache};
 use super::flush::Applied;
-use super::{IngestJob, Outcome, Reply, TelemetryJob, TelemetryOutcome};
+use super::{IngestJob, Outcome, Reply, TelemetryJob, TelemetryOutcome, SESSION_WRITE_WINDOW_MS};
 use crate::recording::{MAX_SESSION_BATCHES, MAX_SESSION_DECODED};
 use crate::store::{BatchKey, Store, StoreError, TraceHeader, Write};
 use crate::summary::{Analysis, SessionSummary};
@@ -99,6 +99,9 @@ impl Group {
                     }
                 }
                 let summary = &cached.summary;
+                if received_at.saturating_sub(summary.first_seen) > SESSION_WRITE_WINDOW_MS {
+                    return Ok(Outcome::Closed);
+                }
                 if summary.batch_count >= MAX_SESSION_BATCHES
                     || summary.decoded_bytes.saturating_add(tally.decoded) > MAX_SESSION_DECODED
                 {

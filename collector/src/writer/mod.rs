@@ -104,7 +104,14 @@ pub enum Outcome {
     NotWriter,
     /// Its project holds as many bytes as its quota allows; not stored.
     OverQuota,
+    /// Its session was first seen longer ago than [`SESSION_WRITE_WINDOW_MS`]; not stored.
+    Closed,
 }
+
+/// A session takes batches for this long after the collector first saw it: the SDK ends a
+/// session after 12 hours and keeps what it could not send for 3 days at most. Past it, a
+/// writer's secret (kept in the page's storage) writes nothing more.
+pub const SESSION_WRITE_WINDOW_MS: u64 = 4 * 24 * 60 * 60 * 1000;
 
 /// Why the writer could not take a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -386,6 +393,24 @@ mod tests {
         assert_eq!(sealed(&writer, bound, 2, Some("aa")), Outcome::Stored);
         writer.shutdown();
         assert_eq!(store.summary(1, bound).unwrap().unwrap().batch_count, 3);
+    }
+
+    #[test]
+    fn a_session_takes_batches_for_four_days_after_its_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path()).unwrap());
+        let session = SessionId([8; 16]);
+        let writer = Writer::start(store.clone(), 64, 1 << 20, 16);
+        let at = |seq, received_at| {
+            let job = IngestJob { received_at, ..job(session, 0, seq) };
+            writer.ingest(job).unwrap().blocking_recv().unwrap().unwrap()
+        };
+        assert_eq!(at(0, 1_000), Outcome::Stored);
+        assert_eq!(at(1, 1_000 + SESSION_WRITE_WINDOW_MS), Outcome::Stored);
+        assert_eq!(at(2, 1_001 + SESSION_WRITE_WINDOW_MS), Outcome::Closed);
+        assert_eq!(at(1, 1_001 + SESSION_WRITE_WINDOW_MS), Outcome::Duplicate, "a retry is still a duplicate");
+        writer.shutdown();
+        assert_eq!(store.summary(1, session).unwrap().unwrap().batch_count, 2);
     }
 
     #[test]
