@@ -120,10 +120,11 @@ impl Default for LimitsConfig {
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageConfig {
-    /// Ingest is refused (`507 storage_full`) while less than this is free. Defaults to 256 MiB.
+    /// Writes that add (batches, backend records, notes, grants) are refused (`507
+    /// storage_full`) while less than this is free. Defaults to 256 MiB.
     pub min_free_bytes: u64,
-    /// A file of this size is kept in the data directory and given up when the store fails for
-    /// lack of space, or can't open: room for it to reopen. Defaults to 64 MiB; 0 keeps none.
+    /// A file of this size is kept in the data directory and given up when the store can't
+    /// open for lack of space: room for it to start. Defaults to 64 MiB; 0 keeps none.
     pub reserve_bytes: u64,
 }
 

@@ -154,7 +154,7 @@ impl ApiError {
             ApiError::Overloaded { .. } => "overloaded",
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
-            ApiError::Store(e) if e.is_no_space() => "storage_full",
+            ApiError::Store(e) if e.is_refused_for_space() => "storage_full",
             ApiError::Store(e) if e.is_transient() => "storage_unavailable",
             ApiError::Store(_) => "storage",
             ApiError::ShuttingDown => "shutting_down",
@@ -172,7 +172,7 @@ impl ApiError {
             ApiError::RateLimited { retry_after } | ApiError::Overloaded { retry_after } => Some(*retry_after),
             ApiError::ShuttingDown => Some(5),
             ApiError::QuotaExceeded { .. } => Some(3600),
-            ApiError::Store(e) if e.is_no_space() => Some(60),
+            ApiError::Store(e) if e.is_refused_for_space() => Some(60),
             ApiError::Store(e) if e.is_transient() => Some(5),
             _ => None,
         }
@@ -204,7 +204,7 @@ impl ResponseError for ApiError {
             ApiError::SessionClosed { .. } => StatusCode::GONE,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Overloaded { .. } | ApiError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Store(e) if e.is_no_space() => StatusCode::INSUFFICIENT_STORAGE,
+            ApiError::Store(e) if e.is_refused_for_space() => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Store(e) if e.is_transient() => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Store(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -163,15 +163,16 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     let result = server.run().await;
 
     drop(sweeper);
-    drop(keeper);
     // A failed store can't be flushed (see `store::Keeper`); what was acknowledged is durable.
     if store.health() == store::Health::Failed {
         std::process::exit(store::EXIT_STORE_FAILED);
     }
     drop(analyzer);
     drop(dispatcher);
+    // The keeper stays until the last flush: one that never returns ends the process.
     writer.shutdown();
     store.flush()?;
+    drop(keeper);
     tracing::info!("stopped; everything acknowledged is on disk");
     Ok(result?)
 }

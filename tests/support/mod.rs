@@ -147,20 +147,6 @@ impl Collector {
         }
     }
 
-    /// How the process ended, if it ends by itself within `within`.
-    pub fn exited_within(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
-        let deadline = std::time::Instant::now() + within;
-        while std::time::Instant::now() < deadline {
-            let status = self.child.as_mut()?.try_wait().expect("wait");
-            if status.is_some() {
-                self.child = None;
-                return status;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        None
-    }
-
     /// `SIGTERM` and wait for a clean exit.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {

@@ -93,11 +93,12 @@ impl Disk {
 
     /// Gives the reserve up; true if there was one.
     pub(super) fn release_reserve(&self) -> bool {
-        let released = std::fs::remove_file(self.reserve_path()).is_ok();
+        // A reserve cut short while it was written counts as one.
+        let partial = std::fs::remove_file(self.reserve_path().with_extension("partial")).is_ok();
+        let released = std::fs::remove_file(self.reserve_path()).is_ok() || partial;
         if released {
             tracing::warn!(bytes = self.config.reserve_bytes, "disk reserve released for the store");
         }
-        let _ = std::fs::remove_file(self.reserve_path().with_extension("partial"));
         self.looked_again();
         released
     }

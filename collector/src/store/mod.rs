@@ -51,6 +51,11 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether nothing was written for want of space: refused before the write (507).
+    pub fn is_refused_for_space(&self) -> bool {
+        matches!(self, StoreError::Full)
+    }
+
     /// Whether it comes of a full disk.
     pub fn is_no_space(&self) -> bool {
         match self {
@@ -75,7 +80,6 @@ impl StoreError {
     /// What a request whose write failed with this is answered: not acknowledged.
     pub fn not_acknowledged(&self) -> StoreError {
         match self {
-            _ if self.is_no_space() => StoreError::Full,
             StoreError::CommitFailed(why) => StoreError::CommitFailed(why.clone()),
             other => StoreError::CommitFailed(other.to_string()),
         }

@@ -2,7 +2,8 @@
 //! commit group atomically, and one `flush` makes it durable.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sightline_protocol::{SessionId, TraceId};
 
@@ -27,6 +28,16 @@ pub struct SledStore {
     tree: sled::Tree,
     disk: Disk,
     failed: AtomicBool,
+    /// When the flush under way began (ms since the epoch), 0 when none is.
+    flushing_since: AtomicU64,
+}
+
+/// A flush that has not returned after this long waits for a write that failed without
+/// saying so (sled then waits for ever): the store counts as failed.
+const FLUSH_STUCK: Duration = Duration::from_secs(10);
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
 impl SledStore {
@@ -48,7 +59,7 @@ impl SledStore {
             Err(e) => return Err(e),
         };
         let tree = db.open_tree("v1")?;
-        let store = SledStore { db, tree, disk, failed: AtomicBool::new(false) };
+        let store = SledStore { db, tree, disk, failed: AtomicBool::new(false), flushing_since: AtomicU64::new(0) };
         store.upgrade_layout()?;
         store.count_usage()?;
         store.disk.keep_reserve();
@@ -493,12 +504,16 @@ impl Store for SledStore {
     }
 
     fn flush(&self) -> Result<(), StoreError> {
-        self.written(self.db.flush())?;
-        Ok(())
+        self.flushing_since.store(now_ms().max(1), Ordering::Release);
+        let flushed = self.written(self.db.flush());
+        self.flushing_since.store(0, Ordering::Release);
+        flushed.map(drop)
     }
 
     fn health(&self) -> Health {
-        if self.failed.load(Ordering::Acquire) {
+        let since = self.flushing_since.load(Ordering::Acquire);
+        let stuck = since != 0 && now_ms().saturating_sub(since) > FLUSH_STUCK.as_millis() as u64;
+        if self.failed.load(Ordering::Acquire) || stuck {
             Health::Failed
         } else if self.disk.is_low() {
             Health::Full
@@ -512,8 +527,8 @@ impl Store for SledStore {
     }
 
     fn keep(&self) {
-        // sled can fail on its own (its background flush): then every read fails too, and
-        // one read says so.
+        // sled can fail on its own (its background flush, a read that must write): a read that
+        // fails on the disk marks the store failed too.
         if self.written(self.tree.first()).is_ok() {
             self.disk.keep_reserve();
         }

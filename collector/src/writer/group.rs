@@ -251,7 +251,12 @@ impl Group {
                 changed
             }
             Err(e) => {
-                tracing::error!(error = %e, batches = applied.replies.len(), "apply failed");
+                // Refused for want of space, the store said so once; analyses are not queued
+                // again, to be refused again, while the disk is full.
+                let refused = e.is_refused_for_space();
+                if !refused {
+                    tracing::error!(error = %e, batches = applied.replies.len(), "apply failed");
+                }
                 // The cached summaries now hold batches the store doesn't: forget them.
                 for &(project, session) in &touched {
                     self.cache.remove(project, session);
@@ -264,7 +269,11 @@ impl Group {
                 for (reply, _) in applied.telemetry {
                     let _ = reply.send(Err(refusal()));
                 }
-                touched
+                if refused {
+                    Vec::new()
+                } else {
+                    touched
+                }
             }
         }
     }
