@@ -155,7 +155,12 @@ impl SledStore {
             batch.insert(key(keys::USAGE, project, &[]), &bytes.to_be_bytes()[..]);
         }
         self.written(self.tree.apply_batch(batch))?;
-        self.set_meta(keys::USAGE_META, b"1")
+        // On a disk below its minimum the counts are taken again at the next start, rather
+        // than keeping the collector from starting.
+        match self.set_meta(keys::USAGE_META, b"1") {
+            Err(e) if e.is_refused_for_space() => Ok(()),
+            done => done,
+        }
     }
 
     fn session_prefix(tag: u8, project: u32, session: SessionId) -> Vec<u8> {
